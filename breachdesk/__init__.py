@@ -1,0 +1,107 @@
+"""BreachDesk: breach notification for a SaaS processor. `create_app` is the table of contents."""
+
+import logging
+import os
+import secrets
+import sys
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from breachdesk.extensions import csrf, db, limiter, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_path=os.environ.get("BREACHDESK_INSTANCE_PATH") or str(ROOT / "instance"),
+                instance_relative_config=True, template_folder=str(ROOT / "templates"))
+    configure(app, config_overrides or {})
+    configure_logging(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_cli(app)
+    return app
+
+
+def configure(app: Flask, overrides: dict[str, Any]) -> None:
+    """Defaults, then instance/config.py, then BREACHDESK_* variables, then the caller's overrides."""
+    app.config.from_object("breachdesk.config")
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("BREACHDESK")
+    app.config.update(overrides)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    url = app.config["DATABASE_URL"] or f"sqlite:///{Path(app.instance_path) / 'breachdesk.db'}"
+    app.config["SQLALCHEMY_DATABASE_URI"] = url
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(app)
+    if app.config["ENV"] == "production":
+        app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = True
+
+
+def _instance_secret(app: Flask) -> str:
+    if app.config["ENV"] == "production":
+        raise RuntimeError("BREACHDESK_SECRET_KEY is not set: production mode will not start without a secret key "
+                           "(generate one with: python -c 'import secrets; print(secrets.token_hex(32))')")
+    path = Path(app.instance_path) / "secret_key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def configure_logging(app: Flask) -> None:
+    """One stderr handler on the package logger; the SendGrid HTTP client would log API keys at DEBUG."""
+    logger = logging.getLogger("breachdesk")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(app.config["LOG_LEVEL"])
+    logging.getLogger("python_http_client").setLevel(logging.WARNING)
+
+
+def register_extensions(app: Flask) -> None:
+    from breachdesk.auth.access import enforce_access
+    from breachdesk.auth.models import User
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "strong"
+    login_manager.user_loader(lambda user_id: _active_user(User, user_id))
+    app.before_request(enforce_access)
+
+
+def _active_user(model, user_id: str):
+    user = db.session.get(model, int(user_id))
+    return user if user is not None and user.is_active else None
+
+
+def register_blueprints(app: Flask) -> None:
+    from breachdesk.audit.views import bp as audit_bp
+    from breachdesk.auth.views import bp as auth_bp
+    from breachdesk.core.web import register_web
+    from breachdesk.inventory.views import bp as inventory_bp
+
+    register_web(app)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(inventory_bp)
+    app.register_blueprint(audit_bp)
+
+
+def register_cli(app: Flask) -> None:
+    from breachdesk.audit.cli import audit_cli
+    from breachdesk.auth.cli import user_cli
+    from breachdesk.demo.cli import demo_command, serve_command
+    from breachdesk.inventory.cli import inventory_cli
+
+    for command in (user_cli, inventory_cli, audit_cli, demo_command, serve_command):
+        app.cli.add_command(command)

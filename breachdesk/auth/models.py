@@ -1,0 +1,52 @@
+"""Users and their roles."""
+
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Enum, String
+from sqlalchemy.orm import Mapped, mapped_column
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from breachdesk.audit.services import Audited
+from breachdesk.core.clock import now_utc
+from breachdesk.core.db import UTCDateTime
+from breachdesk.extensions import db
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"        # users, inventory, templates, settings
+    PRIVACY = "privacy"    # assesses, approves and sends notices; keeps the inventory
+    RESPONDER = "responder"  # security on-call: files incidents
+    VIEWER = "viewer"      # management: reads dashboards only
+
+
+class User(Audited, UserMixin, db.Model):
+    __tablename__ = "users"
+    __audit_secret__ = ("password_hash",)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    email: Mapped[str] = mapped_column(String(254))
+    #: scrypt hash (werkzeug); the password itself is never stored or logged
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=20,
+                                            values_callable=lambda e: [m.value for m in e]))
+    #: IANA zone in which this user reads times; storage is always UTC
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    #: set when an admin disables the account; a disabled user cannot log in or stay logged in
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def audit_label(self) -> str:
+        return self.username
+
+    @property
+    def is_active(self) -> bool:
+        return self.disabled_at is None
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)

@@ -1,0 +1,76 @@
+"""Account services: create, change role, disable, authenticate. Callers commit."""
+
+import logging
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import select
+
+from breachdesk.audit.services import record
+from breachdesk.auth.models import Role, User
+from breachdesk.auth.policy import password_problems
+from breachdesk.core.clock import now_utc
+from breachdesk.core.errors import DomainError, NotFound, ValidationFailed
+from breachdesk.extensions import db
+
+log = logging.getLogger(__name__)
+
+
+def user_by_name(username: str) -> User:
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"no user named {username!r}")
+    return user
+
+
+def check_time_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationFailed([f"time_zone: unknown IANA time zone {name!r}"]) from None
+    return name
+
+
+def create_user(username: str, email: str, password: str, role: Role, time_zone: str = "UTC") -> User:
+    problems = [f"password: needs {p}" for p in password_problems(password)]
+    if db.session.scalar(select(User.id).where(User.username == username)):
+        problems.append(f"username: {username!r} is taken")
+    if problems:
+        raise ValidationFailed(problems)
+    user = User(username=username, email=email, role=Role(role), time_zone=check_time_zone(time_zone))
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def change_password(user: User, password: str) -> None:
+    problems = password_problems(password)
+    if problems:
+        raise ValidationFailed([f"password: needs {p}" for p in problems])
+    user.set_password(password)
+
+
+def set_role(user: User, role: Role) -> None:
+    user.role = Role(role)
+
+
+def disable_user(user: User) -> None:
+    if user.disabled_at is None:
+        user.disabled_at = now_utc()
+
+
+def enable_user(user: User) -> None:
+    user.disabled_at = None
+
+
+def authenticate(username: str, password: str) -> User:
+    """Check credentials and record the attempt either way; the same error for every failure."""
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None or not user.check_password(password) or not user.is_active:
+        reason = "unknown user" if user is None else ("disabled" if not user.is_active else "bad password")
+        record(db.session, "login.failed", "users", username[:200], after={"reason": reason})
+        log.warning("login failed (%s)", reason)  # no username: it is personal data
+        raise DomainError("Unknown user name or wrong password.")
+    record(db.session, "login.success", "users", user.username)
+    log.info("login succeeded for user id %s", user.id)
+    return user

@@ -1,0 +1,1 @@
+"""Shared building blocks: database base and types, the clock, domain errors."""

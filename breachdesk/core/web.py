@@ -1,0 +1,80 @@
+"""Cross-cutting web behaviour: security headers, error pages, the health check, template helpers."""
+
+import logging
+
+from flask import Blueprint, Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import text
+
+from breachdesk.auth.access import PUBLIC, allow, can
+from breachdesk.extensions import db
+
+log = logging.getLogger(__name__)
+bp = Blueprint("core", __name__)
+
+# No inline script or style anywhere, so the policy can forbid both.
+CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                           "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+
+
+@bp.get("/healthz")
+@allow(PUBLIC)
+def healthz():
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception:  # any database failure means "not healthy", whatever the driver raises
+        log.exception("health check: database unreachable")
+        return jsonify(status="error", database="unreachable"), 503
+    return jsonify(status="ok", database="ok")
+
+
+def add_security_headers(response):
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    return response
+
+
+def _error_page(status: int, title: str, message: str):
+    db.session.rollback()
+    return render_template("errors/error.html", status=status, title=title, message=message), status
+
+
+def register_web(app: Flask) -> None:
+    app.register_blueprint(bp)
+    app.after_request(add_security_headers)
+    app.jinja_env.globals["can"] = can
+    app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.globals["page_url"] = page_url
+    app.register_error_handler(403, lambda e: _error_page(403, "Not allowed", "Your role cannot do this."))
+    app.register_error_handler(404, lambda e: _error_page(404, "Not found", "There is nothing here."))
+    app.register_error_handler(413, lambda e: _error_page(413, "Too large", "The upload is larger than allowed."))
+    app.register_error_handler(429, lambda e: _error_page(429, "Too many attempts",
+                                                          "Too many attempts: wait a minute and try again."))
+    app.register_error_handler(CSRFError, lambda e: _error_page(400, "Form expired",
+                                                                "The form was stale or forged; reload and retry."))
+    app.register_error_handler(500, lambda e: _error_page(500, "Server error", "Something failed; it is logged."))
+
+
+def page_url(number: int) -> str:
+    """The current page's URL with its filters kept and another page number."""
+    from flask import url_for
+
+    return url_for(request.endpoint, **{**(request.view_args or {}), **request.args.to_dict(), "page": number})
+
+
+def local_time(value, zone_name: str | None = None) -> str:
+    """A UTC instant shown in the viewer's zone and in UTC, because both get quoted in notices."""
+    from zoneinfo import ZoneInfo
+
+    from flask_login import current_user
+
+    if value is None:
+        return "—"
+    zone_name = zone_name or (current_user.time_zone if current_user.is_authenticated else "UTC")
+    local = value.astimezone(ZoneInfo(zone_name))
+    utc = value.strftime("%Y-%m-%d %H:%M UTC")
+    return utc if zone_name == "UTC" else f"{local:%Y-%m-%d %H:%M %Z} ({utc})"

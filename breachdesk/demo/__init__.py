@@ -1,0 +1,1 @@
+"""The demo: an inventory drawn from the seed policies, demo accounts, and the embedded server."""

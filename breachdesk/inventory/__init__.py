@@ -1,0 +1,1 @@
+"""The processing inventory (GDPR Art. 30 records): customers, systems, activities, volumes."""

@@ -1,0 +1,211 @@
+"""The inventory file format: field specs, a line-aware YAML reader and record validation.
+
+Pure: no database. Every problem names the file, the line and the field, because the person fixing
+an import of ten thousand customers must find the one bad value at once.
+"""
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import yaml
+
+from breachdesk.core.errors import ValidationFailed
+from breachdesk.inventory import rules
+from breachdesk.inventory.models import ContactRole, Language, LegalBasis, NoticeTerms, OurRole
+
+FORMAT = "breachdesk-inventory/1"
+VOLUME_COLUMNS = ("customer", "activity", "data_subject_category", "data_subjects", "records")
+MAX_PROBLEMS = 100
+
+
+class Problems:
+    """Collects problems for one import; raises them together so one run shows them all."""
+
+    def __init__(self) -> None:
+        self.items: list[str] = []
+
+    def add(self, file: str, line: int | None, where: str, message: str) -> None:
+        """`file` empty means a form or an API body: there the field name alone locates the problem."""
+        if len(self.items) < MAX_PROBLEMS:
+            place = f"{file}:{line if line is not None else '?'}: " if file else ""
+            self.items.append(f"{place}{where}: {message}")
+        elif len(self.items) == MAX_PROBLEMS:
+            self.items.append("... further problems not listed")
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            raise ValidationFailed(self.items)
+
+
+class LineDict(dict):
+    """A YAML mapping that remembers the line it starts on."""
+
+    line: int = 0
+
+
+class _LineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    pass
+
+
+def _construct_mapping(loader, node):
+    loader.flatten_mapping(node)
+    mapping = LineDict(loader.construct_pairs(node, deep=True))
+    mapping.line = node.start_mark.line + 1
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def load_yaml(text: str, file: str) -> Any:
+    try:
+        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark
+        raise ValidationFailed([f"{file}:{mark.line + 1 if mark else '?'}: syntax: {error.problem}"]) from None
+    except yaml.YAMLError as error:
+        raise ValidationFailed([f"{file}:?: syntax: {error}"]) from None
+
+
+@dataclass(frozen=True)
+class Field:
+    kind: type
+    required: bool = False
+    default: Any = None
+    check: Callable[[Any], str | None] | None = None
+    choices: type[enum.StrEnum] | None = None
+    max_length: int = 200
+    minimum: int | None = None
+    item_check: Callable[[Any], str | None] | None = None
+
+
+CONTACT = {
+    "role": Field(str, required=True, choices=ContactRole),
+    "name": Field(str, required=True),
+    "email": Field(str, required=True, check=rules.email_problem, max_length=254),
+}
+CUSTOMER = {
+    "key": Field(str, required=True, check=rules.key_problem),
+    "name": Field(str, required=True),
+    "country": Field(str, required=True, check=rules.country_problem),
+    "language": Field(str, default="en", choices=Language),
+    "time_zone": Field(str, default="UTC", check=rules.time_zone_problem),
+    "notice_terms": Field(str, default="contract_hours", choices=NoticeTerms),
+    "notice_hours": Field(int, default=24, minimum=1),
+    "contacts": Field(list, default=()),
+}
+SYSTEM = {
+    "key": Field(str, required=True, check=rules.key_problem),
+    "name": Field(str, required=True),
+    "is_subprocessor": Field(bool, default=False),
+    "vendor": Field(str, default=""),
+    "hosting_country": Field(str, default="", check=lambda v: rules.country_problem(v, allow_empty=True)),
+    "hosting_region": Field(str, default="", max_length=100),
+    "encrypted_at_rest": Field(bool, default=False),
+    "description": Field(str, default="", max_length=5000),
+}
+ACTIVITY = {
+    "key": Field(str, required=True, check=rules.key_problem),
+    "name": Field(str, required=True),
+    "role": Field(str, required=True, choices=OurRole),
+    "purpose": Field(str, default="", max_length=5000),
+    "legal_basis": Field(str, choices=LegalBasis),
+    "retention_days": Field(int, minimum=0),
+    "retention_note": Field(str, default="", max_length=300),
+    "transfers": Field(list, default=()),
+    "systems": Field(list, default=(), item_check=rules.key_problem),
+    "customers": Field(list, default=(), item_check=rules.key_problem),
+    "data_categories": Field(list, default=(), item_check=rules.data_category_problem),
+    "data_subject_categories": Field(list, default=(), item_check=rules.subject_category_problem),
+}
+TRANSFER = {
+    "country": Field(str, required=True, check=rules.country_problem),
+    "safeguard": Field(str, default=""),
+}
+
+
+@dataclass
+class Record:
+    """A validated entry, plus where it came from for later cross-reference errors."""
+
+    values: dict[str, Any]
+    line: int
+    section: str
+    children: dict[str, list["Record"]] = field(default_factory=dict)
+
+
+def _type_ok(value: Any, kind: type) -> bool:
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, kind)
+
+
+def validate_record(raw: Any, spec: dict[str, Field], file: str, where: str, problems: Problems,
+                    line: int | None = None) -> Record | None:
+    line = getattr(raw, "line", line)
+    if not isinstance(raw, dict):
+        problems.add(file, line, where, "expected a mapping of field: value")
+        return None
+    values: dict[str, Any] = {}
+    for name in raw.keys() - spec.keys():
+        problems.add(file, line, f"{where}.{name}", f"unknown field (known: {', '.join(spec)})")
+    for name, rule in spec.items():
+        value = raw.get(name)
+        label = f"{where}.{name}"
+        if value is None:
+            if rule.required:
+                problems.add(file, line, label, "is required")
+            values[name] = list(rule.default) if isinstance(rule.default, tuple) else rule.default
+            continue
+        if not _type_ok(value, rule.kind):
+            problems.add(file, line, label, f"expected {rule.kind.__name__}, got {type(value).__name__} {value!r}")
+            continue
+        problem = None
+        if rule.kind is str and len(value) > rule.max_length:
+            problem = f"longer than {rule.max_length} characters"
+        elif rule.choices is not None and value not in {c.value for c in rule.choices}:
+            problem = f"{value!r} is not one of {', '.join(c.value for c in rule.choices)}"
+        elif rule.minimum is not None and value < rule.minimum:
+            problem = f"must be at least {rule.minimum}"
+        elif rule.check is not None:
+            problem = rule.check(value)
+        elif rule.item_check is not None:
+            for item in value:
+                problem = rule.item_check(item) if isinstance(item, str) else f"{item!r} is not a string"
+                if problem:
+                    break
+            if problem is None and len(set(value)) != len(value):
+                problem = "lists an entry twice"
+        if problem:
+            problems.add(file, line, label, problem)
+        else:
+            values[name] = value
+    return Record(values, line or 0, where)
+
+
+def validate_section(raw_list: Any, spec: dict[str, Field], file: str, section: str,
+                     problems: Problems, line: int | None) -> list[Record]:
+    """Validate a list of entries and refuse duplicate keys within the file."""
+    if raw_list is None:
+        return []
+    if not isinstance(raw_list, list):
+        problems.add(file, line, section, "expected a list")
+        return []
+    records, seen = [], {}
+    for index, raw in enumerate(raw_list):
+        key = raw.get("key") if isinstance(raw, dict) else None
+        where = f"{section}[{key if isinstance(key, str) else index}]"
+        record = validate_record(raw, spec, file, where, problems, line)
+        if record is None:
+            continue
+        if isinstance(key, str):
+            if key in seen:
+                problems.add(file, record.line, f"{where}.key", f"duplicate key (first on line {seen[key]})")
+                continue
+            seen[key] = record.line
+        records.append(record)
+    return records

@@ -1,0 +1,92 @@
+"""Inventory forms. They carry CSRF and render fields; the rules themselves live in fileformat/rules."""
+
+import re
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField
+from wtforms import (BooleanField, EmailField, FieldList, Form, FormField, IntegerField, SelectField,
+                     SelectMultipleField, StringField, TextAreaField)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from breachdesk.inventory.models import ContactRole, Language, LegalBasis, NoticeTerms, OurRole
+from breachdesk.inventory.taxonomy import data_categories, data_subject_categories
+
+
+def _choices(kind, blank: bool = False):
+    return ([("", "—")] if blank else []) + [(m.value, m.value.replace("_", " ")) for m in kind]
+
+
+def split_keys(text: str) -> list[str]:
+    return [k for k in re.split(r"[\s,]+", text or "") if k]
+
+
+class ContactForm(Form):
+    role = SelectField("Role", choices=_choices(ContactRole))
+    name = StringField("Name", validators=[Length(max=200)])
+    email = EmailField("Email", validators=[Length(max=254)])
+
+
+class CustomerForm(FlaskForm):
+    key = StringField("Key", validators=[DataRequired(), Length(max=64)],
+                      description="Stable identifier used by imports and the API; cannot change later.")
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    country = StringField("Country (ISO code)", validators=[DataRequired(), Length(min=2, max=2)])
+    language = SelectField("Notice language", choices=_choices(Language))
+    time_zone = StringField("Time zone", default="UTC", validators=[DataRequired(), Length(max=64)])
+    notice_terms = SelectField("Notice terms", choices=_choices(NoticeTerms))
+    notice_hours = IntegerField("Notice deadline (hours after we become aware)", default=24,
+                                validators=[InputRequired(), NumberRange(min=1, max=24 * 365)])
+    contacts = FieldList(FormField(ContactForm), min_entries=1, max_entries=10)
+
+
+class SystemForm(FlaskForm):
+    key = StringField("Key", validators=[DataRequired(), Length(max=64)])
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    is_subprocessor = BooleanField("Run by a sub-processor")
+    vendor = StringField("Vendor", validators=[Length(max=200)])
+    hosting_country = StringField("Hosting country (ISO code)", validators=[Optional(), Length(min=2, max=2)])
+    hosting_region = StringField("Hosting region", validators=[Length(max=100)])
+    encrypted_at_rest = BooleanField("Encrypted at rest")
+    description = TextAreaField("Description", validators=[Length(max=5000)])
+
+
+class ActivityForm(FlaskForm):
+    key = StringField("Key", validators=[DataRequired(), Length(max=64)])
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    role = SelectField("Our role", choices=_choices(OurRole))
+    purpose = TextAreaField("Purpose", validators=[Length(max=5000)])
+    legal_basis = SelectField("Legal basis (Art. 6)", choices=_choices(LegalBasis, blank=True))
+    retention_days = IntegerField("Retention (days)", validators=[Optional(), NumberRange(min=0)],
+                                  description="Empty: kept while the relationship lasts (explain below).")
+    retention_note = StringField("Retention note", validators=[Length(max=300)])
+    systems = SelectMultipleField("Systems", choices=[])
+    customers = TextAreaField("Customers (keys, for processor activities)",
+                              description="One key per line or separated by commas.")
+    data_categories = SelectMultipleField("Data categories (Fides)", choices=[])
+    data_subject_categories = SelectMultipleField("Data subject categories (Fides)", choices=[])
+    transfers = TextAreaField("Transfers outside the EEA", description="One per line: COUNTRY: safeguard")
+
+    def __init__(self, *args, system_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.systems.choices = list(system_choices)
+        self.data_categories.choices = [(k, f"{k} — {v}") for k, v in data_categories().items()]
+        self.data_subject_categories.choices = list(data_subject_categories().items())
+
+
+class VolumeForm(FlaskForm):
+    customer = StringField("Customer key (empty for controller activities)", validators=[Length(max=64)])
+    activity = SelectField("Activity", choices=[])
+    data_subject_category = SelectField("Data subject category", choices=[])
+    data_subjects = IntegerField("Data subjects", validators=[InputRequired(), NumberRange(min=0)])
+    records = IntegerField("Records", validators=[InputRequired(), NumberRange(min=0)])
+
+    def __init__(self, *args, activity_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.activity.choices = list(activity_choices)
+        self.data_subject_category.choices = list(data_subject_categories().items())
+
+
+class ImportForm(FlaskForm):
+    structure = FileField("Inventory file (YAML or JSON, ours or a Fides manifest)",
+                          validators=[FileAllowed(["yaml", "yml", "json"], "a .yaml, .yml or .json file")])
+    volumes = FileField("Volumes (CSV)", validators=[FileAllowed(["csv"], "a .csv file")])

@@ -1,0 +1,437 @@
+"""Importing an inventory (our YAML + CSV format, or a Fides manifest) in one all-or-nothing transaction.
+
+The caller commits; any problem raises ValidationFailed before that, so the database is unchanged.
+Volumes stream through a temporary staging table so a million rows need bounded memory, and the
+duplicate check runs set-wise in SQL rather than in a Python set.
+"""
+
+import csv
+import hashlib
+import io
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import IO, Any, Protocol
+
+from pydantic import ValidationError
+from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, and_, delete, exists, func, insert, \
+    literal_column, or_, select
+
+from breachdesk.audit.services import record as audit
+from breachdesk.core.errors import ValidationFailed
+from breachdesk.extensions import db
+from breachdesk.inventory import fileformat as ff
+from breachdesk.inventory.models import (ActivityDataCategory, ActivitySubjectCategory, Contact, Customer,
+                                         OurRole, ProcessingActivity, System, Volume, activity_customers)
+from breachdesk.inventory.rules import subject_category_problem
+from breachdesk.inventory.taxonomy import sensitivity_of
+
+BATCH = 5000
+
+
+class Progress(Protocol):
+    def start(self, label: str, total: int) -> None: ...
+    def advance(self, amount: int) -> None: ...
+    def finish(self) -> None: ...
+
+
+class NoProgress:
+    def start(self, label: str, total: int) -> None: pass
+    def advance(self, amount: int) -> None: pass
+    def finish(self) -> None: pass
+
+
+@dataclass
+class Structure:
+    customers: list[ff.Record] = field(default_factory=list)
+    systems: list[ff.Record] = field(default_factory=list)
+    activities: list[ff.Record] = field(default_factory=list)
+    volumes_path: str | None = None
+
+
+@dataclass
+class ImportSummary:
+    created: dict[str, int] = field(default_factory=dict)
+    updated: dict[str, int] = field(default_factory=dict)
+    volumes: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"created": self.created, "updated": self.updated, "volumes": self.volumes}
+
+    def __str__(self) -> str:
+        parts = [f"{n} {kind} created" for kind, n in self.created.items() if n]
+        parts += [f"{n} {kind} updated" for kind, n in self.updated.items() if n]
+        parts.append(f"{self.volumes} volume rows written")
+        return ", ".join(parts)
+
+
+# --- reading the structure ----------------------------------------------------------------
+
+def parse_structure(text: str, file: str) -> Structure:
+    """Our format or a Fides manifest (recognised by its top-level `system` list)."""
+    doc = ff.load_yaml(text, file)
+    problems = ff.Problems()
+    if not isinstance(doc, dict):
+        raise ValidationFailed([f"{file}:1: document: expected a mapping with customers, systems, activities"])
+    if "system" in doc:
+        structure = _parse_fides(doc, file, problems)
+    else:
+        structure = _parse_ours(doc, file, problems)
+    problems.raise_if_any()
+    return structure
+
+
+def _parse_ours(doc: ff.LineDict, file: str, problems: ff.Problems) -> Structure:
+    known = {"format", "customers", "systems", "activities", "volumes"}
+    for name in doc.keys() - known:
+        problems.add(file, doc.line, name, f"unknown section (known: {', '.join(sorted(known))})")
+    if doc.get("format") != ff.FORMAT:
+        problems.add(file, doc.line, "format", f"must be {ff.FORMAT!r}")
+    customers = ff.validate_section(doc.get("customers"), ff.CUSTOMER, file, "customers", problems, doc.line)
+    for customer in customers:
+        customer.children["contacts"] = _children(customer, "contacts", ff.CONTACT, file, problems)
+    systems = ff.validate_section(doc.get("systems"), ff.SYSTEM, file, "systems", problems, doc.line)
+    activities = ff.validate_section(doc.get("activities"), ff.ACTIVITY, file, "activities", problems, doc.line)
+    for activity in activities:
+        transfers = _children(activity, "transfers", ff.TRANSFER, file, problems)
+        activity.values["transfers"] = [t.values for t in transfers]
+        if activity.values.get("role") == OurRole.CONTROLLER and activity.values.get("customers"):
+            problems.add(file, activity.line, f"{activity.section}.customers",
+                         "a controller activity processes for no customer")
+    volumes = doc.get("volumes")
+    if volumes is not None and not isinstance(volumes, str):
+        problems.add(file, doc.line, "volumes", "expected the path of a CSV file")
+    return Structure(customers, systems, activities, volumes)
+
+
+def _children(parent: ff.Record, name: str, spec, file: str, problems: ff.Problems) -> list[ff.Record]:
+    raws = parent.values.get(name) or []
+    children = []
+    for index, raw in enumerate(raws):
+        child = ff.validate_record(raw, spec, file, f"{parent.section}.{name}[{index}]", problems, parent.line)
+        if child:
+            children.append(child)
+    return children
+
+
+_FIDES_LEGAL_BASIS = {
+    "consent": "consent", "contract": "contract", "legal obligations": "legal_obligation",
+    "vital interests": "vital_interests", "public interest": "public_task",
+    "legitimate interests": "legitimate_interests",
+}
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "declaration"
+
+
+def _parse_fides(doc: ff.LineDict, file: str, problems: ff.Problems) -> Structure:
+    """Systems with privacy declarations, validated by fideslang; each declaration becomes an activity."""
+    from fideslang.models import System as FidesSystem
+
+    systems, activities = [], []
+    raw_systems = doc.get("system")
+    if not isinstance(raw_systems, list):
+        problems.add(file, doc.line, "system", "expected a list of Fides systems")
+        return Structure()
+    for index, raw in enumerate(raw_systems):
+        line = getattr(raw, "line", doc.line)
+        try:
+            fides = FidesSystem.model_validate(raw)
+        except ValidationError as error:
+            for detail in error.errors():
+                where = ".".join(str(p) for p in detail["loc"])
+                problems.add(file, line, f"system[{index}].{where}", detail["msg"])
+            continue
+        meta = fides.meta or {}
+        system_raw = ff.LineDict(key=fides.fides_key.replace("_", "-").lower(), name=fides.name or fides.fides_key,
+                                 is_subprocessor="Sub-Processor" in [str(r) for r in (fides.responsibility or [])],
+                                 vendor=fides.legal_name or "", description=fides.description or "",
+                                 hosting_country=meta.get("hosting_country", ""),
+                                 hosting_region=meta.get("hosting_region", ""),
+                                 encrypted_at_rest=bool(meta.get("encrypted_at_rest", False)))
+        system_raw.line = line
+        system = ff.validate_record(system_raw, ff.SYSTEM, file, f"system[{fides.fides_key}]", problems)
+        if system is None:
+            continue
+        systems.append(system)
+        controller = any("Controller" in str(r) for r in (fides.responsibility or []))
+        for declaration in fides.privacy_declarations:
+            name = declaration.name or declaration.data_use
+            retention = declaration.retention_period
+            basis = _FIDES_LEGAL_BASIS.get((declaration.legal_basis_for_processing or "").lower())
+            activity_raw = ff.LineDict(
+                key=f"{system.values['key']}.{_slug(name)}"[:64], name=name, purpose=declaration.data_use,
+                role="controller" if controller else "processor", legal_basis=basis,
+                retention_days=int(retention) if retention and retention.isdigit() else None,
+                retention_note=retention if retention and not retention.isdigit() else "",
+                systems=[system.values["key"]], data_categories=list(declaration.data_categories),
+                data_subject_categories=list(declaration.data_subjects))
+            activity_raw.line = line
+            activity = ff.validate_record(activity_raw, ff.ACTIVITY, file,
+                                          f"system[{fides.fides_key}].privacy_declarations[{name}]", problems)
+            if activity:
+                activities.append(activity)
+    return Structure([], systems, activities)
+
+
+# --- writing the structure ---------------------------------------------------------------------
+
+def _existing(model, keys: Iterable[str]) -> dict[str, Any]:
+    keys = list(keys)
+    found = {}
+    for start in range(0, len(keys), BATCH):
+        chunk = keys[start:start + BATCH]
+        found.update({obj.key: obj for obj in db.session.scalars(select(model).where(model.key.in_(chunk)))})
+    return found
+
+
+def _assign(obj: Any, values: dict[str, Any], names: Iterable[str]) -> bool:
+    changed = False
+    for name in names:
+        if getattr(obj, name) != values[name]:
+            setattr(obj, name, values[name])
+            changed = True
+    return changed
+
+
+def _upsert(model, records: list[ff.Record], names: list[str], summary: ImportSummary, kind: str,
+            progress: Progress) -> dict[str, Any]:
+    existing = _existing(model, (r.values["key"] for r in records))
+    created = updated = 0
+    progress.start(f"{kind:<10}", len(records))
+    for record in records:
+        obj = existing.get(record.values["key"])
+        if obj is None:
+            obj = model(key=record.values["key"])
+            db.session.add(obj)
+            existing[obj.key] = obj
+            created += 1
+            _assign(obj, record.values, names)
+        elif _assign(obj, record.values, names):
+            updated += 1
+        record.values["_obj"] = obj
+        progress.advance(1)
+    progress.finish()
+    summary.created[kind], summary.updated[kind] = created, updated
+    return existing
+
+
+def _resolve(model, keys: set[str], known: dict[str, Any]) -> dict[str, Any]:
+    missing = keys - known.keys()
+    return {**known, **_existing(model, missing)} if missing else known
+
+
+def apply_structure(structure: Structure, file: str, progress: Progress, summary: ImportSummary) -> None:
+    # one flush at the end, so each new entry is audited once, complete with its links
+    with db.session.no_autoflush:
+        _apply_structure(structure, file, progress, summary)
+    db.session.flush()
+
+
+def _apply_structure(structure: Structure, file: str, progress: Progress, summary: ImportSummary) -> None:
+    problems = ff.Problems()
+    customer_fields = [n for n in ff.CUSTOMER if n not in ("key", "contacts")]
+    customers = _upsert(Customer, structure.customers, customer_fields, summary, "customers", progress)
+    for record in structure.customers:
+        customer = record.values["_obj"]
+        wanted = [(c.values["role"], c.values["name"], c.values["email"]) for c in record.children["contacts"]]
+        if [(c.role.value, c.name, c.email) for c in customer.contacts] != wanted:
+            customer.contacts = [Contact(role=r, name=n, email=e) for r, n, e in wanted]
+    systems = _upsert(System, structure.systems, [n for n in ff.SYSTEM if n != "key"], summary, "systems",
+                      progress)
+    activity_fields = ["name", "role", "purpose", "legal_basis", "retention_days", "retention_note", "transfers"]
+    _upsert(ProcessingActivity, structure.activities, activity_fields, summary, "activities", progress)
+    systems = _resolve(System, {k for a in structure.activities for k in a.values["systems"]}, systems)
+    customers = _resolve(Customer, {k for a in structure.activities for k in a.values["customers"]}, customers)
+    for record in structure.activities:
+        activity = record.values["_obj"]
+        for name, pool in (("systems", systems), ("customers", customers)):
+            unknown = [k for k in record.values[name] if k not in pool]
+            for key in unknown:
+                problems.add(file, record.line, f"{record.section}.{name}", f"unknown {name[:-1]} {key!r}")
+            wanted = sorted(k for k in record.values[name] if k in pool)
+            if sorted(o.key for o in getattr(activity, name)) != wanted:
+                setattr(activity, name, [pool[k] for k in wanted])
+        categories = sorted(record.values["data_categories"])
+        if sorted(c.data_category for c in activity.data_categories) != categories:
+            activity.data_categories = [ActivityDataCategory(data_category=c, sensitivity=int(sensitivity_of(c)))
+                                        for c in categories]
+        subjects = sorted(record.values["data_subject_categories"])
+        if sorted(s.data_subject_category for s in activity.subject_categories) != subjects:
+            activity.subject_categories = [ActivitySubjectCategory(data_subject_category=s) for s in subjects]
+    problems.raise_if_any()
+
+
+# --- volumes --------------------------------------------------------------------------------
+
+class _CountingReader(io.RawIOBase):
+    """Counts and hashes bytes as the CSV reader consumes them, for the progress bar and the audit."""
+
+    def __init__(self, raw: IO[bytes], progress: Progress):
+        self.raw, self.progress, self.sha256 = raw, progress, hashlib.sha256()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self.raw.read(len(buffer))
+        buffer[:len(data)] = data
+        self.sha256.update(data)
+        self.progress.advance(len(data))
+        return len(data)
+
+
+def _staging_table() -> Table:
+    return Table("volume_staging", MetaData(),
+                 Column("line", Integer), Column("customer_id", Integer), Column("activity_id", Integer),
+                 Column("data_subject_category", String(120)), Column("data_subjects", BigInteger),
+                 Column("records", BigInteger), prefixes=["TEMPORARY"])
+
+
+def _count(text: str, file: str, line: int, column: str, problems: ff.Problems) -> int | None:
+    value = text.strip()
+    if not value.isdigit():
+        problems.add(file, line, column, f"{text!r} is not a whole number >= 0")
+        return None
+    return int(value)
+
+
+def import_volumes(stream: IO[bytes], file: str, size: int, progress: Progress) -> tuple[int, str]:
+    """Stage, check and write volume rows; returns (rows written, sha256 of the file)."""
+    problems = ff.Problems()
+    customers = dict(db.session.execute(select(Customer.key, Customer.id)).all())
+    activities = {key: (id_, role) for key, id_, role in
+                  db.session.execute(select(ProcessingActivity.key, ProcessingActivity.id, ProcessingActivity.role))}
+    declared = {(a, s) for a, s in db.session.execute(
+        select(ActivitySubjectCategory.activity_id, ActivitySubjectCategory.data_subject_category))}
+
+    connection = db.session.connection()
+    staging = _staging_table()
+    staging.create(connection)
+    counter = _CountingReader(stream, progress)
+    text = io.TextIOWrapper(io.BufferedReader(counter, buffer_size=1 << 16), encoding="utf-8-sig", newline="")
+    reader = csv.DictReader(text)
+    progress.start("volumes   ", size)
+    batch: list[dict[str, Any]] = []
+    line = 1
+    try:
+        header = reader.fieldnames or []
+        missing = [c for c in ff.VOLUME_COLUMNS if c not in header]
+        if missing:
+            problems.add(file, 1, "header", f"missing column(s) {', '.join(missing)}; expected "
+                                            f"{','.join(ff.VOLUME_COLUMNS)}")
+            problems.raise_if_any()
+        for row in reader:
+            line = reader.line_num
+            staged = check_volume_row(row, file, line, customers, activities, declared, problems)
+            if staged and not problems:
+                batch.append(staged)
+                if len(batch) >= BATCH:
+                    connection.execute(insert(staging), batch)
+                    batch.clear()
+    except UnicodeDecodeError as error:
+        problems.add(file, line + 1, "encoding", f"not UTF-8 text ({error.reason} at byte {error.start} of a block)")
+    except csv.Error as error:
+        problems.add(file, line + 1, "csv", str(error))
+    finally:
+        progress.finish()
+    problems.raise_if_any()
+    if batch:
+        connection.execute(insert(staging), batch)
+    _refuse_duplicates(connection, staging, file)
+    written = _write_staged(connection, staging)
+    staging.drop(connection)
+    return written, counter.sha256.hexdigest()
+
+
+def check_volume_row(row, file, line, customers, activities, declared, problems) -> dict[str, Any] | None:
+    if None in row or any(row.get(c) is None for c in ff.VOLUME_COLUMNS):
+        problems.add(file, line, "row", f"expected {len(ff.VOLUME_COLUMNS)} columns")
+        return None
+    activity = activities.get(row["activity"].strip())
+    if activity is None:
+        problems.add(file, line, "activity", f"unknown activity {row['activity']!r}")
+        return None
+    activity_id, role = activity
+    customer_key = row["customer"].strip()
+    customer_id = None
+    if role == OurRole.PROCESSOR:
+        customer_id = customers.get(customer_key)
+        if customer_id is None:
+            problems.add(file, line, "customer", f"unknown customer {customer_key!r}" if customer_key
+                         else "required: the activity is a processor activity")
+            return None
+    elif customer_key:
+        problems.add(file, line, "customer", "must be empty: the activity is a controller activity")
+        return None
+    subject = row["data_subject_category"].strip()
+    problem = subject_category_problem(subject)
+    if problem is None and (activity_id, subject) not in declared:
+        problem = f"{subject!r} is not a data subject category of activity {row['activity']!r}"
+    if problem:
+        problems.add(file, line, "data_subject_category", problem)
+        return None
+    subjects = _count(row["data_subjects"], file, line, "data_subjects", problems)
+    records = _count(row["records"], file, line, "records", problems)
+    if subjects is None or records is None:
+        return None
+    return {"line": line, "customer_id": customer_id, "activity_id": activity_id,
+            "data_subject_category": subject, "data_subjects": subjects, "records": records}
+
+
+def _refuse_duplicates(connection, staging: Table, file: str) -> None:
+    keys = [staging.c.customer_id, staging.c.activity_id, staging.c.data_subject_category]
+    duplicates = connection.execute(
+        select(func.min(staging.c.line), func.max(staging.c.line), func.count())
+        .group_by(*keys).having(func.count() > 1).order_by(func.min(staging.c.line)).limit(ff.MAX_PROBLEMS)).all()
+    if duplicates:
+        problems = ff.Problems()
+        for first, last, count in duplicates:
+            problems.add(file, last, "row", f"duplicate of line {first} (same customer, activity and data subject "
+                                            f"category; {count} rows in all)")
+        problems.raise_if_any()
+
+
+def _write_staged(connection, staging: Table) -> int:
+    """Replace the volumes named by the file and link each processor activity to its customers."""
+    volumes = Volume.__table__
+    same_row = and_(staging.c.activity_id == volumes.c.activity_id,
+                    staging.c.data_subject_category == volumes.c.data_subject_category,
+                    or_(staging.c.customer_id == volumes.c.customer_id,
+                        and_(staging.c.customer_id.is_(None), volumes.c.customer_id.is_(None))))
+    connection.execute(delete(volumes).where(exists().where(same_row)))
+    columns = ["customer_id", "activity_id", "data_subject_category", "data_subjects", "records"]
+    written = connection.execute(insert(volumes).from_select(
+        columns, select(*[staging.c[c] for c in columns]))).rowcount
+    pairs = select(staging.c.activity_id, staging.c.customer_id).where(
+        staging.c.customer_id.is_not(None)).distinct().subquery()
+    linked = select(literal_column("1")).select_from(activity_customers).where(
+        activity_customers.c.activity_id == pairs.c.activity_id,
+        activity_customers.c.customer_id == pairs.c.customer_id)
+    connection.execute(insert(activity_customers).from_select(
+        ["activity_id", "customer_id"],
+        select(pairs.c.activity_id, pairs.c.customer_id).where(~linked.exists())))
+    return written
+
+
+# --- the whole import ---------------------------------------------------------------------
+
+def import_inventory(structure: tuple[str, str] | None = None,
+                     volumes: tuple[str, IO[bytes], int] | None = None,
+                     progress: Progress | None = None) -> ImportSummary:
+    """structure: (file name, text); volumes: (file name, binary stream, size in bytes)."""
+    progress = progress or NoProgress()
+    summary = ImportSummary()
+    audit_after: dict[str, Any] = {}
+    if structure:
+        name, text = structure
+        parsed = parse_structure(text, name)
+        apply_structure(parsed, name, progress, summary)
+        audit_after["structure"] = {"file": name, "sha256": hashlib.sha256(text.encode()).hexdigest()}
+    if volumes:
+        name, stream, size = volumes
+        summary.volumes, digest = import_volumes(stream, name, size, progress)
+        audit_after["volumes"] = {"file": name, "sha256": digest}
+    audit(db.session, "import", "inventory", "inventory", after={**audit_after, **summary.as_dict()})
+    return summary

@@ -1,0 +1,205 @@
+"""Inventory tables. Keys are stable, human-chosen identifiers used by imports, the API and notices."""
+
+import enum
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, Column, Enum, ForeignKey, Index, Integer, String, Table, Text, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from breachdesk.audit.services import Audited
+from breachdesk.extensions import db
+
+
+def _enum(kind: type[enum.StrEnum]) -> Enum:
+    return Enum(kind, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e])
+
+
+class Language(enum.StrEnum):
+    EN = "en"
+    FR = "fr"
+
+
+class NoticeTerms(enum.StrEnum):
+    CONTRACT_HOURS = "contract_hours"            # the contract names a deadline in hours
+    WITHOUT_UNDUE_DELAY = "without_undue_delay"  # Art. 33(2) wording only; notice_hours is our target
+
+
+class ContactRole(enum.StrEnum):
+    SECURITY = "security"
+    DPO = "dpo"
+    LEGAL = "legal"
+
+
+class OurRole(enum.StrEnum):
+    PROCESSOR = "processor"    # we act on a customer's instructions (Art. 28)
+    CONTROLLER = "controller"  # we decide purposes and means (our own staff, prospects, suppliers)
+
+
+class LegalBasis(enum.StrEnum):
+    """GDPR Art. 6(1)(a)-(f). For processor activities the basis is the controller's."""
+    CONSENT = "consent"
+    CONTRACT = "contract"
+    LEGAL_OBLIGATION = "legal_obligation"
+    VITAL_INTERESTS = "vital_interests"
+    PUBLIC_TASK = "public_task"
+    LEGITIMATE_INTERESTS = "legitimate_interests"
+
+
+activity_systems = Table(
+    "activity_systems", db.metadata,
+    Column("activity_id", ForeignKey("processing_activities.id", ondelete="CASCADE"), primary_key=True),
+    Column("system_id", ForeignKey("systems.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+activity_customers = Table(
+    "activity_customers", db.metadata,
+    Column("activity_id", ForeignKey("processing_activities.id", ondelete="CASCADE"), primary_key=True),
+    Column("customer_id", ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class Customer(Audited, db.Model):
+    """A controller we process personal data for."""
+
+    __tablename__ = "customers"
+    __table_args__ = (CheckConstraint("notice_hours > 0", name="notice_hours_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    country: Mapped[str] = mapped_column(String(2))
+    language: Mapped[Language] = mapped_column(_enum(Language), default=Language.EN)
+    #: the customer's IANA zone, used to show it deadlines in its own local time
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
+    #: whether notice_hours is a contractual deadline or our internal target for "without undue delay"
+    notice_terms: Mapped[NoticeTerms] = mapped_column(_enum(NoticeTerms), default=NoticeTerms.CONTRACT_HOURS)
+    #: hours after we become aware by which this controller must be told (Art. 33(2) + contract)
+    notice_hours: Mapped[int] = mapped_column(default=24)
+
+    contacts: Mapped[list["Contact"]] = relationship(
+        back_populates="customer", cascade="all, delete-orphan", order_by="Contact.id")
+
+
+class Contact(Audited, db.Model):
+    __tablename__ = "contacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    role: Mapped[ContactRole] = mapped_column(_enum(ContactRole))
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254))
+
+    customer: Mapped[Customer] = relationship(back_populates="contacts")
+
+    def audit_label(self) -> str:
+        return f"{self.customer.key if self.customer else self.customer_id}:{self.role}:{self.email}"
+
+
+class System(Audited, db.Model):
+    """A datastore or service, ours or a sub-processor's (Art. 28(2))."""
+
+    __tablename__ = "systems"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    is_subprocessor: Mapped[bool] = mapped_column(Boolean, default=False)
+    vendor: Mapped[str] = mapped_column(String(200), default="")
+    #: ISO 3166-1 alpha-2; empty when unknown (a Fides manifest does not say)
+    hosting_country: Mapped[str] = mapped_column(String(2), default="")
+    hosting_region: Mapped[str] = mapped_column(String(100), default="")
+    #: encryption at rest bears on the Art. 34(3)(a) exemption (data unintelligible)
+    encrypted_at_rest: Mapped[bool] = mapped_column(Boolean, default=False)
+    description: Mapped[str] = mapped_column(Text, default="")
+
+    activities: Mapped[list["ProcessingActivity"]] = relationship(
+        secondary=activity_systems, back_populates="systems", order_by="ProcessingActivity.key")
+
+
+class ProcessingActivity(Audited, db.Model):
+    __tablename__ = "processing_activities"
+    __table_args__ = (CheckConstraint("retention_days IS NULL OR retention_days >= 0", name="retention_days_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    purpose: Mapped[str] = mapped_column(Text, default="")
+    #: processor activities oblige us to tell each customer; controller ones, the authority and people
+    role: Mapped[OurRole] = mapped_column(_enum(OurRole))
+    legal_basis: Mapped[LegalBasis | None] = mapped_column(_enum(LegalBasis))
+    #: days the data is kept; a breach exposes at most this window. None: kept while the relationship lasts
+    retention_days: Mapped[int | None] = mapped_column(Integer)
+    retention_note: Mapped[str] = mapped_column(String(300), default="")
+    #: transfers outside the EEA: [{"country": "US", "safeguard": "SCCs"}]
+    transfers: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+    systems: Mapped[list[System]] = relationship(
+        secondary=activity_systems, back_populates="activities", order_by="System.key")
+    customers: Mapped[list[Customer]] = relationship(secondary=activity_customers, order_by="Customer.key")
+    data_categories: Mapped[list["ActivityDataCategory"]] = relationship(
+        back_populates="activity", cascade="all, delete-orphan", order_by="ActivityDataCategory.data_category")
+    subject_categories: Mapped[list["ActivitySubjectCategory"]] = relationship(
+        back_populates="activity", cascade="all, delete-orphan",
+        order_by="ActivitySubjectCategory.data_subject_category")
+
+
+class ActivityDataCategory(Audited, db.Model):
+    __tablename__ = "activity_data_categories"
+
+    activity_id: Mapped[int] = mapped_column(ForeignKey("processing_activities.id", ondelete="CASCADE"),
+                                             primary_key=True)
+    #: fides data category key, e.g. user.contact.email
+    data_category: Mapped[str] = mapped_column(String(120), primary_key=True)
+    #: ENISA class derived from the category when written, so SQL can rank impact without Python
+    sensitivity: Mapped[int] = mapped_column(Integer)
+
+    activity: Mapped[ProcessingActivity] = relationship(back_populates="data_categories")
+
+    def audit_label(self) -> str:
+        return f"{self.activity.key}:{self.data_category}"
+
+
+class ActivitySubjectCategory(Audited, db.Model):
+    __tablename__ = "activity_subject_categories"
+
+    activity_id: Mapped[int] = mapped_column(ForeignKey("processing_activities.id", ondelete="CASCADE"),
+                                             primary_key=True)
+    #: fides data subject key, e.g. customer, employee, prospect
+    data_subject_category: Mapped[str] = mapped_column(String(120), primary_key=True)
+
+    activity: Mapped[ProcessingActivity] = relationship(back_populates="subject_categories")
+
+    def audit_label(self) -> str:
+        return f"{self.activity.key}:{self.data_subject_category}"
+
+
+class Volume(Audited, db.Model):
+    """How many people and records one activity holds for one customer and subject category."""
+
+    __tablename__ = "volumes"
+    __table_args__ = (
+        CheckConstraint("data_subjects >= 0 AND records >= 0", name="counts_not_negative"),
+        # controller activities have no customer: NULLs never collide in a unique constraint, so a
+        # partial index guards them
+        Index("uq_volumes_customer_activity_subject", "customer_id", "activity_id", "data_subject_category",
+              unique=True),
+        Index("uq_volumes_own_activity_subject", "activity_id", "data_subject_category", unique=True,
+              sqlite_where=text("customer_id IS NULL"), postgresql_where=text("customer_id IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: None for activities where we are the controller
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    activity_id: Mapped[int] = mapped_column(ForeignKey("processing_activities.id", ondelete="CASCADE"),
+                                             index=True)
+    data_subject_category: Mapped[str] = mapped_column(String(120))
+    #: number of distinct people
+    data_subjects: Mapped[int] = mapped_column(BigInteger)
+    records: Mapped[int] = mapped_column(BigInteger)
+
+    customer: Mapped[Customer | None] = relationship()
+    activity: Mapped[ProcessingActivity] = relationship()
+
+    def audit_label(self) -> str:
+        customer = self.customer.key if self.customer else "-"
+        return f"{customer}:{self.activity.key}:{self.data_subject_category}"

@@ -1,0 +1,48 @@
+"""Field rules shared by the import file, the forms and the API. Each returns a problem or None."""
+
+import re
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from email_validator import EmailNotValidError, validate_email
+
+from breachdesk.inventory.taxonomy import data_categories, data_subject_categories, is_country
+
+KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+
+
+def key_problem(value: str) -> str | None:
+    if not KEY_PATTERN.match(value or ""):
+        return "must be 1-64 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit"
+    return None
+
+
+def country_problem(value: str, allow_empty: bool = False) -> str | None:
+    if allow_empty and value == "":
+        return None
+    return None if is_country(value) else f"{value!r} is not an ISO 3166-1 alpha-2 country code"
+
+
+def time_zone_problem(value: str) -> str | None:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        return f"{value!r} is not an IANA time zone"
+    return None
+
+
+def email_problem(value: str) -> str | None:
+    try:
+        validate_email(value, check_deliverability=False)
+    except EmailNotValidError as error:
+        return f"{value!r}: {error}"
+    return None
+
+
+def data_category_problem(value: str) -> str | None:
+    return None if value in data_categories() else f"{value!r} is not a data category of the Fides taxonomy"
+
+
+def subject_category_problem(value: str) -> str | None:
+    if value in data_subject_categories():
+        return None
+    return f"{value!r} is not a data subject category of the Fides taxonomy"

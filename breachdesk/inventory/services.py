@@ -1,0 +1,61 @@
+"""Saving one inventory entry from a form or the API, through the same rules and code as a file import."""
+
+from typing import Any
+
+from sqlalchemy import select
+
+from breachdesk.core.errors import ValidationFailed
+from breachdesk.extensions import db
+from breachdesk.inventory import fileformat as ff
+from breachdesk.inventory.importer import ImportSummary, NoProgress, Structure, apply_structure, check_volume_row
+from breachdesk.inventory.models import Customer, ProcessingActivity, Volume
+
+SPECS = {"customers": ff.CUSTOMER, "systems": ff.SYSTEM, "activities": ff.ACTIVITY}
+
+
+def save_entry(section: str, raw: dict[str, Any]) -> Any:
+    """Create or update one customer, system or activity by its key; raises ValidationFailed naming fields."""
+    problems = ff.Problems()
+    record = ff.validate_record(raw, SPECS[section], "", section, problems)
+    if record and section == "customers":
+        record.children["contacts"] = [
+            c for index, item in enumerate(raw.get("contacts") or [])
+            if (c := ff.validate_record(item, ff.CONTACT, "", f"contacts[{index}]", problems))]
+    if record and section == "activities":
+        record.values["transfers"] = [
+            t.values for index, item in enumerate(raw.get("transfers") or [])
+            if (t := ff.validate_record(item, ff.TRANSFER, "", f"transfers[{index}]", problems))]
+        if record.values.get("role") == "controller" and record.values.get("customers"):
+            problems.add("", None, "customers", "a controller activity processes for no customer")
+    problems.raise_if_any()
+    apply_structure(Structure(**{section: [record]}), "", NoProgress(), ImportSummary())
+    return record.values["_obj"]
+
+
+def save_volume(values: dict[str, Any], volume: Volume | None = None) -> Volume:
+    """One volume row, checked by the same rules as a CSV line."""
+    problems = ff.Problems()
+    activity = db.session.scalar(select(ProcessingActivity).where(ProcessingActivity.key == values["activity"]))
+    customer = db.session.scalar(select(Customer).where(Customer.key == values["customer"]))
+    activities = {activity.key: (activity.id, activity.role)} if activity else {}
+    customers = {customer.key: customer.id} if customer else {}
+    declared = {(activity.id, s.data_subject_category) for s in activity.subject_categories} if activity else set()
+    row = {k: str(v if v is not None else "") for k, v in values.items()}
+    checked = check_volume_row(row, "", None, customers, activities, declared, problems)
+    problems.raise_if_any()
+    same_customer = (Volume.customer_id.is_(None) if checked["customer_id"] is None
+                     else Volume.customer_id == checked["customer_id"])
+    clash = db.session.scalar(select(Volume).where(
+        same_customer, Volume.activity_id == checked["activity_id"],
+        Volume.data_subject_category == checked["data_subject_category"]))
+    if clash is not None and clash is not volume:
+        raise ValidationFailed(["volume: a row for this customer, activity and subject category exists already"])
+    volume = volume or Volume()
+    for name in ("customer_id", "activity_id", "data_subject_category", "data_subjects", "records"):
+        setattr(volume, name, checked[name])
+    db.session.add(volume)
+    if customer and customer not in activity.customers:
+        activity.customers.append(customer)
+    db.session.flush()
+    return volume
+

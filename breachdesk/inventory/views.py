@@ -1,0 +1,277 @@
+"""Inventory pages: lists with search, details, create/edit forms, import and export."""
+
+from flask import (Blueprint, Response, current_app, flash, redirect, render_template, request,
+                   stream_with_context, url_for)
+from sqlalchemy import select
+
+from breachdesk.auth.access import EVERYONE, PRIVACY_TEAM, allow
+from breachdesk.core.errors import ValidationFailed
+from breachdesk.extensions import db
+from breachdesk.inventory import queries, services
+from breachdesk.inventory.exporter import export_structure, iter_volumes_csv
+from breachdesk.inventory.forms import ActivityForm, CustomerForm, ImportForm, SystemForm, VolumeForm, split_keys
+from breachdesk.inventory.importer import import_inventory
+from breachdesk.inventory.models import Customer, ProcessingActivity, System, Volume
+from breachdesk.inventory.taxonomy import Sensitivity, country_name, data_categories, data_subject_categories
+
+bp = Blueprint("inventory", __name__)
+
+
+@bp.app_context_processor
+def taxonomy_helpers():
+    return {"category_name": lambda k: data_categories().get(k, k),
+            "subject_name": lambda k: data_subject_categories().get(k, k),
+            "sensitivity_name": lambda n: Sensitivity(n).name.lower(),
+            "country_name": country_name}
+
+
+def _by_key(model, key: str):
+    return db.first_or_404(select(model).where(model.key == key))
+
+
+def _page(query):
+    return db.paginate(query, per_page=current_app.config["PAGE_SIZE"], max_per_page=200)
+
+
+def _save(section: str, raw: dict, done_endpoint: str):
+    """Shared tail of every create/edit: save through the import rules, commit, or show the problems."""
+    try:
+        entry = services.save_entry(section, raw)
+    except ValidationFailed as error:
+        db.session.rollback()
+        for problem in error.problems:
+            flash(problem, "error")
+        return None
+    db.session.commit()
+    flash(f"Saved {entry.key}.", "info")
+    return redirect(url_for(done_endpoint, key=entry.key))
+
+
+def _form_page(form, entry, kind: str, back_endpoint: str):
+    if entry is not None and "key" in form:
+        form.key.render_kw = {"readonly": True}  # keys are stable: imports and notices refer to them
+    return render_template("inventory/form.html", form=form, entry=entry, kind=kind, back=url_for(back_endpoint))
+
+
+@bp.get("/")
+@allow(EVERYONE)
+def home():
+    return render_template("inventory/home.html", counts=queries.inventory_counts())
+
+
+# --- customers ---
+
+@bp.get("/customers")
+@allow(EVERYONE)
+def customers():
+    q = request.args.get("q", "").strip()
+    return render_template("inventory/customers.html", q=q,
+                           page=_page(queries.searched(Customer, q, Customer.name, Customer.country)))
+
+
+@bp.get("/customers/<key>")
+@allow(EVERYONE)
+def customer(key: str):
+    entry = _by_key(Customer, key)
+    activities = db.session.scalars(select(ProcessingActivity).where(ProcessingActivity.customers.contains(entry))
+                                    .order_by(ProcessingActivity.key)).all()
+    volumes = _page(queries.volumes_for(customer_id=entry.id))
+    return render_template("inventory/customer.html", customer=entry, activities=activities, volumes=volumes)
+
+
+def _customer_raw(form: CustomerForm) -> dict:
+    raw = {name: form[name].data for name in ("key", "name", "country", "language", "time_zone", "notice_terms",
+                                              "notice_hours")}
+    raw["country"] = (raw["country"] or "").upper()
+    raw["contacts"] = [{"role": c.role.data, "name": c.name.data, "email": c.email.data}
+                       for c in form.contacts if c.email.data or c.name.data]
+    return raw
+
+
+@bp.route("/customers/new", methods=["GET", "POST"], defaults={"key": None})
+@bp.route("/customers/<key>/edit", methods=["GET", "POST"])
+@allow(PRIVACY_TEAM)
+def customer_form(key: str | None):
+    entry = _by_key(Customer, key) if key else None
+    form = CustomerForm(obj=entry)
+    if entry is not None and request.method == "GET":
+        form.contacts.append_entry()  # one blank row to add a contact
+    if form.validate_on_submit():
+        raw = _customer_raw(form)
+        if entry is not None:
+            raw["key"] = entry.key  # keys are stable
+        if (response := _save("customers", raw, "inventory.customer")) is not None:
+            return response
+    return _form_page(form, entry, "customer", "inventory.customers")
+
+
+# --- systems ---
+
+@bp.get("/systems")
+@allow(EVERYONE)
+def systems():
+    q = request.args.get("q", "").strip()
+    return render_template("inventory/systems.html", q=q,
+                           page=_page(queries.searched(System, q, System.name, System.vendor)))
+
+
+@bp.get("/systems/<key>")
+@allow(EVERYONE)
+def system(key: str):
+    """The system and who depends on it: the first question when it is breached."""
+    entry = _by_key(System, key)
+    return render_template("inventory/system.html", system=entry,
+                           customers=_page(queries.customers_depending_on(entry.id)))
+
+
+@bp.route("/systems/new", methods=["GET", "POST"], defaults={"key": None})
+@bp.route("/systems/<key>/edit", methods=["GET", "POST"])
+@allow(PRIVACY_TEAM)
+def system_form(key: str | None):
+    entry = _by_key(System, key) if key else None
+    form = SystemForm(obj=entry)
+    if form.validate_on_submit():
+        raw = {name: form[name].data for name in ("key", "name", "is_subprocessor", "vendor", "hosting_country",
+                                                  "hosting_region", "encrypted_at_rest", "description")}
+        raw["hosting_country"] = (raw["hosting_country"] or "").upper()
+        if entry is not None:
+            raw["key"] = entry.key
+        if (response := _save("systems", raw, "inventory.system")) is not None:
+            return response
+    return _form_page(form, entry, "system", "inventory.systems")
+
+
+# --- processing activities ---
+
+@bp.get("/activities")
+@allow(EVERYONE)
+def activities():
+    q = request.args.get("q", "").strip()
+    return render_template("inventory/activities.html", q=q, page=_page(
+        queries.searched(ProcessingActivity, q, ProcessingActivity.name, ProcessingActivity.purpose)))
+
+
+@bp.get("/activities/<key>")
+@allow(EVERYONE)
+def activity(key: str):
+    entry = _by_key(ProcessingActivity, key)
+    return render_template("inventory/activity.html", activity=entry,
+                           volumes=_page(queries.volumes_for(activity_id=entry.id)))
+
+
+def _parse_transfers(text: str) -> list[dict]:
+    transfers = []
+    for line in (text or "").splitlines():
+        if line.strip():
+            country, _, safeguard = line.partition(":")
+            transfers.append({"country": country.strip().upper(), "safeguard": safeguard.strip()})
+    return transfers
+
+
+@bp.route("/activities/new", methods=["GET", "POST"], defaults={"key": None})
+@bp.route("/activities/<key>/edit", methods=["GET", "POST"])
+@allow(PRIVACY_TEAM)
+def activity_form(key: str | None):
+    entry = _by_key(ProcessingActivity, key) if key else None
+    system_choices = db.session.execute(select(System.key, System.name).order_by(System.key)).all()
+    form = ActivityForm(system_choices=system_choices)
+    if entry is not None and request.method == "GET":
+        for name in ("key", "name", "purpose", "retention_days", "retention_note"):
+            form[name].data = getattr(entry, name)
+        form.role.data = entry.role.value
+        form.legal_basis.data = entry.legal_basis.value if entry.legal_basis else ""
+        form.systems.data = [s.key for s in entry.systems]
+        form.customers.data = "\n".join(c.key for c in entry.customers)
+        form.data_categories.data = [c.data_category for c in entry.data_categories]
+        form.data_subject_categories.data = [s.data_subject_category for s in entry.subject_categories]
+        form.transfers.data = "\n".join(f"{t['country']}: {t.get('safeguard', '')}" for t in entry.transfers)
+    if form.validate_on_submit():
+        raw = {name: form[name].data for name in ("key", "name", "role", "purpose", "retention_days",
+                                                  "retention_note", "systems", "data_categories",
+                                                  "data_subject_categories")}
+        raw["legal_basis"] = form.legal_basis.data or None
+        raw["customers"] = split_keys(form.customers.data)
+        raw["transfers"] = _parse_transfers(form.transfers.data)
+        if entry is not None:
+            raw["key"] = entry.key
+        if (response := _save("activities", raw, "inventory.activity")) is not None:
+            return response
+    return _form_page(form, entry, "activity", "inventory.activities")
+
+
+# --- volumes ---
+
+@bp.route("/volumes/new", methods=["GET", "POST"], defaults={"volume_id": None})
+@bp.route("/volumes/<int:volume_id>/edit", methods=["GET", "POST"])
+@allow(PRIVACY_TEAM)
+def volume_form(volume_id: int | None):
+    volume = db.get_or_404(Volume, volume_id) if volume_id else None
+    choices = db.session.execute(select(ProcessingActivity.key, ProcessingActivity.name)
+                                 .order_by(ProcessingActivity.key)).all()
+    form = VolumeForm(activity_choices=choices, obj=volume)
+    if request.method == "GET":
+        form.activity.data = volume.activity.key if volume else request.args.get("activity")
+        form.customer.data = volume.customer.key if volume and volume.customer else request.args.get("customer", "")
+    if form.validate_on_submit():
+        values = {name: form[name].data for name in ("customer", "activity", "data_subject_category",
+                                                     "data_subjects", "records")}
+        try:
+            saved = services.save_volume(values, volume)
+        except ValidationFailed as error:
+            db.session.rollback()
+            for problem in error.problems:
+                flash(problem, "error")
+        else:
+            db.session.commit()
+            flash("Volume saved.", "info")
+            return redirect(url_for("inventory.activity", key=saved.activity.key))
+    return _form_page(form, volume, "volume", "inventory.activities")
+
+
+# --- import and export ---
+
+@bp.route("/inventory/import", methods=["GET", "POST"])
+@allow(PRIVACY_TEAM)
+def import_page():
+    form = ImportForm()
+    problems, summary = [], None
+    if form.validate_on_submit():
+        structure = form.structure.data
+        volumes = form.volumes.data
+        if not structure and not volumes:
+            problems = ["choose an inventory file, a volumes CSV, or both"]
+        else:
+            try:
+                summary = import_inventory(
+                    (structure.filename, _decode(structure)) if structure else None,
+                    (volumes.filename, volumes.stream, request.content_length or 0) if volumes else None)
+            except ValidationFailed as error:
+                db.session.rollback()
+                problems = error.problems
+            else:
+                db.session.commit()
+                flash(f"Imported: {summary}.", "info")
+                return redirect(url_for("inventory.home"))
+    status = 422 if problems else 200
+    return render_template("inventory/import.html", form=form, problems=problems), status
+
+
+def _decode(upload) -> str:
+    try:
+        return upload.read().decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ValidationFailed([f"{upload.filename}:?: encoding: not UTF-8 text ({error.reason})"]) from None
+
+
+@bp.get("/inventory/export.yaml")
+@allow(PRIVACY_TEAM)
+def export_yaml():
+    return Response(export_structure("volumes.csv"), mimetype="application/yaml",
+                    headers={"Content-Disposition": "attachment; filename=inventory.yaml"})
+
+
+@bp.get("/inventory/volumes.csv")
+@allow(PRIVACY_TEAM)
+def export_volumes():
+    return Response(stream_with_context(iter_volumes_csv()), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=volumes.csv"})
