@@ -6,7 +6,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
 from breachdesk.auth.models import Role
 
-ROLE_CHOICES = [(r.value, r.value) for r in Role]
+ROLE_CHOICES = {r.value: r.value for r in Role}
 
 
 class LoginForm(FlaskForm):

@@ -1,6 +1,7 @@
 """`breachdesk inventory import|export|validate`."""
 
 import os
+import sys
 from pathlib import Path
 
 import click
@@ -22,7 +23,7 @@ class ClickProgress:
         self._bar = None
 
     def start(self, label: str, total: int) -> None:
-        self._bar = click.progressbar(length=max(total, 1), label=label, file=click.get_text_stream("stderr"),
+        self._bar = click.progressbar(length=max(total, 1), label=label, file=sys.stderr,
                                       show_pos=False, show_percent=True, show_eta=True)
         self._bar.__enter__()
 

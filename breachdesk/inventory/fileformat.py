@@ -42,9 +42,13 @@ class Problems:
 
 
 class LineDict(dict):
-    """A YAML mapping that remembers the line it starts on."""
+    """A YAML mapping that remembers the line it starts on and the line of each of its fields."""
 
     line: int = 0
+    field_lines: dict[str, int] = {}
+
+    def line_of(self, name: str) -> int:
+        return self.field_lines.get(name, self.line)
 
 
 class _LineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
@@ -55,6 +59,8 @@ def _construct_mapping(loader, node):
     loader.flatten_mapping(node)
     mapping = LineDict(loader.construct_pairs(node, deep=True))
     mapping.line = node.start_mark.line + 1
+    mapping.field_lines = {key.value: key.start_mark.line + 1 for key, _ in node.value
+                           if isinstance(key, yaml.ScalarNode)}
     return mapping
 
 
@@ -136,6 +142,10 @@ class Record:
     line: int
     section: str
     children: dict[str, list["Record"]] = field(default_factory=dict)
+    field_lines: dict[str, int] = field(default_factory=dict)
+
+    def line_of(self, name: str) -> int:
+        return self.field_lines.get(name, self.line)
 
 
 def _type_ok(value: Any, kind: type) -> bool:
@@ -151,18 +161,20 @@ def validate_record(raw: Any, spec: dict[str, Field], file: str, where: str, pro
         problems.add(file, line, where, "expected a mapping of field: value")
         return None
     values: dict[str, Any] = {}
-    for name in raw.keys() - spec.keys():
-        problems.add(file, line, f"{where}.{name}", f"unknown field (known: {', '.join(spec)})")
+    line_of = raw.line_of if isinstance(raw, LineDict) else (lambda _name: line)
+    for name in sorted(raw.keys() - spec.keys(), key=str):
+        problems.add(file, line_of(name), f"{where}.{name}", f"unknown field (known: {', '.join(spec)})")
     for name, rule in spec.items():
         value = raw.get(name)
         label = f"{where}.{name}"
+        field_line = line_of(name)
         if value is None:
             if rule.required:
                 problems.add(file, line, label, "is required")
             values[name] = list(rule.default) if isinstance(rule.default, tuple) else rule.default
             continue
         if not _type_ok(value, rule.kind):
-            problems.add(file, line, label, f"expected {rule.kind.__name__}, got {type(value).__name__} {value!r}")
+            problems.add(file, field_line, label, f"expected {rule.kind.__name__}, got {type(value).__name__} {value!r}")
             continue
         problem = None
         if rule.kind is str and len(value) > rule.max_length:
@@ -181,10 +193,10 @@ def validate_record(raw: Any, spec: dict[str, Field], file: str, where: str, pro
             if problem is None and len(set(value)) != len(value):
                 problem = "lists an entry twice"
         if problem:
-            problems.add(file, line, label, problem)
+            problems.add(file, field_line, label, problem)
         else:
             values[name] = value
-    return Record(values, line or 0, where)
+    return Record(values, line or 0, where, field_lines=getattr(raw, "field_lines", {}))
 
 
 def validate_section(raw_list: Any, spec: dict[str, Field], file: str, section: str,
@@ -204,7 +216,8 @@ def validate_section(raw_list: Any, spec: dict[str, Field], file: str, section: 
             continue
         if isinstance(key, str):
             if key in seen:
-                problems.add(file, record.line, f"{where}.key", f"duplicate key (first on line {seen[key]})")
+                problems.add(file, raw.line_of("key") if isinstance(raw, LineDict) else record.line,
+                             f"{where}.key", f"duplicate key (first on line {seen[key]})")
                 continue
             seen[key] = record.line
         records.append(record)

@@ -12,8 +12,9 @@ from breachdesk.inventory.models import ContactRole, Language, LegalBasis, Notic
 from breachdesk.inventory.taxonomy import data_categories, data_subject_categories
 
 
-def _choices(kind, blank: bool = False):
-    return ([("", "—")] if blank else []) + [(m.value, m.value.replace("_", " ")) for m in kind]
+def _choices(kind, blank: bool = False) -> dict[str, str]:
+    """WTForms' {value: label} shorthand (tuples are deprecated)."""
+    return ({"": "—"} if blank else {}) | {m.value: m.value.replace("_", " ") for m in kind}
 
 
 def split_keys(text: str) -> list[str]:
@@ -59,31 +60,31 @@ class ActivityForm(FlaskForm):
     retention_days = IntegerField("Retention (days)", validators=[Optional(), NumberRange(min=0)],
                                   description="Empty: kept while the relationship lasts (explain below).")
     retention_note = StringField("Retention note", validators=[Length(max=300)])
-    systems = SelectMultipleField("Systems", choices=[])
+    systems = SelectMultipleField("Systems", choices={})
     customers = TextAreaField("Customers (keys, for processor activities)",
                               description="One key per line or separated by commas.")
-    data_categories = SelectMultipleField("Data categories (Fides)", choices=[])
-    data_subject_categories = SelectMultipleField("Data subject categories (Fides)", choices=[])
+    data_categories = SelectMultipleField("Data categories (Fides)", choices={})
+    data_subject_categories = SelectMultipleField("Data subject categories (Fides)", choices={})
     transfers = TextAreaField("Transfers outside the EEA", description="One per line: COUNTRY: safeguard")
 
     def __init__(self, *args, system_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.systems.choices = list(system_choices)
-        self.data_categories.choices = [(k, f"{k} — {v}") for k, v in data_categories().items()]
-        self.data_subject_categories.choices = list(data_subject_categories().items())
+        self.systems.choices = dict(system_choices)
+        self.data_categories.choices = {k: f"{k} — {v}" for k, v in data_categories().items()}
+        self.data_subject_categories.choices = dict(data_subject_categories())
 
 
 class VolumeForm(FlaskForm):
     customer = StringField("Customer key (empty for controller activities)", validators=[Length(max=64)])
-    activity = SelectField("Activity", choices=[])
-    data_subject_category = SelectField("Data subject category", choices=[])
+    activity = SelectField("Activity", choices={})
+    data_subject_category = SelectField("Data subject category", choices={})
     data_subjects = IntegerField("Data subjects", validators=[InputRequired(), NumberRange(min=0)])
     records = IntegerField("Records", validators=[InputRequired(), NumberRange(min=0)])
 
     def __init__(self, *args, activity_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.activity.choices = list(activity_choices)
-        self.data_subject_category.choices = list(data_subject_categories().items())
+        self.activity.choices = dict(activity_choices)
+        self.data_subject_category.choices = dict(data_subject_categories())
 
 
 class ImportForm(FlaskForm):

@@ -96,7 +96,7 @@ def _parse_ours(doc: ff.LineDict, file: str, problems: ff.Problems) -> Structure
         transfers = _children(activity, "transfers", ff.TRANSFER, file, problems)
         activity.values["transfers"] = [t.values for t in transfers]
         if activity.values.get("role") == OurRole.CONTROLLER and activity.values.get("customers"):
-            problems.add(file, activity.line, f"{activity.section}.customers",
+            problems.add(file, activity.line_of("customers"), f"{activity.section}.customers",
                          "a controller activity processes for no customer")
     volumes = doc.get("volumes")
     if volumes is not None and not isinstance(volumes, str):
@@ -236,7 +236,7 @@ def _apply_structure(structure: Structure, file: str, progress: Progress, summar
     for record in structure.customers:
         customer = record.values["_obj"]
         wanted = [(c.values["role"], c.values["name"], c.values["email"]) for c in record.children["contacts"]]
-        if [(c.role.value, c.name, c.email) for c in customer.contacts] != wanted:
+        if [(str(c.role), c.name, c.email) for c in customer.contacts] != wanted:
             customer.contacts = [Contact(role=r, name=n, email=e) for r, n, e in wanted]
     systems = _upsert(System, structure.systems, [n for n in ff.SYSTEM if n != "key"], summary, "systems",
                       progress)
@@ -249,7 +249,7 @@ def _apply_structure(structure: Structure, file: str, progress: Progress, summar
         for name, pool in (("systems", systems), ("customers", customers)):
             unknown = [k for k in record.values[name] if k not in pool]
             for key in unknown:
-                problems.add(file, record.line, f"{record.section}.{name}", f"unknown {name[:-1]} {key!r}")
+                problems.add(file, record.line_of(name), f"{record.section}.{name}", f"unknown {name[:-1]} {key!r}")
             wanted = sorted(k for k in record.values[name] if k in pool)
             if sorted(o.key for o in getattr(activity, name)) != wanted:
                 setattr(activity, name, [pool[k] for k in wanted])

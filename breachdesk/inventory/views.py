@@ -208,10 +208,13 @@ def volume_form(volume_id: int | None):
     volume = db.get_or_404(Volume, volume_id) if volume_id else None
     choices = db.session.execute(select(ProcessingActivity.key, ProcessingActivity.name)
                                  .order_by(ProcessingActivity.key)).all()
-    form = VolumeForm(activity_choices=choices, obj=volume)
-    if request.method == "GET":
-        form.activity.data = volume.activity.key if volume else request.args.get("activity")
-        form.customer.data = volume.customer.key if volume and volume.customer else request.args.get("customer", "")
+    form = VolumeForm(activity_choices=choices)
+    if request.method == "GET" and volume is not None:
+        form.process(data={"customer": volume.customer.key if volume.customer else "",
+                           "activity": volume.activity.key, "data_subject_category": volume.data_subject_category,
+                           "data_subjects": volume.data_subjects, "records": volume.records})
+    elif request.method == "GET":
+        form.process(data={"customer": request.args.get("customer", ""), "activity": request.args.get("activity")})
     if form.validate_on_submit():
         values = {name: form[name].data for name in ("customer", "activity", "data_subject_category",
                                                      "data_subjects", "records")}

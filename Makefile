@@ -1,0 +1,37 @@
+# Two commands for a newcomer: `make run` (demo on SQLite) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+STAMP   = $(VENV)/.installed
+
+.PHONY: install run test chromium bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Migrate the SQLite database in instance/, load the demo inventory, print demo logins, serve on :5000.
+run: install
+	$(BIN)/breachdesk demo
+	$(BIN)/breachdesk serve
+
+## Headless Chromium for the browser tests, from Debian's packages when missing.
+chromium:
+	@command -v chromium >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+## The whole suite, on SQLite, or on PostgreSQL when BREACHDESK_DATABASE_URL names one.
+test: install chromium
+	$(BIN)/pytest
+
+## Benchmarks (not part of the test run): inventory import at scale, SQLite and PostgreSQL.
+bench: install
+	$(BIN)/python tests/bench/bench_import.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

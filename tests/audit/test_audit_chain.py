@@ -1,0 +1,111 @@
+"""The audit log: every change recorded with before and after, hash-chained, tampering detected."""
+
+import pytest
+from sqlalchemy import select, text
+
+from breachdesk.audit.models import AuditEvent
+from breachdesk.audit.services import acting_as, verify_chain
+from breachdesk.auth.models import Role
+from breachdesk.extensions import db
+from breachdesk.inventory.models import Customer
+from breachdesk.inventory.services import save_entry
+from tests.conftest import PASSWORD, create_user
+
+
+def events(entity_type: str | None = None) -> list[AuditEvent]:
+    query = select(AuditEvent).order_by(AuditEvent.id)
+    if entity_type:
+        query = query.where(AuditEvent.entity_type == entity_type)
+    return db.session.scalars(query).all()
+
+
+def a_customer(**changes):
+    raw = {"key": "acme", "name": "Acme", "country": "FR", "language": "fr", "time_zone": "Europe/Paris",
+           "contacts": [{"role": "dpo", "name": "Ada", "email": "dpo@acme.example"}]}
+    return save_entry("customers", {**raw, **changes})
+
+
+def test_create_update_delete_are_recorded_with_who_before_and_after(app):
+    with acting_as("user:alice", 7):
+        a_customer()
+        db.session.commit()
+        a_customer(name="Acme SAS", notice_hours=12)
+        db.session.commit()
+        customer = db.session.scalar(select(Customer))
+        db.session.delete(customer)
+        db.session.commit()
+    created, updated, deleted = events("customers")
+    assert (created.action, created.actor, created.actor_user_id) == ("create", "user:alice", 7)
+    assert created.after["name"] == "Acme" and created.after["notice_hours"] == 24
+    assert updated.before == {"name": "Acme", "notice_hours": 24}
+    assert updated.after == {"name": "Acme SAS", "notice_hours": 12}
+    assert deleted.action == "delete" and deleted.before["name"] == "Acme SAS"
+    contact_actions = [e.action for e in events("contacts")]
+    assert contact_actions == ["create", "delete"]
+
+
+def test_secrets_never_enter_the_log(app):
+    user = create_user("alice", Role.ADMIN)
+    user.set_password("another-Secret-42")
+    db.session.commit()
+    for event in events("users"):
+        dumped = f"{event.before} {event.after}"
+        assert PASSWORD not in dumped and "another-Secret-42" not in dumped and "scrypt" not in dumped
+
+
+def test_intact_chain_verifies(app):
+    a_customer()
+    a_customer(name="Renamed")
+    db.session.commit()
+    checked, breaks = verify_chain(db.session)
+    assert checked == len(events()) > 2 and breaks == []
+
+
+def test_an_edited_event_is_detected(app, runner):
+    a_customer()
+    db.session.commit()
+    victim = events("customers")[0]
+    db.session.execute(text("UPDATE audit_events SET actor = 'user:mallory' WHERE id = :id"), {"id": victim.id})
+    db.session.commit()
+    _, breaks = verify_chain(db.session)
+    assert [(b.event_id, "edited" in b.reason) for b in breaks] == [(victim.id, True)]
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 1 and f"event {victim.id}" in result.output
+
+
+def test_a_deleted_event_is_detected(app, runner):
+    a_customer()
+    a_customer(name="Renamed")
+    db.session.commit()
+    all_events = events()
+    victim = all_events[1]
+    db.session.execute(text("DELETE FROM audit_events WHERE id = :id"), {"id": victim.id})
+    db.session.commit()
+    _, breaks = verify_chain(db.session)
+    assert breaks and breaks[0].event_id == all_events[2].id and "removed" in breaks[0].reason
+    assert runner.invoke(args=["audit", "verify"]).exit_code == 1
+
+
+def test_the_application_cannot_edit_or_delete_events(app):
+    a_customer()
+    db.session.commit()
+    event = events()[0]
+    event.actor = "user:mallory"
+    with pytest.raises(PermissionError):
+        db.session.flush()
+    db.session.rollback()
+    db.session.delete(events()[0])
+    with pytest.raises(PermissionError):
+        db.session.flush()
+    db.session.rollback()
+
+
+def test_two_events_can_never_claim_the_same_predecessor(app):
+    a_customer()
+    db.session.commit()
+    head = events()[-1]
+    with pytest.raises(Exception, match="(?i)unique|duplicate"):
+        db.session.execute(AuditEvent.__table__.insert().values(
+            occurred_at=head.occurred_at, actor="x", action="create", entity_type="t", entity_id="1",
+            prev_hash=head.prev_hash, hash="f" * 64))
+    db.session.rollback()

@@ -1,0 +1,103 @@
+"""The role matrix: every route, every role, every method. A new route must be added here to pass."""
+
+import pytest
+
+from breachdesk.auth.models import Role
+from breachdesk.extensions import db
+from breachdesk.inventory.models import Volume
+from tests.conftest import create_user, log_in
+
+ADMIN, PRIVACY, RESPONDER, VIEWER = Role.ADMIN, Role.PRIVACY, Role.RESPONDER, Role.VIEWER
+ALL = {ADMIN, PRIVACY, RESPONDER, VIEWER}
+PUBLIC = "public"
+
+# Written out by hand on purpose: it is the specification the code is checked against.
+EXPECTED = {
+    "core.healthz": PUBLIC,
+    "auth.login": PUBLIC,
+    "auth.logout": ALL,
+    "auth.users": {ADMIN},
+    "auth.user_new": {ADMIN},
+    "auth.user_edit": {ADMIN},
+    "audit.events": {ADMIN, PRIVACY},
+    "inventory.home": ALL,
+    "inventory.customers": ALL,
+    "inventory.customer": ALL,
+    "inventory.customer_form": {ADMIN, PRIVACY},
+    "inventory.systems": ALL,
+    "inventory.system": ALL,
+    "inventory.system_form": {ADMIN, PRIVACY},
+    "inventory.activities": ALL,
+    "inventory.activity": ALL,
+    "inventory.activity_form": {ADMIN, PRIVACY},
+    "inventory.volume_form": {ADMIN, PRIVACY},
+    "inventory.import_page": {ADMIN, PRIVACY},
+    "inventory.export_yaml": {ADMIN, PRIVACY},
+    "inventory.export_volumes": {ADMIN, PRIVACY},
+}
+
+
+def sample_arguments(rule) -> dict:
+    values = {"key": {"customer": "maison-lemaire", "system": "messaging-db", "activity": "conversations"},
+              "user_id": 1, "volume_id": db.session.scalar(db.select(Volume.id).limit(1))}
+    arguments = {}
+    for name in rule.arguments:
+        if name == "key":
+            kind = next(k for k in values["key"] if k in rule.endpoint)
+            arguments[name] = values["key"][kind]
+        else:
+            arguments[name] = values[name]
+    return arguments
+
+
+def url_of(app, rule) -> str:
+    with app.test_request_context():
+        return app.url_for(rule.endpoint, **sample_arguments(rule))
+
+
+def every_route(app):
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule, method
+
+
+def test_every_route_is_in_the_matrix(app):
+    assert {rule.endpoint for rule, _ in every_route(app)} == set(EXPECTED)
+
+
+def test_every_view_declares_its_roles(app):
+    for endpoint, view in app.view_functions.items():
+        if endpoint != "static":
+            assert getattr(view, "allowed_roles", None) is not None, endpoint
+
+
+def test_anonymous_users_are_sent_to_login(app, client, demo_inventory):
+    create_user("someone", ADMIN)
+    for rule, method in every_route(app):
+        url = url_of(app, rule)
+        response = client.open(url, method=method)
+        if EXPECTED[rule.endpoint] == PUBLIC:
+            assert response.status_code != 302 or "/login" not in response.location, url
+        else:
+            assert response.status_code == 302 and "/login" in response.location, (method, url)
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_each_role_reaches_exactly_what_it_may(app, client, demo_inventory, role):
+    create_user("first-admin", ADMIN)  # user_id 1 exists for the user pages
+    create_user("tester", role)
+    assert log_in(client, "tester").status_code == 302
+    for rule, method in every_route(app):
+        if rule.endpoint == "auth.logout":
+            continue  # checked below: it would end the session mid-walk
+        url = url_of(app, rule)
+        response = client.open(url, method=method)
+        expected = EXPECTED[rule.endpoint]
+        if expected == PUBLIC or role in expected:
+            assert response.status_code not in (401, 403), (role, method, url, response.status_code)
+            assert response.status_code < 500, (role, method, url)
+        else:
+            assert response.status_code == 403, (role, method, url, response.status_code)
+    assert client.post("/logout").status_code == 302

@@ -1,0 +1,112 @@
+"""Logging in: hashed passwords, audited attempts, rate limits, safe redirects, secure cookies and headers."""
+
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from breachdesk.audit.models import AuditEvent
+from breachdesk.auth.models import Role, User
+from breachdesk.auth.policy import MIN_LENGTH, password_problems
+from breachdesk.core.clock import now_utc
+from breachdesk.extensions import db
+from tests.conftest import PASSWORD, create_user, log_in
+
+
+def test_passwords_are_stored_hashed_with_scrypt(app):
+    user = create_user("alice", Role.PRIVACY)
+    assert PASSWORD not in user.password_hash
+    assert user.password_hash.startswith("scrypt:")
+
+
+def test_login_success_and_failure_are_audited_without_the_password(client):
+    create_user("alice", Role.PRIVACY)
+    assert log_in(client, "alice", "wrong-Password-1").status_code == 401
+    assert log_in(client, "alice").status_code == 302
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action.like("login.%"))
+                                .order_by(AuditEvent.id)).all()
+    assert [(e.action, e.entity_id) for e in events] == [("login.failed", "alice"), ("login.success", "alice")]
+    assert events[0].after == {"reason": "bad password"}
+    assert all(PASSWORD not in str(e.after) for e in events)
+
+
+def test_unknown_user_and_wrong_password_get_the_same_answer(client):
+    create_user("alice", Role.PRIVACY)
+    unknown = log_in(client, "nobody", PASSWORD)
+    wrong = log_in(client, "alice", "not-the-Password-9")
+    assert unknown.status_code == wrong.status_code == 401
+    assert b"Unknown user name or wrong password." in unknown.data and b"Unknown user name" in wrong.data
+
+
+def test_disabled_user_cannot_log_in_and_is_logged_out(app, client):
+    user = create_user("bob", Role.RESPONDER)
+    assert log_in(client, "bob").status_code == 302
+    user.disabled_at = now_utc()
+    db.session.commit()
+    assert client.get("/customers").status_code == 302  # the session no longer counts
+    assert log_in(client, "bob").status_code == 401
+
+
+def test_login_is_rate_limited_per_client(app_factory):
+    app = app_factory(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="3 per minute")
+    with app.app_context():
+        client = app.test_client()
+        codes = [log_in(client, "nobody", "Wrong-password-1").status_code for _ in range(4)]
+        assert codes == [401, 401, 401, 429]
+        assert b"Too many attempts" in log_in(client, "nobody").data
+
+
+def test_after_login_only_same_origin_redirects_are_followed(client):
+    create_user("alice", Role.PRIVACY)
+    response = client.post("/login?next=https://evil.example/phish", data={"username": "alice", "password": PASSWORD})
+    assert response.location == "/"
+    client.post("/logout")
+    response = client.post("/login?next=//evil.example", data={"username": "alice", "password": PASSWORD})
+    assert response.location == "/"
+    client.post("/logout")
+    response = client.post("/login?next=/systems", data={"username": "alice", "password": PASSWORD})
+    assert response.location == "/systems"
+
+
+def test_forms_refuse_posts_without_a_csrf_token(app_factory):
+    app = app_factory(WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        create_user("alice", Role.ADMIN)
+        client = app.test_client()
+        response = client.post("/login", data={"username": "alice", "password": PASSWORD})
+        assert response.status_code == 400
+        assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "login.success")) is None
+
+
+def test_pages_carry_security_headers_and_cookies_are_httponly_samesite(client):
+    create_user("alice", Role.PRIVACY)
+    response = log_in(client, "alice")
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    page = client.get("/customers")
+    csp = page.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
+    assert page.headers["X-Frame-Options"] == "DENY"
+    assert page.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_user_admin_page_creates_users_with_the_policy(login, client):
+    login(Role.ADMIN)
+    weak = client.post("/users/new", data={"username": "carol", "email": "carol@example.com", "role": "viewer",
+                                           "time_zone": "Europe/Paris", "password": "short1!"})
+    assert b"password: needs at least 12 characters" in weak.data
+    assert db.session.scalar(select(User).where(User.username == "carol")) is None
+    ok = client.post("/users/new", data={"username": "carol", "email": "carol@example.com", "role": "viewer",
+                                         "time_zone": "Europe/Paris", "password": "a-Long-enough-pass-1"})
+    assert ok.status_code == 302
+    assert db.session.scalar(select(User).where(User.username == "carol")).role == Role.VIEWER
+
+
+@given(st.text(min_size=MIN_LENGTH).filter(lambda p: any(c.isalpha() for c in p) and any(c.isdigit() for c in p)
+                                           and not all(c.isalnum() for c in p)))
+def test_long_passwords_with_letter_digit_and_symbol_pass_the_policy(password):
+    assert password_problems(password) == []
+
+
+@given(st.text(max_size=MIN_LENGTH - 1))
+def test_short_passwords_never_pass(password):
+    assert f"at least {MIN_LENGTH} characters" in password_problems(password)

@@ -1,0 +1,151 @@
+"""Fixtures: a migrated database (SQLite by default, PostgreSQL when BREACHDESK_DATABASE_URL names one),
+a fresh app and clean tables per test, clients logged in by role."""
+
+import os
+from pathlib import Path
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, inspect, text
+
+from breachdesk import create_app
+from breachdesk.auth.models import Role
+from breachdesk.extensions import db
+
+PASSWORD = "correct-Horse-7-battery"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    url = os.environ.get("BREACHDESK_DATABASE_URL")
+    if url:
+        _drop_everything(url)
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'breachdesk.db'}"
+
+
+def _drop_everything(url: str) -> None:
+    """The PostgreSQL test database is ours: start each session from an empty schema."""
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def make_app(database_url: str, instance_path: Path, **overrides):
+    config = {"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret",
+              "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False, "LOG_LEVEL": "WARNING"}
+    config.update(overrides)
+    os.environ["BREACHDESK_INSTANCE_PATH"] = str(instance_path)
+    try:
+        return create_app(config)
+    finally:
+        del os.environ["BREACHDESK_INSTANCE_PATH"]
+
+
+@pytest.fixture(scope="session")
+def migrated(database_url, tmp_path_factory) -> str:
+    """Build the schema once, through the migrations, as production does."""
+    app = make_app(database_url, tmp_path_factory.mktemp("instance"))
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory)
+        db.engine.dispose()
+    return database_url
+
+
+def clean_tables() -> None:
+    tables = [t for t in reversed(db.metadata.sorted_tables)]
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text("TRUNCATE " + ", ".join(t.name for t in tables) + " RESTART IDENTITY CASCADE"))
+    else:
+        for table in tables:
+            db.session.execute(table.delete())
+    db.session.commit()
+
+
+@pytest.fixture
+def app_factory(migrated, tmp_path):
+    """Build an app with extra configuration; tables are emptied after the test."""
+    apps = []
+
+    def build(**overrides):
+        app = make_app(migrated, tmp_path / "instance", **overrides)
+        apps.append(app)
+        return app
+
+    yield build
+    if apps:
+        with apps[0].app_context():
+            db.session.rollback()
+            clean_tables()
+        for app in apps:
+            with app.app_context():
+                db.engine.dispose()
+
+
+@pytest.fixture
+def app(app_factory):
+    app = app_factory()
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def create_user(username: str, role: Role, password: str = PASSWORD):
+    from breachdesk.auth.services import create_user as create
+
+    user = create(username, f"{username}@example.com", password, role)
+    db.session.commit()
+    return user
+
+
+def log_in(client, username: str, password: str = PASSWORD):
+    return client.post("/login", data={"username": username, "password": password})
+
+
+@pytest.fixture
+def login(client):
+    """login(role) -> the client, logged in as a fresh user with that role."""
+
+    def as_role(role: Role):
+        name = f"{role.value}-user"
+        create_user(name, role)
+        response = log_in(client, name)
+        assert response.status_code == 302, response.data
+        return client
+
+    return as_role
+
+
+@pytest.fixture
+def demo_inventory(app):
+    """The shipped demo inventory, imported through the real importer."""
+    from breachdesk.demo.cli import DEMO_DIR
+    from breachdesk.inventory.cli import run_import
+
+    summary = run_import(DEMO_DIR / "inventory.yaml", None)
+    db.session.commit()
+    return summary
+
+
+def table_fingerprint() -> dict[str, list]:
+    """Every row of every table, to prove that a refused operation changed nothing."""
+    result = {}
+    for table in db.metadata.sorted_tables:
+        rows = db.session.execute(table.select()).all()
+        result[table.name] = sorted(map(repr, rows))
+    return result
+
+
+def schema_tables() -> set[str]:
+    return set(inspect(db.engine).get_table_names())

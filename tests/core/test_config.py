@@ -1,0 +1,47 @@
+"""Configuration layering and the secret-key rule."""
+
+import pytest
+
+from breachdesk import create_app
+
+
+def test_layers_apply_in_order_defaults_instance_env_overrides(tmp_path, monkeypatch):
+    (tmp_path / "config.py").write_text("PAGE_SIZE = 7\nMAIL_BACKEND = 'smtp'\nLOG_LEVEL = 'ERROR'\n")
+    monkeypatch.setenv("BREACHDESK_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("BREACHDESK_MAIL_BACKEND", "sendgrid")
+    monkeypatch.setenv("BREACHDESK_SECRET_KEY", "from-env")
+    app = create_app({"LOG_LEVEL": "WARNING"})
+    assert app.config["PAGE_SIZE"] == 7             # instance/config.py over the default
+    assert app.config["MAIL_BACKEND"] == "sendgrid"  # environment over instance/config.py
+    assert app.config["SECRET_KEY"] == "from-env"
+    assert app.config["LOG_LEVEL"] == "WARNING"      # overrides last
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'breachdesk.db'}"
+
+
+def test_database_url_comes_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("BREACHDESK_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("BREACHDESK_DATABASE_URL", "postgresql+psycopg://someone@db.internal/breachdesk")
+    assert create_app().config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg://someone@")
+
+
+def test_production_without_secret_key_refuses_to_start(tmp_path, monkeypatch):
+    monkeypatch.setenv("BREACHDESK_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("BREACHDESK_ENV", "production")
+    with pytest.raises(RuntimeError, match="BREACHDESK_SECRET_KEY"):
+        create_app()
+    assert not (tmp_path / "secret_key").exists()
+
+
+def test_demo_secret_is_generated_once_and_reused(tmp_path, monkeypatch):
+    monkeypatch.setenv("BREACHDESK_INSTANCE_PATH", str(tmp_path))
+    first = create_app().config["SECRET_KEY"]
+    second = create_app().config["SECRET_KEY"]
+    assert first == second and len(first) == 64
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0  # readable by its owner only
+
+
+def test_production_hardens_cookies(tmp_path, monkeypatch):
+    monkeypatch.setenv("BREACHDESK_INSTANCE_PATH", str(tmp_path))
+    app = create_app({"ENV": "production", "SECRET_KEY": "x" * 32})
+    assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
