@@ -75,13 +75,15 @@ def app_factory(migrated, tmp_path):
         return app
 
     yield build
-    if apps:
-        with apps[0].app_context():
+    for app in apps:
+        with app.app_context():
             db.session.rollback()
+            db.engine.dispose()
+    if apps:
+        cleaner = make_app(migrated, tmp_path / "instance")
+        with cleaner.app_context():
             clean_tables()
-        for app in apps:
-            with app.app_context():
-                db.engine.dispose()
+            db.engine.dispose()
 
 
 @pytest.fixture

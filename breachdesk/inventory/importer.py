@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import IO, Any, Protocol
 
 from pydantic import ValidationError
-from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, and_, delete, exists, func, insert, \
-    literal_column, or_, select
+from sqlalchemy import (BigInteger, Column, Integer, MetaData, String, Table, and_, exists, func, insert,
+                        literal_column, or_, select, update)
 
 from breachdesk.audit.services import record as audit
 from breachdesk.core.errors import ValidationFailed
@@ -53,16 +53,14 @@ class Structure:
 class ImportSummary:
     created: dict[str, int] = field(default_factory=dict)
     updated: dict[str, int] = field(default_factory=dict)
-    volumes: int = 0
 
     def as_dict(self) -> dict[str, Any]:
-        return {"created": self.created, "updated": self.updated, "volumes": self.volumes}
+        return {"created": self.created, "updated": self.updated}
 
     def __str__(self) -> str:
         parts = [f"{n} {kind} created" for kind, n in self.created.items() if n]
         parts += [f"{n} {kind} updated" for kind, n in self.updated.items() if n]
-        parts.append(f"{self.volumes} volume rows written")
-        return ", ".join(parts)
+        return ", ".join(parts) or "nothing changed"
 
 
 # --- reading the structure ----------------------------------------------------------------
@@ -297,8 +295,8 @@ def _count(text: str, file: str, line: int, column: str, problems: ff.Problems) 
     return int(value)
 
 
-def import_volumes(stream: IO[bytes], file: str, size: int, progress: Progress) -> tuple[int, str]:
-    """Stage, check and write volume rows; returns (rows written, sha256 of the file)."""
+def import_volumes(stream: IO[bytes], file: str, size: int, progress: Progress, summary: ImportSummary) -> str:
+    """Stage, check and write volume rows, counting them into `summary`; returns the file's sha256."""
     problems = ff.Problems()
     customers = dict(db.session.execute(select(Customer.key, Customer.id)).all())
     activities = {key: (id_, role) for key, id_, role in
@@ -340,9 +338,9 @@ def import_volumes(stream: IO[bytes], file: str, size: int, progress: Progress) 
     if batch:
         connection.execute(insert(staging), batch)
     _refuse_duplicates(connection, staging, file)
-    written = _write_staged(connection, staging)
+    summary.created["volume rows"], summary.updated["volume rows"] = _write_staged(connection, staging)
     staging.drop(connection)
-    return written, counter.sha256.hexdigest()
+    return counter.sha256.hexdigest()
 
 
 def check_volume_row(row, file, line, customers, activities, declared, problems) -> dict[str, Any] | None:
@@ -393,17 +391,24 @@ def _refuse_duplicates(connection, staging: Table, file: str) -> None:
         problems.raise_if_any()
 
 
-def _write_staged(connection, staging: Table) -> int:
-    """Replace the volumes named by the file and link each processor activity to its customers."""
+def _write_staged(connection, staging: Table) -> tuple[int, int]:
+    """Insert new volume rows, update changed ones, leave equal ones alone; link processor activities to
+    their customers. Returns (created, updated)."""
     volumes = Volume.__table__
     same_row = and_(staging.c.activity_id == volumes.c.activity_id,
                     staging.c.data_subject_category == volumes.c.data_subject_category,
                     or_(staging.c.customer_id == volumes.c.customer_id,
                         and_(staging.c.customer_id.is_(None), volumes.c.customer_id.is_(None))))
-    connection.execute(delete(volumes).where(exists().where(same_row)))
+    changed = and_(same_row, or_(volumes.c.data_subjects != staging.c.data_subjects,
+                                 volumes.c.records != staging.c.records))
+    is_new = ~exists().where(same_row)
+    created = connection.execute(select(func.count()).select_from(staging).where(is_new)).scalar()
+    updated = connection.execute(select(func.count()).select_from(staging).join(volumes, changed)).scalar()
+    if updated:
+        connection.execute(update(volumes).where(changed).values(
+            data_subjects=staging.c.data_subjects, records=staging.c.records))
     columns = ["customer_id", "activity_id", "data_subject_category", "data_subjects", "records"]
-    written = connection.execute(insert(volumes).from_select(
-        columns, select(*[staging.c[c] for c in columns]))).rowcount
+    connection.execute(insert(volumes).from_select(columns, select(*[staging.c[c] for c in columns]).where(is_new)))
     pairs = select(staging.c.activity_id, staging.c.customer_id).where(
         staging.c.customer_id.is_not(None)).distinct().subquery()
     linked = select(literal_column("1")).select_from(activity_customers).where(
@@ -412,7 +417,7 @@ def _write_staged(connection, staging: Table) -> int:
     connection.execute(insert(activity_customers).from_select(
         ["activity_id", "customer_id"],
         select(pairs.c.activity_id, pairs.c.customer_id).where(~linked.exists())))
-    return written
+    return created, updated
 
 
 # --- the whole import ---------------------------------------------------------------------
@@ -431,7 +436,7 @@ def import_inventory(structure: tuple[str, str] | None = None,
         audit_after["structure"] = {"file": name, "sha256": hashlib.sha256(text.encode()).hexdigest()}
     if volumes:
         name, stream, size = volumes
-        summary.volumes, digest = import_volumes(stream, name, size, progress)
+        digest = import_volumes(stream, name, size, progress, summary)
         audit_after["volumes"] = {"file": name, "sha256": digest}
     audit(db.session, "import", "inventory", "inventory", after={**audit_after, **summary.as_dict()})
     return summary

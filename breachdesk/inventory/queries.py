@@ -9,8 +9,8 @@ from breachdesk.inventory.models import (Customer, ProcessingActivity, System, V
 
 
 def searched(model, q: str, *columns) -> Select:
-    """Entries whose key or any given column contains `q`, case-insensitively, ordered by key."""
-    query = select(model).order_by(model.key)
+    """Entries whose key or any given column contains `q`, case-insensitively, ordered by name."""
+    query = select(model).order_by(model.name, model.key)
     if q:
         pattern = f"%{q.lower()}%"
         query = query.where(or_(*[func.lower(c).like(pattern) for c in (model.key, *columns)]))
@@ -23,7 +23,7 @@ def customers_depending_on(system_id: int) -> Select:
         select(activity_customers.c.customer_id)
         .join(activity_systems, activity_systems.c.activity_id == activity_customers.c.activity_id)
         .where(activity_systems.c.system_id == system_id)))
-            .order_by(Customer.key))
+            .order_by(Customer.name, Customer.key))
 
 
 def inventory_counts() -> dict[str, int]:

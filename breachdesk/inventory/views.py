@@ -83,8 +83,8 @@ def _customer_raw(form: CustomerForm) -> dict:
     raw = {name: form[name].data for name in ("key", "name", "country", "language", "time_zone", "notice_terms",
                                               "notice_hours")}
     raw["country"] = (raw["country"] or "").upper()
-    raw["contacts"] = [{"role": c.role.data, "name": c.name.data, "email": c.email.data}
-                       for c in form.contacts if c.email.data or c.name.data]
+    raw["contacts"] = [{"role": c.role.data, "name": c["name"].data, "email": c.email.data}
+                       for c in (entry.form for entry in form.contacts) if c.email.data or c["name"].data]
     return raw
 
 

@@ -2,12 +2,15 @@
 
     .venv/bin/python tests/bench/bench_import.py [--customers 10000] [--volume-rows 1000000] [--seed 42]
                                                  [--skip-postgres] [--keep DIR] [--timeout 1800]
+                                                 [--postgres-url URL] [--postgres-wait 300]
 
 For each database:
 
 1. a fresh schema: a new SQLite file, or on PostgreSQL `DROP SCHEMA public CASCADE; CREATE SCHEMA
-   public` in postgresql://postgres@127.0.0.1/test (said so on the console), then
-   `breachdesk db upgrade`;
+   public` in postgresql://postgres@127.0.0.1/test (or --postgres-url; said so on the console), then
+   `breachdesk db upgrade`. That database is shared with the PostgreSQL test suite: the benchmark
+   first waits (--postgres-wait seconds) until no other session is connected to it, and gives up on
+   PostgreSQL, loudly, if one stays;
 2. the measured command `breachdesk inventory import <data>/inventory.yaml` (its `volumes:` key makes
    it import volumes.csv too), in its own subprocess;
 3. a check that the `volumes` table holds exactly the generated rows (and the customers and
@@ -32,7 +35,9 @@ import argparse
 import datetime as dt
 import json
 import os
+import hashlib
 import platform
+import re
 import shutil
 import signal
 import subprocess
@@ -50,7 +55,6 @@ import generate_inventory  # noqa: E402 - lives beside this script
 from sqlalchemy import create_engine, func, select, table, text  # noqa: E402
 
 RESULTS = HERE / "results"
-POSTGRES_PROBE = "postgresql://postgres@127.0.0.1/test"
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1/test"
 MB = 1024 * 1024
 
@@ -177,7 +181,8 @@ def verify(url: str, data: dict[str, Any]) -> dict[str, int]:
 
 # --- one database -------------------------------------------------------------------------------
 
-def bench_database(name: str, url: str, data: dict[str, Any], work: Path, timeout: float) -> dict[str, Any]:
+def bench_database(name: str, url: str, data: dict[str, Any], work: Path, timeout: float,
+                   postgres_wait: float = 0) -> dict[str, Any]:
     print(f"\n== {name}: {url}")
     instance = work / name / "instance"
     instance.mkdir(parents=True)
@@ -187,10 +192,11 @@ def bench_database(name: str, url: str, data: dict[str, Any], work: Path, timeou
     baseline = [sys.executable, str(HERE / "baseline_load.py")]
     result: dict[str, Any] = {"database": name, "url": url}
     if name == "postgresql":
-        reset_postgres()
+        reset_postgres(url, postgres_wait)
     run("db upgrade", [*cli, "db", "upgrade"], env, logs, timeout, measure=False)
     result["import"] = run("import", [*cli, "inventory", "import", data["structure"]], env, logs, timeout)
     result["verify"] = verify(url, data)
+    result["warnings"] = _check_summary(result["import"]["stdout"], data)
     if name == "sqlite":
         result["database_mb"] = round(Path(url.removeprefix("sqlite:///")).stat().st_size / MB, 1)
         baseline_url = f"sqlite:///{work / name / 'baseline.db'}"
@@ -212,6 +218,17 @@ def bench_database(name: str, url: str, data: dict[str, Any], work: Path, timeou
     return result
 
 
+def _check_summary(stdout: str, data: dict[str, Any]) -> list[str]:
+    """The rows the import says it wrote must be the rows it did write (into an empty database)."""
+    said = re.search(r"(-?\d+) volume rows (?:written|created)", stdout)
+    if said and int(said.group(1)) != data["volume_rows"]:
+        warning = (f"the import reports {said.group(1)} volume rows ({stdout.splitlines()[-1]!r}) but wrote "
+                   f"{data['volume_rows']}")
+        print(f"  WARNING: {warning}")
+        return [warning]
+    return []
+
+
 def _check_baseline(measured: dict[str, Any], data: dict[str, Any]) -> None:
     report = json.loads(measured["stdout"].splitlines()[-1])
     measured["load_seconds"] = report["load_seconds"]
@@ -219,23 +236,60 @@ def _check_baseline(measured: dict[str, Any], data: dict[str, Any]) -> None:
         raise BenchFailure(f"the baseline loaded {report['rows']} rows, expected {data['volume_rows']}")
 
 
-def postgres_answers() -> bool:
+def _libpq_url(url: str) -> str:
+    """The SQLAlchemy URL as psycopg takes it (no +driver)."""
+    return re.sub(r"^postgresql\+\w+://", "postgresql://", url)
+
+
+def postgres_answers(url: str) -> bool:
     try:
         import psycopg
-        with psycopg.connect(POSTGRES_PROBE, connect_timeout=3) as connection:
+        with psycopg.connect(_libpq_url(url), connect_timeout=3) as connection:
             connection.execute("SELECT 1")
         return True
     except Exception as error:  # noqa: BLE001 - any failure means "not available"
-        print(f"\nPostgreSQL does not answer at {POSTGRES_PROBE} ({type(error).__name__}: {error}); skipping it")
+        print(f"\nPostgreSQL does not answer at {_libpq_url(url)} ({type(error).__name__}: {error}); skipping it")
         return False
 
 
-def reset_postgres() -> None:
+def reset_postgres(url: str, wait: float) -> None:
+    """Wait until nobody else uses the database (the test suite shares it), then empty schema public."""
     import psycopg
-    print(f"  dropping and re-creating schema public in {POSTGRES_PROBE} (DROP SCHEMA public CASCADE)")
-    with psycopg.connect(POSTGRES_PROBE, autocommit=True) as connection:
+    with psycopg.connect(_libpq_url(url), autocommit=True) as connection:
+        deadline = time.monotonic() + wait
+        while True:
+            others = connection.execute(
+                "SELECT pid, coalesce(application_name, ''), state, backend_start FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()").fetchall()
+            if not others:
+                break
+            if time.monotonic() >= deadline:
+                raise BenchFailure(f"{len(others)} other session(s) still use {_libpq_url(url)} after {wait:.0f} s "
+                                   f"(a test run?): {others}; not dropping its schema. Retry later or pass "
+                                   f"--postgres-url for a database of its own.")
+            print(f"  {len(others)} other session(s) connected to the database (a test run?); waiting ...",
+                  flush=True)
+            time.sleep(5)
+        print(f"  dropping and re-creating schema public in {_libpq_url(url)} (DROP SCHEMA public CASCADE)",
+              flush=True)
         connection.execute("DROP SCHEMA public CASCADE")
         connection.execute("CREATE SCHEMA public")
+
+
+def source_state() -> dict[str, Any]:
+    """Which code was measured: the commit, uncommitted changes, and the importer's own hash."""
+    root = HERE.parent.parent
+
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=30).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+
+    importer = root / "breachdesk" / "inventory" / "importer.py"
+    return {"commit": git("rev-parse", "HEAD"),
+            "modified": [line[3:] for line in git("status", "--porcelain", "--untracked-files=no").splitlines()],
+            "importer_sha256": hashlib.sha256(importer.read_bytes()).hexdigest() if importer.is_file() else None}
 
 
 # --- report ---------------------------------------------------------------------------------------
@@ -277,12 +331,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path, metavar="DIR",
                         help="generate the data into DIR and keep it (reused when generated with the same arguments)")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds allowed to each command (default 1800)")
+    parser.add_argument("--postgres-url", default=POSTGRES_URL,
+                        help=f"SQLAlchemy URL of a PostgreSQL database the benchmark may empty (default {POSTGRES_URL})")
+    parser.add_argument("--postgres-wait", type=float, default=300,
+                        help="seconds to wait for other sessions to leave that database (default 300)")
     args = parser.parse_args(argv)
 
     started = dt.datetime.now().astimezone().replace(microsecond=0)
     payload: dict[str, Any] = {
         "started": started.isoformat(), "host": platform.node(), "platform": platform.platform(),
-        "cpus": os.cpu_count(), "python": platform.python_version(),
+        "cpus": os.cpu_count(), "python": platform.python_version(), "load_average_before": os.getloadavg(),
+        "source": source_state(),
         "measure": "fresh wrapper process per command; wall time and getrusage(RUSAGE_CHILDREN).ru_maxrss",
         "runs": [],
     }
@@ -293,16 +352,18 @@ def main(argv: list[str] | None = None) -> int:
         data = prepare_data(data_dir, args.customers, args.volume_rows, args.seed)
         payload["data"] = data
         databases = [("sqlite", f"sqlite:///{work / 'sqlite' / 'breachdesk.db'}")]
-        if not args.skip_postgres and postgres_answers():
-            databases.append(("postgresql", POSTGRES_URL))
+        if not args.skip_postgres and postgres_answers(args.postgres_url):
+            databases.append(("postgresql", args.postgres_url))
         for name, url in databases:
-            payload["runs"].append(bench_database(name, url, data, work, args.timeout))
+            payload["runs"].append(bench_database(name, url, data, work, args.timeout, args.postgres_wait))
     except (BenchFailure, ValueError) as error:
         payload["error"] = str(error)
         print(f"\nBENCHMARK FAILED: {error}\n(logs and data kept in {work})", file=sys.stderr)
         status = 1
+    payload["load_average_after"] = os.getloadavg()
     if payload["runs"]:
         lines = table_lines(payload["data"], payload["runs"])
+        lines += [f"WARNING ({r['database']}): {w}" for r in payload["runs"] for w in r["warnings"]]
         payload["table"] = lines
         print("\n" + "\n".join(lines))
     if "data" in payload:

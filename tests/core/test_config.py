@@ -1,8 +1,17 @@
 """Configuration layering and the secret-key rule."""
 
+import os
+
 import pytest
 
 from breachdesk import create_app
+
+
+@pytest.fixture(autouse=True)
+def no_outside_configuration(monkeypatch):
+    """These tests build their own layers; the PostgreSQL pass's BREACHDESK_* must not leak in."""
+    for name in [n for n in os.environ if n.startswith("BREACHDESK_")]:
+        monkeypatch.delenv(name)
 
 
 def test_layers_apply_in_order_defaults_instance_env_overrides(tmp_path, monkeypatch):

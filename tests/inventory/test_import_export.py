@@ -63,7 +63,7 @@ def run_import(runner, path, *extra):
 def test_import_creates_the_inventory_with_derived_sensitivity(runner, tmp_path):
     result = run_import(runner, write(tmp_path))
     assert result.exit_code == 0, result.output
-    assert "2 customers created" in result.output and "3 volume rows written" in result.output
+    assert "2 customers created" in result.output and "3 volume rows created" in result.output
     acme = db.session.scalar(select(Customer).where(Customer.key == "acme"))
     assert (acme.country, acme.time_zone, acme.notice_hours, acme.contacts[0].email) == \
         ("FR", "Europe/Paris", 24, "dpo@acme.example")
