@@ -29,7 +29,8 @@ def find_breaks(events: Iterable[Any], genesis: str) -> list[ChainBreak]:
     expected_prev = genesis
     for event in events:
         if event.prev_hash != expected_prev:
-            breaks.append(ChainBreak(event.id, "previous-hash link broken (an event before it was removed or reordered)"))
+            breaks.append(ChainBreak(event.id, "previous-hash link broken (an event before it was removed "
+                                               "or reordered)"))
         recomputed = event_hash(event.prev_hash, event.occurred_at, event.actor, event.action,
                                 event.entity_type, event.entity_id, event.before, event.after)
         if recomputed != event.hash:

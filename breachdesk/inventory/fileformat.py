@@ -5,8 +5,9 @@ an import of ten thousand customers must find the one bad value at once.
 """
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 
@@ -174,7 +175,8 @@ def validate_record(raw: Any, spec: dict[str, Field], file: str, where: str, pro
             values[name] = list(rule.default) if isinstance(rule.default, tuple) else rule.default
             continue
         if not _type_ok(value, rule.kind):
-            problems.add(file, field_line, label, f"expected {rule.kind.__name__}, got {type(value).__name__} {value!r}")
+            problems.add(file, field_line, label,
+                         f"expected {rule.kind.__name__}, got {type(value).__name__} {value!r}")
             continue
         problem = None
         if rule.kind is str and len(value) > rule.max_length:

@@ -14,15 +14,38 @@ from dataclasses import dataclass, field
 from typing import IO, Any, Protocol
 
 from pydantic import ValidationError
-from sqlalchemy import (BigInteger, Column, Integer, MetaData, String, Table, and_, exists, func, insert,
-                        literal_column, or_, select, update)
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    and_,
+    exists,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 
 from breachdesk.audit.services import record as audit
 from breachdesk.core.errors import ValidationFailed
 from breachdesk.extensions import db
 from breachdesk.inventory import fileformat as ff
-from breachdesk.inventory.models import (ActivityDataCategory, ActivitySubjectCategory, Contact, Customer,
-                                         OurRole, ProcessingActivity, System, Volume, activity_customers)
+from breachdesk.inventory.models import (
+    ActivityDataCategory,
+    ActivitySubjectCategory,
+    Contact,
+    Customer,
+    OurRole,
+    ProcessingActivity,
+    System,
+    Volume,
+    activity_customers,
+)
 from breachdesk.inventory.rules import subject_category_problem
 from breachdesk.inventory.taxonomy import sensitivity_of
 

@@ -4,8 +4,14 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from breachdesk.extensions import db
-from breachdesk.inventory.models import (Customer, ProcessingActivity, System, Volume, activity_customers,
-                                         activity_systems)
+from breachdesk.inventory.models import (
+    Customer,
+    ProcessingActivity,
+    System,
+    Volume,
+    activity_customers,
+    activity_systems,
+)
 
 
 def searched(model, q: str, *columns) -> Select:

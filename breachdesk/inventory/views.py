@@ -1,7 +1,16 @@
 """Inventory pages: lists with search, details, create/edit forms, import and export."""
 
-from flask import (Blueprint, Response, current_app, flash, redirect, render_template, request,
-                   stream_with_context, url_for)
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from sqlalchemy import select
 
 from breachdesk.auth.access import EVERYONE, PRIVACY_TEAM, allow

@@ -33,9 +33,9 @@ end) or into --keep DIR (kept, and reused when generated with the same arguments
 
 import argparse
 import datetime as dt
+import hashlib
 import json
 import os
-import hashlib
 import platform
 import re
 import shutil
@@ -51,7 +51,6 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import generate_inventory  # noqa: E402 - lives beside this script
-
 from sqlalchemy import create_engine, func, select, table, text  # noqa: E402
 
 RESULTS = HERE / "results"
