@@ -39,7 +39,7 @@ def inventory_counts() -> dict[str, int]:
             "data_subjects": db.session.scalar(select(func.coalesce(func.sum(Volume.data_subjects), 0)))}
 
 
-def volumes_for(customer_id: int | None = None, activity_id: int | None = None) -> Select:
+def volumes_for(customer_id: int | None = None, activity_id: int | None = None, q: str = "") -> Select:
     query = (select(Volume).options(joinedload(Volume.customer), joinedload(Volume.activity))
              .join(ProcessingActivity, Volume.activity_id == ProcessingActivity.id)
              .outerjoin(Customer, Volume.customer_id == Customer.id)
@@ -48,4 +48,9 @@ def volumes_for(customer_id: int | None = None, activity_id: int | None = None) 
         query = query.where(Volume.customer_id == customer_id)
     if activity_id is not None:
         query = query.where(Volume.activity_id == activity_id)
+    if q:
+        pattern = f"%{q.lower()}%"
+        query = query.where(or_(func.lower(Customer.key).like(pattern), func.lower(Customer.name).like(pattern),
+                                func.lower(ProcessingActivity.key).like(pattern),
+                                func.lower(Volume.data_subject_category).like(pattern)))
     return query

@@ -210,6 +210,13 @@ def activity_form(key: str | None):
 
 # --- volumes ---
 
+@bp.get("/volumes")
+@allow(EVERYONE)
+def volumes():
+    q = request.args.get("q", "").strip()
+    return render_template("inventory/volumes.html", q=q, volumes=_page(queries.volumes_for(q=q)))
+
+
 @bp.route("/volumes/new", methods=["GET", "POST"], defaults={"volume_id": None})
 @bp.route("/volumes/<int:volume_id>/edit", methods=["GET", "POST"])
 @allow(PRIVACY_TEAM)

@@ -30,6 +30,7 @@ EXPECTED = {
     "inventory.activities": ALL,
     "inventory.activity": ALL,
     "inventory.activity_form": {ADMIN, PRIVACY},
+    "inventory.volumes": ALL,
     "inventory.volume_form": {ADMIN, PRIVACY},
     "inventory.import_page": {ADMIN, PRIVACY},
     "inventory.export_yaml": {ADMIN, PRIVACY},

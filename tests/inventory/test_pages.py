@@ -112,3 +112,11 @@ def test_upload_page_imports_all_or_nothing(client, login):
         "volumes": (io.BytesIO(VOLUMES.encode()), "volumes.csv")})
     assert good.status_code == 302
     assert len(db.session.scalars(select(Volume)).all()) == 3
+
+
+def test_volume_list_searches_across_customer_and_activity(client, login, demo_inventory):
+    login(Role.VIEWER)
+    page = client.get("/volumes?q=tienda").data.decode()
+    assert "tienda-sol" in page and "maison-lemaire" not in page
+    assert "supplier_vendor" not in page
+    assert "Supplier/Vendor" in client.get("/volumes?q=supplier").data.decode()
