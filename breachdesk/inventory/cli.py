@@ -41,25 +41,13 @@ def run_import(path: Path, volumes: Path | None) -> ImportSummary:
         volumes, path = path, None
     if path is not None:
         try:
-            text = path.read_text(encoding="utf-8")
+            structure = (path.name, path.read_text(encoding="utf-8"))
         except UnicodeDecodeError as error:
             raise ValidationFailed([f"{path.name}:?: encoding: not UTF-8 text ({error.reason})"]) from None
-        structure = (path.name, text)
-        if volumes is None:
-            from breachdesk.inventory.fileformat import load_yaml
-            doc = load_yaml(text, path.name)
-            if isinstance(doc, dict) and isinstance(doc.get("volumes"), str):
-                volumes = path.parent / doc["volumes"]
-    volume_arg = None
-    if volumes is not None:
-        if not volumes.is_file():
-            raise ValidationFailed([f"{volumes}: no such file"])
-        volume_arg = (volumes.name, volumes.open("rb"), volumes.stat().st_size)
-    try:
-        return import_inventory(structure, volume_arg, ClickProgress())
-    finally:
-        if volume_arg:
-            volume_arg[1].close()
+    if volumes is None:
+        return import_inventory(structure, None, ClickProgress(), volumes_dir=path.parent)
+    with volumes.open("rb") as stream:
+        return import_inventory(structure, (volumes.name, stream, volumes.stat().st_size), ClickProgress())
 
 
 def _report(error: ValidationFailed) -> click.ClickException:

@@ -125,7 +125,8 @@ ACTIVITY = {
     "retention_note": Field(str, default="", max_length=300),
     "transfers": Field(list, default=()),
     "systems": Field(list, default=(), item_check=rules.key_problem),
-    "customers": Field(list, default=(), item_check=rules.key_problem),
+    # None (absent) keeps the existing links; a list replaces them
+    "customers": Field(list, default=None, item_check=rules.key_problem),
     "data_categories": Field(list, default=(), item_check=rules.data_category_problem),
     "data_subject_categories": Field(list, default=(), item_check=rules.subject_category_problem),
 }

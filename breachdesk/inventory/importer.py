@@ -11,12 +11,14 @@ import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import IO, Any, Protocol
 
 from pydantic import ValidationError
 from sqlalchemy import (
     BigInteger,
     Column,
+    Index,
     Integer,
     MetaData,
     String,
@@ -28,8 +30,10 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    text,
     update,
 )
+from sqlalchemy.orm import selectinload
 
 from breachdesk.audit.services import record as audit
 from breachdesk.core.errors import ValidationFailed
@@ -88,9 +92,9 @@ class ImportSummary:
 
 # --- reading the structure ----------------------------------------------------------------
 
-def parse_structure(text: str, file: str) -> Structure:
+def parse_structure(content: str, file: str) -> Structure:
     """Our format or a Fides manifest (recognised by its top-level `system` list)."""
-    doc = ff.load_yaml(text, file)
+    doc = ff.load_yaml(content, file)
     problems = ff.Problems()
     if not isinstance(doc, dict):
         raise ValidationFailed([f"{file}:1: document: expected a mapping with customers, systems, activities"])
@@ -198,12 +202,22 @@ def _parse_fides(doc: ff.LineDict, file: str, problems: ff.Problems) -> Structur
 
 # --- writing the structure ---------------------------------------------------------------------
 
+# Collections compared on import, loaded up front: one query per collection, not one per entry.
+_EAGER = {
+    Customer: (Customer.contacts,),
+    ProcessingActivity: (ProcessingActivity.systems, ProcessingActivity.customers,
+                         ProcessingActivity.data_categories, ProcessingActivity.subject_categories),
+}
+
+
 def _existing(model, keys: Iterable[str]) -> dict[str, Any]:
     keys = list(keys)
     found = {}
+    options = [selectinload(attribute) for attribute in _EAGER.get(model, ())]
     for start in range(0, len(keys), BATCH):
         chunk = keys[start:start + BATCH]
-        found.update({obj.key: obj for obj in db.session.scalars(select(model).where(model.key.in_(chunk)))})
+        query = select(model).where(model.key.in_(chunk)).options(*options)
+        found.update({obj.key: obj for obj in db.session.scalars(query)})
     return found
 
 
@@ -264,10 +278,12 @@ def _apply_structure(structure: Structure, file: str, progress: Progress, summar
     activity_fields = ["name", "role", "purpose", "legal_basis", "retention_days", "retention_note", "transfers"]
     _upsert(ProcessingActivity, structure.activities, activity_fields, summary, "activities", progress)
     systems = _resolve(System, {k for a in structure.activities for k in a.values["systems"]}, systems)
-    customers = _resolve(Customer, {k for a in structure.activities for k in a.values["customers"]}, customers)
+    customers = _resolve(Customer, {k for a in structure.activities for k in a.values["customers"] or ()}, customers)
     for record in structure.activities:
         activity = record.values["_obj"]
         for name, pool in (("systems", systems), ("customers", customers)):
+            if record.values[name] is None:
+                continue  # not given: keep the links (volume rows link customers to their activities)
             unknown = [k for k in record.values[name] if k not in pool]
             for key in unknown:
                 problems.add(file, record.line_of(name), f"{record.section}.{name}", f"unknown {name[:-1]} {key!r}")
@@ -331,10 +347,10 @@ def import_volumes(stream: IO[bytes], file: str, size: int, progress: Progress, 
     staging = _staging_table()
     staging.create(connection)
     counter = _CountingReader(stream, progress)
-    text = io.TextIOWrapper(io.BufferedReader(counter, buffer_size=1 << 16), encoding="utf-8-sig", newline="")
-    reader = csv.DictReader(text)
+    decoded = io.TextIOWrapper(io.BufferedReader(counter, buffer_size=1 << 16), encoding="utf-8-sig", newline="")
+    reader = csv.DictReader(decoded)
     progress.start("volumes   ", size)
-    batch: list[dict[str, Any]] = []
+    batch: list[tuple] = []
     line = 1
     try:
         header = reader.fieldnames or []
@@ -347,9 +363,9 @@ def import_volumes(stream: IO[bytes], file: str, size: int, progress: Progress, 
             line = reader.line_num
             staged = check_volume_row(row, file, line, customers, activities, declared, problems)
             if staged and not problems:
-                batch.append(staged)
+                batch.append(tuple(staged[c.name] for c in staging.columns))
                 if len(batch) >= BATCH:
-                    connection.execute(insert(staging), batch)
+                    _stage(connection, staging, batch)
                     batch.clear()
     except UnicodeDecodeError as error:
         problems.add(file, line + 1, "encoding", f"not UTF-8 text ({error.reason} at byte {error.start} of a block)")
@@ -359,11 +375,29 @@ def import_volumes(stream: IO[bytes], file: str, size: int, progress: Progress, 
         progress.finish()
     problems.raise_if_any()
     if batch:
-        connection.execute(insert(staging), batch)
+        _stage(connection, staging, batch)
+    # Temporary tables get no automatic statistics: without them PostgreSQL plans nested loops over 10^12 pairs.
+    Index("ix_volume_staging_match", staging.c.activity_id, staging.c.data_subject_category,
+          staging.c.customer_id).create(connection)
+    connection.execute(text("ANALYZE volume_staging"))
     _refuse_duplicates(connection, staging, file)
     summary.created["volume rows"], summary.updated["volume rows"] = _write_staged(connection, staging)
     staging.drop(connection)
     return counter.sha256.hexdigest()
+
+
+def _stage(connection, staging: Table, rows: list[tuple]) -> None:
+    """Bulk-load staged rows: COPY on PostgreSQL, the driver's executemany on SQLite."""
+    columns = ", ".join(c.name for c in staging.columns)
+    if connection.dialect.name == "postgresql":
+        cursor = connection.connection.driver_connection.cursor()
+        with cursor.copy(f"COPY {staging.name} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        cursor.close()
+    else:
+        marks = ", ".join("?" for _ in staging.columns)
+        connection.exec_driver_sql(f"INSERT INTO {staging.name} ({columns}) VALUES ({marks})", rows)
 
 
 def check_volume_row(row, file, line, customers, activities, declared, problems) -> dict[str, Any] | None:
@@ -418,20 +452,34 @@ def _write_staged(connection, staging: Table) -> tuple[int, int]:
     """Insert new volume rows, update changed ones, leave equal ones alone; link processor activities to
     their customers. Returns (created, updated)."""
     volumes = Volume.__table__
-    same_row = and_(staging.c.activity_id == volumes.c.activity_id,
-                    staging.c.data_subject_category == volumes.c.data_subject_category,
-                    or_(staging.c.customer_id == volumes.c.customer_id,
-                        and_(staging.c.customer_id.is_(None), volumes.c.customer_id.is_(None))))
-    changed = and_(same_row, or_(volumes.c.data_subjects != staging.c.data_subjects,
-                                 volumes.c.records != staging.c.records))
-    is_new = ~exists().where(same_row)
-    created = connection.execute(select(func.count()).select_from(staging).where(is_new)).scalar()
-    updated = connection.execute(select(func.count()).select_from(staging).join(volumes, changed)).scalar()
-    if updated:
-        connection.execute(update(volumes).where(changed).values(
-            data_subjects=staging.c.data_subjects, records=staging.c.records))
-    columns = ["customer_id", "activity_id", "data_subject_category", "data_subjects", "records"]
-    connection.execute(insert(volumes).from_select(columns, select(*[staging.c[c] for c in columns]).where(is_new)))
+    created = updated = 0
+    # Rows with and without a customer are matched separately: plain equalities let both databases use
+    # the unique indexes (or hash joins), where an "equal or both NULL" condition would force nested loops.
+    for own in (False, True):
+        matches = and_(staging.c.activity_id == volumes.c.activity_id,
+                       staging.c.data_subject_category == volumes.c.data_subject_category,
+                       and_(staging.c.customer_id.is_(None), volumes.c.customer_id.is_(None)) if own
+                       else staging.c.customer_id == volumes.c.customer_id)
+        of_kind = staging.c.customer_id.is_(None) if own else staging.c.customer_id.is_not(None)
+        changed = and_(matches, or_(volumes.c.data_subjects != staging.c.data_subjects,
+                                    volumes.c.records != staging.c.records))
+        is_new = and_(of_kind, ~exists().where(matches))
+        new_rows = connection.execute(select(func.count()).select_from(staging).where(is_new)).scalar()
+        changed_rows = connection.execute(select(func.count()).select_from(staging).join(volumes, changed)).scalar()
+        if changed_rows:
+            connection.execute(update(volumes).where(changed).values(
+                data_subjects=staging.c.data_subjects, records=staging.c.records))
+        if new_rows:
+            columns = ["customer_id", "activity_id", "data_subject_category", "data_subjects", "records"]
+            connection.execute(insert(volumes).from_select(
+                columns, select(*[staging.c[c] for c in columns]).where(is_new)))
+        created, updated = created + new_rows, updated + changed_rows
+    _link_customers(connection, staging)
+    return created, updated
+
+
+def _link_customers(connection, staging: Table) -> None:
+    """A volume row for a customer is evidence that we process its data in that activity."""
     pairs = select(staging.c.activity_id, staging.c.customer_id).where(
         staging.c.customer_id.is_not(None)).distinct().subquery()
     linked = select(literal_column("1")).select_from(activity_customers).where(
@@ -440,23 +488,36 @@ def _write_staged(connection, staging: Table) -> tuple[int, int]:
     connection.execute(insert(activity_customers).from_select(
         ["activity_id", "customer_id"],
         select(pairs.c.activity_id, pairs.c.customer_id).where(~linked.exists())))
-    return created, updated
 
 
 # --- the whole import ---------------------------------------------------------------------
 
 def import_inventory(structure: tuple[str, str] | None = None,
                      volumes: tuple[str, IO[bytes], int] | None = None,
-                     progress: Progress | None = None) -> ImportSummary:
-    """structure: (file name, text); volumes: (file name, binary stream, size in bytes)."""
+                     progress: Progress | None = None, volumes_dir: Path | None = None) -> ImportSummary:
+    """structure: (file name, text); volumes: (file name, binary stream, size in bytes).
+
+    With `volumes_dir`, a structure's own `volumes:` entry is opened from that folder when no volumes
+    file is given (the CLI); uploads pass none, so a path inside an uploaded file is never followed.
+    """
     progress = progress or NoProgress()
     summary = ImportSummary()
     audit_after: dict[str, Any] = {}
     if structure:
-        name, text = structure
-        parsed = parse_structure(text, name)
+        name, content = structure
+        parsed = parse_structure(content, name)
         apply_structure(parsed, name, progress, summary)
-        audit_after["structure"] = {"file": name, "sha256": hashlib.sha256(text.encode()).hexdigest()}
+        audit_after["structure"] = {"file": name, "sha256": hashlib.sha256(content.encode()).hexdigest()}
+        if volumes is None and volumes_dir is not None and parsed.volumes_path:
+            path = volumes_dir / parsed.volumes_path
+            if not path.is_file():
+                raise ValidationFailed([f"{name}:?: volumes: no such file {str(path)!r}"])
+            with path.open("rb") as stream:
+                return _finish(summary, audit_after, (path.name, stream, path.stat().st_size), progress)
+    return _finish(summary, audit_after, volumes, progress)
+
+
+def _finish(summary: ImportSummary, audit_after: dict[str, Any], volumes, progress: Progress) -> ImportSummary:
     if volumes:
         name, stream, size = volumes
         digest = import_volumes(stream, name, size, progress, summary)

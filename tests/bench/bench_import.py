@@ -78,9 +78,12 @@ class BenchFailure(Exception):
 # --- data -------------------------------------------------------------------------------------
 
 def prepare_data(directory: Path, customers: int, volume_rows: int, seed: int) -> dict[str, Any]:
-    """Generate the inventory into `directory` unless a manifest says it already holds the same."""
+    """Generate the inventory into `directory` unless its manifest says it holds the same data (same
+    arguments, same generator source, same CSV size)."""
     manifest_path = directory / "manifest.json"
-    wanted = {"customers": customers, "volume_rows": volume_rows, "seed": seed}
+    generator = Path(generate_inventory.__file__).read_bytes()
+    wanted = {"customers": customers, "volume_rows": volume_rows, "seed": seed,
+              "generator_sha256": hashlib.sha256(generator).hexdigest()}
     structure = directory / generate_inventory.STRUCTURE_NAME
     volumes = directory / generate_inventory.VOLUMES_NAME
     generate_seconds = None
@@ -281,12 +284,12 @@ def source_state() -> dict[str, Any]:
 
     def git(*args: str) -> str:
         try:
-            return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=30).stdout.strip()
+            return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=30).stdout
         except (OSError, subprocess.SubprocessError):
             return ""
 
     importer = root / "breachdesk" / "inventory" / "importer.py"
-    return {"commit": git("rev-parse", "HEAD"),
+    return {"commit": git("rev-parse", "HEAD").strip(),
             "modified": [line[3:] for line in git("status", "--porcelain", "--untracked-files=no").splitlines()],
             "importer_sha256": hashlib.sha256(importer.read_bytes()).hexdigest() if importer.is_file() else None}
 
@@ -305,7 +308,8 @@ def table_lines(data: dict[str, Any], runs: list[dict[str, Any]]) -> list[str]:
                      f"{r['ratio']:.2f}x", f"{copy['wall_seconds']:.1f}" if copy else "-",
                      f"{r['import']['peak_rss_mb']:.0f}", f"{r['baseline']['peak_rss_mb']:.0f}"))
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines = ["  ".join(cell.rjust(w) if i else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths)))
+    lines = ["  ".join(cell.rjust(width) if column else cell.ljust(width)
+                       for column, (cell, width) in enumerate(zip(row, widths, strict=True)))
              for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return lines
@@ -331,7 +335,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="generate the data into DIR and keep it (reused when generated with the same arguments)")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds allowed to each command (default 1800)")
     parser.add_argument("--postgres-url", default=POSTGRES_URL,
-                        help=f"SQLAlchemy URL of a PostgreSQL database the benchmark may empty (default {POSTGRES_URL})")
+                        help=f"SQLAlchemy URL of a PostgreSQL database the benchmark may empty "
+                             f"(default {POSTGRES_URL})")
     parser.add_argument("--postgres-wait", type=float, default=300,
                         help="seconds to wait for other sessions to leave that database (default 300)")
     args = parser.parse_args(argv)

@@ -266,3 +266,11 @@ def test_an_invalid_fides_manifest_names_the_system_and_field(runner, tmp_path):
     assert result.exit_code == 1
     assert "fides.yml:14: system[crm].privacy_declarations[Prospection].data_categories: " \
            "'user.contact.emial' is not a data category" in result.output
+
+
+def test_a_missing_volumes_file_named_by_the_structure_is_an_error(runner, tmp_path):
+    path = write(tmp_path, STRUCTURE.replace("volumes: volumes.csv", "volumes: nowhere.csv"))
+    before = table_fingerprint()
+    result = run_import(runner, path)
+    assert result.exit_code == 1 and "inventory.yaml:?: volumes: no such file" in result.output
+    assert table_fingerprint() == before
