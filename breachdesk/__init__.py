@@ -89,11 +89,15 @@ def register_blueprints(app: Flask) -> None:
     from breachdesk.audit.views import bp as audit_bp
     from breachdesk.auth.views import bp as auth_bp
     from breachdesk.core.web import register_web
+    from breachdesk.impact.views import bp as impact_bp
+    from breachdesk.incidents.views import bp as incidents_bp
     from breachdesk.inventory.views import bp as inventory_bp
 
     register_web(app)
     app.register_blueprint(auth_bp)
     app.register_blueprint(inventory_bp)
+    app.register_blueprint(incidents_bp)
+    app.register_blueprint(impact_bp)
     app.register_blueprint(audit_bp)
 
 

@@ -12,3 +12,28 @@ def require_aware(value: datetime, field: str) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"{field}: a time zone is required (got a naive date-time {value.isoformat()})")
     return value.astimezone(UTC)
+
+
+def local_to_utc(local: datetime, zone_name: str, field: str) -> datetime:
+    """A wall-clock time typed in a zone, as UTC. Times that do not exist (the spring-forward gap) or
+    happen twice (the autumn fold) are refused naming the field: a legal clock cannot start on a guess."""
+    from zoneinfo import ZoneInfo
+
+    if local.tzinfo is not None:
+        return require_aware(local, field)
+    zone = ZoneInfo(zone_name)
+    first, second = local.replace(tzinfo=zone, fold=0), local.replace(tzinfo=zone, fold=1)
+    if first.utcoffset() != second.utcoffset():
+        gap = first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != local
+        problem = "does not exist (clocks jumped forward)" if gap else "happens twice (clocks went back)"
+        raise ValueError(f"{field}: {local:%Y-%m-%d %H:%M} {problem} in {zone_name}; give it in UTC or with an offset")
+    return first.astimezone(UTC)
+
+
+def parse_instant(text: str, field: str) -> datetime:
+    """RFC 3339 with an offset (`2026-03-29T01:30:00+01:00`, `...Z`); a naive time is refused."""
+    try:
+        value = datetime.fromisoformat(text.strip().replace("z", "Z"))
+    except (ValueError, AttributeError):
+        raise ValueError(f"{field}: {text!r} is not an RFC 3339 date-time") from None
+    return require_aware(value, field)

@@ -4,6 +4,8 @@ import pytest
 
 from breachdesk.auth.models import Role
 from breachdesk.extensions import db
+from breachdesk.incidents.models import Incident
+from breachdesk.incidents.services import open_incident
 from breachdesk.inventory.models import Volume
 from tests.conftest import create_user, log_in
 
@@ -21,6 +23,15 @@ EXPECTED = {
     "auth.user_edit": {ADMIN},
     "audit.events": {ADMIN, PRIVACY},
     "inventory.home": ALL,
+    "incidents.index": ALL,
+    "incidents.report": {ADMIN, PRIVACY, RESPONDER},
+    "incidents.show": ALL,
+    "incidents.edit": {ADMIN, PRIVACY, RESPONDER},
+    "incidents.status": {ADMIN, PRIVACY},
+    "incidents.note": {ADMIN, PRIVACY, RESPONDER},
+    "incidents.recompute": {ADMIN, PRIVACY, RESPONDER},
+    "incidents.customers_csv": ALL,
+    "impact.blast_radius": ALL,
     "inventory.customers": ALL,
     "inventory.customer": ALL,
     "inventory.customer_form": {ADMIN, PRIVACY},
@@ -39,8 +50,10 @@ EXPECTED = {
 
 
 def sample_arguments(rule) -> dict:
-    values = {"key": {"customer": "maison-lemaire", "system": "messaging-db", "activity": "conversations"},
-              "user_id": 1, "volume_id": db.session.scalar(db.select(Volume.id).limit(1))}
+    values = {"key": {"customer": "maison-lemaire", "system": "messaging-db", "activity": "conversations",
+                      "blast": "messaging-db"},
+              "user_id": 1, "volume_id": db.session.scalar(db.select(Volume.id).limit(1)),
+              "incident_id": db.session.scalar(db.select(Incident.id).limit(1))}
     arguments = {}
     for name in rule.arguments:
         if name == "key":
@@ -74,7 +87,13 @@ def test_every_view_declares_its_roles(app):
             assert getattr(view, "allowed_roles", None) is not None, endpoint
 
 
-def test_anonymous_users_are_sent_to_login(app, client, demo_inventory):
+@pytest.fixture
+def an_incident(demo_inventory):
+    open_incident({"title": "Test", "aware_at": "2026-01-05T10:00:00Z", "systems": ["messaging-db"]}, None)
+    db.session.commit()
+
+
+def test_anonymous_users_are_sent_to_login(app, client, an_incident):
     create_user("someone", ADMIN)
     for rule, method in every_route(app):
         url = url_of(app, rule)
@@ -86,7 +105,7 @@ def test_anonymous_users_are_sent_to_login(app, client, demo_inventory):
 
 
 @pytest.mark.parametrize("role", list(Role))
-def test_each_role_reaches_exactly_what_it_may(app, client, demo_inventory, role):
+def test_each_role_reaches_exactly_what_it_may(app, client, an_incident, role):
     create_user("first-admin", ADMIN)  # user_id 1 exists for the user pages
     create_user("tester", role)
     assert log_in(client, "tester").status_code == 302

@@ -1,0 +1,1 @@
+"""Incidents: intake, the awareness clock, status, timeline."""

@@ -1,0 +1,160 @@
+"""Incident services: open, change (with a reason for the legal clock), move status, add notes.
+
+The same validation serves the intake form and the JSON API, so both refuse the same input with the
+same message naming the field. Callers commit.
+"""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from breachdesk.core.clock import now_utc, parse_instant
+from breachdesk.core.errors import DomainError, ValidationFailed
+from breachdesk.extensions import db
+from breachdesk.impact.services import take_snapshot
+from breachdesk.incidents.models import Cause, Incident, IncidentNote, IncidentStatus, Nature
+from breachdesk.inventory.models import System
+from breachdesk.inventory.rules import data_category_problem
+
+FIELDS = ("title", "aware_at", "systems", "nature", "description", "detected_at", "occurred_from", "occurred_to",
+          "cause", "data_categories", "encrypted", "key_compromised", "containment", "owner_id")
+INSTANTS = ("aware_at", "detected_at", "occurred_from", "occurred_to")
+CLOCK_SKEW = timedelta(minutes=5)  # a phone a little ahead of the server is not an error
+MAX_TEXT = {"title": 200, "description": 20000, "containment": 20000}
+#: forward moves; closed -> open is a reopening and needs a reason
+FORWARD = [IncidentStatus.OPEN, IncidentStatus.ASSESSED, IncidentStatus.NOTIFYING, IncidentStatus.CLOSED]
+
+
+def clean(data: dict[str, Any], partial: bool = False) -> dict[str, Any]:
+    """Validate incident fields from a form or JSON. Instants may be aware datetimes or RFC 3339 strings."""
+    problems: list[str] = []
+    values: dict[str, Any] = {}
+    for name in sorted(set(data) - set(FIELDS)):
+        problems.append(f"{name}: unknown field")
+    required = () if partial else ("title", "aware_at", "systems")
+    for name in required:
+        if data.get(name) in (None, "", []):
+            problems.append(f"{name}: is required" + (" (at least one system key)" if name == "systems" else ""))
+    for name in FIELDS:
+        if name not in data or data[name] is None or name in required and data[name] in ("", []):
+            continue
+        value = data[name]
+        try:
+            values[name] = _clean_field(name, value)
+        except ValueError as error:
+            problems.append(str(error))
+    if values.get("occurred_from") and values.get("occurred_to") and values["occurred_from"] > values["occurred_to"]:
+        problems.append("occurred_to: is before occurred_from")
+    if values.get("aware_at") and values["aware_at"] > now_utc() + CLOCK_SKEW:
+        problems.append("aware_at: is in the future")
+    if problems:
+        raise ValidationFailed(problems)
+    return values
+
+
+def _clean_field(name: str, value: Any) -> Any:
+    if name in INSTANTS:
+        if isinstance(value, datetime):
+            return parse_instant(value.isoformat(), name)
+        if not isinstance(value, str):
+            raise ValueError(f"{name}: expected an RFC 3339 date-time string")
+        return parse_instant(value, name)
+    if name in MAX_TEXT:
+        if not isinstance(value, str):
+            raise ValueError(f"{name}: expected text")
+        if len(value) > MAX_TEXT[name]:
+            raise ValueError(f"{name}: longer than {MAX_TEXT[name]} characters")
+        return value.strip()
+    if name == "systems":
+        return _systems(value)
+    if name == "nature":
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ValueError("nature: expected a list of confidentiality, integrity, availability")
+        unknown = [v for v in value if v not in {n.value for n in Nature}]
+        if unknown:
+            raise ValueError(f"nature: {unknown[0]!r} is not one of confidentiality, integrity, availability")
+        return sorted(set(value), key=[n.value for n in Nature].index)
+    if name == "cause":
+        if value not in {c.value for c in Cause}:
+            raise ValueError(f"cause: {value!r} is not one of {', '.join(c.value for c in Cause)}")
+        return Cause(value)
+    if name == "data_categories":
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ValueError("data_categories: expected a list of Fides data category keys")
+        for key in value:
+            if problem := data_category_problem(key):
+                raise ValueError(f"data_categories: {problem}")
+        return sorted(set(value))
+    if name in ("encrypted", "key_compromised"):
+        if not isinstance(value, bool):
+            raise ValueError(f"{name}: expected true or false")
+        return value
+    if name == "owner_id":
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ValueError("owner_id: expected a user id")
+        return value
+    raise ValueError(f"{name}: unknown field")
+
+
+def _systems(keys: Any) -> list[System]:
+    if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+        raise ValueError("systems: expected a list of system keys")
+    if not keys:
+        raise ValueError("systems: is required (at least one system key)")
+    found = {s.key: s for s in db.session.scalars(select(System).where(System.key.in_(keys)))}
+    unknown = [k for k in keys if k not in found]
+    if unknown:
+        raise ValueError(f"systems: unknown system key(s) {', '.join(repr(k) for k in unknown)}")
+    return [found[k] for k in dict.fromkeys(keys)]
+
+
+def open_incident(data: dict[str, Any], reported_by_id: int | None) -> Incident:
+    """File an incident and compute its impact at once: the on-call sees who is affected straight away."""
+    values = clean(data)
+    incident = Incident(reported_by_id=reported_by_id, owner_id=values.pop("owner_id", reported_by_id),
+                        status=IncidentStatus.OPEN, **values)
+    db.session.add(incident)
+    db.session.flush()
+    take_snapshot(incident)
+    return incident
+
+
+def update_incident(incident: Incident, data: dict[str, Any], author_id: int | None, reason: str = "") -> Incident:
+    """Change details. Moving the moment of awareness moves every deadline, so it needs a written reason."""
+    values = clean(data, partial=True)
+    if "aware_at" in values and values["aware_at"] != incident.aware_at:
+        if not reason.strip():
+            raise ValidationFailed(["reason: required when changing aware_at (it moves every deadline)"])
+        was = incident.aware_at
+        db.session.add(IncidentNote(incident=incident, author_id=author_id, kind="aware_at",
+                                    text=f"Awareness moved from {was.isoformat()} to "
+                                         f"{values['aware_at'].isoformat()}: {reason.strip()}"))
+    for name, value in values.items():
+        setattr(incident, name, value)
+    db.session.flush()
+    return incident
+
+
+def change_status(incident: Incident, new: IncidentStatus, author_id: int | None, reason: str = "") -> None:
+    new = IncidentStatus(new)
+    old = incident.status
+    if new == old:
+        return
+    if FORWARD.index(new) < FORWARD.index(old):
+        if not (old == IncidentStatus.CLOSED and new == IncidentStatus.OPEN):
+            raise DomainError(f"status: cannot go back from {old} to {new}; reopen a closed incident instead")
+        if not reason.strip():
+            raise ValidationFailed(["reason: required to reopen an incident"])
+        db.session.add(IncidentNote(incident=incident, author_id=author_id, kind="reopen", text=reason.strip()))
+    incident.status = new
+    db.session.flush()
+
+
+def add_note(incident: Incident, text: str, author_id: int | None) -> IncidentNote:
+    if not text.strip():
+        raise ValidationFailed(["text: a note cannot be empty"])
+    note = IncidentNote(incident=incident, author_id=author_id, kind="note", text=text.strip()[:20000])
+    db.session.add(note)
+    db.session.flush()
+    return note

@@ -1,0 +1,91 @@
+"""Impact on a hand-built inventory, where the right answer is obvious."""
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from breachdesk.extensions import db
+from breachdesk.impact.explain import covers, exposure_window, touched_categories
+from breachdesk.impact.queries import Scope, compute
+from breachdesk.inventory.models import System
+from breachdesk.inventory.taxonomy import Sensitivity
+
+
+def scope(*keys, categories=()):
+    ids = {s.key: s.id for s in db.session.scalars(select(System))}
+    return Scope(tuple(ids[k] for k in keys), tuple(categories))
+
+
+def by_key(impact):
+    return {c.key: c for c in impact.customers}
+
+
+def test_a_system_shared_by_two_activities_reaches_both(small_inventory):
+    impact = compute(scope("db"))
+    assert sorted(a.key for a in impact.activities.values()) == ["directory", "messages"]
+    assert sorted(by_key(impact)) == ["acme", "globex", "initech"]  # umbrella is only in billing
+
+
+def test_a_customer_reached_by_two_paths_is_counted_once(small_inventory):
+    acme = by_key(compute(scope("db")))["acme"]
+    # the same people sit in both activities: the larger count, not the sum
+    assert acme.data_subjects == {"customer": 100, "prospect": 20}
+    assert acme.records == 1000 + 80 + 20  # records are distinct per activity
+    assert [p["activity"] for p in acme.paths] == ["directory", "messages"]
+    assert acme.paths[1] == {"systems": ["db"], "activity": "messages",
+                             "data_categories": ["user.contact.email", "user.content.private"]}
+    assert acme.sensitivity == Sensitivity.BEHAVIOURAL
+    impact = compute(scope("db", "sms"))
+    assert impact.totals == {"customers": 3, "data_subjects": 120 + 50, "records": 1100 + 50, "activities": 2}
+
+
+def test_a_linked_customer_without_volumes_is_still_affected(small_inventory):
+    initech = by_key(compute(scope("db")))["initech"]
+    assert initech.counts_unknown and initech.data_subjects == {} and initech.records == 0
+    assert [p["activity"] for p in initech.paths] == ["messages"]
+
+
+def test_a_data_category_subset_keeps_only_activities_holding_it(small_inventory):
+    impact = compute(scope("db", categories=["user.content.private"]))
+    assert [a.key for a in impact.activities.values()] == ["messages"]
+    assert sorted(by_key(impact)) == ["acme", "initech"]
+    assert by_key(impact)["acme"].data_categories == ["user.content.private"]
+    assert by_key(impact)["acme"].records == 1000
+
+
+def test_a_parent_category_covers_its_children(small_inventory):
+    impact = compute(scope("db", categories=["user.contact"]))
+    assert sorted(a.key for a in impact.activities.values()) == ["directory", "messages"]
+    assert by_key(impact)["globex"].data_categories == ["user.contact.email"]
+
+
+def test_controller_activities_are_reported_apart_from_customers(small_inventory):
+    impact = compute(scope("crm"))
+    assert impact.customers == []
+    assert impact.own == [{"activity": "prospects", "name": "Prospection", "systems": ["crm"],
+                           "data_categories": ["user.contact.email"], "sensitivity": 1, "retention_days": None,
+                           "data_subjects": {"prospect": 300}, "records": 310}]
+    assert impact.totals["data_subjects"] == 300
+
+
+def test_financial_data_raises_the_sensitivity(small_inventory):
+    umbrella = by_key(compute(scope("billing")))["umbrella"]
+    assert umbrella.sensitivity == Sensitivity.FINANCIAL
+
+
+def test_retention_bounds_the_exposed_window():
+    occurred = datetime(2026, 3, 27, 22, 0, tzinfo=UTC)
+    until = datetime(2026, 3, 29, 3, 0, tzinfo=UTC)  # across the European spring DST change
+    window = exposure_window(6, occurred, until, aware_at=until)
+    assert window.data_from == datetime(2026, 3, 21, 22, 0, tzinfo=UTC) and window.data_to == until
+    assert exposure_window(None, occurred, until, until).data_from is None
+    unknown = exposure_window(6, None, None, aware_at=until)
+    assert unknown.data_from == datetime(2026, 3, 23, 3, 0, tzinfo=UTC)
+
+
+def test_category_matching_rules():
+    assert covers("user.contact", "user.contact.email") and not covers("user.contact.email", "user.contact")
+    assert not covers("user.contact", "user.contactless")
+    assert touched_categories(["user.contact"], ["user.contact.email"]) == ["user.contact.email"]
+    assert touched_categories(["user.name"], ["user.contact"]) == []
+    assert touched_categories(["b", "a"], []) == ["a", "b"]
