@@ -66,6 +66,7 @@ def configure_logging(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
+    from breachdesk.api.views import token_user
     from breachdesk.auth.access import enforce_access
     from breachdesk.auth.models import User
 
@@ -77,15 +78,22 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "strong"
     login_manager.user_loader(lambda user_id: _active_user(User, user_id))
+    login_manager.request_loader(token_user)
+    login_manager.blueprint_login_views = {"api": None}  # the API answers 401, it never redirects
     app.before_request(enforce_access)
 
 
 def _active_user(model, user_id: str):
+    from flask import request
+
+    if request.blueprint == "api":
+        return None  # a browser session never authenticates the API: tokens only, so no CSRF exposure
     user = db.session.get(model, int(user_id))
     return user if user is not None and user.is_active else None
 
 
 def register_blueprints(app: Flask) -> None:
+    from breachdesk.api.views import bp as api_bp
     from breachdesk.audit.views import bp as audit_bp
     from breachdesk.auth.views import bp as auth_bp
     from breachdesk.core.web import register_web
@@ -98,14 +106,16 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(inventory_bp)
     app.register_blueprint(incidents_bp)
     app.register_blueprint(impact_bp)
+    app.register_blueprint(api_bp)
     app.register_blueprint(audit_bp)
 
 
 def register_cli(app: Flask) -> None:
+    from breachdesk.api.cli import token_cli
     from breachdesk.audit.cli import audit_cli
     from breachdesk.auth.cli import user_cli
     from breachdesk.demo.cli import demo_command, serve_command
     from breachdesk.inventory.cli import inventory_cli
 
-    for command in (user_cli, inventory_cli, audit_cli, demo_command, serve_command):
+    for command in (user_cli, inventory_cli, audit_cli, token_cli, demo_command, serve_command):
         app.cli.add_command(command)

@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, inspect, text
 
@@ -93,8 +94,18 @@ def app(app_factory):
         yield app
 
 
+class IsolatedClient(FlaskClient):
+    """Each request in its own app context, as in production: otherwise `g` (and the user Flask-Login caches
+    there) would leak from one request to the next through the test's own context."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def client(app):
+    app.test_client_class = IsolatedClient
     return app.test_client()
 
 

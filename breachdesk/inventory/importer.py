@@ -205,8 +205,9 @@ def _parse_fides(doc: ff.LineDict, file: str, problems: ff.Problems) -> Structur
 # Collections compared on import, loaded up front: one query per collection, not one per entry.
 _EAGER = {
     Customer: (Customer.contacts,),
-    ProcessingActivity: (ProcessingActivity.systems, ProcessingActivity.customers,
-                         ProcessingActivity.data_categories, ProcessingActivity.subject_categories),
+    # not the customers: they can number thousands per activity and are compared only when a file lists them
+    ProcessingActivity: (ProcessingActivity.systems, ProcessingActivity.data_categories,
+                         ProcessingActivity.subject_categories),
 }
 
 

@@ -49,6 +49,16 @@ EXPECTED = {
 }
 
 
+# The API takes bearer tokens only: a browser session gets 401 there, whatever its role.
+EXPECTED_API = {
+    "api.openapi": PUBLIC,
+    "api.incidents": ALL,
+    "api.incident": ALL,
+    "api.create_incident": {ADMIN, PRIVACY, RESPONDER},
+    "api.inventory": {ADMIN, PRIVACY},
+}
+
+
 def sample_arguments(rule) -> dict:
     values = {"key": {"customer": "maison-lemaire", "system": "messaging-db", "activity": "conversations",
                       "blast": "messaging-db"},
@@ -69,9 +79,9 @@ def url_of(app, rule) -> str:
         return app.url_for(rule.endpoint, **sample_arguments(rule))
 
 
-def every_route(app):
+def every_route(app, api: bool = False):
     for rule in app.url_map.iter_rules():
-        if rule.endpoint == "static":
+        if rule.endpoint == "static" or rule.endpoint.startswith("api.") != api:
             continue
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             yield rule, method
@@ -79,6 +89,7 @@ def every_route(app):
 
 def test_every_route_is_in_the_matrix(app):
     assert {rule.endpoint for rule, _ in every_route(app)} == set(EXPECTED)
+    assert {rule.endpoint for rule, _ in every_route(app, api=True)} == set(EXPECTED_API)
 
 
 def test_every_view_declares_its_roles(app):
@@ -121,3 +132,33 @@ def test_each_role_reaches_exactly_what_it_may(app, client, an_incident, role):
         else:
             assert response.status_code == 403, (role, method, url, response.status_code)
     assert client.post("/logout").status_code == 302
+
+
+@pytest.mark.parametrize("role", [None, *Role])
+def test_each_token_role_reaches_exactly_what_it_may_in_the_api(app, client, an_incident, role):
+    from breachdesk.api.services import create_token
+
+    headers = {}
+    if role is not None:
+        _, secret = create_token(create_user(f"token-{role.value}", role), "matrix")
+        db.session.commit()
+        headers = {"Authorization": f"Bearer {secret}"}
+    for rule, method in every_route(app, api=True):
+        response = client.open(url_of(app, rule), method=method, headers=headers, json={})
+        expected = EXPECTED_API[rule.endpoint]
+        if expected == PUBLIC:
+            assert response.status_code == 200
+        elif role is None:
+            assert response.status_code == 401, (method, rule.rule)
+        elif role in expected:
+            assert response.status_code not in (401, 403) and response.status_code < 500, (role, method, rule.rule)
+        else:
+            assert response.status_code == 403 and "error" in response.json, (role, method, rule.rule)
+
+
+def test_a_session_never_reaches_the_api(app, client, an_incident):
+    create_user("admin-in-browser", ADMIN)
+    log_in(client, "admin-in-browser")
+    for rule, method in every_route(app, api=True):
+        if EXPECTED_API[rule.endpoint] != PUBLIC:
+            assert client.open(url_of(app, rule), method=method, json={}).status_code == 401

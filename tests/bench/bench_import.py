@@ -143,7 +143,7 @@ def run(label: str, command: list[str], env: dict[str, str], logs: Path, timeout
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-            raise BenchFailure(f"{label} did not finish in {timeout:.0f} s and was killed; "
+            raise BenchFailure(f"{label} did not finish in {timeout:g} s and was killed; "
                                f"see {stdout_path} and {stderr_path}") from None
     stdout = stdout_path.read_text(errors="replace").strip()
     stderr = stderr_path.read_text(errors="replace").strip()

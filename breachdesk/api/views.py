@@ -1,0 +1,205 @@
+"""API v1 routes. Bearer-token only (a browser session does not count, so no CSRF exposure)."""
+
+import io
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, current_app, g, jsonify, request, url_for
+from flask_login import current_user
+from werkzeug.exceptions import HTTPException
+
+from breachdesk.api import schemas
+from breachdesk.api.openapi import build, operation
+from breachdesk.auth.access import EVERYONE, PRIVACY_TEAM, PUBLIC, allow
+from breachdesk.core.errors import DomainError, ValidationFailed
+from breachdesk.extensions import csrf, db
+from breachdesk.impact import services as impact
+from breachdesk.impact.models import ImpactCustomer
+from breachdesk.incidents import queries, services
+from breachdesk.incidents.models import Incident
+from breachdesk.incidents.views import RESPONDERS
+from breachdesk.inventory.importer import import_inventory
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+
+#: incident bodies are small; a larger one is refused before it is parsed
+MAX_INCIDENT_BODY = 64 * 1024
+
+
+def _error(status: int, message: str, problems: list[str] | None = None):
+    body: dict[str, Any] = {"error": message}
+    if problems:
+        body["problems"] = problems
+    return jsonify(body), status
+
+
+def _http_error(error: HTTPException):
+    db.session.rollback()
+    return _error(error.code or 500, error.description or error.name)
+
+
+# Flask prefers the app's handler for a specific code over a blueprint's handler for a class, so the API
+# registers every code the app renders as HTML.
+for _code in (400, 401, 403, 404, 405, 413, 429, 500):
+    bp.register_error_handler(_code, _http_error)
+bp.register_error_handler(HTTPException, _http_error)
+
+
+@bp.errorhandler(ValidationFailed)
+def _invalid(error: ValidationFailed):
+    db.session.rollback()
+    return _error(422, str(error), error.problems)
+
+
+@bp.errorhandler(DomainError)
+def _refused(error: DomainError):
+    db.session.rollback()
+    return _error(422, str(error))
+
+
+def _json_body(limit: int) -> dict[str, Any]:
+    if request.content_length is not None and request.content_length > limit:
+        raise _TooLarge(limit)
+    raw = request.get_data(cache=True)
+    if len(raw) > limit:
+        raise _TooLarge(limit)
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ValidationFailed(["body: expected a JSON object (Content-Type: application/json)"])
+    return body
+
+
+class _TooLarge(HTTPException):
+    code = 413
+
+    def __init__(self, limit: int):
+        super().__init__(f"body: larger than {limit} bytes")
+
+
+def _instant(value) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def _summary(incident: Incident) -> dict[str, Any]:
+    return {"id": incident.id, "title": incident.title, "status": incident.status.value,
+            "aware_at": _instant(incident.aware_at), "systems": [s.key for s in incident.systems],
+            "nature": incident.nature, "url": url_for("api.incident", incident_id=incident.id)}
+
+
+def incident_document(incident: Incident) -> dict[str, Any]:
+    snapshot = impact.current_snapshot(incident.id)
+    impact_doc = None
+    if snapshot is not None:
+        rows = db.session.scalars(queries.affected_customers(snapshot.id)).all()
+        impact_doc = {"computed_at": _instant(snapshot.computed_at),
+                      "stale": impact.stale_reasons(incident, snapshot),
+                      "customers": [ImpactCustomer.as_dict(r) for r in rows],
+                      "controller_activities": snapshot.own, "totals": snapshot.totals}
+    return {**_summary(incident), "description": incident.description,
+            "detected_at": _instant(incident.detected_at), "occurred_from": _instant(incident.occurred_from),
+            "occurred_to": _instant(incident.occurred_to), "cause": incident.cause.value if incident.cause else None,
+            "data_categories": incident.data_categories, "encrypted": incident.encrypted,
+            "key_compromised": incident.key_compromised, "containment": incident.containment,
+            "created_at": _instant(incident.created_at), "impact": impact_doc}
+
+
+@bp.post("/incidents")
+@allow(RESPONDERS)
+@operation("File an incident; its impact is computed at once", request=schemas.INCIDENT_INPUT,
+           response=schemas.INCIDENT, status="201", errors=("401", "403", "413", "422"))
+def create_incident():
+    incident = services.open_incident(_json_body(MAX_INCIDENT_BODY), current_user.id)
+    db.session.commit()
+    response = jsonify(incident_document(incident))
+    response.status_code = 201
+    response.headers["Location"] = url_for("api.incident", incident_id=incident.id)
+    return response
+
+
+_LIST_PARAMETERS = [{"name": name, "in": "query", "required": False, "schema": schema}
+                    for name, schema in (("page", {"type": "integer", "minimum": 1}),
+                                         ("per_page", {"type": "integer", "minimum": 1, "maximum": 200}),
+                                         ("status", {"type": "string"}), ("customer", {"type": "string"}),
+                                         ("system", {"type": "string"}),
+                                         ("aware_from", {"type": "string", "format": "date"}),
+                                         ("aware_to", {"type": "string", "format": "date"}))]
+
+
+@bp.get("/incidents")
+@allow(EVERYONE)
+@operation("List incidents, newest awareness first", response=schemas.INCIDENT_LIST,
+           parameters=_LIST_PARAMETERS, errors=("401", "422"))
+def incidents():
+    args = request.args
+    try:
+        aware_from = date.fromisoformat(args["aware_from"]) if args.get("aware_from") else None
+        aware_to = date.fromisoformat(args["aware_to"]) if args.get("aware_to") else None
+    except ValueError:
+        raise ValidationFailed(["aware_from/aware_to: expected a date YYYY-MM-DD"]) from None
+    page = db.paginate(queries.incidents(status=args.get("status", ""), customer=args.get("customer", ""),
+                                         system=args.get("system", ""), aware_from=aware_from, aware_to=aware_to),
+                       per_page=args.get("per_page", current_app.config["PAGE_SIZE"], type=int), max_per_page=200,
+                       error_out=False)
+    return jsonify({"items": [_summary(i) for i in page.items], "page": page.page, "per_page": page.per_page,
+                    "total": page.total, "pages": page.pages})
+
+
+@bp.get("/incidents/<int:incident_id>")
+@allow(EVERYONE)
+@operation("An incident with its impact", response=schemas.INCIDENT, errors=("401", "404"))
+def incident(incident_id: int):
+    return jsonify(incident_document(db.get_or_404(Incident, incident_id)))
+
+
+@bp.post("/inventory")
+@allow(PRIVACY_TEAM)
+@operation("Import inventory (the breachdesk-inventory/1 format or a Fides manifest), all or nothing",
+           request={"type": "object", "properties": {
+               "structure": {"type": "string", "format": "binary"}, "volumes": {"type": "string", "format": "binary"}}},
+           request_types=("multipart/form-data",), response=schemas.IMPORT_SUMMARY,
+           errors=("401", "403", "413", "422"))
+def inventory():
+    """multipart/form-data with `structure` (YAML/JSON) and/or `volumes` (CSV); or a YAML/JSON body."""
+    structure = volumes = None
+    if request.files:
+        if upload := request.files.get("structure"):
+            structure = (upload.filename or "structure", _text(upload.read(), upload.filename or "structure"))
+        if upload := request.files.get("volumes"):
+            data = upload.read()
+            volumes = (upload.filename or "volumes.csv", io.BytesIO(data), len(data))
+    elif request.content_length:
+        structure = ("body", _text(request.get_data(), "body"))
+    if structure is None and volumes is None:
+        raise ValidationFailed(["body: send `structure` and/or `volumes` files, or the structure as the body"])
+    summary = import_inventory(structure, volumes)
+    db.session.commit()
+    return jsonify(summary.as_dict())
+
+
+def _text(data: bytes, name: str) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ValidationFailed([f"{name}:?: encoding: not UTF-8 text ({error.reason})"]) from None
+
+
+@bp.get("/openapi.json")
+@allow(PUBLIC)
+def openapi():
+    return jsonify(build(current_app))
+
+
+def token_user(incoming):
+    """Flask-Login request loader: the API authenticates by `Authorization: Bearer <token>` only."""
+    from breachdesk.api.services import user_for
+
+    header = incoming.headers.get("Authorization", "")
+    if incoming.blueprint != "api" or not header.startswith("Bearer "):
+        return None
+    found = user_for(header.removeprefix("Bearer ").strip())
+    if found is None:
+        return None
+    g.api_token = found[1]
+    return found[0]
+

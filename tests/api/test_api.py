@@ -1,0 +1,147 @@
+"""The JSON API: tokens, the public contract's names, errors that name the field and change nothing."""
+
+import io
+
+import jsonschema
+import pytest
+from openapi_spec_validator import validate
+from sqlalchemy import select
+
+from breachdesk.api import schemas
+from breachdesk.api.services import create_token
+from breachdesk.auth.models import Role
+from breachdesk.extensions import db
+from breachdesk.incidents.models import Incident
+from tests.conftest import create_user, table_fingerprint
+from tests.impact.conftest import SMALL, VOLUMES, load
+
+BODY = {"title": "Alert: bucket public", "aware_at": "2026-03-29T01:30:00+01:00", "systems": ["db", "sms"],
+        "nature": ["confidentiality"], "cause": "internal_error", "encrypted": False}
+
+
+@pytest.fixture
+def token(app):
+    """token(role) -> headers carrying a fresh token of a user with that role."""
+
+    def make(role: Role = Role.RESPONDER):
+        user = create_user(f"api-{role.value}", role)
+        _, secret = create_token(user, "alerting")
+        db.session.commit()
+        return {"Authorization": f"Bearer {secret}"}
+
+    return make
+
+
+@pytest.fixture
+def inventory(app):
+    load()
+
+
+def test_filing_answers_201_with_location_and_impact(client, token, inventory):
+    response = client.post("/api/v1/incidents", json=BODY, headers=token())
+    assert response.status_code == 201
+    document = response.json
+    jsonschema.validate(document, schemas.as_json_schema(schemas.INCIDENT))
+    assert response.headers["Location"] == f"/api/v1/incidents/{document['id']}"
+    assert document["aware_at"] == "2026-03-29T00:30:00Z"
+    impact = document["impact"]
+    assert impact["totals"] == {"customers": 3, "data_subjects": 170, "records": 1150, "activities": 2}
+    acme = next(c for c in impact["customers"] if c["key"] == "acme")
+    assert acme["data_subjects"] == {"customer": 100, "prospect": 20} and acme["records"] == 1100
+    assert acme["sensitivity"] == 2 and {"systems": ["db"], "activity": "messages",
+                                         "data_categories": ["user.contact.email", "user.content.private"]} \
+        in acme["paths"]
+
+
+def test_reading_one_and_listing_with_filters(client, token, inventory):
+    headers = token(Role.RESPONDER)
+    first = client.post("/api/v1/incidents", json=BODY, headers=headers).json["id"]
+    client.post("/api/v1/incidents", json={**BODY, "systems": ["crm"], "aware_at": "2026-05-01T00:00:00Z"},
+                headers=headers)
+    viewer = token(Role.VIEWER)
+    assert client.get(f"/api/v1/incidents/{first}", headers=viewer).json["id"] == first
+    listing = client.get("/api/v1/incidents?system=crm", headers=viewer).json
+    jsonschema.validate(listing, schemas.as_json_schema(schemas.INCIDENT_LIST))
+    assert listing["total"] == 1 and listing["items"][0]["systems"] == ["crm"]
+    assert client.get("/api/v1/incidents?customer=globex", headers=viewer).json["total"] == 1
+    assert client.get("/api/v1/incidents?per_page=1&page=2", headers=viewer).json["items"][0]["id"] == first
+    assert client.get("/api/v1/incidents/999", headers=viewer).status_code == 404
+
+
+@pytest.mark.parametrize("change, status, field", [
+    ({"aware_at": "2026-03-29T01:30:00"}, 422, "aware_at: a time zone is required"),
+    ({"systems": ["db", "mainframe"]}, 422, "systems: unknown system key(s) 'mainframe'"),
+    ({"systems": []}, 422, "systems: is required"),
+    ({"nature": ["secrecy"]}, 422, "nature: 'secrecy' is not one of"),
+    ({"aware_at": None}, 422, "aware_at: is required"),
+    ({"encrypted": "no"}, 422, "encrypted: expected true or false"),
+    ({"description": "x" * 70_000}, 413, "body: larger than"),
+])
+def test_bad_bodies_are_4xx_json_naming_the_field_and_change_nothing(client, token, inventory, change, status,
+                                                                     field):
+    headers = token()
+    before = table_fingerprint()
+    response = client.post("/api/v1/incidents", json={**BODY, **change}, headers=headers)
+    assert response.status_code == status
+    jsonschema.validate(response.json, schemas.as_json_schema(schemas.ERROR))
+    assert field in response.json["error"] + " ".join(response.json.get("problems", []))
+    assert {k: v for k, v in table_fingerprint().items() if k != "audit_events"} == \
+        {k: v for k, v in before.items() if k != "audit_events"}
+    assert db.session.scalar(select(Incident)) is None
+
+
+def test_malformed_json_is_a_clear_422(client, token, inventory):
+    response = client.post("/api/v1/incidents", data="{not json", headers={**token(),
+                                                                             "Content-Type": "application/json"})
+    assert response.status_code == 422 and "body: expected a JSON object" in response.json["problems"][0]
+
+
+def test_tokens_authenticate_and_revoked_or_missing_ones_do_not(client, token, runner, inventory):
+    assert client.get("/api/v1/incidents").status_code == 401
+    assert set(client.get("/api/v1/incidents").json) == {"error"}
+    assert client.get("/api/v1/incidents", headers={"Authorization": "Bearer bd_wrong"}).status_code == 401
+    create_user("ops", Role.RESPONDER)
+    created = runner.invoke(args=["token", "create", "--user", "ops", "--name", "pager"])
+    secret = created.output.split(": ")[1].split()[0]
+    headers = {"Authorization": f"Bearer {secret}"}
+    assert client.get("/api/v1/incidents", headers=headers).status_code == 200
+    token_id = created.output.split()[1]
+    assert "active" in runner.invoke(args=["token", "list"]).output
+    assert runner.invoke(args=["token", "revoke", token_id]).exit_code == 0
+    assert client.get("/api/v1/incidents", headers=headers).status_code == 401
+
+
+def test_a_browser_session_does_not_authenticate_the_api(client, login, inventory):
+    login(Role.ADMIN)
+    assert client.get("/customers").status_code == 200
+    assert client.post("/api/v1/incidents", json=BODY).status_code == 401
+
+
+def test_roles_apply_to_tokens(client, token, inventory):
+    viewer = token(Role.VIEWER)
+    assert client.post("/api/v1/incidents", json=BODY, headers=viewer).status_code == 403
+    assert client.post("/api/v1/inventory", data=SMALL, headers=token(Role.RESPONDER)).status_code == 403
+
+
+def test_inventory_import_over_the_api_is_all_or_nothing(client, token, app):
+    headers = token(Role.PRIVACY)
+    bad = client.post("/api/v1/inventory", headers=headers, content_type="multipart/form-data", data={
+        "structure": (io.BytesIO(SMALL.encode()), "small.yaml"),
+        "volumes": (io.BytesIO(VOLUMES.replace("100,1000", "100,lots").encode()), "volumes.csv")})
+    assert bad.status_code == 422 and "volumes.csv:2: records: 'lots'" in bad.json["problems"][0]
+    assert db.session.scalar(select(Incident)) is None
+    good = client.post("/api/v1/inventory", headers=headers, content_type="multipart/form-data", data={
+        "structure": (io.BytesIO(SMALL.encode()), "small.yaml"),
+        "volumes": (io.BytesIO(VOLUMES.encode()), "volumes.csv")})
+    assert good.status_code == 200 and good.json["created"]["customers"] == 4
+    assert client.post("/api/v1/inventory", headers=headers, data=SMALL,
+                       content_type="application/yaml").json["created"]["customers"] == 0
+
+
+def test_the_openapi_document_is_valid_and_names_the_contract(client):
+    document = client.get("/api/v1/openapi.json").json
+    validate(document)
+    assert set(document["paths"]) == {"/api/v1/incidents", "/api/v1/incidents/{incident_id}", "/api/v1/inventory"}
+    body = document["paths"]["/api/v1/incidents"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert {"title", "aware_at", "systems", "nature", "description", "detected_at", "occurred_from", "occurred_to",
+            "cause", "data_categories", "encrypted", "key_compromised"} <= set(body["properties"])
