@@ -3,8 +3,11 @@
 import csv
 import io
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from breachdesk.auth.models import Role
@@ -190,3 +193,17 @@ def test_what_if_a_system_were_breached(client, login, inventory):
     login(Role.VIEWER)
     page = client.get("/systems/sms/blast-radius").data.decode()
     assert "2</strong> customers to notify" in page and "Acme" in page and "Initech" not in page
+
+
+@settings(max_examples=300, deadline=None)
+@given(local=st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2060, 12, 31)),
+       zone=st.sampled_from(["Europe/Paris", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata", "UTC",
+                             "America/Sao_Paulo", "Europe/London", "Pacific/Chatham"]))
+def test_a_wall_clock_time_is_either_refused_or_maps_back_to_itself(local, zone):
+    try:
+        instant = local_to_utc(local, zone, "aware_at")
+    except ValueError as error:
+        assert str(error).startswith("aware_at: ")
+        return
+    assert instant.tzinfo is UTC
+    assert instant.astimezone(ZoneInfo(zone)).replace(tzinfo=None) == local
