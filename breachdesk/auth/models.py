@@ -4,13 +4,13 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Enum, String
+from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from breachdesk.audit.services import Audited
 from breachdesk.core.clock import now_utc
-from breachdesk.core.db import UTCDateTime
+from breachdesk.core.db import UTCDateTime, str_enum
 from breachdesk.extensions import db
 
 
@@ -30,8 +30,7 @@ class User(Audited, UserMixin, db.Model):
     email: Mapped[str] = mapped_column(String(254))
     #: scrypt hash (werkzeug); the password itself is never stored or logged
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=20,
-                                            values_callable=lambda e: [m.value for m in e]))
+    role: Mapped[Role] = mapped_column(str_enum(Role, length=20))
     #: IANA zone in which this user reads times; storage is always UTC
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)

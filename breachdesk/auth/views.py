@@ -11,6 +11,7 @@ from breachdesk.auth.access import ADMINS, EVERYONE, PUBLIC, allow
 from breachdesk.auth.forms import LoginForm, UserForm
 from breachdesk.auth.models import User
 from breachdesk.core.errors import DomainError, ValidationFailed
+from breachdesk.core.web import flash_problems
 from breachdesk.extensions import db, limiter
 
 bp = Blueprint("auth", __name__)
@@ -69,9 +70,7 @@ def user_new():
             if form.disabled.data:
                 services.disable_user(user)
         except ValidationFailed as error:
-            db.session.rollback()
-            for problem in error.problems:
-                flash(problem, "error")
+            flash_problems(error)
         else:
             db.session.commit()
             flash(f"User {user.username} created.", "info")
@@ -94,9 +93,7 @@ def user_edit(user_id: int):
                 services.change_password(user, form.password.data)
             (services.disable_user if form.disabled.data else services.enable_user)(user)
         except ValidationFailed as error:
-            db.session.rollback()
-            for problem in error.problems:
-                flash(problem, "error")
+            flash_problems(error)
         else:
             db.session.commit()
             flash(f"User {user.username} saved.", "info")

@@ -1,8 +1,9 @@
 """Declarative base with a naming convention, and a UTC date-time type that never returns a naive value."""
 
+import enum
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import DateTime, Enum, MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -20,6 +21,11 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def str_enum(kind: type[enum.StrEnum], length: int = 32) -> Enum:
+    """A StrEnum stored as its values in a VARCHAR: portable, and readable in SQL."""
+    return Enum(kind, native_enum=False, length=length, values_callable=lambda members: [m.value for m in members])
 
 
 class UTCDateTime(TypeDecorator):

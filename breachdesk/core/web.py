@@ -38,6 +38,15 @@ def add_security_headers(response):
     return response
 
 
+def flash_problems(error) -> None:
+    """Undo the failed unit of work and show each problem, each naming its field."""
+    from flask import flash
+
+    db.session.rollback()
+    for problem in error.problems:
+        flash(problem, "error")
+
+
 def _error_page(status: int, title: str, message: str):
     db.session.rollback()
     return render_template("errors/error.html", status=status, title=title, message=message), status

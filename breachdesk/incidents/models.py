@@ -3,19 +3,15 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Column, Enum, ForeignKey, String, Table, Text
+from sqlalchemy import JSON, Boolean, Column, ForeignKey, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from breachdesk.audit.services import Audited
 from breachdesk.auth.models import User
 from breachdesk.core.clock import now_utc
-from breachdesk.core.db import UTCDateTime
+from breachdesk.core.db import UTCDateTime, str_enum
 from breachdesk.extensions import db
 from breachdesk.inventory.models import System
-
-
-def _enum(kind: type[enum.StrEnum]) -> Enum:
-    return Enum(kind, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e])
 
 
 class IncidentStatus(enum.StrEnum):
@@ -63,14 +59,14 @@ class Incident(Audited, db.Model):
     occurred_to: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: nature: which of confidentiality, integrity, availability were lost
     nature: Mapped[list[str]] = mapped_column(JSON, default=list)
-    cause: Mapped[Cause | None] = mapped_column(_enum(Cause))
+    cause: Mapped[Cause | None] = mapped_column(str_enum(Cause))
     #: when only some data categories were touched (fides keys); empty means all of the systems' data
     data_categories: Mapped[list[str]] = mapped_column(JSON, default=list)
     #: encryption state bears on Art. 34(3)(a): data unintelligible to anyone not authorised
     encrypted: Mapped[bool | None] = mapped_column(Boolean)
     key_compromised: Mapped[bool | None] = mapped_column(Boolean)
     containment: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[IncidentStatus] = mapped_column(_enum(IncidentStatus), default=IncidentStatus.OPEN, index=True)
+    status: Mapped[IncidentStatus] = mapped_column(str_enum(IncidentStatus), default=IncidentStatus.OPEN, index=True)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     reported_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)

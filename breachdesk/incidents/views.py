@@ -12,6 +12,7 @@ from breachdesk.auth.access import EVERYONE, PRIVACY_TEAM, allow
 from breachdesk.auth.models import Role, User
 from breachdesk.core.clock import local_to_utc, now_utc
 from breachdesk.core.errors import DomainError, ValidationFailed
+from breachdesk.core.web import flash_problems
 from breachdesk.extensions import db
 from breachdesk.impact import services as impact
 from breachdesk.impact.explain import exposure_window
@@ -61,12 +62,6 @@ def _submitted(form: IncidentForm, only_changed_from: Incident | None = None) ->
     return data
 
 
-def _flash_problems(error: ValidationFailed) -> None:
-    db.session.rollback()
-    for problem in error.problems:
-        flash(problem, "error")
-
-
 @bp.get("/")
 @allow(EVERYONE)
 def index():
@@ -98,7 +93,7 @@ def report():
         try:
             incident = services.open_incident(_submitted(form), current_user.id)
         except ValidationFailed as error:
-            _flash_problems(error)
+            flash_problems(error)
         else:
             db.session.commit()
             flash(f"Incident #{incident.id} filed; impact computed.", "info")
@@ -150,7 +145,7 @@ def edit(incident_id: int):
             services.update_incident(incident, _submitted(form, only_changed_from=incident), current_user.id,
                                      reason=form.reason.data or "")
         except ValidationFailed as error:
-            _flash_problems(error)
+            flash_problems(error)
         else:
             db.session.commit()
             flash("Incident saved.", "info")
@@ -167,7 +162,7 @@ def status(incident_id: int):
         try:
             services.change_status(incident, form.status.data, current_user.id, form.reason.data or "")
         except ValidationFailed as error:
-            _flash_problems(error)
+            flash_problems(error)
         except DomainError as error:
             db.session.rollback()
             flash(str(error), "error")

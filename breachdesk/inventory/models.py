@@ -9,7 +9,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -21,11 +20,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from breachdesk.audit.services import Audited
+from breachdesk.core.db import str_enum
 from breachdesk.extensions import db
-
-
-def _enum(kind: type[enum.StrEnum]) -> Enum:
-    return Enum(kind, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e])
 
 
 class Language(enum.StrEnum):
@@ -82,11 +78,11 @@ class Customer(Audited, db.Model):
     key: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200), index=True)
     country: Mapped[str] = mapped_column(String(2))
-    language: Mapped[Language] = mapped_column(_enum(Language), default=Language.EN)
+    language: Mapped[Language] = mapped_column(str_enum(Language), default=Language.EN)
     #: the customer's IANA zone, used to show it deadlines in its own local time
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
     #: whether notice_hours is a contractual deadline or our internal target for "without undue delay"
-    notice_terms: Mapped[NoticeTerms] = mapped_column(_enum(NoticeTerms), default=NoticeTerms.CONTRACT_HOURS)
+    notice_terms: Mapped[NoticeTerms] = mapped_column(str_enum(NoticeTerms), default=NoticeTerms.CONTRACT_HOURS)
     #: hours after we become aware by which this controller must be told (Art. 33(2) + contract)
     notice_hours: Mapped[int] = mapped_column(default=24)
 
@@ -99,7 +95,7 @@ class Contact(Audited, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
-    role: Mapped[ContactRole] = mapped_column(_enum(ContactRole))
+    role: Mapped[ContactRole] = mapped_column(str_enum(ContactRole))
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str] = mapped_column(String(254))
 
@@ -139,8 +135,8 @@ class ProcessingActivity(Audited, db.Model):
     name: Mapped[str] = mapped_column(String(200), index=True)
     purpose: Mapped[str] = mapped_column(Text, default="")
     #: processor activities oblige us to tell each customer; controller ones, the authority and people
-    role: Mapped[OurRole] = mapped_column(_enum(OurRole))
-    legal_basis: Mapped[LegalBasis | None] = mapped_column(_enum(LegalBasis))
+    role: Mapped[OurRole] = mapped_column(str_enum(OurRole))
+    legal_basis: Mapped[LegalBasis | None] = mapped_column(str_enum(LegalBasis))
     #: days the data is kept; a breach exposes at most this window. None: kept while the relationship lasts
     retention_days: Mapped[int | None] = mapped_column(Integer)
     retention_note: Mapped[str] = mapped_column(String(300), default="")

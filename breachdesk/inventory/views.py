@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from breachdesk.auth.access import EVERYONE, PRIVACY_TEAM, allow
 from breachdesk.core.errors import ValidationFailed
+from breachdesk.core.web import flash_problems
 from breachdesk.extensions import db
 from breachdesk.inventory import queries, services
 from breachdesk.inventory.exporter import export_structure, iter_volumes_csv
@@ -47,9 +48,7 @@ def _save(section: str, raw: dict, done_endpoint: str):
     try:
         entry = services.save_entry(section, raw)
     except ValidationFailed as error:
-        db.session.rollback()
-        for problem in error.problems:
-            flash(problem, "error")
+        flash_problems(error)
         return None
     db.session.commit()
     flash(f"Saved {entry.key}.", "info")
@@ -237,9 +236,7 @@ def volume_form(volume_id: int | None):
         try:
             saved = services.save_volume(values, volume)
         except ValidationFailed as error:
-            db.session.rollback()
-            for problem in error.problems:
-                flash(problem, "error")
+            flash_problems(error)
         else:
             db.session.commit()
             flash("Volume saved.", "info")

@@ -4,10 +4,12 @@ Usable as a module::
 
     from tests.bench.generate_inventory import generate
     structure_path, volumes_path = generate(directory, customers=10_000, volume_rows=1_000_000, seed=42)
+    generate(directory, customers=10_000, volume_rows=1_000_000, systems=500, activities=2_000)  # impact bench
 
 or as a script::
 
     python tests/bench/generate_inventory.py OUTDIR --customers 10000 --volume-rows 1000000 --seed 42
+    python tests/bench/generate_inventory.py OUTDIR --systems 500 --activities 2000
 
 The same arguments always give byte-identical files (each part draws from its own `random.Random`
 seeded from `seed` and a label, so changing how one part is generated leaves the others alone).
@@ -21,6 +23,13 @@ What it writes (see breachdesk/inventory/fileformat.py and importer.py for the r
 * `ACTIVITIES`: 40 processing activities, 36 where we are processor, 4 where we are controller,
   each with valid Fides data categories and data subject categories. Processor activities do not
   list their customers: each volume row links its customer (the importer allows that).
+* `systems=` / `activities=` above those 30 and 40 (the defaults, which give exactly the files
+  described here): synthetic systems (our shards, caches, services...; about 40 % sub-processors,
+  some hosted in the US or the UK) and synthetic activities (about 5 % controller), appended after
+  the hand-written ones. Each synthetic activity runs on 1-4 systems drawn from all of them and
+  holds 2-5 data categories and 1-6 subject categories taken from those the hand-written
+  activities use, so 20 systems out of 500 reach about a tenth of 2,000 activities. The
+  hand-written part of the files does not change; only the volume rows spread over more pairs.
 * `volumes.csv`: exactly `volume_rows` rows. Controller activities get one row per (activity,
   subject category), with an empty customer; the rest are processor rows, unique per (customer,
   processor activity, subject category declared on that activity). Customers get different
@@ -273,6 +282,100 @@ _OWN_SYSTEMS = ("core-db", "core-db-replica", "object-store", "backup-vault", "s
                 "event-bus", "data-warehouse")
 _SUBPROCESSORS = tuple(s[0] for s in SYSTEMS if s[2])
 
+# --- synthetic systems and activities beyond the hand-written ones (systems=, activities=) ------
+
+#: our own kinds of store or service: (key stem, name, operator, [(hosting country, region)])
+_OWN_KINDS: tuple[tuple[str, str, str, tuple[tuple[str, str], ...]], ...] = (
+    ("pg-shard", "PostgreSQL shard", "Amazon Web Services", (("IE", "eu-west-1"), ("DE", "eu-central-1"))),
+    ("redis", "Redis cache", "Amazon Web Services", (("IE", "eu-west-1"), ("FR", "eu-west-3"))),
+    ("bucket", "Object storage bucket", "Amazon Web Services", (("FR", "eu-west-3"), ("IE", "eu-west-1"))),
+    ("kafka", "Kafka topic group", "Amazon Web Services", (("IE", "eu-west-1"),)),
+    ("svc", "Internal service", "Amazon Web Services", (("IE", "eu-west-1"), ("DE", "eu-central-1"))),
+    ("etl", "ETL pipeline", "Amazon Web Services", (("IE", "eu-west-1"),)),
+    ("search", "Search index", "Amazon Web Services", (("IE", "eu-west-1"),)),
+    ("fileshare", "Office file share", "", (("FR", "Paris"),)),
+)
+#: what a sub-processor does for us: (key part, name)
+_SUBPROCESSOR_PURPOSES = (("email", "e-mail delivery"), ("sms", "SMS relay"), ("analytics", "product analytics"),
+                          ("payments", "payments"), ("helpdesk", "helpdesk"), ("monitoring", "monitoring"),
+                          ("storage", "cloud storage"), ("ai", "AI inference"), ("signature", "e-signature"),
+                          ("identity", "identity checks"), ("video", "video"), ("translation", "translation"))
+_VENDOR_STEMS = ("Acme", "Nimbus", "Quanta", "Vertex", "Kestrel", "Lumio", "Brightwave", "Corvid", "Datalane",
+                 "Eurostack", "Fjord", "Gridline", "Halcyon", "Ionic", "Juniper", "Keystone")
+_VENDOR_FORMS = ("Ltd", "SAS", "GmbH", "Inc.", "B.V.")
+#: sub-processors' hosting, weighted: mostly in the EEA, some transfers
+_VENDOR_HOSTING = ((("FR", "eu-west"), 4), (("DE", "eu-central"), 4), (("IE", "eu"), 3), (("NL", "eu"), 2),
+                   (("US", "us-east"), 2), (("GB", "london"), 1))
+#: product modules and what an activity does in them: keys and names of synthetic activities
+_MODULES = ("booking", "billing", "chat", "crm", "marketing", "helpdesk", "hr", "health", "travel", "retail",
+            "events", "loyalty", "forms", "surveys", "voice", "kiosk", "portal", "fleet", "education", "insurance")
+_PURPOSES = (("exports", "exports"), ("reminders", "reminders"), ("analytics", "analytics"), ("archive", "archive"),
+             ("sync", "synchronisation"), ("notifications", "notifications"), ("reports", "reports"),
+             ("search", "search"), ("imports", "imports"), ("webhooks", "webhooks"), ("audit", "audit trail"),
+             ("recommend", "recommendations"))
+_BASES = ("contract",) * 5 + ("legitimate_interests",) * 2 + ("consent",) * 2 + ("legal_obligation", "public_task")
+_RETENTIONS = (None, 7, 30, 90, 180, 365, 395, 730, 1095, 1825, 3650)
+#: valid Fides keys only: the ones the hand-written activities use
+_CATEGORY_POOL = tuple(sorted({c for a in ACTIVITIES for c in a[5]}))
+_SUBJECT_POOL = tuple(sorted({s for a in ACTIVITIES for s in a[6]}))
+#: the share of synthetic activities where we are controller
+_CONTROLLER_SHARE = 0.05
+
+
+def _check_counts(systems: int, activities: int) -> None:
+    if systems < len(SYSTEMS):
+        raise ValueError(f"systems must be at least {len(SYSTEMS)} (the hand-written ones); got {systems}")
+    if activities < len(ACTIVITIES):
+        raise ValueError(f"activities must be at least {len(ACTIVITIES)} (the hand-written ones); got {activities}")
+
+
+def all_systems(systems: int = len(SYSTEMS), seed: int = 42) -> tuple[tuple, ...]:
+    """SYSTEMS followed by `systems - 30` synthetic ones (same tuple shape); keys are unique."""
+    _check_counts(systems, len(ACTIVITIES))
+    rng = _rng(seed, "extra-systems")
+    extra = []
+    for number in range(len(SYSTEMS) + 1, systems + 1):
+        if rng.random() < 0.4:
+            purpose, label = rng.choice(_SUBPROCESSOR_PURPOSES)
+            vendor = f"{rng.choice(_VENDOR_STEMS)} {rng.choice(_VENDOR_FORMS)}"
+            places, weights = zip(*_VENDOR_HOSTING, strict=True)
+            country, region = rng.choices(places, weights)[0]
+            extra.append((f"sp-{purpose}-{number:04d}", f"{vendor.split()[0]} {label} ({number})", True, vendor,
+                          country, region, rng.random() < 0.9, f"Sub-processor for {label} (synthetic)."))
+        else:
+            stem, label, operator, places = rng.choice(_OWN_KINDS)
+            country, region = rng.choice(places)
+            extra.append((f"{stem}-{number:04d}", f"{label} {number}", False, operator, country, region,
+                          rng.random() < 0.8, f"{label} (synthetic)."))
+    return SYSTEMS + tuple(extra)
+
+
+def all_activities(activities: int = len(ACTIVITIES), seed: int = 42) -> tuple[tuple, ...]:
+    """ACTIVITIES followed by `activities - 40` synthetic ones (same tuple shape); keys are unique.
+
+    Their systems are drawn apart (`activity_systems_of`), so the volume rows do not depend on how
+    many systems there are."""
+    _check_counts(len(SYSTEMS), activities)
+    rng = _rng(seed, "extra-activities")
+    extra = []
+    for number in range(len(ACTIVITIES) + 1, activities + 1):
+        module, (purpose, label) = rng.choice(_MODULES), rng.choice(_PURPOSES)
+        role = "controller" if rng.random() < _CONTROLLER_SHARE else "processor"
+        extra.append((f"{module}-{purpose}-{number:04d}", f"{module.capitalize()} {label} ({number})", role,
+                      rng.choice(_BASES), rng.choice(_RETENTIONS),
+                      tuple(sorted(rng.sample(_CATEGORY_POOL, rng.randint(2, 5)))),
+                      tuple(rng.sample(_SUBJECT_POOL, rng.randint(1, 6)))))
+    return ACTIVITIES + tuple(extra)
+
+
+def activity_systems_of(activity_rows: tuple[tuple, ...], system_rows: tuple[tuple, ...],
+                        seed: int) -> dict[str, list[str]]:
+    """Systems of the synthetic activities: 1-4 each, drawn from all systems. (The hand-written
+    activities draw theirs in `_activities`, from the hand-written systems, as they always did.)"""
+    rng = _rng(seed, "extra-activity-systems")
+    keys = [s[0] for s in system_rows]
+    return {a[0]: sorted(rng.sample(keys, rng.randint(1, 4))) for a in activity_rows[len(ACTIVITIES):]}
+
 
 # --- helpers ----------------------------------------------------------------------------------
 
@@ -322,17 +425,22 @@ def _customers(count: int, seed: int) -> Iterator[dict[str, Any]]:
         }
 
 
-def _systems() -> Iterator[dict[str, Any]]:
-    for key, name, sub, vendor, country, region, encrypted, description in SYSTEMS:
+def _systems(system_rows: tuple[tuple, ...] = SYSTEMS) -> Iterator[dict[str, Any]]:
+    for key, name, sub, vendor, country, region, encrypted, description in system_rows:
         yield {"key": key, "name": name, "is_subprocessor": sub, "vendor": vendor, "hosting_country": country,
                "hosting_region": region, "encrypted_at_rest": encrypted, "description": description}
 
 
-def _activities(seed: int) -> Iterator[dict[str, Any]]:
+def _activities(seed: int, activity_rows: tuple[tuple, ...] = ACTIVITIES,
+                system_rows: tuple[tuple, ...] = SYSTEMS) -> Iterator[dict[str, Any]]:
     rng = _rng(seed, "activities")
-    hosting = {s[0]: s[4] for s in SYSTEMS}
-    for key, name, role, basis, retention, categories, subjects in ACTIVITIES:
-        if role == "controller":
+    hosting = {s[0]: s[4] for s in system_rows}
+    extra_systems = activity_systems_of(activity_rows, system_rows, seed) if len(activity_rows) > len(ACTIVITIES) \
+        else {}
+    for key, name, role, basis, retention, categories, subjects in activity_rows:
+        if key in extra_systems:
+            systems = extra_systems[key]
+        elif role == "controller":
             systems = [{"own-staff": "hr-files", "own-prospection": "crm", "own-suppliers": "accounting",
                         "own-website": "core-db"}.get(key, "core-db"), "google-workspace"]
         else:
@@ -353,18 +461,19 @@ def _activities(seed: int) -> Iterator[dict[str, Any]]:
         yield activity
 
 
-def processor_pairs() -> list[tuple[str, str]]:
+def processor_pairs(activity_rows: tuple[tuple, ...] = ACTIVITIES) -> list[tuple[str, str]]:
     """Every (processor activity, declared subject category): the choices for one customer's rows."""
-    return [(a[0], s) for a in ACTIVITIES if a[2] == "processor" for s in a[6]]
+    return [(a[0], s) for a in activity_rows if a[2] == "processor" for s in a[6]]
 
 
-def controller_pairs() -> list[tuple[str, str]]:
-    return [(a[0], s) for a in ACTIVITIES if a[2] == "controller" for s in a[6]]
+def controller_pairs(activity_rows: tuple[tuple, ...] = ACTIVITIES) -> list[tuple[str, str]]:
+    return [(a[0], s) for a in activity_rows if a[2] == "controller" for s in a[6]]
 
 
-def rows_per_customer(customers: int, processor_rows: int, seed: int) -> list[int]:
+def rows_per_customer(customers: int, processor_rows: int, seed: int,
+                      activity_rows: tuple[tuple, ...] = ACTIVITIES) -> list[int]:
     """How many processor rows each customer gets: uneven, capped by the pairs, summing exactly."""
-    cap = len(processor_pairs())
+    cap = len(processor_pairs(activity_rows))
     if processor_rows > customers * cap:
         raise ValueError(f"{processor_rows} processor rows need at least {-(-processor_rows // cap)} customers "
                          f"({cap} processor (activity, subject) pairs each); got {customers}")
@@ -390,27 +499,32 @@ def _counts(rng: random.Random, scale: float) -> tuple[int, int]:
 
 # --- the files --------------------------------------------------------------------------------
 
-def write_structure(path: Path, customers: int, seed: int) -> None:
+def write_structure(path: Path, customers: int, seed: int, systems: int = len(SYSTEMS),
+                    activities: int = len(ACTIVITIES)) -> None:
+    system_rows, activity_rows = all_systems(systems, seed), all_activities(activities, seed)
+    sizes = "" if (systems, activities) == (len(SYSTEMS), len(ACTIVITIES)) else \
+        f", {systems} systems, {activities} activities"
     with path.open("w", encoding="utf-8", newline="\n") as out:
-        out.write(f"# Synthetic BreachDesk inventory: {customers} customers, seed {seed}.\n"
+        out.write(f"# Synthetic BreachDesk inventory: {customers} customers{sizes}, seed {seed}.\n"
                   f"# Generated by tests/bench/generate_inventory.py; do not edit.\n")
         out.write(f"format: {FORMAT}\n")
         out.write(f"volumes: {VOLUMES_NAME}\n")
         out.write("customers:\n")
         _dump_items(out, _customers(customers, seed))
         out.write("systems:\n")
-        _dump_items(out, _systems())
+        _dump_items(out, _systems(system_rows))
         out.write("activities:\n")
-        _dump_items(out, _activities(seed))
+        _dump_items(out, _activities(seed, activity_rows, system_rows))
 
 
-def write_volumes(path: Path, customers: int, volume_rows: int, seed: int) -> int:
+def write_volumes(path: Path, customers: int, volume_rows: int, seed: int, activities: int = len(ACTIVITIES)) -> int:
     """Stream the CSV; returns the number of data rows written (always `volume_rows`)."""
-    own = controller_pairs()
+    activity_rows = all_activities(activities, seed)
+    own = controller_pairs(activity_rows)
     if volume_rows < len(own):
         raise ValueError(f"volume_rows must be at least {len(own)} (one per controller (activity, subject) pair)")
-    pairs = processor_pairs()
-    sizes = rows_per_customer(customers, volume_rows - len(own), seed)
+    pairs = processor_pairs(activity_rows)
+    sizes = rows_per_customer(customers, volume_rows - len(own), seed, activity_rows)
     rng = _rng(seed, "volumes")
     written = 0
     with path.open("w", encoding="utf-8", newline="") as out:
@@ -430,15 +544,16 @@ def write_volumes(path: Path, customers: int, volume_rows: int, seed: int) -> in
 
 
 def generate(directory: str | Path, customers: int = 10_000, volume_rows: int = 1_000_000,
-             seed: int = 42) -> tuple[Path, Path]:
+             seed: int = 42, systems: int = len(SYSTEMS), activities: int = len(ACTIVITIES)) -> tuple[Path, Path]:
     """Write inventory.yaml and volumes.csv into `directory` (created if needed); returns their paths."""
     if customers < 1:
         raise ValueError("customers must be at least 1")
+    _check_counts(systems, activities)
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     structure, volumes = directory / STRUCTURE_NAME, directory / VOLUMES_NAME
-    write_structure(structure, customers, seed)
-    write_volumes(volumes, customers, volume_rows, seed)
+    write_structure(structure, customers, seed, systems, activities)
+    write_volumes(volumes, customers, volume_rows, seed, activities)
     return structure, volumes
 
 
@@ -448,9 +563,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--customers", type=int, default=10_000)
     parser.add_argument("--volume-rows", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--systems", type=int, default=len(SYSTEMS),
+                        help=f"systems in all (default {len(SYSTEMS)}: the hand-written ones only)")
+    parser.add_argument("--activities", type=int, default=len(ACTIVITIES),
+                        help=f"processing activities in all (default {len(ACTIVITIES)}: the hand-written ones only)")
     args = parser.parse_args(argv)
     try:
-        structure, volumes = generate(args.outdir, args.customers, args.volume_rows, args.seed)
+        structure, volumes = generate(args.outdir, args.customers, args.volume_rows, args.seed, args.systems,
+                                      args.activities)
     except ValueError as error:
         parser.error(str(error))
     print(f"wrote {structure} ({structure.stat().st_size / 1e6:.1f} MB) and {volumes} "
