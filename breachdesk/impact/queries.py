@@ -4,7 +4,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Integer, String, cast, func, literal, null, select, union_all
+from sqlalchemy import BigInteger, Integer, String, cast, func, literal, null, select, union_all
 
 from breachdesk.extensions import db
 from breachdesk.impact.explain import CustomerImpact, combine_subject_counts, touched_categories
@@ -100,7 +100,9 @@ def customer_aggregate(activity_ids: list[int]):
         activity_customers.c.activity_id.in_(activity_ids))
     reached = union_all(volumes, links).subquery("reached")
     customer_id, activity_id, subject, people, records = reached.c
-    return (select(customer_id, Customer.key, Customer.name, subject, func.max(people), func.sum(records),
+    # PostgreSQL sums bigints as numeric (Decimal in Python): cast back, counts are whole numbers
+    return (select(customer_id, Customer.key, Customer.name, subject, func.max(people),
+                   cast(func.sum(records), BigInteger),
                    func.aggregate_strings(cast(activity_id, String), literal(",")))
             .join(Customer, Customer.id == customer_id)
             .group_by(customer_id, Customer.key, Customer.name, subject))

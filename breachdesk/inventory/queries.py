@@ -1,6 +1,6 @@
 """Read-side queries for the inventory pages."""
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import BigInteger, Select, cast, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from breachdesk.extensions import db
@@ -36,7 +36,8 @@ def inventory_counts() -> dict[str, int]:
     count = lambda model: db.session.scalar(select(func.count()).select_from(model))  # noqa: E731
     return {"customers": count(Customer), "systems": count(System),
             "activities": count(ProcessingActivity), "volumes": count(Volume),
-            "data_subjects": db.session.scalar(select(func.coalesce(func.sum(Volume.data_subjects), 0)))}
+            "data_subjects": db.session.scalar(select(cast(func.coalesce(func.sum(Volume.data_subjects), 0),
+                                                           BigInteger)))}
 
 
 def volumes_for(customer_id: int | None = None, activity_id: int | None = None, q: str = "") -> Select:

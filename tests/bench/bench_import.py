@@ -77,12 +77,16 @@ class BenchFailure(Exception):
 
 # --- data -------------------------------------------------------------------------------------
 
-def prepare_data(directory: Path, customers: int, volume_rows: int, seed: int) -> dict[str, Any]:
+def prepare_data(directory: Path, customers: int, volume_rows: int, seed: int,
+                 systems: int | None = None, activities: int | None = None) -> dict[str, Any]:
     """Generate the inventory into `directory` unless its manifest says it holds the same data (same
-    arguments, same generator source, same CSV size)."""
+    arguments, same generator source, same CSV size). `systems` / `activities` (the impact benchmark)
+    default to the generator's own defaults."""
     manifest_path = directory / "manifest.json"
     generator = Path(generate_inventory.__file__).read_bytes()
-    wanted = {"customers": customers, "volume_rows": volume_rows, "seed": seed,
+    sizes = {"systems": systems or len(generate_inventory.SYSTEMS),
+             "activities": activities or len(generate_inventory.ACTIVITIES)}
+    wanted = {"customers": customers, "volume_rows": volume_rows, "seed": seed, **sizes,
               "generator_sha256": hashlib.sha256(generator).hexdigest()}
     structure = directory / generate_inventory.STRUCTURE_NAME
     volumes = directory / generate_inventory.VOLUMES_NAME
@@ -95,11 +99,12 @@ def prepare_data(directory: Path, customers: int, volume_rows: int, seed: int) -
     if reused:
         print(f"reusing the data in {directory}")
     else:
-        print(f"generating {customers} customers and {volume_rows} volume rows (seed {seed}) in {directory} ...",
+        extra = "".join(f", {v} {k}" for k, v in sizes.items() if systems or activities)
+        print(f"generating {customers} customers{extra} and {volume_rows} volume rows (seed {seed}) in {directory} ...",
               flush=True)
         manifest_path.unlink(missing_ok=True)
         start = time.perf_counter()
-        generate_inventory.generate(directory, customers, volume_rows, seed)
+        generate_inventory.generate(directory, customers, volume_rows, seed, **sizes)
         generate_seconds = round(time.perf_counter() - start, 2)
         manifest_path.write_text(json.dumps({**wanted, "volumes_bytes": volumes.stat().st_size}, indent=2))
         print(f"  generated in {generate_seconds} s")
