@@ -176,9 +176,10 @@ def _assemble(activities, grouped, links) -> list:
 def _variant_split(activities, ids):
     """V1: volumes grouped straight, joined to customers after grouping; bare links (those with no
     volume row, usually none) fetched by a NOT EXISTS query, instead of one UNION ALL of all links."""
+    from sqlalchemy import String, cast, func, literal
+
     from breachdesk.extensions import db
     from breachdesk.inventory.models import Customer, Volume, activity_customers
-    from sqlalchemy import String, cast, func, literal
     grouped = (select(Volume.customer_id, Volume.data_subject_category, func.max(Volume.data_subjects).label("p"),
                       func.sum(Volume.records).label("r"),
                       func.aggregate_strings(cast(Volume.activity_id, String), literal(",")).label("via"))

@@ -1,0 +1,1 @@
+"""Risk assessment of a breach: the ENISA severity aid and the decision a person takes."""

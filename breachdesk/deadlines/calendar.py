@@ -1,0 +1,91 @@
+"""Deadline arithmetic on UTC instants. Pure: no Flask, no database.
+
+How periods are counted follows Regulation (EEC, Euratom) No 1182/71 (periods, dates and time limits),
+which the GDPR's deadlines use, and the regimes' own texts where they differ:
+- hours: elapsed hours from the event; weekends and holidays count (Art. 3(3)); 72 h across a
+  daylight-saving change is 72 real hours;
+- days, business days and months: the day of the event is not counted (Art. 3(1)); the period ends at the
+  end of its last day (Art. 3(2)(b)) in the regime's time zone; business days skip Saturdays, Sundays and
+  the public holidays of the regime's country (the `holidays` package);
+- months end on the same date of the last month, or on its last day when that date does not exist
+  (Art. 3(2)(c)): one month from 31 January ends on 28 or 29 February.
+"""
+
+import calendar as month_lengths
+import enum
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
+from zoneinfo import ZoneInfo
+
+import holidays
+
+from breachdesk.core.clock import require_aware
+
+END_OF_DAY = time(23, 59, 59)
+
+
+class Unit(enum.StrEnum):
+    HOURS = "hours"
+    CALENDAR_DAYS = "calendar_days"
+    BUSINESS_DAYS = "business_days"
+    MONTHS = "months"
+    WITHOUT_UNDUE_DELAY = "without_undue_delay"  # no legal due time: an internal target instead
+
+
+@dataclass(frozen=True)
+class Period:
+    amount: int
+    unit: Unit
+    #: ISO country whose public holidays are skipped (business days only)
+    holiday_country: str | None = None
+    #: IANA zone in which days end
+    time_zone: str = "UTC"
+
+    def describe(self) -> str:
+        if self.unit == Unit.WITHOUT_UNDUE_DELAY:
+            return f"without undue delay (internal target {self.amount} hours)"
+        words = {Unit.HOURS: "hours", Unit.CALENDAR_DAYS: "calendar days", Unit.MONTHS: "months",
+                 Unit.BUSINESS_DAYS: f"business days ({self.holiday_country} holidays)"}
+        zone = "" if self.unit == Unit.HOURS else f", days ending in {self.time_zone}"
+        return f"{self.amount} {words[self.unit]}{zone}"
+
+
+@cache
+def _holidays(country: str, year: int) -> holidays.HolidayBase:
+    return holidays.country_holidays(country, years=year)
+
+
+def is_business_day(day: date, country: str | None) -> bool:
+    if day.weekday() >= 5:
+        return False
+    return country is None or day not in _holidays(country, day.year)
+
+
+def add_months(day: date, months: int) -> date:
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, month_lengths.monthrange(year, month)[1]))
+
+
+def _end_of(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, END_OF_DAY, tzinfo=zone).astimezone(UTC)
+
+
+def due_at(clock_start: datetime, period: Period) -> datetime:
+    """When the period ends, as an aware UTC instant. For "without undue delay" this is the internal target."""
+    start = require_aware(clock_start, "clock_start")
+    if period.unit in (Unit.HOURS, Unit.WITHOUT_UNDUE_DELAY):
+        return start + timedelta(hours=period.amount)
+    zone = ZoneInfo(period.time_zone)
+    first_day = start.astimezone(zone).date()
+    if period.unit == Unit.CALENDAR_DAYS:
+        return _end_of(first_day + timedelta(days=period.amount), zone)
+    if period.unit == Unit.MONTHS:
+        return _end_of(add_months(first_day, period.amount), zone)
+    day, counted = first_day, 0
+    while counted < period.amount:
+        day += timedelta(days=1)
+        if is_business_day(day, period.holiday_country):
+            counted += 1
+    return _end_of(day, zone)
