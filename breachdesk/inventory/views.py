@@ -1,5 +1,9 @@
 """Inventory pages: lists with search, details, create/edit forms, import and export."""
 
+import shutil
+import tempfile
+from typing import IO
+
 from flask import (
     Blueprint,
     Response,
@@ -8,9 +12,11 @@ from flask import (
     redirect,
     render_template,
     request,
+    stream_template,
     stream_with_context,
     url_for,
 )
+from flask_login import current_user
 from sqlalchemy import select
 
 from breachdesk.auth.access import EVERYONE, PRIVACY_TEAM, allow
@@ -18,9 +24,9 @@ from breachdesk.core.errors import ValidationFailed
 from breachdesk.core.web import flash_problems
 from breachdesk.extensions import db
 from breachdesk.inventory import queries, services
+from breachdesk.inventory.background import run_in_background
 from breachdesk.inventory.exporter import export_structure, iter_volumes_csv
 from breachdesk.inventory.forms import ActivityForm, CustomerForm, ImportForm, SystemForm, VolumeForm, split_keys
-from breachdesk.inventory.importer import import_inventory
 from breachdesk.inventory.models import Customer, ProcessingActivity, System, Volume
 from breachdesk.inventory.taxonomy import Sensitivity, country_name, data_categories, data_subject_categories
 
@@ -249,27 +255,31 @@ def volume_form(volume_id: int | None):
 @bp.route("/inventory/import", methods=["GET", "POST"])
 @allow(PRIVACY_TEAM)
 def import_page():
+    """Uploads import while the page shows progress: the answer streams as the import advances."""
     form = ImportForm()
-    problems, summary = [], None
     if form.validate_on_submit():
-        structure = form.structure.data
-        volumes = form.volumes.data
+        structure, volumes = form.structure.data, form.volumes.data
         if not structure and not volumes:
-            problems = ["choose an inventory file, a volumes CSV, or both"]
-        else:
-            try:
-                summary = import_inventory(
-                    (structure.filename, _decode(structure)) if structure else None,
-                    (volumes.filename, volumes.stream, request.content_length or 0) if volumes else None)
-            except ValidationFailed as error:
-                db.session.rollback()
-                problems = error.problems
-            else:
-                db.session.commit()
-                flash(f"Imported: {summary}.", "info")
-                return redirect(url_for("inventory.home"))
-    status = 422 if problems else 200
-    return render_template("inventory/import.html", form=form, problems=problems), status
+            return render_template("inventory/import.html", form=form,
+                                   problems=["choose an inventory file, a volumes CSV, or both"]), 422
+        try:
+            structure_arg = (structure.filename, _decode(structure)) if structure else None
+        except ValidationFailed as error:
+            return render_template("inventory/import.html", form=form, problems=error.problems), 422
+        volumes_arg = (volumes.filename, *_owned_copy(volumes.stream)) if volumes else None
+        events = run_in_background(current_app._get_current_object(), structure_arg, volumes_arg,
+                                   actor=(f"user:{current_user.username}", current_user.id))
+        return Response(stream_template("inventory/import_progress.html", events=events))
+    return render_template("inventory/import.html", form=form, problems=[])
+
+
+def _owned_copy(stream) -> tuple[IO[bytes], int]:
+    """The upload is closed with the request; the import outlives the view function, so it reads a copy."""
+    copy = tempfile.SpooledTemporaryFile(max_size=8 << 20)  # noqa: SIM115 - closed by the import thread
+    shutil.copyfileobj(stream, copy, 1 << 20)
+    size = copy.tell()
+    copy.seek(0)
+    return copy, size
 
 
 def _decode(upload) -> str:

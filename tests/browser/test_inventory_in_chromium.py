@@ -48,3 +48,26 @@ def test_the_inventory_is_usable_on_a_phone(browser, live_server, demo_inventory
         screenshot(page, "system-on-phone")
     finally:
         context.close()
+
+
+def test_an_upload_shows_its_progress_and_the_outcome(page, live_server, tmp_path):
+    from tests.inventory.test_import_export import STRUCTURE
+
+    create_user("priya", Role.PRIVACY)
+    customers = "\n".join(f"  - {{key: c{i:05d}, name: C {i}, country: FR}}" for i in range(3000))
+    (tmp_path / "inventory.yaml").write_text(STRUCTURE.replace("customers:\n", "customers:\n" + customers + "\n"))
+    with (tmp_path / "volumes.csv").open("w") as out:
+        out.write("customer,activity,data_subject_category,data_subjects,records\n")
+        for i in range(3000):
+            out.write(f"c{i:05d},messaging,customer,{i},{i}\nc{i:05d},messaging,prospect,{i},{i}\n")
+    log_in(page, live_server, "priya")
+    page.goto(f"{live_server}/inventory/import")
+    page.set_input_files("input[name=structure]", str(tmp_path / "inventory.yaml"))
+    page.set_input_files("input[name=volumes]", str(tmp_path / "volumes.csv"))
+    page.get_by_role("button", name="Import").click()
+    page.wait_for_selector("text=Imported:")
+    assert "3002 customers created" in page.locator(".flash.info").inner_text()
+    visible = page.locator(".stream .step:visible")
+    assert [line.split()[0] for line in visible.all_inner_texts()] == ["customers", "systems", "activities",
+                                                                       "volumes"]
+    screenshot(page, "import-progress")

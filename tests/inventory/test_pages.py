@@ -99,19 +99,30 @@ def test_volume_form_checks_the_subject_category_against_the_activity(client, lo
     assert (volume.data_subjects, volume.records) == (150, 2000)
 
 
-def test_upload_page_imports_all_or_nothing(client, login):
+def test_upload_page_streams_progress_and_imports_all_or_nothing(client, login):
     login(Role.PRIVACY)
     bad = client.post("/inventory/import", content_type="multipart/form-data", data={
         "structure": (io.BytesIO(STRUCTURE.encode()), "inventory.yaml"),
         "volumes": (io.BytesIO(VOLUMES.replace("1200", "many").encode()), "volumes.csv")})
-    assert bad.status_code == 422
-    assert b"volumes.csv:2: data_subjects: &#39;many&#39; is not a whole number" in bad.data
+    page = bad.data.decode()
+    assert "Nothing was imported: 1 problem(s)" in page
+    assert "volumes.csv:2: data_subjects: &#39;many&#39; is not a whole number" in page
     assert db.session.scalar(select(Customer)) is None  # the structure part was rolled back too
     good = client.post("/inventory/import", content_type="multipart/form-data", data={
         "structure": (io.BytesIO(STRUCTURE.encode()), "inventory.yaml"),
         "volumes": (io.BytesIO(VOLUMES.encode()), "volumes.csv")})
-    assert good.status_code == 302
+    page = good.data.decode()
+    assert 'customers <progress value="100" max="100">' in page and 'volumes <progress value="100"' in page
+    assert "Imported: 2 customers created" in page
     assert len(db.session.scalars(select(Volume)).all()) == 3
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "import"))
+    assert event.actor == "user:privacy-user"
+
+
+def test_upload_page_refuses_an_empty_form(client, login):
+    login(Role.PRIVACY)
+    response = client.post("/inventory/import", content_type="multipart/form-data", data={})
+    assert response.status_code == 422 and b"choose an inventory file" in response.data
 
 
 def test_volume_list_searches_across_customer_and_activity(client, login, demo_inventory):
