@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from breachdesk.extensions import csrf, db, limiter, login_manager, migrate
 
@@ -20,6 +21,9 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
                 instance_relative_config=True, template_folder=str(ROOT / "templates"))
     configure(app, config_overrides or {})
     configure_logging(app)
+    if app.config["TRUSTED_PROXIES"]:
+        hops = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     register_extensions(app)
     register_blueprints(app)
     register_cli(app)

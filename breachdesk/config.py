@@ -19,6 +19,10 @@ RATELIMIT_STORAGE_URI = "memory://"
 #: Login attempts allowed per client address.
 LOGIN_RATE_LIMIT = "10 per minute;50 per hour"
 
+#: How many proxies in front of the app set X-Forwarded-For/-Proto (0: none). Behind one TLS proxy, 1:
+#: then the login rate limit counts each client, not the proxy, and secure cookies know the scheme.
+TRUSTED_PROXIES = 0
+
 #: Rows per page in lists.
 PAGE_SIZE = 25
 

@@ -55,6 +55,19 @@ def test_login_is_rate_limited_per_client(app_factory):
         assert b"Too many attempts" in log_in(client, "nobody").data
 
 
+def test_behind_a_trusted_proxy_the_rate_limit_counts_each_client(app_factory):
+    app = app_factory(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="2 per minute", TRUSTED_PROXIES=1)
+    with app.app_context():
+        client = app.test_client()
+        first = {"X-Forwarded-For": "203.0.113.7"}
+        codes = [client.post("/login", data={"username": "x", "password": "y"}, headers=first).status_code
+                 for _ in range(3)]
+        assert codes == [401, 401, 429]
+        other = client.post("/login", data={"username": "x", "password": "y"},
+                            headers={"X-Forwarded-For": "198.51.100.9"})
+        assert other.status_code == 401  # another client behind the same proxy is not locked out
+
+
 def test_after_login_only_same_origin_redirects_are_followed(client):
     create_user("alice", Role.PRIVACY)
     response = client.post("/login?next=https://evil.example/phish", data={"username": "alice", "password": PASSWORD})
