@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, text
 
 from breachdesk import create_app
 from breachdesk.auth.models import Role
@@ -159,6 +159,3 @@ def table_fingerprint() -> dict[str, list]:
         result[table.name] = sorted(map(repr, rows))
     return result
 
-
-def schema_tables() -> set[str]:
-    return set(inspect(db.engine).get_table_names())

@@ -34,10 +34,6 @@ class ExposureWindow:
     data_to: datetime | None
     retention_days: int | None
 
-    @property
-    def limited(self) -> bool:
-        return self.retention_days is not None
-
 
 def exposure_window(retention_days: int | None, occurred_from: datetime | None,
                     occurred_to: datetime | None, aware_at: datetime) -> ExposureWindow:

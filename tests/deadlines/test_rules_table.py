@@ -77,6 +77,13 @@ def test_due_times_per_regime_and_stage(rule_id, anchors, contract_hours, expect
         assert due.tzinfo is UTC
 
 
+def test_each_rule_can_say_how_its_period_is_counted():
+    assert rule("gdpr-art33-1").period.describe() == "72 hours"
+    assert rule("lgpd-art48").period.describe() == "3 business days (BR holidays), days ending in America/Sao_Paulo"
+    assert rule("gdpr-art34").period.describe() == "without undue delay (internal target 72 hours)"
+    assert rule("nis2-art23-final-report").period.describe() == "1 month, days ending in Europe/Brussels"
+
+
 def test_every_shipped_rule_has_at_least_two_cases_and_a_source():
     counted = {rule_id: sum(1 for c in CASES if c[0] == rule_id) for rule_id in (r.id for r in shipped_rules())}
     assert all(n >= 2 for n in counted.values()), counted
