@@ -40,6 +40,11 @@ class AffectedActivity:
     data_categories: list[str] = field(default_factory=list)
     sensitivity: int = 0
 
+    @property
+    def path(self) -> dict[str, Any]:
+        """How this activity explains a customer's impact: system(s) -> activity -> categories."""
+        return {"systems": self.systems, "activity": self.key, "data_categories": self.data_categories}
+
 
 @dataclass
 class Impact:
@@ -91,44 +96,83 @@ def affected_activities(scope: Scope) -> dict[int, AffectedActivity]:
 
 def customer_aggregate(activity_ids: list[int]):
     """One grouped pass: per (customer, subject category) the largest people count, the summed records and
-    the activities involved. Links without any volume row come through with a NULL subject category."""
+    the activities involved. Links without a volume row come through with a NULL subject category.
+    Customers' names are joined after grouping, so the grouping sorts small keys only."""
     volumes = select(Volume.customer_id, Volume.activity_id, Volume.data_subject_category,
                      Volume.data_subjects, Volume.records).where(
         Volume.activity_id.in_(activity_ids), Volume.customer_id.is_not(None))
+    # links without any volume row (usually none): an index probe each, instead of grouping every link
+    has_volume = select(literal(1)).where(Volume.customer_id == activity_customers.c.customer_id,
+                                          Volume.activity_id == activity_customers.c.activity_id).exists()
     links = select(activity_customers.c.customer_id, activity_customers.c.activity_id,
                    cast(null(), String), cast(null(), Integer), cast(null(), Integer)).where(
-        activity_customers.c.activity_id.in_(activity_ids))
+        activity_customers.c.activity_id.in_(activity_ids), ~has_volume)
     reached = union_all(volumes, links).subquery("reached")
     customer_id, activity_id, subject, people, records = reached.c
     # PostgreSQL sums bigints as numeric (Decimal in Python): cast back, counts are whole numbers
-    return (select(customer_id, Customer.key, Customer.name, subject, func.max(people),
-                   cast(func.sum(records), BigInteger),
-                   func.aggregate_strings(cast(activity_id, String), literal(",")))
-            .join(Customer, Customer.id == customer_id)
-            .group_by(customer_id, Customer.key, Customer.name, subject))
+    grouped = (select(customer_id.label("customer_id"), subject.label("subject"), func.max(people).label("people"),
+                      cast(func.sum(records), BigInteger).label("records"),
+                      func.aggregate_strings(cast(activity_id, String), literal(",")).label("via"))
+               .group_by(customer_id, subject).subquery("grouped"))
+    # then one row per customer: "subject=people=records" items and the activity ids, as text, because
+    # shipping ten thousand short rows costs less than sixty thousand
+    item = (func.coalesce(grouped.c.subject, "") + "=" + func.coalesce(cast(grouped.c.people, String), "") + "="
+            + func.coalesce(cast(grouped.c.records, String), ""))
+    return (select(grouped.c.customer_id, Customer.key, Customer.name, func.aggregate_strings(item, literal(";")),
+                   func.aggregate_strings(grouped.c.via, literal(",")))
+            .join(Customer, Customer.id == grouped.c.customer_id)
+            .group_by(grouped.c.customer_id, Customer.key, Customer.name))
+
+
+@dataclass(frozen=True)
+class _Reach:
+    """What a given set of activities implies for any customer they reach."""
+
+    data_categories: list[str]
+    sensitivity: int
+    paths: list[dict[str, Any]]
+
+
+class _Reaches:
+    """Builds a customer's categories, sensitivity and paths from the activities reaching it. Thousands of
+    customers are assembled per impact, so per-activity parts are prepared once: categories become bits
+    of one integer, so a customer's union of categories is a few ORs."""
+
+    def __init__(self, activities: dict[int, AffectedActivity]):
+        ordered = sorted(activities.values(), key=lambda a: a.key)
+        bit = {c: 1 << i for i, c in enumerate(sorted({c for a in ordered for c in a.data_categories}))}
+        self.categories_of_mask: dict[int, list[str]] = {}
+        self.bit = bit
+        self.by_id = {str(a.id): (rank, a.path, sum(bit[c] for c in a.data_categories), a.sensitivity)
+                      for rank, a in enumerate(ordered)}
+
+    def __call__(self, activity_ids: set[str]) -> _Reach:
+        parts = sorted(self.by_id[a] for a in activity_ids)
+        mask = 0
+        for part in parts:
+            mask |= part[2]
+        categories = self.categories_of_mask.get(mask)
+        if categories is None:
+            categories = self.categories_of_mask[mask] = [c for c, b in self.bit.items() if mask & b]
+        return _Reach(categories, max(p[3] for p in parts), [p[1] for p in parts])
 
 
 def compute(scope: Scope) -> Impact:
     activities = affected_activities(scope)
     processor_ids = [a.id for a in activities.values() if a.role == OurRole.PROCESSOR]
-    rows: dict[int, list] = defaultdict(list)
-    names: dict[int, tuple[str, str]] = {}
-    activity_sets: dict[int, set[int]] = defaultdict(set)
-    if processor_ids:
-        for cid, key, name, subject, people, records, via in db.session.execute(customer_aggregate(processor_ids)):
-            rows[cid].append((subject, people, records))
-            names[cid] = (key, name)
-            activity_sets[cid].update(int(a) for a in via.split(","))
     customers = []
-    for cid, customer_rows in rows.items():
-        subjects, records, unknown = combine_subject_counts(customer_rows)
-        reached = sorted((activities[a] for a in activity_sets[cid]), key=lambda a: a.key)
-        categories = sorted({c for a in reached for c in a.data_categories})
-        customers.append(CustomerImpact(
-            customer_id=cid, key=names[cid][0], name=names[cid][1], data_subjects=subjects, records=records,
-            data_categories=categories, sensitivity=max(a.sensitivity for a in reached),
-            paths=[{"systems": a.systems, "activity": a.key, "data_categories": a.data_categories} for a in reached],
-            counts_unknown=unknown))
+    if processor_ids:
+        reach_of = _Reaches(activities)
+        # Core, not ORM: thousands of plain rows need no entity loading
+        for cid, key, name, items, via in db.session.connection().execute(customer_aggregate(processor_ids)):
+            subjects, records, unknown = combine_subject_counts(
+                [(subject or None, int(people) if people else None, int(count) if count else None)
+                 for subject, people, count in (item.split("=") for item in items.split(";"))])
+            reach = reach_of(set(via.split(",")))
+            customers.append(CustomerImpact(
+                customer_id=cid, key=key, name=name, data_subjects=subjects, records=records,
+                data_categories=reach.data_categories, sensitivity=reach.sensitivity, paths=reach.paths,
+                counts_unknown=unknown))
     customers.sort(key=lambda c: (c.name, c.key))
     return Impact(activities, customers, _own(activities))
 
