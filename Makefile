@@ -29,9 +29,11 @@ chromium:
 test: install chromium
 	$(BIN)/pytest
 
-## Benchmarks (not part of the test run): inventory import at scale, SQLite and PostgreSQL.
+## Benchmarks (not part of the test run), SQLite and PostgreSQL: the inventory import, then impact and the
+## incident page. Each prints its figures against a baseline measured in the same run (tests/bench/README.md).
 bench: install
 	$(BIN)/python tests/bench/bench_import.py
+	$(BIN)/python tests/bench/bench_impact.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
