@@ -11,6 +11,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy import select
+from werkzeug.serving import run_simple
 
 from breachdesk.audit.services import acting_as
 from breachdesk.auth.models import Role, User
@@ -63,4 +64,5 @@ def demo_command():
 def serve_command(host, port):
     """Serve BreachDesk with the embedded server (production: gunicorn "breachdesk:create_app()")."""
     click.echo(f"BreachDesk on http://{host}:{port}/")
-    current_app.run(host=host, port=port, use_reloader=False, threaded=True)
+    # werkzeug directly: Flask ignores app.run() inside its own CLI
+    run_simple(host, port, current_app._get_current_object(), use_reloader=False, threaded=True)
