@@ -32,8 +32,7 @@ test: install chromium
 ## Benchmarks (not part of the test run), SQLite and PostgreSQL: the inventory import, then impact and the
 ## incident page. Each prints its figures against a baseline measured in the same run (tests/bench/README.md).
 bench: install
-	$(BIN)/python tests/bench/bench_import.py
-	$(BIN)/python tests/bench/bench_impact.py
+	$(BIN)/python tests/bench/run_all.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -12,8 +12,8 @@ For each database:
    breachdesk_bench_impact, created when missing and dropped at the end when this run created it;
    never the test suite's `test`), emptied with DROP SCHEMA public CASCADE, then `breachdesk db
    upgrade` and `breachdesk inventory import` (timed for information only), and a check that the
-   generated rows all landed. PostgreSQL then gets `ANALYZE`, as autovacuum would do shortly after
-   an import; SQLite gets none, as the application never runs it;
+   generated rows all landed. PostgreSQL then gets `VACUUM ANALYZE`, as autovacuum would do shortly
+   after an import; SQLite gets no ANALYZE, as the application never runs it;
 2. the scope: --scope-systems system keys drawn from all systems with a seeded random.Random;
 3. the BASELINE, in a fresh process: the bare SQL aggregate the answer needs (impact_measure.py's
    BASELINE_SQL: volume rows of the activities on those systems, grouped by (customer, subject
@@ -25,8 +25,11 @@ For each database:
    customers are affected, an incident filed on them (open_incident + commit, timed once), then
    GET /incidents/<id> and GET /api/v1/incidents/<id> through Flask's test client, each in a fresh
    process, one warm-up then --repeat timed requests;
-6. --variants: rewritten queries and an extra index for the findings (impact_measure.py VARIANTS
-   and INDEXES), each a whole compute()-equivalent in a fresh process, answers checked.
+6. --variants: modified copies of compute() for the findings (impact_measure.py VARIANTS), each a
+   whole compute()-equivalent whose answer must be exactly compute()'s (digest of every customer's
+   fields), timed round-robin with compute() and the baseline in one fresh process, so that their
+   ratios hold on a busy machine; then again in another process with an extra covering index on
+   volumes (impact_measure.py INDEXES: built first, its cost reported, dropped after).
 
 Median and p95 (nearest rank: with 15 runs, the slowest) are reported; compute is also given as a
 ratio to the baseline of the same run. Goals (product owner): compute under 1 s on SQLite and at
@@ -70,12 +73,8 @@ GOAL_COMPUTE_SECONDS = 1.0
 GOAL_COMPUTE_RATIO = 1.5
 GOAL_PAGE_SECONDS = 0.3
 #: variant runs for the findings: label -> impact_measure.py arguments
-VARIANT_RUNS = {
-    "current": ["--variant", "current"],
-    "current+index": ["--variant", "current", "--index", "volumes_covering"],
-    "split": ["--variant", "split"],
-    "split+index": ["--variant", "split", "--index", "volumes_covering"],
-}
+#: the extra index the findings try (impact_measure.INDEXES)
+INDEX = "volumes_covering"
 
 
 # --- running the measured processes ----------------------------------------------------------------
@@ -166,7 +165,8 @@ def verify(url: str, data: dict[str, Any]) -> dict[str, int]:
         raise BenchFailure("the import did not write the generated data: "
                            + ", ".join(f"{k}: {got} rows, expected {want}" for k, (got, want) in wrong.items()))
     print(f"  verified: {counts['volumes']:,} volume rows, {counts['customers']:,} customers, "
-          f"{counts['activity_systems']:,} activity-system and {counts['activity_customers']:,} activity-customer links")
+          f"{counts['activity_systems']:,} activity-system and {counts['activity_customers']:,} "
+          f"activity-customer links")
     return counts
 
 
@@ -232,12 +232,12 @@ def bench_database(name: str, url: str, data: dict[str, Any], work: Path, args) 
     result["import"] = bench_import.run("import", [*cli, "inventory", "import", data["structure"]], env, logs,
                                         args.timeout)
     result["counts"] = verify(url, data)
-    if name == "postgresql":
-        engine = create_engine(url)
-        with engine.begin() as connection:
-            connection.execute(text("ANALYZE"))
+    if name == "postgresql":  # what autovacuum does shortly after a bulk insert: statistics, visibility map
+        engine = create_engine(url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            connection.execute(text("VACUUM ANALYZE"))
         engine.dispose()
-        print("  ANALYZE done")
+        print("  VACUUM ANALYZE done")
 
     keys = scope_systems(url, args.scope_systems, args.seed)
     result["scope_systems"] = keys
@@ -247,6 +247,7 @@ def bench_database(name: str, url: str, data: dict[str, Any], work: Path, args) 
     result["compute"] = worker("compute(scope)", ["compute", *common, *(["--profile", profile] if profile else [])],
                                env, logs, args.timeout)
     _same_answer("compute()", result["compute"]["summary"], result["baseline"]["summary"])
+    result["baseline"]["dbapi"] = stats(result["baseline"]["dbapi_times"])
     steps = result["compute"]["steps"]
     result["compute"]["steps_stats"] = {k: stats(steps[k]) for k in ("affected_activities", "customer_aggregate_sql")}
     result["ratio"] = round(result["compute"]["median_ms"] / result["baseline"]["median_ms"], 2)
@@ -254,12 +255,24 @@ def bench_database(name: str, url: str, data: dict[str, Any], work: Path, args) 
         result["compute"]["profile_top"] = _profile_top(profile)
         shutil.copy(profile, RESULTS / f"impact-{name}-compute.prof")
 
-    result["variants"] = {}
-    for label in args.variants:
-        measured = worker(f"variant {label}", ["variant", *common, *VARIANT_RUNS[label]], env, logs, args.timeout)
-        _same_answer(f"variant {label}", measured["summary"], result["baseline"]["summary"])
-        measured["ratio"] = round(measured["median_ms"] / result["baseline"]["median_ms"], 2)
-        result["variants"][label] = measured
+    result["variants"] = []
+    if args.variants:
+        for index in (None, INDEX):
+            label = f"variants, {'with the index ' + index if index else 'as migrated'}"
+            measured = worker(label, ["variants", *common, "--variants", ",".join(args.variants),
+                                      *(["--index", index] if index else [])], env, logs, args.timeout)
+            for name, entry in measured["variants"].items():
+                entry.update(stats(entry["times"]))
+                if name != "baseline":
+                    _same_answer(f"{name} ({label})", entry["summary"], result["baseline"]["summary"])
+                    if entry["summary"]["digest"] != result["compute"]["summary"]["digest"]:
+                        raise BenchFailure(f"{name} ({label}) does not give exactly compute()'s answer")
+            base, current = measured["variants"]["baseline"]["median_ms"], measured["variants"]["compute"]["median_ms"]
+            for entry in measured["variants"].values():
+                entry["vs_baseline"] = round(entry["median_ms"] / base, 2)
+                entry["vs_compute"] = round(entry["median_ms"] / current, 2)
+            print("    " + ", ".join(f"{n} {e['median_ms']:.0f} ms" for n, e in measured["variants"].items()))
+            result["variants"].append(measured)
 
     chosen, reached = incident_systems(url, args.incident_customers, args.seed)
     print(f"  incident systems: {len(chosen)} systems reaching {reached:,} customers ({', '.join(chosen)})")
@@ -323,6 +336,9 @@ def table_lines(data: dict[str, Any], runs: list[dict[str, Any]]) -> list[str]:
         ok_time = compute["median_ms"] < GOAL_COMPUTE_SECONDS * 1000
         ok_ratio = r["ratio"] <= GOAL_COMPUTE_RATIO
         rows.append(timing(r, "baseline: bare aggregate SQL", r["baseline"], "1.00x"))
+        dbapi = r["baseline"]["dbapi"]
+        rows.append(timing(r, "  same SQL, DB-API cursor", dbapi,
+                           f"{dbapi['median_ms'] / r['baseline']['median_ms']:.2f}x"))
         rows.append(timing(r, "compute(scope)", compute, f"{r['ratio']:.2f}x",
                            f"<{GOAL_COMPUTE_SECONDS * 1000:.0f} ms {'ok' if ok_time else 'MISSED'}, "
                            f"<={GOAL_COMPUTE_RATIO}x {'ok' if ok_ratio else 'MISSED'}"))
@@ -331,8 +347,11 @@ def table_lines(data: dict[str, Any], runs: list[dict[str, Any]]) -> list[str]:
                             ("customer_aggregate_sql", "  step: customer_aggregate SQL")):
             m = compute["steps_stats"][step]
             rows.append(timing(r, label, m, f"{m['median_ms'] / base:.2f}x"))
-        for label, m in r["variants"].items():
-            rows.append(timing(r, f"variant: {label}", m, f"{m['ratio']:.2f}x"))
+        for phase in r["variants"]:
+            where = f"+ index ({phase['create_seconds']} s, {phase['size_mb']} MB)" if phase["index"] else "as migrated"
+            for name, m in phase["variants"].items():
+                rows.append(timing(r, f"interleaved {where}: {name}", m, f"{m['vs_baseline']:.2f}x",
+                                   "" if name == "baseline" else f"{m['vs_compute']:.2f}x compute"))
         incident = r["incident"]
         rows.append((r["database"], f"file incident ({incident['customers']:,} customers)", "1",
                      f"{incident['file_seconds'] * 1000:.1f}", "-", "", ""))
@@ -340,7 +359,8 @@ def table_lines(data: dict[str, Any], runs: list[dict[str, Any]]) -> list[str]:
         rows.append(timing(r, "GET /incidents/<id>", r["page"], "",
                            f"<{GOAL_PAGE_SECONDS * 1000:.0f} ms {'ok' if page_ok else 'MISSED'}"))
         rows.append(timing(r, "GET /api/v1/incidents/<id>", r["api"]))
-    return [*lines, "", *_table(("database", "measured", "runs", "median ms", "p95 ms", "vs baseline", "goal"), rows)]
+    header = ("database", "measured", "runs", "median ms", "p95 ms", "vs baseline", "goal / note")
+    return [*lines, "", *_table(header, rows)]
 
 
 def source_state() -> dict[str, Any]:
@@ -383,14 +403,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--postgres-wait", type=float, default=60,
                         help="seconds to wait for other sessions to leave that database (default 60)")
     parser.add_argument("--variants", default="",
-                        help=f"comma-separated rewritten queries to time too, or 'all' ({', '.join(VARIANT_RUNS)})")
+                        help=f"modified copies of compute() to time too, comma-separated, or 'all' "
+                             f"({', '.join(impact_measure.VARIANTS)}); each is timed interleaved with compute() and "
+                             f"the baseline, without and with the extra index")
     parser.add_argument("--profile", action="store_true",
                         help="cProfile one compute() run; top functions in the JSON, stats in results/")
     args = parser.parse_args(argv)
-    args.variants = list(VARIANT_RUNS) if args.variants == "all" else [v for v in args.variants.split(",") if v]
-    unknown = [v for v in args.variants if v not in VARIANT_RUNS]
+    known = list(impact_measure.VARIANTS)
+    args.variants = known if args.variants == "all" else [v for v in args.variants.split(",") if v]
+    unknown = [v for v in args.variants if v not in known]
     if unknown:
-        parser.error(f"unknown variants {unknown}; known: {', '.join(VARIANT_RUNS)}")
+        parser.error(f"unknown variants {unknown}; known: {', '.join(known)}")
 
     started = dt.datetime.now().astimezone().replace(microsecond=0)
     payload: dict[str, Any] = {

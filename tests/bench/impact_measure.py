@@ -1,7 +1,8 @@
 """The measured parts of the impact benchmark, one per process (tests/bench/bench_impact.py starts them).
 
     python tests/bench/impact_measure.py compute  DATABASE_URL --systems k1,k2,... [--repeat 15] [--profile FILE]
-    python tests/bench/impact_measure.py baseline DATABASE_URL --systems k1,k2,... [--repeat 15] [--variant NAME]
+    python tests/bench/impact_measure.py baseline DATABASE_URL --systems k1,k2,... [--repeat 15] [--index NAME]
+    python tests/bench/impact_measure.py variants DATABASE_URL --systems k1,k2,... --variants A,B [--index NAME]
     python tests/bench/impact_measure.py setup    DATABASE_URL --systems k1,k2,...
     python tests/bench/impact_measure.py page     DATABASE_URL --incident ID [--repeat 15]
     python tests/bench/impact_measure.py api      DATABASE_URL --incident ID --secret S [--repeat 15]
@@ -16,11 +17,14 @@ compute() is a failed run, not a ratio).
 * compute: `breachdesk.impact.queries.compute(Scope(ids of --systems))`. Afterwards, untimed for
   the ratio, the same number of runs of its two SQL steps alone (affected_activities(), and
   customer_aggregate() executed and fetched) to show where the time goes; --profile FILE also
-  dumps one cProfile'd run.
+  dumps one cProfile'd run. Its summary has a digest of the whole answer.
 * baseline: the bare aggregate the answer needs, one statement, rows fetched (`BASELINE_SQL`).
-  --variant runs instead one of `VARIANTS`: rewritten customer queries tried for the findings,
-  each timed as a whole compute()-equivalent (affected activities + the rewritten aggregate + the
-  same Python assembly), with its answer checked against compute()'s.
+* variants: some of `VARIANTS`, modified copies of compute() tried for the findings (the same
+  affected_activities() and _own(), a changed customer part), each timed as a whole, interleaved
+  round by round with compute() and the baseline in this one process (fair ratios on a busy
+  machine); each answer's digest must equal compute()'s. --index (baseline and variants) creates
+  one of `INDEXES` first (its build time and size reported) and drops it after, so the benchmark
+  database is left as the migrations made it.
 * setup: a viewer user, an API token and an incident on --systems, filed with open_incident() +
   commit (timed once: that is what filing costs, snapshot included).
 * page / api: GET /incidents/<id> (logged in through POST /login) / GET /api/v1/incidents/<id>
@@ -29,10 +33,10 @@ compute() is a failed run, not a ratio).
 
 import argparse
 import cProfile
+import gc
 import json
 import sys
 import time
-from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
@@ -66,11 +70,14 @@ def _app(url: str):
 
 
 def _timed(run: Callable[[], Any], repeat: int, between: Callable[[], None]) -> tuple[list[float], Any]:
-    """One warm-up, then `repeat` timed runs; `between` (untimed) after each."""
+    """One warm-up, then `repeat` timed runs; `between` (untimed) after each. The previous answer is
+    let go before each run, as a request does: thousands of live objects would make every garbage
+    collection during the run slower."""
     result = run()
     between()
     times = []
     for _ in range(repeat):
+        result = None
         start = time.perf_counter()
         result = run()
         times.append(time.perf_counter() - start)
@@ -108,11 +115,14 @@ def measure_compute(url: str, keys: list[str], repeat: int, profile: str | None)
     with app.app_context():
         scope = Scope(tuple(_system_ids(keys)))
         times, impact = _timed(lambda: compute(scope), repeat, db.session.rollback)
-        result: dict[str, Any] = {"times": times, "summary": _impact_summary(impact)}
-        # where the time goes: the two SQL steps alone, same repetitions
+        result: dict[str, Any] = {"times": times,
+                                  "summary": {**_impact_summary(impact), "digest": customers_digest(impact.customers)}}
+        impact = None  # not kept alive under the step timings
+        # where the time goes: the two SQL steps alone, same repetitions (executed as compute() does,
+        # on the session's connection, rows fetched)
         step_times, activities = _timed(lambda: affected_activities(scope), repeat, db.session.rollback)
         ids = [a.id for a in activities.values() if a.role == OurRole.PROCESSOR]
-        sql_times, rows = _timed(lambda: db.session.execute(customer_aggregate(ids)).all(), repeat,
+        sql_times, rows = _timed(lambda: db.session.connection().execute(customer_aggregate(ids)).all(), repeat,
                                  db.session.rollback)
         result["steps"] = {"affected_activities": step_times, "customer_aggregate_sql": sql_times,
                            "customer_aggregate_rows": len(rows)}
@@ -128,95 +138,130 @@ def measure_compute(url: str, keys: list[str], repeat: int, profile: str | None)
 
 # --- baseline and variants ------------------------------------------------------------------------
 
-def measure_baseline(url: str, keys: list[str], repeat: int) -> dict[str, Any]:
+def measure_baseline(url: str, keys: list[str], repeat: int, index: str | None = None) -> dict[str, Any]:
+    """The baseline through the session (SQLAlchemy rows), then, for scale, the same SQL straight
+    through a DB-API cursor of the same engine (ids inlined: they are integers we read ourselves)."""
     from breachdesk.extensions import db
     statement = text(BASELINE_SQL).bindparams(bindparam("system_ids", expanding=True))
     app = _app(url)
     with app.app_context():
         ids = _system_ids(keys)
-        times, rows = _timed(lambda: db.session.execute(statement, {"system_ids": ids}).all(), repeat,
-                             db.session.rollback)
+        with _with_index(index):
+            times, rows = _timed(lambda: db.session.execute(statement, {"system_ids": ids}).all(), repeat,
+                                 db.session.rollback)
+            raw_sql = BASELINE_SQL.replace(":system_ids", "(" + ",".join(str(int(i)) for i in ids) + ")")
+            connection = db.engine.raw_connection()
+            try:
+                def fetch() -> list:
+                    cursor = connection.cursor()
+                    cursor.execute(raw_sql)
+                    fetched = cursor.fetchall()
+                    cursor.close()
+                    return fetched
+                raw_times, raw_rows = _timed(fetch, repeat, connection.rollback)
+            finally:
+                connection.close()
+        if len(raw_rows) != len(rows):
+            raise SystemExit(f"the DB-API run of the baseline found {len(raw_rows)} groups, the session {len(rows)}")
         in_scope = db.session.execute(text(ROWS_IN_SCOPE_SQL).bindparams(bindparam("system_ids", expanding=True)),
                                       {"system_ids": ids}).scalar_one()
-    return {"times": times, "summary": {"customers": len({r[0] for r in rows}), "groups": len(rows),
-                                        "people": int(sum(r[2] for r in rows)),
-                                        "records": int(sum(r[3] for r in rows)),
-                                        "volume_rows_in_scope": in_scope}}
+    return {"times": times, "dbapi_times": raw_times,
+            "summary": {"customers": len({r[0] for r in rows}), "groups": len(rows),
+                        "people": int(sum(r[2] for r in rows)), "records": int(sum(r[3] for r in rows)),
+                        "volume_rows_in_scope": in_scope}}
 
 
-def _assemble(activities, grouped, links) -> list:
-    """compute()'s Python part, fed by a variant's rows: grouped (customer, key, name, subject, people,
-    records, activity ids) and, separately, bare links (customer, key, name, activity id) without volume."""
+def _split_links(activities, ids) -> list:
+    """compute()'s customer part as of commit 2487738, with one change: customer_aggregate() without
+    its links branch (a NOT EXISTS index probe into volumes for every link in scope, to find links
+    without a volume row), and the links read by a second statement instead, grouped by customer
+    (one row per customer, activity ids as text). Python then merges the two: a customer's
+    activities are those of its volume rows and of its links; a linked customer without any volume
+    row has unknown counts, as before. Same answer, no per-link probe."""
+    from sqlalchemy import BigInteger, String, cast, func, literal
+
+    from breachdesk.extensions import db
     from breachdesk.impact.explain import CustomerImpact, combine_subject_counts
-    rows: dict[int, list] = defaultdict(list)
-    names: dict[int, tuple[str, str]] = {}
-    activity_sets: dict[int, set[int]] = defaultdict(set)
-    for cid, key, name, subject, people, records, via in grouped:
-        rows[cid].append((subject, people, records))
-        names[cid] = (key, name)
-        activity_sets[cid].update(int(a) for a in via.split(","))
-    for cid, key, name, activity_id in links:
-        rows[cid].append((None, None, None))
-        names[cid] = (key, name)
-        activity_sets[cid].add(activity_id)
-    customers = []
-    for cid, customer_rows in rows.items():
-        subjects, records, unknown = combine_subject_counts(customer_rows)
-        reached = sorted((activities[a] for a in activity_sets[cid]), key=lambda a: a.key)
-        categories = sorted({c for a in reached for c in a.data_categories})
-        customers.append(CustomerImpact(
-            customer_id=cid, key=names[cid][0], name=names[cid][1], data_subjects=subjects, records=records,
-            data_categories=categories, sensitivity=max(a.sensitivity for a in reached),
-            paths=[{"systems": a.systems, "activity": a.key, "data_categories": a.data_categories} for a in reached],
-            counts_unknown=unknown))
-    customers.sort(key=lambda c: (c.name, c.key))
-    return customers
-
-
-def _variant_split(activities, ids):
-    """V1: volumes grouped straight, joined to customers after grouping; bare links (those with no
-    volume row, usually none) fetched by a NOT EXISTS query, instead of one UNION ALL of all links."""
-    from sqlalchemy import String, cast, func, literal
-
-    from breachdesk.extensions import db
     from breachdesk.inventory.models import Customer, Volume, activity_customers
-    grouped = (select(Volume.customer_id, Volume.data_subject_category, func.max(Volume.data_subjects).label("p"),
-                      func.sum(Volume.records).label("r"),
-                      func.aggregate_strings(cast(Volume.activity_id, String), literal(",")).label("via"))
-               .where(Volume.activity_id.in_(ids), Volume.customer_id.is_not(None))
-               .group_by(Volume.customer_id, Volume.data_subject_category).subquery())
-    rows = db.session.execute(select(grouped.c.customer_id, Customer.key, Customer.name,
-                                     grouped.c.data_subject_category, grouped.c.p, grouped.c.r, grouped.c.via)
-                              .join(Customer, Customer.id == grouped.c.customer_id)).all()
-    has_volume = select(Volume.id).where(Volume.customer_id == activity_customers.c.customer_id,
-                                         Volume.activity_id == activity_customers.c.activity_id).exists()
-    links = db.session.execute(select(activity_customers.c.customer_id, Customer.key, Customer.name,
-                                      activity_customers.c.activity_id)
-                               .join(Customer, Customer.id == activity_customers.c.customer_id)
-                               .where(activity_customers.c.activity_id.in_(ids), ~has_volume)).all()
-    return rows, links
+    volumes, customers, links = Volume.__table__, Customer.__table__, activity_customers
+
+    def ids_as_text(column):
+        return func.aggregate_strings(cast(column, String), literal(","))
+
+    grouped = (select(volumes.c.customer_id, volumes.c.data_subject_category.label("subject"),
+                      func.max(volumes.c.data_subjects).label("people"),
+                      cast(func.sum(volumes.c.records), BigInteger).label("records"),
+                      ids_as_text(volumes.c.activity_id).label("via"))
+               .where(volumes.c.activity_id.in_(ids), volumes.c.customer_id.is_not(None))
+               .group_by(volumes.c.customer_id, volumes.c.data_subject_category).subquery("grouped"))
+    item = grouped.c.subject + "=" + cast(grouped.c.people, String) + "=" + cast(grouped.c.records, String)
+    per_customer = (select(grouped.c.customer_id, customers.c.key, customers.c.name,
+                           func.aggregate_strings(item, literal(";")),
+                           func.aggregate_strings(grouped.c.via, literal(",")))
+                    .join(customers, customers.c.id == grouped.c.customer_id)
+                    .group_by(grouped.c.customer_id, customers.c.key, customers.c.name))
+    linked = select(links.c.customer_id, ids_as_text(links.c.activity_id)).where(
+        links.c.activity_id.in_(ids)).group_by(links.c.customer_id)
+    connection = db.session.connection()
+    link_via = dict(connection.execute(linked).all())
+    rows = connection.execute(per_customer).all()
+    seen = {row[0] for row in rows}
+    only_linked = [cid for cid in link_via if cid not in seen]
+    if only_linked:  # linked, no volume row at all: counts unknown (compute() gets a NULL-subject row)
+        rows += [(cid, key, name, None, "") for cid, key, name in connection.execute(
+            select(customers.c.id, customers.c.key, customers.c.name).where(customers.c.id.in_(only_linked)))]
+    reach_of = _Reaches(activities)
+    result = []
+    for cid, key, name, items, via in rows:
+        counts = [(subject, int(people), int(count)) for subject, people, count in
+                  (item.split("=") for item in items.split(";"))] if items else [(None, None, None)]
+        subjects, records, unknown = combine_subject_counts(counts)
+        tokens = set(via.split(",")) if via else set()
+        tokens.update(link_via.get(cid, "").split(",") if cid in link_via else ())
+        categories, sensitivity, paths = reach_of(tokens)
+        result.append(CustomerImpact(customer_id=cid, key=key, name=name, data_subjects=subjects, records=records,
+                                     data_categories=categories, sensitivity=sensitivity, paths=paths,
+                                     counts_unknown=unknown))
+    result.sort(key=lambda c: (c.name, c.key))
+    return result
 
 
-def _variant_current(activities, ids):
-    """V0: compute()'s own customer_aggregate(), for comparison inside the same harness."""
-    from breachdesk.extensions import db
-    from breachdesk.impact.queries import customer_aggregate
-    grouped, links = [], []
-    for cid, key, name, subject, people, records, via in db.session.execute(customer_aggregate(ids)):
-        if subject is None:
-            links.extend((cid, key, name, int(a)) for a in via.split(","))
-        else:
-            grouped.append((cid, key, name, subject, people, records, via))
-    return grouped, links
+class _Reaches:
+    """A customer's categories, sensitivity and paths from the ids (text) of the activities reaching it;
+    per-activity parts prepared once (the same approach as queries.py at 2487738, copied so that the
+    variant does not depend on that module's private names)."""
+
+    def __init__(self, activities):
+        ordered = sorted(activities.values(), key=lambda a: a.key)
+        self.bit = {c: 1 << i for i, c in enumerate(sorted({c for a in ordered for c in a.data_categories}))}
+        self.by_id = {str(a.id): (rank, {"systems": a.systems, "activity": a.key, "data_categories": a.data_categories},
+                                  sum(self.bit[c] for c in a.data_categories), a.sensitivity)
+                      for rank, a in enumerate(ordered)}
+        self.categories_of_mask: dict[int, list[str]] = {}
+
+    def __call__(self, activity_ids: set[str]) -> tuple[list[str], int, list[dict[str, Any]]]:
+        parts = sorted(self.by_id[a] for a in activity_ids)
+        mask = 0
+        for part in parts:
+            mask |= part[2]
+        categories = self.categories_of_mask.get(mask)
+        if categories is None:
+            categories = self.categories_of_mask[mask] = [c for c, b in self.bit.items() if mask & b]
+        return categories, max(p[3] for p in parts), [p[1] for p in parts]
 
 
-#: name -> (description, function(activities, processor activity ids) -> (grouped rows, bare links))
-VARIANTS: dict[str, tuple[str, Callable]] = {
-    "current": (_variant_current.__doc__, _variant_current),
-    "split": (_variant_split.__doc__, _variant_split),
+#: name -> (what it is, customers function(activities, processor ids) or None for compute() itself, GC mode):
+#: "pause": gc.disable() for the call; "freeze": gc.freeze() before the call, gc.unfreeze() after, so that
+#: the objects alive before it (the app, SQLAlchemy, the models: about 120,000) are not scanned again by
+#: the collections the call triggers, which is what one gc.freeze() after start-up gives every request.
+VARIANTS: dict[str, tuple[str, Callable | None, str | None]] = {
+    "current-nogc": ("compute() as it is, the cyclic garbage collector paused during the call", None, "pause"),
+    "current-frozen": ("compute() as it is, objects older than the call frozen (gc.freeze())", None, "freeze"),
+    "split-links": (" ".join((_split_links.__doc__ or "").split()), _split_links, None),
+    "split-links-frozen": ("split-links, objects older than the call frozen (gc.freeze())", _split_links, "freeze"),
 }
 
-#: indexes a variant run may create first (and drops afterwards), name -> (create, drop) statements
+#: indexes a run may create first (and drops afterwards), name -> (create, drop) statements
 INDEXES = {
     "volumes_covering": (
         "CREATE INDEX bench_ix_volumes_activity_covering ON volumes "
@@ -225,33 +270,115 @@ INDEXES = {
 }
 
 
-def measure_variant(url: str, keys: list[str], repeat: int, variant: str, index: str | None) -> dict[str, Any]:
+def _with_index(index: str | None, report: dict[str, Any] | None = None):
+    """Create the index (and ANALYZE it on PostgreSQL) before, drop it after. `report` gets what the
+    index costs: seconds to build it and its size."""
+    from contextlib import contextmanager
+
     from breachdesk.extensions import db
-    from breachdesk.impact.queries import Impact, Scope, _own, affected_activities
-    from breachdesk.inventory.models import OurRole
-    description, fetch = VARIANTS[variant]
-    app = _app(url)
-    with app.app_context():
-        scope = Scope(tuple(_system_ids(keys)))
+
+    def size_bytes() -> int:
+        if db.engine.dialect.name == "postgresql":
+            return db.session.execute(
+                text("SELECT pg_relation_size('bench_ix_volumes_activity_covering')")).scalar_one()
+        pages = db.session.execute(text("PRAGMA page_count")).scalar_one()
+        free = db.session.execute(text("PRAGMA freelist_count")).scalar_one()
+        return (pages - free) * db.session.execute(text("PRAGMA page_size")).scalar_one()
+
+    @contextmanager
+    def scope():
         if index:
+            before = 0 if db.engine.dialect.name == "postgresql" else size_bytes()
+            start = time.perf_counter()
             db.session.execute(text(INDEXES[index][0]))
+            db.session.commit()
+            seconds = time.perf_counter() - start
             if db.engine.dialect.name == "postgresql":
                 db.session.execute(text("ANALYZE volumes"))
-            db.session.commit()
+                db.session.commit()
+            if report is not None:
+                report.update(index=index, create_seconds=round(seconds, 2),
+                              size_mb=round((size_bytes() - before) / 2**20, 1))
         try:
-            def run() -> Impact:
-                activities = affected_activities(scope)
-                ids = [a.id for a in activities.values() if a.role == OurRole.PROCESSOR]
-                grouped, links = fetch(activities, ids) if ids else ([], [])
-                return Impact(activities, _assemble(activities, grouped, links), _own(activities))
-
-            times, impact = _timed(run, repeat, db.session.rollback)
+            yield
         finally:
             if index:
+                db.session.rollback()
                 db.session.execute(text(INDEXES[index][1]))
                 db.session.commit()
-    return {"times": times, "summary": _impact_summary(impact), "variant": variant, "index": index,
-            "description": " ".join((description or "").split())}
+    return scope()
+
+
+def customers_digest(customers) -> str:
+    """sha256 of the whole answer (every field of every customer, in order): variants must match it."""
+    import hashlib
+    from dataclasses import asdict
+    document = json.dumps([asdict(c) for c in customers], default=int, sort_keys=True)
+    return hashlib.sha256(document.encode()).hexdigest()
+
+
+def measure_variants(url: str, keys: list[str], repeat: int, variants: list[str], index: str | None) -> dict[str, Any]:
+    """compute(), the baseline and each variant, interleaved in this one process: every round runs each
+    once (in an order rotated from round to round), so that a busy machine slows them alike and the
+    ratios between them hold even when the absolute times drift."""
+    from breachdesk.extensions import db
+    from breachdesk.impact.queries import Impact, Scope, _own, affected_activities, compute
+    from breachdesk.inventory.models import OurRole
+    statement = text(BASELINE_SQL).bindparams(bindparam("system_ids", expanding=True))
+    app = _app(url)
+    report: dict[str, Any] = {"index": index, "variants": {}}
+    with app.app_context():
+        scope = Scope(tuple(_system_ids(keys)))
+        ids = list(scope.system_ids)
+
+        def variant_run(name: str) -> Callable[[], Any]:
+            _description, customers_of, gc_mode = VARIANTS[name]
+
+            def run() -> Impact:
+                if gc_mode == "pause":
+                    gc.disable()
+                elif gc_mode == "freeze":
+                    gc.freeze()
+                try:
+                    if customers_of is None:
+                        return compute(scope)
+                    activities = affected_activities(scope)
+                    processor_ids = [a.id for a in activities.values() if a.role == OurRole.PROCESSOR]
+                    return Impact(activities, customers_of(activities, processor_ids) if processor_ids else [],
+                                  _own(activities))
+                finally:
+                    if gc_mode == "pause":
+                        gc.enable()
+                    elif gc_mode == "freeze":
+                        gc.unfreeze()
+            return run
+
+        contenders = {"baseline": lambda: db.session.execute(statement, {"system_ids": ids}).all(),
+                      "compute": lambda: compute(scope), **{name: variant_run(name) for name in variants}}
+        times: dict[str, list[float]] = {name: [] for name in contenders}
+        answers: dict[str, Any] = {}
+        with _with_index(index, report):
+            for name, run in contenders.items():  # warm-up, and the answers to check (only their digests kept)
+                answer = run()
+                if name != "baseline":
+                    answers[name] = {**_impact_summary(answer), "digest": customers_digest(answer.customers)}
+                answer = None
+                db.session.rollback()
+            names = list(contenders)
+            for round_number in range(repeat):
+                shift = round_number % len(names)
+                for name in names[shift:] + names[:shift]:
+                    start = time.perf_counter()
+                    contenders[name]()
+                    times[name].append(time.perf_counter() - start)
+                    db.session.rollback()
+    for name in contenders:
+        entry: dict[str, Any] = {"times": times[name]}
+        if name != "baseline":
+            entry["summary"] = answers[name]
+            entry["description"] = VARIANTS[name][0] if name in VARIANTS else "compute() as it is"
+        report["variants"][name] = entry
+    return report
 
 
 # --- the incident page ----------------------------------------------------------------------------
@@ -311,13 +438,13 @@ def measure_api(url: str, incident_id: int, repeat: int, secret: str) -> dict[st
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("mode", choices=("compute", "baseline", "variant", "setup", "page", "api"))
+    parser.add_argument("mode", choices=("compute", "baseline", "variants", "setup", "page", "api"))
     parser.add_argument("url")
     parser.add_argument("--systems", default="", help="system keys, comma-separated")
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--incident", type=int)
     parser.add_argument("--secret", default="")
-    parser.add_argument("--variant", choices=sorted(VARIANTS), default="current")
+    parser.add_argument("--variants", default="", help=f"comma-separated: {', '.join(VARIANTS)}")
     parser.add_argument("--index", choices=sorted(INDEXES))
     parser.add_argument("--profile", metavar="FILE")
     args = parser.parse_args()
@@ -325,9 +452,13 @@ def main() -> int:
     if args.mode == "compute":
         result = measure_compute(args.url, keys, args.repeat, args.profile)
     elif args.mode == "baseline":
-        result = measure_baseline(args.url, keys, args.repeat)
-    elif args.mode == "variant":
-        result = measure_variant(args.url, keys, args.repeat, args.variant, args.index)
+        result = measure_baseline(args.url, keys, args.repeat, args.index)
+    elif args.mode == "variants":
+        names = [v for v in args.variants.split(",") if v]
+        unknown = sorted(set(names) - set(VARIANTS))
+        if unknown:
+            parser.error(f"unknown variants {unknown}")
+        result = measure_variants(args.url, keys, args.repeat, names, args.index)
     elif args.mode == "setup":
         result = setup_incident(args.url, keys)
     elif args.mode == "page":

@@ -1,0 +1,71 @@
+"""Run every benchmark, one after the other, each as its own script (what `make bench` runs).
+
+    .venv/bin/python tests/bench/run_all.py [--quick] [--skip-postgres] [--keep DIR] [--only import,impact]
+
+* bench_import.py: `breachdesk inventory import` at scale against a plain load (PostgreSQL: the
+  `test` database unless --import-postgres-url; see README.md);
+* bench_impact.py: the impact engine and the incident page (PostgreSQL: a database of its own).
+
+--quick shrinks the data (500 customers, 50,000 volume rows) for a smoke run whose figures mean
+little; --keep DIR keeps the generated data in DIR/import and DIR/impact for the next run. Every
+benchmark runs even when an earlier one failed; the exit status is 1 when any failed. Each writes
+its own JSON into tests/bench/results/.
+"""
+
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+BENCHMARKS = ("import", "impact")
+QUICK = ["--customers", "500", "--volume-rows", "50000"]
+
+
+def commands(args) -> dict[str, list[str]]:
+    common = ["--skip-postgres"] if args.skip_postgres else []
+    if args.quick:
+        common += QUICK
+    found = {
+        "import": [sys.executable, str(HERE / "bench_import.py"), *common],
+        "impact": [sys.executable, str(HERE / "bench_impact.py"), *common],
+    }
+    if args.quick:
+        found["impact"] += ["--incident-customers", "200", "--repeat", "5"]
+    if args.import_postgres_url:
+        found["import"] += ["--postgres-url", args.import_postgres_url]
+    if args.keep:
+        for name in found:
+            found[name] += ["--keep", str(args.keep / name)]
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small data: a smoke run, not a measurement")
+    parser.add_argument("--skip-postgres", action="store_true", help="SQLite only")
+    parser.add_argument("--keep", type=Path, metavar="DIR", help="keep and reuse generated data under DIR")
+    parser.add_argument("--only", default=",".join(BENCHMARKS), help=f"comma-separated, of {', '.join(BENCHMARKS)}")
+    parser.add_argument("--import-postgres-url", help="passed to bench_import.py as --postgres-url")
+    args = parser.parse_args(argv)
+    chosen = [name for name in args.only.split(",") if name]
+    unknown = sorted(set(chosen) - set(BENCHMARKS))
+    if unknown:
+        parser.error(f"unknown benchmarks {unknown}; known: {', '.join(BENCHMARKS)}")
+    outcome = {}
+    for name, command in commands(args).items():
+        if name not in chosen:
+            continue
+        print(f"\n######## {name}: {' '.join(command)}", flush=True)
+        start = time.perf_counter()
+        code = subprocess.call(command)
+        outcome[name] = (code, time.perf_counter() - start)
+    print("\n######## summary")
+    for name, (code, seconds) in outcome.items():
+        print(f"  {name:8s} {'ok' if code == 0 else f'FAILED (exit {code})':16s} {seconds:7.0f} s")
+    return 1 if any(code != 0 for code, _ in outcome.values()) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
