@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 
-from breachdesk.audit.services import record
+from breachdesk.audit.services import acting_as, record
 from breachdesk.auth.models import Role, User
 from breachdesk.auth.policy import password_problems
 from breachdesk.core.clock import now_utc
@@ -71,6 +71,7 @@ def authenticate(username: str, password: str) -> User:
         record(db.session, "login.failed", "users", username[:200], after={"reason": reason})
         log.warning("login failed (%s)", reason)  # no username: it is personal data
         raise DomainError("Unknown user name or wrong password.")
-    record(db.session, "login.success", "users", user.username)
+    with acting_as(f"user:{user.username}", user.id):  # not yet logged in, but it is this user acting
+        record(db.session, "login.success", "users", user.username)
     log.info("login succeeded for user id %s", user.id)
     return user

@@ -24,7 +24,8 @@ def test_login_success_and_failure_are_audited_without_the_password(client):
     assert log_in(client, "alice").status_code == 302
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.action.like("login.%"))
                                 .order_by(AuditEvent.id)).all()
-    assert [(e.action, e.entity_id) for e in events] == [("login.failed", "alice"), ("login.success", "alice")]
+    assert [(e.action, e.entity_id, e.actor) for e in events] == [("login.failed", "alice", "anonymous"),
+                                                                  ("login.success", "alice", "user:alice")]
     assert events[0].after == {"reason": "bad password"}
     assert all(PASSWORD not in str(e.after) for e in events)
 

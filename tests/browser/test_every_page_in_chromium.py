@@ -1,0 +1,44 @@
+"""Every page an admin can open, in a phone-sized Chromium: no script or CSP error, no sideways scrolling."""
+
+import pytest
+
+from breachdesk.auth.models import Role
+from breachdesk.extensions import db
+from breachdesk.incidents.services import open_incident
+from tests.browser.conftest import screenshot
+from tests.browser.test_inventory_in_chromium import log_in
+from tests.conftest import create_user
+
+pytestmark = pytest.mark.browser
+
+PAGES = ["/", "/incidents/", "/incidents/1", "/incidents/1/edit", "/incidents/new", "/customers",
+         "/customers/maison-lemaire", "/customers/maison-lemaire/edit", "/customers/new", "/systems",
+         "/systems/messaging-db", "/systems/messaging-db/blast-radius", "/systems/new", "/activities",
+         "/activities/conversations", "/activities/conversations/edit", "/volumes", "/volumes/new",
+         "/inventory/import", "/audit/", "/users", "/users/new"]
+
+
+def test_every_page_renders_cleanly_on_a_phone(browser, live_server, demo_inventory):
+    create_user("ada", Role.ADMIN)
+    open_incident({"title": "Messaging database snapshot exposed", "aware_at": "2026-11-20T08:00:00Z",
+                   "systems": ["messaging-db"], "nature": ["confidentiality"]}, None)
+    db.session.commit()
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    errors = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        log_in(page, live_server, "ada")
+        for path in PAGES:
+            response = page.goto(f"{live_server}{path}")
+            assert response.status == 200, path
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390, f"{path} scrolls sideways"
+            assert errors == [], (path, errors)
+        screenshot(page, "users-new-on-phone")
+        page.goto(f"{live_server}/systems/messaging-db/blast-radius")
+        screenshot(page, "blast-radius-on-phone")
+        page.goto(f"{live_server}/audit/")
+        screenshot(page, "audit-on-phone", full_page=False)  # one screenful: the log is long
+    finally:
+        context.close()
