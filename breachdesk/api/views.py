@@ -10,14 +10,13 @@ from werkzeug.exceptions import HTTPException
 
 from breachdesk.api import schemas
 from breachdesk.api.openapi import build, operation
-from breachdesk.auth.access import EVERYONE, PRIVACY_TEAM, PUBLIC, allow
+from breachdesk.auth.access import EVERYONE, PRIVACY_TEAM, PUBLIC, RESPONDERS, allow
 from breachdesk.core.errors import DomainError, ValidationFailed
 from breachdesk.extensions import csrf, db
 from breachdesk.impact import services as impact
 from breachdesk.impact.models import ImpactCustomer
 from breachdesk.incidents import queries, services
 from breachdesk.incidents.models import Incident
-from breachdesk.incidents.views import RESPONDERS
 from breachdesk.inventory.importer import import_inventory
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")

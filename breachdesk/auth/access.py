@@ -10,6 +10,7 @@ from breachdesk.extensions import login_manager
 
 EVERYONE = frozenset(Role)
 PRIVACY_TEAM = frozenset({Role.ADMIN, Role.PRIVACY})
+RESPONDERS = frozenset({Role.ADMIN, Role.PRIVACY, Role.RESPONDER})
 ADMINS = frozenset({Role.ADMIN})
 PUBLIC = "public"
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from breachdesk.auth.models import User
 from breachdesk.core.clock import now_utc, parse_instant
 from breachdesk.core.errors import DomainError, ValidationFailed
 from breachdesk.extensions import db
@@ -93,6 +94,9 @@ def _clean_field(name: str, value: Any) -> Any:
     if name == "owner_id":
         if not isinstance(value, int) or isinstance(value, bool):
             raise ValueError("owner_id: expected a user id")
+        owner = db.session.get(User, value)
+        if owner is None or not owner.is_active:
+            raise ValueError(f"owner_id: no active user with id {value}")
         return value
     raise ValueError(f"{name}: unknown field")
 

@@ -3,13 +3,14 @@
 import csv
 import io
 from datetime import date
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from breachdesk.auth.access import EVERYONE, PRIVACY_TEAM, allow
-from breachdesk.auth.models import Role, User
+from breachdesk.auth.access import EVERYONE, PRIVACY_TEAM, RESPONDERS, allow
+from breachdesk.auth.models import User
 from breachdesk.core.clock import local_to_utc, now_utc
 from breachdesk.core.errors import DomainError, ValidationFailed
 from breachdesk.core.web import flash_problems
@@ -22,7 +23,6 @@ from breachdesk.incidents.models import Incident, IncidentStatus
 from breachdesk.inventory.models import System
 
 bp = Blueprint("incidents", __name__, url_prefix="/incidents")
-RESPONDERS = frozenset({Role.ADMIN, Role.PRIVACY, Role.RESPONDER})
 INSTANT_FIELDS = ("aware_at", "detected_at", "occurred_from", "occurred_to")
 
 
@@ -87,7 +87,7 @@ def report():
     form = _form()
     if request.method == "GET":
         form.time_zone.data = current_user.time_zone
-        form.aware_at.data = now_utc().astimezone(_zone(current_user.time_zone)).replace(tzinfo=None, second=0,
+        form.aware_at.data = now_utc().astimezone(ZoneInfo(current_user.time_zone)).replace(tzinfo=None, second=0,
                                                                                          microsecond=0)
     if form.validate_on_submit():
         try:
@@ -99,11 +99,6 @@ def report():
             flash(f"Incident #{incident.id} filed; impact computed.", "info")
             return redirect(url_for("incidents.show", incident_id=incident.id))
     return render_template("incidents/form.html", form=form, incident=None)
-
-
-def _zone(name: str):
-    from zoneinfo import ZoneInfo
-    return ZoneInfo(name)
 
 
 @bp.get("/<int:incident_id>")
@@ -130,7 +125,7 @@ def edit(incident_id: int):
     incident = db.get_or_404(Incident, incident_id)
     form = _form(obj=incident)
     if request.method == "GET":
-        zone = _zone(current_user.time_zone)
+        zone = ZoneInfo(current_user.time_zone)
         form.time_zone.data = current_user.time_zone
         for name in INSTANT_FIELDS:
             value = getattr(incident, name)

@@ -75,6 +75,7 @@ def test_reading_one_and_listing_with_filters(client, token, inventory):
     ({"nature": ["secrecy"]}, 422, "nature: 'secrecy' is not one of"),
     ({"aware_at": None}, 422, "aware_at: is required"),
     ({"encrypted": "no"}, 422, "encrypted: expected true or false"),
+    ({"owner_id": 99999}, 422, "owner_id: no active user with id 99999"),
     ({"description": "x" * 70_000}, 413, "body: larger than"),
 ])
 def test_bad_bodies_are_4xx_json_naming_the_field_and_change_nothing(client, token, inventory, change, status,

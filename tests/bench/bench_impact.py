@@ -372,15 +372,6 @@ def source_state() -> dict[str, Any]:
     return state
 
 
-def write_results(payload: dict[str, Any]) -> Path:
-    RESULTS.mkdir(exist_ok=True)
-    ignore = RESULTS / ".gitignore"
-    if not ignore.exists():
-        ignore.write_text("*\n!.gitignore\n")
-    path = RESULTS / f"impact-{dt.datetime.fromisoformat(payload['started']).strftime('%Y%m%d-%H%M%S')}.json"
-    path.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
-    return path
-
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -459,7 +450,7 @@ def main(argv: list[str] | None = None) -> int:
             for line in r["compute"].get("profile_top", []):
                 print(f"  [{r['database']} profile] {line}")
     if "data" in payload:
-        print(f"\nresults: {write_results(payload)}")
+        print(f"\nresults: {bench_import.write_results(payload, 'impact')}")
     if status == 0:
         shutil.rmtree(work, ignore_errors=True)
     return status

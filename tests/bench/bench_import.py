@@ -320,12 +320,13 @@ def table_lines(data: dict[str, Any], runs: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def write_results(payload: dict[str, Any]) -> Path:
+def write_results(payload: dict[str, Any], kind: str = "import") -> Path:
+    """results/<kind>-<started>.json; the folder ignores its own contents."""
     RESULTS.mkdir(exist_ok=True)
     ignore = RESULTS / ".gitignore"
     if not ignore.exists():
         ignore.write_text("*\n!.gitignore\n")
-    path = RESULTS / f"import-{dt.datetime.fromisoformat(payload['started']).strftime('%Y%m%d-%H%M%S')}.json"
+    path = RESULTS / f"{kind}-{dt.datetime.fromisoformat(payload['started']).strftime('%Y%m%d-%H%M%S')}.json"
     path.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
     return path
 
