@@ -206,6 +206,9 @@ def incident_systems(url: str, target: int, seed: int) -> tuple[list[str], int]:
             reached = more
         if len(reached) >= target * 0.9:
             break
+    if not chosen:  # every system reaches more than the target (small data): the narrowest one
+        key = min(order, key=lambda k: len(set().union(*(customers_of[a] for a in reaches[k]))))
+        chosen, reached = [key], set().union(*(customers_of[a] for a in reaches[key]))
     return sorted(chosen), len(reached)
 
 
