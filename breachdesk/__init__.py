@@ -98,9 +98,11 @@ def _active_user(model, user_id: str):
 
 def register_blueprints(app: Flask) -> None:
     from breachdesk.api.views import bp as api_bp
+    from breachdesk.assessments.views import bp as assessments_bp
     from breachdesk.audit.views import bp as audit_bp
     from breachdesk.auth.views import bp as auth_bp
     from breachdesk.core.web import register_web
+    from breachdesk.deadlines.views import bp as deadlines_bp
     from breachdesk.impact.views import bp as impact_bp
     from breachdesk.incidents.views import bp as incidents_bp
     from breachdesk.inventory.views import bp as inventory_bp
@@ -110,6 +112,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(inventory_bp)
     app.register_blueprint(incidents_bp)
     app.register_blueprint(impact_bp)
+    app.register_blueprint(assessments_bp)
+    app.register_blueprint(deadlines_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(audit_bp)
 

@@ -53,6 +53,89 @@ IMPACT = {
     },
 }
 
+NUMBER_CHOICE = {"type": "number"}
+DECISION_VALUE = {"type": "string", "enum": ["undecided", "required", "not_required"]}
+
+ASSESSMENT_INPUT = {
+    "type": "object", "additionalProperties": False, "required": ["ei"],
+    "description": "ENISA 2013: severity = DPC x EI + CB. Give dpc, or dpc_category with dpc_adjustment and "
+                   "dpc_reason (without either, the impact's highest sensitivity class is used).",
+    "properties": {
+        "dpc": {"type": "integer", "minimum": 1, "maximum": 4, "description": "the adjusted context score"},
+        "dpc_category": {"type": "string", "enum": ["simple", "behavioural", "financial", "sensitive"]},
+        "dpc_adjustment": {"type": "integer", "description": "whole steps; the result stays within 1..4"},
+        "dpc_reason": {"type": "string", "description": "required when dpc_adjustment is not 0"},
+        "ei": {**NUMBER_CHOICE, "enum": [0.25, 0.5, 0.75, 1]},
+        "cb": {"type": "object", "additionalProperties": False, "properties": {
+            "confidentiality": {**NUMBER_CHOICE, "enum": [0, 0.25, 0.5]},
+            "integrity": {**NUMBER_CHOICE, "enum": [0, 0.25, 0.5]},
+            "availability": {**NUMBER_CHOICE, "enum": [0, 0.25, 0.5]},
+            "malicious": {"type": "boolean"}}},
+        "exemptions": {"type": "array", "items": {"type": "string", "enum": [
+            "unintelligible", "mitigated", "disproportionate_effort"]}},
+        "decision": {"type": "object", "additionalProperties": False, "properties": {
+            "authority": DECISION_VALUE, "data_subjects": DECISION_VALUE,
+            "rationale": {"type": "string", "description": "required when either is not_required"}}},
+    },
+}
+
+ASSESSMENT = {
+    "type": "object", "nullable": True, "required": ["severity", "suggested", "decision"],
+    "properties": {
+        "dpc": {"type": "integer"}, "dpc_category": {"type": "string", "nullable": True},
+        "dpc_adjustment": {"type": "integer"}, "dpc_reason": {"type": "string"}, "ei": {"type": "number"},
+        "cb": {"type": "object"}, "exemptions": KEYS,
+        "severity": {"type": "object", "required": ["score", "band"], "properties": {
+            "score": {"type": "number"}, "band": {"type": "string", "enum": ["low", "medium", "high", "very high"]}}},
+        "suggested": {"type": "object", "required": ["authority", "data_subjects"], "properties": {
+            "authority": {"type": "string"}, "data_subjects": {"type": "string"}, "reasons": KEYS}},
+        "decision": {"type": "object", "required": ["authority", "data_subjects"], "properties": {
+            "authority": DECISION_VALUE, "data_subjects": DECISION_VALUE, "rationale": {"type": "string"},
+            "decided_by": {"type": "string", "nullable": True}, "decided_at": NULLABLE_INSTANT}},
+    },
+}
+
+OBLIGATION = {
+    "type": "object",
+    "required": ["id", "recipient_kind", "recipient", "regime", "stage", "anchor", "clock_start", "due_at",
+                 "target_at", "status", "source"],
+    "properties": {
+        "id": {"type": "integer"}, "rule": {"type": "string"},
+        "recipient_kind": {"type": "string"},
+        "recipient": {"type": "string", "description": "a customer key, or the authority's name"},
+        "regime": {"type": "string"}, "stage": {"type": "string"},
+        "anchor": {"type": "string", "description": "the fact whose clock binds now"},
+        "clock_start": NULLABLE_INSTANT,
+        "due_at": {**NULLABLE_INSTANT, "description": "null for \"without undue delay\" (see target_at) or "
+                                                      "while the clock has not started"},
+        "target_at": {**NULLABLE_INSTANT, "description": "our internal target for \"without undue delay\""},
+        "status": {"type": "string", "enum": ["pending", "overdue", "sent", "acknowledged", "not_required"]},
+        "source": {"type": "string"}, "period": {"type": "string"},
+        "flag": {"type": "string", "nullable": True, "description": "what a person must resolve"},
+        "sent_at": NULLABLE_INSTANT, "late_by_seconds": {"type": "integer", "nullable": True},
+        "decided_by": {"type": "string", "nullable": True}, "rationale": {"type": "string", "nullable": True},
+    },
+}
+
+EVENT_INPUT = {
+    "type": "object", "additionalProperties": False, "required": ["kind", "at"],
+    "properties": {
+        "kind": {"type": "string", "enum": ["significance_determined", "not_significant", "classified_major",
+                                            "not_major", "materiality_determined", "not_material",
+                                            "notifiable_assessed", "not_notifiable", "high_risk_established",
+                                            "stage_filed"]},
+        "at": {**INSTANT, "description": "when it was determined or filed"},
+        "stage": {"type": "string", "description": "for stage_filed: the rule id of the stage"},
+        "note": {"type": "string", "description": "required for a negative determination"},
+        "reference": {"type": "string", "maxLength": 200},
+    },
+}
+
+EVENT = {"type": "object", "required": ["id", "kind", "at"], "properties": {
+    "id": {"type": "integer"}, "kind": {"type": "string"}, "stage": {"type": "string", "nullable": True},
+    "at": INSTANT, "note": {"type": "string"}, "reference": {"type": "string"},
+    "recorded_by": {"type": "string", "nullable": True}, "obligations": {"type": "array", "items": OBLIGATION}}}
+
 INCIDENT_SUMMARY_PROPERTIES = {
     "id": {"type": "integer"}, "title": {"type": "string"}, "status": {"type": "string",
                                                                       "enum": [s.value for s in IncidentStatus]},
@@ -60,14 +143,17 @@ INCIDENT_SUMMARY_PROPERTIES = {
 }
 
 INCIDENT = {
-    "type": "object", "required": ["id", "title", "aware_at", "systems", "status", "impact"],
+    "type": "object", "required": ["id", "title", "aware_at", "systems", "status", "impact", "assessment",
+                                   "obligations"],
     "properties": {
         **INCIDENT_SUMMARY_PROPERTIES,
         "description": {"type": "string"}, "detected_at": NULLABLE_INSTANT, "occurred_from": NULLABLE_INSTANT,
         "occurred_to": NULLABLE_INSTANT, "cause": {"type": "string", "nullable": True},
         "data_categories": KEYS, "encrypted": {"type": "boolean", "nullable": True},
         "key_compromised": {"type": "boolean", "nullable": True}, "containment": {"type": "string"},
-        "created_at": INSTANT, "impact": IMPACT,
+        "created_at": INSTANT, "impact": IMPACT, "assessment": ASSESSMENT,
+        "obligations": {"type": "array", "items": OBLIGATION},
+        "events": {"type": "array", "items": EVENT},
     },
 }
 

@@ -10,13 +10,19 @@ from werkzeug.exceptions import HTTPException
 
 from breachdesk.api import schemas
 from breachdesk.api.openapi import build, operation
+from breachdesk.assessments import services as assessments
 from breachdesk.auth.access import EVERYONE, PRIVACY_TEAM, PUBLIC, RESPONDERS, allow
+from breachdesk.core.clock import now_utc
 from breachdesk.core.errors import DomainError, ValidationFailed
+from breachdesk.deadlines.models import Obligation
+from breachdesk.deadlines.obligations import PER_CUSTOMER
+from breachdesk.deadlines.rules import Terms
+from breachdesk.deadlines.services import assessment_of, events_of, obligations_of
 from breachdesk.extensions import csrf, db
 from breachdesk.impact import services as impact
 from breachdesk.impact.models import ImpactCustomer
 from breachdesk.incidents import queries, services
-from breachdesk.incidents.models import Incident
+from breachdesk.incidents.models import Incident, IncidentEvent
 from breachdesk.inventory.importer import import_inventory
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -86,7 +92,27 @@ def _summary(incident: Incident) -> dict[str, Any]:
             "nature": incident.nature, "url": url_for("api.incident", incident_id=incident.id)}
 
 
+def obligation_document(obligation: Obligation, now) -> dict[str, Any]:
+    return {"id": obligation.id, "rule": obligation.rule_id, "recipient_kind": obligation.recipient_kind,
+            "recipient": obligation.recipient_key if obligation.customer_id or obligation.recipient_kind in PER_CUSTOMER
+            else obligation.recipient,
+            "regime": obligation.regime, "stage": obligation.stage, "anchor": obligation.anchor,
+            "clock_start": _instant(obligation.clock_start), "due_at": _instant(obligation.due_at),
+            "target_at": _instant(obligation.target_at), "status": obligation.shown_status(now),
+            "source": obligation.source, "period": Terms.from_dict(obligation.terms).describe(),
+            "flag": obligation.flag or None, "sent_at": _instant(obligation.sent_at),
+            "late_by_seconds": obligation.late_by_seconds, "decided_by": obligation.decided_by or None,
+            "rationale": obligation.rationale or None}
+
+
+def event_document(event: IncidentEvent) -> dict[str, Any]:
+    return {"id": event.id, "kind": event.kind, "stage": event.stage, "at": _instant(event.occurred_at),
+            "note": event.note, "reference": event.reference,
+            "recorded_by": event.recorded_by.username if event.recorded_by else None}
+
+
 def incident_document(incident: Incident) -> dict[str, Any]:
+    now = now_utc()
     snapshot = impact.current_snapshot(incident.id)
     impact_doc = None
     if snapshot is not None:
@@ -100,7 +126,11 @@ def incident_document(incident: Incident) -> dict[str, Any]:
             "occurred_to": _instant(incident.occurred_to), "cause": incident.cause.value if incident.cause else None,
             "data_categories": incident.data_categories, "encrypted": incident.encrypted,
             "key_compromised": incident.key_compromised, "containment": incident.containment,
-            "created_at": _instant(incident.created_at), "impact": impact_doc}
+            "created_at": _instant(incident.created_at), "impact": impact_doc,
+            "assessment": assessments.as_dict(assessment, incident) if (assessment := assessment_of(incident.id))
+            else None,
+            "obligations": [obligation_document(o, now) for o in obligations_of(incident.id)],
+            "events": [event_document(e) for e in events_of(incident.id)]}
 
 
 @bp.post("/incidents")
@@ -149,6 +179,33 @@ def incidents():
 @operation("An incident with its impact", response=schemas.INCIDENT, errors=("401", "404"))
 def incident(incident_id: int):
     return jsonify(incident_document(db.get_or_404(Incident, incident_id)))
+
+
+@bp.put("/incidents/<int:incident_id>/assessment")
+@allow(PRIVACY_TEAM)
+@operation("Assess the risk (ENISA) and decide who must be told; obligations follow at once",
+           request=schemas.ASSESSMENT_INPUT, response=schemas.ASSESSMENT, errors=("401", "403", "404", "413", "422"))
+def assessment(incident_id: int):
+    incident = db.get_or_404(Incident, incident_id)
+    saved = assessments.save_assessment(incident, _json_body(MAX_INCIDENT_BODY), current_user)
+    db.session.commit()
+    return jsonify(assessments.as_dict(saved, incident))
+
+
+@bp.post("/incidents/<int:incident_id>/events")
+@allow(PRIVACY_TEAM)
+@operation("Record a dated fact that anchors clocks: a determination, or a stage filed outside BreachDesk",
+           request=schemas.EVENT_INPUT, response=schemas.EVENT, status="201",
+           errors=("401", "403", "404", "413", "422"))
+def events(incident_id: int):
+    incident = db.get_or_404(Incident, incident_id)
+    event = services.record_event(incident, _json_body(MAX_INCIDENT_BODY), current_user)
+    db.session.commit()
+    now = now_utc()
+    response = jsonify({**event_document(event),
+                        "obligations": [obligation_document(o, now) for o in obligations_of(incident.id)]})
+    response.status_code = 201
+    return response
 
 
 @bp.post("/inventory")

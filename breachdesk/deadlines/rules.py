@@ -15,14 +15,76 @@ RECIPIENT_KINDS = {"controller", "supervisory_authority", "data_subjects", "csir
                    "state_attorney_general"}
 ANCHORS = {"awareness", "detection", "high_risk_established", "significance_determined", "classified_major",
            "materiality_determined", "notifiable_assessed"}
-CONDITIONS = {"always", "unless_unlikely_risk", "high_risk"}
+#: when a duty exists. unless_unlikely_risk and high_risk follow the assessment's decision for the authority
+#: and the data subjects; the others follow a person's determination, recorded as an incident event
+#: (positive: the event below; negative: the "not_..." event with its rationale)
+DETERMINATIONS = {"significant": ("significance_determined", "not_significant"),
+                  "major": ("classified_major", "not_major"),
+                  "material": ("materiality_determined", "not_material"),
+                  "notifiable": ("notifiable_assessed", "not_notifiable")}
+CONDITIONS = {"always", "unless_unlikely_risk", "high_risk", *DETERMINATIONS}
 ROLES = {"processor", "controller"}
+#: `authority: lead_supervisory_authority` in a row means the one named in the organisation profile
+LEAD_AUTHORITY = "lead_supervisory_authority"
 
 
 @dataclass(frozen=True)
 class Limit:
     anchor: str
     period: Period
+
+
+@dataclass(frozen=True)
+class Terms:
+    """What an obligation owes, frozen when it is created: a later change of the rules table or of the
+    customer's contract does not move a deadline that was already owed."""
+
+    anchor: str
+    period: Period
+    not_later_than: Limit | None = None
+
+    def binding(self, anchors: dict[str, datetime]) -> tuple[str, datetime, datetime] | None:
+        """(anchor, clock start, due instant) of the limit that ends first, from the anchors known so far;
+        None while no clock has started."""
+        candidates = []
+        for limit in (Limit(self.anchor, self.period), self.not_later_than):
+            if limit and anchors.get(limit.anchor):
+                start = anchors[limit.anchor]
+                candidates.append((due_at(start, limit.period), limit.anchor, start))
+        if not candidates:
+            return None
+        due, anchor, start = min(candidates)
+        return anchor, start, due
+
+    def due(self, anchors: dict[str, datetime]) -> datetime | None:
+        found = self.binding(anchors)
+        return found[2] if found else None
+
+    def describe(self) -> str:
+        text = f"{self.period.describe()} from {self.anchor.replace('_', ' ')}"
+        if self.not_later_than:
+            text += (f", and no later than {self.not_later_than.period.describe()} from "
+                     f"{self.not_later_than.anchor.replace('_', ' ')}")
+        return text
+
+    def as_dict(self) -> dict:
+        limit = self.not_later_than
+        return {"anchor": self.anchor, "period": _period_dict(self.period),
+                "not_later_than": {"anchor": limit.anchor, **_period_dict(limit.period)} if limit else None}
+
+    @classmethod
+    def from_dict(cls, raw: dict) -> "Terms":
+        limit = raw.get("not_later_than")
+        return cls(raw["anchor"], _period(raw["period"], "terms.period"),
+                   Limit(limit["anchor"], _period({k: v for k, v in limit.items() if k != "anchor"},
+                                                  "terms.not_later_than")) if limit else None)
+
+
+def _period_dict(period: Period) -> dict:
+    raw = {"amount": period.amount, "unit": period.unit.value, "time_zone": period.time_zone}
+    if period.holiday_country:
+        raw["holiday_country"] = period.holiday_country
+    return raw
 
 
 @dataclass(frozen=True)
@@ -39,17 +101,25 @@ class Rule:
     #: the customer's contractual hours replace period.amount (Art. 33(2) + the processing agreement)
     contract_hours: bool = False
     not_later_than: Limit | None = None
+    #: who receives it when recipient_kind is an authority: a name, or the profile's lead authority
+    authority: str | None = None
+    #: the regime binds only entities of a status the organisation profile must state (NIS2, DORA)
+    entity_status: bool = False
 
-    def due(self, anchors: dict[str, datetime], contract_hours: int | None = None) -> datetime | None:
-        """The due instant from the anchors known so far; None while the clock has not started."""
-        start = anchors.get(self.anchor)
+    def terms(self, contract_hours: int | None = None, contractual: bool = True,
+              undue_delay_target_hours: int | None = None) -> Terms:
+        """This rule's terms for one recipient. `contract_hours` is the customer's notice term: a
+        contractual deadline in clock hours, or (contractual=False) our target for "without undue delay"."""
         period = self.period
         if self.contract_hours and contract_hours is not None:
-            period = Period(contract_hours, period.unit, period.holiday_country, period.time_zone)
-        candidates = [due_at(start, period)] if start else []
-        if self.not_later_than and anchors.get(self.not_later_than.anchor):
-            candidates.append(due_at(anchors[self.not_later_than.anchor], self.not_later_than.period))
-        return min(candidates) if candidates else None
+            unit = Unit.HOURS if contractual else Unit.WITHOUT_UNDUE_DELAY
+            period = Period(contract_hours, unit, period.holiday_country, period.time_zone)
+        elif period.unit == Unit.WITHOUT_UNDUE_DELAY and undue_delay_target_hours:
+            period = Period(undue_delay_target_hours, period.unit, period.holiday_country, period.time_zone)
+        return Terms(self.anchor, period, self.not_later_than)
+
+    def due(self, anchors: dict[str, datetime], contract_hours: int | None = None) -> datetime | None:
+        return self.terms(contract_hours).due(anchors)
 
 
 class RulesError(ValueError):
@@ -81,6 +151,10 @@ def parse_rules(document: dict) -> tuple[Rule, ...]:
     rules: list[Rule] = []
     for index, raw in enumerate(document.get("rules") or []):
         where = f"rules[{raw.get('id', index)}]"
+        unknown = set(raw) - {"id", "regime", "stage", "recipient_kind", "our_roles", "anchor", "period", "condition",
+                              "source", "not_later_than", "authority", "entity_status"}
+        if unknown:
+            raise RulesError(f"{where}: unknown field(s) {sorted(unknown)}")
         missing = {"id", "regime", "stage", "recipient_kind", "our_roles", "anchor", "period", "condition",
                    "source"} - set(raw)
         if missing:
@@ -100,9 +174,12 @@ def parse_rules(document: dict) -> tuple[Rule, ...]:
         if "not_later_than" in raw:
             bound = dict(raw["not_later_than"])
             limit = Limit(bound.pop("anchor"), _period(bound, f"{where}.not_later_than"))
+        if raw.get("authority") is not None and not str(raw["authority"]).strip():
+            raise RulesError(f"{where}.authority: a name, or {LEAD_AUTHORITY}")
         rules.append(Rule(raw["id"], raw["regime"], raw["stage"], raw["recipient_kind"], tuple(raw["our_roles"]),
                           anchor, _period(raw["period"], f"{where}.period"), raw["condition"],
-                          " ".join(str(raw["source"]).split()), bool(raw["period"].get("contract_hours")), limit))
+                          " ".join(str(raw["source"]).split()), bool(raw["period"].get("contract_hours")), limit,
+                          raw.get("authority"), bool(raw.get("entity_status", False))))
     ids = [r.id for r in rules]
     if len(ids) != len(set(ids)):
         raise RulesError("rules: duplicate id")
@@ -120,3 +197,8 @@ def shipped_rules() -> tuple[Rule, ...]:
 
 def rule(rule_id: str) -> Rule:
     return next(r for r in shipped_rules() if r.id == rule_id)
+
+
+def regimes() -> list[str]:
+    """The regimes an organisation profile may name: those of the shipped table."""
+    return sorted({r.regime for r in shipped_rules()})

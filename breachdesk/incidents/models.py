@@ -99,3 +99,28 @@ class IncidentNote(Audited, db.Model):
 
     def audit_label(self) -> str:
         return f"{self.incident_id}:{self.kind}"
+
+
+class IncidentEvent(Audited, db.Model):
+    """A dated fact that starts or stops a clock: a determination (significant, major, material,
+    notifiable, high risk, or their negatives) or a stage filed outside BreachDesk. Anchors are read from
+    these rows, so a deadline can always say which fact started it."""
+
+    __tablename__ = "incident_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    #: for stage_filed: the rule id of the stage (e.g. nis2-art23-notification)
+    stage: Mapped[str | None] = mapped_column(String(64))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    note: Mapped[str] = mapped_column(Text, default="")
+    #: the authority's reference for a stage filed elsewhere
+    reference: Mapped[str] = mapped_column(String(200), default="")
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    recorded_by: Mapped[User | None] = relationship()
+
+    def audit_label(self) -> str:
+        return f"{self.incident_id}:{self.kind}"

@@ -7,13 +7,18 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from breachdesk.assessments.services import as_dict as assessment_dict
 from breachdesk.auth.access import EVERYONE, PRIVACY_TEAM, RESPONDERS, allow
 from breachdesk.auth.models import User
 from breachdesk.core.clock import local_to_utc, now_utc
 from breachdesk.core.errors import DomainError, ValidationFailed
 from breachdesk.core.web import flash_problems
+from breachdesk.deadlines import services as deadlines
+from breachdesk.deadlines.forms import EventForm
+from breachdesk.deadlines.models import Obligation, ObligationStatus
+from breachdesk.deadlines.obligations import PER_CUSTOMER
 from breachdesk.extensions import db
 from breachdesk.impact import services as impact
 from breachdesk.impact.explain import exposure_window
@@ -111,12 +116,63 @@ def show(incident_id: int):
         customers = db.paginate(queries.affected_customers(snapshot.id, request.args.get("sort", "name"),
                                                            request.args.get("q", "").strip()),
                                 per_page=50, max_per_page=500)
+    assessment = deadlines.assessment_of(incident.id)
+    obligations = db.session.scalars(
+        select(Obligation).where(Obligation.incident_id == incident.id, Obligation.customer_id.is_(None),
+                                 Obligation.recipient_kind.not_in(PER_CUSTOMER))
+        .order_by(Obligation.due_at.is_(None), Obligation.due_at, Obligation.target_at, Obligation.rule_id)).all()
+    event_form = EventForm()
+    event_form.time_zone.data = current_user.time_zone
     return render_template("incidents/show.html", incident=incident, snapshot=snapshot, customers=customers,
+                           assessment=assessment_dict(assessment, incident) if assessment else None,
+                           obligations=obligations, customer_duties=_customer_duties(incident.id),
+                           obligation_summary=deadlines.summary_of(incident.id), now=now_utc(),
+                           events=deadlines.events_of(incident.id), event_form=event_form,
+                           has_profile=deadlines.organisation_profile() is not None,
                            stale=impact.stale_reasons(incident, snapshot), timeline=queries.timeline(incident),
                            status_form=StatusForm(status=incident.status.value), note_form=NoteForm(),
                            exposure=lambda days: exposure_window(days, incident.occurred_from, incident.occurred_to,
                                                                  incident.aware_at),
                            sort=request.args.get("sort", "name"), q=request.args.get("q", ""))
+
+
+def _customer_duties(incident_id: int) -> dict:
+    """Per-customer duties in one line each for the page: how many, the soonest due, how many overdue."""
+    now = now_utc()
+    rows = db.session.execute(
+        select(Obligation.regime, Obligation.stage, func.count(), func.min(Obligation.due_at),
+               func.min(Obligation.target_at),
+               func.count().filter(Obligation.status == ObligationStatus.PENDING, Obligation.due_at < now),
+               func.count().filter(Obligation.status == ObligationStatus.PENDING))
+        .where(Obligation.incident_id == incident_id, Obligation.recipient_kind.in_(PER_CUSTOMER))
+        .group_by(Obligation.regime, Obligation.stage).order_by(Obligation.regime, Obligation.stage)).all()
+    return [{"regime": r[0], "stage": r[1], "count": r[2], "first_due": r[3], "first_target": r[4], "overdue": r[5],
+             "pending": r[6]} for r in rows]
+
+
+@bp.post("/<int:incident_id>/events")
+@allow(PRIVACY_TEAM)
+def event(incident_id: int):
+    """A determination or a stage filed elsewhere: a dated fact that starts or stops clocks."""
+    incident = db.get_or_404(Incident, incident_id)
+    form = EventForm()
+    if form.validate_on_submit():
+        try:
+            at = local_to_utc(form.at.data, form.time_zone.data, "at")
+            services.record_event(incident, {"kind": form.kind.data, "at": at, "stage": form.stage.data or None,
+                                             "note": form.note.data or "", "reference": form.reference.data or ""},
+                                  current_user)
+        except ValidationFailed as error:
+            flash_problems(error)
+        except (ValueError, KeyError) as error:
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash("Event recorded; obligations updated.", "info")
+    else:
+        for name, errors in form.errors.items():
+            flash(f"{name}: {'; '.join(errors)}", "error")
+    return redirect(url_for("incidents.show", incident_id=incident.id) + "#obligations")
 
 
 @bp.route("/<int:incident_id>/edit", methods=["GET", "POST"])
@@ -182,7 +238,7 @@ def note(incident_id: int):
 @allow(RESPONDERS)
 def recompute(incident_id: int):
     incident = db.get_or_404(Incident, incident_id)
-    snapshot = impact.take_snapshot(incident)
+    snapshot = services.recompute_impact(incident)
     db.session.commit()
     diff = snapshot.difference or {}
     flash(f"Impact recomputed: {len(diff.get('added', []))} customers added, {len(diff.get('removed', []))} "

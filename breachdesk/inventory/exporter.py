@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from breachdesk.extensions import db
 from breachdesk.inventory import fileformat as ff
-from breachdesk.inventory.models import Customer, ProcessingActivity, System, Volume
+from breachdesk.inventory.models import Customer, Organisation, ProcessingActivity, System, Volume
 
 
 def _plain(value):
@@ -23,8 +23,10 @@ def export_structure(volumes_file: str | None = "volumes.csv") -> str:
     activities = db.session.scalars(select(ProcessingActivity).order_by(ProcessingActivity.key).options(
         selectinload(ProcessingActivity.systems), selectinload(ProcessingActivity.customers),
         selectinload(ProcessingActivity.data_categories), selectinload(ProcessingActivity.subject_categories)))
-    doc = {
-        "format": ff.FORMAT,
+    doc: dict = {"format": ff.FORMAT}
+    if organisation := db.session.get(Organisation, 1):
+        doc["organisation"] = {n: getattr(organisation, n) for n in ff.ORGANISATION}
+    doc |= {
         "customers": [
             {**{n: _plain(getattr(c, n)) for n in ff.CUSTOMER if n != "contacts"},
              "contacts": [{n: _plain(getattr(k, n)) for n in ff.CONTACT} for k in c.contacts]}

@@ -130,6 +130,15 @@ ACTIVITY = {
     "data_categories": Field(list, default=(), item_check=rules.data_category_problem),
     "data_subject_categories": Field(list, default=(), item_check=rules.subject_category_problem),
 }
+ORGANISATION = {
+    "name": Field(str, required=True),
+    "country": Field(str, required=True, check=rules.country_problem),
+    "lead_supervisory_authority": Field(str, default=""),
+    "regimes": Field(list, default=(), item_check=rules.regime_problem),
+    "authorities": Field(dict, default={}, check=rules.regime_map_problem),
+    "entity_status": Field(dict, default={}, check=rules.regime_map_problem),
+    "undue_delay_target_hours": Field(int, default=72, minimum=1),
+}
 TRANSFER = {
     "country": Field(str, required=True, check=rules.country_problem),
     "safeguard": Field(str, default=""),
@@ -148,6 +157,10 @@ class Record:
 
     def line_of(self, name: str) -> int:
         return self.field_lines.get(name, self.line)
+
+
+def _fresh(default: Any) -> Any:
+    return dict(default) if isinstance(default, dict) else default
 
 
 def _type_ok(value: Any, kind: type) -> bool:
@@ -173,7 +186,7 @@ def validate_record(raw: Any, spec: dict[str, Field], file: str, where: str, pro
         if value is None:
             if rule.required:
                 problems.add(file, line, label, "is required")
-            values[name] = list(rule.default) if isinstance(rule.default, tuple) else rule.default
+            values[name] = list(rule.default) if isinstance(rule.default, tuple) else _fresh(rule.default)
             continue
         if not _type_ok(value, rule.kind):
             problems.add(file, field_line, label,

@@ -18,6 +18,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from breachdesk.core.errors import ValidationFailed
 from breachdesk.inventory.models import ContactRole, Language, LegalBasis, NoticeTerms, OurRole
 from breachdesk.inventory.taxonomy import data_categories, data_subject_categories
 
@@ -101,3 +102,41 @@ class ImportForm(FlaskForm):
     structure = FileField("Inventory file (YAML or JSON, ours or a Fides manifest)",
                           validators=[FileAllowed(["yaml", "yml", "json"], "a .yaml, .yml or .json file")])
     volumes = FileField("Volumes (CSV)", validators=[FileAllowed(["csv"], "a .csv file")])
+
+
+class OrganisationForm(FlaskForm):
+    """Who we are, for the deadline rules. Maps are typed one "Regime: value" per line."""
+
+    name = StringField("Organisation name", validators=[DataRequired(), Length(max=200)])
+    country = StringField("Country (ISO code)", validators=[DataRequired(), Length(min=2, max=2)])
+    lead_supervisory_authority = StringField("Lead supervisory authority (GDPR Art. 56)",
+                                             validators=[Length(max=200)])
+    regimes = SelectMultipleField("Regimes we are subject to", choices={},
+                                  description="A regime not ticked produces no obligation.")
+    authorities = TextAreaField("Receiving authority per regime, where the rules name none",
+                                description="One per line, e.g. “NIS2: CERT-FR (ANSSI)”", validators=[Length(max=5000)])
+    entity_status = TextAreaField("Our entity status per regime (NIS2, DORA)",
+                                  description="One per line, e.g. “NIS2: important”", validators=[Length(max=5000)])
+    undue_delay_target_hours = IntegerField("Internal target for “without undue delay” (hours)", default=72,
+                                            validators=[InputRequired(), NumberRange(min=1, max=24 * 90)])
+
+    def __init__(self, *args, regime_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.regimes.choices = {r: r for r in regime_choices}
+
+
+def regime_lines(field: str, text: str) -> dict[str, str]:
+    """"Regime: value" lines as a mapping; a malformed line is refused naming its number."""
+    found: dict[str, str] = {}
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        if not line.strip():
+            continue
+        regime, sep, value = line.partition(":")
+        if not sep or not regime.strip() or not value.strip():
+            raise ValidationFailed([f"{field} line {number}: expected “Regime: value”, got {line.strip()!r}"])
+        found[regime.strip()] = value.strip()
+    return found
+
+
+def as_lines(mapping: dict[str, str]) -> str:
+    return "\n".join(f"{k}: {v}" for k, v in sorted(mapping.items()))

@@ -37,6 +37,7 @@ from sqlalchemy.orm import selectinload
 
 from breachdesk.audit.services import record as audit
 from breachdesk.core.errors import ValidationFailed
+from breachdesk.deadlines.services import resync_open_incidents
 from breachdesk.extensions import db
 from breachdesk.inventory import fileformat as ff
 from breachdesk.inventory.models import (
@@ -44,6 +45,7 @@ from breachdesk.inventory.models import (
     ActivitySubjectCategory,
     Contact,
     Customer,
+    Organisation,
     OurRole,
     ProcessingActivity,
     System,
@@ -74,6 +76,8 @@ class Structure:
     systems: list[ff.Record] = field(default_factory=list)
     activities: list[ff.Record] = field(default_factory=list)
     volumes_path: str | None = None
+    #: who we are (regimes, authorities); None keeps the stored profile
+    organisation: ff.Record | None = None
 
 
 @dataclass
@@ -107,7 +111,7 @@ def parse_structure(content: str, file: str) -> Structure:
 
 
 def _parse_ours(doc: ff.LineDict, file: str, problems: ff.Problems) -> Structure:
-    known = {"format", "customers", "systems", "activities", "volumes"}
+    known = {"format", "organisation", "customers", "systems", "activities", "volumes"}
     for name in doc.keys() - known:
         problems.add(file, doc.line, name, f"unknown section (known: {', '.join(sorted(known))})")
     if doc.get("format") != ff.FORMAT:
@@ -126,7 +130,11 @@ def _parse_ours(doc: ff.LineDict, file: str, problems: ff.Problems) -> Structure
     volumes = doc.get("volumes")
     if volumes is not None and not isinstance(volumes, str):
         problems.add(file, doc.line, "volumes", "expected the path of a CSV file")
-    return Structure(customers, systems, activities, volumes)
+    organisation = None
+    if doc.get("organisation") is not None:
+        organisation = ff.validate_record(doc["organisation"], ff.ORGANISATION, file, "organisation", problems,
+                                          doc.line_of("organisation"))
+    return Structure(customers, systems, activities, volumes, organisation)
 
 
 def _children(parent: ff.Record, name: str, spec, file: str, problems: ff.Problems) -> list[ff.Record]:
@@ -258,6 +266,17 @@ def _resolve(model, keys: set[str], known: dict[str, Any]) -> dict[str, Any]:
     return {**known, **_existing(model, missing)} if missing else known
 
 
+def _apply_organisation(values: dict[str, Any], summary: ImportSummary) -> None:
+    organisation = db.session.get(Organisation, 1)
+    kind = summary.updated
+    if organisation is None:
+        organisation = Organisation(id=1)
+        db.session.add(organisation)
+        kind = summary.created
+    if _assign(organisation, values, ff.ORGANISATION):
+        kind["organisation"] = 1
+
+
 def apply_structure(structure: Structure, file: str, progress: Progress, summary: ImportSummary) -> None:
     # one flush at the end, so each new entry is audited once, complete with its links
     with db.session.no_autoflush:
@@ -267,6 +286,8 @@ def apply_structure(structure: Structure, file: str, progress: Progress, summary
 
 def _apply_structure(structure: Structure, file: str, progress: Progress, summary: ImportSummary) -> None:
     problems = ff.Problems()
+    if structure.organisation is not None:
+        _apply_organisation(structure.organisation.values, summary)
     customer_fields = [n for n in ff.CUSTOMER if n not in ("key", "contacts")]
     customers = _upsert(Customer, structure.customers, customer_fields, summary, "customers", progress)
     for record in structure.customers:
@@ -508,6 +529,8 @@ def import_inventory(structure: tuple[str, str] | None = None,
         name, content = structure
         parsed = parse_structure(content, name)
         apply_structure(parsed, name, progress, summary)
+        if summary.created.get("organisation") or summary.updated.get("organisation"):
+            resync_open_incidents()
         audit_after["structure"] = {"file": name, "sha256": hashlib.sha256(content.encode()).hexdigest()}
         if volumes is None and volumes_dir is not None and parsed.volumes_path:
             path = volumes_dir / parsed.volumes_path

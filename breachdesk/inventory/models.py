@@ -213,3 +213,29 @@ class Volume(Audited, db.Model):
     def audit_label(self) -> str:
         customer = self.customer.key if self.customer else "-"
         return f"{customer}:{self.activity.key}:{self.data_subject_category}"
+
+
+class Organisation(Audited, db.Model):
+    """Who we are, for the deadline rules: the regimes we are subject to and the authorities we answer to.
+    One row; part of the inventory file and of the settings page."""
+
+    __tablename__ = "organisation"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),
+                      CheckConstraint("undue_delay_target_hours > 0", name="target_positive"))
+
+    id: Mapped[int] = mapped_column(primary_key=True, default=1)
+    name: Mapped[str] = mapped_column(String(200))
+    country: Mapped[str] = mapped_column(String(2))
+    #: the GDPR lead supervisory authority (Art. 56), for rows that say `authority: lead_supervisory_authority`
+    lead_supervisory_authority: Mapped[str] = mapped_column(String(200), default="")
+    #: regime names of the rules table; a regime not named here produces no obligation
+    regimes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: the receiving authority per regime, where the rules table names none (NIS2's CSIRT, DORA's regulator)
+    authorities: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    #: regime -> our status under it (NIS2: essential / important; DORA: the kind of financial entity)
+    entity_status: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    #: our internal target for duties "without undue delay" that no contract turns into hours (Art. 34)
+    undue_delay_target_hours: Mapped[int] = mapped_column(default=72)
+
+    def audit_label(self) -> str:
+        return self.name

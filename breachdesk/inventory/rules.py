@@ -46,3 +46,20 @@ def subject_category_problem(value: str) -> str | None:
     if value in data_subject_categories():
         return None
     return f"{value!r} is not a data subject category of the Fides taxonomy"
+
+
+def regime_problem(value: str) -> str | None:
+    from breachdesk.deadlines.rules import regimes
+
+    known = regimes()
+    return None if value in known else f"{value!r} is not a regime of the rules table ({', '.join(known)})"
+
+
+def regime_map_problem(value: dict) -> str | None:
+    """A mapping regime -> text (authorities, entity status)."""
+    for regime, text in value.items():
+        if problem := regime_problem(regime):
+            return problem
+        if not isinstance(text, str) or not text.strip() or len(text) > 200:
+            return f"{regime}: expected a name of at most 200 characters"
+    return None

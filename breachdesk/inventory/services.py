@@ -5,10 +5,11 @@ from typing import Any
 from sqlalchemy import select
 
 from breachdesk.core.errors import ValidationFailed
+from breachdesk.deadlines.services import resync_open_incidents
 from breachdesk.extensions import db
 from breachdesk.inventory import fileformat as ff
 from breachdesk.inventory.importer import ImportSummary, NoProgress, Structure, apply_structure, check_volume_row
-from breachdesk.inventory.models import Customer, ProcessingActivity, Volume
+from breachdesk.inventory.models import Customer, Organisation, ProcessingActivity, Volume
 
 SPECS = {"customers": ff.CUSTOMER, "systems": ff.SYSTEM, "activities": ff.ACTIVITY}
 
@@ -30,6 +31,17 @@ def save_entry(section: str, raw: dict[str, Any]) -> Any:
     problems.raise_if_any()
     apply_structure(Structure(**{section: [record]}), "", NoProgress(), ImportSummary())
     return record.values["_obj"]
+
+
+def save_organisation(raw: dict[str, Any]) -> Organisation:
+    """The organisation profile from the settings page, by the rules of the file's `organisation` section.
+    Open incidents are re-derived at once: a regime added or dropped changes what they owe."""
+    problems = ff.Problems()
+    record = ff.validate_record(raw, ff.ORGANISATION, "", "organisation", problems)
+    problems.raise_if_any()
+    apply_structure(Structure(organisation=record), "", NoProgress(), ImportSummary())
+    resync_open_incidents()
+    return db.session.get(Organisation, 1)
 
 
 def save_volume(values: dict[str, Any], volume: Volume | None = None) -> Volume:

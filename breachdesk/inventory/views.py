@@ -19,15 +19,26 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import select
 
-from breachdesk.auth.access import EVERYONE, PRIVACY_TEAM, allow
+from breachdesk.auth.access import ADMINS, EVERYONE, PRIVACY_TEAM, allow
 from breachdesk.core.errors import ValidationFailed
 from breachdesk.core.web import flash_problems
+from breachdesk.deadlines.rules import regimes
 from breachdesk.extensions import db
 from breachdesk.inventory import queries, services
 from breachdesk.inventory.background import run_in_background
 from breachdesk.inventory.exporter import export_structure, iter_volumes_csv
-from breachdesk.inventory.forms import ActivityForm, CustomerForm, ImportForm, SystemForm, VolumeForm, split_keys
-from breachdesk.inventory.models import Customer, ProcessingActivity, System, Volume
+from breachdesk.inventory.forms import (
+    ActivityForm,
+    CustomerForm,
+    ImportForm,
+    OrganisationForm,
+    SystemForm,
+    VolumeForm,
+    as_lines,
+    regime_lines,
+    split_keys,
+)
+from breachdesk.inventory.models import Customer, Organisation, ProcessingActivity, System, Volume
 from breachdesk.inventory.taxonomy import Sensitivity, country_name, data_categories, data_subject_categories
 
 bp = Blueprint("inventory", __name__)
@@ -301,3 +312,37 @@ def export_yaml():
 def export_volumes():
     return Response(stream_with_context(iter_volumes_csv()), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=volumes.csv"})
+
+
+# --- organisation profile ---
+
+@bp.get("/settings/organisation")
+@allow(EVERYONE)
+def organisation():
+    return render_template("inventory/organisation.html", organisation=db.session.get(Organisation, 1))
+
+
+@bp.route("/settings/organisation/edit", methods=["GET", "POST"])
+@allow(ADMINS)
+def organisation_edit():
+    current = db.session.get(Organisation, 1)
+    form = OrganisationForm(obj=current, regime_choices=regimes())
+    if request.method == "GET" and current is not None:
+        form.authorities.data = as_lines(current.authorities)
+        form.entity_status.data = as_lines(current.entity_status)
+    if form.validate_on_submit():
+        try:
+            services.save_organisation({
+                "name": form.name.data, "country": (form.country.data or "").upper(),
+                "lead_supervisory_authority": form.lead_supervisory_authority.data or "",
+                "regimes": form.regimes.data or [], "authorities": regime_lines("authorities", form.authorities.data),
+                "entity_status": regime_lines("entity_status", form.entity_status.data),
+                "undue_delay_target_hours": form.undue_delay_target_hours.data})
+        except ValidationFailed as error:
+            flash_problems(error)
+        else:
+            db.session.commit()
+            flash("Organisation profile saved; open incidents' obligations updated.", "info")
+            return redirect(url_for("inventory.organisation"))
+    return render_template("inventory/form.html", form=form, entry=current, kind="organisation profile",
+                           back=url_for("inventory.organisation"))

@@ -142,7 +142,16 @@ def test_inventory_import_over_the_api_is_all_or_nothing(client, token, app):
 def test_the_openapi_document_is_valid_and_names_the_contract(client):
     document = client.get("/api/v1/openapi.json").json
     validate(document)
-    assert set(document["paths"]) == {"/api/v1/incidents", "/api/v1/incidents/{incident_id}", "/api/v1/inventory"}
+    assert set(document["paths"]) == {"/api/v1/incidents", "/api/v1/incidents/{incident_id}", "/api/v1/inventory",
+                                      "/api/v1/incidents/{incident_id}/assessment",
+                                      "/api/v1/incidents/{incident_id}/events"}
+    assessment = document["paths"]["/api/v1/incidents/{incident_id}/assessment"]["put"]
+    assert {"dpc", "dpc_category", "dpc_adjustment", "dpc_reason", "ei", "cb", "exemptions", "decision"} == set(
+        assessment["requestBody"]["content"]["application/json"]["schema"]["properties"])
+    incident = document["paths"]["/api/v1/incidents/{incident_id}"]["get"]["responses"]["200"]
+    obligation = incident["content"]["application/json"]["schema"]["properties"]["obligations"]["items"]
+    assert {"id", "recipient_kind", "recipient", "regime", "stage", "anchor", "clock_start", "due_at", "target_at",
+            "status", "source"} <= set(obligation["required"])
     body = document["paths"]["/api/v1/incidents"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert {"title", "aware_at", "systems", "nature", "description", "detected_at", "occurred_from", "occurred_to",
             "cause", "data_categories", "encrypted", "key_compromised"} <= set(body["properties"])

@@ -3,6 +3,7 @@
 import pytest
 
 from breachdesk.auth.models import Role
+from breachdesk.deadlines.models import Obligation
 from breachdesk.extensions import db
 from breachdesk.incidents.models import Incident
 from breachdesk.incidents.services import open_incident
@@ -31,6 +32,14 @@ EXPECTED = {
     "incidents.note": {ADMIN, PRIVACY, RESPONDER},
     "incidents.recompute": {ADMIN, PRIVACY, RESPONDER},
     "incidents.customers_csv": ALL,
+    "incidents.event": {ADMIN, PRIVACY},
+    "assessments.assess": {ADMIN, PRIVACY},
+    "deadlines.incident_obligations": ALL,
+    "deadlines.obligation": ALL,
+    "deadlines.sent": {ADMIN, PRIVACY},
+    "deadlines.acknowledged": {ADMIN, PRIVACY},
+    "inventory.organisation": ALL,
+    "inventory.organisation_edit": {ADMIN},
     "impact.blast_radius": ALL,
     "inventory.customers": ALL,
     "inventory.customer": ALL,
@@ -56,6 +65,8 @@ EXPECTED_API = {
     "api.incident": ALL,
     "api.create_incident": {ADMIN, PRIVACY, RESPONDER},
     "api.inventory": {ADMIN, PRIVACY},
+    "api.assessment": {ADMIN, PRIVACY},
+    "api.events": {ADMIN, PRIVACY},
 }
 
 
@@ -63,7 +74,8 @@ def sample_arguments(rule) -> dict:
     values = {"key": {"customer": "maison-lemaire", "system": "messaging-db", "activity": "conversations",
                       "blast": "messaging-db"},
               "user_id": 1, "volume_id": db.session.scalar(db.select(Volume.id).limit(1)),
-              "incident_id": db.session.scalar(db.select(Incident.id).limit(1))}
+              "incident_id": db.session.scalar(db.select(Incident.id).limit(1)),
+              "obligation_id": db.session.scalar(db.select(Obligation.id).limit(1))}
     arguments = {}
     for name in rule.arguments:
         if name == "key":

@@ -1,0 +1,34 @@
+"""Forms recording what happened to an obligation, and the facts that start clocks."""
+
+from flask_wtf import FlaskForm
+from wtforms import DateTimeLocalField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from breachdesk.deadlines.rules import shipped_rules
+from breachdesk.deadlines.services import EVENT_KINDS
+from breachdesk.incidents.forms import WHEN_FORMATS
+
+
+class WhenForm(FlaskForm):
+    """A wall-clock time in a zone; the view turns it into UTC and refuses the DST gap and fold."""
+    at = DateTimeLocalField("When", format=WHEN_FORMATS, validators=[DataRequired()])
+    time_zone = StringField("Time zone", validators=[DataRequired(), Length(max=64)])
+
+
+class SentForm(WhenForm):
+    reference = StringField("Reference (the authority's number, the message id ...)", validators=[Length(max=200)])
+
+
+class AcknowledgedForm(WhenForm):
+    pass
+
+
+class EventForm(WhenForm):
+    kind = SelectField("Fact", choices={k: k.replace("_", " ") for k in sorted(EVENT_KINDS)})
+    stage = SelectField("Stage filed (for “stage filed”)", validators=[Optional()])
+    note = TextAreaField("Note (required for a negative determination)", validators=[Length(max=20000)])
+    reference = StringField("Reference", validators=[Length(max=200)])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.stage.choices = {"": "—"} | {r.id: f"{r.regime}: {r.stage} ({r.id})" for r in shipped_rules()}

@@ -1,0 +1,74 @@
+"""Obligations: one duty to tell one recipient, with the terms and clock that produced its deadline."""
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from breachdesk.audit.services import Audited
+from breachdesk.core.clock import now_utc
+from breachdesk.core.db import UTCDateTime, str_enum
+from breachdesk.extensions import db
+from breachdesk.incidents.models import Incident
+
+
+class ObligationStatus(enum.StrEnum):
+    """Stored states. Overdue is not stored: it is a pending obligation whose due_at has passed."""
+    PENDING = "pending"
+    SENT = "sent"
+    ACKNOWLEDGED = "acknowledged"
+    NOT_REQUIRED = "not_required"
+
+
+OVERDUE = "overdue"
+
+
+class Obligation(Audited, db.Model):
+    __tablename__ = "obligations"
+    __table_args__ = (UniqueConstraint("incident_id", "rule_id", "recipient_key"),
+                      Index("ix_obligations_status_due_at", "status", "due_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    rule_id: Mapped[str] = mapped_column(String(64))
+    regime: Mapped[str] = mapped_column(String(64))
+    stage: Mapped[str] = mapped_column(String(64))
+    recipient_kind: Mapped[str] = mapped_column(String(32))
+    #: a customer key for customer recipients, else the recipient kind: a renamed authority stays one duty
+    recipient_key: Mapped[str] = mapped_column(String(64))
+    recipient: Mapped[str] = mapped_column(String(200))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"), index=True)
+    condition: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(Text)
+    #: the rule's terms when the duty arose (anchor, period, limit): later rule changes do not move it
+    terms: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: the fact whose clock binds now (awareness, classified_major, stage_filed:<rule> ...)
+    anchor: Mapped[str] = mapped_column(String(80))
+    clock_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: the legal or contractual deadline; None for "without undue delay" (then target_at) or a clock not started
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: our internal target where the law says "without undue delay"
+    target_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[ObligationStatus] = mapped_column(str_enum(ObligationStatus), default=ObligationStatus.PENDING)
+    #: set when something needs a person: an authority nobody named, an entity status not stated
+    flag: Mapped[str] = mapped_column(Text, default="")
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: frozen at the first send: seconds after due_at (or target_at); 0 when on time
+    late_by_seconds: Mapped[int | None] = mapped_column(BigInteger)
+    sent_reference: Mapped[str] = mapped_column(String(200), default="")
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by: Mapped[str] = mapped_column(String(120), default="")
+    rationale: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    incident: Mapped[Incident] = relationship()
+
+    def audit_label(self) -> str:
+        return f"{self.incident_id}:{self.rule_id}:{self.recipient_key}"
+
+    def shown_status(self, now: datetime | None = None) -> str:
+        if self.status == ObligationStatus.PENDING and self.due_at is not None and self.due_at < (now or now_utc()):
+            return OVERDUE
+        return self.status.value

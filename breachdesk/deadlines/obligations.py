@@ -1,0 +1,174 @@
+"""Who is owed a notice, by which rule. Pure: the facts come in, the planned obligations go out.
+
+Our role decides first: as processor we owe every affected controller (Art. 33(2), no risk test); as
+controller we owe the authority unless the breach is unlikely to result in a risk (Art. 33(1)) and the data
+subjects when the risk is high (Art. 34), as a person decided. Other regimes come from the rules table,
+limited to those the organisation profile names. Something the profile cannot resolve becomes an
+obligation flagged for a person, never silence.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from breachdesk.deadlines.calendar import Unit
+from breachdesk.deadlines.rules import DETERMINATIONS, LEAD_AUTHORITY, ROLES, Rule, Terms
+
+#: recipient kinds owed once per affected customer (we process their data)
+PER_CUSTOMER = {"controller", "covered_entity"}
+NOT_SET = ("", "none")
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    regimes: tuple[str, ...]
+    lead_supervisory_authority: str = ""
+    authorities: dict[str, str] = field(default_factory=dict)
+    entity_status: dict[str, str] = field(default_factory=dict)
+    undue_delay_target_hours: int = 72
+
+
+@dataclass(frozen=True)
+class AffectedCustomer:
+    key: str
+    name: str
+    customer_id: int | None
+    #: the contract's notice term in hours; contractual=False makes it our target for "without undue delay"
+    notice_hours: int
+    contractual: bool = True
+
+
+@dataclass(frozen=True)
+class Ruling:
+    """A person's answer on whether a duty exists, with who gave it and why."""
+    required: bool | None  # None: undecided
+    decided_by: str = ""
+    rationale: str = ""
+
+
+@dataclass(frozen=True)
+class Facts:
+    #: our roles in what the incident reached (processor, controller)
+    roles: frozenset[str]
+    customers: tuple[AffectedCustomer, ...]
+    #: per condition (unless_unlikely_risk, high_risk, significant, ...): the ruling so far
+    rulings: dict[str, Ruling]
+    public_communication: bool = False  # Art. 34(3)(c): disproportionate effort
+
+
+@dataclass
+class Planned:
+    rule: Rule
+    recipient_key: str
+    recipient: str
+    terms: Terms
+    customer_id: int | None = None
+    required: bool = True
+    decided_by: str = ""
+    rationale: str = ""
+    flag: str = ""
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.rule.id, self.recipient_key
+
+
+def applies(rule: Rule, profile: Profile, roles: frozenset[str]) -> bool:
+    if rule.regime not in profile.regimes:
+        return False
+    if ROLES <= set(rule.our_roles):
+        return True  # the regime binds us whatever we do with personal data (NIS2, DORA, SEC)
+    return bool(set(rule.our_roles) & roles)
+
+
+def authority_of(rule: Rule, profile: Profile) -> str:
+    """The receiving authority, or "" when nobody has named it."""
+    named = profile.authorities.get(rule.regime, "").strip()
+    if named:
+        return named
+    if rule.authority == LEAD_AUTHORITY:
+        return profile.lead_supervisory_authority.strip()
+    return (rule.authority or "").strip()
+
+
+def _ruling(rule: Rule, facts: Facts) -> Ruling:
+    if rule.condition == "always":
+        return Ruling(True)
+    return facts.rulings.get(rule.condition, Ruling(None))
+
+
+def plan(rules: tuple[Rule, ...], profile: Profile, facts: Facts) -> list[Planned]:
+    planned: list[Planned] = []
+    for rule in rules:
+        if not applies(rule, profile, facts.roles):
+            continue
+        ruling = _ruling(rule, facts)
+        flags = []
+        if rule.entity_status and profile.entity_status.get(rule.regime, "").strip().lower() in NOT_SET:
+            flags.append(f"the organisation profile names {rule.regime} but not our entity status under it: "
+                         "confirm that the regime applies")
+        common = {"required": ruling.required is not False, "decided_by": ruling.decided_by,
+                  "rationale": ruling.rationale}
+        if rule.recipient_kind in PER_CUSTOMER:
+            for customer in facts.customers:
+                terms = rule.terms(customer.notice_hours, customer.contractual, profile.undue_delay_target_hours)
+                planned.append(Planned(rule, customer.key, customer.name, terms, customer.customer_id,
+                                       flag="; ".join(flags), **common))
+            continue
+        terms = rule.terms(undue_delay_target_hours=profile.undue_delay_target_hours)
+        if rule.recipient_kind == "data_subjects":
+            recipient = ("the public (Art. 34(3)(c): individual notice would involve disproportionate effort)"
+                         if facts.public_communication and rule.condition == "high_risk" else "data subjects")
+        else:
+            recipient = authority_of(rule, profile)
+            if not recipient:
+                flags.append(f"no {rule.recipient_kind.replace('_', ' ')} is named for {rule.regime}: "
+                             "name it in the organisation profile")
+                recipient = f"unresolved {rule.recipient_kind.replace('_', ' ')} ({rule.regime})"
+        planned.append(Planned(rule, rule.recipient_kind, recipient, terms, flag="; ".join(flags), **common))
+    return planned
+
+
+def rulings_from(decisions: dict[str, Ruling], determinations: dict[str, Ruling]) -> dict[str, Ruling]:
+    """The assessment's two decisions and the determinations recorded as events, keyed by condition."""
+    return {"unless_unlikely_risk": decisions.get("authority", Ruling(None)),
+            "high_risk": decisions.get("data_subjects", Ruling(None)),
+            **{condition: determinations[condition] for condition in DETERMINATIONS if condition in determinations}}
+
+
+def clock(terms: Terms, anchors: dict[str, datetime]) -> dict[str, Any]:
+    """anchor, clock_start, due_at and target_at for the anchors known now. A "without undue delay" duty has no
+    legal due time: its internal target is stored apart, and says so."""
+    found = terms.binding(anchors)
+    if found is None:
+        return {"anchor": terms.anchor, "clock_start": None, "due_at": None, "target_at": None}
+    anchor, start, when = found
+    undue = (terms.period if anchor == terms.anchor else terms.not_later_than.period).unit == Unit.WITHOUT_UNDUE_DELAY
+    return {"anchor": anchor, "clock_start": start, "due_at": None if undue else when,
+            "target_at": when if undue else None}
+
+
+def duration(seconds: int) -> str:
+    """A span as people say it at 3 a.m.: "1 d 2 h", "3 h 20 min", "5 min"."""
+    minutes = abs(int(seconds)) // 60
+    days, hours, mins = minutes // 1440, minutes // 60 % 24, minutes % 60
+    if days:
+        return f"{days} d {hours} h"
+    return f"{hours} h {mins} min" if hours else f"{mins} min"
+
+
+def remaining(due: datetime | None, now: datetime) -> str:
+    """"in 3 h 20 min" or "overdue by 1 d 2 h": what the person on call reads first."""
+    if due is None:
+        return "clock not started"
+    seconds = (due - now).total_seconds()
+    return f"in {duration(seconds)}" if seconds >= 0 else f"overdue by {duration(seconds)}"
+
+
+def urgency(due: datetime | None, now: datetime) -> str:
+    """overdue, under 4 h, under 24 h or later: the colours of the deadline views."""
+    if due is None:
+        return "later"
+    left = (due - now).total_seconds() / 3600
+    return "overdue" if left < 0 else "h4" if left < 4 else "h24" if left < 24 else "later"
