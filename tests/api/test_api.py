@@ -8,7 +8,6 @@ from openapi_spec_validator import validate
 from sqlalchemy import select
 
 from breachdesk.api import schemas
-from breachdesk.api.services import create_token
 from breachdesk.auth.models import Role
 from breachdesk.extensions import db
 from breachdesk.incidents.models import Incident
@@ -17,19 +16,6 @@ from tests.impact.conftest import SMALL, VOLUMES, load
 
 BODY = {"title": "Alert: bucket public", "aware_at": "2026-03-29T01:30:00+01:00", "systems": ["db", "sms"],
         "nature": ["confidentiality"], "cause": "internal_error", "encrypted": False}
-
-
-@pytest.fixture
-def token(app):
-    """token(role) -> headers carrying a fresh token of a user with that role."""
-
-    def make(role: Role = Role.RESPONDER):
-        user = create_user(f"api-{role.value}", role)
-        _, secret = create_token(user, "alerting")
-        db.session.commit()
-        return {"Authorization": f"Bearer {secret}"}
-
-    return make
 
 
 @pytest.fixture

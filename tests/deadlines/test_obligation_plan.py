@@ -1,0 +1,165 @@
+"""Who is owed what, decided by our role, the profile and the rulings: the pure planner, no database."""
+
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from breachdesk.deadlines.calendar import Unit
+from breachdesk.deadlines.obligations import (
+    AffectedCustomer,
+    Facts,
+    Profile,
+    Ruling,
+    clock,
+    duration,
+    plan,
+    remaining,
+    rulings_from,
+    urgency,
+)
+from breachdesk.deadlines.rules import parse_rules, rule, shipped_rules
+
+AWARE = datetime(2026, 3, 28, 23, 30, tzinfo=UTC)
+EU = Profile("Parlons SAS", ("GDPR",), lead_supervisory_authority="CNIL")
+CUSTOMERS = (AffectedCustomer("acme", "Acme", 1, 24), AffectedCustomer("globex", "Globex", 2, 48),
+             AffectedCustomer("velo", "Vélo", 3, 36, contractual=False))
+
+
+def facts(roles=("processor",), customers=CUSTOMERS, **rulings) -> Facts:
+    return Facts(frozenset(roles), customers, rulings_from(rulings, {}))
+
+
+def by_key(planned):
+    return {(p.rule.id, p.recipient_key): p for p in planned}
+
+
+def test_as_processor_every_affected_customer_is_owed_a_notice_without_a_risk_test():
+    planned = by_key(plan(shipped_rules(), EU, facts(authority=Ruling(False, "dpo", "low risk"))))
+    assert set(planned) == {("gdpr-art33-2", "acme"), ("gdpr-art33-2", "globex"), ("gdpr-art33-2", "velo")}
+    assert all(p.required for p in planned.values())  # a "not required" authority ruling does not touch them
+    acme, globex, velo = (planned[("gdpr-art33-2", k)] for k in ("acme", "globex", "velo"))
+    assert clock(acme.terms, {"awareness": AWARE})["due_at"] == AWARE + timedelta(hours=24)
+    assert clock(globex.terms, {"awareness": AWARE})["due_at"] == AWARE + timedelta(hours=48)
+    # "without undue delay" in the contract: no legal due time, our internal target instead
+    assert clock(velo.terms, {"awareness": AWARE}) == {"anchor": "awareness", "clock_start": AWARE, "due_at": None,
+                                                       "target_at": AWARE + timedelta(hours=36)}
+
+
+def test_as_controller_the_authority_is_owed_unless_decided_otherwise_and_subjects_only_on_high_risk():
+    undecided = by_key(plan(shipped_rules(), EU, facts(("controller",), ())))
+    assert set(undecided) == {("gdpr-art33-1", "supervisory_authority"), ("gdpr-art34", "data_subjects")}
+    authority = undecided[("gdpr-art33-1", "supervisory_authority")]
+    assert authority.required and authority.recipient == "CNIL"
+    # the clock runs while undecided: 72 h from awareness
+    assert clock(authority.terms, {"awareness": AWARE})["due_at"] == AWARE + timedelta(hours=72)
+    subjects = undecided[("gdpr-art34", "data_subjects")]
+    assert clock(subjects.terms, {"awareness": AWARE})["due_at"] is None  # no high risk established yet
+
+    decided = by_key(plan(shipped_rules(), EU, facts(
+        ("controller",), (), authority=Ruling(False, "dpo", "unlikely to result in a risk: test data only"),
+        data_subjects=Ruling(False, "dpo", "unlikely to result in a risk: test data only"))))
+    assert not decided[("gdpr-art33-1", "supervisory_authority")].required
+    assert decided[("gdpr-art33-1", "supervisory_authority")].decided_by == "dpo"
+    assert "test data only" in decided[("gdpr-art34", "data_subjects")].rationale
+
+
+def test_both_roles_owe_both_kinds_and_no_role_owes_nothing_under_gdpr():
+    both = {p.rule.id for p in plan(shipped_rules(), EU, facts(("processor", "controller")))}
+    assert both == {"gdpr-art33-2", "gdpr-art33-1", "gdpr-art34"}
+    assert plan(shipped_rules(), EU, facts((), ())) == []
+
+
+def test_a_regime_the_profile_does_not_name_produces_nothing():
+    assert plan(shipped_rules(), Profile("X", ()), facts(("processor", "controller"))) == []
+    uk = {p.rule.id for p in plan(shipped_rules(), Profile("X", ("UK GDPR",)), facts(("controller",), ()))}
+    assert uk == {"uk-gdpr-art33-1"}
+
+
+def test_a_named_regime_that_cannot_be_resolved_is_flagged_for_a_person_never_silent():
+    no_authority = plan(shipped_rules(), Profile("X", ("GDPR",)), facts(("controller",), ()))
+    authority = by_key(no_authority)[("gdpr-art33-1", "supervisory_authority")]
+    assert "no supervisory authority is named for GDPR" in authority.flag
+    assert authority.recipient.startswith("unresolved")
+    nis2 = plan(shipped_rules(), Profile("X", ("NIS2",)), facts((), ()))
+    assert {p.rule.id for p in nis2} == {"nis2-art23-early-warning", "nis2-art23-notification",
+                                         "nis2-art23-final-report"}
+    assert all("not our entity status" in p.flag and "no csirt is named" in p.flag for p in nis2)
+    resolved = plan(shipped_rules(), Profile("X", ("NIS2",), authorities={"NIS2": "CERT-FR"},
+                                             entity_status={"NIS2": "important"}), facts((), ()))
+    assert all(p.flag == "" and p.recipient == "CERT-FR" for p in resolved)
+
+
+def test_the_profile_can_name_another_authority_than_the_rules_table():
+    profile = Profile("X", ("UK GDPR",), authorities={"UK GDPR": "ICO (Wilmslow)"})
+    assert plan(shipped_rules(), profile, facts(("controller",), ()))[0].recipient == "ICO (Wilmslow)"
+
+
+def test_a_negative_determination_ends_a_duty_and_names_who_decided():
+    profile = Profile("X", ("SEC Form 8-K",))
+    pending = plan(shipped_rules(), profile, facts((), ()))
+    assert [p.required for p in pending] == [True]
+    not_material = Facts(frozenset(), (), rulings_from({}, {"material": Ruling(False, "cfo", "no material impact")}))
+    [duty] = plan(shipped_rules(), profile, not_material)
+    assert not duty.required and duty.decided_by == "cfo"
+
+
+def test_disproportionate_effort_turns_the_data_subject_duty_into_a_public_communication():
+    public = Facts(frozenset({"controller"}), (), rulings_from({}, {}), public_communication=True)
+    subjects = by_key(plan(shipped_rules(), EU, public))[("gdpr-art34", "data_subjects")]
+    assert subjects.recipient.startswith("the public")
+
+
+def test_the_organisations_target_sets_without_undue_delay_duties():
+    profile = Profile("X", ("GDPR",), "CNIL", undue_delay_target_hours=24)
+    subjects = by_key(plan(shipped_rules(), profile, facts(("controller",), ())))[("gdpr-art34", "data_subjects")]
+    anchors = {"awareness": AWARE, "high_risk_established": AWARE + timedelta(hours=5)}
+    assert clock(subjects.terms, anchors)["target_at"] == AWARE + timedelta(hours=29)
+
+
+def test_a_new_regime_is_a_new_row_and_needs_no_code():
+    row = {"id": "xx-breach-act-5", "regime": "Examplia", "stage": "notification", "recipient_kind": "regulator",
+           "our_roles": ["controller"], "anchor": "awareness", "authority": "Examplia Data Office",
+           "period": {"amount": 5, "unit": "business_days", "holiday_country": "FR", "time_zone": "Europe/Paris"},
+           "condition": "always", "source": "Examplia Breach Act s. 5: five business days after becoming aware"}
+    [duty] = plan(parse_rules({"rules": [row]}), Profile("X", ("Examplia",)), facts(("controller",), ()))
+    # Friday 1 May 2026 (Labour Day, a French holiday); then 4, 5, 6, 7 May, and 8 May (a holiday), then 11 May
+    due = clock(duty.terms, {"awareness": datetime(2026, 4, 30, 9, 0, tzinfo=UTC)})["due_at"]
+    assert due == datetime(2026, 5, 11, 21, 59, 59, tzinfo=UTC)
+    assert duty.recipient == "Examplia Data Office"
+
+
+def test_dora_clock_binds_on_whichever_limit_ends_first():
+    terms = rule("dora-initial").terms()
+    only_awareness = clock(terms, {"awareness": AWARE})
+    assert only_awareness["anchor"] == "awareness" and only_awareness["due_at"] == AWARE + timedelta(hours=24)
+    classified = clock(terms, {"awareness": AWARE, "classified_major": AWARE + timedelta(hours=2)})
+    assert classified["anchor"] == "classified_major" and classified["due_at"] == AWARE + timedelta(hours=6)
+
+
+def test_terms_survive_a_round_trip_through_their_stored_form():
+    from breachdesk.deadlines.rules import Terms
+
+    for each in shipped_rules():
+        terms = each.terms(30, contractual=True)
+        assert Terms.from_dict(terms.as_dict()) == terms
+
+
+@given(hours=st.integers(1, 24 * 30), aware=st.datetimes(datetime(2020, 1, 1), datetime(2030, 12, 31),
+                                                          timezones=st.just(UTC)),
+       later=st.timedeltas(timedelta(0), timedelta(days=400)))
+def test_customer_deadlines_are_exact_elapsed_hours_and_never_move_earlier(hours, aware, later):
+    [duty] = plan(shipped_rules(), EU, facts(customers=(AffectedCustomer("c", "C", 1, hours),)))
+    assert duty.terms.period.unit == Unit.HOURS
+    due = clock(duty.terms, {"awareness": aware})["due_at"]
+    assert due - aware == timedelta(hours=hours) and due >= aware
+    assert clock(duty.terms, {"awareness": aware + later})["due_at"] >= due
+
+
+def test_countdown_texts_and_urgency():
+    now = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+    assert remaining(now + timedelta(hours=3, minutes=20), now) == "in 3 h 20 min"
+    assert remaining(now - timedelta(days=1, hours=2), now) == "overdue by 1 d 2 h"
+    assert remaining(None, now) == "clock not started"
+    assert duration(300) == "5 min"
+    assert [urgency(now + timedelta(hours=h), now) for h in (-1, 3, 23, 25)] == ["overdue", "h4", "h24", "later"]
