@@ -122,7 +122,7 @@ def events_of(incident_id: int) -> list[IncidentEvent]:
 
 
 _STATE = ("status", "anchor", "clock_start", "due_at", "target_at", "recipient", "flag", "decided_by", "rationale",
-          "customer_id")
+          "customer_id", "sent_at", "late_by_seconds", "sent_reference")
 
 
 def sync_obligations(incident: Incident) -> dict[str, int]:
@@ -131,7 +131,7 @@ def sync_obligations(incident: Incident) -> dict[str, int]:
     profile = organisation_profile()
     db.session.flush()
     rows = {(r.rule_id, r.recipient_key): r for r in db.session.execute(
-        select(Obligation.id, Obligation.rule_id, Obligation.recipient_key, Obligation.terms, Obligation.sent_at,
+        select(Obligation.id, Obligation.rule_id, Obligation.recipient_key, Obligation.terms,
                *(getattr(Obligation, name) for name in _STATE)).where(Obligation.incident_id == incident.id))}
     events = events_of(incident.id)
     sent: dict[str, datetime] = {}
@@ -139,6 +139,7 @@ def sync_obligations(incident: Incident) -> dict[str, int]:
         if row.sent_at is not None:
             sent[row.rule_id] = min(sent.get(row.rule_id, row.sent_at), row.sent_at)
     anchors = anchors_of(incident, events, sent)
+    filed_elsewhere = {e.stage: e for e in reversed(events) if e.kind == "stage_filed"}  # the first filing wins
     planned = plan(shipped_rules(), profile, facts_of(incident, events)) if profile else []
     created, changed = [], []
     for duty in planned:
@@ -146,7 +147,7 @@ def sync_obligations(incident: Incident) -> dict[str, int]:
         if row is not None and row.status in FROZEN:
             continue
         terms = Terms.from_dict(row.terms) if row is not None else duty.terms
-        state = _state(duty, terms, anchors)
+        state = _state(duty, terms, anchors, filed_elsewhere.get(duty.rule.id))
         if row is None:
             created.append({**state, "incident_id": incident.id, "rule_id": duty.rule.id, "regime": duty.rule.regime,
                             "stage": duty.rule.stage, "recipient_kind": duty.rule.recipient_kind,
@@ -170,11 +171,21 @@ def sync_obligations(incident: Incident) -> dict[str, int]:
     return counts
 
 
-def _state(duty: Planned, terms: Terms, anchors: dict[str, datetime]) -> dict[str, Any]:
-    return {"status": ObligationStatus.PENDING if duty.required else ObligationStatus.NOT_REQUIRED,
-            **clock(terms, anchors), "recipient": duty.recipient[:200], "flag": duty.flag,
-            "decided_by": "" if duty.required else duty.decided_by,
-            "rationale": "" if duty.required else duty.rationale, "customer_id": duty.customer_id}
+def _state(duty: Planned, terms: Terms, anchors: dict[str, datetime], filed: IncidentEvent | None) -> dict[str, Any]:
+    state = {"status": ObligationStatus.PENDING if duty.required else ObligationStatus.NOT_REQUIRED,
+             **clock(terms, anchors), "recipient": duty.recipient[:200], "flag": duty.flag,
+             "decided_by": "" if duty.required else duty.decided_by,
+             "rationale": "" if duty.required else duty.rationale, "customer_id": duty.customer_id,
+             "sent_at": None, "late_by_seconds": None, "sent_reference": ""}
+    if filed is not None and duty.recipient_key == duty.rule.recipient_kind:
+        # the stage was filed outside BreachDesk (a portal, a form): the duty is fulfilled as of then
+        state |= {"status": ObligationStatus.SENT, "sent_at": filed.occurred_at, "sent_reference": filed.reference,
+                  "late_by_seconds": lateness(filed.occurred_at, state["due_at"] or state["target_at"])}
+    return state
+
+
+def lateness(sent_at: datetime, limit: datetime | None) -> int | None:
+    return max(0, int((sent_at - limit).total_seconds())) if limit else None
 
 
 def resync_open_incidents() -> int:
@@ -207,8 +218,7 @@ def mark_sent(obligation: Obligation, sent_at: datetime, reference: str = "") ->
         raise ValidationFailed(["sent_at: is in the future"])
     if obligation.sent_at is None:
         obligation.sent_at = sent_at
-        limit = obligation.due_at or obligation.target_at
-        obligation.late_by_seconds = max(0, int((sent_at - limit).total_seconds())) if limit else None
+        obligation.late_by_seconds = lateness(sent_at, obligation.due_at or obligation.target_at)
     if obligation.status == ObligationStatus.PENDING:
         obligation.status = ObligationStatus.SENT
     if reference.strip():

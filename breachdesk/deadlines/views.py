@@ -1,6 +1,7 @@
 """Obligation pages: an incident's duties, one duty explaining its deadline, and recording a send or a receipt."""
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -28,14 +29,19 @@ SHOWN_STATUSES = [s.value for s in ObligationStatus] + [OVERDUE]
 def when_utc(form: WhenForm) -> datetime:
     try:
         return local_to_utc(form.at.data, form.time_zone.data, "at")
-    except KeyError as error:
+    except KeyError as error:  # ZoneInfoNotFoundError
         raise ValidationFailed([f"time_zone: unknown {error}"]) from None
+    except ValueError as error:  # the daylight-saving gap or fold
+        raise ValidationFailed([str(error)]) from None
 
 
 def when_form(form_class: type[WhenForm]) -> WhenForm:
+    """The form, on a GET prefilled with now in the viewer's zone: usually the time being recorded."""
     form = form_class()
     if request.method == "GET":
         form.time_zone.data = current_user.time_zone
+        form.at.data = now_utc().astimezone(ZoneInfo(current_user.time_zone)).replace(tzinfo=None, second=0,
+                                                                                     microsecond=0)
     return form
 
 

@@ -19,6 +19,7 @@ from breachdesk.deadlines import services as deadlines
 from breachdesk.deadlines.forms import EventForm
 from breachdesk.deadlines.models import Obligation, ObligationStatus
 from breachdesk.deadlines.obligations import PER_CUSTOMER
+from breachdesk.deadlines.views import when_form, when_utc
 from breachdesk.extensions import db
 from breachdesk.impact import services as impact
 from breachdesk.impact.explain import exposure_window
@@ -121,8 +122,7 @@ def show(incident_id: int):
         select(Obligation).where(Obligation.incident_id == incident.id, Obligation.customer_id.is_(None),
                                  Obligation.recipient_kind.not_in(PER_CUSTOMER))
         .order_by(Obligation.due_at.is_(None), Obligation.due_at, Obligation.target_at, Obligation.rule_id)).all()
-    event_form = EventForm()
-    event_form.time_zone.data = current_user.time_zone
+    event_form = when_form(EventForm)
     return render_template("incidents/show.html", incident=incident, snapshot=snapshot, customers=customers,
                            assessment=assessment_dict(assessment, incident) if assessment else None,
                            obligations=obligations, customer_duties=_customer_duties(incident.id),
@@ -158,14 +158,11 @@ def event(incident_id: int):
     form = EventForm()
     if form.validate_on_submit():
         try:
-            at = local_to_utc(form.at.data, form.time_zone.data, "at")
-            services.record_event(incident, {"kind": form.kind.data, "at": at, "stage": form.stage.data or None,
-                                             "note": form.note.data or "", "reference": form.reference.data or ""},
-                                  current_user)
+            services.record_event(incident, {"kind": form.kind.data, "at": when_utc(form),
+                                             "stage": form.stage.data or None, "note": form.note.data or "",
+                                             "reference": form.reference.data or ""}, current_user)
         except ValidationFailed as error:
             flash_problems(error)
-        except (ValueError, KeyError) as error:
-            flash(str(error), "error")
         else:
             db.session.commit()
             flash("Event recorded; obligations updated.", "info")

@@ -15,7 +15,8 @@ PAGES = ["/", "/incidents/", "/incidents/1", "/incidents/1/edit", "/incidents/ne
          "/customers/maison-lemaire", "/customers/maison-lemaire/edit", "/customers/new", "/systems",
          "/systems/messaging-db", "/systems/messaging-db/blast-radius", "/systems/new", "/activities",
          "/activities/conversations", "/activities/conversations/edit", "/volumes", "/volumes/new",
-         "/inventory/import", "/audit/", "/users", "/users/new"]
+         "/inventory/import", "/audit/", "/users", "/users/new", "/incidents/1/assessment",
+         "/incidents/1/obligations", "/obligations/1", "/settings/organisation", "/settings/organisation/edit"]
 
 
 def test_every_page_renders_cleanly_on_a_phone(browser, live_server, demo_inventory):
