@@ -39,6 +39,7 @@ POSITIVE_EVENTS = {positive for positive, _ in DETERMINATIONS.values()} | {"high
 NEGATIVE_EVENTS = {negative for _, negative in DETERMINATIONS.values()}
 EVENT_KINDS = POSITIVE_EVENTS | NEGATIVE_EVENTS | {"stage_filed"}
 FROZEN = (ObligationStatus.SENT, ObligationStatus.ACKNOWLEDGED)
+AUDIT_SAMPLE = 50
 WITHDRAWN = "no longer owed: the incident's impact, assessment or the organisation profile changed"
 
 
@@ -141,9 +142,11 @@ def sync_obligations(incident: Incident) -> dict[str, int]:
     anchors = anchors_of(incident, events, sent)
     filed_elsewhere = {e.stage: e for e in reversed(events) if e.kind == "stage_filed"}  # the first filing wins
     planned = plan(shipped_rules(), profile, facts_of(incident, events)) if profile else []
-    created, changed = [], []
+    created, changed, kept = [], [], []
     for duty in planned:
         row = rows.pop(duty.key, None)
+        if row is not None:
+            kept.append(row)
         if row is not None and row.status in FROZEN:
             continue
         terms = Terms.from_dict(row.terms) if row is not None else duty.terms
@@ -167,8 +170,21 @@ def sync_obligations(incident: Incident) -> dict[str, int]:
     counts = {"created": len(created), "changed": len(changed), "withdrawn": len(withdrawn)}
     if created or changed or withdrawn:
         db.session.expire_all()  # bulk statements bypass loaded objects
-        record(db.session, "obligations.derived", "incidents", incident.id, after=counts)
+        keys = {row.id: f"{row.rule_id}:{row.recipient_key}" for row in rows.values()} | {
+            row.id: f"{row.rule_id}:{row.recipient_key}" for row in kept}
+        record(db.session, "obligations.derived", "incidents", incident.id, after={
+            **counts, "anchors": {k: v.isoformat() for k, v in sorted(anchors.items())},
+            # the first entries of each kind, so the log shows what moved without copying ten thousand rows
+            "created_first": [f"{c['rule_id']}:{c['recipient_key']} due {_iso(c['due_at'] or c['target_at'])}"
+                              for c in created[:AUDIT_SAMPLE]],
+            "changed_first": [f"{keys[c['id']]} {c['status'].value} due {_iso(c['due_at'] or c['target_at'])}"
+                              for c in changed[:AUDIT_SAMPLE]],
+            "withdrawn_first": [keys[w["id"]] for w in withdrawn[:AUDIT_SAMPLE]]})
     return counts
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
 
 
 def _state(duty: Planned, terms: Terms, anchors: dict[str, datetime], filed: IncidentEvent | None) -> dict[str, Any]:

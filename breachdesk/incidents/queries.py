@@ -57,8 +57,9 @@ def affected_customers(snapshot_id: int, sort: str = "name", q: str = "") -> Sel
 def timeline(incident: Incident) -> list[dict]:
     """Every recorded change of the incident and every note, oldest first."""
     events = db.session.scalars(select(AuditEvent).where(
-        or_(and_(AuditEvent.entity_type == "incidents", AuditEvent.entity_id == str(incident.id)),
-            and_(AuditEvent.entity_type == "incident_notes", AuditEvent.entity_id.like(f"{incident.id}:%"))))
+        or_(and_(AuditEvent.entity_type.in_(("incidents", "assessments")), AuditEvent.entity_id == str(incident.id)),
+            and_(AuditEvent.entity_type.in_(("incident_notes", "incident_events", "obligations")),
+                 AuditEvent.entity_id.like(f"{incident.id}:%"))))
         .order_by(AuditEvent.id))
     entries = []
     for event in events:
@@ -67,7 +68,8 @@ def timeline(incident: Incident) -> list[dict]:
             entries.append({"at": event.occurred_at, "who": event.actor, "kind": (event.after or {}).get("kind"),
                             "text": text})
         else:
-            entries.append({"at": event.occurred_at, "who": event.actor, "kind": event.action,
+            kind = event.action if event.entity_type == "incidents" else f"{event.entity_type[:-1]} {event.action}"
+            entries.append({"at": event.occurred_at, "who": event.actor, "kind": kind,
                             "changes": {k: ((event.before or {}).get(k), v) for k, v in (event.after or {}).items()}
                             if event.action == "update" else None,
                             "text": _summary(event)})
@@ -76,8 +78,18 @@ def timeline(incident: Incident) -> list[dict]:
 
 def _summary(event: AuditEvent) -> str:
     after = event.after or {}
-    if event.action == "create":
+    if event.entity_type == "incident_events":
+        return f"{after.get('kind', '').replace('_', ' ')} at {after.get('occurred_at', '')} {after.get('note', '')}"
+    if event.entity_type == "obligations":
+        return event.entity_id.split(":", 1)[1]
+    if event.entity_type == "assessments" and event.action == "create":
+        return (f"Severity {after.get('score')} ({after.get('band')}); decision: authority "
+                f"{after.get('decision_authority')}, data subjects {after.get('decision_data_subjects')}")
+    if event.action == "create" and event.entity_type == "incidents":
         return f"Incident filed: {after.get('title', '')}"
+    if event.action == "obligations.derived":
+        return (f"Obligations derived: {after.get('created', 0)} created, {after.get('changed', 0)} changed, "
+                f"{after.get('withdrawn', 0)} withdrawn")
     if event.action == "impact.computed":
         totals = after.get("totals", {})
         return (f"Impact computed: {totals.get('customers', 0)} customers, {totals.get('data_subjects', 0):,} "

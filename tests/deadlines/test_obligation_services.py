@@ -17,6 +17,7 @@ from breachdesk.deadlines import services
 from breachdesk.deadlines.models import OVERDUE, Obligation, ObligationStatus
 from breachdesk.extensions import db
 from breachdesk.incidents import services as incidents
+from breachdesk.incidents.queries import timeline
 from breachdesk.inventory.importer import import_inventory
 from tests.conftest import create_user, table_fingerprint
 from tests.impact.conftest import load
@@ -123,6 +124,10 @@ def test_a_decision_sets_the_authority_and_data_subject_duties(inventory, privac
     authority = duties(incident)[("gdpr-art33-1", "supervisory_authority")]
     assert authority.status == ObligationStatus.NOT_REQUIRED
     assert (authority.decided_by, authority.rationale) == ("dpo", "Only test accounts were in the export.")
+    texts = [f"{e['kind']}: {e['text']}" for e in timeline(incident)]
+    assert "assessment create: Severity 5 (very high); decision: authority required, data subjects required" in texts
+    assert any(t.startswith("incident_event create: high risk established") for t in texts)
+    assert any(t.startswith("obligations.derived: Obligations derived: 0 created, 2 changed") for t in texts)
 
 
 def test_a_rules_table_change_does_not_move_an_existing_obligation(inventory, monkeypatch):
