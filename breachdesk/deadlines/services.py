@@ -162,7 +162,8 @@ def sync_obligations(incident: Incident) -> dict[str, int]:
                   "rationale": WITHDRAWN} for row in rows.values()
                  if row.status == ObligationStatus.PENDING]
     if created:
-        db.session.execute(insert(Obligation), created)
+        # Core executemany: the ORM's bulk insert would split rows by which values are NULL
+        db.session.execute(insert(Obligation.__table__), created)
     if changed:
         db.session.execute(update(Obligation), changed)
     if withdrawn:
