@@ -106,6 +106,7 @@ def register_blueprints(app: Flask) -> None:
     from breachdesk.impact.views import bp as impact_bp
     from breachdesk.incidents.views import bp as incidents_bp
     from breachdesk.inventory.views import bp as inventory_bp
+    from breachdesk.notices.views import bp as notices_bp
 
     register_web(app)
     app.register_blueprint(auth_bp)
@@ -114,6 +115,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(impact_bp)
     app.register_blueprint(assessments_bp)
     app.register_blueprint(deadlines_bp)
+    app.register_blueprint(notices_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(audit_bp)
 
@@ -124,6 +126,7 @@ def register_cli(app: Flask) -> None:
     from breachdesk.auth.cli import user_cli
     from breachdesk.demo.cli import demo_command, serve_command
     from breachdesk.inventory.cli import inventory_cli
+    from breachdesk.notices.cli import dispatch_command
 
-    for command in (user_cli, inventory_cli, audit_cli, token_cli, demo_command, serve_command):
+    for command in (user_cli, inventory_cli, audit_cli, token_cli, demo_command, serve_command, dispatch_command):
         app.cli.add_command(command)

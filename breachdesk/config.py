@@ -13,6 +13,37 @@ DATABASE_URL = ""
 
 #: Mail backend for notices and reminders: "file" (writes .eml under instance/outbox), "sendgrid", "smtp".
 MAIL_BACKEND = "file"
+#: The sender of every notice.
+MAIL_FROM = "breach-notices@breachdesk.invalid"
+#: file backend: the folder of .eml files (empty: instance/outbox).
+OUTBOX_DIR = ""
+#: sendgrid backend: the API key comes from SENDGRID_API_KEY (never from a file in the repository); the API
+#: host can point at a local server in tests.
+SENDGRID_API_HOST = "https://api.sendgrid.com"
+#: Seconds before an API call or SMTP conversation counts as a timeout (then retried).
+MAIL_TIMEOUT = 20
+#: smtp backend: host, port, STARTTLS; the credentials come from SMTP_USERNAME and SMTP_PASSWORD.
+SMTP_HOST = "localhost"
+SMTP_PORT = 587
+SMTP_STARTTLS = True
+#: The SendGrid Event Webhook's verification key (base64 DER of the ECDSA public key, from Mail Settings).
+#: Empty: the webhook refuses every request.
+SENDGRID_WEBHOOK_PUBLIC_KEY = ""
+
+#: Dispatcher: messages claimed per round, how long a claim lasts (a killed dispatcher's messages are taken
+#: over after it), attempts before a message fails, and the exponential backoff (with jitter) between them.
+DISPATCH_BATCH = 50
+DISPATCH_LEASE_SECONDS = 120
+DISPATCH_MAX_ATTEMPTS = 8
+DISPATCH_RETRY_BASE_SECONDS = 30
+DISPATCH_RETRY_MAX_SECONDS = 3600
+
+#: The address people reach BreachDesk at: acknowledgement links in notices point there.
+PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+#: How long a notice's acknowledgement link stays valid.
+ACK_LINK_MAX_AGE_DAYS = 30
+#: When true, a notice cannot be approved by the person who generated it.
+NOTICE_FOUR_EYES = False
 
 #: Where Flask-Limiter keeps its counters. memory:// is per process; use redis://... with several workers.
 RATELIMIT_STORAGE_URI = "memory://"

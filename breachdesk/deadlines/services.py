@@ -241,7 +241,8 @@ def mark_sent(obligation: Obligation, sent_at: datetime, reference: str = "") ->
     if reference.strip():
         obligation.sent_reference = reference.strip()[:200]
     db.session.flush()
-    sync_obligations(obligation.incident)  # a filed stage starts the next stage's clock
+    if any(r.anchor == f"stage_filed:{obligation.rule_id}" for r in shipped_rules()):
+        sync_obligations(obligation.incident)  # a filed stage starts the next stage's clock
 
 
 def mark_acknowledged(obligation: Obligation, acknowledged_at: datetime) -> None:

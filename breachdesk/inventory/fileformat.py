@@ -138,6 +138,8 @@ ORGANISATION = {
     "authorities": Field(dict, default={}, check=rules.regime_map_problem),
     "entity_status": Field(dict, default={}, check=rules.regime_map_problem),
     "undue_delay_target_hours": Field(int, default=72, minimum=1),
+    "dpo_name": Field(str, default=""),
+    "dpo_email": Field(str, default="", max_length=254, check=lambda v: rules.email_problem(v) if v else None),
 }
 TRANSFER = {
     "country": Field(str, required=True, check=rules.country_problem),

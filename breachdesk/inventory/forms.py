@@ -119,6 +119,8 @@ class OrganisationForm(FlaskForm):
                                   description="One per line, e.g. “NIS2: important”", validators=[Length(max=5000)])
     undue_delay_target_hours = IntegerField("Internal target for “without undue delay” (hours)", default=72,
                                             validators=[InputRequired(), NumberRange(min=1, max=24 * 90)])
+    dpo_name = StringField("Data protection officer (named in notices)", validators=[Length(max=200)])
+    dpo_email = StringField("DPO e-mail", validators=[Length(max=254)])
 
     def __init__(self, *args, regime_choices=(), **kwargs):
         super().__init__(*args, **kwargs)

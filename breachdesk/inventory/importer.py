@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, Any
 
 from pydantic import ValidationError
 from sqlalchemy import (
@@ -37,6 +37,7 @@ from sqlalchemy.orm import selectinload
 
 from breachdesk.audit.services import record as audit
 from breachdesk.core.errors import ValidationFailed
+from breachdesk.core.progress import NoProgress, Progress
 from breachdesk.deadlines.services import resync_open_incidents
 from breachdesk.extensions import db
 from breachdesk.inventory import fileformat as ff
@@ -58,16 +59,6 @@ from breachdesk.inventory.taxonomy import sensitivity_of
 BATCH = 5000
 
 
-class Progress(Protocol):
-    def start(self, label: str, total: int) -> None: ...
-    def advance(self, amount: int) -> None: ...
-    def finish(self) -> None: ...
-
-
-class NoProgress:
-    def start(self, label: str, total: int) -> None: pass
-    def advance(self, amount: int) -> None: pass
-    def finish(self) -> None: pass
 
 
 @dataclass

@@ -236,6 +236,9 @@ class Organisation(Audited, db.Model):
     entity_status: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     #: our internal target for duties "without undue delay" that no contract turns into hours (Art. 34)
     undue_delay_target_hours: Mapped[int] = mapped_column(default=72)
+    #: our data protection officer, named in every notice (Art. 33(3)(b))
+    dpo_name: Mapped[str] = mapped_column(String(200), default="")
+    dpo_email: Mapped[str] = mapped_column(String(254), default="")
 
     def audit_label(self) -> str:
         return self.name

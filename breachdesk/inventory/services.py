@@ -5,10 +5,11 @@ from typing import Any
 from sqlalchemy import select
 
 from breachdesk.core.errors import ValidationFailed
+from breachdesk.core.progress import NoProgress
 from breachdesk.deadlines.services import resync_open_incidents
 from breachdesk.extensions import db
 from breachdesk.inventory import fileformat as ff
-from breachdesk.inventory.importer import ImportSummary, NoProgress, Structure, apply_structure, check_volume_row
+from breachdesk.inventory.importer import ImportSummary, Structure, apply_structure, check_volume_row
 from breachdesk.inventory.models import Customer, Organisation, ProcessingActivity, Volume
 
 SPECS = {"customers": ff.CUSTOMER, "systems": ff.SYSTEM, "activities": ff.ACTIVITY}

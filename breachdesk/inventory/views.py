@@ -21,11 +21,11 @@ from sqlalchemy import select
 
 from breachdesk.auth.access import ADMINS, EVERYONE, PRIVACY_TEAM, allow
 from breachdesk.core.errors import ValidationFailed
+from breachdesk.core.progress import run_in_background
 from breachdesk.core.web import flash_problems
 from breachdesk.deadlines.rules import regimes
 from breachdesk.extensions import db
 from breachdesk.inventory import queries, services
-from breachdesk.inventory.background import run_in_background
 from breachdesk.inventory.exporter import export_structure, iter_volumes_csv
 from breachdesk.inventory.forms import (
     ActivityForm,
@@ -38,6 +38,7 @@ from breachdesk.inventory.forms import (
     regime_lines,
     split_keys,
 )
+from breachdesk.inventory.importer import import_inventory
 from breachdesk.inventory.models import Customer, Organisation, ProcessingActivity, System, Volume
 from breachdesk.inventory.taxonomy import Sensitivity, country_name, data_categories, data_subject_categories
 
@@ -278,8 +279,14 @@ def import_page():
         except ValidationFailed as error:
             return render_template("inventory/import.html", form=form, problems=error.problems), 422
         volumes_arg = (volumes.filename, *_owned_copy(volumes.stream)) if volumes else None
-        events = run_in_background(current_app._get_current_object(), structure_arg, volumes_arg,
-                                   actor=(f"user:{current_user.username}", current_user.id))
+        def job(progress) -> str:
+            summary = import_inventory(structure_arg, volumes_arg, progress)
+            db.session.commit()
+            return str(summary)
+
+        events = run_in_background(current_app._get_current_object(), job,
+                                   actor=(f"user:{current_user.username}", current_user.id), name="inventory-import",
+                                   cleanup=volumes_arg[1].close if volumes_arg else None)
         return Response(stream_template("inventory/import_progress.html", events=events))
     return render_template("inventory/import.html", form=form, problems=[])
 
@@ -337,7 +344,8 @@ def organisation_edit():
                 "lead_supervisory_authority": form.lead_supervisory_authority.data or "",
                 "regimes": form.regimes.data or [], "authorities": regime_lines("authorities", form.authorities.data),
                 "entity_status": regime_lines("entity_status", form.entity_status.data),
-                "undue_delay_target_hours": form.undue_delay_target_hours.data})
+                "undue_delay_target_hours": form.undue_delay_target_hours.data,
+                "dpo_name": form.dpo_name.data or "", "dpo_email": form.dpo_email.data or ""})
         except ValidationFailed as error:
             flash_problems(error)
         else:

@@ -4,6 +4,8 @@ import pytest
 
 from breachdesk.auth.models import Role
 from breachdesk.deadlines.models import Obligation
+from breachdesk.notices.models import Notice, OutboxMessage
+from breachdesk.notices.services import approve_notice, generate_notice
 from breachdesk.extensions import db
 from breachdesk.incidents.models import Incident
 from breachdesk.incidents.services import open_incident
@@ -13,6 +15,8 @@ from tests.conftest import create_user, log_in
 ADMIN, PRIVACY, RESPONDER, VIEWER = Role.ADMIN, Role.PRIVACY, Role.RESPONDER, Role.VIEWER
 ALL = {ADMIN, PRIVACY, RESPONDER, VIEWER}
 PUBLIC = "public"
+#: public, but only with the provider's signature: everyone else, whatever the role, gets 403
+SIGNED = "signed"
 
 # Written out by hand on purpose: it is the specification the code is checked against.
 EXPECTED = {
@@ -40,6 +44,22 @@ EXPECTED = {
     "deadlines.acknowledged": {ADMIN, PRIVACY},
     "inventory.organisation": ALL,
     "inventory.organisation_edit": {ADMIN},
+    "notices.incident_notices": ALL,
+    "notices.generate_all": {ADMIN, PRIVACY},
+    "notices.approve_all": {ADMIN, PRIVACY},
+    "notices.generate": {ADMIN, PRIVACY},
+    "notices.notice": ALL,
+    "notices.notice_html": ALL,
+    "notices.document": {ADMIN, PRIVACY},
+    "notices.edit": {ADMIN, PRIVACY},
+    "notices.approve": {ADMIN, PRIVACY},
+    "notices.resend_message": {ADMIN, PRIVACY},
+    "notices.templates": {ADMIN},
+    "notices.template_edit": {ADMIN},
+    "notices.template_preview": {ADMIN},
+    "notices.template_restore": {ADMIN},
+    "notices.acknowledge": PUBLIC,
+    "notices.sendgrid_webhook": SIGNED,
     "impact.blast_radius": ALL,
     "inventory.customers": ALL,
     "inventory.customer": ALL,
@@ -75,7 +95,10 @@ def sample_arguments(rule) -> dict:
                       "blast": "messaging-db"},
               "user_id": 1, "volume_id": db.session.scalar(db.select(Volume.id).limit(1)),
               "incident_id": db.session.scalar(db.select(Incident.id).limit(1)),
-              "obligation_id": db.session.scalar(db.select(Obligation.id).limit(1))}
+              "obligation_id": db.session.scalar(db.select(Obligation.id).limit(1)),
+              "notice_id": db.session.scalar(db.select(Notice.id).limit(1)),
+              "message_id": db.session.scalar(db.select(OutboxMessage.id).limit(1)),
+              "kind": "controller_initial", "language": "fr", "version": 1, "token": "not-a-signed-token"}
     arguments = {}
     for name in rule.arguments:
         if name == "key":
@@ -112,7 +135,11 @@ def test_every_view_declares_its_roles(app):
 
 @pytest.fixture
 def an_incident(demo_inventory):
+    """An incident with an approved notice, so that every notice and outbox route has something to show."""
     open_incident({"title": "Test", "aware_at": "2026-01-05T10:00:00Z", "systems": ["messaging-db"]}, None)
+    obligation = db.session.scalar(db.select(Obligation).where(Obligation.recipient_kind == "controller").limit(1))
+    approver = create_user("approver", ADMIN)
+    approve_notice(generate_notice(obligation, None), approver)
     db.session.commit()
 
 
@@ -120,8 +147,10 @@ def test_anonymous_users_are_sent_to_login(app, client, an_incident):
     create_user("someone", ADMIN)
     for rule, method in every_route(app):
         url = url_of(app, rule)
-        response = client.open(url, method=method)
-        if EXPECTED[rule.endpoint] == PUBLIC:
+        response = client.open(url, method=method, buffered=True)
+        if EXPECTED[rule.endpoint] == SIGNED:
+            assert response.status_code == 403, url
+        elif EXPECTED[rule.endpoint] == PUBLIC:
             assert response.status_code != 302 or "/login" not in response.location, url
         else:
             assert response.status_code == 302 and "/login" in response.location, (method, url)
@@ -136,9 +165,11 @@ def test_each_role_reaches_exactly_what_it_may(app, client, an_incident, role):
         if rule.endpoint == "auth.logout":
             continue  # checked below: it would end the session mid-walk
         url = url_of(app, rule)
-        response = client.open(url, method=method)
+        response = client.open(url, method=method, buffered=True)
         expected = EXPECTED[rule.endpoint]
-        if expected == PUBLIC or role in expected:
+        if expected == SIGNED:
+            assert response.status_code == 403, (role, method, url, response.status_code)
+        elif expected == PUBLIC or role in expected:
             assert response.status_code not in (401, 403), (role, method, url, response.status_code)
             assert response.status_code < 500, (role, method, url)
         else:

@@ -1,14 +1,16 @@
 """Run every benchmark, one after the other, each as its own script (what `make bench` runs).
 
-    .venv/bin/python tests/bench/run_all.py [--quick] [--skip-postgres] [--keep DIR] [--only import,impact]
+    .venv/bin/python tests/bench/run_all.py [--quick] [--skip-postgres] [--keep DIR] [--only import,impact,obligations]
 
 * bench_import.py: `breachdesk inventory import` at scale against a plain load (PostgreSQL: the
   `test` database unless --import-postgres-url; see README.md);
-* bench_impact.py: the impact engine and the incident page (PostgreSQL: a database of its own).
+* bench_impact.py: the impact engine and the incident page (PostgreSQL: a database of its own);
+* bench_obligations.py: deriving an incident's obligations, moving its awareness, a no-op re-derivation,
+  against bare INSERT / UPDATE / SELECT (PostgreSQL: a database of its own).
 
 --quick shrinks the data (500 customers, 50,000 volume rows) for a smoke run whose figures mean
-little; --keep DIR keeps the generated data in DIR/import and DIR/impact for the next run. Every
-benchmark runs even when an earlier one failed; the exit status is 1 when any failed. Each writes
+little; --keep DIR keeps the generated data in DIR/import, DIR/impact and DIR/obligations for the next
+run. Every benchmark runs even when an earlier one failed; the exit status is 1 when any failed. Each writes
 its own JSON into tests/bench/results/.
 """
 
@@ -19,7 +21,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ("import", "impact")
+BENCHMARKS = ("import", "impact", "obligations")
 QUICK = ["--customers", "500", "--volume-rows", "50000"]
 
 
@@ -30,9 +32,11 @@ def commands(args) -> dict[str, list[str]]:
     found = {
         "import": [sys.executable, str(HERE / "bench_import.py"), *common],
         "impact": [sys.executable, str(HERE / "bench_impact.py"), *common],
+        "obligations": [sys.executable, str(HERE / "bench_obligations.py"), *common],
     }
     if args.quick:
         found["impact"] += ["--incident-customers", "200", "--repeat", "5"]
+        found["obligations"] += ["--repeat", "3"]
     if args.import_postgres_url:
         found["import"] += ["--postgres-url", args.import_postgres_url]
     if args.keep:
@@ -63,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         outcome[name] = (code, time.perf_counter() - start)
     print("\n######## summary")
     for name, (code, seconds) in outcome.items():
-        print(f"  {name:8s} {'ok' if code == 0 else f'FAILED (exit {code})':16s} {seconds:7.0f} s")
+        print(f"  {name:11s} {'ok' if code == 0 else f'FAILED (exit {code})':16s} {seconds:7.0f} s")
     return 1 if any(code != 0 for code, _ in outcome.values()) else 0
 
 

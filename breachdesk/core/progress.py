@@ -1,23 +1,35 @@
-"""Running one upload's import beside the request that streams its progress to the browser.
+"""Progress of long work: the protocol every long job reports through, and running a job beside the request
+that streams its progress to the browser.
 
-The thread belongs to the request: the response ends when the import ends, and the import is still one
-all-or-nothing transaction. Events flow one way through a queue: progress, then exactly one outcome.
+The thread belongs to the request: the response ends when the job ends. Events flow one way through a
+queue: progress, then exactly one outcome.
 """
 
 import logging
 import queue
 import threading
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, Protocol
 
 from flask import Flask
 
 from breachdesk.audit.services import acting_as
-from breachdesk.core.errors import ValidationFailed
+from breachdesk.core.errors import DomainError, ValidationFailed
 from breachdesk.extensions import db
-from breachdesk.inventory.importer import import_inventory
 
 log = logging.getLogger(__name__)
+
+
+class Progress(Protocol):
+    def start(self, label: str, total: int) -> None: ...
+    def advance(self, amount: int) -> None: ...
+    def finish(self) -> None: ...
+
+
+class NoProgress:
+    def start(self, label: str, total: int) -> None: pass
+    def advance(self, amount: int) -> None: pass
+    def finish(self) -> None: pass
 
 
 class QueueProgress:
@@ -45,28 +57,31 @@ class QueueProgress:
             self.events.put({"kind": "progress", "stage": self.label, "percent": percent})
 
 
-def run_in_background(app: Flask, structure, volumes, actor: tuple[str, int | None]) -> Iterator[dict[str, Any]]:
-    """Start the import and return the events as they come; the last one is `done`, `problems` or `failed`."""
+def run_in_background(app: Flask, job: Callable[[Progress], str], actor: tuple[str, int | None], name: str,
+                      cleanup: Callable[[], None] | None = None) -> Iterator[dict[str, Any]]:
+    """Start `job(progress)` and return the events as they come; the last one is `done` (with the summary the
+    job returns), `problems` or `failed`. The job commits its own work."""
     events: queue.Queue = queue.Queue()
 
     def work() -> None:
         with app.app_context(), acting_as(*actor):
             try:
-                summary = import_inventory(structure, volumes, QueueProgress(events))
-                db.session.commit()
-                events.put({"kind": "done", "summary": str(summary)})
+                events.put({"kind": "done", "summary": job(QueueProgress(events))})
             except ValidationFailed as error:
                 db.session.rollback()
                 events.put({"kind": "problems", "problems": error.problems})
+            except DomainError as error:
+                db.session.rollback()
+                events.put({"kind": "problems", "problems": [str(error)]})
             except Exception:  # the page must end with an answer whatever went wrong
                 db.session.rollback()
-                log.exception("inventory import failed")
+                log.exception("%s failed", name)
                 events.put({"kind": "failed"})
             finally:
-                if volumes:
-                    volumes[1].close()
+                if cleanup:
+                    cleanup()
 
-    worker = threading.Thread(target=work, name="inventory-import", daemon=True)
+    worker = threading.Thread(target=work, name=name, daemon=True)
 
     def iterate() -> Iterator[dict[str, Any]]:
         worker.start()

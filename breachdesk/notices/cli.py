@@ -1,0 +1,35 @@
+"""`breachdesk dispatch`: send the outbox from the command line (the scheduler does it on every tick)."""
+
+import time
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from breachdesk.notices.mail import backend_from
+from breachdesk.notices.outbox import dispatch_round, worker_name
+
+
+@click.command("dispatch")
+@click.option("--once", is_flag=True, help="One round, then exit (default: until the outbox is empty).")
+@click.option("--batch", type=int, default=None, help="Messages claimed per round (default DISPATCH_BATCH).")
+@click.option("--forever", is_flag=True, help="Keep polling for new messages every --interval seconds.")
+@click.option("--interval", type=float, default=5.0, show_default=True)
+@with_appcontext
+def dispatch_command(once: bool, batch: int | None, forever: bool, interval: float) -> None:
+    """Send due outbox messages through the configured mail backend."""
+    backend = backend_from(current_app.config, current_app.instance_path)
+    worker = worker_name()
+    totals = {"sent": 0, "retried": 0, "failed": 0}
+    while True:
+        result = dispatch_round(backend, worker, batch)
+        for name in totals:
+            totals[name] += getattr(result, name)
+        if result.claimed:
+            click.echo(f"claimed {result.claimed}: sent {result.sent}, retry later {result.retried}, "
+                       f"failed {result.failed}", err=True)
+        if once or (not result.claimed and not forever):
+            break
+        if not result.claimed:
+            time.sleep(interval)
+    click.echo(f"sent {totals['sent']}, retry later {totals['retried']}, failed {totals['failed']}")

@@ -1,0 +1,155 @@
+"""Mail backends: `file` (the embedded default), `sendgrid` (the official library), `smtp`.
+
+Each turns one outgoing mail into a provider message id, or raises TemporaryFailure (try again later: 429,
+5xx, a timeout, a refused connection) or PermanentFailure (a 4xx that will never succeed, with the
+provider's own words).
+"""
+
+import os
+import smtplib
+import tempfile
+import urllib.error
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+from typing import Protocol
+
+from breachdesk.core.clock import now_utc
+
+CATEGORY = "breachdesk-notice"
+
+
+class TemporaryFailure(Exception):
+    pass
+
+
+class PermanentFailure(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class OutgoingMail:
+    outbox_id: int
+    idempotency_key: str
+    sender: str
+    to: str
+    subject: str
+    text: str
+    html: str
+    #: carried to the provider and back in its delivery events
+    custom_args: dict[str, str] = field(default_factory=dict)
+
+    def as_email(self) -> EmailMessage:
+        message = EmailMessage()
+        message["From"], message["To"], message["Subject"] = self.sender, self.to, self.subject
+        message["Date"] = format_datetime(now_utc())
+        message["Message-ID"] = make_msgid(idstring=f"outbox-{self.outbox_id}", domain="breachdesk.invalid")
+        message["X-BreachDesk-Idempotency-Key"] = self.idempotency_key
+        message.set_content(self.text)
+        if self.html:
+            message.add_alternative(self.html, subtype="html")
+        return message
+
+
+class Backend(Protocol):
+    def send(self, mail: OutgoingMail) -> str: ...
+
+
+class FileBackend:
+    """One .eml file per message, written atomically (a reader never sees half a message)."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+        directory.mkdir(parents=True, exist_ok=True)
+
+    def send(self, mail: OutgoingMail) -> str:
+        message = mail.as_email()
+        target = self.directory / f"{mail.outbox_id:08d}.eml"
+        fd, temporary = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(bytes(message))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, target)
+        return message["Message-ID"]
+
+
+class SmtpBackend:
+    def __init__(self, host: str, port: int, starttls: bool, username: str | None, password: str | None,
+                 timeout: float):
+        self.host, self.port, self.starttls = host, port, starttls
+        self.username, self.password, self.timeout = username, password, timeout
+
+    def send(self, mail: OutgoingMail) -> str:
+        message = mail.as_email()
+        try:
+            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+                if self.starttls:
+                    smtp.starttls()
+                if self.username:
+                    smtp.login(self.username, self.password or "")
+                smtp.send_message(message)
+        except smtplib.SMTPRecipientsRefused as error:
+            code, text = next(iter(error.recipients.values()))
+            raise (TemporaryFailure if 400 <= code < 500 else PermanentFailure)(f"SMTP {code} {text!r}") from None
+        except smtplib.SMTPResponseException as error:
+            kind = TemporaryFailure if 400 <= error.smtp_code < 500 else PermanentFailure
+            raise kind(f"SMTP {error.smtp_code} {error.smtp_error!r}") from None
+        except (smtplib.SMTPException, OSError) as error:  # refused, reset, timed out: try again later
+            raise TemporaryFailure(f"SMTP {type(error).__name__}: {error}") from None
+        return message["Message-ID"]
+
+
+class SendGridBackend:
+    """The v3 Mail Send API through the official `sendgrid` library: one personalization per message, a
+    category, and custom args carrying the outbox id (they come back in the Event Webhook)."""
+
+    def __init__(self, api_key: str, host: str, timeout: float):
+        from sendgrid import SendGridAPIClient
+
+        if not api_key:
+            raise RuntimeError("MAIL_BACKEND is sendgrid but SENDGRID_API_KEY is not set")
+        self.client = SendGridAPIClient(api_key=api_key, host=host)
+        self.client.client.timeout = timeout
+
+    def send(self, mail: OutgoingMail) -> str:
+        from python_http_client.exceptions import HTTPError
+        from sendgrid.helpers.mail import Category, Content, CustomArg, From, Mail, Personalization, To
+
+        message = Mail()
+        message.from_email = From(mail.sender)
+        message.subject = mail.subject
+        personalization = Personalization()
+        personalization.add_to(To(mail.to))
+        for key, value in {"outbox_id": str(mail.outbox_id), **mail.custom_args}.items():
+            personalization.add_custom_arg(CustomArg(key, value))
+        message.add_personalization(personalization)
+        message.add_content(Content("text/plain", mail.text))
+        if mail.html:
+            message.add_content(Content("text/html", mail.html))
+        message.add_category(Category(CATEGORY))
+        try:
+            response = self.client.send(message)
+        except HTTPError as error:
+            body = error.body.decode("utf-8", "replace") if isinstance(error.body, bytes) else str(error.body)
+            if error.status_code == 429 or error.status_code >= 500:
+                raise TemporaryFailure(f"SendGrid {error.status_code}: {body[:500]}") from None
+            raise PermanentFailure(f"SendGrid {error.status_code}: {body[:2000]}") from None
+        except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
+            raise TemporaryFailure(f"SendGrid unreachable: {error}") from None
+        return response.headers.get("X-Message-Id") or f"sendgrid:{mail.idempotency_key}"
+
+
+def backend_from(config: dict, instance_path: str) -> Backend:
+    name = config["MAIL_BACKEND"]
+    if name == "file":
+        return FileBackend(Path(config["OUTBOX_DIR"] or Path(instance_path) / "outbox"))
+    if name == "smtp":
+        return SmtpBackend(config["SMTP_HOST"], int(config["SMTP_PORT"]), bool(config["SMTP_STARTTLS"]),
+                           os.environ.get("SMTP_USERNAME"), os.environ.get("SMTP_PASSWORD"),
+                           float(config["MAIL_TIMEOUT"]))
+    if name == "sendgrid":
+        return SendGridBackend(os.environ.get("SENDGRID_API_KEY", ""), config["SENDGRID_API_HOST"],
+                               float(config["MAIL_TIMEOUT"]))
+    raise RuntimeError(f"MAIL_BACKEND: {name!r} is not one of file, sendgrid, smtp")

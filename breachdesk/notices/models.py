@@ -1,0 +1,152 @@
+"""Notices, their templates, the outbox that sends them, and the proof that they arrived."""
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from breachdesk.audit.services import Audited
+from breachdesk.auth.models import User
+from breachdesk.core.clock import now_utc
+from breachdesk.core.db import UTCDateTime, str_enum
+from breachdesk.deadlines.models import Obligation
+from breachdesk.extensions import db
+
+
+class NoticeKind(enum.StrEnum):
+    CONTROLLER_INITIAL = "controller_initial"    # processor -> controller, Art. 33(2)
+    CONTROLLER_FOLLOWUP = "controller_followup"  # further information in phases, Art. 33(4)
+    AUTHORITY = "authority"                      # Art. 33(3) content
+    DATA_SUBJECTS = "data_subjects"              # Art. 34(2): clear and plain language
+    FINAL_REPORT = "final_report"
+
+
+class NoticeStatus(enum.StrEnum):
+    DRAFT = "draft"        # rendered and frozen, still editable
+    APPROVED = "approved"  # no more edits; its outbox messages exist
+
+
+class OutboxStatus(enum.StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"      # the provider accepted it
+    FAILED = "failed"  # gave up: shown to people, who may resend to another contact
+
+
+class NoticeTemplate(Audited, db.Model):
+    """An admin's version of a template. Without one, the default shipped in templates/notices/ applies."""
+
+    __tablename__ = "notice_templates"
+    __table_args__ = (UniqueConstraint("kind", "language", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[NoticeKind] = mapped_column(str_enum(NoticeKind))
+    language: Mapped[str] = mapped_column(String(8))
+    version: Mapped[int]
+    source: Mapped[str] = mapped_column(Text)
+    note: Mapped[str] = mapped_column(String(300), default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    created_by: Mapped[User | None] = relationship()
+
+    def audit_label(self) -> str:
+        return f"{self.kind}.{self.language}.v{self.version}"
+
+
+class Notice(db.Model):
+    """One rendered notice for one obligation, frozen: what was approved is exactly what was sent.
+    Audited by the services with a digest of the bodies (ten thousand letters would not fit the log)."""
+
+    __tablename__ = "notices"
+    __table_args__ = (UniqueConstraint("obligation_id", "sequence"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    obligation_id: Mapped[int] = mapped_column(ForeignKey("obligations.id", ondelete="CASCADE"))
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    #: the impact snapshot the notice was written from
+    snapshot_id: Mapped[int | None] = mapped_column(ForeignKey("impact_snapshots.id", ondelete="SET NULL"))
+    #: 1 for the initial notice, then 2, 3 ... for follow-ups (Art. 33(4))
+    sequence: Mapped[int] = mapped_column(default=1)
+    kind: Mapped[NoticeKind] = mapped_column(str_enum(NoticeKind))
+    language: Mapped[str] = mapped_column(String(8))
+    #: the template version used (0: the shipped default)
+    template_version: Mapped[int] = mapped_column(default=0)
+    subject: Mapped[str] = mapped_column(String(300))
+    text_body: Mapped[str] = mapped_column(Text)
+    html_body: Mapped[str] = mapped_column(Text)
+    recipients: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: for follow-ups: what changed for this recipient since the previous notice
+    changes: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    status: Mapped[NoticeStatus] = mapped_column(str_enum(NoticeStatus), default=NoticeStatus.DRAFT)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    obligation: Mapped[Obligation] = relationship()
+    author: Mapped[User | None] = relationship(foreign_keys=[author_id])
+    approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
+    messages: Mapped[list["OutboxMessage"]] = relationship(back_populates="notice", order_by="OutboxMessage.id")
+
+
+class OutboxMessage(db.Model):
+    """One e-mail to send. Written in the approval's transaction; the idempotency key makes a second queueing
+    of the same notice, recipient and version impossible. Dispatch changes are audited by the dispatcher."""
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (Index("ix_outbox_messages_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"), index=True)
+    recipient: Mapped[str] = mapped_column(String(254))
+    #: notice id : recipient : notice sequence
+    idempotency_key: Mapped[str] = mapped_column(String(320), unique=True)
+    status: Mapped[OutboxStatus] = mapped_column(str_enum(OutboxStatus), default=OutboxStatus.QUEUED)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    #: a dispatcher's lease: another may take the message only after it expires (a killed dispatcher)
+    claimed_by: Mapped[str | None] = mapped_column(String(80))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    provider_message_id: Mapped[str | None] = mapped_column(String(200))
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: the latest delivery event from the provider (delivered, deferred, bounce, dropped, open)
+    delivery: Mapped[str | None] = mapped_column(String(32))
+
+    notice: Mapped[Notice] = relationship(back_populates="messages")
+    events: Mapped[list["DeliveryEvent"]] = relationship(order_by="DeliveryEvent.id")
+
+
+class DeliveryEvent(db.Model):
+    """What the provider told us happened to a message (SendGrid Event Webhook)."""
+
+    __tablename__ = "delivery_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox_messages.id", ondelete="CASCADE"), index=True)
+    event: Mapped[str] = mapped_column(String(32))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: the provider's event id: a redelivered webhook batch is recorded once
+    provider_event_id: Mapped[str | None] = mapped_column(String(200), unique=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+
+class Acknowledgement(Audited, db.Model):
+    """A controller's confirmation that it received a notice, through the signed link the notice carried."""
+
+    __tablename__ = "acknowledgements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"), unique=True)
+    acknowledged_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    name: Mapped[str] = mapped_column(String(200))
+    ip_address: Mapped[str] = mapped_column(String(64), default="")
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+
+    def audit_label(self) -> str:
+        return str(self.notice_id)

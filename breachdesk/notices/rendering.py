@@ -1,0 +1,152 @@
+"""Rendering notice templates in Jinja's sandbox. Pure: no database, no Flask.
+
+A template is one Jinja source with three blocks: `subject`, `text` and `html`. Admins edit these, so they
+run in a `SandboxedEnvironment` (no attribute starting with `_`, no access to the application, its
+configuration or Python internals) with `StrictUndefined`: a misspelt variable is an error, not a blank in a
+letter to a regulator. A template is checked at save time against the documented variables and rendered
+against a sample, and every problem names its line.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, meta, nodes
+from jinja2.sandbox import SandboxedEnvironment
+
+BLOCKS = ("subject", "text", "html")
+DEFAULTS = Path(__file__).resolve().parent.parent.parent / "templates" / "notices"
+
+#: the variables a template may use, documented for the people who edit them (shown on the edit page)
+VARIABLES = {
+    "organisation": "us: name, country, lead_supervisory_authority, dpo_name, dpo_email",
+    "incident": "id, title, description, aware_at, detected_at, occurred_from, occurred_to (UTC instants), "
+                "nature (list), cause, containment, encrypted, key_compromised",
+    "impact": "for this recipient only: data_subjects (category -> people), people, records, data_categories "
+              "(list), sensitivity (0-4), activities (list of names); for the authority and data subjects: our "
+              "controller-side data",
+    "customer": "the controller told (None for the authority and data subjects): key, name, country, language",
+    "contacts": "the customer's contacts: list of role, name, email",
+    "deadline": "the obligation: regime, stage, source, due_at, target_at, recipient",
+    "assessment": "severity score and band, decision, exemptions (None before the risk is assessed)",
+    "changes": "for a follow-up: lines saying what changed for this recipient since the previous notice",
+    "acknowledgement_link": "the signed link that confirms receipt (controllers only, else None)",
+    "time_zone": "the recipient's time zone, for the `when` filter",
+}
+
+
+def when(value: datetime | None, zone: str = "UTC") -> str:
+    """`{{ incident.aware_at|when(time_zone) }}`: an instant in the reader's zone, with its offset."""
+    if value is None:
+        return "—"
+    local = value.astimezone(ZoneInfo(zone))
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname()} ({value.astimezone(ZoneInfo('UTC')):%H:%M} UTC)"
+
+
+def number(value: int | None) -> str:
+    return "—" if value is None else f"{value:,}".replace(",", "\u202f")
+
+
+def environment(autoescape: bool) -> SandboxedEnvironment:
+    env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=autoescape, trim_blocks=True,
+                               lstrip_blocks=True, keep_trailing_newline=False)
+    env.filters["when"] = when
+    env.filters["number"] = number
+    return env
+
+
+TEXT_ENV = environment(autoescape=False)
+HTML_ENV = environment(autoescape=True)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+class TemplateProblem(ValueError):
+    """A template that cannot be used, naming the line."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("; ".join(problems))
+
+
+def default_source(kind: str, language: str) -> str:
+    return (DEFAULTS / f"{kind}.{language}.j2").read_text(encoding="utf-8")
+
+
+def _line_of(error: Exception) -> int | None:
+    """The template line of a runtime error: Jinja rewrites tracebacks so template frames carry it."""
+    line = getattr(error, "lineno", None)
+    trace = error.__traceback__
+    while trace is not None:
+        if trace.tb_frame.f_code.co_filename == "<template>":
+            line = trace.tb_lineno
+        trace = trace.tb_next
+    return line
+
+
+def check(source: str) -> list[str]:
+    """Problems that make a template unusable: syntax, a missing block, an undocumented variable."""
+    try:
+        parsed = TEXT_ENV.parse(source)
+    except TemplateSyntaxError as error:
+        return [f"line {error.lineno}: {error.message}"]
+    problems = []
+    defined = {block.name for block in parsed.find_all(nodes.Block)}
+    problems += [f"block {name!r}: missing ({{% block {name} %}}...{{% endblock %}})"
+                 for name in BLOCKS if name not in defined]
+    for name in sorted(meta.find_undeclared_variables(parsed) - set(VARIABLES)):
+        line = next((n.lineno for n in parsed.find_all(nodes.Name) if n.name == name and n.ctx == "load"), "?")
+        problems.append(f"line {line}: unknown variable {name!r} (known: {', '.join(VARIABLES)})")
+    return problems
+
+
+def render(source: str, context: dict) -> Rendered:
+    """Subject, text and HTML from one source; the HTML block is autoescaped, the others are not."""
+    problems = check(source)
+    if problems:
+        raise TemplateProblem(problems)
+    parts = {}
+    for name in BLOCKS:
+        env = HTML_ENV if name == "html" else TEXT_ENV
+        template = env.from_string(source)
+        try:
+            parts[name] = "".join(template.blocks[name](template.new_context(context))).strip()
+        except (TemplateError, ArithmeticError, LookupError, TypeError, ValueError, AttributeError) as error:
+            raise TemplateProblem([f"line {_line_of(error) or '?'}: {type(error).__name__}: {error}"]) from None
+    subject = " ".join(parts["subject"].split())
+    if not subject:
+        raise TemplateProblem(["block 'subject': renders empty"])
+    return Rendered(subject[:300], parts["text"] + "\n", parts["html"])
+
+
+def sample_context() -> dict:
+    """Every documented variable with plausible values: a template must render against it to be saved."""
+    from datetime import UTC
+
+    aware = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
+    return {
+        "organisation": {"name": "Example SAS", "country": "FR", "lead_supervisory_authority": "CNIL",
+                         "dpo_name": "Dana Protect", "dpo_email": "dpo@example.invalid"},
+        "incident": {"id": 1, "title": "Sample incident", "description": "A sample description.", "aware_at": aware,
+                     "detected_at": aware, "occurred_from": None, "occurred_to": None,
+                     "nature": ["confidentiality"], "cause": "external attack", "containment": "Keys rotated.",
+                     "encrypted": False, "key_compromised": None},
+        "impact": {"data_subjects": {"customer": 120, "prospect": 8}, "people": 128, "records": 1400,
+                   "data_categories": ["user.contact.email", "user.name"], "sensitivity": 1,
+                   "activities": ["Customer conversations"]},
+        "customer": {"key": "sample", "name": "Sample Customer", "country": "FR", "language": "fr"},
+        "contacts": [{"role": "dpo", "name": "Claire Sample", "email": "dpo@customer.invalid"}],
+        "deadline": {"regime": "GDPR", "stage": "notification", "source": "GDPR Art. 33(2)", "due_at": aware,
+                     "target_at": None, "recipient": "Sample Customer"},
+        "assessment": {"score": "2.75", "band": "medium", "exemptions": [],
+                       "decision": {"authority": "required", "data_subjects": "undecided"}},
+        "changes": ["records: 1,200 → 1,400"],
+        "acknowledgement_link": "https://breachdesk.invalid/ack/sample",
+        "time_zone": "Europe/Paris",
+    }

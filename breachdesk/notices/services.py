@@ -1,0 +1,395 @@
+"""From obligation to notice: render, freeze, edit, approve (writing the outbox in the same transaction).
+
+A controller's notice is built from that controller's row of the impact snapshot only, so it can never carry
+another customer's data. Callers commit.
+"""
+
+import hashlib
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import func, insert, select
+
+from breachdesk.assessments.models import Assessment
+from breachdesk.audit.services import append_events
+from breachdesk.auth.models import User
+from breachdesk.core.clock import now_utc
+from breachdesk.core.errors import DomainError, ValidationFailed
+from breachdesk.core.progress import Progress
+from breachdesk.deadlines.models import Obligation, ObligationStatus
+from breachdesk.deadlines.obligations import PER_CUSTOMER
+from breachdesk.extensions import db
+from breachdesk.impact.models import ImpactCustomer, ImpactSnapshot
+from breachdesk.impact.services import current_snapshot
+from breachdesk.incidents.models import Incident
+from breachdesk.inventory.models import Customer, Organisation
+from breachdesk.notices import rendering
+from breachdesk.notices.models import Notice, NoticeKind, NoticeStatus, NoticeTemplate, OutboxMessage
+
+FRENCH_SPEAKING = {"FR", "BE", "LU", "MC"}
+ACK_SALT = "notice-acknowledgement"
+
+
+# --- which template, which language ----------------------------------------------------------------------
+
+def kind_for(obligation: Obligation, sequence: int) -> NoticeKind:
+    if obligation.recipient_kind in PER_CUSTOMER:
+        return NoticeKind.CONTROLLER_INITIAL if sequence == 1 else NoticeKind.CONTROLLER_FOLLOWUP
+    if obligation.recipient_kind == "data_subjects":
+        return NoticeKind.DATA_SUBJECTS
+    return NoticeKind.FINAL_REPORT if "final" in obligation.stage else NoticeKind.AUTHORITY
+
+
+def language_for(customer: Customer | None, organisation: Organisation | None) -> str:
+    if customer is not None:
+        return str(customer.language)
+    return "fr" if organisation is not None and organisation.country in FRENCH_SPEAKING else "en"
+
+
+def current_template(kind: str, language: str) -> tuple[int, str]:
+    """(version, source): the admin's latest version, else the shipped default (version 0)."""
+    latest = db.session.scalar(select(NoticeTemplate).where(NoticeTemplate.kind == kind,
+                                                            NoticeTemplate.language == language)
+                               .order_by(NoticeTemplate.version.desc()).limit(1))
+    if latest is not None:
+        return latest.version, latest.source
+    return 0, rendering.default_source(kind, language)
+
+
+# --- the variables a template sees ---------------------------------------------------------------------
+
+def _organisation(row: Organisation | None) -> dict[str, Any]:
+    names = ("name", "country", "lead_supervisory_authority", "dpo_name", "dpo_email")
+    return {n: getattr(row, n) if row else "" for n in names}
+
+
+def _incident(incident: Incident) -> dict[str, Any]:
+    return {"id": incident.id, "title": incident.title, "description": incident.description,
+            "aware_at": incident.aware_at, "detected_at": incident.detected_at,
+            "occurred_from": incident.occurred_from, "occurred_to": incident.occurred_to,
+            "nature": list(incident.nature or []), "cause": incident.cause.value.replace("_", " ") if incident.cause
+            else None, "containment": incident.containment, "encrypted": incident.encrypted,
+            "key_compromised": incident.key_compromised}
+
+
+def customer_impact(snapshot: ImpactSnapshot, key: str) -> dict[str, Any] | None:
+    """One controller's row of the snapshot: its own subjects, counts and categories, nobody else's."""
+    row = db.session.scalar(select(ImpactCustomer).where(ImpactCustomer.snapshot_id == snapshot.id,
+                                                         ImpactCustomer.key == key))
+    if row is None:
+        return None
+    names = {a["key"]: a["name"] for a in snapshot.activities}
+    return {"data_subjects": dict(row.data_subjects), "people": row.people, "records": row.records,
+            "data_categories": list(row.data_categories), "sensitivity": row.sensitivity,
+            "activities": sorted({names.get(p["activity"], p["activity"]) for p in row.paths})}
+
+
+def _own_impact(snapshot: ImpactSnapshot | None) -> dict[str, Any]:
+    """What the authority and the data subjects are told: our controller-side data, else the totals."""
+    if snapshot is None:
+        return {"data_subjects": {}, "people": 0, "records": 0, "data_categories": [], "sensitivity": 0,
+                "activities": []}
+    if not snapshot.own:
+        return {"data_subjects": {}, "people": snapshot.totals.get("data_subjects", 0),
+                "records": snapshot.totals.get("records", 0),
+                "data_categories": sorted({c for a in snapshot.activities for c in a["data_categories"]}),
+                "sensitivity": max([a["sensitivity"] for a in snapshot.activities], default=0),
+                "activities": sorted(a["name"] for a in snapshot.activities)}
+    subjects: dict[str, int] = {}
+    for own in snapshot.own:
+        for category, people in own["data_subjects"].items():
+            subjects[category] = max(subjects.get(category, 0), people)
+    return {"data_subjects": subjects, "people": sum(subjects.values()),
+            "records": sum(o["records"] for o in snapshot.own),
+            "data_categories": sorted({c for o in snapshot.own for c in o["data_categories"]}),
+            "sensitivity": max(o["sensitivity"] for o in snapshot.own),
+            "activities": sorted(o["name"] for o in snapshot.own)}
+
+
+def _assessment(incident_id: int) -> dict[str, Any] | None:
+    found = db.session.scalar(select(Assessment).where(Assessment.incident_id == incident_id))
+    if found is None:
+        return None
+    return {"score": found.score, "band": found.band, "exemptions": list(found.exemptions),
+            "decision": {"authority": found.decision_authority.value,
+                         "data_subjects": found.decision_data_subjects.value}}
+
+
+def context_for(obligation: Obligation, snapshot: ImpactSnapshot | None, changes: list[str],
+                acknowledgement_link: str | None) -> dict[str, Any]:
+    organisation = db.session.get(Organisation, 1)
+    customer = db.session.get(Customer, obligation.customer_id) if obligation.customer_id else None
+    if obligation.recipient_kind in PER_CUSTOMER:
+        impact = customer_impact(snapshot, obligation.recipient_key) if snapshot else None
+        if impact is None:
+            raise DomainError(f"notice: {obligation.recipient_key} is not in the current impact; recompute it")
+    else:
+        impact = _own_impact(snapshot)
+    return {"organisation": _organisation(organisation), "incident": _incident(obligation.incident),
+            "impact": impact,
+            "customer": {"key": customer.key, "name": customer.name, "country": customer.country,
+                         "language": str(customer.language)} if customer else None,
+            "contacts": [{"role": str(c.role), "name": c.name, "email": c.email} for c in customer.contacts]
+            if customer else [],
+            "deadline": {"regime": obligation.regime, "stage": obligation.stage, "source": obligation.source,
+                         "due_at": obligation.due_at, "target_at": obligation.target_at,
+                         "recipient": obligation.recipient},
+            "assessment": _assessment(obligation.incident_id), "changes": changes,
+            "acknowledgement_link": acknowledgement_link,
+            "time_zone": customer.time_zone if customer else "UTC"}
+
+
+# --- acknowledgement links ------------------------------------------------------------------------------
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=ACK_SALT)
+
+
+def acknowledgement_link(notice_id: int) -> str:
+    token = _serializer().dumps({"notice": notice_id})
+    return f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/ack/{token}"
+
+
+class LinkRefused(DomainError):
+    pass
+
+
+def notice_of_token(token: str) -> Notice:
+    """The notice a signed link names; a tampered or expired link is refused and records nothing."""
+    max_age = current_app.config["ACK_LINK_MAX_AGE_DAYS"] * 86400
+    try:
+        payload = _serializer().loads(token, max_age=max_age)
+    except SignatureExpired:
+        raise LinkRefused("This link has expired. Ask the sender for a new one.") from None
+    except BadSignature:
+        raise LinkRefused("This link is not valid: it may have been copied incompletely or altered.") from None
+    notice = db.session.get(Notice, payload.get("notice") if isinstance(payload, dict) else None)
+    if notice is None or notice.status != NoticeStatus.APPROVED:
+        raise LinkRefused("This link does not name a notice that was sent.")
+    return notice
+
+
+# --- generating, editing, approving ---------------------------------------------------------------------
+
+def latest_notice(obligation_id: int) -> Notice | None:
+    return db.session.scalar(select(Notice).where(Notice.obligation_id == obligation_id)
+                             .order_by(Notice.sequence.desc()).limit(1))
+
+
+def changes_since(previous: Notice, obligation: Obligation, snapshot: ImpactSnapshot) -> tuple[list[str], dict]:
+    """What changed for this recipient between the snapshot of the previous notice and the current one."""
+    before_snapshot = db.session.get(ImpactSnapshot, previous.snapshot_id) if previous.snapshot_id else None
+    key = obligation.recipient_key
+    if obligation.recipient_kind in PER_CUSTOMER:
+        before = customer_impact(before_snapshot, key) if before_snapshot else None
+        after = customer_impact(snapshot, key)
+    else:
+        before, after = _own_impact(before_snapshot), _own_impact(snapshot)
+    fields = ("data_subjects", "people", "records", "data_categories", "sensitivity")
+    if after is None:
+        return [f"{key} is no longer affected"], {"removed": True}
+    if before is None:
+        return [f"{key} is now affected"], {"added": True}
+    diff = {f: [before[f], after[f]] for f in fields if before[f] != after[f]}
+    lines = [f"{field.replace('_', ' ')}: {_plain(old)} → {_plain(new)}" for field, (old, new) in diff.items()]
+    return lines, diff
+
+
+def _plain(value) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {v:,}" for k, v in sorted(value.items())) or "none"
+    if isinstance(value, list):
+        return ", ".join(value) or "none"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def generate_notice(obligation: Obligation, author: User | None, follow_up: bool = False) -> Notice:
+    """Render and freeze the notice of an obligation; regenerating a draft re-renders it."""
+    if obligation.status == ObligationStatus.NOT_REQUIRED:
+        raise DomainError("obligation: not required; there is nothing to notify")
+    snapshot = current_snapshot(obligation.incident_id)
+    last = latest_notice(obligation.id)
+    changes: list[str] = []
+    diff = None
+    if last is not None and last.status == NoticeStatus.APPROVED:
+        if not follow_up:
+            raise DomainError("notice: already approved; write a follow-up for what changed since")
+        changes, diff = changes_since(last, obligation, snapshot)
+        notice = Notice(obligation_id=obligation.id, incident_id=obligation.incident_id, sequence=last.sequence + 1)
+    elif last is not None:
+        notice = last
+        changes = list((last.changes or {}).get("lines", []))
+        diff = (last.changes or {}).get("difference")
+    else:
+        notice = Notice(obligation_id=obligation.id, incident_id=obligation.incident_id, sequence=1)
+    customer = db.session.get(Customer, obligation.customer_id) if obligation.customer_id else None
+    notice.kind = kind_for(obligation, notice.sequence)
+    notice.language = language_for(customer, db.session.get(Organisation, 1))
+    notice.snapshot_id = snapshot.id if snapshot else None
+    notice.recipients = sorted({c.email for c in customer.contacts}) if customer else []
+    notice.changes = {"lines": changes, "difference": diff} if notice.sequence > 1 else None
+    notice.author = author
+    notice.status = NoticeStatus.DRAFT
+    if notice.id is None:  # the acknowledgement link names the notice: it needs its id before rendering
+        notice.subject = notice.text_body = notice.html_body = ""
+        db.session.add(notice)
+        db.session.flush()
+    _render_into(notice, obligation, snapshot, changes)
+    _audit([notice], "notice.generated")
+    return notice
+
+
+def _render_into(notice: Notice, obligation: Obligation, snapshot, changes: list[str]) -> None:
+    version, source = current_template(notice.kind, notice.language)
+    link = acknowledgement_link(notice.id) if obligation.recipient_kind in PER_CUSTOMER else None
+    try:
+        rendered = rendering.render(source, context_for(obligation, snapshot, changes, link))
+    except rendering.TemplateProblem as problem:
+        raise ValidationFailed([f"template {notice.kind}.{notice.language} v{version}: {p}"
+                                for p in problem.problems]) from None
+    notice.template_version = version
+    notice.subject, notice.text_body, notice.html_body = rendered.subject, rendered.text, rendered.html
+    db.session.flush()
+
+
+def edit_notice(notice: Notice, subject: str, text_body: str, html_body: str, editor: User | None) -> None:
+    if notice.status != NoticeStatus.DRAFT:
+        raise DomainError("notice: approved notices are frozen; write a follow-up instead")
+    problems = []
+    if not subject.strip() or len(subject) > 300:
+        problems.append("subject: 1 to 300 characters")
+    if not text_body.strip():
+        problems.append("text_body: cannot be empty")
+    if problems:
+        raise ValidationFailed(problems)
+    notice.subject, notice.text_body, notice.html_body = " ".join(subject.split()), text_body, html_body
+    notice.edited_at = now_utc()
+    db.session.flush()
+    _audit([notice], "notice.edited", editor)
+
+
+def approve_notice(notice: Notice, approver: User) -> int:
+    """Approve and queue: the outbox rows are written in this same transaction. Returns messages queued."""
+    return approve_notices([notice], approver)
+
+
+def approve_notices(notices: Iterable[Notice], approver: User) -> int:
+    notices = [n for n in notices if n.status == NoticeStatus.DRAFT]
+    four_eyes = current_app.config["NOTICE_FOUR_EYES"]
+    for notice in notices:
+        if four_eyes and notice.author_id is not None and notice.author_id == approver.id:
+            raise DomainError(f"notice {notice.id}: four-eyes rule: the approver cannot be its author")
+    now = now_utc()
+    rows = []
+    for notice in notices:
+        notice.status, notice.approved_by, notice.approved_at = NoticeStatus.APPROVED, approver, now
+        rows += [{"notice_id": notice.id, "recipient": email, "idempotency_key": idempotency_key(notice, email),
+                  "status": "queued", "attempts": 0, "next_attempt_at": now, "last_error": "", "created_at": now}
+                 for email in notice.recipients]
+    db.session.flush()
+    if rows:
+        db.session.execute(insert(OutboxMessage.__table__), rows)
+    _audit(notices, "notice.approved", approver)
+    return len(rows)
+
+
+def idempotency_key(notice: Notice, recipient: str) -> str:
+    """(notice, recipient, version): the unique constraint on it means a notice is never queued twice."""
+    return f"{notice.id}:{recipient}:{notice.sequence}"
+
+
+def _audit(notices: list[Notice], action: str, who: User | None = None) -> None:
+    append_events(db.session, [{
+        "action": action, "entity_type": "notices", "entity_id": f"{n.incident_id}:{n.obligation_id}:{n.sequence}",
+        "after": {"notice": n.id, "kind": n.kind, "language": n.language, "subject": n.subject,
+                  "recipients": n.recipients, "template_version": n.template_version, "snapshot": n.snapshot_id,
+                  "body_sha256": hashlib.sha256((n.text_body + "\0" + n.html_body).encode()).hexdigest(),
+                  "by": who.username if who else None}} for n in notices])
+
+
+# --- all affected customers at once ---------------------------------------------------------------------
+
+def customer_obligations_without_notice(incident_id: int) -> list[int]:
+    noticed = select(Notice.obligation_id)
+    return list(db.session.scalars(
+        select(Obligation.id).where(Obligation.incident_id == incident_id,
+                                    Obligation.recipient_kind.in_(PER_CUSTOMER),
+                                    Obligation.status == ObligationStatus.PENDING,
+                                    Obligation.id.not_in(noticed)).order_by(Obligation.recipient_key)))
+
+
+def generate_all(incident_id: int, author: User | None, progress: Progress, batch: int = 200) -> int:
+    """A draft for every pending customer obligation that has none, committed in batches so that progress
+    shows and a crash keeps what was done (a rerun continues where it stopped)."""
+    ids = customer_obligations_without_notice(incident_id)
+    progress.start("Generating notices", len(ids))
+    for start in range(0, len(ids), batch):
+        chunk = ids[start:start + batch]
+        for obligation in db.session.scalars(select(Obligation).where(Obligation.id.in_(chunk))):
+            generate_notice(obligation, author)
+        db.session.commit()
+        progress.advance(len(chunk))
+    progress.finish()
+    return len(ids)
+
+
+def drafts_of(incident_id: int) -> list[int]:
+    return list(db.session.scalars(select(Notice.id).where(Notice.incident_id == incident_id,
+                                                           Notice.status == NoticeStatus.DRAFT)
+                                   .order_by(Notice.id)))
+
+
+def approve_all(incident_id: int, approver: User, progress: Progress, batch: int = 500) -> int:
+    """Approve every draft of the incident and queue its messages, a batch per transaction."""
+    ids = drafts_of(incident_id)
+    queued = 0
+    progress.start("Approving and queueing", len(ids))
+    for start in range(0, len(ids), batch):
+        chunk = ids[start:start + batch]
+        queued += approve_notices(db.session.scalars(select(Notice).where(Notice.id.in_(chunk))).all(), approver)
+        db.session.commit()
+        progress.advance(len(chunk))
+    progress.finish()
+    return queued
+
+
+def notice_counts(incident_id: int) -> dict[str, int]:
+    return dict(db.session.execute(select(Notice.status, func.count()).where(Notice.incident_id == incident_id)
+                                   .group_by(Notice.status)).all())
+
+
+def first_sent(obligation: Obligation) -> datetime | None:
+    return db.session.scalar(select(func.min(OutboxMessage.sent_at)).join(Notice)
+                             .where(Notice.obligation_id == obligation.id))
+
+
+# --- templates ------------------------------------------------------------------------------------------------
+
+def save_template(kind: str, language: str, source: str, note: str, author: User | None) -> NoticeTemplate:
+    """A new version, refused with the line named when it does not parse, uses an unknown variable, or
+    fails to render against the sample context."""
+    try:
+        rendering.render(source, rendering.sample_context())
+    except rendering.TemplateProblem as problem:
+        raise ValidationFailed([f"source: {p}" for p in problem.problems]) from None
+    version, _ = current_template(kind, language)
+    template = NoticeTemplate(kind=kind, language=language, version=version + 1, source=source,
+                              note=note.strip()[:300], created_by=author)
+    db.session.add(template)
+    db.session.flush()
+    return template
+
+
+def preview(source: str, obligation: Obligation | None) -> rendering.Rendered:
+    """Render a source as typed, against a real obligation when one is chosen, else the sample."""
+    try:
+        if obligation is None:
+            return rendering.render(source, rendering.sample_context())
+        context = context_for(obligation, current_snapshot(obligation.incident_id), [],
+                              "https://breachdesk.invalid/ack/preview")
+        return rendering.render(source, context)
+    except rendering.TemplateProblem as problem:
+        raise ValidationFailed(problem.problems) from None

@@ -1,0 +1,341 @@
+"""Notice pages: an incident's notices with bulk generation and approval (progress on the page), one notice
+(edit, approve, follow-up, print), resending, template editing, and the two public endpoints: the
+acknowledgement page behind a signed link and the SendGrid Event Webhook."""
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    stream_template,
+    url_for,
+)
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from breachdesk.audit.services import record
+from breachdesk.auth.access import ADMINS, EVERYONE, PRIVACY_TEAM, PUBLIC, allow
+from breachdesk.auth.models import User
+from breachdesk.core.clock import now_utc
+from breachdesk.core.errors import DomainError, ValidationFailed
+from breachdesk.core.progress import run_in_background
+from breachdesk.core.web import flash_problems
+from breachdesk.deadlines.models import Obligation, ObligationStatus
+from breachdesk.deadlines.services import mark_acknowledged, mark_sent
+from breachdesk.extensions import csrf, db
+from breachdesk.incidents.models import Incident
+from breachdesk.notices import rendering, services
+from breachdesk.notices.forms import AcknowledgeForm, FollowUpForm, NoticeEditForm, ResendForm, TemplateForm
+from breachdesk.notices.models import (
+    Acknowledgement,
+    Notice,
+    NoticeKind,
+    NoticeStatus,
+    NoticeTemplate,
+    OutboxMessage,
+    OutboxStatus,
+)
+from breachdesk.notices.outbox import resend
+from breachdesk.notices.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, record_events, verified
+
+bp = Blueprint("notices", __name__)
+LANGUAGES = ("en", "fr")
+TROUBLE = ("bounce", "dropped")
+
+
+def _problems_of(form) -> ValidationFailed:
+    return ValidationFailed([f"{name}: {'; '.join(errors)}" for name, errors in form.errors.items()])
+
+
+# --- an incident's notices --------------------------------------------------------------------------------
+
+@bp.get("/incidents/<int:incident_id>/notices")
+@allow(EVERYONE)
+def incident_notices(incident_id: int):
+    incident = db.get_or_404(Incident, incident_id)
+    page = db.paginate(select(Notice).where(Notice.incident_id == incident.id).order_by(Notice.id),
+                       per_page=100, max_per_page=500)
+    outbox = dict(db.session.execute(select(OutboxMessage.status, func.count()).join(Notice)
+                                     .where(Notice.incident_id == incident.id).group_by(OutboxMessage.status)).all())
+    trouble = db.session.scalars(select(OutboxMessage).join(Notice).where(
+        Notice.incident_id == incident.id,
+        (OutboxMessage.status == OutboxStatus.FAILED) | OutboxMessage.delivery.in_(TROUBLE))
+        .order_by(OutboxMessage.id)).all()
+    return render_template("notices/incident.html", incident=incident, page=page, outbox=outbox, trouble=trouble,
+                           counts=services.notice_counts(incident.id), resend_form=ResendForm(),
+                           to_generate=len(services.customer_obligations_without_notice(incident.id)),
+                           drafts=len(services.drafts_of(incident.id)))
+
+
+def _stream(title: str, job, back: str):
+    events = run_in_background(current_app._get_current_object(), job,
+                               actor=(f"user:{current_user.username}", current_user.id), name=title)
+    return Response(stream_template("notices/progress.html", title=title, events=events, back=back))
+
+
+@bp.post("/incidents/<int:incident_id>/notices/generate")
+@allow(PRIVACY_TEAM)
+def generate_all(incident_id: int):
+    incident = db.get_or_404(Incident, incident_id)
+    author_id = current_user.id
+
+    def job(progress) -> str:
+        count = services.generate_all(incident.id, db.session.get(User, author_id), progress)
+        return f"{count} notices generated as drafts"
+
+    return _stream("Generating notices", job, url_for("notices.incident_notices", incident_id=incident.id))
+
+
+@bp.post("/incidents/<int:incident_id>/notices/approve")
+@allow(PRIVACY_TEAM)
+def approve_all(incident_id: int):
+    incident = db.get_or_404(Incident, incident_id)
+    approver_id = current_user.id
+
+    def job(progress) -> str:
+        queued = services.approve_all(incident.id, db.session.get(User, approver_id), progress)
+        return f"approved; {queued} messages queued"
+
+    return _stream("Approving notices", job, url_for("notices.incident_notices", incident_id=incident.id))
+
+
+# --- one notice -------------------------------------------------------------------------------------------
+
+@bp.post("/obligations/<int:obligation_id>/notice")
+@allow(PRIVACY_TEAM)
+def generate(obligation_id: int):
+    obligation = db.get_or_404(Obligation, obligation_id)
+    try:
+        notice = services.generate_notice(obligation, current_user, follow_up=bool(FollowUpForm().follow_up.data))
+    except ValidationFailed as error:
+        flash_problems(error)
+        return redirect(url_for("deadlines.obligation", obligation_id=obligation.id))
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("deadlines.obligation", obligation_id=obligation.id))
+    db.session.commit()
+    return redirect(url_for("notices.notice", notice_id=notice.id))
+
+
+@bp.get("/notices/<int:notice_id>")
+@allow(EVERYONE)
+def notice(notice_id: int):
+    found = db.get_or_404(Notice, notice_id)
+    acknowledgement = db.session.scalar(select(Acknowledgement).where(Acknowledgement.notice_id == found.id))
+    later = db.session.scalar(select(func.max(Notice.sequence)).where(Notice.obligation_id == found.obligation_id))
+    stale = found.status == NoticeStatus.APPROVED and later == found.sequence and _impact_moved(found)
+    return render_template("notices/notice.html", notice=found, acknowledgement=acknowledgement,
+                           follow_up_form=FollowUpForm(), resend_form=ResendForm(), offer_follow_up=stale)
+
+
+def _impact_moved(found: Notice) -> bool:
+    """Whether the impact changed for this recipient since the notice was written: then offer a follow-up."""
+    from breachdesk.impact.services import current_snapshot
+
+    snapshot = current_snapshot(found.incident_id)
+    if snapshot is None or snapshot.id == found.snapshot_id:
+        return False
+    lines, _diff = services.changes_since(found, found.obligation, snapshot)
+    return bool(lines)
+
+
+@bp.get("/notices/<int:notice_id>/html")
+@allow(EVERYONE)
+def notice_html(notice_id: int):
+    """The HTML body alone, sandboxed: no script, no request to anywhere."""
+    found = db.get_or_404(Notice, notice_id)
+    response = Response(f"<!doctype html><meta charset=utf-8><title>{_escape(found.subject)}</title>"
+                        f"{found.html_body}", mimetype="text/html")
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    return response
+
+
+def _escape(text: str) -> str:
+    from markupsafe import escape
+
+    return str(escape(text))
+
+
+@bp.get("/notices/<int:notice_id>/document")
+@allow(PRIVACY_TEAM)
+def document(notice_id: int):
+    """Print-ready: the authority notice as a document with the Art. 33(3) points in order."""
+    found = db.get_or_404(Notice, notice_id)
+    return render_template("notices/document.html", notice=found, printed_at=now_utc())
+
+
+@bp.route("/notices/<int:notice_id>/edit", methods=["GET", "POST"])
+@allow(PRIVACY_TEAM)
+def edit(notice_id: int):
+    found = db.get_or_404(Notice, notice_id)
+    form = NoticeEditForm(obj=found)
+    if form.validate_on_submit():
+        try:
+            services.edit_notice(found, form.subject.data, form.text_body.data, form.html_body.data or "",
+                                 current_user)
+        except ValidationFailed as error:
+            flash_problems(error)
+        except DomainError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash("Notice saved.", "info")
+            return redirect(url_for("notices.notice", notice_id=found.id))
+    return render_template("notices/edit.html", notice=found, form=form)
+
+
+@bp.post("/notices/<int:notice_id>/approve")
+@allow(PRIVACY_TEAM)
+def approve(notice_id: int):
+    found = db.get_or_404(Notice, notice_id)
+    try:
+        queued = services.approve_notice(found, current_user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(f"Approved; {queued} message(s) queued." if queued else
+              "Approved. It has no e-mail recipient: submit it yourself, then record it as sent with its reference.",
+              "info")
+    return redirect(url_for("notices.notice", notice_id=found.id))
+
+
+@bp.post("/outbox/<int:message_id>/resend")
+@allow(PRIVACY_TEAM)
+def resend_message(message_id: int):
+    message = db.get_or_404(OutboxMessage, message_id)
+    form = ResendForm()
+    try:
+        if not form.validate_on_submit():
+            raise _problems_of(form)
+        copy = resend(message, form.recipient.data.strip())
+    except ValidationFailed as error:
+        flash_problems(error)
+    else:
+        record(db.session, "outbox.resend", "outbox_messages", message.id,
+               after={"copy": copy.id, "recipient": copy.recipient})
+        db.session.commit()
+        flash(f"Queued again, to {copy.recipient}.", "info")
+    return redirect(request.referrer or url_for("notices.notice", notice_id=message.notice_id))
+
+
+# --- templates --------------------------------------------------------------------------------------------
+
+@bp.get("/settings/templates")
+@allow(ADMINS)
+def templates():
+    versions = dict(((k, lang), v) for k, lang, v in db.session.execute(
+        select(NoticeTemplate.kind, NoticeTemplate.language, func.max(NoticeTemplate.version))
+        .group_by(NoticeTemplate.kind, NoticeTemplate.language)).all())
+    return render_template("notices/templates.html", kinds=list(NoticeKind), languages=LANGUAGES, versions=versions)
+
+
+def _kind_and_language(kind: str, language: str) -> NoticeKind:
+    if kind not in {k.value for k in NoticeKind} or language not in LANGUAGES:
+        abort(404)
+    return NoticeKind(kind)
+
+
+@bp.route("/settings/templates/<kind>/<language>", methods=["GET", "POST"])
+@allow(ADMINS)
+def template_edit(kind: str, language: str):
+    kind = _kind_and_language(kind, language)
+    version, source = services.current_template(kind, language)
+    form = TemplateForm(source=source)
+    problems: list[str] = []
+    if form.validate_on_submit():
+        try:
+            saved = services.save_template(kind, language, form.source.data, form.note.data or "", current_user)
+        except ValidationFailed as error:
+            db.session.rollback()
+            problems = error.problems
+        else:
+            db.session.commit()
+            flash(f"Template saved as version {saved.version}.", "info")
+            return redirect(url_for("notices.template_edit", kind=kind.value, language=language))
+    history = db.session.scalars(select(NoticeTemplate).where(NoticeTemplate.kind == kind,
+                                                              NoticeTemplate.language == language)
+                                 .order_by(NoticeTemplate.version.desc())).all()
+    samples = db.session.scalars(select(Obligation).where(Obligation.status != ObligationStatus.NOT_REQUIRED)
+                                 .order_by(Obligation.id.desc()).limit(200)).all()
+    return render_template("notices/template_edit.html", kind=kind, language=language, version=version, form=form,
+                           problems=problems, history=history, variables=rendering.VARIABLES,
+                           samples=[o for o in samples if services.kind_for(o, 1 if kind != "controller_followup"
+                                                                            else 2) == kind][:30])
+
+
+@bp.post("/settings/templates/<kind>/<language>/preview")
+@allow(ADMINS)
+def template_preview(kind: str, language: str):
+    """Live preview: the source as typed, against a real obligation or the sample; nothing is saved."""
+    _kind_and_language(kind, language)
+    source = request.form.get("source", "")
+    obligation = db.session.get(Obligation, request.form.get("obligation", type=int) or 0)
+    try:
+        rendered = services.preview(source, obligation)
+    except ValidationFailed as error:
+        return jsonify({"problems": error.problems}), 422
+    return jsonify({"subject": rendered.subject, "text": rendered.text, "html": rendered.html, "problems": []})
+
+
+@bp.post("/settings/templates/<kind>/<language>/restore/<int:version>")
+@allow(ADMINS)
+def template_restore(kind: str, language: str, version: int):
+    kind = _kind_and_language(kind, language)
+    old = db.first_or_404(select(NoticeTemplate).where(NoticeTemplate.kind == kind,
+                                                       NoticeTemplate.language == language,
+                                                       NoticeTemplate.version == version))
+    saved = services.save_template(kind, language, old.source, f"restored version {version}", current_user)
+    db.session.commit()
+    flash(f"Version {version} restored as version {saved.version}.", "info")
+    return redirect(url_for("notices.template_edit", kind=kind.value, language=language))
+
+
+# --- public: acknowledgement and the provider's webhook -------------------------------------------------------
+
+@bp.route("/ack/<token>", methods=["GET", "POST"])
+@allow(PUBLIC)
+def acknowledge(token: str):
+    try:
+        found = services.notice_of_token(token)
+    except services.LinkRefused as error:
+        return render_template("notices/ack_refused.html", message=str(error)), 400
+    existing = db.session.scalar(select(Acknowledgement).where(Acknowledgement.notice_id == found.id))
+    form = AcknowledgeForm()
+    if existing is None and form.validate_on_submit():
+        existing = Acknowledgement(notice_id=found.id, name=form.name.data.strip(), acknowledged_at=now_utc(),
+                                   ip_address=request.remote_addr or "",
+                                   user_agent=(request.user_agent.string or "")[:300])
+        db.session.add(existing)
+        obligation = found.obligation
+        if obligation.status == ObligationStatus.PENDING:
+            mark_sent(obligation, services.first_sent(obligation) or existing.acknowledged_at)
+        if obligation.status == ObligationStatus.SENT:
+            mark_acknowledged(obligation, existing.acknowledged_at)
+        db.session.commit()
+    return render_template("notices/ack.html", notice=found, form=form, acknowledgement=existing)
+
+
+@bp.post("/webhooks/sendgrid")
+@allow(PUBLIC)
+@csrf.exempt
+def sendgrid_webhook():
+    payload = request.get_data(as_text=True)
+    if not verified(payload, request.headers.get(SIGNATURE_HEADER), request.headers.get(TIMESTAMP_HEADER),
+                    current_app.config["SENDGRID_WEBHOOK_PUBLIC_KEY"]):
+        return jsonify({"error": "signature: missing or invalid"}), 403
+    try:
+        counts = record_events(request.get_json(force=True, silent=True))
+    except ValidationFailed as error:
+        db.session.rollback()
+        return jsonify({"error": str(error), "problems": error.problems}), 400
+    db.session.commit()
+    return jsonify(counts)
