@@ -79,13 +79,13 @@ def default_source(kind: str, language: str) -> str:
     return (DEFAULTS / f"{kind}.{language}.j2").read_text(encoding="utf-8")
 
 
-def _line_of(error: Exception) -> int | None:
-    """The template line of a runtime error: Jinja rewrites tracebacks so template frames carry it."""
-    line = getattr(error, "lineno", None)
+def _line_of(error: Exception, template) -> int | None:
+    """The template line of a runtime error: the deepest frame of the compiled template, mapped back."""
+    line = None
     trace = error.__traceback__
     while trace is not None:
         if trace.tb_frame.f_code.co_filename == "<template>":
-            line = trace.tb_lineno
+            line = template.get_corresponding_lineno(trace.tb_lineno)
         trace = trace.tb_next
     return line
 
@@ -118,7 +118,7 @@ def render(source: str, context: dict) -> Rendered:
         try:
             parts[name] = "".join(template.blocks[name](template.new_context(context))).strip()
         except (TemplateError, ArithmeticError, LookupError, TypeError, ValueError, AttributeError) as error:
-            raise TemplateProblem([f"line {_line_of(error) or '?'}: {type(error).__name__}: {error}"]) from None
+            raise TemplateProblem([f"line {_line_of(error, template) or '?'}: {type(error).__name__}: {error}"]) from None
     subject = " ".join(parts["subject"].split())
     if not subject:
         raise TemplateProblem(["block 'subject': renders empty"])

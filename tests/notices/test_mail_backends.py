@@ -1,0 +1,185 @@
+"""Each mail backend for real: the file backend read back with `email`, SMTP into a local aiosmtpd server,
+SendGrid through the official library into a local stand-in of its v3 API; retries and failures."""
+
+import email
+import email.policy
+import socket
+from datetime import timedelta
+
+import pytest
+from aiosmtpd.controller import Controller
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from breachdesk.core.clock import now_utc
+from breachdesk.deadlines.models import ObligationStatus
+from breachdesk.extensions import db
+from breachdesk.notices import services
+from breachdesk.notices.mail import FileBackend, SmtpBackend, backend_from
+from breachdesk.notices.models import OutboxMessage, OutboxStatus
+from breachdesk.notices.outbox import backoff, dispatch_round
+from tests.notices.conftest import duty
+
+
+def approved(incident, privacy, key="acme"):
+    notice = services.generate_notice(duty(incident, key), privacy)
+    services.approve_notice(notice, privacy)
+    db.session.commit()
+    return notice
+
+
+def messages() -> list[OutboxMessage]:
+    return db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+
+
+def test_file_backend_writes_eml_files_that_parse_back(incident, privacy, tmp_path):
+    notice = approved(incident, privacy)
+    result = dispatch_round(FileBackend(tmp_path))
+    assert (result.claimed, result.sent) == (2, 2)
+    files = sorted(tmp_path.glob("*.eml"))
+    assert len(files) == 2 and not list(tmp_path.glob("*.tmp"))
+    parsed = email.message_from_bytes(files[0].read_bytes(), policy=email.policy.default)
+    assert parsed["To"] == "dpo@acme.example" and parsed["Subject"] == notice.subject
+    assert parsed["X-BreachDesk-Idempotency-Key"] == f"{notice.id}:dpo@acme.example:1"
+    assert parsed.get_body(("plain",)).get_content() == notice.text_body
+    assert parsed.get_body(("html",)).get_content().strip() == notice.html_body
+    db.session.expire_all()
+    sent = messages()
+    assert all(m.status == OutboxStatus.SENT and m.provider_message_id == email.message_from_bytes(
+        f.read_bytes(), policy=email.policy.default)["Message-ID"] for m, f in zip(sent, files, strict=True))
+    obligation = duty(incident, "acme")
+    assert obligation.status == ObligationStatus.SENT and obligation.sent_at == min(m.sent_at for m in sent)
+    assert obligation.late_by_seconds > 0  # aware in October 2026, sent today: late, and it says by how much
+
+
+class Recorder:
+    def __init__(self):
+        self.envelopes = []
+        self.refuse: dict[str, str] = {}
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 - aiosmtpd API
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd API
+        self.envelopes.append(envelope)
+        return "250 Message accepted"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server():
+    recorder = Recorder()
+    controller = Controller(recorder, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield recorder, controller.port
+    controller.stop()
+
+
+def test_smtp_backend_delivers_to_a_local_server_and_sorts_refusals(incident, privacy, smtp_server):
+    recorder, port = smtp_server
+    recorder.refuse = {"security@acme.example": "550 5.1.1 No such user", "dpo@globex.example": "451 4.3.0 Busy"}
+    approved(incident, privacy, "acme")
+    approved(incident, privacy, "globex")
+    result = dispatch_round(SmtpBackend("127.0.0.1", port, starttls=False, username=None, password=None,
+                                        timeout=5))
+    assert (result.sent, result.failed, result.retried) == (1, 1, 1)
+    [delivered] = recorder.envelopes
+    parsed = email.message_from_bytes(delivered.content, policy=email.policy.default)
+    assert delivered.rcpt_tos == ["dpo@acme.example"] and parsed["Subject"].startswith("[Violation")
+    by_recipient = {m.recipient: m for m in messages()}
+    assert by_recipient["security@acme.example"].status == OutboxStatus.FAILED
+    assert "550" in by_recipient["security@acme.example"].last_error
+    retry = by_recipient["dpo@globex.example"]
+    assert retry.status == OutboxStatus.QUEUED and retry.attempts == 1 and retry.next_attempt_at > now_utc()
+
+
+def test_smtp_server_down_is_a_retry(incident, privacy):
+    approved(incident, privacy, "globex")
+    result = dispatch_round(SmtpBackend("127.0.0.1", free_port(), False, None, None, timeout=2))
+    assert result.retried == 1 and "SMTP" in messages()[0].last_error
+
+
+@pytest.fixture
+def sendgrid(app, sendgrid_stub, monkeypatch):
+    monkeypatch.setenv("SENDGRID_API_KEY", "SG.test-key")
+    app.config.update(MAIL_BACKEND="sendgrid", SENDGRID_API_HOST=sendgrid_stub.url, MAIL_FROM="notices@parlons.example")
+    return sendgrid_stub
+
+
+def test_sendgrid_request_has_the_v3_shape(incident, privacy, sendgrid, app):
+    notice = approved(incident, privacy, "globex")
+    assert dispatch_round(backend_from(app.config, app.instance_path)).sent == 1
+    [request] = sendgrid.requests
+    body = request["body"]
+    assert request["path"] == "/v3/mail/send" and request["headers"]["Authorization"] == "Bearer SG.test-key"
+    assert body["from"] == {"email": "notices@parlons.example"} and body["subject"] == notice.subject
+    [personalization] = body["personalizations"]
+    assert personalization["to"] == [{"email": "dpo@globex.example"}]
+    assert personalization["custom_args"] == {"outbox_id": str(messages()[0].id), "notice_id": str(notice.id),
+                                              "incident_id": str(incident.id)}
+    assert [c["type"] for c in body["content"]] == ["text/plain", "text/html"]
+    assert body["content"][0]["value"] == notice.text_body and body["categories"] == ["breachdesk-notice"]
+    assert messages()[0].provider_message_id == "stub-1"
+
+
+@pytest.mark.parametrize("answers, outcome, attempts", [
+    ([429], OutboxStatus.QUEUED, 1),
+    ([500], OutboxStatus.QUEUED, 1),
+    ([503], OutboxStatus.QUEUED, 1),
+    ([400], OutboxStatus.FAILED, 1),
+    ([403], OutboxStatus.FAILED, 1),
+])
+def test_sendgrid_answers_decide_retry_or_failure(incident, privacy, sendgrid, app, answers, outcome, attempts):
+    sendgrid.answers.extend(answers)
+    approved(incident, privacy, "globex")
+    dispatch_round(backend_from(app.config, app.instance_path))
+    [message] = messages()
+    assert (message.status, message.attempts) == (outcome, attempts)
+    assert f"SendGrid {answers[0]}" in message.last_error
+    if outcome == OutboxStatus.FAILED:
+        assert "stub answered" in message.last_error  # the provider's own words, for the person who resends
+    else:
+        assert message.next_attempt_at > now_utc() + timedelta(seconds=10)
+
+
+def test_retries_until_the_limit_then_fail_visibly(incident, privacy, sendgrid, app):
+    app.config.update(DISPATCH_MAX_ATTEMPTS=3, DISPATCH_RETRY_BASE_SECONDS=0, DISPATCH_RETRY_MAX_SECONDS=0)
+    sendgrid.answers.extend([500, 429, 500])
+    approved(incident, privacy, "globex")
+    backend = backend_from(app.config, app.instance_path)
+    for _ in range(3):
+        dispatch_round(backend)
+    [message] = messages()
+    assert message.status == OutboxStatus.FAILED and message.attempts == 3
+    assert message.last_error.startswith("gave up after 3 attempts: SendGrid 500")
+    assert dispatch_round(backend).claimed == 0
+
+
+def test_a_timeout_is_a_retry(incident, privacy, monkeypatch, app):
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)  # accepts the connection, never answers
+    monkeypatch.setenv("SENDGRID_API_KEY", "SG.test-key")
+    app.config.update(MAIL_BACKEND="sendgrid", MAIL_TIMEOUT=0.5,
+                      SENDGRID_API_HOST=f"http://127.0.0.1:{listener.getsockname()[1]}")
+    approved(incident, privacy, "globex")
+    try:
+        assert dispatch_round(backend_from(app.config, app.instance_path)).retried == 1
+    finally:
+        listener.close()
+    assert "unreachable" in messages()[0].last_error
+
+
+@given(attempts=st.integers(1, 40), base=st.floats(0, 600), cap=st.floats(0, 7200))
+def test_backoff_grows_exponentially_within_its_jitter_and_cap(attempts, base, cap):
+    expected = min(cap, base * 2 ** (attempts - 1))
+    assert 0.5 * expected <= backoff(attempts, base, cap) <= 1.5 * expected

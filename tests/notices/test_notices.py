@@ -1,0 +1,142 @@
+"""From obligation to notice: isolation per customer, follow-ups, approval and the outbox, templates."""
+
+import io
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from breachdesk.auth.models import Role
+from breachdesk.core.errors import DomainError, ValidationFailed
+from breachdesk.core.progress import NoProgress
+from breachdesk.deadlines.models import Obligation
+from breachdesk.extensions import db
+from breachdesk.incidents.services import recompute_impact
+from breachdesk.inventory.importer import import_inventory
+from breachdesk.notices import services
+from breachdesk.notices.models import Notice, NoticeStatus, NoticeTemplate, OutboxMessage
+from tests.conftest import create_user, table_fingerprint
+from tests.notices.conftest import duty
+
+
+def test_a_controllers_notice_carries_only_its_own_data(incident, privacy):
+    acme = services.generate_notice(duty(incident, "acme"), privacy)
+    globex = services.generate_notice(duty(incident, "globex"), privacy)
+    db.session.commit()
+    # Acme: 100 customers through messages, 80 customers + 20 prospects through the directory (tests/impact)
+    assert acme.language == "fr" and acme.kind == "controller_initial"
+    assert "customer : environ 100 personnes" in acme.text_body and "prospect : environ 20" in acme.text_body
+    assert "enregistrements : environ 1\u202f100" in acme.text_body
+    assert acme.recipients == ["dpo@acme.example", "security@acme.example"]
+    assert "customer: about 50 people" in globex.text_body and "records: about 50" in globex.text_body
+    for other in ("Acme", "acme", "1\u202f100", "prospect", "Messages"):
+        assert other not in globex.text_body + globex.html_body + globex.subject
+    for other in ("Globex", "globex", "environ 50", "about 50"):
+        assert other not in acme.text_body + acme.html_body + acme.subject
+    assert "/ack/" in acme.text_body and f'href="{services.acknowledgement_link(acme.id)}' in acme.html_body
+
+
+def test_approval_queues_one_message_per_contact_once(incident, privacy):
+    notice = services.generate_notice(duty(incident, "acme"), privacy)
+    db.session.commit()
+    approver = create_user("chief", Role.ADMIN)
+    assert services.approve_notice(notice, approver) == 2
+    db.session.commit()
+    keys = db.session.scalars(select(OutboxMessage.idempotency_key).order_by(OutboxMessage.recipient)).all()
+    assert keys == [f"{notice.id}:dpo@acme.example:1", f"{notice.id}:security@acme.example:1"]
+    assert services.approve_notice(notice, approver) == 0  # approved already: nothing queued again
+    db.session.add(OutboxMessage(notice_id=notice.id, recipient="dpo@acme.example", idempotency_key=keys[0]))
+    with pytest.raises(IntegrityError):
+        db.session.flush()
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 2
+    with pytest.raises(DomainError, match="approved notices are frozen"):
+        services.edit_notice(notice, "x", "y", "", approver)
+
+
+def test_four_eyes_refuses_the_author_as_approver(app, incident, privacy):
+    app.config["NOTICE_FOUR_EYES"] = True
+    notice = services.generate_notice(duty(incident, "acme"), privacy)
+    db.session.commit()
+    with pytest.raises(DomainError, match="four-eyes"):
+        services.approve_notice(notice, privacy)
+    db.session.rollback()
+    assert services.approve_notice(db.session.get(Notice, notice.id), create_user("other", Role.PRIVACY)) == 2
+
+
+def test_a_draft_is_edited_then_regenerated_and_approval_is_refused_when_not_required(incident, privacy):
+    obligation = duty(incident, "acme")
+    notice = services.generate_notice(obligation, privacy)
+    with pytest.raises(ValidationFailed, match="subject: 1 to 300 characters"):
+        services.edit_notice(notice, "  ", "body", "", privacy)
+    services.edit_notice(notice, "Objet   corrigé", "Texte corrigé", "<p>corrigé</p>", privacy)
+    db.session.commit()
+    assert (notice.subject, notice.edited_at is not None) == ("Objet corrigé", True)
+    again = services.generate_notice(obligation, privacy)  # a draft is re-rendered in place
+    assert again.id == notice.id and again.subject.startswith("[Violation")
+    with pytest.raises(DomainError, match="write a follow-up"):
+        services.approve_notice(again, privacy)
+        db.session.commit()
+        services.generate_notice(obligation, privacy)
+
+
+def test_a_follow_up_says_what_changed_for_that_customer(incident, privacy):
+    first = services.generate_notice(duty(incident, "globex"), privacy)
+    services.approve_notice(first, privacy)
+    db.session.commit()
+    data = b"customer,activity,data_subject_category,data_subjects,records\nglobex,directory,customer,75,90\n"
+    import_inventory(None, ("volumes.csv", io.BytesIO(data), len(data)))
+    recompute_impact(incident)
+    db.session.commit()
+    follow_up = services.generate_notice(duty(incident, "globex"), privacy, follow_up=True)
+    db.session.commit()
+    assert (follow_up.sequence, follow_up.kind) == (2, "controller_followup")
+    assert "people: 50 → 75" in follow_up.changes["lines"] and "records: 50 → 90" in follow_up.changes["lines"]
+    assert "  - records: 50 → 90" in follow_up.text_body
+    assert follow_up.snapshot_id != first.snapshot_id
+
+
+def test_the_authority_notice_has_no_email_and_is_filed_by_hand(incident, privacy):
+    from breachdesk.incidents.services import open_incident
+
+    controller = open_incident({"title": "CRM exported", "aware_at": "2026-10-25T08:00:00Z", "systems": ["crm"]},
+                               None)
+    obligation = db.session.scalar(select(Obligation).where(Obligation.incident_id == controller.id,
+                                                            Obligation.rule_id == "gdpr-art33-1"))
+    notice = services.generate_notice(obligation, privacy)
+    assert notice.kind == "authority" and notice.language == "fr" and notice.recipients == []
+    assert "Camille DPO" in notice.text_body and "prospect : environ 300" in notice.text_body
+    assert services.approve_notice(notice, privacy) == 0
+
+
+def test_bulk_generation_and_approval_cover_every_pending_customer_once(incident, privacy):
+    assert services.generate_all(incident.id, privacy, NoProgress()) == 3
+    assert services.generate_all(incident.id, privacy, NoProgress()) == 0  # a rerun continues, it does not repeat
+    assert services.approve_all(incident.id, privacy, NoProgress()) == 3  # acme 2 contacts, globex 1, initech 0
+    assert db.session.scalar(select(func.count()).select_from(Notice).where(
+        Notice.status == NoticeStatus.APPROVED)) == 3
+
+
+def test_a_template_is_versioned_refused_with_its_line_and_restorable(incident, privacy):
+    admin = create_user("admin", Role.ADMIN)
+    version, source = services.current_template("controller_initial", "en")
+    assert version == 0
+    before = table_fingerprint()
+    with pytest.raises(ValidationFailed) as refused:
+        services.save_template("controller_initial", "en", source.replace("{{ customer.name }}",
+                                                                          "{{ customer.name }} {{ config }}", 1),
+                               "", admin)
+    assert refused.value.problems[0].startswith("source: line 1: unknown variable 'config'")
+    assert table_fingerprint() == before
+    first = services.save_template("controller_initial", "en", source.replace("[Personal data breach]", "[Breach]"),
+                                   "shorter subject", admin)
+    services.save_template("controller_initial", "en", source, "back to the default wording", admin)
+    db.session.commit()
+    assert services.current_template("controller_initial", "en")[0] == 2
+    umbrella = services.generate_notice(duty(incident, "umbrella"), privacy) if duty(incident, "umbrella") else None
+    assert umbrella is None  # umbrella is not reached by the db system
+    services.save_template("controller_initial", "en", first.source, "restored version 1", admin)
+    db.session.commit()
+    notice = services.generate_notice(duty(incident, "globex"), privacy)
+    assert notice.subject.startswith("[Breach]") and notice.template_version == 3
+    assert db.session.scalar(select(func.count()).select_from(NoticeTemplate)) == 3

@@ -1,0 +1,68 @@
+"""Notice templates in the sandbox: what renders, what is refused, and the line it is refused at."""
+
+import pytest
+
+from breachdesk.notices.models import NoticeKind
+from breachdesk.notices.rendering import TemplateProblem, check, default_source, render, sample_context
+
+GOOD = "{% block subject %}Hello {{ customer.name }}{% endblock %}\n{% block text %}Text{% endblock %}\n" \
+       "{% block html %}<p>{{ incident.title }}</p>{% endblock %}"
+
+
+@pytest.mark.parametrize("kind", list(NoticeKind))
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_every_shipped_template_renders_against_the_sample(kind, language):
+    rendered = render(default_source(kind, language), sample_context())
+    assert rendered.subject and "\n" not in rendered.subject
+    assert "Sample incident" in rendered.text and "Sample incident" in rendered.html
+    assert "{{" not in rendered.text + rendered.html
+
+
+def test_the_authority_notice_has_the_article_33_3_points_in_order():
+    text = render(default_source("authority", "en"), sample_context()).text
+    points = [text.index(p) for p in ("(a) Nature", "(b) Data protection officer", "(c) Likely consequences",
+                                      "(d) Measures taken")]
+    assert points == sorted(points)
+    assert "customer: about 120" in text and "Dana Protect" in text
+
+
+def test_html_is_escaped_and_text_is_not():
+    context = sample_context()
+    context["incident"]["title"] = "<script>alert(1)</script> & co"
+    rendered = render(GOOD.replace("Text", "{{ incident.title }}"), context)
+    assert "<script>" not in rendered.html and "&lt;script&gt;" in rendered.html
+    assert rendered.text.startswith("<script>alert(1)</script> & co")
+
+
+@pytest.mark.parametrize("attack", [
+    "{{ incident.__class__ }}",
+    "{{ incident.title.__class__.__mro__ }}",
+    "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+    "{{ cycler.__init__.__globals__ }}",
+    "{{ self._TemplateReference__context }}",
+    "{{ incident.aware_at.__reduce__() }}",
+])
+def test_the_sandbox_refuses_to_reach_python_internals(attack):
+    with pytest.raises(TemplateProblem) as refused:
+        render(GOOD.replace("Text", attack), sample_context())
+    assert refused.value.problems[0].startswith("line 2:")
+
+
+@pytest.mark.parametrize("reach", ["{{ config }}", "{{ request.environ }}", "{{ g }}", "{{ url_for('x') }}",
+                                   "{{ session }}"])
+def test_the_application_is_not_in_reach(reach):
+    problems = check(GOOD.replace("Text", reach))
+    assert problems and problems[0].startswith("line 2: unknown variable")
+
+
+def test_problems_name_the_line():
+    assert check(GOOD.replace("Text", "{% if %}")) == ["line 2: Expected an expression, got 'end of statement block'"]
+    assert check(GOOD.replace("{% block html %}<p>{{ incident.title }}</p>{% endblock %}", "")) == [
+        "block 'html': missing ({% block html %}...{% endblock %})"]
+    assert check("{% block subject %}{{ customr.name }}{% endblock %}{% block text %}{% endblock %}"
+                 "{% block html %}{% endblock %}")[0].startswith("line 1: unknown variable 'customr'")
+    with pytest.raises(TemplateProblem) as refused:  # a documented variable, a field it does not have
+        render(GOOD.replace("Text", "ok\n{{ incident.severity }}"), sample_context())
+    assert refused.value.problems == ["line 3: UndefinedError: 'dict object' has no attribute 'severity'"]
+    with pytest.raises(TemplateProblem, match="block 'subject': renders empty"):
+        render(GOOD.replace("Hello {{ customer.name }}", " "), sample_context())
