@@ -6,12 +6,13 @@ provider's own words).
 """
 
 import os
+import secrets
 import smtplib
 import tempfile
 import urllib.error
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -44,7 +45,8 @@ class OutgoingMail:
         message = EmailMessage()
         message["From"], message["To"], message["Subject"] = self.sender, self.to, self.subject
         message["Date"] = format_datetime(now_utc())
-        message["Message-ID"] = make_msgid(idstring=f"outbox-{self.outbox_id}", domain="breachdesk.invalid")
+        # short enough not to be folded onto a second header line
+        message["Message-ID"] = f"<outbox-{self.outbox_id}.{secrets.token_hex(6)}@breachdesk.invalid>"
         message["X-BreachDesk-Idempotency-Key"] = self.idempotency_key
         message.set_content(self.text)
         if self.html:

@@ -118,7 +118,8 @@ def render(source: str, context: dict) -> Rendered:
         try:
             parts[name] = "".join(template.blocks[name](template.new_context(context))).strip()
         except (TemplateError, ArithmeticError, LookupError, TypeError, ValueError, AttributeError) as error:
-            raise TemplateProblem([f"line {_line_of(error, template) or '?'}: {type(error).__name__}: {error}"]) from None
+            line = _line_of(error, template) or "?"
+            raise TemplateProblem([f"line {line}: {type(error).__name__}: {error}"]) from None
     subject = " ".join(parts["subject"].split())
     if not subject:
         raise TemplateProblem(["block 'subject': renders empty"])

@@ -4,12 +4,12 @@ import pytest
 
 from breachdesk.auth.models import Role
 from breachdesk.deadlines.models import Obligation
-from breachdesk.notices.models import Notice, OutboxMessage
-from breachdesk.notices.services import approve_notice, generate_notice
 from breachdesk.extensions import db
 from breachdesk.incidents.models import Incident
 from breachdesk.incidents.services import open_incident
 from breachdesk.inventory.models import Volume
+from breachdesk.notices.models import Notice, OutboxMessage
+from breachdesk.notices.services import approve_notice, generate_notice
 from tests.conftest import create_user, log_in
 
 ADMIN, PRIVACY, RESPONDER, VIEWER = Role.ADMIN, Role.PRIVACY, Role.RESPONDER, Role.VIEWER

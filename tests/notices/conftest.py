@@ -9,7 +9,6 @@ from tests.deadlines.test_obligation_services import PROFILE, import_text
 from tests.impact.conftest import load
 from tests.notices.mailstub import SendGridStub
 
-
 CONTACTS = (
     "  - {key: acme, name: Acme, country: FR, language: fr, time_zone: Europe/Paris,\n"
     "     contacts: [{role: dpo, name: Alice Acme, email: dpo@acme.example},\n"
