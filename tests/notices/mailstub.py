@@ -2,6 +2,7 @@
 
 import json
 import threading
+import time
 from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -13,12 +14,15 @@ class SendGridStub:
         self.requests: list[dict] = []
         self.answers: deque[int] = deque()
         self.lock = threading.Lock()
+        #: seconds to think before answering: a slow provider keeps a dispatcher mid-batch long enough to kill
+        self.delay = 0.0
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 - the http.server API
                 length = int(self.headers.get("Content-Length", 0))
                 body = json.loads(self.rfile.read(length) or b"{}")
+                time.sleep(stub.delay)
                 with stub.lock:
                     status = stub.answers.popleft() if stub.answers else 202
                     stub.requests.append({"path": self.path, "headers": dict(self.headers), "body": body,

@@ -1,0 +1,97 @@
+"""Exactly-once under faults: a dispatcher killed mid-batch, restarted; two dispatchers at once."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from breachdesk.audit.services import verify_chain
+from breachdesk.extensions import db
+from breachdesk.notices import services
+from breachdesk.notices.models import OutboxMessage, OutboxStatus
+from tests.notices.conftest import duty
+
+LEASE = 2
+
+
+def queue_messages(incident, privacy, count: int) -> list[int]:
+    """One approved notice to `count` recipients: `count` outbox messages."""
+    notice = services.generate_notice(duty(incident, "acme"), privacy)
+    notice.recipients = [f"contact{i:04d}@acme.example" for i in range(count)]
+    services.approve_notice(notice, privacy)
+    db.session.commit()
+    return list(db.session.scalars(select(OutboxMessage.id).order_by(OutboxMessage.id)))
+
+
+def dispatcher(migrated: str, stub_url: str, instance: Path, *extra: str) -> subprocess.Popen:
+    env = {**os.environ, "BREACHDESK_DATABASE_URL": migrated, "BREACHDESK_INSTANCE_PATH": str(instance),
+           "BREACHDESK_SECRET_KEY": "test", "BREACHDESK_MAIL_BACKEND": "sendgrid",
+           "BREACHDESK_SENDGRID_API_HOST": stub_url, "SENDGRID_API_KEY": "SG.test",
+           "BREACHDESK_DISPATCH_LEASE_SECONDS": str(LEASE), "BREACHDESK_LOG_LEVEL": "WARNING"}
+    command = [str(Path(sys.executable).parent / "breachdesk"), "dispatch", *extra]
+    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def queued() -> int:
+    db.session.rollback()
+    return db.session.scalar(select(func.count()).select_from(OutboxMessage)
+                             .where(OutboxMessage.status == OutboxStatus.QUEUED))
+
+
+def run_until_empty(migrated, stub_url, instance, deadline: float = 120) -> None:
+    started = time.monotonic()
+    while queued() and time.monotonic() - started < deadline:
+        with dispatcher(migrated, stub_url, instance, "--batch", "50") as process:
+            process.wait(timeout=deadline)
+        time.sleep(0.2)  # claims of a killed dispatcher come back when their lease expires
+    assert queued() == 0
+
+
+def test_a_dispatcher_killed_mid_batch_loses_nothing_and_repeats_at_most_what_was_in_flight(
+        incident, privacy, migrated, sendgrid_stub, tmp_path):
+    ids = queue_messages(incident, privacy, 500)
+    sendgrid_stub.delay = 0.004
+    with dispatcher(migrated, sendgrid_stub.url, tmp_path / "inst", "--batch", "50") as process:
+        started = time.monotonic()
+        while len(sendgrid_stub.requests) < 120 and time.monotonic() - started < 60:
+            time.sleep(0.01)
+        assert process.poll() is None, "the dispatcher finished before it could be killed"
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    assert process.returncode == -signal.SIGKILL
+    db.session.rollback()
+    # in flight: claimed by the killed dispatcher and not recorded; only those may go out twice
+    in_flight = db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.status == OutboxStatus.QUEUED, OutboxMessage.claimed_by.is_not(None)))
+    accepted_at_kill = len(sendgrid_stub.accepted_outbox_ids())
+    assert 0 < in_flight <= 50 and accepted_at_kill < 500
+
+    run_until_empty(migrated, sendgrid_stub.url, tmp_path / "inst")
+    delivered = Counter(sendgrid_stub.accepted_outbox_ids())
+    assert set(delivered) == set(ids)  # none lost
+    duplicates = sum(n - 1 for n in delivered.values())
+    assert duplicates <= in_flight
+    db.session.expire_all()
+    rows = db.session.scalars(select(OutboxMessage)).all()
+    assert all(m.status == OutboxStatus.SENT and m.provider_message_id for m in rows)
+    assert verify_chain(db.session)[1] == []
+
+
+def test_two_dispatchers_at_once_send_each_message_once(incident, privacy, migrated, sendgrid_stub, tmp_path):
+    ids = queue_messages(incident, privacy, 300)
+    sendgrid_stub.delay = 0.002
+    first = dispatcher(migrated, sendgrid_stub.url, tmp_path / "a", "--batch", "20")
+    second = dispatcher(migrated, sendgrid_stub.url, tmp_path / "b", "--batch", "20")
+    for process in (first, second):
+        _, errors = process.communicate(timeout=120)
+        assert process.returncode == 0, errors.decode()
+    run_until_empty(migrated, sendgrid_stub.url, tmp_path / "c")  # both may stop before the last claims expire
+    delivered = Counter(sendgrid_stub.accepted_outbox_ids())
+    assert set(delivered) == set(ids) and max(delivered.values()) == 1
+    senders = {r["headers"].get("User-Agent") for r in sendgrid_stub.requests}
+    assert senders  # both processes talked to the stub
