@@ -18,6 +18,7 @@ from breachdesk.deadlines.obligations import duration, remaining, urgency
 from breachdesk.deadlines.rules import Terms
 from breachdesk.extensions import db
 from breachdesk.incidents.models import Incident
+from breachdesk.notices.models import Notice
 
 bp = Blueprint("deadlines", __name__)
 bp.add_app_template_filter(remaining)
@@ -70,7 +71,8 @@ def incident_obligations(incident_id: int):
 def obligation(obligation_id: int):
     found = db.get_or_404(Obligation, obligation_id)
     terms = Terms.from_dict(found.terms)
-    return render_template("deadlines/obligation.html", obligation=found, terms=terms, now=now_utc(),
+    notices = db.session.scalars(select(Notice).where(Notice.obligation_id == found.id).order_by(Notice.sequence)).all()
+    return render_template("deadlines/obligation.html", obligation=found, terms=terms, now=now_utc(), notices=notices,
                            sent_form=when_form(SentForm),
                            ack_form=when_form(AcknowledgedForm))
 

@@ -1,0 +1,85 @@
+"""Notices in a real Chromium: bulk generation with progress, approval, sending, the customer's
+acknowledgement, and the template editor's live preview."""
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from playwright.sync_api import expect
+
+from breachdesk.auth.models import Role
+from breachdesk.extensions import db
+from breachdesk.incidents.services import open_incident
+from breachdesk.notices.mail import FileBackend
+from breachdesk.notices.models import Notice
+from breachdesk.notices.outbox import dispatch_round
+from tests.browser.conftest import screenshot
+from tests.browser.test_inventory_in_chromium import log_in
+from tests.conftest import create_user
+
+pytestmark = pytest.mark.browser
+
+
+def test_privacy_officer_notifies_every_customer_and_one_acknowledges(browser, live_server, demo_inventory, page,
+                                                                      app, tmp_path):
+    create_user("dpo", Role.PRIVACY)
+    incident = open_incident({"title": "Twilio: SMS logs read by an attacker",
+                              "aware_at": (datetime.now(UTC) - timedelta(hours=2)).isoformat(),
+                              "systems": ["twilio"], "nature": ["confidentiality"]}, None)
+    db.session.commit()
+    errors = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    log_in(page, live_server, "dpo")
+    page.goto(f"{live_server}/incidents/{incident.id}")
+    page.get_by_role("link", name="Notices").click()
+    page.get_by_role("button", name=re.compile(r"Generate notices for 13 customer")).click()
+    expect(page.locator(".stream .flash")).to_have_text("Done: 13 notices generated as drafts.")
+    assert page.locator("progress").last.get_attribute("value") == "100"
+    screenshot(page, "notices-generated")
+    page.get_by_role("link", name="Back to the notices").click()
+    page.get_by_role("button", name=re.compile(r"Approve and queue 13 draft")).click()
+    expect(page.locator(".stream .flash")).to_have_text(re.compile(r"Done: approved; \d+ messages queued"))
+
+    app.config["PUBLIC_BASE_URL"] = live_server
+    assert dispatch_round(FileBackend(tmp_path / "outbox"), batch=100).sent >= 13
+    page.goto(f"{live_server}/incidents/{incident.id}/notices")
+    assert "e-mails sent" in page.locator("main").inner_text()
+    lemaire = db.session.scalar(db.select(Notice).join(Notice.obligation).where(
+        Notice.incident_id == incident.id, Notice.subject.like("%Maison Lemaire%")))
+    page.goto(f"{live_server}/notices/{lemaire.id}")
+    assert "Vos données concernées" in page.locator("pre.notice-text").inner_text()
+    screenshot(page, "notice-approved")
+
+    customer = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    phone = customer.new_page()
+    link = re.search(r"/ack/[\w.-]+", lemaire.text_body).group(0)
+    phone.goto(f"{live_server}{link}")
+    phone.fill("input[name=name]", "Julie Lemaire")
+    phone.get_by_role("button", name="Acknowledge receipt").click()
+    assert "Receipt acknowledged by Julie Lemaire" in phone.locator("main").inner_text()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(phone, "acknowledged-on-phone")
+    customer.close()
+    page.goto(f"{live_server}/notices/{lemaire.id}")
+    assert "Acknowledged" in page.locator("dl.facts").inner_text()
+    assert errors == []
+
+
+def test_admin_edits_a_template_with_a_live_preview(browser, live_server, demo_inventory, page):
+    create_user("ada", Role.ADMIN)
+    log_in(page, live_server, "ada")
+    page.goto(f"{live_server}/settings/templates/controller_initial/en")
+    subject, status = page.locator("[data-preview-subject]"), page.locator("[data-preview-status]")
+    expect(subject).to_have_text(re.compile(r"^\[Personal data breach\] Example SAS notice to Sample Customer"))
+    source = page.locator("textarea[name=source]")
+    source.fill(source.input_value().replace("[Personal data breach]", "[Breach] {{ customer.nam }}", 1))
+    expect(status).to_have_text(re.compile(r"Cannot render: line 1: UndefinedError"))
+    page.get_by_role("button", name="Save as a new version").click()
+    expect(page.locator(".problems")).to_contain_text("Not saved")
+    source = page.locator("textarea[name=source]")
+    source.fill(source.input_value().replace("{{ customer.nam }}", "for {{ customer.name }}:", 1))
+    expect(subject).to_have_text(re.compile(r"^\[Breach\] for Sample Customer:"))
+    page.fill("input[name=note]", "shorter subject")
+    page.get_by_role("button", name="Save as a new version").click()
+    assert "Template saved as version 1" in page.locator("main").inner_text()
+    screenshot(page, "template-editor")
