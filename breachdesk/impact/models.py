@@ -37,7 +37,8 @@ class ImpactCustomer(db.Model):
     """One affected controller in a snapshot. Key and name are copied: the snapshot is evidence."""
 
     __tablename__ = "impact_customers"
-    __table_args__ = (Index("ix_impact_customers_snapshot_name", "snapshot_id", "name"),
+    __table_args__ = (Index("ix_impact_customers_snapshot_key", "snapshot_id", "key"),
+                      Index("ix_impact_customers_snapshot_name", "snapshot_id", "name"),
                       Index("ix_impact_customers_snapshot_people", "snapshot_id", "people"),
                       Index("ix_impact_customers_snapshot_records", "snapshot_id", "records"))
 
