@@ -27,6 +27,7 @@ from breachdesk.incidents import queries, services
 from breachdesk.incidents.forms import IncidentForm, NoteForm, StatusForm
 from breachdesk.incidents.models import Incident, IncidentStatus
 from breachdesk.inventory.models import System
+from breachdesk.notices import services as notice_services
 
 bp = Blueprint("incidents", __name__, url_prefix="/incidents")
 INSTANT_FIELDS = ("aware_at", "detected_at", "occurred_from", "occurred_to")
@@ -129,6 +130,7 @@ def show(incident_id: int):
                            obligation_summary=deadlines.summary_of(incident.id), now=now_utc(),
                            events=deadlines.events_of(incident.id), event_form=event_form,
                            has_profile=deadlines.organisation_profile() is not None,
+                           undelivered=notice_services.undelivered_count(incident.id),
                            stale=impact.stale_reasons(incident, snapshot), timeline=queries.timeline(incident),
                            status_form=StatusForm(status=incident.status.value), note_form=NoteForm(),
                            exposure=lambda days: exposure_window(days, incident.occurred_from, incident.occurred_to,

@@ -29,9 +29,11 @@ from breachdesk.impact.services import current_snapshot
 from breachdesk.incidents.models import Incident
 from breachdesk.inventory.models import Customer, Organisation
 from breachdesk.notices import rendering
-from breachdesk.notices.models import Notice, NoticeKind, NoticeStatus, NoticeTemplate, OutboxMessage
+from breachdesk.notices.models import Notice, NoticeKind, NoticeStatus, NoticeTemplate, OutboxMessage, OutboxStatus
 
 FRENCH_SPEAKING = {"FR", "BE", "LU", "MC"}
+#: provider events that mean the message will not arrive
+UNDELIVERED = ("bounce", "dropped")
 ACK_SALT = "notice-acknowledgement"
 
 
@@ -448,3 +450,10 @@ def preview(source: str, obligation: Obligation | None) -> rendering.Rendered:
         return rendering.render(source, drafter.context(obligation, [], "https://breachdesk.invalid/ack/preview"))
     except rendering.TemplateProblem as problem:
         raise ValidationFailed(problem.problems) from None
+
+
+def undelivered_count(incident_id: int) -> int:
+    """Messages that failed or bounced or were dropped: a person must resend them to another contact."""
+    return db.session.scalar(select(func.count()).select_from(OutboxMessage).join(Notice).where(
+        Notice.incident_id == incident_id,
+        (OutboxMessage.status == OutboxStatus.FAILED) | OutboxMessage.delivery.in_(UNDELIVERED)))

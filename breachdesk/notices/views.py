@@ -45,7 +45,6 @@ from breachdesk.notices.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, recor
 
 bp = Blueprint("notices", __name__)
 LANGUAGES = ("en", "fr")
-TROUBLE = ("bounce", "dropped")
 
 
 def _problems_of(form) -> ValidationFailed:
@@ -64,7 +63,7 @@ def incident_notices(incident_id: int):
                                      .where(Notice.incident_id == incident.id).group_by(OutboxMessage.status)).all())
     trouble = db.session.scalars(select(OutboxMessage).join(Notice).where(
         Notice.incident_id == incident.id,
-        (OutboxMessage.status == OutboxStatus.FAILED) | OutboxMessage.delivery.in_(TROUBLE))
+        (OutboxMessage.status == OutboxStatus.FAILED) | OutboxMessage.delivery.in_(services.UNDELIVERED))
         .order_by(OutboxMessage.id)).all()
     return render_template("notices/incident.html", incident=incident, page=page, outbox=outbox, trouble=trouble,
                            counts=services.notice_counts(incident.id), resend_form=ResendForm(),

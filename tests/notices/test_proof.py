@@ -68,6 +68,7 @@ def test_signed_events_are_recorded_once_and_bounces_show_with_a_resend(client, 
 
     page = login(Role.PRIVACY).get(f"/incidents/{sent.incident_id}/notices").text
     assert "Not delivered" in page and "550 5.1.1 mailbox does not exist" in page
+    assert "1 notice e-mail(s) not delivered" in client.get(f"/incidents/{sent.incident_id}").text
     resent = client.post(f"/outbox/{messages[1].id}/resend", data={"recipient": "it@acme.example"})
     assert resent.status_code == 302
     assert db.session.scalar(select(OutboxMessage).where(OutboxMessage.recipient == "it@acme.example")).status \
