@@ -1,0 +1,612 @@
+"""Benchmark an incident's notices at scale: generate, approve and queue, dispatch through SendGrid.
+
+    .venv/bin/python tests/bench/bench_notices.py [--customers 10000] [--volume-rows 200000] [--seed 42]
+                                                  [--batch 200] [--skip-postgres] [--keep DIR] [--timeout 1800]
+                                                  [--postgres-url URL] [--postgres-wait 60]
+
+The product requirement: generating, approving and queueing the notices of 10,000 affected customers of
+one incident takes under 30 seconds; dispatching them through the SendGrid backend is limited by the
+server, not by BreachDesk (compared with a bare loop of the same HTTP calls in the same run).
+
+For each database (a fresh SQLite file; on PostgreSQL a database of its own, default
+breachdesk_bench_notices, created when missing and dropped at the end when this run created it, never
+the test suite's `test`, and emptied with DROP SCHEMA public CASCADE first), each part in a fresh
+process under bench_import's measuring wrapper (wall time, peak RSS from getrusage(RUSAGE_CHILDREN)):
+
+1. SETUP (timed for information): the migrations, the generated inventory (inventory.cli.run_import +
+   commit; its customers and volume rows checked), an organisation profile (GDPR, a DPO: `PROFILE`)
+   through import_inventory + commit, a privacy user (auth.services.create_user), and one incident
+   filed with open_incident() + commit on every system key: nearly every customer is affected and gets
+   one pending controller obligation. PostgreSQL then gets VACUUM ANALYZE, as autovacuum would shortly
+   after the import;
+2. GENERATE: notices.services.generate_all(incident, user, NoProgress()) (it commits batch by batch),
+   acting as the user, as the web job does. Checked: one draft per pending customer obligation;
+3. APPROVE AND QUEUE: notices.services.approve_all(incident, user, NoProgress()): every draft approved
+   and its outbox rows written. Checked: the messages queued are the drafts' recipients, one outbox row
+   each;
+4. DISPATCH: the app configured with MAIL_BACKEND="sendgrid", SENDGRID_API_HOST=<the stub> and
+   SENDGRID_API_KEY=SG.bench in the environment; the backend from notices.mail.backend_from(); then
+   notices.outbox.dispatch_round(backend, batch=--batch) until a round claims nothing. The BASELINE runs
+   in the same process, interleaved: after each dispatch round, a bare loop makes as many HTTP calls as
+   that round claimed to the same stub with the same `sendgrid` library client
+   (SendGridAPIClient(api_key, host).send(Mail(...)): one personalization, a category, a custom arg,
+   and the subject, text and html of one of the incident's notices, read before the loop), no database.
+   Only the calls are timed: dispatch time is the sum of the dispatch_round() calls (the last, empty
+   claim included), baseline time the sum of the bare loops. Checked: every outbox message is `sent`,
+   and the stub received exactly one request per message (custom_args.outbox_id unique, and the set
+   of them is the outbox's ids), and one per baseline call.
+
+The SendGrid stand-in is tests/notices/mailstub.py's SendGridStub (answers 202), run in a SEPARATE
+PROCESS of its own (`bench_notices.py stub`), one per database: it does not compete with the measured
+process for its interpreter lock, and its memory (it keeps every request) is not counted in the
+measured process's peak RSS. It reports its own CPU time and peak RSS at the end.
+
+Reported per database: count, seconds (perf_counter around the call, commits included) and notices or
+messages per second for each step, the process's wall time and peak RSS (and its own ru_maxrss before
+the step: interpreter, app and imports), the dispatch / baseline ratio. Goals: queueing 10,000 (generate
++ approve) under 30 s: ok or MISSED; the dispatch ratio is printed (1.0x: limited by the server).
+Results are written as JSON to tests/bench/results/notices-<timestamp>.json. Data comes from
+generate_inventory.py (through bench_import.prepare_data) into a temporary directory or --keep DIR.
+
+The measured parts run as `bench_notices.py setup|generate|approve|dispatch|stub ...` (internal; see
+`worker_main`).
+"""
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+sys.path.insert(0, str(HERE))
+
+import bench_import  # noqa: E402 - lives beside this script
+from bench_impact import _table, drop_postgres_database, ensure_postgres_database, stats  # noqa: E402
+from bench_import import BenchFailure, _clean_env, reset_postgres  # noqa: E402
+from bench_obligations import _app, _rss_mb  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
+
+POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1/breachdesk_bench_notices"
+PROFILE = ("format: breachdesk-inventory/1\n"
+           "organisation: {name: Bench, country: FR, lead_supervisory_authority: CNIL, regimes: [GDPR], "
+           "dpo_name: Dana, dpo_email: dpo@bench.example}\n")
+AWARE_AT = "2026-01-05T10:00:00Z"
+USERNAME = "bench-privacy"
+PASSWORD = "correct-Horse-7-battery"
+API_KEY = "SG.bench"
+#: the product owner's goal: generate + approve for this many customers, in under this many seconds
+GOAL_NOTICES = 10_000
+GOAL_QUEUE_SECONDS = 30.0
+WORKER_MODES = ("setup", "generate", "approve", "dispatch", "stub")
+
+
+# --- the measured processes -----------------------------------------------------------------------
+
+def measure_setup(url: str, structure: str) -> dict[str, Any]:
+    """Migrate, import the inventory and the profile, create the user, file the incident on every system."""
+    import flask_migrate
+    from sqlalchemy import func, select
+
+    import breachdesk
+    from breachdesk.auth.models import Role
+    from breachdesk.auth.services import create_user
+    from breachdesk.deadlines.models import Obligation
+    from breachdesk.extensions import db
+    from breachdesk.impact.models import ImpactCustomer
+    from breachdesk.impact.services import current_snapshot
+    from breachdesk.incidents.services import open_incident
+    from breachdesk.inventory.cli import run_import
+    from breachdesk.inventory.importer import import_inventory
+    from breachdesk.inventory.models import Contact, Customer, System, Volume
+    from breachdesk.notices.services import customer_obligations_without_notice
+
+    seconds: dict[str, float] = {}
+
+    def timed(name: str, work) -> Any:
+        start = time.perf_counter()
+        answer = work()
+        db.session.commit()
+        seconds[name] = round(time.perf_counter() - start, 3)
+        return answer
+
+    app = _app(url)
+    with app.app_context():
+        timed("migrate", lambda: flask_migrate.upgrade(directory=str(Path(breachdesk.__file__).parent / "migrations")))
+        imported = timed("import", lambda: run_import(Path(structure), None))
+        profile = timed("profile", lambda: import_inventory(("profile.yaml", PROFILE)))
+        timed("user", lambda: create_user(USERNAME, "privacy@bench.example", PASSWORD, Role.PRIVACY))
+        keys = list(db.session.scalars(select(System.key).order_by(System.key)))
+        incident = timed("open_incident", lambda: open_incident(
+            {"title": "Bench: notices", "aware_at": AWARE_AT, "systems": keys}, None))
+        snapshot = current_snapshot(incident.id)
+        kinds = db.session.execute(
+            select(Obligation.recipient_kind, Obligation.status, func.count())
+            .where(Obligation.incident_id == incident.id)
+            .group_by(Obligation.recipient_kind, Obligation.status).order_by(Obligation.recipient_kind)).all()
+        return {"seconds": seconds, "import_summary": str(imported), "profile_summary": str(profile),
+                "customers": db.session.scalar(select(func.count()).select_from(Customer)),
+                "volume_rows": db.session.scalar(select(func.count()).select_from(Volume)),
+                "contacts": db.session.scalar(select(func.count()).select_from(Contact)),
+                "incident_id": incident.id, "incident_systems": len(keys),
+                "affected_customers": db.session.scalar(select(func.count()).select_from(ImpactCustomer)
+                                                        .where(ImpactCustomer.snapshot_id == snapshot.id)),
+                "obligations": sum(n for *_, n in kinds),
+                "obligations_by_kind": [[kind, str(status.value), n] for kind, status, n in kinds],
+                "to_notify": len(customer_obligations_without_notice(incident.id)),
+                "rss_mb_self": _rss_mb()}
+
+
+def _as_user(step):
+    """Run step(user) in an app context, acting as the privacy user as the web job does; (answer, seconds)."""
+    from sqlalchemy import select
+
+    from breachdesk.audit.services import acting_as
+    from breachdesk.auth.models import User
+    from breachdesk.extensions import db
+
+    user = db.session.scalar(select(User).where(User.username == USERNAME))
+    with acting_as(f"user:{user.username}", user.id):
+        start = time.perf_counter()
+        answer = step(user)
+        seconds = time.perf_counter() - start
+    db.session.rollback()
+    return answer, seconds
+
+
+def measure_generate(url: str, incident_id: int) -> dict[str, Any]:
+    from sqlalchemy import func, select
+
+    from breachdesk.core.progress import NoProgress
+    from breachdesk.extensions import db
+    from breachdesk.notices.models import Notice
+    from breachdesk.notices.services import generate_all
+
+    app = _app(url)
+    with app.app_context():
+        rss_before = _rss_mb()
+        count, seconds = _as_user(lambda user: generate_all(incident_id, user, NoProgress()))
+        rss_end = _rss_mb()
+        rows = db.session.execute(select(Notice.status, Notice.recipients, func.length(Notice.text_body),
+                                         func.length(Notice.html_body))
+                                  .where(Notice.incident_id == incident_id)).all()
+        return {"seconds": round(seconds, 3), "count": count, "notices": len(rows),
+                "by_status": dict(Counter(str(status.value) for status, *_ in rows)),
+                "messages_expected": sum(len(recipients) for _, recipients, *_ in rows),
+                "without_recipients": sum(not recipients for _, recipients, *_ in rows),
+                "text_chars_mean": round(sum(r[2] for r in rows) / max(len(rows), 1)),
+                "html_chars_mean": round(sum(r[3] for r in rows) / max(len(rows), 1)),
+                "rss_mb_self": {"before": rss_before, "end": rss_end}}
+
+
+def measure_approve(url: str, incident_id: int) -> dict[str, Any]:
+    from sqlalchemy import func, select
+
+    from breachdesk.core.progress import NoProgress
+    from breachdesk.extensions import db
+    from breachdesk.notices.models import Notice, OutboxMessage
+    from breachdesk.notices.services import approve_all
+
+    app = _app(url)
+    with app.app_context():
+        rss_before = _rss_mb()
+        notices = db.session.scalar(select(func.count()).select_from(Notice).where(Notice.incident_id == incident_id))
+        db.session.rollback()
+        queued, seconds = _as_user(lambda user: approve_all(incident_id, user, NoProgress()))
+        rss_end = _rss_mb()
+        statuses = db.session.execute(select(Notice.status, func.count()).where(Notice.incident_id == incident_id)
+                                      .group_by(Notice.status)).all()
+        outbox = db.session.execute(select(OutboxMessage.status, func.count()).join(Notice)
+                                    .where(Notice.incident_id == incident_id).group_by(OutboxMessage.status)).all()
+        return {"seconds": round(seconds, 3), "queued": queued, "notices": notices,
+                "notices_by_status": {str(status.value): n for status, n in statuses},
+                "outbox_by_status": {str(status.value): n for status, n in outbox},
+                "rss_mb_self": {"before": rss_before, "end": rss_end}}
+
+
+def measure_dispatch(url: str, incident_id: int, stub_url: str, batch: int) -> dict[str, Any]:
+    """dispatch_round() until it claims nothing, each round followed by as many bare library calls."""
+    from sendgrid import SendGridAPIClient
+    from sendgrid.helpers.mail import Category, CustomArg, Mail
+    from sqlalchemy import func, select
+
+    from breachdesk.deadlines.models import Obligation, ObligationStatus
+    from breachdesk.extensions import db
+    from breachdesk.notices.mail import CATEGORY, backend_from
+    from breachdesk.notices.models import Notice, OutboxMessage
+    from breachdesk.notices.outbox import dispatch_round
+
+    app = _app(url)
+    app.config.update(MAIL_BACKEND="sendgrid", SENDGRID_API_HOST=stub_url)
+    with app.app_context():
+        backend = backend_from(app.config, app.instance_path)
+        sender, timeout = app.config["MAIL_FROM"], float(app.config["MAIL_TIMEOUT"])
+        # the baseline's body: one of the incident's notices (read now, not in the loop)
+        subject, text_body, html_body, notice_id = db.session.execute(
+            select(Notice.subject, Notice.text_body, Notice.html_body, Notice.id)
+            .where(Notice.incident_id == incident_id).order_by(Notice.id).limit(1)).one()
+        db.session.rollback()
+        client = SendGridAPIClient(api_key=os.environ["SENDGRID_API_KEY"], host=stub_url)
+        client.client.timeout = timeout
+        made = 0
+
+        def bare_send() -> None:
+            nonlocal made
+            message = Mail(from_email=sender, to_emails=f"baseline-{made}@bench.example", subject=subject,
+                           plain_text_content=text_body, html_content=html_body)
+            for key, value in {"baseline": str(made), "notice_id": str(notice_id),
+                               "incident_id": str(incident_id)}.items():
+                message.personalizations[0].add_custom_arg(CustomArg(key, value))
+            message.add_category(Category(CATEGORY))
+            response = client.send(message)
+            if response.status_code != 202:
+                raise SystemExit(f"baseline: the stub answered {response.status_code}")
+            made += 1
+
+        rss_before = _rss_mb()
+        totals = dict.fromkeys(("claimed", "sent", "retried", "failed"), 0)
+        dispatch_times: list[float] = []
+        baseline_times: list[float] = []
+        while True:
+            start = time.perf_counter()
+            result = dispatch_round(backend, batch=batch)
+            dispatch_times.append(time.perf_counter() - start)
+            if not result.claimed:
+                break
+            for key in totals:
+                totals[key] += getattr(result, key)
+            start = time.perf_counter()
+            for _ in range(result.claimed):
+                bare_send()
+            baseline_times.append(time.perf_counter() - start)
+        rss_end = _rss_mb()
+        db.session.rollback()
+        outbox = db.session.execute(select(OutboxMessage.id, OutboxMessage.status).join(Notice)
+                                    .where(Notice.incident_id == incident_id).order_by(OutboxMessage.id)).all()
+        obligations = db.session.execute(
+            select(Obligation.status, func.count()).where(Obligation.incident_id == incident_id,
+                                                          Obligation.id.in_(select(Notice.obligation_id)))
+            .group_by(Obligation.status)).all()
+        return {"seconds": round(sum(dispatch_times), 3), "rounds": len(dispatch_times), "batch": batch, **totals,
+                "round_ms": stats(dispatch_times[:-1] or dispatch_times),
+                "baseline_seconds": round(sum(baseline_times), 3), "baseline_calls": made,
+                "baseline_round_ms": stats(baseline_times or [0.0]),
+                "outbox_by_status": dict(Counter(str(status.value) for _, status in outbox)),
+                "outbox_ids": [i for i, _ in outbox],
+                "obligations_sent": sum(n for status, n in obligations if status == ObligationStatus.SENT),
+                "obligations_by_status": {str(status.value): n for status, n in obligations},
+                "body_chars": {"subject": len(subject), "text": len(text_body), "html": len(html_body)},
+                "rss_mb_self": {"before": rss_before, "end": rss_end}}
+
+
+def run_stub(out: Path, url_file: Path) -> None:
+    """Serve the SendGrid stand-in until stdin closes, then summarise what it received."""
+    sys.path.insert(0, str(ROOT))
+    from tests.notices.mailstub import SendGridStub
+
+    with SendGridStub() as stub:
+        partial = url_file.with_suffix(".tmp")
+        partial.write_text(stub.url)
+        partial.replace(url_file)  # the parent sees the whole URL or nothing
+        sys.stdin.read()
+        with stub.lock:
+            requests = list(stub.requests)
+    outbox_ids, baseline, sizes = [], 0, {"dispatch": [], "baseline": []}
+    for request in requests:
+        args = request["body"]["personalizations"][0].get("custom_args", {})
+        kind = "baseline" if "baseline" in args else "dispatch"
+        if kind == "dispatch":
+            outbox_ids.append(int(args["outbox_id"]))
+        else:
+            baseline += 1
+        sizes[kind].append(len(json.dumps(request["body"])))
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    out.write_text(json.dumps({
+        "requests": len(requests), "statuses": dict(Counter(str(r["status"]) for r in requests)),
+        "paths": dict(Counter(r["path"] for r in requests)), "outbox_ids": outbox_ids, "baseline": baseline,
+        "body_bytes_mean": {k: round(sum(v) / len(v)) if v else 0 for k, v in sizes.items()},
+        "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2), "peak_rss_mb": round(usage.ru_maxrss / 1024, 1)}))
+
+
+def worker_main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="bench_notices.py setup|generate|approve|dispatch|stub",
+                                     description="one measured part of the notices benchmark (internal)")
+    parser.add_argument("mode", choices=WORKER_MODES)
+    parser.add_argument("url", help="the database URL (stub: a file the stub's own URL is written to)")
+    parser.add_argument("--out", required=True, type=Path, help="JSON answer written here")
+    parser.add_argument("--structure", help="setup: the inventory.yaml to import")
+    parser.add_argument("--incident", type=int, help="generate, approve, dispatch: the incident's id")
+    parser.add_argument("--stub-url", help="dispatch: the SendGrid stub's URL")
+    parser.add_argument("--batch", type=int, default=200, help="dispatch: messages claimed per round")
+    args = parser.parse_args(argv)
+    if args.mode == "stub":
+        run_stub(args.out, Path(args.url))
+        return 0
+    if args.mode == "setup":
+        answer = measure_setup(args.url, args.structure)
+    elif args.mode == "generate":
+        answer = measure_generate(args.url, args.incident)
+    elif args.mode == "approve":
+        answer = measure_approve(args.url, args.incident)
+    else:
+        answer = measure_dispatch(args.url, args.incident, args.stub_url, args.batch)
+    args.out.write_text(json.dumps(answer, default=str))
+    return 0
+
+
+# --- one database -----------------------------------------------------------------------------------
+
+def part(label: str, mode: str, url: str, options: list[str], env: dict[str, str], logs: Path,
+         timeout: float) -> dict[str, Any]:
+    """One measured part in a fresh process under bench_import's wrapper; its JSON answer, with the
+    wrapper's figures (wall time, CPU, peak RSS) under "process"."""
+    logs.mkdir(parents=True, exist_ok=True)
+    out = logs / f"{mode}.json"
+    process = bench_import.run(label, [sys.executable, str(Path(__file__).resolve()), mode, url, "--out", str(out),
+                                       *options], env, logs, timeout)
+    answer = json.loads(out.read_text())
+    answer["process"] = {k: process[k] for k in ("wall_seconds", "user_seconds", "system_seconds", "peak_rss_mb")}
+    return answer
+
+
+class Stub:
+    """The SendGrid stand-in in a process of its own: started, its URL awaited; stop() returns its summary."""
+
+    def __init__(self, env: dict[str, str], logs: Path):
+        self.out, self.url_file = logs / "stub.json", logs / "stub.url"
+        self.url_file.unlink(missing_ok=True)
+        command = [sys.executable, str(Path(__file__).resolve()), "stub", str(self.url_file), "--out", str(self.out)]
+        self.stderr = (logs / "stub.err").open("wb")
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=self.stderr, stderr=self.stderr,
+                                        env=env)
+        deadline = time.monotonic() + 30
+        while not self.url_file.is_file():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.kill()
+                raise BenchFailure(f"the SendGrid stub did not start; see {logs / 'stub.err'}")
+            time.sleep(0.05)
+        self.url = self.url_file.read_text()
+        print(f"  SendGrid stub (process {self.process.pid}) at {self.url}", flush=True)
+
+    def stop(self) -> dict[str, Any]:
+        self.process.stdin.close()
+        try:
+            code = self.process.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise BenchFailure("the SendGrid stub did not stop") from None
+        self.stderr.close()
+        if code != 0 or not self.out.is_file():
+            raise BenchFailure(f"the SendGrid stub failed (exit {code}); see {self.out.with_name('stub.err')}")
+        return json.loads(self.out.read_text())
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()  # the one process this object started
+            self.process.wait()
+        self.stderr.close()
+
+
+def expect(what: str, got: Any, want: Any) -> None:
+    if got != want:
+        raise BenchFailure(f"{what}: got {got!r}, expected {want!r}")
+
+
+def bench_database(name: str, url: str, data: dict[str, Any], work: Path, args) -> dict[str, Any]:
+    print(f"\n== {name}: {url}")
+    instance = work / name / "instance"
+    instance.mkdir(parents=True)
+    logs = work / name / "logs"
+    env = {**_clean_env(url, instance), "SENDGRID_API_KEY": API_KEY}
+    if name == "postgresql":
+        reset_postgres(url, args.postgres_wait)
+    setup = part("setup (migrate, import, profile, user, file incident)", "setup", url,
+                 ["--structure", data["structure"]], env, logs, args.timeout)
+    for key in ("customers", "volume_rows"):
+        expect(f"the import: {key}", setup[key], data[key])
+    if setup["to_notify"] == 0:
+        raise BenchFailure("filing the incident created no pending customer obligation (was the profile imported?)")
+    print(f"  {setup['import_summary']}; {setup['profile_summary']}")
+    print(f"  incident {setup['incident_id']} on {setup['incident_systems']} systems: "
+          f"{setup['affected_customers']:,} of {setup['customers']:,} customers affected, "
+          f"{setup['obligations']:,} obligations, {setup['to_notify']:,} pending customer obligations to notify")
+    if name == "postgresql":  # what autovacuum does shortly after a bulk insert: statistics, visibility map
+        engine = create_engine(url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            connection.execute(text("VACUUM ANALYZE"))
+        engine.dispose()
+        print("  VACUUM ANALYZE done")
+    incident = ["--incident", str(setup["incident_id"])]
+
+    generate = part("generate", "generate", url, incident, env, logs, args.timeout)
+    expect("generate_all's count", generate["count"], setup["to_notify"])
+    expect("notices in the database", (generate["notices"], generate["by_status"]),
+           (setup["to_notify"], {"draft": setup["to_notify"]}))
+    messages = generate["messages_expected"]
+    print(f"    {generate['count']:,} notices in {generate['seconds']:.2f} s, {messages:,} recipients")
+
+    approve = part("approve and queue", "approve", url, incident, env, logs, args.timeout)
+    expect("approve_all's count of messages queued", approve["queued"], messages)
+    expect("notices after approval", approve["notices_by_status"], {"approved": generate["notices"]})
+    expect("outbox rows", approve["outbox_by_status"], {"queued": messages})
+    print(f"    {approve['queued']:,} messages queued in {approve['seconds']:.2f} s")
+
+    stub = Stub(env, logs)
+    try:
+        dispatch = part("dispatch and baseline", "dispatch", url,
+                        [*incident, "--stub-url", stub.url, "--batch", str(args.batch)], env, logs, args.timeout)
+        received = stub.stop()
+    except BaseException:
+        stub.kill()
+        raise
+    outbox_ids = dispatch.pop("outbox_ids")
+    expect("dispatch: messages claimed, sent", (dispatch["claimed"], dispatch["sent"]), (messages, messages))
+    expect("outbox after dispatch", dispatch["outbox_by_status"], {"sent": messages})
+    expect("stub: answers", received["statuses"], {"202": messages + dispatch["baseline_calls"]})
+    expect("stub: requests from the dispatcher", len(received["outbox_ids"]), messages)
+    expect("stub: distinct outbox ids", len(set(received["outbox_ids"])), messages)
+    expect("stub: the outbox ids are the outbox's", sorted(received["outbox_ids"]), outbox_ids)
+    expect("stub: requests from the baseline", received["baseline"], messages)
+    expect("baseline calls", dispatch["baseline_calls"], messages)
+    received.pop("outbox_ids")
+    warnings = []
+    if dispatch["obligations_sent"] != generate["notices"]:
+        warnings.append(f"{dispatch['obligations_sent']:,} of {generate['notices']:,} notified obligations are "
+                        f"`sent` after dispatch: {dispatch['obligations_by_status']}")
+    print(f"    {messages:,} messages sent in {dispatch['seconds']:.2f} s ({dispatch['rounds']} rounds); "
+          f"baseline {dispatch['baseline_seconds']:.2f} s; stub CPU {received['cpu_seconds']:.1f} s")
+    for warning in warnings:
+        print(f"  WARNING: {warning}")
+
+    result: dict[str, Any] = {"database": name, "url": url, "setup": setup, "generate": generate,
+                              "approve": approve, "dispatch": dispatch, "stub": received, "warnings": warnings,
+                              "queue_seconds": round(generate["seconds"] + approve["seconds"], 3),
+                              "dispatch_ratio": round(dispatch["seconds"] / dispatch["baseline_seconds"], 2)}
+    if name == "sqlite":
+        result["database_mb"] = round(Path(url.removeprefix("sqlite:///")).stat().st_size / 2**20, 1)
+    return result
+
+
+# --- report ------------------------------------------------------------------------------------------
+
+def _rate(count: int, seconds: float) -> str:
+    return f"{count / seconds:,.0f}" if seconds > 0 else "-"
+
+
+def table_lines(data: dict[str, Any], runs: list[dict[str, Any]]) -> list[str]:
+    sizes = [(r["database"], f"{data['customers']:,}", f"{data['volume_rows']:,}",
+              f"{r['setup']['affected_customers']:,}", f"{r['setup']['to_notify']:,}",
+              f"{r['generate']['notices']:,}", f"{r['approve']['queued']:,}",
+              f"{r['generate']['text_chars_mean']:,}", f"{r['generate']['html_chars_mean']:,}",
+              f"{r['setup']['seconds']['import']:.1f}", f"{r['setup']['seconds']['open_incident']:.1f}",
+              f"{r['setup']['process']['peak_rss_mb']:.0f}")
+             for r in runs]
+    lines = _table(("database", "customers", "volume rows", "affected", "pending obligations", "notices",
+                    "messages", "text chars", "html chars", "import s", "file incident s", "setup RSS MB"), sizes)
+    for r in runs:
+        g, a, d, stub = r["generate"], r["approve"], r["dispatch"], r["stub"]
+        messages = a["queued"]
+        rows = [
+            ("1. generate_all", f"{g['notices']:,}", f"({g['messages_expected']:,})", f"{g['seconds']:.2f}",
+             _rate(g["notices"], g["seconds"]), "-", f"{g['process']['wall_seconds']:.1f}",
+             f"{g['process']['peak_rss_mb']:.0f}", f"{g['rss_mb_self']['before']:.0f}"),
+            ("2. approve_all (queue)", f"{a['notices']:,}", f"{messages:,}", f"{a['seconds']:.2f}",
+             _rate(a["notices"], a["seconds"]), _rate(messages, a["seconds"]), f"{a['process']['wall_seconds']:.1f}",
+             f"{a['process']['peak_rss_mb']:.0f}", f"{a['rss_mb_self']['before']:.0f}"),
+            ("   queue = 1 + 2", f"{g['notices']:,}", f"{messages:,}", f"{r['queue_seconds']:.2f}",
+             _rate(g["notices"], r["queue_seconds"]), _rate(messages, r["queue_seconds"]), "-", "-", "-"),
+            (f"3. dispatch_round x {d['rounds']}", "-", f"{d['sent']:,}", f"{d['seconds']:.2f}", "-",
+             _rate(d["sent"], d["seconds"]), f"{d['process']['wall_seconds']:.1f}",
+             f"{d['process']['peak_rss_mb']:.0f}", f"{d['rss_mb_self']['before']:.0f}"),
+            ("   baseline: bare sendgrid loop", "-", f"{d['baseline_calls']:,}", f"{d['baseline_seconds']:.2f}", "-",
+             _rate(d["baseline_calls"], d["baseline_seconds"]), "(same)", "(same)", "(same)"),
+        ]
+        queue_ok = "ok" if r["queue_seconds"] < GOAL_QUEUE_SECONDS else "MISSED"
+        scale = "" if g["notices"] >= GOAL_NOTICES else f" (only {g['notices']:,} notices: not the goal's size)"
+        lines += ["", f"{r['database']}:",
+                  *_table(("step", "notices", "messages", "seconds", "notices/s", "msgs/s", "process wall s",
+                           "peak RSS MB", "RSS before MB"), rows),
+                  f"  goal: queue {GOAL_NOTICES:,} < {GOAL_QUEUE_SECONDS:.0f} s (generate + approve): "
+                  f"{r['queue_seconds']:.1f} s {queue_ok}{scale}",
+                  f"  dispatch / baseline: {r['dispatch_ratio']:.2f}x (the bare HTTP calls are "
+                  f"{d['baseline_seconds'] / d['seconds']:.0%} of dispatch time; 1.00x = limited by the server); "
+                  f"per round of up to {d['batch']}: "
+                  f"dispatch median {d['round_ms']['median_ms']:.0f} ms, baseline "
+                  f"{d['baseline_round_ms']['median_ms']:.0f} ms",
+                  f"  stub (own process): {stub['requests']:,} requests, CPU {stub['cpu_seconds']:.1f} s, "
+                  f"peak RSS {stub['peak_rss_mb']:.0f} MB; request body bytes: dispatch "
+                  f"{stub['body_bytes_mean']['dispatch']:,}, baseline {stub['body_bytes_mean']['baseline']:,}"]
+        lines += [f"  WARNING: {w}" for w in r["warnings"]]
+    return lines
+
+
+def source_state() -> dict[str, Any]:
+    state = bench_import.source_state()
+    for name in ("notices/services.py", "notices/outbox.py", "notices/mail.py", "notices/rendering.py",
+                 "audit/services.py", "deadlines/services.py"):
+        path = ROOT / "breachdesk" / name
+        state[f"{name}_sha256"] = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+    return state
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in WORKER_MODES:
+        return worker_main(argv)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--customers", type=int, default=10_000)
+    parser.add_argument("--volume-rows", type=int, default=200_000)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--batch", type=int, default=200, help="messages claimed per dispatch round (default 200)")
+    parser.add_argument("--skip-postgres", action="store_true", help="SQLite only")
+    parser.add_argument("--keep", type=Path, metavar="DIR",
+                        help="generate the data into DIR and keep it (reused when generated with the same arguments)")
+    parser.add_argument("--timeout", type=float, default=1800, help="seconds allowed to each process (default 1800)")
+    parser.add_argument("--postgres-url", default=POSTGRES_URL,
+                        help=f"SQLAlchemy URL of a PostgreSQL database of the benchmark's own (default {POSTGRES_URL}; "
+                             f"created when missing, then dropped at the end; emptied first)")
+    parser.add_argument("--postgres-wait", type=float, default=60,
+                        help="seconds to wait for other sessions to leave that database (default 60)")
+    args = parser.parse_args(argv)
+    if args.batch < 1:
+        parser.error("--batch: at least 1")
+
+    started = dt.datetime.now().astimezone().replace(microsecond=0)
+    payload: dict[str, Any] = {
+        "started": started.isoformat(), "host": platform.node(), "platform": platform.platform(),
+        "cpus": os.cpu_count(), "python": platform.python_version(), "load_average_before": os.getloadavg(),
+        "source": source_state(), "profile": PROFILE, "aware_at": AWARE_AT, "batch": args.batch,
+        "goals": {"queue_notices": GOAL_NOTICES, "queue_seconds": GOAL_QUEUE_SECONDS},
+        "measure": "setup, generate, approve, dispatch each in a fresh process under a wrapper "
+                   "(getrusage(RUSAGE_CHILDREN): wall, CPU, peak RSS); each step measured once, perf_counter "
+                   "around the call and its commits; the baseline interleaved with dispatch in its process, "
+                   "as many bare sendgrid-library calls after each round as it claimed; the SendGrid stub "
+                   "(tests/notices/mailstub.py) in a process of its own",
+        "runs": [],
+    }
+    work = Path(tempfile.mkdtemp(prefix="breachdesk-bench-notices-"))
+    data_dir = args.keep.resolve() if args.keep else work / "data"
+    status = 0
+    created_database = None
+    try:
+        data = bench_import.prepare_data(data_dir, args.customers, args.volume_rows, args.seed)
+        payload["data"] = data
+        databases = [("sqlite", f"sqlite:///{work / 'sqlite' / 'breachdesk.db'}")]
+        if not args.skip_postgres:
+            created_database = ensure_postgres_database(args.postgres_url)
+            if created_database is not None:
+                databases.append(("postgresql", args.postgres_url))
+        for name, url in databases:
+            payload["runs"].append(bench_database(name, url, data, work, args))
+    except (BenchFailure, ValueError) as error:
+        payload["error"] = str(error)
+        print(f"\nBENCHMARK FAILED: {error}\n(logs and data kept in {work})", file=sys.stderr)
+        status = 1
+    finally:
+        if created_database:
+            drop_postgres_database(args.postgres_url)
+    payload["load_average_after"] = os.getloadavg()
+    if payload["runs"]:
+        lines = table_lines(payload["data"], payload["runs"])
+        payload["table"] = lines
+        print("\n" + "\n".join(lines))
+    if "data" in payload:
+        print(f"\nresults: {bench_import.write_results(payload, 'notices')}")
+    if status == 0:
+        shutil.rmtree(work, ignore_errors=True)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
