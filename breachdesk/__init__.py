@@ -127,6 +127,8 @@ def register_cli(app: Flask) -> None:
     from breachdesk.demo.cli import demo_command, serve_command
     from breachdesk.inventory.cli import inventory_cli
     from breachdesk.notices.cli import dispatch_command
+    from breachdesk.reminders.cli import scheduler_command
 
-    for command in (user_cli, inventory_cli, audit_cli, token_cli, demo_command, serve_command, dispatch_command):
+    for command in (user_cli, inventory_cli, audit_cli, token_cli, demo_command, serve_command, dispatch_command,
+                    scheduler_command):
         app.cli.add_command(command)

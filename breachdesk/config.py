@@ -38,6 +38,17 @@ DISPATCH_MAX_ATTEMPTS = 8
 DISPATCH_RETRY_BASE_SECONDS = 30
 DISPATCH_RETRY_MAX_SECONDS = 3600
 
+#: Scheduler: reminders before each pending obligation's due time (h or m), the on-call address that gets
+#: every reminder and escalation, the hour (UTC) after which the daily digest goes out, how often the
+#: reminder tick and the dispatcher run, and whether `breachdesk serve` runs the scheduler in-process (the
+#: demo shape; in production run `breachdesk scheduler` as its own process and set this to False).
+REMINDER_OFFSETS = "12h,4h,1h"
+ONCALL_EMAIL = ""
+DIGEST_HOUR_UTC = 7
+SCHEDULER_TICK_SECONDS = 30
+DISPATCH_INTERVAL_SECONDS = 10
+SCHEDULER_IN_SERVE = True
+
 #: The address people reach BreachDesk at: acknowledgement links in notices point there.
 PUBLIC_BASE_URL = "http://127.0.0.1:5000"
 #: How long a notice's acknowledgement link stays valid.

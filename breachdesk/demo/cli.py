@@ -18,6 +18,7 @@ from breachdesk.auth.models import Role, User
 from breachdesk.auth.services import create_user
 from breachdesk.extensions import db
 from breachdesk.inventory.cli import run_import
+from breachdesk.reminders.scheduler import start_in_process
 
 DEMO_DIR = Path(__file__).resolve().parent
 DEMO_USERS = [("admin", Role.ADMIN), ("privacy", Role.PRIVACY), ("oncall", Role.RESPONDER), ("board", Role.VIEWER)]
@@ -63,6 +64,9 @@ def demo_command():
 @with_appcontext
 def serve_command(host, port):
     """Serve BreachDesk with the embedded server (production: gunicorn "breachdesk:create_app()")."""
+    app = current_app._get_current_object()
+    if start_in_process(app):  # no reloader below: this process is the only one, so it starts once
+        click.echo("scheduler started in-process (reminders, escalations, digest, dispatch)")
     click.echo(f"BreachDesk on http://{host}:{port}/")
     # werkzeug directly: Flask ignores app.run() inside its own CLI
-    run_simple(host, port, current_app._get_current_object(), use_reloader=False, threaded=True)
+    run_simple(host, port, app, use_reloader=False, threaded=True)

@@ -4,7 +4,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from breachdesk.audit.services import Audited
@@ -13,6 +13,7 @@ from breachdesk.core.clock import now_utc
 from breachdesk.core.db import UTCDateTime, str_enum
 from breachdesk.deadlines.models import Obligation
 from breachdesk.extensions import db
+from breachdesk.reminders.models import AlertMail
 
 
 class NoticeKind(enum.StrEnum):
@@ -93,14 +94,16 @@ class Notice(db.Model):
 
 
 class OutboxMessage(db.Model):
-    """One e-mail to send. Written in the approval's transaction; the idempotency key makes a second queueing
-    of the same notice, recipient and version impossible. Dispatch changes are audited by the dispatcher."""
+    """One e-mail to send: a notice's, or a reminder's (alert mail). Written in the transaction that decided
+    it; the idempotency key makes a second queueing impossible. The dispatcher audits what it does."""
 
     __tablename__ = "outbox_messages"
-    __table_args__ = (Index("ix_outbox_messages_due", "status", "next_attempt_at"),)
+    __table_args__ = (Index("ix_outbox_messages_due", "status", "next_attempt_at"),
+                      CheckConstraint("(notice_id IS NULL) <> (alert_mail_id IS NULL)", name="one_content"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"), index=True)
+    notice_id: Mapped[int | None] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"), index=True)
+    alert_mail_id: Mapped[int | None] = mapped_column(ForeignKey("alert_mails.id", ondelete="CASCADE"), index=True)
     recipient: Mapped[str] = mapped_column(String(254))
     #: notice id : recipient : notice sequence
     idempotency_key: Mapped[str] = mapped_column(String(320), unique=True)
@@ -117,7 +120,8 @@ class OutboxMessage(db.Model):
     #: the latest delivery event from the provider (delivered, deferred, bounce, dropped, open)
     delivery: Mapped[str | None] = mapped_column(String(32))
 
-    notice: Mapped[Notice] = relationship(back_populates="messages")
+    notice: Mapped[Notice | None] = relationship(back_populates="messages")
+    alert_mail: Mapped[AlertMail | None] = relationship()
     events: Mapped[list["DeliveryEvent"]] = relationship(order_by="DeliveryEvent.id")
 
 

@@ -73,6 +73,10 @@ def backoff(attempts: int, base: float, cap: float) -> float:
 
 
 def _mail(message: OutboxMessage, sender: str) -> OutgoingMail:
+    if message.notice is None:  # a reminder, an escalation or a digest
+        alert = message.alert_mail
+        return OutgoingMail(message.id, message.idempotency_key, sender, message.recipient, alert.subject,
+                            alert.text_body, "", {"alert_mail_id": str(alert.id)})
     notice = message.notice
     return OutgoingMail(message.id, message.idempotency_key, sender, message.recipient, notice.subject,
                         notice.text_body, notice.html_body,
@@ -106,13 +110,14 @@ def deliver(message_id: int, worker: str, backend: Backend) -> str:
 def _finish(message: OutboxMessage, status: OutboxStatus, error: str, outcome: str | None = None) -> str:
     message.status, message.last_error = status, error
     message.claimed_by = message.claimed_until = None
-    if status == OutboxStatus.SENT:
+    if status == OutboxStatus.SENT and message.notice is not None:
         obligation = db.session.get(Obligation, message.notice.obligation_id)
         if obligation.status == ObligationStatus.PENDING:
             mark_sent(obligation, message.sent_at, f"e-mail {message.provider_message_id}")
     append_events(db.session, [{"action": f"outbox.{outcome or status.value}", "entity_type": "outbox_messages",
                                 "entity_id": str(message.id),
-                                "after": {"notice": message.notice_id, "recipient": message.recipient,
+                                "after": {"notice": message.notice_id, "alert_mail": message.alert_mail_id,
+                                          "recipient": message.recipient,
                                           "attempts": message.attempts, "provider_message_id":
                                               message.provider_message_id, "error": error[:500] or None}}])
     db.session.commit()

@@ -1,0 +1,163 @@
+"""The reminder tick: from database rows only, decide the alerts due now, record each once, and queue the
+e-mails that carry them through the same outbox as notices. Safe to run from several processes at once."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from breachdesk.audit.services import append_events
+from breachdesk.auth.models import Role, User
+from breachdesk.core.clock import now_utc
+from breachdesk.deadlines.models import Obligation, ObligationStatus
+from breachdesk.deadlines.obligations import duration
+from breachdesk.extensions import db
+from breachdesk.incidents.models import Incident, IncidentStatus
+from breachdesk.notices.models import OutboxMessage
+from breachdesk.reminders.models import Alert, AlertMail
+from breachdesk.reminders.rules import ESCALATION, AlertDue, alert_due, parse_offsets
+
+DIGEST = "digest"
+#: who hears of an overdue obligation besides the owner and on-call: management (viewers) and the privacy team
+ESCALATE_TO = (Role.ADMIN, Role.PRIVACY, Role.VIEWER)
+CHUNK = 2000  # rows per INSERT: six parameters each stays under SQLite's 32,766
+
+
+@dataclass
+class TickResult:
+    alerts: int = 0
+    mails: int = 0
+    messages: int = 0
+    by_kind: dict[str, int] = field(default_factory=dict)
+
+
+def _insert_ignoring_duplicates(rows: list[dict]) -> set[str]:
+    """Insert alerts; those another process (or an earlier tick) recorded already are skipped by the database
+    itself. Returns the keys this call inserted."""
+    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
+    inserted: set[str] = set()
+    for start in range(0, len(rows), CHUNK):
+        statement = dialect.insert(Alert).values(rows[start:start + CHUNK]).on_conflict_do_nothing(
+            index_elements=["key"]).returning(Alert.key)
+        inserted |= set(db.session.scalars(statement))
+    return inserted
+
+
+def _emails(roles=(), owner_ids=()) -> list[str]:
+    query = select(User.email).where(User.disabled_at.is_(None))
+    if roles and owner_ids:
+        query = query.where(User.role.in_(roles) | User.id.in_(owner_ids))
+    elif roles:
+        query = query.where(User.role.in_(roles))
+    else:
+        query = query.where(User.id.in_(owner_ids))
+    found = set(db.session.scalars(query))
+    oncall = current_app.config["ONCALL_EMAIL"]
+    return sorted(found | ({oncall} if oncall else set()))
+
+
+def _mail_text(kind: str, offset: int, incident: Incident, duties: list, now: datetime) -> tuple[str, str]:
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    soonest = min(d.due_at for d in duties)
+    if kind == ESCALATION:
+        subject = f"OVERDUE: {len(duties)} notification duty(ies) of incident #{incident.id} passed their deadline"
+    else:
+        subject = (f"Reminder: {len(duties)} notification duty(ies) of incident #{incident.id} due in "
+                   f"{duration((soonest - now).total_seconds())}")
+    lines = [f"Incident #{incident.id}: {incident.title}", f"{base}/incidents/{incident.id}#obligations", ""]
+    for duty in sorted(duties, key=lambda d: (d.due_at, d.recipient))[:50]:
+        lines.append(f"- {duty.regime} {duty.stage} to {duty.recipient}: due {duty.due_at:%Y-%m-%d %H:%M} UTC")
+    if len(duties) > 50:
+        lines.append(f"... and {len(duties) - 50} more: {base}/incidents/{incident.id}/obligations")
+    return subject[:300], "\n".join(lines) + "\n"
+
+
+def _queue(mail: AlertMail) -> int:
+    rows = [{"alert_mail_id": mail.id, "recipient": email, "idempotency_key": f"alert-mail:{mail.id}:{email}",
+             "status": "queued", "attempts": 0, "next_attempt_at": mail.created_at, "last_error": "",
+             "created_at": mail.created_at} for email in mail.recipients]
+    if rows:
+        db.session.execute(OutboxMessage.__table__.insert(), rows)
+    return len(rows)
+
+
+def tick(now: datetime | None = None) -> TickResult:
+    """One pass: what is due now is decided from the obligations as they are, so a tick after downtime
+    catches up once, in the window it wakes up in. Commits."""
+    now = now or now_utc()
+    offsets = parse_offsets(current_app.config["REMINDER_OFFSETS"])
+    escalated = select(Alert.id).where(Alert.obligation_id == Obligation.id, Alert.kind == ESCALATION).exists()
+    candidates = db.session.execute(
+        select(Obligation.id, Obligation.incident_id, Obligation.due_at, Obligation.regime, Obligation.stage,
+               Obligation.recipient)
+        .join(Incident, Incident.id == Obligation.incident_id)
+        .where(Obligation.status == ObligationStatus.PENDING, Obligation.due_at.is_not(None),
+               Obligation.due_at <= now + max(offsets), Incident.status != IncidentStatus.CLOSED, ~escalated)).all()
+    wanted: dict[str, tuple[AlertDue, object]] = {}
+    for row in candidates:
+        due = alert_due(row.due_at, now, offsets)
+        if due is not None:
+            wanted[due.key(row.id)] = (due, row)
+    result = TickResult()
+    inserted = _insert_ignoring_duplicates([
+        {"key": key, "kind": due.kind, "offset_minutes": due.offset_minutes, "obligation_id": row.id,
+         "due_at": row.due_at, "created_at": now} for key, (due, row) in wanted.items()]) if wanted else set()
+    groups: dict[tuple[int, str, int], list] = defaultdict(list)
+    for key in inserted:
+        due, row = wanted[key]
+        groups[row.incident_id, due.kind, due.offset_minutes].append(row)
+    incidents = {i.id: i for i in db.session.scalars(select(Incident).where(
+        Incident.id.in_({incident_id for incident_id, _, _ in groups})))} if groups else {}
+    for (incident_id, kind, offset), duties in sorted(groups.items()):
+        incident = incidents[incident_id]
+        owners = [incident.owner_id] if incident.owner_id else []
+        recipients = _emails(ESCALATE_TO if kind == ESCALATION else (), owners)
+        subject, text = _mail_text(kind, offset, incident, duties, now)
+        mail = AlertMail(kind=kind, incident_id=incident_id, subject=subject, text_body=text, recipients=recipients,
+                         created_at=now)
+        db.session.add(mail)
+        db.session.flush()
+        result.messages += _queue(mail)
+        result.mails += 1
+        result.by_kind[kind] = result.by_kind.get(kind, 0) + len(duties)
+    result.alerts = len(inserted)
+    result.messages += _digest(now, result)
+    if result.alerts or result.mails:
+        append_events(db.session, [{"action": "reminders.tick", "entity_type": "alerts", "entity_id": "tick",
+                                    "after": {"at": now.isoformat(), "alerts": result.alerts, "mails": result.mails,
+                                              "messages": result.messages, "by_kind": result.by_kind}}])
+    db.session.commit()
+    return result
+
+
+def _digest(now: datetime, result: TickResult) -> int:
+    """Once a day, after DIGEST_HOUR_UTC: every open obligation, overdue first."""
+    if now.hour < current_app.config["DIGEST_HOUR_UTC"]:
+        return 0
+    key = f"{DIGEST}:{now:%Y-%m-%d}"
+    if not _insert_ignoring_duplicates([{"key": key, "kind": DIGEST, "offset_minutes": 0, "created_at": now}]):
+        return 0
+    rows = db.session.execute(
+        select(Obligation.incident_id, Obligation.due_at, Obligation.regime, Obligation.stage)
+        .join(Incident, Incident.id == Obligation.incident_id)
+        .where(Obligation.status == ObligationStatus.PENDING, Incident.status != IncidentStatus.CLOSED)).all()
+    overdue = sum(1 for r in rows if r.due_at is not None and r.due_at < now)
+    soon = sum(1 for r in rows if r.due_at is not None and now <= r.due_at < now + timedelta(hours=24))
+    per_incident: dict[int, int] = defaultdict(int)
+    for row in rows:
+        per_incident[row.incident_id] += 1
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    lines = [f"Open notification duties: {len(rows)}; overdue: {overdue}; due in the next 24 hours: {soon}.",
+             f"Dashboard: {base}/dashboard", ""]
+    lines += [f"- incident #{incident_id}: {count} open" for incident_id, count in sorted(per_incident.items())]
+    mail = AlertMail(kind=DIGEST, subject=f"BreachDesk daily digest {now:%Y-%m-%d}: {overdue} overdue, "
+                                          f"{soon} due within 24 h", text_body="\n".join(lines) + "\n",
+                     recipients=_emails((Role.ADMIN, Role.PRIVACY)), created_at=now)
+    db.session.add(mail)
+    db.session.flush()
+    result.mails += 1
+    result.by_kind[DIGEST] = 1
+    return _queue(mail)

@@ -1,0 +1,1 @@
+from tests.notices.conftest import incident, inventory, privacy  # noqa: F401 - the same fixtures

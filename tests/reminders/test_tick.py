@@ -1,0 +1,123 @@
+"""The reminder tick against the database: once per window, catch-up after downtime, escalation, digest,
+through the outbox; the scheduler itself; two schedulers at once."""
+
+import os
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from breachdesk.auth.models import Role
+from breachdesk.extensions import db
+from breachdesk.incidents.services import open_incident, update_incident
+from breachdesk.notices.mail import FileBackend
+from breachdesk.notices.models import OutboxMessage, OutboxStatus
+from breachdesk.notices.outbox import dispatch_round
+from breachdesk.reminders import scheduler
+from breachdesk.reminders.models import Alert, AlertMail
+from breachdesk.reminders.services import tick
+from tests.conftest import create_user
+
+AWARE = datetime(2026, 10, 24, 22, 0, tzinfo=UTC)
+ACME_DUE = AWARE + timedelta(hours=24)  # acme, globex... (see tests/notices/conftest.py); NIS2 early warning too
+
+
+def keys() -> set[str]:
+    return set(db.session.scalars(select(Alert.key).where(Alert.kind != "digest")))
+
+
+def acme_keys() -> set[str]:
+    from breachdesk.deadlines.models import Obligation
+
+    acme = db.session.scalar(select(Obligation.id).where(Obligation.recipient_key == "acme"))
+    return {k for k in keys() if k.startswith(f"{acme}:")}
+
+
+def test_a_scheduler_down_across_reminder_times_catches_up_once_in_the_right_window(app, incident):
+    app.config.update(ONCALL_EMAIL="oncall@parlons.example", DIGEST_HOUR_UTC=24)
+    owner = create_user("owner", Role.RESPONDER)
+    update_incident(incident, {"owner_id": owner.id}, None)
+    db.session.commit()
+    assert tick(ACME_DUE - timedelta(hours=13)).alerts == 0
+    first = tick(ACME_DUE - timedelta(hours=11))
+    assert acme_keys() == {f"{k.split(':')[0]}:reminder:720" for k in acme_keys()} and len(acme_keys()) == 1
+    assert first.mails == 1 and first.by_kind == {"reminder": first.alerts}
+    assert tick(ACME_DUE - timedelta(hours=10)).alerts == 0  # the same window: nothing again
+    # down from 10 h before until 30 minutes before: the 4 h window passed unseen; only the 1 h reminder goes
+    caught_up = tick(ACME_DUE - timedelta(minutes=30))
+    assert sorted(k.split(":", 1)[1] for k in acme_keys()) == ["reminder:60", "reminder:720"]
+    assert caught_up.alerts == first.alerts  # one per obligation due then, not one per missed tick
+    mail = db.session.scalar(select(AlertMail).order_by(AlertMail.id.desc()))
+    assert mail.recipients == ["oncall@parlons.example", "owner@example.com"]
+    assert mail.subject.startswith(f"Reminder: {caught_up.alerts} notification duty(ies) of incident #{incident.id} "
+                                   "due in 30 min")
+
+
+def test_past_the_deadline_it_escalates_and_never_says_hours_left(app, incident):
+    app.config.update(DIGEST_HOUR_UTC=24)
+    create_user("board", Role.VIEWER)
+    create_user("dpo", Role.PRIVACY)
+    create_user("dev", Role.RESPONDER)
+    result = tick(ACME_DUE + timedelta(minutes=5))  # down across every reminder of acme's duty
+    assert {k.split(":", 1)[1] for k in acme_keys()} == {"escalation:0"}
+    assert result.by_kind == {"escalation": result.alerts}
+    mail = db.session.scalar(select(AlertMail))
+    assert mail.subject.startswith("OVERDUE:") and mail.recipients == ["board@example.com", "dpo@example.com"]
+    assert tick(ACME_DUE + timedelta(hours=6)).alerts == 0  # escalated once; overdue duties are not re-read
+
+
+def test_alert_mails_go_through_the_outbox_and_the_digest_goes_once_a_day(app, incident, tmp_path):
+    app.config.update(DIGEST_HOUR_UTC=7, ONCALL_EMAIL="oncall@parlons.example")
+    create_user("dpo", Role.PRIVACY)
+    morning = datetime(2026, 10, 25, 8, 0, tzinfo=UTC)
+    result = tick(morning)
+    assert result.by_kind.get("digest") == 1
+    assert tick(morning + timedelta(hours=3)).by_kind.get("digest") is None
+    digest = db.session.scalar(select(AlertMail).where(AlertMail.kind == "digest"))
+    assert "Open notification duties:" in digest.text_body and digest.recipients == [
+        "dpo@example.com", "oncall@parlons.example"]
+    sent = dispatch_round(FileBackend(tmp_path))
+    assert sent.sent == db.session.scalar(select(func.count()).select_from(OutboxMessage)) > 0
+    assert all(m.status == OutboxStatus.SENT for m in db.session.scalars(select(OutboxMessage)))
+
+
+def test_the_background_scheduler_ticks_and_dispatches_and_starts_once(app, incident, tmp_path):
+    app.config.update(SCHEDULER_TICK_SECONDS=1, DISPATCH_INTERVAL_SECONDS=1, OUTBOX_DIR=str(tmp_path),
+                      ONCALL_EMAIL="oncall@parlons.example", DIGEST_HOUR_UTC=24)
+    running = scheduler.start_in_process(app)
+    try:
+        assert scheduler.start_in_process(app) is running  # the second call starts nothing
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not list(tmp_path.glob("*.eml")):
+            time.sleep(0.2)
+    finally:
+        running.shutdown()
+    db.session.rollback()
+    # aware in October 2026: every duty is overdue now, so the first tick escalated them
+    assert db.session.scalar(select(func.count()).select_from(Alert).where(Alert.kind == "escalation")) > 0
+    assert list(tmp_path.glob("*.eml"))
+
+
+def test_two_schedulers_at_once_send_each_reminder_once(app, inventory, migrated, tmp_path):
+    now = datetime.now(UTC)
+    for n in range(12):  # each 24-hour duty falls due in 30 minutes: a 1 h reminder for each
+        open_incident({"title": f"Incident {n}", "aware_at": (now - timedelta(hours=23, minutes=30)).isoformat(),
+                       "systems": ["db"]}, None)
+    db.session.commit()
+    env = {**os.environ, "BREACHDESK_DATABASE_URL": migrated, "BREACHDESK_SECRET_KEY": "test",
+           "BREACHDESK_ONCALL_EMAIL": "oncall@parlons.example", "BREACHDESK_DIGEST_HOUR_UTC": "24"}
+    command = [str(Path(sys.executable).parent / "breachdesk"), "scheduler", "--once"]
+    processes = [subprocess.Popen(command, env={**env, "BREACHDESK_INSTANCE_PATH": str(tmp_path / str(i))},
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE) for i in range(2)]
+    outputs = [p.communicate(timeout=120) for p in processes]
+    assert all(p.returncode == 0 for p in processes), outputs
+    db.session.rollback()
+    alerts = db.session.scalars(select(Alert.key).where(Alert.kind == "reminder")).all()
+    assert len(alerts) == len(set(alerts)) == 24  # per incident: acme (24 h) and the NIS2 early warning (24 h)
+    reported = sum(int(out.decode().split()[1].rstrip(",")) for out, _ in outputs)
+    assert reported == len(alerts)  # what the two processes say they inserted adds up: no double
+    messages = db.session.scalars(select(OutboxMessage.idempotency_key)).all()
+    assert len(messages) == len(set(messages)) == db.session.scalar(select(func.count()).select_from(AlertMail))
