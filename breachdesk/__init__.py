@@ -102,6 +102,7 @@ def register_blueprints(app: Flask) -> None:
     from breachdesk.audit.views import bp as audit_bp
     from breachdesk.auth.views import bp as auth_bp
     from breachdesk.core.web import register_web
+    from breachdesk.dashboard.views import bp as dashboard_bp
     from breachdesk.deadlines.views import bp as deadlines_bp
     from breachdesk.impact.views import bp as impact_bp
     from breachdesk.incidents.views import bp as incidents_bp
@@ -116,6 +117,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(assessments_bp)
     app.register_blueprint(deadlines_bp)
     app.register_blueprint(notices_bp)
+    app.register_blueprint(dashboard_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(audit_bp)
 

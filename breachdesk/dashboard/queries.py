@@ -1,0 +1,163 @@
+"""The read side for management: pending duties soonest first, per-incident totals, delivery status per
+duty, metrics, the breach register. Aggregates run in SQL; pages fetch only what they show."""
+
+from collections import defaultdict
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import contains_eager
+
+from breachdesk.assessments.models import Assessment
+from breachdesk.deadlines.models import Obligation, ObligationStatus
+from breachdesk.extensions import db
+from breachdesk.impact.models import ImpactSnapshot
+from breachdesk.incidents.models import Incident, IncidentStatus
+from breachdesk.notices.models import Notice, OutboxMessage, OutboxStatus
+
+PENDING = ObligationStatus.PENDING
+
+
+def pending_duties(now: datetime):
+    """Every pending obligation of an open incident, soonest first: overdue ones lead by nature; duties
+    without a due time (clock not started, "without undue delay") come last."""
+    return (select(Obligation).join(Incident, Incident.id == Obligation.incident_id)
+            .options(contains_eager(Obligation.incident))
+            .where(Obligation.status == PENDING, Incident.status != IncidentStatus.CLOSED)
+            .order_by(Obligation.due_at.is_(None), Obligation.due_at, Obligation.target_at, Obligation.id))
+
+
+def counts(now: datetime) -> dict[str, int]:
+    def due_within(hours: int):
+        return func.count().filter(Obligation.due_at >= now, Obligation.due_at < now + timedelta(hours=hours))
+
+    row = db.session.execute(
+        select(func.count(), func.count().filter(Obligation.due_at < now), due_within(4), due_within(24))
+        .select_from(Obligation).join(Incident, Incident.id == Obligation.incident_id)
+        .where(Obligation.status == PENDING, Incident.status != IncidentStatus.CLOSED)).one()
+    return {"pending": row[0], "overdue": row[1], "under_4h": row[2], "under_24h": row[3]}
+
+
+def delivery_of(obligation_ids: list[int]) -> dict[int, str]:
+    """What the customer's e-mails say, per obligation: queued, sent, delivered, bounced (or failed)."""
+    found: dict[int, set[str]] = defaultdict(set)
+    if obligation_ids:
+        for obligation_id, status, delivery in db.session.execute(
+                select(Notice.obligation_id, OutboxMessage.status, OutboxMessage.delivery)
+                .join(OutboxMessage, OutboxMessage.notice_id == Notice.id)
+                .where(Notice.obligation_id.in_(obligation_ids))):
+            if status == OutboxStatus.FAILED or delivery in ("bounce", "dropped"):
+                found[obligation_id].add("bounced")
+            elif delivery in ("delivered", "open"):
+                found[obligation_id].add("delivered")
+            else:
+                found[obligation_id].add(status.value)
+    order = ("bounced", "queued", "sent", "delivered")  # the worst state of its messages describes a duty
+    return {oid: next(s for s in order if s in states) for oid, states in found.items()}
+
+
+def incident_totals(now: datetime) -> list[dict[str, Any]]:
+    """Per open incident: duties by status, overdue, and the customers' e-mails by state."""
+    rows = db.session.execute(
+        select(Incident.id, Incident.title, Incident.status, func.count(Obligation.id),
+               func.count().filter(Obligation.status == PENDING),
+               func.count().filter(Obligation.status == PENDING, Obligation.due_at < now),
+               func.count().filter(Obligation.status == ObligationStatus.SENT),
+               func.count().filter(Obligation.status == ObligationStatus.ACKNOWLEDGED),
+               func.min(Obligation.due_at).filter(Obligation.status == PENDING))
+        .join(Obligation, Obligation.incident_id == Incident.id)
+        .where(Incident.status != IncidentStatus.CLOSED)
+        .group_by(Incident.id, Incident.title, Incident.status)
+        .order_by(func.min(Obligation.due_at).filter(Obligation.status == PENDING))).all()
+    mail = defaultdict(dict)
+    for incident_id, status, delivery, count in db.session.execute(
+            select(Notice.incident_id, OutboxMessage.status, OutboxMessage.delivery, func.count())
+            .join(OutboxMessage, OutboxMessage.notice_id == Notice.id)
+            .group_by(Notice.incident_id, OutboxMessage.status, OutboxMessage.delivery)):
+        state = ("bounced" if status == OutboxStatus.FAILED or delivery in ("bounce", "dropped") else
+                 "delivered" if delivery in ("delivered", "open") else status.value)
+        mail[incident_id][state] = mail[incident_id].get(state, 0) + count
+    return [{"id": r[0], "title": r[1], "status": r[2].value, "duties": r[3], "pending": r[4], "overdue": r[5],
+             "sent": r[6], "acknowledged": r[7], "next_due": r[8], "mail": mail.get(r[0], {})} for r in rows]
+
+
+# --- metrics ------------------------------------------------------------------------------------------------
+
+def time_to_notify() -> list[dict[str, Any]]:
+    """Per incident and duty kind: hours from clock start to sending (median, slowest) against the deadline."""
+    rows = db.session.execute(
+        select(Obligation.incident_id, Obligation.regime, Obligation.stage, Obligation.clock_start,
+               Obligation.sent_at, Obligation.due_at, Obligation.target_at)
+        .where(Obligation.sent_at.is_not(None), Obligation.clock_start.is_not(None))
+        .order_by(Obligation.incident_id, Obligation.regime, Obligation.stage)).all()
+    grouped: dict[tuple, list] = defaultdict(list)
+    for row in rows:
+        grouped[row.incident_id, row.regime, row.stage].append(row)
+    result = []
+    for (incident_id, regime, stage), items in grouped.items():
+        taken = sorted((r.sent_at - r.clock_start).total_seconds() / 3600 for r in items)
+        limits = [((r.due_at or r.target_at) - r.clock_start).total_seconds() / 3600 for r in items
+                  if (r.due_at or r.target_at)]
+        late = sum(1 for r in items if r.due_at and r.sent_at > r.due_at)
+        result.append({"label": f"#{incident_id} {regime} {stage}", "median": taken[len(taken) // 2],
+                       "slowest": taken[-1], "limit": min(limits) if limits else None, "count": len(items),
+                       "late": late})
+    return result
+
+
+def on_time() -> dict[str, Any]:
+    total, late = db.session.execute(
+        select(func.count(), func.count().filter(Obligation.late_by_seconds > 0))
+        .where(Obligation.sent_at.is_not(None), Obligation.due_at.is_not(None))).one()
+    return {"sent": total, "late": late, "rate": (total - late) / total if total else None}
+
+
+def incidents_by_cause_and_month() -> list[dict[str, Any]]:
+    rows = db.session.execute(select(Incident.aware_at, Incident.cause)).all()
+    months: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for aware_at, cause in rows:
+        months[f"{aware_at:%Y-%m}"][cause.value if cause else "unknown"] += 1
+    return [{"month": month, "causes": dict(causes)} for month, causes in sorted(months.items())]
+
+
+# --- the breach register (Art. 33(5)) ---------------------------------------------------------------------------
+
+def register(status: str = "", cause: str = "", aware_from: date | None = None, aware_to: date | None = None,
+             notified: str = ""):
+    """Every incident, notified or not, newest first, filtered; `register_details` adds what the register
+    shows beside the facts (effects, decisions, notices sent) for a page of them."""
+    sent = select(Obligation.id).where(Obligation.incident_id == Incident.id, Obligation.sent_at.is_not(None)).exists()
+    query = select(Incident).order_by(Incident.aware_at.desc(), Incident.id.desc())
+    if status:
+        query = query.where(Incident.status == status)
+    if cause:
+        query = query.where(Incident.cause == cause)
+    if aware_from:
+        query = query.where(Incident.aware_at >= datetime.combine(aware_from, time.min, UTC))
+    if aware_to:
+        query = query.where(Incident.aware_at <= datetime.combine(aware_to, time.max, UTC))
+    if notified == "yes":
+        query = query.where(sent)
+    elif notified == "no":
+        query = query.where(~sent)
+    return query
+
+
+def register_details(incident_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Per incident: the latest impact totals, the assessment with its decision, how many duties were sent."""
+    details: dict[int, dict[str, Any]] = {i: {"totals": None, "assessment": None, "sent": 0} for i in incident_ids}
+    if not incident_ids:
+        return details
+    latest = (select(func.max(ImpactSnapshot.id)).where(ImpactSnapshot.incident_id.in_(incident_ids))
+              .group_by(ImpactSnapshot.incident_id))
+    for incident_id, totals in db.session.execute(select(ImpactSnapshot.incident_id, ImpactSnapshot.totals)
+                                                  .where(ImpactSnapshot.id.in_(latest))):
+        details[incident_id]["totals"] = totals
+    for assessment in db.session.scalars(select(Assessment).where(Assessment.incident_id.in_(incident_ids))):
+        details[assessment.incident_id]["assessment"] = assessment
+    for incident_id, count in db.session.execute(
+            select(Obligation.incident_id, func.count()).where(Obligation.incident_id.in_(incident_ids),
+                                                               Obligation.sent_at.is_not(None))
+            .group_by(Obligation.incident_id)):
+        details[incident_id]["sent"] = count
+    return details
