@@ -33,7 +33,8 @@ def test_a_controllers_notice_carries_only_its_own_data(incident, privacy):
         assert other not in globex.text_body + globex.html_body + globex.subject
     for other in ("Globex", "globex", "environ 50", "about 50"):
         assert other not in acme.text_body + acme.html_body + acme.subject
-    assert "/ack/" in acme.text_body and f'href="{services.acknowledgement_link(acme.obligation_id, 1)}' in acme.html_body
+    link = services.acknowledgement_link(acme.obligation_id, 1)
+    assert "/ack/" in acme.text_body and f'href="{link}' in acme.html_body
 
 
 def test_approval_queues_one_message_per_contact_once(incident, privacy):

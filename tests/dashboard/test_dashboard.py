@@ -1,0 +1,109 @@
+"""The read side: the dashboard's order and totals, the breach register and its CSV, the calendar feed."""
+
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from icalendar import Calendar
+from sqlalchemy import select
+
+from breachdesk.assessments.services import save_assessment
+from breachdesk.auth.models import Role
+from breachdesk.deadlines.models import Obligation
+from breachdesk.deadlines.services import mark_sent
+from breachdesk.extensions import db
+from breachdesk.incidents.services import change_status, open_incident
+from breachdesk.notices import services as notices
+from tests.notices.conftest import duty, incident, inventory, privacy  # noqa: F401 - the same fixtures
+
+
+@pytest.fixture
+def recent(inventory):  # noqa: F811
+    """An incident whose 24-hour duties fall due in about 5 hours."""
+    found = open_incident({"title": "Relais SMS compromis — données « clients »",
+                           "aware_at": (datetime.now(UTC) - timedelta(hours=19)).isoformat(),
+                           "systems": ["db"], "nature": ["confidentiality"], "cause": "external_attack"}, None)
+    db.session.commit()
+    return found
+
+
+def test_overdue_duties_lead_the_dashboard_and_totals_add_up(incident, recent, login):  # noqa: F811
+    page = login(Role.VIEWER).get("/dashboard").text
+    rows = page.split('<table class="dashboard">')[1].split("</table>")[0].split("<tr class=")[1:]
+    assert rows[0].startswith('"urgency-overdue overdue"')
+    levels = [r.split('"')[1].split()[0] for r in rows]
+    assert levels == sorted(levels, key=["urgency-overdue", "urgency-h4", "urgency-h24", "urgency-later"].index)
+    assert 'data-due="' in rows[0] and "overdue by" in rows[0]
+    assert "Relais SMS compromis" in page
+    pending = db.session.scalar(select(db.func.count()).select_from(Obligation).where(Obligation.status == "pending"))
+    assert f"<strong>{pending}</strong> pending" in page
+    # viewers see no write action
+    assert "<form" not in page.split("</nav>", 1)[1].replace('<form class="logout"', "")
+
+
+def test_e_mail_states_show_per_duty(incident, privacy, login, tmp_path):  # noqa: F811
+    notice = notices.generate_notice(duty(incident, "acme"), privacy)
+    notices.approve_notice(notice, privacy)
+    db.session.commit()
+    page = login(Role.PRIVACY).get("/dashboard").text
+    assert "mail-queued" in page and "queued 2" in page
+
+
+def test_the_register_lists_every_incident_with_decisions_and_exports_csv(incident, recent, privacy, login):  # noqa: F811
+    save_assessment(recent, {"dpc_category": "simple", "ei": 0.25, "decision": {
+        "authority": "not_required", "data_subjects": "not_required",
+        "rationale": "Données chiffrées ; clé intacte — « aucun risque »."}}, privacy)
+    mark_sent(duty(incident, "acme"), datetime(2026, 10, 25, 12, 0, tzinfo=UTC))
+    change_status(incident, "closed", None)
+    db.session.commit()
+    client = login(Role.VIEWER)
+    page = client.get("/register").text
+    assert "Relais SMS compromis" in page and "not required" in page and "aucun risque" in page
+    assert "Relais SMS" not in client.get("/register?notified=yes").text
+    assert "Directory export" not in client.get("/register?status=open").text
+    assert "Directory export" in client.get("/register?from=2026-10-24&to=2026-10-25").text
+    response = client.get("/register.csv")
+    assert response.mimetype == "text/csv" and response.data.startswith("\ufeff".encode())
+    rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
+    assert [r["incident"] for r in rows] == [str(recent.id), str(incident.id)]
+    fresh = rows[0]
+    assert fresh["title"] == "Relais SMS compromis — données « clients »"
+    assert fresh["rationale"] == "Données chiffrées ; clé intacte — « aucun risque »."
+    assert (fresh["authority_decision"], fresh["decided_by"], fresh["notices_sent"]) == ("not_required", "dpo", "0")
+    assert rows[1]["status"] == "closed" and rows[1]["notices_sent"] == "1" and rows[1]["customers_affected"] == "3"
+    assert rows[1]["aware_at_utc"] == "2026-10-24 22:00:00"
+    only = list(csv.DictReader(io.StringIO(client.get("/register.csv?cause=external_attack").data.decode("utf-8-sig"))))
+    assert [r["incident"] for r in only] == [str(recent.id)]
+
+
+def test_the_calendar_feed_parses_holds_each_pending_deadline_and_can_be_revoked(incident, recent, login, client):  # noqa: F811
+    login(Role.VIEWER)
+    created = client.post("/account/calendar").text
+    url = created.split('<code class="feed-url">')[1].split("</code>")[0]
+    path = url.split("localhost", 1)[1]
+    feed = client.get(path)
+    assert feed.mimetype == "text/calendar"
+    calendar = Calendar.from_ical(feed.data)
+    events = [c for c in calendar.walk("VEVENT")]
+    expected = {(o.incident_id, o.rule_id, o.due_at.replace(microsecond=0)) for o in db.session.scalars(
+        select(Obligation).where(Obligation.status == "pending", Obligation.due_at.is_not(None)))}
+    assert {(int(str(e["uid"]).split("-")[0]), str(e["uid"]).split("-", 1)[1].rsplit("-", 1)[0],
+             e.decoded("dtstart")) for e in events} == expected
+    soon = next(e for e in events if "incident #" + str(recent.id) in str(e["summary"]))
+    assert str(soon["summary"]).startswith("Due: ") and soon.walk("VALARM")
+    client.post("/account/calendar/revoke")
+    assert client.get(path).status_code == 404
+    assert client.get("/calendar/not-a-token.ics").status_code == 404
+
+
+def test_metrics_draw_time_to_notify_and_causes(incident, recent, login):  # noqa: F811
+    mark_sent(duty(incident, "acme"), datetime(2026, 10, 26, 0, 0, tzinfo=UTC))  # 2 h late
+    mark_sent(duty(incident, "globex"), datetime(2026, 10, 25, 6, 0, tzinfo=UTC))
+    db.session.commit()
+    page = login(Role.VIEWER).get("/dashboard/metrics").text
+    assert "50%" in page and "<strong>1</strong> sent late" in page
+    assert f"#{incident.id} GDPR notification: median" in page and "1 of 2 late" in page
+    assert "2026-10 external_attack: 0" not in page and "external_attack: 1" in page
+
+
