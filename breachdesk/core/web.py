@@ -1,6 +1,8 @@
 """Cross-cutting web behaviour: security headers, error pages, the health check, template helpers."""
 
 import logging
+from collections.abc import Callable
+from typing import TypeVar
 
 from flask import Blueprint, Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
@@ -10,6 +12,7 @@ from breachdesk.auth.access import PUBLIC, allow, can
 from breachdesk.extensions import db
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 bp = Blueprint("core", __name__)
 
 # No inline script or style anywhere, so the policy can forbid both.
@@ -36,6 +39,28 @@ def add_security_headers(response):
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     return response
+
+
+def commit_or_flash(action: Callable[[], T], done: str | Callable[[T], str] | None = None) -> tuple[bool, T | None]:
+    """Run one service call for a form: on success commit and say `done`; when the rules refuse it, undo
+    it and show why (each problem naming its field). Returns (succeeded, the call's result)."""
+    from flask import flash
+
+    from breachdesk.core.errors import DomainError, ValidationFailed
+
+    try:
+        result = action()
+    except ValidationFailed as error:
+        flash_problems(error)
+        return False, None
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return False, None
+    db.session.commit()
+    if done is not None:
+        flash(done(result) if callable(done) else done, "info")
+    return True, result
 
 
 def flash_problems(error) -> None:

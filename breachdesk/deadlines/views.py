@@ -3,14 +3,14 @@
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from breachdesk.auth.access import EVERYONE, PRIVACY_TEAM, allow
 from breachdesk.core.clock import local_to_utc, now_utc
-from breachdesk.core.errors import DomainError, ValidationFailed
-from breachdesk.core.web import flash_problems
+from breachdesk.core.errors import ValidationFailed
+from breachdesk.core.web import commit_or_flash, flash_problems
 from breachdesk.deadlines import services
 from breachdesk.deadlines.forms import AcknowledgedForm, SentForm, WhenForm
 from breachdesk.deadlines.models import OVERDUE, Obligation, ObligationStatus
@@ -81,17 +81,7 @@ def _record(obligation_id: int, form_class, action) -> object:
     found = db.get_or_404(Obligation, obligation_id)
     form = form_class()
     if form.validate_on_submit():
-        try:
-            action(found, form)
-        except ValidationFailed as error:
-            db.session.rollback()
-            flash_problems(error)
-        except DomainError as error:
-            db.session.rollback()
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash(f"Obligation {found.shown_status()}.", "info")
+        commit_or_flash(lambda: action(found, form), lambda _: f"Obligation {found.shown_status()}.")
     else:
         flash_problems(ValidationFailed([f"{name}: {'; '.join(errors)}" for name, errors in form.errors.items()]))
     return redirect(url_for("deadlines.obligation", obligation_id=found.id))

@@ -13,8 +13,8 @@ from breachdesk.assessments.services import as_dict as assessment_dict
 from breachdesk.auth.access import EVERYONE, PRIVACY_TEAM, RESPONDERS, allow
 from breachdesk.auth.models import User
 from breachdesk.core.clock import local_to_utc, now_utc
-from breachdesk.core.errors import DomainError, ValidationFailed
-from breachdesk.core.web import flash_problems
+from breachdesk.core.errors import ValidationFailed
+from breachdesk.core.web import commit_or_flash, flash_problems
 from breachdesk.deadlines import services as deadlines
 from breachdesk.deadlines.forms import EventForm
 from breachdesk.deadlines.models import Obligation, ObligationStatus
@@ -209,16 +209,9 @@ def status(incident_id: int):
     incident = db.get_or_404(Incident, incident_id)
     form = StatusForm()
     if form.validate_on_submit():
-        try:
-            services.change_status(incident, form.status.data, current_user.id, form.reason.data or "")
-        except ValidationFailed as error:
-            flash_problems(error)
-        except DomainError as error:
-            db.session.rollback()
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash(f"Status: {incident.status.value}.", "info")
+        commit_or_flash(lambda: services.change_status(incident, form.status.data, current_user.id,
+                                                       form.reason.data or ""),
+                        lambda _: f"Status: {incident.status.value}.")
     return redirect(url_for("incidents.show", incident_id=incident.id))
 
 

@@ -22,9 +22,9 @@ from breachdesk.audit.services import record
 from breachdesk.auth.access import ADMINS, EVERYONE, PRIVACY_TEAM, PUBLIC, allow
 from breachdesk.auth.models import User
 from breachdesk.core.clock import now_utc
-from breachdesk.core.errors import DomainError, ValidationFailed
+from breachdesk.core.errors import ValidationFailed
 from breachdesk.core.progress import run_in_background
-from breachdesk.core.web import flash_problems
+from breachdesk.core.web import commit_or_flash, flash_problems
 from breachdesk.deadlines.models import Obligation, ObligationStatus
 from breachdesk.deadlines.services import mark_acknowledged, mark_sent
 from breachdesk.extensions import csrf, db
@@ -109,16 +109,10 @@ def approve_all(incident_id: int):
 @allow(PRIVACY_TEAM)
 def generate(obligation_id: int):
     obligation = db.get_or_404(Obligation, obligation_id)
-    try:
-        notice = services.generate_notice(obligation, current_user, follow_up=bool(FollowUpForm().follow_up.data))
-    except ValidationFailed as error:
-        flash_problems(error)
+    follow_up = bool(FollowUpForm().follow_up.data)
+    ok, notice = commit_or_flash(lambda: services.generate_notice(obligation, current_user, follow_up=follow_up))
+    if not ok:
         return redirect(url_for("deadlines.obligation", obligation_id=obligation.id))
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-        return redirect(url_for("deadlines.obligation", obligation_id=obligation.id))
-    db.session.commit()
     return redirect(url_for("notices.notice", notice_id=notice.id))
 
 
@@ -175,17 +169,9 @@ def edit(notice_id: int):
     found = db.get_or_404(Notice, notice_id)
     form = NoticeEditForm(obj=found)
     if form.validate_on_submit():
-        try:
-            services.edit_notice(found, form.subject.data, form.text_body.data, form.html_body.data or "",
-                                 current_user)
-        except ValidationFailed as error:
-            flash_problems(error)
-        except DomainError as error:
-            db.session.rollback()
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash("Notice saved.", "info")
+        ok, _ = commit_or_flash(lambda: services.edit_notice(found, form.subject.data, form.text_body.data,
+                                                             form.html_body.data or "", current_user), "Notice saved.")
+        if ok:
             return redirect(url_for("notices.notice", notice_id=found.id))
     return render_template("notices/edit.html", notice=found, form=form)
 
@@ -194,16 +180,10 @@ def edit(notice_id: int):
 @allow(PRIVACY_TEAM)
 def approve(notice_id: int):
     found = db.get_or_404(Notice, notice_id)
-    try:
-        queued = services.approve_notice(found, current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    else:
-        db.session.commit()
-        flash(f"Approved; {queued} message(s) queued." if queued else
-              "Approved. It has no e-mail recipient: submit it yourself, then record it as sent with its reference.",
-              "info")
+    commit_or_flash(lambda: services.approve_notice(found, current_user),
+                    lambda queued: f"Approved; {queued} message(s) queued." if queued else
+                    "Approved. It has no e-mail recipient: submit it yourself, then record it as sent with its "
+                    "reference.")
     return redirect(url_for("notices.notice", notice_id=found.id))
 
 
