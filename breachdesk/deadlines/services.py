@@ -131,7 +131,8 @@ def sync_obligations(incident: Incident) -> dict[str, int]:
     history and stay as they are; pending ones keep their frozen terms, so only their facts move them."""
     profile = organisation_profile()
     db.session.flush()
-    rows = {(r.rule_id, r.recipient_key): r for r in db.session.execute(
+    # Core rows: ten thousand plain tuples, no ORM result machinery
+    rows = {(r.rule_id, r.recipient_key): r for r in db.session.connection().execute(
         select(Obligation.id, Obligation.rule_id, Obligation.recipient_key, Obligation.terms,
                *(getattr(Obligation, name) for name in _STATE)).where(Obligation.incident_id == incident.id))}
     events = events_of(incident.id)
@@ -142,30 +143,34 @@ def sync_obligations(incident: Incident) -> dict[str, int]:
     anchors = anchors_of(incident, events, sent)
     filed_elsewhere = {e.stage: e for e in reversed(events) if e.kind == "stage_filed"}  # the first filing wins
     planned = plan(shipped_rules(), profile, facts_of(incident, events)) if profile else []
-    created, changed, kept = [], [], []
+    created, changed, updates, kept = [], [], [], []
+    terms_of = _TermsCache(anchors)
     for duty in planned:
         row = rows.pop(duty.key, None)
         if row is not None:
             kept.append(row)
         if row is not None and row.status in FROZEN:
             continue
-        terms = Terms.from_dict(row.terms) if row is not None else duty.terms
-        state = _state(duty, terms, anchors, filed_elsewhere.get(duty.rule.id))
+        terms, timing = terms_of(row.terms if row is not None else duty.terms)
+        state = _state(duty, timing, filed_elsewhere.get(duty.rule.id))
         if row is None:
             created.append({**state, "incident_id": incident.id, "rule_id": duty.rule.id, "regime": duty.rule.regime,
                             "stage": duty.rule.stage, "recipient_kind": duty.rule.recipient_kind,
                             "recipient_key": duty.recipient_key, "condition": duty.rule.condition,
                             "source": duty.rule.source, "terms": terms.as_dict(), "created_at": now_utc()})
-        elif any(getattr(row, name) != value for name, value in state.items()):
+            continue
+        moved = {name: value for name, value in state.items() if getattr(row, name) != value}
+        if moved:
             changed.append({"id": row.id, **state})
+            updates.append({"id": row.id, **moved})  # only what moved: usually the clock columns
     withdrawn = [{"id": row.id, "status": ObligationStatus.NOT_REQUIRED, "decided_by": "BreachDesk",
                   "rationale": WITHDRAWN} for row in rows.values()
                  if row.status == ObligationStatus.PENDING]
     if created:
         # Core executemany: the ORM's bulk insert would split rows by which values are NULL
         db.session.execute(insert(Obligation.__table__), created)
-    if changed:
-        db.session.execute(update(Obligation), changed)
+    if updates:
+        db.session.execute(update(Obligation), updates)
     if withdrawn:
         db.session.execute(update(Obligation), withdrawn)
     counts = {"created": len(created), "changed": len(changed), "withdrawn": len(withdrawn)}
@@ -188,9 +193,24 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def _state(duty: Planned, terms: Terms, anchors: dict[str, datetime], filed: IncidentEvent | None) -> dict[str, Any]:
+class _TermsCache:
+    """Thousands of customer duties share a handful of terms: parse each and compute its clock once."""
+
+    def __init__(self, anchors: dict[str, datetime]):
+        self.anchors = anchors
+        self.known: dict[Any, tuple[Terms, dict[str, Any]]] = {}
+
+    def __call__(self, raw: Terms | dict) -> tuple[Terms, dict[str, Any]]:
+        key = raw if isinstance(raw, Terms) else repr(sorted(raw.items()))
+        if key not in self.known:
+            terms = raw if isinstance(raw, Terms) else Terms.from_dict(raw)
+            self.known[key] = terms, clock(terms, self.anchors)
+        return self.known[key]
+
+
+def _state(duty: Planned, timing: dict[str, Any], filed: IncidentEvent | None) -> dict[str, Any]:
     state = {"status": ObligationStatus.PENDING if duty.required else ObligationStatus.NOT_REQUIRED,
-             **clock(terms, anchors), "recipient": duty.recipient[:200], "flag": duty.flag,
+             **timing, "recipient": duty.recipient[:200], "flag": duty.flag,
              "decided_by": "" if duty.required else duty.decided_by,
              "rationale": "" if duty.required else duty.rationale, "customer_id": duty.customer_id,
              "sent_at": None, "late_by_seconds": None, "sent_reference": ""}
