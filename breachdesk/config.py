@@ -26,6 +26,8 @@ MAIL_TIMEOUT = 20
 SMTP_HOST = "localhost"
 SMTP_PORT = 587
 SMTP_STARTTLS = True
+#: A CA bundle to verify the SMTP server's certificate against (empty: the system's).
+SMTP_CA_FILE = ""
 #: The SendGrid Event Webhook's verification key (base64 DER of the ECDSA public key, from Mail Settings).
 #: Empty: the webhook refuses every request.
 SENDGRID_WEBHOOK_PUBLIC_KEY = ""

@@ -8,6 +8,7 @@ provider's own words).
 import os
 import secrets
 import smtplib
+import ssl
 import tempfile
 import urllib.error
 from dataclasses import dataclass, field
@@ -79,16 +80,18 @@ class FileBackend:
 
 class SmtpBackend:
     def __init__(self, host: str, port: int, starttls: bool, username: str | None, password: str | None,
-                 timeout: float):
+                 timeout: float, ca_file: str = ""):
         self.host, self.port, self.starttls = host, port, starttls
         self.username, self.password, self.timeout = username, password, timeout
+        # the server's certificate is always verified; a private CA can be named
+        self.tls = ssl.create_default_context(cafile=ca_file or None)
 
     def send(self, mail: OutgoingMail) -> str:
         message = mail.as_email()
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
                 if self.starttls:
-                    smtp.starttls()
+                    smtp.starttls(context=self.tls)
                 if self.username:
                     smtp.login(self.username, self.password or "")
                 smtp.send_message(message)
@@ -150,7 +153,7 @@ def backend_from(config: dict, instance_path: str) -> Backend:
     if name == "smtp":
         return SmtpBackend(config["SMTP_HOST"], int(config["SMTP_PORT"]), bool(config["SMTP_STARTTLS"]),
                            os.environ.get("SMTP_USERNAME"), os.environ.get("SMTP_PASSWORD"),
-                           float(config["MAIL_TIMEOUT"]))
+                           float(config["MAIL_TIMEOUT"]), config["SMTP_CA_FILE"])
     if name == "sendgrid":
         return SendGridBackend(os.environ.get("SENDGRID_API_KEY", ""), config["SENDGRID_API_HOST"],
                                float(config["MAIL_TIMEOUT"]))

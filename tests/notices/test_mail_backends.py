@@ -183,3 +183,54 @@ def test_a_timeout_is_a_retry(incident, privacy, monkeypatch, app):
 def test_backoff_grows_exponentially_within_its_jitter_and_cap(attempts, base, cap):
     expected = min(cap, base * 2 ** (attempts - 1))
     assert 0.5 * expected <= backoff(attempts, base, cap) <= 1.5 * expected
+
+
+def self_signed(tmp_path):
+    """A certificate for 127.0.0.1, and the files the server and the client need."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+                   .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
+                   .not_valid_after(now + dt.timedelta(days=1))
+                   .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                                  critical=False)
+                   .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+                   .sign(key, hashes.SHA256()))
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_file, key_file
+
+
+def test_smtp_with_starttls_verifies_the_server_and_sends(incident, privacy, tmp_path):
+    import ssl
+
+    cert_file, key_file = self_signed(tmp_path)
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(cert_file, key_file)
+    recorder = Recorder()
+    controller = Controller(recorder, hostname="127.0.0.1", port=free_port(), tls_context=server_tls,
+                            require_starttls=True)
+    controller.start()
+    try:
+        approved(incident, privacy, "globex")
+        untrusted = SmtpBackend("127.0.0.1", controller.port, True, None, None, timeout=5)
+        assert dispatch_round(untrusted).retried == 1  # an unverified certificate is not trusted
+        assert "CERTIFICATE_VERIFY_FAILED" in messages()[0].last_error
+        db.session.execute(OutboxMessage.__table__.update().values(next_attempt_at=now_utc()))
+        db.session.commit()
+        trusted = SmtpBackend("127.0.0.1", controller.port, True, None, None, timeout=5, ca_file=str(cert_file))
+        assert dispatch_round(trusted).sent == 1
+    finally:
+        controller.stop()
+    assert [e.rcpt_tos for e in recorder.envelopes] == [["dpo@globex.example"]]
