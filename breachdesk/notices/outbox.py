@@ -27,6 +27,7 @@ from breachdesk.inventory.rules import email_problem
 from breachdesk.notices.mail import Backend, OutgoingMail, PermanentFailure, TemporaryFailure, backend_from
 from breachdesk.notices.models import Notice, OutboxMessage, OutboxStatus
 from breachdesk.notices.services import idempotency_key
+from breachdesk.reminders.models import AlertMail
 
 log = logging.getLogger(__name__)
 
@@ -72,57 +73,87 @@ def backoff(attempts: int, base: float, cap: float) -> float:
     return min(cap, base * 2 ** (attempts - 1)) * random.uniform(0.5, 1.5)  # noqa: S311 - jitter, not secrecy
 
 
-def _mail(message: OutboxMessage, sender: str) -> OutgoingMail:
-    if message.notice is None:  # a reminder, an escalation or a digest
-        alert = message.alert_mail
-        return OutgoingMail(message.id, message.idempotency_key, sender, message.recipient, alert.subject,
-                            alert.text_body, "", {"alert_mail_id": str(alert.id)})
-    notice = message.notice
-    return OutgoingMail(message.id, message.idempotency_key, sender, message.recipient, notice.subject,
-                        notice.text_body, notice.html_body,
-                        {"notice_id": str(notice.id), "incident_id": str(notice.incident_id)})
+@dataclass(frozen=True)
+class Claimed:
+    """What sending one claimed message needs, read once for the whole batch: the mail itself, how many
+    attempts it had, and the obligation that its sending fulfils (notices only)."""
+    mail: OutgoingMail
+    attempts: int
+    notice_id: int | None
+    alert_mail_id: int | None
+    obligation_id: int | None
 
 
-def deliver(message_id: int, worker: str, backend: Backend) -> str:
-    """Send one claimed message and record the outcome: sent, retry later, or failed."""
+def load_claimed(ids: list[int], worker: str, sender: str) -> list[Claimed]:
+    """The batch's messages with their contents, in one query per kind, still leased to `worker`."""
+    claimed = []
+    rows = db.session.execute(
+        select(OutboxMessage.id, OutboxMessage.idempotency_key, OutboxMessage.recipient, OutboxMessage.attempts,
+               OutboxMessage.notice_id, OutboxMessage.alert_mail_id, Notice.subject, Notice.text_body,
+               Notice.html_body, Notice.incident_id, Notice.obligation_id, AlertMail.subject, AlertMail.text_body)
+        .outerjoin(Notice, Notice.id == OutboxMessage.notice_id)
+        .outerjoin(AlertMail, AlertMail.id == OutboxMessage.alert_mail_id)
+        .where(OutboxMessage.id.in_(ids), OutboxMessage.claimed_by == worker,
+               OutboxMessage.status == OutboxStatus.QUEUED).order_by(OutboxMessage.id))
+    for (message_id, key, recipient, attempts, notice_id, alert_mail_id, subject, text, html, incident_id,
+         obligation_id, alert_subject, alert_text) in rows:
+        if notice_id is not None:
+            mail = OutgoingMail(message_id, key, sender, recipient, subject, text, html,
+                                {"notice_id": str(notice_id), "incident_id": str(incident_id)})
+        else:  # a reminder, an escalation or a digest
+            mail = OutgoingMail(message_id, key, sender, recipient, alert_subject, alert_text, "",
+                                {"alert_mail_id": str(alert_mail_id)})
+        claimed.append(Claimed(mail, attempts, notice_id, alert_mail_id, obligation_id))
+    db.session.commit()  # nothing held open while the provider thinks
+    return claimed
+
+
+def deliver(claimed: Claimed, worker: str, backend: Backend, fulfilled: set[int]) -> str:
+    """Send one claimed message and record the outcome: sent, retry later, or failed. `fulfilled` holds the
+    obligations this round already marked sent, so the other recipients of a notice skip that step."""
     config = current_app.config
-    message = db.session.get(OutboxMessage, message_id)
-    if message is None or message.claimed_by != worker or message.status != OutboxStatus.QUEUED:
-        db.session.rollback()
-        return "skipped"  # our lease expired and another dispatcher took it over
-    mail = _mail(message, config["MAIL_FROM"])
-    message.attempts += 1
+    attempts = claimed.attempts + 1
+    changes: dict = {"attempts": attempts}
     try:
-        provider_id = backend.send(mail)
+        provider_id = backend.send(claimed.mail)
     except TemporaryFailure as error:
-        if message.attempts >= config["DISPATCH_MAX_ATTEMPTS"]:
-            return _finish(message, OutboxStatus.FAILED, f"gave up after {message.attempts} attempts: {error}")
-        message.next_attempt_at = now_utc() + timedelta(seconds=backoff(
-            message.attempts, config["DISPATCH_RETRY_BASE_SECONDS"], config["DISPATCH_RETRY_MAX_SECONDS"]))
-        return _finish(message, OutboxStatus.QUEUED, str(error), outcome="retry")
+        if attempts >= config["DISPATCH_MAX_ATTEMPTS"]:
+            return _finish(claimed, worker, OutboxStatus.FAILED, f"gave up after {attempts} attempts: {error}",
+                           changes)
+        changes["next_attempt_at"] = now_utc() + timedelta(seconds=backoff(
+            attempts, config["DISPATCH_RETRY_BASE_SECONDS"], config["DISPATCH_RETRY_MAX_SECONDS"]))
+        return _finish(claimed, worker, OutboxStatus.QUEUED, str(error), changes, outcome="retry")
     except PermanentFailure as error:
-        return _finish(message, OutboxStatus.FAILED, str(error))
-    message.provider_message_id = provider_id[:200]
-    message.sent_at = now_utc()
-    return _finish(message, OutboxStatus.SENT, "")
+        return _finish(claimed, worker, OutboxStatus.FAILED, str(error), changes)
+    changes |= {"provider_message_id": provider_id[:200], "sent_at": now_utc()}
+    outcome = _finish(claimed, worker, OutboxStatus.SENT, "", changes, fulfilled=fulfilled)
+    return outcome
 
 
-def _finish(message: OutboxMessage, status: OutboxStatus, error: str, outcome: str | None = None) -> str:
-    message.status, message.last_error = status, error
-    message.claimed_by = message.claimed_until = None
-    if status == OutboxStatus.SENT and message.notice is not None:
-        obligation = db.session.get(Obligation, message.notice.obligation_id)
+def _finish(claimed: Claimed, worker: str, status: OutboxStatus, error: str, changes: dict,
+            outcome: str | None = None, fulfilled: set[int] | None = None) -> str:
+    recorded = db.session.execute(
+        update(OutboxMessage).where(OutboxMessage.id == claimed.mail.outbox_id, OutboxMessage.claimed_by == worker)
+        .values(status=status, last_error=error, claimed_by=None, claimed_until=None, **changes))
+    if recorded.rowcount == 0:  # our lease expired and another dispatcher took the message over
+        db.session.rollback()
+        return "skipped"
+    obligation_id = claimed.obligation_id
+    if status == OutboxStatus.SENT and obligation_id is not None and obligation_id not in (fulfilled or set()):
+        obligation = db.session.get(Obligation, obligation_id)
         if obligation.status == ObligationStatus.PENDING:
-            mark_sent(obligation, message.sent_at, f"e-mail {message.provider_message_id}")
+            mark_sent(obligation, changes["sent_at"], f"e-mail {changes['provider_message_id']}")
+        if fulfilled is not None:
+            fulfilled.add(obligation_id)
     append_events(db.session, [{"action": f"outbox.{outcome or status.value}", "entity_type": "outbox_messages",
-                                "entity_id": str(message.id),
-                                "after": {"notice": message.notice_id, "alert_mail": message.alert_mail_id,
-                                          "recipient": message.recipient,
-                                          "attempts": message.attempts, "provider_message_id":
-                                              message.provider_message_id, "error": error[:500] or None}}])
+                                "entity_id": str(claimed.mail.outbox_id),
+                                "after": {"notice": claimed.notice_id, "alert_mail": claimed.alert_mail_id,
+                                          "recipient": claimed.mail.to, "attempts": changes["attempts"],
+                                          "provider_message_id": changes.get("provider_message_id"),
+                                          "error": error[:500] or None}}])
     db.session.commit()
     if status == OutboxStatus.FAILED:
-        log.warning("outbox message %s to %s failed: %s", message.id, message.recipient, error)
+        log.warning("outbox message %s to %s failed: %s", claimed.mail.outbox_id, claimed.mail.to, error)
     return outcome or status.value
 
 
@@ -133,9 +164,10 @@ def dispatch_round(backend: Backend | None = None, worker: str | None = None, ba
     worker = worker or worker_name()
     ids = claim(worker, batch or config["DISPATCH_BATCH"], config["DISPATCH_LEASE_SECONDS"])
     result = Round(claimed=len(ids))
+    fulfilled: set[int] = set()
     with acting_as(f"dispatcher:{worker}"):
-        for message_id in ids:
-            outcome = deliver(message_id, worker, backend)
+        for claimed in load_claimed(ids, worker, config["MAIL_FROM"]) if ids else []:
+            outcome = deliver(claimed, worker, backend, fulfilled)
             if outcome == "sent":
                 result.sent += 1
             elif outcome == "retry":
