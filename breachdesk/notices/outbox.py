@@ -134,7 +134,8 @@ def _finish(claimed: Claimed, worker: str, status: OutboxStatus, error: str, cha
             outcome: str | None = None, fulfilled: set[int] | None = None) -> str:
     recorded = db.session.execute(
         update(OutboxMessage).where(OutboxMessage.id == claimed.mail.outbox_id, OutboxMessage.claimed_by == worker)
-        .values(status=status, last_error=error, claimed_by=None, claimed_until=None, **changes))
+        .values(status=status, last_error=error, claimed_by=None, claimed_until=None, **changes)
+        .execution_options(synchronize_session=False))  # nothing loaded to keep in step
     if recorded.rowcount == 0:  # our lease expired and another dispatcher took the message over
         db.session.rollback()
         return "skipped"

@@ -132,6 +132,8 @@ PARTS = {
     "render": "  render_template() alone",
 }
 DASHBOARD_MARK = b"Are we going to miss anything?"
+#: the baseline routes' numbers that do not move with the clock
+STABLE = ("total", "rows", "delivery", "incidents", "pending")
 WORKER_MODES = ("setup", "parts", "load", "tick")
 
 
@@ -223,8 +225,9 @@ def measure_parts(url: str, repeat: int, profile: str | None) -> dict[str, Any]:
         _expect("GET /dashboard shows the pending count",
                 f"<strong>{numbers['pending']}</strong> pending".encode() in body, True)
 
-    def check_json(body: bytes) -> None:
-        _expect("the JSON numbers", json.loads(body), numbers)
+    def check_json(body: bytes) -> None:  # overdue and due-within counts move with the clock: not compared
+        got = json.loads(body)
+        _expect("the JSON numbers", {k: got[k] for k in STABLE}, {k: numbers[k] for k in STABLE})
 
     def prepare_render() -> None:
         now = now_utc()
@@ -233,7 +236,7 @@ def measure_parts(url: str, repeat: int, profile: str | None) -> dict[str, Any]:
         plan["user"] = db.session.scalar(select(User).where(User.username == _user(1)))
         plan["render"] = {"page": page, "rows": rows, "delivery": queries.delivery_of([o.id for o in rows]),
                           "now": now, "counts": queries.counts(now), "incidents": queries.incident_totals(now)}
-        db.session.rollback()
+        # no rollback here: it would expire the page's entities, and the template would reload each one
 
     def render() -> str:
         with app.test_request_context("/dashboard"):  # within the step's app context, as in a request
@@ -738,7 +741,9 @@ def _profile_cumulative(path: str, limit: int = 25) -> list[str]:
     out = io.StringIO()
     pstats.Stats(path, stream=out).sort_stats("cumulative").print_stats(r"breachdesk|templates|dashboard_bare",
                                                                           limit)
-    return [line for line in out.getvalue().splitlines() if line.strip()][-limit - 1:]
+    lines = [line for line in out.getvalue().splitlines() if line.strip()]
+    header = next((i for i, line in enumerate(lines) if line.lstrip().startswith("ncalls")), 0)
+    return lines[header:header + limit + 1]
 
 
 def table_lines(data: dict[str, Any], runs: list[dict[str, Any]], args) -> list[str]:

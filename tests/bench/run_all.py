@@ -1,7 +1,7 @@
 """Run every benchmark, one after the other, each as its own script (what `make bench` runs).
 
     .venv/bin/python tests/bench/run_all.py [--quick] [--skip-postgres] [--keep DIR]
-                                            [--only import,impact,obligations,notices]
+                                            [--only import,impact,obligations,notices,dashboard]
 
 * bench_import.py: `breachdesk inventory import` at scale against a plain load (PostgreSQL: the
   `test` database unless --import-postgres-url; see README.md);
@@ -9,12 +9,15 @@
 * bench_obligations.py: deriving an incident's obligations, moving its awareness, a no-op re-derivation,
   against bare INSERT / UPDATE / SELECT (PostgreSQL: a database of its own);
 * bench_notices.py: generating, approving and queueing an incident's notices, and dispatching them
-  through the SendGrid backend to a local stub, against bare library calls (PostgreSQL: a database of its own).
+  through the SendGrid backend to a local stub, against bare library calls (PostgreSQL: a database of its own);
+* bench_dashboard.py: the deadline dashboard under 10 concurrent clients against gunicorn, against a bare route
+  running the same SQL, and the reminder tick over the open obligations (PostgreSQL: a database of its own).
 
---quick shrinks the data (500 customers, 50,000 volume rows; 20,000 for notices) for a smoke run whose
-figures mean little; --keep DIR keeps the generated data in DIR/import, DIR/impact, DIR/obligations and
-DIR/notices for the next run. Every benchmark runs even when an earlier one failed; the exit status is 1
-when any failed. Each writes its own JSON into tests/bench/results/.
+--quick shrinks the data (500 customers, 50,000 volume rows; 20,000 for notices; 200 incidents and 4,000
+obligations, shorter load, for the dashboard) for a smoke run whose figures mean little; --keep DIR keeps the
+generated data in DIR/import, DIR/impact, DIR/obligations, DIR/notices and DIR/dashboard for the next run.
+Every benchmark runs even when an earlier one failed; the exit status is 1 when any failed. Each writes its
+own JSON into tests/bench/results/.
 """
 
 import argparse
@@ -24,7 +27,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ("import", "impact", "obligations", "notices")
+BENCHMARKS = ("import", "impact", "obligations", "notices", "dashboard")
 QUICK = ["--customers", "500", "--volume-rows", "50000"]
 
 
@@ -37,11 +40,14 @@ def commands(args) -> dict[str, list[str]]:
         "impact": [sys.executable, str(HERE / "bench_impact.py"), *common],
         "obligations": [sys.executable, str(HERE / "bench_obligations.py"), *common],
         "notices": [sys.executable, str(HERE / "bench_notices.py"), *common],
+        "dashboard": [sys.executable, str(HERE / "bench_dashboard.py"), *common],
     }
     if args.quick:
         found["impact"] += ["--incident-customers", "200", "--repeat", "5"]
         found["obligations"] += ["--repeat", "3"]
         found["notices"] += ["--volume-rows", "20000"]
+        found["dashboard"] += ["--incidents", "200", "--obligations", "4000", "--rounds", "2", "--seconds", "3",
+                               "--repeat", "3", "--first-ticks", "2"]
     if args.import_postgres_url:
         found["import"] += ["--postgres-url", args.import_postgres_url]
     if args.keep:
