@@ -11,6 +11,8 @@ import logging
 import os
 import random
 import socket
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -108,8 +110,8 @@ def load_claimed(ids: list[int], worker: str, sender: str) -> list[Claimed]:
     return claimed
 
 
-def deliver(claimed: Claimed, worker: str, backend: Backend, fulfilled: set[int]) -> str:
-    """Send one claimed message and record the outcome: sent, retry later, or failed. `fulfilled` holds the
+def deliver(claimed: Claimed, worker: str, backend: Backend, fulfilled: "_Fulfilled") -> str:
+    """Send one claimed message and record the outcome: sent, retry later, or failed. `fulfilled` knows the
     obligations this round already marked sent, so the other recipients of a notice skip that step."""
     config = current_app.config
     attempts = claimed.attempts + 1
@@ -131,7 +133,7 @@ def deliver(claimed: Claimed, worker: str, backend: Backend, fulfilled: set[int]
 
 
 def _finish(claimed: Claimed, worker: str, status: OutboxStatus, error: str, changes: dict,
-            outcome: str | None = None, fulfilled: set[int] | None = None) -> str:
+            outcome: str | None = None, fulfilled: "_Fulfilled | None" = None) -> str:
     recorded = db.session.execute(
         update(OutboxMessage).where(OutboxMessage.id == claimed.mail.outbox_id, OutboxMessage.claimed_by == worker)
         .values(status=status, last_error=error, claimed_by=None, claimed_until=None, **changes)
@@ -140,12 +142,11 @@ def _finish(claimed: Claimed, worker: str, status: OutboxStatus, error: str, cha
         db.session.rollback()
         return "skipped"
     obligation_id = claimed.obligation_id
-    if status == OutboxStatus.SENT and obligation_id is not None and obligation_id not in (fulfilled or set()):
+    if status == OutboxStatus.SENT and obligation_id is not None and fulfilled is not None \
+            and fulfilled.first(obligation_id):
         obligation = db.session.get(Obligation, obligation_id)
         if obligation.status == ObligationStatus.PENDING:
             mark_sent(obligation, changes["sent_at"], f"e-mail {changes['provider_message_id']}")
-        if fulfilled is not None:
-            fulfilled.add(obligation_id)
     append_events(db.session, [{"action": f"outbox.{outcome or status.value}", "entity_type": "outbox_messages",
                                 "entity_id": str(claimed.mail.outbox_id),
                                 "after": {"notice": claimed.notice_id, "alert_mail": claimed.alert_mail_id,
@@ -159,23 +160,46 @@ def _finish(claimed: Claimed, worker: str, status: OutboxStatus, error: str, cha
 
 
 def dispatch_round(backend: Backend | None = None, worker: str | None = None, batch: int | None = None) -> Round:
-    """One claim and the sends it allows; the scheduler calls this on every tick."""
+    """One claim and the sends it allows; the scheduler calls this on every tick. Several sends are in flight
+    at once (DISPATCH_CONCURRENCY), each recorded in its own transaction, so a slow provider is the limit."""
     config = current_app.config
     backend = backend or backend_from(config, current_app.instance_path)
     worker = worker or worker_name()
     ids = claim(worker, batch or config["DISPATCH_BATCH"], config["DISPATCH_LEASE_SECONDS"])
     result = Round(claimed=len(ids))
-    fulfilled: set[int] = set()
-    with acting_as(f"dispatcher:{worker}"):
-        for claimed in load_claimed(ids, worker, config["MAIL_FROM"]) if ids else []:
-            outcome = deliver(claimed, worker, backend, fulfilled)
-            if outcome == "sent":
-                result.sent += 1
-            elif outcome == "retry":
-                result.retried += 1
-            elif outcome == "failed":
-                result.failed += 1
+    if not ids:
+        return result
+    claimed = load_claimed(ids, worker, config["MAIL_FROM"])
+    fulfilled = _Fulfilled()
+    app = current_app._get_current_object()
+
+    def send(one: Claimed) -> str:
+        with app.app_context(), acting_as(f"dispatcher:{worker}"):
+            return deliver(one, worker, backend, fulfilled)
+
+    threads = max(1, int(config["DISPATCH_CONCURRENCY"]))
+    if threads == 1:
+        outcomes = [send(one) for one in claimed]
+    else:
+        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="dispatch") as pool:
+            outcomes = list(pool.map(send, claimed))
+    result.sent, result.retried, result.failed = (outcomes.count(o) for o in ("sent", "retry", "failed"))
     return result
+
+
+class _Fulfilled:
+    """Obligations already marked sent in this round, shared by the sending threads."""
+
+    def __init__(self) -> None:
+        self.ids: set[int] = set()
+        self.lock = threading.Lock()
+
+    def first(self, obligation_id: int) -> bool:
+        with self.lock:
+            if obligation_id in self.ids:
+                return False
+            self.ids.add(obligation_id)
+            return True
 
 
 def resend(message: OutboxMessage, recipient: str) -> OutboxMessage:

@@ -3,7 +3,8 @@
     .venv/bin/python tests/bench/bench_dashboard.py [--incidents 5000] [--obligations 100000] [--customers 2000]
                                                     [--volume-rows 20000] [--seed 42] [--users 3] [--workers 4]
                                                     [--clients 10] [--rounds 4] [--seconds 10] [--repeat 7]
-                                                    [--first-ticks 3] [--profile] [--skip-postgres] [--keep DIR]
+                                                    [--targets dashboard,bare,view] [--first-ticks 3] [--profile]
+                                                    [--skip-postgres] [--keep DIR]
                                                     [--timeout 1800] [--postgres-url URL]
 
 The requirement: with 5,000 incidents and 100,000 obligations, the dashboard's median and p95 latency
