@@ -18,13 +18,30 @@ from breachdesk.notices.models import Notice, OutboxMessage, OutboxStatus
 PENDING = ObligationStatus.PENDING
 
 
-def pending_duties(now: datetime):
-    """Every pending obligation of an open incident, soonest first: overdue ones lead by nature; duties
-    without a due time (clock not started, "without undue delay") come last."""
-    return (select(Obligation).join(Incident, Incident.id == Obligation.incident_id)
-            .options(contains_eager(Obligation.incident))
-            .where(Obligation.status == PENDING, Incident.status != IncidentStatus.CLOSED)
-            .order_by(Obligation.due_at.is_(None), Obligation.due_at, Obligation.target_at, Obligation.id))
+def _open_pending():
+    return (Obligation.status == PENDING, Incident.status != IncidentStatus.CLOSED)
+
+
+def pending_page(offset: int, limit: int) -> list[Obligation]:
+    """Pending duties of open incidents, soonest first: overdue ones lead by nature; duties without a due
+    time (clock not started, "without undue delay") come after all the others. The timed ones are read in
+    index order, so a page costs the rows it shows, not a sort of every pending duty."""
+    timed = (select(Obligation).join(Incident, Incident.id == Obligation.incident_id)
+             .options(contains_eager(Obligation.incident))
+             .where(*_open_pending(), Obligation.due_at.is_not(None))
+             .order_by(Obligation.due_at, Obligation.id))
+    rows = list(db.session.scalars(timed.offset(offset).limit(limit)))
+    if len(rows) == limit:
+        return rows
+    timed_count = db.session.scalar(select(func.count()).select_from(Obligation)
+                                    .join(Incident, Incident.id == Obligation.incident_id)
+                                    .where(*_open_pending(), Obligation.due_at.is_not(None)))
+    untimed = (select(Obligation).join(Incident, Incident.id == Obligation.incident_id)
+               .options(contains_eager(Obligation.incident))
+               .where(*_open_pending(), Obligation.due_at.is_(None))
+               .order_by(Obligation.target_at.is_(None), Obligation.target_at, Obligation.id))
+    skip = max(0, offset - timed_count)
+    return rows + list(db.session.scalars(untimed.offset(skip).limit(limit - len(rows))))
 
 
 def counts(now: datetime) -> dict[str, int]:
@@ -34,7 +51,7 @@ def counts(now: datetime) -> dict[str, int]:
     row = db.session.execute(
         select(func.count(), func.count().filter(Obligation.due_at < now), due_within(4), due_within(24))
         .select_from(Obligation).join(Incident, Incident.id == Obligation.incident_id)
-        .where(Obligation.status == PENDING, Incident.status != IncidentStatus.CLOSED)).one()
+        .where(*_open_pending())).one()
     return {"pending": row[0], "overdue": row[1], "under_4h": row[2], "under_24h": row[3]}
 
 
@@ -56,29 +73,36 @@ def delivery_of(obligation_ids: list[int]) -> dict[int, str]:
     return {oid: next(s for s in order if s in states) for oid, states in found.items()}
 
 
-def incident_totals(now: datetime) -> list[dict[str, Any]]:
-    """Per open incident: duties by status, overdue, and the customers' e-mails by state."""
+def incident_totals(now: datetime, limit: int = 50) -> list[dict[str, Any]]:
+    """The open incidents with pending duties, the soonest-due first (at most `limit`): duties by status,
+    overdue, and the customers' e-mails by state."""
+    soonest = (select(Obligation.incident_id, func.min(Obligation.due_at).label("next_due"))
+               .join(Incident, Incident.id == Obligation.incident_id).where(*_open_pending())
+               .group_by(Obligation.incident_id)
+               .order_by(func.min(Obligation.due_at).is_(None), func.min(Obligation.due_at)).limit(limit))
+    shown = dict(db.session.execute(soonest).all())
+    if not shown:
+        return []
     rows = db.session.execute(
         select(Incident.id, Incident.title, Incident.status, func.count(Obligation.id),
                func.count().filter(Obligation.status == PENDING),
                func.count().filter(Obligation.status == PENDING, Obligation.due_at < now),
                func.count().filter(Obligation.status == ObligationStatus.SENT),
-               func.count().filter(Obligation.status == ObligationStatus.ACKNOWLEDGED),
-               func.min(Obligation.due_at).filter(Obligation.status == PENDING))
-        .join(Obligation, Obligation.incident_id == Incident.id)
-        .where(Incident.status != IncidentStatus.CLOSED)
-        .group_by(Incident.id, Incident.title, Incident.status)
-        .order_by(func.min(Obligation.due_at).filter(Obligation.status == PENDING))).all()
+               func.count().filter(Obligation.status == ObligationStatus.ACKNOWLEDGED))
+        .join(Obligation, Obligation.incident_id == Incident.id).where(Incident.id.in_(shown))
+        .group_by(Incident.id, Incident.title, Incident.status)).all()
     mail = defaultdict(dict)
     for incident_id, status, delivery, count in db.session.execute(
             select(Notice.incident_id, OutboxMessage.status, OutboxMessage.delivery, func.count())
-            .join(OutboxMessage, OutboxMessage.notice_id == Notice.id)
+            .join(OutboxMessage, OutboxMessage.notice_id == Notice.id).where(Notice.incident_id.in_(shown))
             .group_by(Notice.incident_id, OutboxMessage.status, OutboxMessage.delivery)):
         state = ("bounced" if status == OutboxStatus.FAILED or delivery in ("bounce", "dropped") else
                  "delivered" if delivery in ("delivered", "open") else status.value)
         mail[incident_id][state] = mail[incident_id].get(state, 0) + count
-    return [{"id": r[0], "title": r[1], "status": r[2].value, "duties": r[3], "pending": r[4], "overdue": r[5],
-             "sent": r[6], "acknowledged": r[7], "next_due": r[8], "mail": mail.get(r[0], {})} for r in rows]
+    totals = [{"id": r[0], "title": r[1], "status": r[2].value, "duties": r[3], "pending": r[4], "overdue": r[5],
+               "sent": r[6], "acknowledged": r[7], "next_due": shown[r[0]], "mail": mail.get(r[0], {})}
+              for r in rows]
+    return sorted(totals, key=lambda t: (t["next_due"] is None, t["next_due"] or now))
 
 
 # --- metrics ------------------------------------------------------------------------------------------------

@@ -38,12 +38,31 @@ def _insert_ignoring_duplicates(rows: list[dict]) -> set[str]:
     """Insert alerts; those another process (or an earlier tick) recorded already are skipped by the database
     itself. Returns the keys this call inserted."""
     dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
-    inserted: set[str] = set()
-    for start in range(0, len(rows), CHUNK):
-        statement = dialect.insert(Alert).values(rows[start:start + CHUNK]).on_conflict_do_nothing(
-            index_elements=["key"]).returning(Alert.key)
-        inserted |= set(db.session.scalars(statement))
-    return inserted
+    statement = dialect.insert(Alert.__table__).on_conflict_do_nothing(index_elements=["key"]).returning(
+        Alert.__table__.c.key)
+    # one cached statement, sent in batches ("insertmanyvalues"), each batch saying which rows it wrote
+    return set(db.session.connection().execute(statement, rows).scalars()) if rows else set()
+
+
+def _known(keys: list[str]) -> set[str]:
+    """Alert keys recorded already: the reminders of the current windows are decided again on every tick."""
+    known: set[str] = set()
+    for start in range(0, len(keys), CHUNK):
+        known |= set(db.session.scalars(select(Alert.key).where(Alert.key.in_(keys[start:start + CHUNK]))))
+    return known
+
+
+class _Recipients:
+    """Who gets a mail, looked up once per tick for each owner and kind (thousands of mails share them)."""
+
+    def __init__(self) -> None:
+        self.known: dict[tuple, list[str]] = {}
+
+    def __call__(self, roles=(), owner_ids=()) -> list[str]:
+        key = (tuple(roles), tuple(owner_ids))
+        if key not in self.known:
+            self.known[key] = _emails(roles, owner_ids)
+        return self.known[key]
 
 
 def _emails(roles=(), owner_ids=()) -> list[str]:
@@ -75,10 +94,11 @@ def _mail_text(kind: str, offset: int, incident: Incident, duties: list, now: da
     return subject[:300], "\n".join(lines) + "\n"
 
 
-def _queue(mail: AlertMail) -> int:
+def _queue(mails: list[AlertMail]) -> int:
+    """The mails' outbox messages, in one executemany."""
     rows = [{"alert_mail_id": mail.id, "recipient": email, "idempotency_key": f"alert-mail:{mail.id}:{email}",
              "status": "queued", "attempts": 0, "next_attempt_at": mail.created_at, "last_error": "",
-             "created_at": mail.created_at} for email in mail.recipients]
+             "created_at": mail.created_at} for mail in mails for email in mail.recipients]
     if rows:
         db.session.execute(OutboxMessage.__table__.insert(), rows)
     return len(rows)
@@ -102,27 +122,30 @@ def tick(now: datetime | None = None) -> TickResult:
         if due is not None:
             wanted[due.key(row.id)] = (due, row)
     result = TickResult()
+    fresh = sorted(wanted.keys() - _known(list(wanted)))
     inserted = _insert_ignoring_duplicates([
-        {"key": key, "kind": due.kind, "offset_minutes": due.offset_minutes, "obligation_id": row.id,
-         "due_at": row.due_at, "created_at": now} for key, (due, row) in wanted.items()]) if wanted else set()
+        {"key": key, "kind": wanted[key][0].kind, "offset_minutes": wanted[key][0].offset_minutes,
+         "obligation_id": wanted[key][1].id, "due_at": wanted[key][1].due_at, "created_at": now} for key in fresh])
     groups: dict[tuple[int, str, int], list] = defaultdict(list)
     for key in inserted:
         due, row = wanted[key]
         groups[row.incident_id, due.kind, due.offset_minutes].append(row)
     incidents = {i.id: i for i in db.session.scalars(select(Incident).where(
         Incident.id.in_({incident_id for incident_id, _, _ in groups})))} if groups else {}
+    recipients = _Recipients()
+    mails = []
     for (incident_id, kind, offset), duties in sorted(groups.items()):
         incident = incidents[incident_id]
         owners = [incident.owner_id] if incident.owner_id else []
-        recipients = _emails(ESCALATE_TO if kind == ESCALATION else (), owners)
         subject, text = _mail_text(kind, offset, incident, duties, now)
-        mail = AlertMail(kind=kind, incident_id=incident_id, subject=subject, text_body=text, recipients=recipients,
-                         created_at=now)
-        db.session.add(mail)
-        db.session.flush()
-        result.messages += _queue(mail)
-        result.mails += 1
+        mails.append(AlertMail(kind=kind, incident_id=incident_id, subject=subject, text_body=text,
+                               recipients=recipients(ESCALATE_TO if kind == ESCALATION else (), owners),
+                               created_at=now))
         result.by_kind[kind] = result.by_kind.get(kind, 0) + len(duties)
+    db.session.add_all(mails)
+    db.session.flush()  # one batched INSERT for every mail of the tick
+    result.messages += _queue(mails)
+    result.mails += len(mails)
     result.alerts = len(inserted)
     result.messages += _digest(now, result)
     if result.alerts or result.mails:
@@ -160,4 +183,4 @@ def _digest(now: datetime, result: TickResult) -> int:
     db.session.flush()
     result.mails += 1
     result.by_kind[DIGEST] = 1
-    return _queue(mail)
+    return _queue([mail])

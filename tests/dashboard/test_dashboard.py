@@ -107,3 +107,14 @@ def test_metrics_draw_time_to_notify_and_causes(incident, recent, login):  # noq
     assert "2026-10 external_attack: 0" not in page and "external_attack: 1" in page
 
 
+
+
+def test_pages_of_pending_duties_join_up_timed_first_then_untimed(incident, recent):  # noqa: F811
+    from breachdesk.dashboard.queries import pending_page
+
+    everything = pending_page(0, 1000)
+    timed = [o for o in everything if o.due_at is not None]
+    assert everything[:len(timed)] == timed and [o.due_at for o in timed] == sorted(o.due_at for o in timed)
+    assert everything[len(timed):] and all(o.due_at is None for o in everything[len(timed):])
+    pages = [o for start in range(0, len(everything), 3) for o in pending_page(start, 3)]
+    assert [o.id for o in pages] == [o.id for o in everything]

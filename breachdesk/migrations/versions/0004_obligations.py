@@ -109,7 +109,7 @@ def upgrade():
     )
     with op.batch_alter_table('obligations', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_obligations_customer_id'), ['customer_id'], unique=False)
-        batch_op.create_index('ix_obligations_status_due_at', ['status', 'due_at'], unique=False)
+        batch_op.create_index('ix_obligations_status_due_at', ['status', 'due_at', 'incident_id'], unique=False)
 
     # ### end Alembic commands ###
 
