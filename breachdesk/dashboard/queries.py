@@ -22,26 +22,33 @@ def _open_pending():
     return (Obligation.status == PENDING, Incident.status != IncidentStatus.CLOSED)
 
 
+def timed_pending():
+    """Pending duties of open incidents that have a due time, soonest first, in the order of the index."""
+    return (select(Obligation).join(Incident, Incident.id == Obligation.incident_id)
+            .options(contains_eager(Obligation.incident))
+            .where(*_open_pending(), Obligation.due_at.is_not(None)).order_by(Obligation.due_at, Obligation.id))
+
+
+def untimed_pending():
+    """Those without a due time: clock not started, or "without undue delay" (by internal target)."""
+    return (select(Obligation).join(Incident, Incident.id == Obligation.incident_id)
+            .options(contains_eager(Obligation.incident))
+            .where(*_open_pending(), Obligation.due_at.is_(None))
+            .order_by(Obligation.target_at.is_(None), Obligation.target_at, Obligation.id))
+
+
 def pending_page(offset: int, limit: int) -> list[Obligation]:
     """Pending duties of open incidents, soonest first: overdue ones lead by nature; duties without a due
-    time (clock not started, "without undue delay") come after all the others. The timed ones are read in
-    index order, so a page costs the rows it shows, not a sort of every pending duty."""
-    timed = (select(Obligation).join(Incident, Incident.id == Obligation.incident_id)
-             .options(contains_eager(Obligation.incident))
-             .where(*_open_pending(), Obligation.due_at.is_not(None))
-             .order_by(Obligation.due_at, Obligation.id))
-    rows = list(db.session.scalars(timed.offset(offset).limit(limit)))
+    time come after all the others. The timed ones are read in index order, so a page costs the rows it
+    shows, not a sort of every pending duty."""
+    rows = list(db.session.scalars(timed_pending().offset(offset).limit(limit)))
     if len(rows) == limit:
         return rows
     timed_count = db.session.scalar(select(func.count()).select_from(Obligation)
                                     .join(Incident, Incident.id == Obligation.incident_id)
                                     .where(*_open_pending(), Obligation.due_at.is_not(None)))
-    untimed = (select(Obligation).join(Incident, Incident.id == Obligation.incident_id)
-               .options(contains_eager(Obligation.incident))
-               .where(*_open_pending(), Obligation.due_at.is_(None))
-               .order_by(Obligation.target_at.is_(None), Obligation.target_at, Obligation.id))
     skip = max(0, offset - timed_count)
-    return rows + list(db.session.scalars(untimed.offset(skip).limit(limit - len(rows))))
+    return rows + list(db.session.scalars(untimed_pending().offset(skip).limit(limit - len(rows))))
 
 
 def counts(now: datetime) -> dict[str, int]:

@@ -24,7 +24,7 @@ never the test suite's `test`, and emptied with DROP SCHEMA public CASCADE first
    setup to 10 days after it). PostgreSQL then gets VACUUM ANALYZE, as autovacuum would shortly after;
 2. PARTS, in a fresh process, one client, no concurrency, through Flask's test client (logged in as a
    viewer): GET /dashboard, GET /bench/bare, GET /bench/view (dashboard_bare_app.py) and each step of the
-   view alone (paginate's COUNT, the page as ORM entities and as rows, counts(), delivery_of(),
+   view alone (the page as ORM entities and as rows, counts(), delivery_of(),
    incident_totals(), render_template() alone): one warm-up round, then --repeat rounds, each step once
    per round, gc.collect() before each (not timed). Where a request's time goes, without the queueing;
 3. LOAD: two gunicorn servers, --workers sync workers each, with the same environment:
@@ -39,8 +39,8 @@ never the test suite's `test`, and emptied with DROP SCHEMA public CASCADE first
    it), http.client, latency = perf_counter() from before connecting to the last byte. A client's
    request still running at the end of the --seconds is waited for and counted. Targets:
    * GET /dashboard on the application, with the client's session cookie;
-   * baseline: GET /bench/bare on the baseline server: the same SQL (paginate's COUNT, the first
-     page of pending_duties(now) fetched as rows, counts(), delivery_of(), incident_totals()), JSON out;
+   * baseline: GET /bench/bare on the baseline server: the same SQL (counts(), the first page of
+     timed_pending() fetched as rows, delivery_of(), incident_totals()), JSON out;
    * info: GET /bench/view on the baseline server: the view's own calls (ORM entities) without the
      template.
    Every answer must be 200 (and the dashboard's must be the dashboard, not the login page);
@@ -124,8 +124,7 @@ PARTS = {
     "dashboard": "GET /dashboard (test client)",
     "bare": "GET /bench/bare (same SQL)",
     "view": "GET /bench/view (view, no template)",
-    "count": "  paginate's COUNT",
-    "page_orm": "  page of 100, ORM entities",
+    "page_orm": "  page of 100, ORM entities (pending_page)",
     "page_rows": "  page of 100, rows",
     "counts": "  counts(now)",
     "delivery": "  delivery_of(100 ids)",
@@ -134,7 +133,7 @@ PARTS = {
 }
 DASHBOARD_MARK = b"Are we going to miss anything?"
 #: the baseline routes' numbers that do not move with the clock
-STABLE = ("total", "rows", "delivery", "incidents", "pending")
+STABLE = ("rows", "delivery", "incidents", "pending")
 WORKER_MODES = ("setup", "parts", "load", "tick")
 
 
@@ -206,6 +205,7 @@ def measure_parts(url: str, repeat: int, profile: str | None) -> dict[str, Any]:
     from breachdesk.auth.models import User
     from breachdesk.core.clock import now_utc
     from breachdesk.dashboard import queries
+    from breachdesk.dashboard.views import Pagination
     from breachdesk.extensions import db
 
     app = dashboard_bare_app.add_routes(_app(url, WTF_CSRF_ENABLED=False, RATELIMIT_ENABLED=False))
@@ -232,11 +232,12 @@ def measure_parts(url: str, repeat: int, profile: str | None) -> dict[str, Any]:
 
     def prepare_render() -> None:
         now = now_utc()
-        page = db.paginate(queries.pending_duties(now), page=1, per_page=100, max_per_page=500)
-        rows = list(page.items)
+        counts = queries.counts(now)
+        rows = queries.pending_page(0, dashboard_bare_app.PER_PAGE)
+        page = Pagination(1, dashboard_bare_app.PER_PAGE, counts["pending"])
         plan["user"] = db.session.scalar(select(User).where(User.username == _user(1)))
         plan["render"] = {"page": page, "rows": rows, "delivery": queries.delivery_of([o.id for o in rows]),
-                          "now": now, "counts": queries.counts(now), "incidents": queries.incident_totals(now)}
+                          "now": now, "counts": counts, "incidents": queries.incident_totals(now)}
         # no rollback here: it would expire the page's entities, and the template would reload each one
 
     def render() -> str:
@@ -246,7 +247,7 @@ def measure_parts(url: str, repeat: int, profile: str | None) -> dict[str, Any]:
 
     def page_ids() -> None:
         plan["ids"] = [row._mapping[dashboard_bare_app.OBLIGATION_ID]
-                       for row in dashboard_bare_app.page_rows(now_utc())]
+                       for row in dashboard_bare_app.page_rows()]
         db.session.rollback()
 
     def nothing() -> None:
@@ -257,12 +258,9 @@ def measure_parts(url: str, repeat: int, profile: str | None) -> dict[str, Any]:
         "dashboard": (False, nothing, lambda: get("/dashboard"), check_page),
         "bare": (False, nothing, lambda: get("/bench/bare"), check_json),
         "view": (False, nothing, lambda: get("/bench/view"), check_json),
-        "count": (True, nothing, lambda: dashboard_bare_app.page_count(now_utc()),
-                  lambda n: _expect("COUNT", n, numbers["total"])),
-        "page_orm": (True, nothing, lambda: list(db.paginate(queries.pending_duties(now_utc()), page=1, per_page=100,
-                                                             max_per_page=500, count=False).items),
+        "page_orm": (True, nothing, lambda: queries.pending_page(0, dashboard_bare_app.PER_PAGE),
                      lambda rows: _expect("ORM page", len(rows), numbers["rows"])),
-        "page_rows": (True, nothing, lambda: dashboard_bare_app.page_rows(now_utc()),
+        "page_rows": (True, nothing, dashboard_bare_app.page_rows,
                       lambda rows: _expect("page rows", len(rows), numbers["rows"])),
         "counts": (True, nothing, lambda: queries.counts(now_utc()),
                    lambda counts: _expect("counts", counts["pending"], numbers["pending"])),
