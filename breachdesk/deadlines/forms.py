@@ -1,9 +1,16 @@
 """Forms recording what happened to an obligation, and the facts that start clocks."""
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import request
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from breachdesk.core.clock import local_to_utc, now_utc
+from breachdesk.core.errors import ValidationFailed
 from breachdesk.deadlines.rules import shipped_rules
 from breachdesk.deadlines.services import EVENT_KINDS
 from breachdesk.incidents.forms import WHEN_FORMATS
@@ -32,3 +39,22 @@ class EventForm(WhenForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.stage.choices = {"": "—"} | {r.id: f"{r.regime}: {r.stage} ({r.id})" for r in shipped_rules()}
+
+
+def when_utc(form: WhenForm) -> datetime:
+    try:
+        return local_to_utc(form.at.data, form.time_zone.data, "at")
+    except KeyError as error:  # ZoneInfoNotFoundError
+        raise ValidationFailed([f"time_zone: unknown {error}"]) from None
+    except ValueError as error:  # the daylight-saving gap or fold
+        raise ValidationFailed([str(error)]) from None
+
+
+def when_form(form_class: type[WhenForm]) -> WhenForm:
+    """The form, on a GET prefilled with now in the viewer's zone: usually the time being recorded."""
+    form = form_class()
+    if request.method == "GET":
+        form.time_zone.data = current_user.time_zone
+        form.at.data = now_utc().astimezone(ZoneInfo(current_user.time_zone)).replace(tzinfo=None, second=0,
+                                                                                     microsecond=0)
+    return form

@@ -10,13 +10,13 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 
 from breachdesk.assessments.models import Assessment, Decision
 from breachdesk.audit.services import record
 from breachdesk.core.clock import now_utc
 from breachdesk.core.errors import DomainError, ValidationFailed
-from breachdesk.deadlines.models import Obligation, ObligationStatus
+from breachdesk.deadlines.models import OVERDUE, Obligation, ObligationStatus
 from breachdesk.deadlines.obligations import (
     AffectedCustomer,
     Facts,
@@ -241,9 +241,14 @@ def obligations_of(incident_id: int) -> list[Obligation]:
 
 
 def summary_of(incident_id: int, now: datetime | None = None) -> dict[str, int]:
+    """Duties by shown status (overdue apart from pending), counted in SQL: an incident may owe thousands."""
+    now = now or now_utc()
+    overdue = (Obligation.status == ObligationStatus.PENDING) & (Obligation.due_at < now)
     counts: dict[str, int] = defaultdict(int)
-    for obligation in db.session.scalars(select(Obligation).where(Obligation.incident_id == incident_id)):
-        counts[obligation.shown_status(now)] += 1
+    for status, late, count in db.session.execute(
+            select(Obligation.status, overdue, func.count()).where(Obligation.incident_id == incident_id)
+            .group_by(Obligation.status, overdue)):
+        counts[OVERDUE if late else status.value] += count
     return dict(counts)
 
 

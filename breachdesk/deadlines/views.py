@@ -1,18 +1,15 @@
 """Obligation pages: an incident's duties, one duty explaining its deadline, and recording a send or a receipt."""
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, redirect, render_template, request, url_for
-from flask_login import current_user
 from sqlalchemy import select
 
 from breachdesk.auth.access import EVERYONE, PRIVACY_TEAM, allow
-from breachdesk.core.clock import local_to_utc, now_utc
+from breachdesk.core.clock import now_utc
 from breachdesk.core.errors import ValidationFailed
 from breachdesk.core.web import commit_or_flash, flash_problems
 from breachdesk.deadlines import services
-from breachdesk.deadlines.forms import AcknowledgedForm, SentForm, WhenForm
+from breachdesk.deadlines.forms import AcknowledgedForm, SentForm, when_form, when_utc
 from breachdesk.deadlines.models import OVERDUE, Obligation, ObligationStatus
 from breachdesk.deadlines.obligations import duration, remaining, urgency
 from breachdesk.deadlines.rules import Terms
@@ -25,25 +22,6 @@ bp.add_app_template_filter(remaining)
 bp.add_app_template_filter(urgency)
 bp.add_app_template_filter(duration)
 SHOWN_STATUSES = [s.value for s in ObligationStatus] + [OVERDUE]
-
-
-def when_utc(form: WhenForm) -> datetime:
-    try:
-        return local_to_utc(form.at.data, form.time_zone.data, "at")
-    except KeyError as error:  # ZoneInfoNotFoundError
-        raise ValidationFailed([f"time_zone: unknown {error}"]) from None
-    except ValueError as error:  # the daylight-saving gap or fold
-        raise ValidationFailed([str(error)]) from None
-
-
-def when_form(form_class: type[WhenForm]) -> WhenForm:
-    """The form, on a GET prefilled with now in the viewer's zone: usually the time being recorded."""
-    form = form_class()
-    if request.method == "GET":
-        form.time_zone.data = current_user.time_zone
-        form.at.data = now_utc().astimezone(ZoneInfo(current_user.time_zone)).replace(tzinfo=None, second=0,
-                                                                                     microsecond=0)
-    return form
 
 
 @bp.get("/incidents/<int:incident_id>/obligations")

@@ -204,7 +204,9 @@ class _Fulfilled:
 
 def resend(message: OutboxMessage, recipient: str) -> OutboxMessage:
     """After a bounce or a failure: the same notice to another contact, queued now. Callers commit."""
-    notice: Notice = message.notice
+    notice: Notice | None = message.notice
+    if notice is None:
+        raise ValidationFailed(["message: a reminder goes to the people BreachDesk chooses; only notices are resent"])
     problem = email_problem(recipient)
     if problem:
         raise ValidationFailed([f"recipient: {problem}"])

@@ -16,6 +16,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from markupsafe import escape
 from sqlalchemy import func, select
 
 from breachdesk.audit.services import record
@@ -143,16 +144,10 @@ def _impact_moved(found: Notice) -> bool:
 def notice_html(notice_id: int):
     """The HTML body alone, sandboxed: no script, no request to anywhere."""
     found = db.get_or_404(Notice, notice_id)
-    response = Response(f"<!doctype html><meta charset=utf-8><title>{_escape(found.subject)}</title>"
+    response = Response(f"<!doctype html><meta charset=utf-8><title>{escape(found.subject)}</title>"
                         f"{found.html_body}", mimetype="text/html")
     response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
     return response
-
-
-def _escape(text: str) -> str:
-    from markupsafe import escape
-
-    return str(escape(text))
 
 
 @bp.get("/notices/<int:notice_id>/document")
@@ -203,7 +198,9 @@ def resend_message(message_id: int):
                after={"copy": copy.id, "recipient": copy.recipient})
         db.session.commit()
         flash(f"Queued again, to {copy.recipient}.", "info")
-    return redirect(request.referrer or url_for("notices.notice", notice_id=message.notice_id))
+    back = (url_for("notices.notice", notice_id=message.notice_id) if message.notice_id
+            else url_for("dashboard.dashboard"))
+    return redirect(request.referrer or back)
 
 
 # --- templates --------------------------------------------------------------------------------------------

@@ -244,3 +244,11 @@ def test_without_a_profile_nothing_is_derived_and_the_page_says_so(app, login):
     assert services.obligations_of(incident.id) == []
     page = login(Role.VIEWER).get(f"/incidents/{incident.id}")
     assert "No organisation profile: no duty can be derived" in page.text
+
+
+def test_the_summary_counts_overdue_apart_from_pending(inventory):
+    incident = file()
+    summary = services.summary_of(incident.id, AWARE + timedelta(hours=30))
+    owed = duties(incident)
+    late = sum(1 for o in owed.values() if o.shown_status(AWARE + timedelta(hours=30)) == OVERDUE)
+    assert summary[OVERDUE] == late > 0 and sum(summary.values()) == len(owed)

@@ -121,3 +121,15 @@ def test_two_schedulers_at_once_send_each_reminder_once(app, inventory, migrated
     assert reported == len(alerts)  # what the two processes say they inserted adds up: no double
     messages = db.session.scalars(select(OutboxMessage.idempotency_key)).all()
     assert len(messages) == len(set(messages)) == db.session.scalar(select(func.count()).select_from(AlertMail))
+
+
+def test_a_reminder_mail_cannot_be_resent_to_another_address(app, incident, login):
+    app.config.update(DIGEST_HOUR_UTC=24, ONCALL_EMAIL="oncall@parlons.example")
+    tick(ACME_DUE + timedelta(minutes=5))
+    message = db.session.scalar(select(OutboxMessage))
+    client = login(Role.PRIVACY)
+    before = db.session.scalar(select(func.count()).select_from(OutboxMessage))
+    answer = client.post(f"/outbox/{message.id}/resend", data={"recipient": "x@parlons.example"},
+                         follow_redirects=True)
+    assert answer.status_code == 200 and "only notices are resent" in answer.text
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == before
