@@ -2,28 +2,29 @@
 
 Claiming takes a lease on a batch in one short transaction (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so two
 dispatchers never take the same rows; on SQLite a single UPDATE, which its one-writer lock makes atomic).
-Each outcome is committed on its own, so a dispatcher killed mid-batch loses nothing: what it had not
-recorded is taken over when its lease expires, and only a message it had sent but not yet recorded can go
-out twice.
+Outcomes are committed a small group at a time, so a dispatcher killed mid-batch loses nothing: what it had
+not recorded is taken over when its lease expires, and only a message it had sent but not yet recorded can
+go out twice.
 """
 
 import logging
 import os
 import random
 import socket
-import threading
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import timedelta
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from itertools import islice
 
 from flask import current_app
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 
 from breachdesk.audit.services import acting_as, append_events
 from breachdesk.core.clock import now_utc
 from breachdesk.core.errors import ValidationFailed
 from breachdesk.deadlines.models import Obligation, ObligationStatus
-from breachdesk.deadlines.services import mark_sent
+from breachdesk.deadlines.services import mark_all_sent
 from breachdesk.extensions import db
 from breachdesk.inventory.rules import email_problem
 from breachdesk.notices.mail import Backend, OutgoingMail, PermanentFailure, TemporaryFailure, backend_from
@@ -110,58 +111,105 @@ def load_claimed(ids: list[int], worker: str, sender: str) -> list[Claimed]:
     return claimed
 
 
-def deliver(claimed: Claimed, worker: str, backend: Backend, fulfilled: "_Fulfilled") -> str:
-    """Send one claimed message and record the outcome: sent, retry later, or failed. `fulfilled` knows the
-    obligations this round already marked sent, so the other recipients of a notice skip that step."""
-    config = current_app.config
-    attempts = claimed.attempts + 1
-    changes: dict = {"attempts": attempts}
+@dataclass(frozen=True)
+class Attempt:
+    """What one send gave: the provider's message id, or the failure and whether it may be retried."""
+    claimed: Claimed
+    provider_id: str = ""
+    error: str = ""
+    temporary: bool = False
+    at: datetime = field(default_factory=now_utc)
+
+
+def attempt(claimed: Claimed, backend: Backend) -> Attempt:
+    """Send one claimed message; no database here, so many can be in flight at once."""
     try:
-        provider_id = backend.send(claimed.mail)
+        return Attempt(claimed, provider_id=backend.send(claimed.mail)[:200])
     except TemporaryFailure as error:
-        if attempts >= config["DISPATCH_MAX_ATTEMPTS"]:
-            return _finish(claimed, worker, OutboxStatus.FAILED, f"gave up after {attempts} attempts: {error}",
-                           changes)
-        changes["next_attempt_at"] = now_utc() + timedelta(seconds=backoff(
-            attempts, config["DISPATCH_RETRY_BASE_SECONDS"], config["DISPATCH_RETRY_MAX_SECONDS"]))
-        return _finish(claimed, worker, OutboxStatus.QUEUED, str(error), changes, outcome="retry")
+        return Attempt(claimed, error=str(error), temporary=True)
     except PermanentFailure as error:
-        return _finish(claimed, worker, OutboxStatus.FAILED, str(error), changes)
-    changes |= {"provider_message_id": provider_id[:200], "sent_at": now_utc()}
-    outcome = _finish(claimed, worker, OutboxStatus.SENT, "", changes, fulfilled=fulfilled)
-    return outcome
+        return Attempt(claimed, error=str(error))
 
 
-def _finish(claimed: Claimed, worker: str, status: OutboxStatus, error: str, changes: dict,
-            outcome: str | None = None, fulfilled: "_Fulfilled | None" = None) -> str:
-    recorded = db.session.execute(
-        update(OutboxMessage).where(OutboxMessage.id == claimed.mail.outbox_id, OutboxMessage.claimed_by == worker)
-        .values(status=status, last_error=error, claimed_by=None, claimed_until=None, **changes)
-        .execution_options(synchronize_session=False))  # nothing loaded to keep in step
-    if recorded.rowcount == 0:  # our lease expired and another dispatcher took the message over
-        db.session.rollback()
-        return "skipped"
-    obligation_id = claimed.obligation_id
-    if status == OutboxStatus.SENT and obligation_id is not None and fulfilled is not None \
-            and fulfilled.first(obligation_id):
-        obligation = db.session.get(Obligation, obligation_id)
-        if obligation.status == ObligationStatus.PENDING:
-            mark_sent(obligation, changes["sent_at"], f"e-mail {changes['provider_message_id']}")
-    append_events(db.session, [{"action": f"outbox.{outcome or status.value}", "entity_type": "outbox_messages",
-                                "entity_id": str(claimed.mail.outbox_id),
-                                "after": {"notice": claimed.notice_id, "alert_mail": claimed.alert_mail_id,
-                                          "recipient": claimed.mail.to, "attempts": changes["attempts"],
-                                          "provider_message_id": changes.get("provider_message_id"),
-                                          "error": error[:500] or None}}])
-    db.session.commit()
-    if status == OutboxStatus.FAILED:
-        log.warning("outbox message %s to %s failed: %s", claimed.mail.outbox_id, claimed.mail.to, error)
-    return outcome or status.value
+class Recorder:
+    """Records the outcomes of one round a group at a time: one transaction, one UPDATE statement per kind of
+    outcome (executemany), one audit append. A dispatcher killed before a group is recorded leaves those
+    messages leased and unrecorded, so what can go out twice stays within the claimed batch."""
+
+    def __init__(self, worker: str):
+        self.worker = worker
+        self.fulfilled: set[int] = set()  # obligations this round already marked sent
+        self.outcomes: list[str] = []
+
+    def record(self, attempts: list[Attempt]) -> None:
+        if not attempts:
+            return
+        config = current_app.config
+        decided = [(done, *self._outcome(done, config)) for done in attempts]
+        by_columns: dict[tuple[str, ...], list[dict]] = defaultdict(list)
+        for done, status, changes, _ in decided:
+            by_columns[tuple(sorted(changes))].append(
+                {"message_id": done.claimed.mail.outbox_id, "worker": self.worker, "status": status, **changes})
+        table = OutboxMessage.__table__
+        connection = db.session.connection()
+        updated = 0
+        for columns, rows in by_columns.items():
+            updated += connection.execute(
+                table.update().where(table.c.id == bindparam("message_id"), table.c.claimed_by == bindparam("worker"))
+                .values(status=bindparam("status"), claimed_by=None, claimed_until=None,
+                        **{c: bindparam(c) for c in columns}), rows).rowcount
+        if updated < len(attempts):  # a lease expired and another dispatcher took a message over: one by one
+            db.session.rollback()
+            if len(attempts) > 1:
+                for done in attempts:
+                    self.record([done])
+            else:
+                self.outcomes.append("skipped")
+            return
+        sends, events = [], []
+        for done, status, changes, outcome in decided:
+            self.outcomes.append(outcome)
+            obligation_id = done.claimed.obligation_id
+            if outcome == "sent" and obligation_id is not None and obligation_id not in self.fulfilled:
+                self.fulfilled.add(obligation_id)
+                sends.append(done)
+            events.append({"action": f"outbox.{outcome}", "entity_type": "outbox_messages",
+                           "entity_id": str(done.claimed.mail.outbox_id),
+                           "after": {"notice": done.claimed.notice_id, "alert_mail": done.claimed.alert_mail_id,
+                                     "recipient": done.claimed.mail.to, "attempts": changes["attempts"],
+                                     "provider_message_id": done.provider_id or None,
+                                     "error": changes["last_error"][:500] or None}})
+            if status == OutboxStatus.FAILED:
+                log.warning("outbox message %s to %s failed: %s", done.claimed.mail.outbox_id, done.claimed.mail.to,
+                            changes["last_error"])
+        if sends:
+            pending = db.session.scalars(select(Obligation).where(
+                Obligation.id.in_([d.claimed.obligation_id for d in sends]),
+                Obligation.status == ObligationStatus.PENDING)).all()
+            sent_by = {d.claimed.obligation_id: d for d in sends}
+            mark_all_sent([(o, sent_by[o.id].at, f"e-mail {sent_by[o.id].provider_id}") for o in pending])
+        append_events(db.session, events)
+        db.session.commit()
+
+    @staticmethod
+    def _outcome(done: Attempt, config) -> tuple[OutboxStatus, dict, str]:
+        attempts = done.claimed.attempts + 1
+        changes: dict = {"attempts": attempts, "last_error": done.error}
+        if not done.error:
+            return OutboxStatus.SENT, changes | {"provider_message_id": done.provider_id, "sent_at": done.at}, "sent"
+        if done.temporary and attempts < config["DISPATCH_MAX_ATTEMPTS"]:
+            changes["next_attempt_at"] = done.at + timedelta(seconds=backoff(
+                attempts, config["DISPATCH_RETRY_BASE_SECONDS"], config["DISPATCH_RETRY_MAX_SECONDS"]))
+            return OutboxStatus.QUEUED, changes, "retry"
+        if done.temporary:
+            changes["last_error"] = f"gave up after {attempts} attempts: {done.error}"
+        return OutboxStatus.FAILED, changes, "failed"
 
 
 def dispatch_round(backend: Backend | None = None, worker: str | None = None, batch: int | None = None) -> Round:
     """One claim and the sends it allows; the scheduler calls this on every tick. Several sends are in flight
-    at once (DISPATCH_CONCURRENCY), each recorded in its own transaction, so a slow provider is the limit."""
+    at once (DISPATCH_CONCURRENCY) while this thread records finished ones in groups (DISPATCH_RECORD_GROUP),
+    so a slow provider, not the database, is the limit."""
     config = current_app.config
     backend = backend or backend_from(config, current_app.instance_path)
     worker = worker or worker_name()
@@ -170,36 +218,25 @@ def dispatch_round(backend: Backend | None = None, worker: str | None = None, ba
     if not ids:
         return result
     claimed = load_claimed(ids, worker, config["MAIL_FROM"])
-    fulfilled = _Fulfilled()
-    app = current_app._get_current_object()
-
-    def send(one: Claimed) -> str:
-        with app.app_context(), acting_as(f"dispatcher:{worker}"):
-            return deliver(one, worker, backend, fulfilled)
-
-    threads = max(1, int(config["DISPATCH_CONCURRENCY"]))
-    if threads == 1:
-        outcomes = [send(one) for one in claimed]
-    else:
-        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="dispatch") as pool:
-            outcomes = list(pool.map(send, claimed))
-    result.sent, result.retried, result.failed = (outcomes.count(o) for o in ("sent", "retry", "failed"))
+    recorder = Recorder(worker)
+    group_size = max(1, int(config["DISPATCH_RECORD_GROUP"]))
+    with acting_as(f"dispatcher:{worker}"):
+        threads = max(1, int(config["DISPATCH_CONCURRENCY"]))
+        if threads == 1:
+            finished = (attempt(one, backend) for one in claimed)
+            while group := list(islice(finished, group_size)):
+                recorder.record(group)
+        else:
+            with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="dispatch") as pool:
+                group = []
+                for future in as_completed([pool.submit(attempt, one, backend) for one in claimed]):
+                    group.append(future.result())
+                    if len(group) == group_size:
+                        recorder.record(group)
+                        group = []
+                recorder.record(group)
+    result.sent, result.retried, result.failed = (recorder.outcomes.count(o) for o in ("sent", "retry", "failed"))
     return result
-
-
-class _Fulfilled:
-    """Obligations already marked sent in this round, shared by the sending threads."""
-
-    def __init__(self) -> None:
-        self.ids: set[int] = set()
-        self.lock = threading.Lock()
-
-    def first(self, obligation_id: int) -> bool:
-        with self.lock:
-            if obligation_id in self.ids:
-                return False
-            self.ids.add(obligation_id)
-            return True
 
 
 def resend(message: OutboxMessage, recipient: str) -> OutboxMessage:

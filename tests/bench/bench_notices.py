@@ -2,7 +2,7 @@
 
     .venv/bin/python tests/bench/bench_notices.py [--customers 10000] [--volume-rows 200000] [--seed 42]
                                                   [--batch 200] [--skip-postgres] [--keep DIR] [--timeout 1800]
-                                                  [--postgres-url URL] [--postgres-wait 60]
+                                                  [--postgres-url URL] [--postgres-wait 60] [--profile]
 
 The product requirement: generating, approving and queueing the notices of 10,000 affected customers of
 one incident takes under 30 seconds; dispatching them through the SendGrid backend is limited by the
@@ -24,7 +24,11 @@ process under bench_import's measuring wrapper (wall time, peak RSS from getrusa
 3. APPROVE AND QUEUE: notices.services.approve_all(incident, user, NoProgress()): every draft approved
    and its outbox rows written. Checked: the messages queued are the drafts' recipients, one outbox row
    each;
-4. DISPATCH: the app configured with MAIL_BACKEND="sendgrid", SENDGRID_API_HOST=<the stub> and
+4. SLOW PROVIDER: the first --slow-messages (2,000) messages through a second stub that answers after
+   --provider-latency-ms (20), as the real API takes its time: dispatch_round() against the bare calls
+   made from as many threads as the dispatcher keeps in flight (1.00x: limited by the server), and a
+   sample of bare calls one at a time;
+5. DISPATCH: the rest, with the app configured with MAIL_BACKEND="sendgrid", SENDGRID_API_HOST=<the stub> and
    SENDGRID_API_KEY=SG.bench in the environment; the backend from notices.mail.backend_from(); then
    notices.outbox.dispatch_round(backend, batch=--batch) until a round claims nothing. The BASELINE runs
    in the same process, interleaved: after each dispatch round, a bare loop makes as many HTTP calls as
@@ -53,8 +57,10 @@ The measured parts run as `bench_notices.py setup|generate|approve|dispatch|stub
 """
 
 import argparse
+import cProfile
 import datetime as dt
 import hashlib
+import itertools
 import json
 import os
 import platform
@@ -65,6 +71,8 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +81,7 @@ ROOT = HERE.parent.parent
 sys.path.insert(0, str(HERE))
 
 import bench_import  # noqa: E402 - lives beside this script
-from bench_impact import _table, drop_postgres_database, ensure_postgres_database, stats  # noqa: E402
+from bench_impact import _profile_top, _table, drop_postgres_database, ensure_postgres_database, stats  # noqa: E402
 from bench_import import BenchFailure, _clean_env, reset_postgres  # noqa: E402
 from bench_obligations import _app, _rss_mb  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
@@ -215,7 +223,8 @@ def measure_approve(url: str, incident_id: int) -> dict[str, Any]:
                 "rss_mb_self": {"before": rss_before, "end": rss_end}}
 
 
-def measure_dispatch(url: str, incident_id: int, stub_url: str, batch: int) -> dict[str, Any]:
+def measure_dispatch(url: str, incident_id: int, stub_url: str, batch: int, profile: str | None,
+                     slow_stub_url: str | None, slow_messages: int) -> dict[str, Any]:
     """dispatch_round() until it claims nothing, each round followed by as many bare library calls."""
     from sendgrid import SendGridAPIClient
     from sendgrid.helpers.mail import Category, CustomArg, Mail
@@ -242,28 +251,31 @@ def measure_dispatch(url: str, incident_id: int, stub_url: str, batch: int) -> d
         db.session.rollback()
         client = SendGridAPIClient(api_key=os.environ["SENDGRID_API_KEY"], host=stub_url)
         client.client.timeout = timeout
-        made = 0
+        numbers = itertools.count()  # next() is atomic: the slow phase calls from several threads
 
-        def bare_send() -> None:
-            nonlocal made
-            message = Mail(from_email=sender, to_emails=f"baseline-{made}@bench.example", subject=subject,
+        def bare_send(client=client) -> None:
+            number = next(numbers)
+            message = Mail(from_email=sender, to_emails=f"baseline-{number}@bench.example", subject=subject,
                            plain_text_content=text_body, html_content=html_body)
-            for key, value in {"baseline": str(made), "notice_id": str(notice_id),
+            for key, value in {"baseline": str(number), "notice_id": str(notice_id),
                                "incident_id": str(incident_id)}.items():
                 message.personalizations[0].add_custom_arg(CustomArg(key, value))
             message.add_category(Category(CATEGORY))
             response = client.send(message)
             if response.status_code != 202:
                 raise SystemExit(f"baseline: the stub answered {response.status_code}")
-            made += 1
 
         rss_before = _rss_mb()
+        slow = measure_slow_provider(slow_stub_url, slow_messages, batch, bare_send) if slow_stub_url else None
+        profiler = cProfile.Profile() if profile else None
         totals = dict.fromkeys(("claimed", "sent", "retried", "failed"), 0)
         dispatch_times: list[float] = []
         baseline_times: list[float] = []
+        made = 0
         while True:
             start = time.perf_counter()
-            result = dispatch_round(backend, batch=batch)
+            result = profiler.runcall(dispatch_round, backend, batch=batch) if profiler else \
+                dispatch_round(backend, batch=batch)
             dispatch_times.append(time.perf_counter() - start)
             if not result.claimed:
                 break
@@ -273,7 +285,10 @@ def measure_dispatch(url: str, incident_id: int, stub_url: str, batch: int) -> d
             for _ in range(result.claimed):
                 bare_send()
             baseline_times.append(time.perf_counter() - start)
+            made += result.claimed
         rss_end = _rss_mb()
+        if profiler:
+            profiler.dump_stats(profile)
         db.session.rollback()
         outbox = db.session.execute(select(OutboxMessage.id, OutboxMessage.status).join(Notice)
                                     .where(Notice.incident_id == incident_id).order_by(OutboxMessage.id)).all()
@@ -290,15 +305,55 @@ def measure_dispatch(url: str, incident_id: int, stub_url: str, batch: int) -> d
                 "obligations_sent": sum(n for status, n in obligations if status == ObligationStatus.SENT),
                 "obligations_by_status": {str(status.value): n for status, n in obligations},
                 "body_chars": {"subject": len(subject), "text": len(text_body), "html": len(html_body)},
-                "rss_mb_self": {"before": rss_before, "end": rss_end}}
+                "rss_mb_self": {"before": rss_before, "end": rss_end}, "slow_provider": slow}
 
 
-def run_stub(out: Path, url_file: Path) -> None:
+def measure_slow_provider(stub_url: str, messages: int, batch: int, bare_send: Callable) -> dict[str, Any]:
+    """The first `messages` messages through a stub that takes its time, as the real API does: rounds of
+    dispatch_round(), each followed by as many bare calls from as many threads as the dispatcher uses, and
+    a sample of bare calls one at a time. Limited by the server means dispatch ~ the concurrent bare calls."""
+    from flask import current_app
+    from sendgrid import SendGridAPIClient
+
+    from breachdesk.notices.mail import SendGridBackend
+    from breachdesk.notices.outbox import dispatch_round
+
+    threads = int(current_app.config["DISPATCH_CONCURRENCY"])
+    timeout = float(current_app.config["MAIL_TIMEOUT"])
+    backend = SendGridBackend(os.environ["SENDGRID_API_KEY"], stub_url, timeout)
+    client = SendGridAPIClient(api_key=os.environ["SENDGRID_API_KEY"], host=stub_url)
+    client.client.timeout = timeout
+    sent = calls = 0
+    dispatch_seconds = baseline_seconds = 0.0
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        while sent < messages:
+            start = time.perf_counter()
+            result = dispatch_round(backend, batch=min(batch, messages - sent))
+            dispatch_seconds += time.perf_counter() - start
+            if not result.claimed:
+                break
+            sent += result.sent
+            start = time.perf_counter()
+            list(pool.map(lambda _: bare_send(client), range(result.claimed)))
+            baseline_seconds += time.perf_counter() - start
+            calls += result.claimed
+    sample = min(100, messages)
+    start = time.perf_counter()
+    for _ in range(sample):
+        bare_send(client)
+    sequential_seconds = time.perf_counter() - start
+    return {"messages": sent, "concurrency": threads, "seconds": round(dispatch_seconds, 3),
+            "baseline_calls": calls, "baseline_seconds": round(baseline_seconds, 3),
+            "sequential_calls": sample, "sequential_seconds": round(sequential_seconds, 3)}
+
+
+def run_stub(out: Path, url_file: Path, delay: float) -> None:
     """Serve the SendGrid stand-in until stdin closes, then summarise what it received."""
     sys.path.insert(0, str(ROOT))
     from tests.notices.mailstub import SendGridStub
 
     with SendGridStub() as stub:
+        stub.delay = delay
         partial = url_file.with_suffix(".tmp")
         partial.write_text(stub.url)
         partial.replace(url_file)  # the parent sees the whole URL or nothing
@@ -319,7 +374,8 @@ def run_stub(out: Path, url_file: Path) -> None:
         "paths": dict(Counter(r["path"] for r in requests)), "outbox_ids": outbox_ids,
         "baseline": len(sizes["baseline"]), "other": len(sizes["other"]),
         "body_bytes_mean": {k: round(sum(v) / len(v)) if v else 0 for k, v in sizes.items()},
-        "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2), "peak_rss_mb": round(usage.ru_maxrss / 1024, 1)}))
+        "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2), "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+        "delay_ms": delay * 1000}))
 
 
 def worker_main(argv: list[str]) -> int:
@@ -332,9 +388,13 @@ def worker_main(argv: list[str]) -> int:
     parser.add_argument("--incident", type=int, help="generate, approve, dispatch: the incident's id")
     parser.add_argument("--stub-url", help="dispatch: the SendGrid stub's URL")
     parser.add_argument("--batch", type=int, default=200, help="dispatch: messages claimed per round")
+    parser.add_argument("--profile", help="dispatch: cProfile the dispatch rounds into this file")
+    parser.add_argument("--slow-stub-url", help="dispatch: a stub that answers slowly, for the first messages")
+    parser.add_argument("--slow-messages", type=int, default=0, help="dispatch: how many go to the slow stub")
+    parser.add_argument("--delay", type=float, default=0.0, help="stub: seconds to think before each answer")
     args = parser.parse_args(argv)
     if args.mode == "stub":
-        run_stub(args.out, Path(args.url))
+        run_stub(args.out, Path(args.url), args.delay)
         return 0
     if args.mode == "setup":
         answer = measure_setup(args.url, args.structure)
@@ -343,7 +403,8 @@ def worker_main(argv: list[str]) -> int:
     elif args.mode == "approve":
         answer = measure_approve(args.url, args.incident)
     else:
-        answer = measure_dispatch(args.url, args.incident, args.stub_url, args.batch)
+        answer = measure_dispatch(args.url, args.incident, args.stub_url, args.batch, args.profile,
+                                  args.slow_stub_url, args.slow_messages)
     args.out.write_text(json.dumps(answer, default=str))
     return 0
 
@@ -366,21 +427,23 @@ def part(label: str, mode: str, url: str, options: list[str], env: dict[str, str
 class Stub:
     """The SendGrid stand-in in a process of its own: started, its URL awaited; stop() returns its summary."""
 
-    def __init__(self, env: dict[str, str], logs: Path):
-        self.out, self.url_file = logs / "stub.json", logs / "stub.url"
+    def __init__(self, env: dict[str, str], logs: Path, name: str = "stub", delay: float = 0.0):
+        self.out, self.url_file = logs / f"{name}.json", logs / f"{name}.url"
         self.url_file.unlink(missing_ok=True)
-        command = [sys.executable, str(Path(__file__).resolve()), "stub", str(self.url_file), "--out", str(self.out)]
-        self.stderr = (logs / "stub.err").open("wb")
+        command = [sys.executable, str(Path(__file__).resolve()), "stub", str(self.url_file), "--out", str(self.out),
+                   "--delay", str(delay)]
+        self.stderr = (logs / f"{name}.err").open("wb")
         self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=self.stderr, stderr=self.stderr,
                                         env=env)
         deadline = time.monotonic() + 30
         while not self.url_file.is_file():
             if self.process.poll() is not None or time.monotonic() > deadline:
                 self.kill()
-                raise BenchFailure(f"the SendGrid stub did not start; see {logs / 'stub.err'}")
+                raise BenchFailure(f"the SendGrid stub did not start; see {logs / f'{name}.err'}")
             time.sleep(0.05)
         self.url = self.url_file.read_text()
-        print(f"  SendGrid stub (process {self.process.pid}) at {self.url}", flush=True)
+        print(f"  SendGrid stub (process {self.process.pid}, answers after {delay * 1000:.0f} ms) at {self.url}",
+              flush=True)
 
     def stop(self) -> dict[str, Any]:
         self.process.stdin.close()
@@ -391,7 +454,7 @@ class Stub:
             raise BenchFailure("the SendGrid stub did not stop") from None
         self.stderr.close()
         if code != 0 or not self.out.is_file():
-            raise BenchFailure(f"the SendGrid stub failed (exit {code}); see {self.out.with_name('stub.err')}")
+            raise BenchFailure(f"the SendGrid stub failed (exit {code}); see {self.out.with_suffix('.err')}")
         return json.loads(self.out.read_text())
 
     def kill(self) -> None:
@@ -446,35 +509,62 @@ def bench_database(name: str, url: str, data: dict[str, Any], work: Path, args) 
     print(f"    {approve['queued']:,} messages queued in {approve['seconds']:.2f} s")
 
     stub = Stub(env, logs)
+    slow_stub = Stub(env, logs, "stub-slow", args.provider_latency_ms / 1000) if args.slow_messages else None
     try:
+        profile = logs / "dispatch.prof" if args.profile else None
+        slow_options = (["--slow-stub-url", slow_stub.url, "--slow-messages", str(args.slow_messages)]
+                        if slow_stub else [])
         dispatch = part("dispatch and baseline", "dispatch", url,
-                        [*incident, "--stub-url", stub.url, "--batch", str(args.batch)], env, logs, args.timeout)
+                        [*incident, "--stub-url", stub.url, "--batch", str(args.batch), *slow_options,
+                         *(["--profile", str(profile)] if profile else [])], env, logs, args.timeout)
         received = stub.stop()
+        received_slow = slow_stub.stop() if slow_stub else None
     except BaseException:
         stub.kill()
+        if slow_stub:
+            slow_stub.kill()
         raise
     outbox_ids = dispatch.pop("outbox_ids")
-    expect("dispatch: messages claimed, sent", (dispatch["claimed"], dispatch["sent"]), (messages, messages))
+    slow = dispatch["slow_provider"]
+    slow_ids = received_slow["outbox_ids"] if received_slow else []
+    fast = messages - len(slow_ids)
+    if slow:
+        expect("slow provider: messages sent", slow["messages"], len(slow_ids))
+        expect("slow stub: answers", received_slow["statuses"],
+               {"202": slow["messages"] + slow["baseline_calls"] + slow["sequential_calls"]})
+        expect("slow stub: requests from the baseline", received_slow["baseline"],
+               slow["baseline_calls"] + slow["sequential_calls"])
+    expect("dispatch: messages claimed, sent", (dispatch["claimed"], dispatch["sent"]), (fast, fast))
     expect("outbox after dispatch", dispatch["outbox_by_status"], {"sent": messages})
-    expect("stub: answers", received["statuses"], {"202": messages + dispatch["baseline_calls"]})
-    expect("stub: requests from the dispatcher", len(received["outbox_ids"]), messages)
-    expect("stub: distinct outbox ids", len(set(received["outbox_ids"])), messages)
-    expect("stub: the outbox ids are the outbox's", sorted(received["outbox_ids"]), outbox_ids)
-    expect("stub: requests from the baseline", received["baseline"], messages)
+    expect("stub: answers", received["statuses"], {"202": fast + dispatch["baseline_calls"]})
+    expect("stub: requests from the dispatcher", len(received["outbox_ids"]), fast)
+    expect("stubs: distinct outbox ids", len(set(received["outbox_ids"] + slow_ids)), messages)
+    expect("stubs: the outbox ids are the outbox's", sorted(received["outbox_ids"] + slow_ids), outbox_ids)
+    expect("stub: requests from the baseline", received["baseline"], fast)
     expect("stub: requests from neither", received["other"], 0)
-    expect("baseline calls", dispatch["baseline_calls"], messages)
+    expect("baseline calls", dispatch["baseline_calls"], fast)
     received.pop("outbox_ids")
+    if received_slow:
+        received_slow.pop("outbox_ids")
+    if profile:
+        dispatch["profile_top"] = _profile_top(str(profile), limit=25)
+        for line in dispatch["profile_top"]:
+            print(f"  [{name} dispatch profile] {line}")
     warnings = []
     if dispatch["obligations_sent"] != generate["notices"]:
         warnings.append(f"{dispatch['obligations_sent']:,} of {generate['notices']:,} notified obligations are "
                         f"`sent` after dispatch: {dispatch['obligations_by_status']}")
-    print(f"    {messages:,} messages sent in {dispatch['seconds']:.2f} s ({dispatch['rounds']} rounds); "
+    if slow:
+        print(f"    slow provider: {slow['messages']:,} messages sent in {slow['seconds']:.2f} s; concurrent baseline "
+              f"{slow['baseline_seconds']:.2f} s")
+    print(f"    {fast:,} messages sent in {dispatch['seconds']:.2f} s ({dispatch['rounds']} rounds); "
           f"baseline {dispatch['baseline_seconds']:.2f} s; stub CPU {received['cpu_seconds']:.1f} s")
     for warning in warnings:
         print(f"  WARNING: {warning}")
 
     result: dict[str, Any] = {"database": name, "url": url, "setup": setup, "generate": generate,
-                              "approve": approve, "dispatch": dispatch, "stub": received, "warnings": warnings,
+                              "approve": approve, "dispatch": dispatch, "stub": received, "stub_slow": received_slow,
+                              "warnings": warnings,
                               "queue_seconds": round(generate["seconds"] + approve["seconds"], 3),
                               "dispatch_ratio": round(dispatch["seconds"] / dispatch["baseline_seconds"], 2)}
     if name == "sqlite":
@@ -525,16 +615,29 @@ def table_lines(data: dict[str, Any], runs: list[dict[str, Any]]) -> list[str]:
                   f"{r['queue_seconds']:.1f} s {queue_ok}{scale}",
                   f"  dispatch / baseline: {r['dispatch_ratio']:.2f}x (the bare HTTP calls are "
                   f"{d['baseline_seconds'] / d['seconds']:.0%} of dispatch time; 1.00x = limited by the server)",
-                  f"    per message: dispatch {d['seconds'] / messages * 1000:.2f} ms, baseline "
-                  f"{d['baseline_seconds'] / messages * 1000:.2f} ms, our own "
-                  f"{(d['seconds'] - d['baseline_seconds']) / messages * 1000:.2f} ms; per round of up to "
+                  f"    per message: dispatch {d['seconds'] / d['sent'] * 1000:.2f} ms, baseline "
+                  f"{d['baseline_seconds'] / d['sent'] * 1000:.2f} ms, our own "
+                  f"{(d['seconds'] - d['baseline_seconds']) / d['sent'] * 1000:.2f} ms; per round of up to "
                   f"{d['batch']}: dispatch median {d['round_ms']['median_ms']:.0f} ms, baseline "
                   f"{d['baseline_round_ms']['median_ms']:.0f} ms",
+                  *slow_provider_lines(d["slow_provider"], r["stub_slow"]),
                   f"  stub (own process): {stub['requests']:,} requests, CPU {stub['cpu_seconds']:.1f} s, "
                   f"peak RSS {stub['peak_rss_mb']:.0f} MB; request body bytes: dispatch "
                   f"{stub['body_bytes_mean']['dispatch']:,}, baseline {stub['body_bytes_mean']['baseline']:,}"]
         lines += [f"  WARNING: {w}" for w in r["warnings"]]
     return lines
+
+
+def slow_provider_lines(slow: dict[str, Any] | None, stub: dict[str, Any] | None) -> list[str]:
+    """The dispatcher against a provider that takes its time, as the real API does."""
+    if not slow:
+        return []
+    rate = slow["messages"] / slow["seconds"]
+    return [f"  slow provider (answers after {stub['delay_ms']:.0f} ms), the first {slow['messages']:,} messages: "
+            f"dispatch {rate:,.0f} msgs/s with {slow['concurrency']} in flight; the same calls bare from "
+            f"{slow['concurrency']} threads {slow['baseline_calls'] / slow['baseline_seconds']:,.0f} msgs/s: "
+            f"{slow['seconds'] / slow['baseline_seconds']:.2f}x (1.00x = limited by the server); one bare call at a "
+            f"time {slow['sequential_calls'] / slow['sequential_seconds']:,.0f} msgs/s"]
 
 
 def source_state() -> dict[str, Any]:
@@ -556,6 +659,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--batch", type=int, default=200, help="messages claimed per dispatch round (default 200)")
     parser.add_argument("--skip-postgres", action="store_true", help="SQLite only")
+    parser.add_argument("--slow-messages", type=int, default=2000,
+                        help="messages sent first through a stub that answers after --provider-latency-ms (0: none)")
+    parser.add_argument("--provider-latency-ms", type=float, default=20.0,
+                        help="how long the slow stub thinks before answering (default 20 ms)")
+    parser.add_argument("--profile", action="store_true",
+                        help="cProfile the dispatch rounds (not the baseline): top functions printed, .prof in logs")
     parser.add_argument("--keep", type=Path, metavar="DIR",
                         help="generate the data into DIR and keep it (reused when generated with the same arguments)")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds allowed to each process (default 1800)")

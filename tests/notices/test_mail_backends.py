@@ -10,12 +10,13 @@ import pytest
 from aiosmtpd.controller import Controller
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from breachdesk.audit.models import AuditEvent
 from breachdesk.core.clock import now_utc
 from breachdesk.deadlines.models import ObligationStatus
 from breachdesk.extensions import db
-from breachdesk.notices import services
+from breachdesk.notices import outbox, services
 from breachdesk.notices.mail import FileBackend, SmtpBackend, backend_from
 from breachdesk.notices.models import OutboxMessage, OutboxStatus
 from breachdesk.notices.outbox import backoff, dispatch_round
@@ -149,6 +150,47 @@ def test_sendgrid_answers_decide_retry_or_failure(incident, privacy, sendgrid, a
         assert "stub answered" in message.last_error  # the provider's own words, for the person who resends
     else:
         assert message.next_attempt_at > now_utc() + timedelta(seconds=10)
+
+
+def test_one_group_records_a_send_a_retry_and_a_failure_each_as_it_was(incident, privacy, sendgrid, app):
+    app.config.update(DISPATCH_CONCURRENCY=1)  # sends in id order, so the answers meet known messages
+    approved(incident, privacy, "acme")  # two contacts
+    approved(incident, privacy, "globex")
+    sendgrid.answers.extend([202, 500, 400])
+    result = dispatch_round(backend_from(app.config, app.instance_path))
+    assert (result.claimed, result.sent, result.retried, result.failed) == (3, 1, 1, 1)
+    db.session.expire_all()
+    sent, retry, failed = messages()
+    assert (sent.status, sent.provider_message_id, sent.last_error) == (OutboxStatus.SENT, "stub-1", "")
+    assert retry.status == OutboxStatus.QUEUED and retry.sent_at is None and "SendGrid 500" in retry.last_error
+    assert failed.status == OutboxStatus.FAILED and "SendGrid 400" in failed.last_error
+    assert all(m.claimed_by is None and m.attempts == 1 for m in (sent, retry, failed))
+    assert duty(incident, "acme").status == ObligationStatus.SENT  # one of its two messages went out
+    assert duty(incident, "globex").status == ObligationStatus.PENDING
+    audited = db.session.execute(select(AuditEvent.action, AuditEvent.entity_id)
+                                 .where(AuditEvent.entity_type == "outbox_messages").order_by(AuditEvent.id)).all()
+    assert audited == [("outbox.sent", str(sent.id)), ("outbox.retry", str(retry.id)),
+                       ("outbox.failed", str(failed.id))]
+
+
+def test_a_message_another_dispatcher_took_over_is_left_to_it(incident, privacy, sendgrid, app):
+    """Our lease ran out mid-send and another dispatcher claimed the message: its outcome is not ours to
+    record, the rest of the group still is."""
+    approved(incident, privacy, "acme")
+    ids = outbox.claim("slow", batch=10, lease_seconds=60)
+    claimed = outbox.load_claimed(ids, "slow", "notices@parlons.example")
+    backend = backend_from(app.config, app.instance_path)
+    finished = [outbox.attempt(one, backend) for one in claimed]
+    db.session.execute(update(OutboxMessage).where(OutboxMessage.id == ids[1]).values(claimed_by="fast"))
+    db.session.commit()
+    recorder = outbox.Recorder("slow")
+    recorder.record(finished)
+    assert recorder.outcomes == ["sent", "skipped"]
+    db.session.expire_all()
+    mine, taken = messages()
+    assert mine.status == OutboxStatus.SENT and mine.claimed_by is None
+    assert (taken.status, taken.claimed_by, taken.attempts) == (OutboxStatus.QUEUED, "fast", 0)
+    assert duty(incident, "acme").status == ObligationStatus.SENT
 
 
 def test_retries_until_the_limit_then_fail_visibly(incident, privacy, sendgrid, app):
