@@ -52,13 +52,20 @@ def pending_page(offset: int, limit: int) -> list[Obligation]:
 
 
 def counts(now: datetime) -> dict[str, int]:
-    def due_within(hours: int):
-        return func.count().filter(Obligation.due_at >= now, Obligation.due_at < now + timedelta(hours=hours))
+    """Pending duties of open incidents: all of them, overdue, due within 4 h and 24 h. Each figure is a count
+    over an index range (every pending duty in a due-time range) less the same range within the closed
+    incidents, so no figure visits a duty's incident: a hundred thousand pending duties count in
+    milliseconds."""
+    closed = select(Incident.id).where(Incident.status == IncidentStatus.CLOSED)
 
-    row = db.session.execute(
-        select(func.count(), func.count().filter(Obligation.due_at < now), due_within(4), due_within(24))
-        .select_from(Obligation).join(Incident, Incident.id == Obligation.incident_id)
-        .where(*_open_pending())).one()
+    def pending(*where) -> Any:
+        everyone = select(func.count()).select_from(Obligation).where(Obligation.status == PENDING, *where)
+        return everyone.scalar_subquery() - everyone.where(Obligation.incident_id.in_(closed)).scalar_subquery()
+
+    def due_within(hours: int) -> Any:
+        return pending(Obligation.due_at >= now, Obligation.due_at < now + timedelta(hours=hours))
+
+    row = db.session.execute(select(pending(), pending(Obligation.due_at < now), due_within(4), due_within(24))).one()
     return {"pending": row[0], "overdue": row[1], "under_4h": row[2], "under_24h": row[3]}
 
 
@@ -107,14 +114,17 @@ def incident_totals(now: datetime, limit: int = 50) -> list[dict[str, Any]]:
     shown = _soonest_incidents(limit)
     if not shown:
         return []
-    rows = db.session.execute(
-        select(Incident.id, Incident.title, Incident.status, func.count(Obligation.id),
-               func.count().filter(Obligation.status == PENDING),
-               func.count().filter(Obligation.status == PENDING, Obligation.due_at < now),
-               func.count().filter(Obligation.status == ObligationStatus.SENT),
-               func.count().filter(Obligation.status == ObligationStatus.ACKNOWLEDGED))
-        .join(Obligation, Obligation.incident_id == Incident.id).where(Incident.id.in_(shown))
-        .group_by(Incident.id, Incident.title, Incident.status)).all()
+    # counted on the (incident_id, status, due_at) index: grouped in its order, overdue as ranges
+    duties: dict[int, dict[ObligationStatus, int]] = defaultdict(dict)
+    for incident_id, status, count in db.session.execute(
+            select(Obligation.incident_id, Obligation.status, func.count()).where(Obligation.incident_id.in_(shown))
+            .group_by(Obligation.incident_id, Obligation.status)):
+        duties[incident_id][status] = count
+    overdue = dict(db.session.execute(
+        select(Obligation.incident_id, func.count())
+        .where(Obligation.incident_id.in_(shown), Obligation.status == PENDING, Obligation.due_at < now)
+        .group_by(Obligation.incident_id)).all())
+    rows = db.session.execute(select(Incident.id, Incident.title, Incident.status).where(Incident.id.in_(shown))).all()
     mail = defaultdict(dict)
     for incident_id, status, delivery, count in db.session.execute(
             select(Notice.incident_id, OutboxMessage.status, OutboxMessage.delivery, func.count())
@@ -123,9 +133,12 @@ def incident_totals(now: datetime, limit: int = 50) -> list[dict[str, Any]]:
         state = ("bounced" if status == OutboxStatus.FAILED or delivery in ("bounce", "dropped") else
                  "delivered" if delivery in ("delivered", "open") else status.value)
         mail[incident_id][state] = mail[incident_id].get(state, 0) + count
-    totals = [{"id": r[0], "title": r[1], "status": r[2].value, "duties": r[3], "pending": r[4], "overdue": r[5],
-               "sent": r[6], "acknowledged": r[7], "next_due": shown[r[0]], "mail": mail.get(r[0], {})}
-              for r in rows]
+    totals = [{"id": i, "title": title, "status": status.value, "duties": sum(duties[i].values()),
+               "pending": duties[i].get(PENDING, 0), "overdue": overdue.get(i, 0),
+               "sent": duties[i].get(ObligationStatus.SENT, 0),
+               "acknowledged": duties[i].get(ObligationStatus.ACKNOWLEDGED, 0), "next_due": shown[i],
+               "mail": mail.get(i, {})}
+              for i, title, status in rows]
     return sorted(totals, key=lambda t: (t["next_due"] is None, t["next_due"] or now))
 
 

@@ -5,14 +5,18 @@ import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from icalendar import Calendar
 from sqlalchemy import select
 
 from breachdesk.assessments.services import save_assessment
 from breachdesk.auth.models import Role
-from breachdesk.deadlines.models import Obligation
-from breachdesk.deadlines.services import mark_sent
+from breachdesk.dashboard import queries
+from breachdesk.deadlines.models import Obligation, ObligationStatus
+from breachdesk.deadlines.services import mark_acknowledged, mark_sent
 from breachdesk.extensions import db
+from breachdesk.incidents.models import Incident, IncidentStatus
 from breachdesk.incidents.services import change_status, open_incident
 from breachdesk.notices import services as notices
 from tests.notices.conftest import duty, incident, inventory, privacy  # noqa: F401 - the same fixtures
@@ -118,3 +122,46 @@ def test_pages_of_pending_duties_join_up_timed_first_then_untimed(incident, rece
     assert everything[len(timed):] and all(o.due_at is None for o in everything[len(timed):])
     pages = [o for start in range(0, len(everything), 3) for o in pending_page(start, 3)]
     assert [o.id for o in pages] == [o.id for o in everything]
+
+
+@pytest.fixture
+def three_incidents(incident, recent):  # noqa: F811
+    """Overdue duties (one sent, one acknowledged), duties due within hours, and a closed incident that still
+    has pending duties: what the counts must leave out."""
+    mark_sent(duty(incident, "acme"), datetime(2026, 10, 25, 12, 0, tzinfo=UTC))
+    mark_sent(duty(incident, "globex"), datetime(2026, 10, 25, 13, 0, tzinfo=UTC))
+    mark_acknowledged(duty(incident, "globex"), datetime(2026, 10, 25, 14, 0, tzinfo=UTC))
+    closed = open_incident({"title": "Closed with duties left", "aware_at": "2026-11-01T09:30:00+01:00",
+                            "systems": ["db"], "nature": ["integrity"]}, None)
+    db.session.flush()
+    change_status(closed, "closed", None)
+    db.session.commit()
+    return incident, recent, closed
+
+
+def _obligation_rows():
+    return db.session.execute(select(Obligation.incident_id, Obligation.status, Obligation.due_at, Incident.status)
+                              .join(Incident, Incident.id == Obligation.incident_id)).all()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(now=st.datetimes(min_value=datetime(2026, 10, 20), max_value=datetime(2026, 12, 31), timezones=st.just(UTC)))
+def test_counts_and_incident_totals_match_a_count_of_every_duty(three_incidents, now):
+    rows = _obligation_rows()
+    assert any(r[1] == ObligationStatus.PENDING and r[3] == IncidentStatus.CLOSED for r in rows)
+    shown = [r for r in rows if r[1] == ObligationStatus.PENDING and r[3] != IncidentStatus.CLOSED]
+
+    def within(hours):
+        return sum(1 for r in shown if r[2] and now <= r[2] < now + timedelta(hours=hours))
+
+    assert queries.counts(now) == {"pending": len(shown), "overdue": sum(1 for r in shown if r[2] and r[2] < now),
+                                   "under_4h": within(4), "under_24h": within(24)}
+    totals = {t["id"]: t for t in queries.incident_totals(now)}
+    assert set(totals) == {r[0] for r in shown}
+    for incident_id, t in totals.items():
+        mine = [r for r in rows if r[0] == incident_id]
+        assert (t["duties"], t["pending"], t["sent"], t["acknowledged"]) == (
+            len(mine), *(sum(1 for r in mine if r[1] == s) for s in
+                         (ObligationStatus.PENDING, ObligationStatus.SENT, ObligationStatus.ACKNOWLEDGED)))
+        assert t["overdue"] == sum(1 for r in mine if r[1] == ObligationStatus.PENDING and r[2] and r[2] < now)
+        assert t["next_due"] == min((r[2] for r in mine if r[1] == ObligationStatus.PENDING and r[2]), default=None)
