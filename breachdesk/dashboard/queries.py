@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, load_only
 
 from breachdesk.assessments.models import Assessment
 from breachdesk.deadlines.models import Obligation, ObligationStatus
@@ -22,17 +22,22 @@ def _open_pending():
     return (Obligation.status == PENDING, Incident.status != IncidentStatus.CLOSED)
 
 
+def _page_columns():
+    """What a row of the dashboard shows, and no more (a duty's frozen terms are JSON to decode)."""
+    return (load_only(Obligation.incident_id, Obligation.recipient, Obligation.flag, Obligation.regime,
+                      Obligation.stage, Obligation.due_at, Obligation.target_at),
+            contains_eager(Obligation.incident).load_only(Incident.title))
+
+
 def timed_pending():
     """Pending duties of open incidents that have a due time, soonest first, in the order of the index."""
-    return (select(Obligation).join(Incident, Incident.id == Obligation.incident_id)
-            .options(contains_eager(Obligation.incident))
+    return (select(Obligation).join(Incident, Incident.id == Obligation.incident_id).options(*_page_columns())
             .where(*_open_pending(), Obligation.due_at.is_not(None)).order_by(Obligation.due_at, Obligation.id))
 
 
 def untimed_pending():
     """Those without a due time: clock not started, or "without undue delay" (by internal target)."""
-    return (select(Obligation).join(Incident, Incident.id == Obligation.incident_id)
-            .options(contains_eager(Obligation.incident))
+    return (select(Obligation).join(Incident, Incident.id == Obligation.incident_id).options(*_page_columns())
             .where(*_open_pending(), Obligation.due_at.is_(None))
             .order_by(Obligation.target_at.is_(None), Obligation.target_at, Obligation.id))
 
