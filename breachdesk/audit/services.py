@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from flask import has_request_context
-from sqlalchemy import event, func, inspect, select, text
+from sqlalchemy import Connection, event, func, inspect, select, text
 from sqlalchemy.orm import Session
 
 from breachdesk.audit.chain import ChainBreak, event_hash, find_breaks
@@ -73,6 +73,12 @@ def json_safe(value: Any) -> Any:
     return str(value)
 
 
+def chain_head(connection: Connection | Session) -> str:
+    """The hash of the latest event. Every change is audited in its own transaction, so the head names the
+    state of the data: readers may cache what they derive from it until the head moves."""
+    return connection.execute(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).scalar() or GENESIS_HASH
+
+
 def append_events(session: Session, rows: list[dict[str, Any]]) -> None:
     """Insert events at the head of the chain, inside the caller's transaction."""
     if not rows:
@@ -80,8 +86,7 @@ def append_events(session: Session, rows: list[dict[str, Any]]) -> None:
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK_KEY})
-    prev = connection.execute(
-        select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).scalar() or GENESIS_HASH
+    prev = chain_head(connection)
     actor, user_id = current_actor()
     chained = []
     for row in rows:

@@ -2,13 +2,16 @@
 duty, metrics, the breach register. Aggregates run in SQL; pages fetch only what they show."""
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, load_only
 
 from breachdesk.assessments.models import Assessment
+from breachdesk.audit.services import chain_head
 from breachdesk.deadlines.models import Obligation, ObligationStatus
 from breachdesk.extensions import db
 from breachdesk.impact.models import ImpactSnapshot
@@ -16,6 +19,7 @@ from breachdesk.incidents.models import Incident, IncidentStatus
 from breachdesk.notices.models import Notice, OutboxMessage, OutboxStatus
 
 PENDING = ObligationStatus.PENDING
+INCIDENTS_SHOWN = 50
 
 
 def _open_pending():
@@ -57,10 +61,9 @@ def pending_page(offset: int, limit: int) -> list[Obligation]:
 
 
 def counts(now: datetime) -> dict[str, int]:
-    """Pending duties of open incidents: all of them, overdue, due within 4 h and 24 h. Each figure is a count
-    over an index range (every pending duty in a due-time range) less the same range within the closed
-    incidents, so no figure visits a duty's incident: a hundred thousand pending duties count in
-    milliseconds."""
+    """Pending duties of open incidents: all of them (from `standing()`), overdue, due within 4 h and 24 h.
+    Each clock-dependent figure is a count over an index range (every pending duty in a due-time range) less
+    the same range within the closed incidents, so none visits a duty's incident."""
     closed = select(Incident.id).where(Incident.status == IncidentStatus.CLOSED)
 
     def pending(*where) -> Any:
@@ -70,8 +73,8 @@ def counts(now: datetime) -> dict[str, int]:
     def due_within(hours: int) -> Any:
         return pending(Obligation.due_at >= now, Obligation.due_at < now + timedelta(hours=hours))
 
-    row = db.session.execute(select(pending(), pending(Obligation.due_at < now), due_within(4), due_within(24))).one()
-    return {"pending": row[0], "overdue": row[1], "under_4h": row[2], "under_24h": row[3]}
+    row = db.session.execute(select(pending(Obligation.due_at < now), due_within(4), due_within(24))).one()
+    return {"pending": standing().pending, "overdue": row[0], "under_4h": row[1], "under_24h": row[2]}
 
 
 def delivery_of(obligation_ids: list[int]) -> dict[int, str]:
@@ -113,24 +116,46 @@ def _soonest_incidents(limit: int) -> dict[int, datetime | None]:
     return shown
 
 
-def incident_totals(now: datetime, limit: int = 50) -> list[dict[str, Any]]:
-    """The open incidents with pending duties, the soonest-due first (at most `limit`): duties by status,
-    overdue, and the customers' e-mails by state."""
+@dataclass(frozen=True)
+class Standing:
+    """What the dashboard shows that moves with the data, not with the clock: how many duties are pending,
+    and the soonest-due open incidents with their duties by status and their customers' e-mails by state."""
+
+    pending: int
+    incidents: tuple[dict[str, Any], ...]
+
+
+def standing() -> Standing:
+    """Derived once per state of the data and kept by the process: the audit chain's head names that state
+    (every change is audited in its own transaction). Read before the data, so a change committed in
+    between makes the next view derive again rather than keep a stale answer."""
+    head = chain_head(db.session)
+    kept = current_app.extensions.get("dashboard.standing")
+    if kept is not None and kept[0] == head:
+        return kept[1]
+    found = Standing(_pending_count(), tuple(_incidents(INCIDENTS_SHOWN)))
+    current_app.extensions["dashboard.standing"] = (head, found)
+    return found
+
+
+def _pending_count() -> int:
+    closed = select(Incident.id).where(Incident.status == IncidentStatus.CLOSED)
+    everyone = select(func.count()).select_from(Obligation).where(Obligation.status == PENDING)
+    return db.session.scalar(select(everyone.scalar_subquery()
+                                    - everyone.where(Obligation.incident_id.in_(closed)).scalar_subquery()))
+
+
+def _incidents(limit: int) -> list[dict[str, Any]]:
     shown = _soonest_incidents(limit)
     if not shown:
         return []
-    # counted on the (incident_id, status, due_at) index: grouped in its order, overdue as ranges
     duties: dict[int, dict[ObligationStatus, int]] = defaultdict(dict)
     for incident_id, status, count in db.session.execute(
             select(Obligation.incident_id, Obligation.status, func.count()).where(Obligation.incident_id.in_(shown))
             .group_by(Obligation.incident_id, Obligation.status)):
         duties[incident_id][status] = count
-    overdue = dict(db.session.execute(
-        select(Obligation.incident_id, func.count())
-        .where(Obligation.incident_id.in_(shown), Obligation.status == PENDING, Obligation.due_at < now)
-        .group_by(Obligation.incident_id)).all())
     rows = db.session.execute(select(Incident.id, Incident.title, Incident.status).where(Incident.id.in_(shown))).all()
-    mail = defaultdict(dict)
+    mail: dict[int, dict[str, int]] = defaultdict(dict)
     for incident_id, status, delivery, count in db.session.execute(
             select(Notice.incident_id, OutboxMessage.status, OutboxMessage.delivery, func.count())
             .join(OutboxMessage, OutboxMessage.notice_id == Notice.id).where(Notice.incident_id.in_(shown))
@@ -138,13 +163,24 @@ def incident_totals(now: datetime, limit: int = 50) -> list[dict[str, Any]]:
         state = ("bounced" if status == OutboxStatus.FAILED or delivery in ("bounce", "dropped") else
                  "delivered" if delivery in ("delivered", "open") else status.value)
         mail[incident_id][state] = mail[incident_id].get(state, 0) + count
-    totals = [{"id": i, "title": title, "status": status.value, "duties": sum(duties[i].values()),
-               "pending": duties[i].get(PENDING, 0), "overdue": overdue.get(i, 0),
-               "sent": duties[i].get(ObligationStatus.SENT, 0),
-               "acknowledged": duties[i].get(ObligationStatus.ACKNOWLEDGED, 0), "next_due": shown[i],
-               "mail": mail.get(i, {})}
-              for i, title, status in rows]
-    return sorted(totals, key=lambda t: (t["next_due"] is None, t["next_due"] or now))
+    incidents = [{"id": i, "title": title, "status": status.value, "duties": sum(duties[i].values()),
+                  "pending": duties[i].get(PENDING, 0), "sent": duties[i].get(ObligationStatus.SENT, 0),
+                  "acknowledged": duties[i].get(ObligationStatus.ACKNOWLEDGED, 0), "next_due": shown[i],
+                  "mail": mail.get(i, {})}
+                 for i, title, status in rows]
+    return sorted(incidents, key=lambda t: (t["next_due"] is None, t["next_due"] or datetime.max.replace(tzinfo=UTC)))
+
+
+def incident_totals(now: datetime) -> list[dict[str, Any]]:
+    """The open incidents with pending duties, the soonest-due first (INCIDENTS_SHOWN): duties by status,
+    overdue now (index ranges on (incident_id, status, due_at)), and the customers' e-mails by state."""
+    incidents = standing().incidents
+    overdue = dict(db.session.execute(
+        select(Obligation.incident_id, func.count())
+        .where(Obligation.incident_id.in_([i["id"] for i in incidents]), Obligation.status == PENDING,
+               Obligation.due_at < now)
+        .group_by(Obligation.incident_id)).all()) if incidents else {}
+    return [{**i, "overdue": overdue.get(i["id"], 0)} for i in incidents]
 
 
 # --- metrics ------------------------------------------------------------------------------------------------

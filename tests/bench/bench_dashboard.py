@@ -25,8 +25,10 @@ never the test suite's `test`, and emptied with DROP SCHEMA public CASCADE first
 2. PARTS, in a fresh process, one client, no concurrency, through Flask's test client (logged in as a
    viewer): GET /dashboard, GET /bench/bare, GET /bench/view (dashboard_bare_app.py) and each step of the
    view alone (the page as ORM entities and as rows, counts(), delivery_of(),
-   incident_totals(), render_template() alone): one warm-up round, then --repeat rounds, each step once
-   per round, gc.collect() before each (not timed). Where a request's time goes, without the queueing;
+   incident_totals(), render_template() alone, and standing() derived afresh: what the process keeps
+   between views until the audit chain moves, recomputed as after any change): one warm-up round, then
+   --repeat rounds, each step once per round, gc.collect() before each (not timed). Where a request's
+   time goes, without the queueing;
 3. LOAD: two gunicorn servers, --workers sync workers each, with the same environment:
    `breachdesk:create_app()` (the application as deployed) and `dashboard_bare_app:make_app()` (the
    same app plus the baseline routes). A fresh client process logs --clients clients in (one session
@@ -129,6 +131,7 @@ PARTS = {
     "counts": "  counts(now)",
     "delivery": "  delivery_of(100 ids)",
     "totals": "  incident_totals(now)",
+    "standing": "  standing() derived afresh (after a change)",
     "render": "  render_template() alone",
 }
 DASHBOARD_MARK = b"Are we going to miss anything?"
@@ -253,6 +256,9 @@ def measure_parts(url: str, repeat: int, profile: str | None) -> dict[str, Any]:
     def nothing() -> None:
         pass
 
+    def forget_standing() -> None:  # what the first view after any audited change pays
+        app.extensions.pop("dashboard.standing", None)
+
     # each: (in an app context of its own, untimed preparation, the timed call, untimed check of its answer)
     steps: dict[str, tuple[bool, Callable[[], None], Callable[[], Any], Callable[[Any], None]]] = {
         "dashboard": (False, nothing, lambda: get("/dashboard"), check_page),
@@ -268,6 +274,8 @@ def measure_parts(url: str, repeat: int, profile: str | None) -> dict[str, Any]:
                      lambda found: _expect("delivery", len(found), numbers["delivery"])),
         "totals": (True, nothing, lambda: queries.incident_totals(now_utc()),
                    lambda found: _expect("incident totals", len(found), numbers["incidents"])),
+        "standing": (True, forget_standing, queries.standing,
+                     lambda found: _expect("standing", found.pending, numbers["pending"])),
         "render": (True, prepare_render, render, lambda html: check_page(html.encode())),
     }
     times: dict[str, list[float]] = {name: [] for name in steps}

@@ -165,3 +165,23 @@ def test_counts_and_incident_totals_match_a_count_of_every_duty(three_incidents,
                          (ObligationStatus.PENDING, ObligationStatus.SENT, ObligationStatus.ACKNOWLEDGED)))
         assert t["overdue"] == sum(1 for r in mine if r[1] == ObligationStatus.PENDING and r[2] and r[2] < now)
         assert t["next_due"] == min((r[2] for r in mine if r[1] == ObligationStatus.PENDING and r[2]), default=None)
+
+
+def test_what_a_process_keeps_between_views_moves_with_the_data(three_incidents):
+    """The pending total and the per-incident figures are kept until the audit chain moves: each change
+    below shows at once."""
+    _, recent, closed = three_incidents
+    now = datetime.now(UTC)
+    before = queries.counts(now)
+    recent_before = next(t for t in queries.incident_totals(now) if t["id"] == recent.id)
+    mark_sent(duty(recent, "acme"), now - timedelta(minutes=1))
+    db.session.commit()
+    after = queries.counts(now)
+    assert after["pending"] == before["pending"] - 1
+    recent_after = next(t for t in queries.incident_totals(now) if t["id"] == recent.id)
+    assert (recent_after["pending"], recent_after["sent"]) == (recent_before["pending"] - 1, recent_before["sent"] + 1)
+    left_in_closed = sum(1 for r in _obligation_rows() if r[0] == closed.id and r[1] == ObligationStatus.PENDING)
+    change_status(closed, "open", None, reason="More records found in the export")
+    db.session.commit()
+    assert queries.counts(now)["pending"] == after["pending"] + left_in_closed > after["pending"]
+    assert closed.id in {t["id"] for t in queries.incident_totals(now)}
