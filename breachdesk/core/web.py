@@ -3,8 +3,10 @@
 import logging
 from collections.abc import Callable
 from typing import TypeVar
+from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Flask, jsonify, render_template, request
+from flask import Blueprint, Flask, g, jsonify, render_template, request
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
 
@@ -102,13 +104,15 @@ def page_url(number: int) -> str:
 
 def local_time(value, zone_name: str | None = None) -> str:
     """A UTC instant shown in the viewer's zone and in UTC, because both get quoted in notices."""
-    from zoneinfo import ZoneInfo
-
-    from flask_login import current_user
-
     if value is None:
         return "—"
-    zone_name = zone_name or (current_user.time_zone if current_user.is_authenticated else "UTC")
-    local = value.astimezone(ZoneInfo(zone_name))
+    zone_name = zone_name or _viewer_zone()
     utc = value.strftime("%Y-%m-%d %H:%M UTC")
-    return utc if zone_name == "UTC" else f"{local:%Y-%m-%d %H:%M %Z} ({utc})"
+    return utc if zone_name == "UTC" else f"{value.astimezone(ZoneInfo(zone_name)):%Y-%m-%d %H:%M %Z} ({utc})"
+
+
+def _viewer_zone() -> str:
+    """Looked up once per request: a page shows hundreds of times."""
+    if "viewer_zone" not in g:
+        g.viewer_zone = current_user.time_zone if current_user.is_authenticated else "UTC"
+    return g.viewer_zone

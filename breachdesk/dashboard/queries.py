@@ -19,7 +19,7 @@ from breachdesk.incidents.models import Incident, IncidentStatus
 from breachdesk.notices.models import Notice, OutboxMessage, OutboxStatus
 
 PENDING = ObligationStatus.PENDING
-INCIDENTS_SHOWN = 50
+INCIDENTS_SHOWN = 20
 
 
 def _open_pending():

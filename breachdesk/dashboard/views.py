@@ -21,7 +21,7 @@ from breachdesk.extensions import db
 from breachdesk.incidents.models import Cause, Incident, IncidentStatus
 
 bp = Blueprint("dashboard", __name__)
-PER_PAGE = 100
+PER_PAGE = 50
 
 
 @dataclass(frozen=True)

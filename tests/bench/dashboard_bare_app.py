@@ -3,7 +3,7 @@
     .venv/bin/gunicorn --workers 4 --pythonpath tests/bench 'dashboard_bare_app:make_app()'   # the app's env
 
 * GET /bench/bare: the SQL of GET /dashboard and nothing else: `counts(now)` (whose total is the pager's),
-  the first page of `timed_pending()` (100 rows, fetched as plain rows through the session's connection:
+  the first page of `timed_pending()` (PER_PAGE rows, fetched as plain rows through the session's connection:
   no ORM entities), `delivery_of(the page's ids)`, `incident_totals(now)`; answers a few numbers as JSON.
   No login, no template;
 * GET /bench/view: for information, what the dashboard view calls (`pending_page`, its ORM entities, the
@@ -21,15 +21,15 @@ from breachdesk import create_app
 from breachdesk.auth.access import PUBLIC, allow
 from breachdesk.core.clock import now_utc
 from breachdesk.dashboard import queries
+from breachdesk.dashboard.views import PER_PAGE  # the dashboard's page
 from breachdesk.deadlines.models import Obligation
 from breachdesk.extensions import db
 
-PER_PAGE = 100  # the dashboard's page
 OBLIGATION_ID = Obligation.__table__.c.id
 
 
 def page_rows() -> list:
-    """The page the dashboard selects (its first page is all timed duties when there are 100 of them), the
+    """The page the dashboard selects (its first page is all timed duties when there are PER_PAGE of them), the
     same statement, as plain rows."""
     return db.session.connection().execute(queries.timed_pending().offset(0).limit(PER_PAGE)).all()
 

@@ -38,12 +38,14 @@ def test_the_board_sees_live_countdowns_overdue_first_and_no_write_action(browse
         colour = first.locator("td.due-overdue").evaluate("cell => getComputedStyle(cell).color")
         assert colour == "rgb(180, 35, 24)"  # var(--danger)
         soon = page.locator("tr.urgency-h4 .countdown").first
+        started = time.monotonic()
         before = soon.inner_text()
         time.sleep(2.2)
         after = soon.inner_text()
+        elapsed = time.monotonic() - started  # a busy machine makes each read slower, not the clock
         assert before != after and before.startswith("in 1 h") and after.startswith("in 1 h")
         seconds = [int(t.split("min ")[1].split(" s")[0]) for t in (before, after)]
-        assert (seconds[0] - seconds[1]) % 60 in (2, 3)  # it counts down, second by second
+        assert 2 <= (seconds[0] - seconds[1]) % 60 <= elapsed + 1  # it counts down, second by second
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         assert page.locator("main form, main button").count() == 0  # a viewer has nothing to press here
         screenshot(page, "dashboard-on-phone", full_page=False)
