@@ -69,20 +69,6 @@ class CustomerImpact:
         return sum(self.data_subjects.values())
 
 
-def combine_subject_counts(rows: list[tuple[str | None, int | None, int | None]]) -> tuple[dict[str, int], int, bool]:
-    """(subject, max people, summed records) rows of one customer -> counts; a NULL subject is a bare link."""
-    subjects: dict[str, int] = {}
-    records = 0
-    unknown = False
-    for subject, people, record_count in rows:
-        if subject is None:
-            unknown = True
-            continue
-        subjects[subject] = max(subjects.get(subject, 0), people or 0)
-        records += record_count or 0
-    return subjects, records, unknown and not subjects
-
-
 def difference(before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """Customers added, removed and changed between two snapshots, keyed by customer key."""
     added = sorted(after.keys() - before.keys())

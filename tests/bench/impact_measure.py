@@ -171,85 +171,6 @@ def measure_baseline(url: str, keys: list[str], repeat: int, index: str | None =
                         "volume_rows_in_scope": in_scope}}
 
 
-def _split_links(activities, ids) -> list:
-    """compute()'s customer part as of commit 2487738, with one change: customer_aggregate() without
-    its links branch (a NOT EXISTS index probe into volumes for every link in scope, to find links
-    without a volume row), and the links read by a second statement instead, grouped by customer
-    (one row per customer, activity ids as text). Python then merges the two: a customer's
-    activities are those of its volume rows and of its links; a linked customer without any volume
-    row has unknown counts, as before. Same answer, no per-link probe."""
-    from sqlalchemy import BigInteger, String, cast, func, literal
-
-    from breachdesk.extensions import db
-    from breachdesk.impact.explain import CustomerImpact, combine_subject_counts
-    from breachdesk.inventory.models import Customer, Volume, activity_customers
-    volumes, customers, links = Volume.__table__, Customer.__table__, activity_customers
-
-    def ids_as_text(column):
-        return func.aggregate_strings(cast(column, String), literal(","))
-
-    grouped = (select(volumes.c.customer_id, volumes.c.data_subject_category.label("subject"),
-                      func.max(volumes.c.data_subjects).label("people"),
-                      cast(func.sum(volumes.c.records), BigInteger).label("records"),
-                      ids_as_text(volumes.c.activity_id).label("via"))
-               .where(volumes.c.activity_id.in_(ids), volumes.c.customer_id.is_not(None))
-               .group_by(volumes.c.customer_id, volumes.c.data_subject_category).subquery("grouped"))
-    item = grouped.c.subject + "=" + cast(grouped.c.people, String) + "=" + cast(grouped.c.records, String)
-    per_customer = (select(grouped.c.customer_id, customers.c.key, customers.c.name,
-                           func.aggregate_strings(item, literal(";")),
-                           func.aggregate_strings(grouped.c.via, literal(",")))
-                    .join(customers, customers.c.id == grouped.c.customer_id)
-                    .group_by(grouped.c.customer_id, customers.c.key, customers.c.name))
-    linked = select(links.c.customer_id, ids_as_text(links.c.activity_id)).where(
-        links.c.activity_id.in_(ids)).group_by(links.c.customer_id)
-    connection = db.session.connection()
-    link_via = dict(connection.execute(linked).all())
-    rows = connection.execute(per_customer).all()
-    seen = {row[0] for row in rows}
-    only_linked = [cid for cid in link_via if cid not in seen]
-    if only_linked:  # linked, no volume row at all: counts unknown (compute() gets a NULL-subject row)
-        rows += [(cid, key, name, None, "") for cid, key, name in connection.execute(
-            select(customers.c.id, customers.c.key, customers.c.name).where(customers.c.id.in_(only_linked)))]
-    reach_of = _Reaches(activities)
-    result = []
-    for cid, key, name, items, via in rows:
-        counts = [(subject, int(people), int(count)) for subject, people, count in
-                  (item.split("=") for item in items.split(";"))] if items else [(None, None, None)]
-        subjects, records, unknown = combine_subject_counts(counts)
-        tokens = set(via.split(",")) if via else set()
-        tokens.update(link_via.get(cid, "").split(",") if cid in link_via else ())
-        categories, sensitivity, paths = reach_of(tokens)
-        result.append(CustomerImpact(customer_id=cid, key=key, name=name, data_subjects=subjects, records=records,
-                                     data_categories=categories, sensitivity=sensitivity, paths=paths,
-                                     counts_unknown=unknown))
-    result.sort(key=lambda c: (c.name, c.key))
-    return result
-
-
-class _Reaches:
-    """A customer's categories, sensitivity and paths from the ids (text) of the activities reaching it;
-    per-activity parts prepared once (the same approach as queries.py at 2487738, copied so that the
-    variant does not depend on that module's private names)."""
-
-    def __init__(self, activities):
-        ordered = sorted(activities.values(), key=lambda a: a.key)
-        self.bit = {c: 1 << i for i, c in enumerate(sorted({c for a in ordered for c in a.data_categories}))}
-        self.by_id = {str(a.id): (rank, {"systems": a.systems, "activity": a.key, "data_categories": a.data_categories},
-                                  sum(self.bit[c] for c in a.data_categories), a.sensitivity)
-                      for rank, a in enumerate(ordered)}
-        self.categories_of_mask: dict[int, list[str]] = {}
-
-    def __call__(self, activity_ids: set[str]) -> tuple[list[str], int, list[dict[str, Any]]]:
-        parts = sorted(self.by_id[a] for a in activity_ids)
-        mask = 0
-        for part in parts:
-            mask |= part[2]
-        categories = self.categories_of_mask.get(mask)
-        if categories is None:
-            categories = self.categories_of_mask[mask] = [c for c, b in self.bit.items() if mask & b]
-        return categories, max(p[3] for p in parts), [p[1] for p in parts]
-
-
 #: name -> (what it is, customers function(activities, processor ids) or None for compute() itself, GC mode):
 #: "pause": gc.disable() for the call; "freeze": gc.freeze() before the call, gc.unfreeze() after, so that
 #: the objects alive before it (the app, SQLAlchemy, the models: about 120,000) are not scanned again by
@@ -257,8 +178,6 @@ class _Reaches:
 VARIANTS: dict[str, tuple[str, Callable | None, str | None]] = {
     "current-nogc": ("compute() as it is, the cyclic garbage collector paused during the call", None, "pause"),
     "current-frozen": ("compute() as it is, objects older than the call frozen (gc.freeze())", None, "freeze"),
-    "split-links": (" ".join((_split_links.__doc__ or "").split()), _split_links, None),
-    "split-links-frozen": ("split-links, objects older than the call frozen (gc.freeze())", _split_links, "freeze"),
 }
 
 #: indexes a run may create first (and drops afterwards), name -> (create, drop) statements
