@@ -15,7 +15,7 @@ from breachdesk.inventory.models import Volume
 from tests.conftest import table_fingerprint
 from tests.inventory.test_import_export import STRUCTURE, write
 
-ROWS = 300_000
+ROWS = 600_000
 
 
 def test_killing_an_import_midway_changes_nothing(app, runner, migrated, tmp_path):
