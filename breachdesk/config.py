@@ -38,7 +38,7 @@ DISPATCH_BATCH = 50
 #: Sends in flight at once per dispatcher, and how many outcomes are recorded per transaction (a killed
 #: dispatcher may repeat the sends it had not recorded yet; never more than its batch).
 DISPATCH_CONCURRENCY = 4
-DISPATCH_RECORD_GROUP = 25
+DISPATCH_RECORD_GROUP = 50
 DISPATCH_LEASE_SECONDS = 120
 DISPATCH_MAX_ATTEMPTS = 8
 DISPATCH_RETRY_BASE_SECONDS = 30
