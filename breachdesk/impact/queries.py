@@ -169,14 +169,17 @@ class _Reaches:
                       for rank, a in enumerate(ordered)}
 
     def __call__(self, activity_ids: set[str]) -> _Reach:
-        parts = sorted(self.by_id[a] for a in activity_ids)
-        mask = 0
-        for part in parts:
-            mask |= part[2]
+        parts = sorted(map(self.by_id.__getitem__, activity_ids))
+        mask = sensitivity = 0
+        paths = []
+        for _, path, bits, level in parts:
+            mask |= bits
+            sensitivity = level if level > sensitivity else sensitivity
+            paths.append(path)
         categories = self.categories_of_mask.get(mask)
         if categories is None:
             categories = self.categories_of_mask[mask] = [c for c, b in self.bit.items() if mask & b]
-        return _Reach(categories, max(p[3] for p in parts), [p[1] for p in parts])
+        return _Reach(categories, sensitivity, paths)
 
 
 def compute(scope: Scope) -> Impact:
@@ -188,20 +191,23 @@ def compute(scope: Scope) -> Impact:
         # Core, not ORM: thousands of plain rows need no entity loading
         connection = db.session.connection()
         counted = {row[0]: row for row in connection.execute(customer_aggregate(processor_ids)).all()}
-        linked = {row[0]: row for row in connection.execute(customer_links(processor_ids)).all()}
-        for cid in counted.keys() | linked.keys():
-            counts, link = counted.get(cid), linked.get(cid)
-            _, key, name = (counts or link)[:3]
-            via = set(counts[5].split(",")) if counts else set()
-            if link:
-                via.update(link[3].split(","))
-            reach = reach_of(via)
-            customers.append(CustomerImpact(
-                customer_id=cid, key=key, name=name, data_subjects=counts[3] if counts else {},
-                records=counts[4] if counts else 0, data_categories=reach.data_categories,
-                sensitivity=reach.sensitivity, paths=reach.paths, counts_unknown=counts is None))
+        for cid, key, name, link_via in connection.execute(customer_links(processor_ids)).all():
+            customers.append(_customer(cid, key, name, counted.pop(cid, None), link_via, reach_of))
+        for counts in counted.values():  # volume rows without a link (the links edited since)
+            customers.append(_customer(*counts[:3], counts, "", reach_of))
     customers.sort(key=lambda c: (c.name, c.key))
     return Impact(activities, customers, _own(activities))
+
+
+def _customer(cid: int, key: str, name: str, counts, link_via: str, reach_of: _Reaches) -> CustomerImpact:
+    """One customer from its volume row (subjects, records, activities) and its links (activities)."""
+    via = set(link_via.split(",")) if link_via else set()
+    if counts is None:  # linked, no volume row: still owed a notice, counts unknown
+        reach = reach_of(via)
+        return CustomerImpact(cid, key, name, {}, 0, reach.data_categories, reach.sensitivity, reach.paths, True)
+    via.update(counts[5].split(","))
+    reach = reach_of(via)
+    return CustomerImpact(cid, key, name, counts[3], counts[4], reach.data_categories, reach.sensitivity, reach.paths)
 
 
 def _own(activities: dict[int, AffectedActivity]) -> list[dict[str, Any]]:

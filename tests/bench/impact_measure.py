@@ -56,6 +56,28 @@ WHERE v.customer_id IS NOT NULL
 GROUP BY v.customer_id, v.data_subject_category
 """
 
+#: The bare SQL of the whole answer, hand-written: what BASELINE_SQL gives plus what the answer also
+#: needs, the customers' keys and names and the activities that reach each customer (its paths and
+#: categories come from them), from its volume rows and from its links (a customer linked without any
+#: volume row is affected too, counts unknown). Two statements, every row fetched, no assembly.
+#: {via}: the activity ids as text, through the dialect's string aggregate; {system_ids}: the list.
+FULL_ANSWER_SQL = ("""
+SELECT c.id, c.key, c.name, g.subject, g.people, g.records, g.via
+FROM (SELECT v.customer_id, v.data_subject_category AS subject, MAX(v.data_subjects) AS people,
+             SUM(v.records) AS records, {via} AS via
+      FROM volumes v
+      WHERE v.customer_id IS NOT NULL
+        AND v.activity_id IN (SELECT s.activity_id FROM activity_systems s WHERE s.system_id IN {system_ids})
+      GROUP BY v.customer_id, v.data_subject_category) g
+JOIN customers c ON c.id = g.customer_id
+""", """
+SELECT l.customer_id, {via} AS via
+FROM activity_customers l
+WHERE l.activity_id IN (SELECT s.activity_id FROM activity_systems s WHERE s.system_id IN {system_ids})
+GROUP BY l.customer_id
+""")
+STRING_AGGREGATE = {"sqlite": "group_concat({})", "postgresql": "string_agg(CAST({} AS TEXT), ',')"}
+
 ROWS_IN_SCOPE_SQL = """
 SELECT COUNT(*) FROM volumes v
 WHERE v.customer_id IS NOT NULL
@@ -138,6 +160,21 @@ def measure_compute(url: str, keys: list[str], repeat: int, profile: str | None)
 
 # --- baseline and variants ------------------------------------------------------------------------
 
+def _full_answer(system_ids: list[int]) -> list[list]:
+    """FULL_ANSWER_SQL's two statements through the session's DB-API connection, rows fetched."""
+    from breachdesk.extensions import db
+    aggregate = STRING_AGGREGATE[db.engine.dialect.name]
+    listed = "(" + ",".join(str(int(i)) for i in system_ids) + ")"  # integers we read ourselves
+    connection = db.session.connection().connection
+    fetched = []
+    for sql, column in zip(FULL_ANSWER_SQL, ("v.activity_id", "l.activity_id"), strict=True):
+        cursor = connection.cursor()
+        cursor.execute(sql.format(via=aggregate.format(column), system_ids=listed))
+        fetched.append(cursor.fetchall())
+        cursor.close()
+    return fetched
+
+
 def measure_baseline(url: str, keys: list[str], repeat: int, index: str | None = None) -> dict[str, Any]:
     """The baseline through the session (SQLAlchemy rows), then, for scale, the same SQL straight
     through a DB-API cursor of the same engine (ids inlined: they are integers we read ourselves)."""
@@ -161,11 +198,15 @@ def measure_baseline(url: str, keys: list[str], repeat: int, index: str | None =
                 raw_times, raw_rows = _timed(fetch, repeat, connection.rollback)
             finally:
                 connection.close()
+            full_times, full_rows = _timed(lambda: _full_answer(ids), repeat, db.session.rollback)
         if len(raw_rows) != len(rows):
             raise SystemExit(f"the DB-API run of the baseline found {len(raw_rows)} groups, the session {len(rows)}")
+        if len(full_rows[0]) != len(rows):
+            raise SystemExit(f"the full answer's SQL found {len(full_rows[0])} groups, the baseline {len(rows)}")
         in_scope = db.session.execute(text(ROWS_IN_SCOPE_SQL).bindparams(bindparam("system_ids", expanding=True)),
                                       {"system_ids": ids}).scalar_one()
-    return {"times": times, "dbapi_times": raw_times,
+    return {"times": times, "dbapi_times": raw_times, "full_answer_times": full_times,
+            "full_answer_rows": [len(part) for part in full_rows],
             "summary": {"customers": len({r[0] for r in rows}), "groups": len(rows),
                         "people": int(sum(r[2] for r in rows)), "records": int(sum(r[3] for r in rows)),
                         "volume_rows_in_scope": in_scope}}

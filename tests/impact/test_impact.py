@@ -2,12 +2,12 @@
 
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from breachdesk.extensions import db
 from breachdesk.impact.explain import covers, exposure_window, touched_categories
 from breachdesk.impact.queries import Scope, compute
-from breachdesk.inventory.models import System
+from breachdesk.inventory.models import Customer, ProcessingActivity, System, activity_customers
 from breachdesk.inventory.taxonomy import Sensitivity
 
 
@@ -43,6 +43,20 @@ def test_a_linked_customer_without_volumes_is_still_affected(small_inventory):
     initech = by_key(compute(scope("db")))["initech"]
     assert initech.counts_unknown and initech.data_subjects == {} and initech.records == 0
     assert [p["activity"] for p in initech.paths] == ["messages"]
+
+
+def test_volume_rows_whose_link_was_removed_still_count(small_inventory):
+    """The links say which customers an activity serves; a customer's volume rows say it too, and win."""
+    links = activity_customers.c
+    acme = db.session.scalar(select(Customer.id).where(Customer.key == "acme"))
+    messages = db.session.scalar(select(ProcessingActivity.id).where(ProcessingActivity.key == "messages"))
+    db.session.execute(delete(activity_customers).where(links.customer_id == acme, links.activity_id == messages))
+    before = by_key(compute(scope("db")))["acme"]  # still linked to directory
+    db.session.execute(delete(activity_customers).where(links.customer_id == acme))
+    after = by_key(compute(scope("db")))["acme"]  # linked to nothing
+    for found in (before, after):
+        assert found.data_subjects == {"customer": 100, "prospect": 20} and found.records == 1100
+        assert [p["activity"] for p in found.paths] == ["directory", "messages"] and not found.counts_unknown
 
 
 def test_a_data_category_subset_keeps_only_activities_holding_it(small_inventory):
