@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from breachdesk.audit.services import append_events
@@ -94,11 +94,17 @@ def _mail_text(kind: str, offset: int, incident: Incident, duties: list, now: da
     return subject[:300], "\n".join(lines) + "\n"
 
 
-def _queue(mails: list[AlertMail]) -> int:
-    """The mails' outbox messages, in one executemany."""
-    rows = [{"alert_mail_id": mail.id, "recipient": email, "idempotency_key": f"alert-mail:{mail.id}:{email}",
-             "status": "queued", "attempts": 0, "next_attempt_at": mail.created_at, "last_error": "",
-             "created_at": mail.created_at} for mail in mails for email in mail.recipients]
+def _send(mails: list[dict]) -> int:
+    """Write the mails (one executemany, their ids back in order) and queue an outbox message per recipient
+    (another). Returns the messages queued."""
+    if not mails:
+        return 0
+    table = AlertMail.__table__
+    ids = db.session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), mails).scalars()
+    rows = [{"alert_mail_id": mail_id, "recipient": email, "idempotency_key": f"alert-mail:{mail_id}:{email}",
+             "status": "queued", "attempts": 0, "next_attempt_at": mail["created_at"], "last_error": "",
+             "created_at": mail["created_at"]}
+            for mail_id, mail in zip(ids, mails, strict=True) for email in mail["recipients"]]
     if rows:
         db.session.execute(OutboxMessage.__table__.insert(), rows)
     return len(rows)
@@ -138,13 +144,11 @@ def tick(now: datetime | None = None) -> TickResult:
         incident = incidents[incident_id]
         owners = [incident.owner_id] if incident.owner_id else []
         subject, text = _mail_text(kind, offset, incident, duties, now)
-        mails.append(AlertMail(kind=kind, incident_id=incident_id, subject=subject, text_body=text,
-                               recipients=recipients(ESCALATE_TO if kind == ESCALATION else (), owners),
-                               created_at=now))
+        mails.append({"kind": kind, "incident_id": incident_id, "subject": subject, "text_body": text,
+                      "recipients": recipients(ESCALATE_TO if kind == ESCALATION else (), owners),
+                      "created_at": now})
         result.by_kind[kind] = result.by_kind.get(kind, 0) + len(duties)
-    db.session.add_all(mails)
-    db.session.flush()  # one batched INSERT for every mail of the tick
-    result.messages += _queue(mails)
+    result.messages += _send(mails)
     result.mails += len(mails)
     result.alerts = len(inserted)
     result.messages += _digest(now, result)
@@ -176,11 +180,9 @@ def _digest(now: datetime, result: TickResult) -> int:
     lines = [f"Open notification duties: {len(rows)}; overdue: {overdue}; due in the next 24 hours: {soon}.",
              f"Dashboard: {base}/dashboard", ""]
     lines += [f"- incident #{incident_id}: {count} open" for incident_id, count in sorted(per_incident.items())]
-    mail = AlertMail(kind=DIGEST, subject=f"BreachDesk daily digest {now:%Y-%m-%d}: {overdue} overdue, "
-                                          f"{soon} due within 24 h", text_body="\n".join(lines) + "\n",
-                     recipients=_emails((Role.ADMIN, Role.PRIVACY)), created_at=now)
-    db.session.add(mail)
-    db.session.flush()
+    mail = {"kind": DIGEST, "incident_id": None, "text_body": "\n".join(lines) + "\n",
+            "subject": f"BreachDesk daily digest {now:%Y-%m-%d}: {overdue} overdue, {soon} due within 24 h",
+            "recipients": _emails((Role.ADMIN, Role.PRIVACY)), "created_at": now}
     result.mails += 1
     result.by_kind[DIGEST] = 1
-    return _queue([mail])
+    return _send([mail])
