@@ -92,7 +92,7 @@ def _emails(roles=(), owner_ids=()) -> list[str]:
     return sorted(found | ({oncall} if oncall else set()))
 
 
-def _mail_text(kind: str, offset: int, incident: Incident, duties: list, now: datetime) -> tuple[str, str]:
+def _mail_text(kind: str, offset: int, incident, duties: list, now: datetime) -> tuple[str, str]:
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     soonest = min(d.due_at for d in duties)
     if kind == ESCALATION:
@@ -150,7 +150,8 @@ def tick(now: datetime | None = None) -> TickResult:
     for key in inserted:
         due, row = wanted[key]
         groups[row.incident_id, due.kind, due.offset_minutes].append(row)
-    incidents = {i.id: i for i in db.session.scalars(select(Incident).where(
+    # the columns the mails need, as rows: thousands of incidents after downtime need no entity loading
+    incidents = {i.id: i for i in db.session.execute(select(Incident.id, Incident.title, Incident.owner_id).where(
         Incident.id.in_({incident_id for incident_id, _, _ in groups})))} if groups else {}
     recipients = _Recipients()
     mails = []
