@@ -3,7 +3,8 @@
 import enum
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Enum, MetaData, event
+from sqlalchemy import DateTime, Enum, MetaData, Table, TextClause, event, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -55,3 +56,13 @@ def _sqlite_pragmas(dbapi_connection, _record):
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()
+
+
+def unnest_insert(table: Table, columns: tuple[str, ...], tail: str = "") -> TextClause:
+    """PostgreSQL: INSERT ... SELECT * FROM unnest(one array per column). One statement and one parameter per
+    column however many rows, where batched VALUES lists make the client adapt every value of every row;
+    for the tens of thousands of rows a job writes at once. JSON values go in as text; `tail` is appended
+    (ON CONFLICT, RETURNING)."""
+    dialect = postgresql.dialect()
+    arrays = ", ".join(f"CAST(:{c} AS {table.c[c].type.compile(dialect=dialect)}[])" for c in columns)
+    return text(f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT * FROM unnest({arrays}) {tail}")

@@ -1,6 +1,7 @@
 """The reminder tick: from database rows only, decide the alerts due now, record each once, and queue the
 e-mails that carry them through the same outbox as notices. Safe to run from several processes at once."""
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -12,6 +13,7 @@ from sqlalchemy.dialects import sqlite
 from breachdesk.audit.services import append_events
 from breachdesk.auth.models import Role, User
 from breachdesk.core.clock import now_utc
+from breachdesk.core.db import unnest_insert
 from breachdesk.deadlines.models import Obligation, ObligationStatus
 from breachdesk.deadlines.obligations import duration
 from breachdesk.extensions import db
@@ -34,13 +36,19 @@ class TickResult:
     by_kind: dict[str, int] = field(default_factory=dict)
 
 
-#: PostgreSQL: every column of the new alerts as one array, unnested by the server: one statement however many
-#: rows (a tick after downtime records tens of thousands), where batched VALUES lists cost the client far more
-_UNNEST_ALERTS = text(
-    "INSERT INTO alerts (key, kind, offset_minutes, obligation_id, due_at, created_at) "
-    "SELECT * FROM unnest(CAST(:key AS varchar[]), CAST(:kind AS varchar[]), CAST(:offset_minutes AS integer[]), "
-    "CAST(:obligation_id AS integer[]), CAST(:due_at AS timestamptz[]), CAST(:created_at AS timestamptz[])) "
-    "ON CONFLICT (key) DO NOTHING RETURNING key")
+ALERT_COLUMNS = ("key", "kind", "offset_minutes", "obligation_id", "due_at", "created_at")
+MAIL_COLUMNS = ("id", "kind", "incident_id", "subject", "text_body", "recipients", "created_at")
+MESSAGE_COLUMNS = ("alert_mail_id", "recipient", "idempotency_key", "status", "attempts", "next_attempt_at",
+                   "last_error", "created_at")
+
+
+def _postgresql() -> bool:
+    """A tick after downtime writes tens of thousands of rows: on PostgreSQL as arrays (`unnest_insert`)."""
+    return db.engine.dialect.name == "postgresql"
+
+
+def _as_arrays(rows: list[dict], columns: tuple[str, ...]) -> dict[str, list]:
+    return {name: [row.get(name) for row in rows] for name in columns}
 
 
 def _insert_ignoring_duplicates(rows: list[dict]) -> set[str]:
@@ -48,18 +56,21 @@ def _insert_ignoring_duplicates(rows: list[dict]) -> set[str]:
     itself. Returns the keys this call inserted."""
     if not rows:
         return set()
-    if db.engine.dialect.name == "postgresql":
-        columns = {name: [row.get(name) for row in rows] for name in
-                   ("key", "kind", "offset_minutes", "obligation_id", "due_at", "created_at")}
-        return set(db.session.connection().execute(_UNNEST_ALERTS, columns).scalars())
+    connection = db.session.connection()
+    if _postgresql():
+        statement = unnest_insert(Alert.__table__, ALERT_COLUMNS, "ON CONFLICT (key) DO NOTHING RETURNING key")
+        return set(connection.execute(statement, _as_arrays(rows, ALERT_COLUMNS)).scalars())
     statement = sqlite.insert(Alert.__table__).on_conflict_do_nothing(index_elements=["key"]).returning(
         Alert.__table__.c.key)
     # one cached statement, sent in batches ("insertmanyvalues"), each batch saying which rows it wrote
-    return set(db.session.connection().execute(statement, rows).scalars())
+    return set(connection.execute(statement, rows).scalars())
 
 
 def _known(keys: list[str]) -> set[str]:
     """Alert keys recorded already: the reminders of the current windows are decided again on every tick."""
+    if _postgresql():  # one array parameter, however many keys
+        return set(db.session.scalars(text("SELECT key FROM alerts WHERE key = ANY(CAST(:keys AS VARCHAR[]))"),
+                                      {"keys": keys}))
     known: set[str] = set()
     for start in range(0, len(keys), CHUNK):
         known |= set(db.session.scalars(select(Alert.key).where(Alert.key.in_(keys[start:start + CHUNK]))))
@@ -109,19 +120,29 @@ def _mail_text(kind: str, offset: int, incident, duties: list, now: datetime) ->
 
 
 def _send(mails: list[dict]) -> int:
-    """Write the mails (one executemany, their ids back in order) and queue an outbox message per recipient
-    (another). Returns the messages queued."""
+    """Write the mails and queue an outbox message per recipient, each kind of row in one statement.
+    Returns the messages queued."""
     if not mails:
         return 0
-    table = AlertMail.__table__
-    ids = db.session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), mails).scalars()
-    rows = [{"alert_mail_id": mail_id, "recipient": email, "idempotency_key": f"alert-mail:{mail_id}:{email}",
-             "status": "queued", "attempts": 0, "next_attempt_at": mail["created_at"], "last_error": "",
-             "created_at": mail["created_at"]}
-            for mail_id, mail in zip(ids, mails, strict=True) for email in mail["recipients"]]
-    if rows:
-        db.session.execute(OutboxMessage.__table__.insert(), rows)
-    return len(rows)
+    table, connection = AlertMail.__table__, db.session.connection()
+    if _postgresql():  # ids drawn first, so that each message knows its mail's
+        ids = connection.execute(text("SELECT nextval(pg_get_serial_sequence('alert_mails', 'id')) "
+                                      "FROM generate_series(1, :count)"), {"count": len(mails)}).scalars().all()
+        rows = [{**mail, "id": mail_id, "recipients": json.dumps(mail["recipients"])}
+                for mail_id, mail in zip(ids, mails, strict=True)]
+        connection.execute(unnest_insert(table, MAIL_COLUMNS), _as_arrays(rows, MAIL_COLUMNS))
+    else:
+        ids = connection.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), mails).scalars()
+    messages = [{"alert_mail_id": mail_id, "recipient": email, "idempotency_key": f"alert-mail:{mail_id}:{email}",
+                 "status": "queued", "attempts": 0, "next_attempt_at": mail["created_at"], "last_error": "",
+                 "created_at": mail["created_at"]}
+                for mail_id, mail in zip(ids, mails, strict=True) for email in mail["recipients"]]
+    if messages and _postgresql():
+        connection.execute(unnest_insert(OutboxMessage.__table__, MESSAGE_COLUMNS),
+                           _as_arrays(messages, MESSAGE_COLUMNS))
+    elif messages:
+        connection.execute(OutboxMessage.__table__.insert(), messages)
+    return len(messages)
 
 
 def tick(now: datetime | None = None) -> TickResult:
