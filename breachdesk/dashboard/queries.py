@@ -60,20 +60,20 @@ def pending_page(offset: int, limit: int) -> list[Obligation]:
     return rows + list(db.session.scalars(untimed_pending().offset(skip).limit(limit - len(rows))))
 
 
-def counts(now: datetime) -> dict[str, int]:
-    """Pending duties of open incidents: all of them (from `standing()`), overdue, due within 4 h and 24 h.
-    Each clock-dependent figure is a count over an index range (every pending duty in a due-time range) less
-    the same range within the closed incidents, so none visits a duty's incident."""
+def _pending_of_open(*where) -> Any:
+    """How many pending duties of open incidents match `where`: a count over an index range (every pending
+    duty) less the same range within the closed incidents, so no count visits a duty's incident."""
     closed = select(Incident.id).where(Incident.status == IncidentStatus.CLOSED)
+    everyone = select(func.count()).select_from(Obligation).where(Obligation.status == PENDING, *where)
+    return everyone.scalar_subquery() - everyone.where(Obligation.incident_id.in_(closed)).scalar_subquery()
 
-    def pending(*where) -> Any:
-        everyone = select(func.count()).select_from(Obligation).where(Obligation.status == PENDING, *where)
-        return everyone.scalar_subquery() - everyone.where(Obligation.incident_id.in_(closed)).scalar_subquery()
 
+def counts(now: datetime) -> dict[str, int]:
+    """Pending duties of open incidents: all of them (from `standing()`), overdue, due within 4 h and 24 h."""
     def due_within(hours: int) -> Any:
-        return pending(Obligation.due_at >= now, Obligation.due_at < now + timedelta(hours=hours))
+        return _pending_of_open(Obligation.due_at >= now, Obligation.due_at < now + timedelta(hours=hours))
 
-    row = db.session.execute(select(pending(Obligation.due_at < now), due_within(4), due_within(24))).one()
+    row = db.session.execute(select(_pending_of_open(Obligation.due_at < now), due_within(4), due_within(24))).one()
     return {"pending": standing().pending, "overdue": row[0], "under_4h": row[1], "under_24h": row[2]}
 
 
@@ -133,16 +133,9 @@ def standing() -> Standing:
     kept = current_app.extensions.get("dashboard.standing")
     if kept is not None and kept[0] == head:
         return kept[1]
-    found = Standing(_pending_count(), tuple(_incidents(INCIDENTS_SHOWN)))
+    found = Standing(db.session.scalar(select(_pending_of_open())), tuple(_incidents(INCIDENTS_SHOWN)))
     current_app.extensions["dashboard.standing"] = (head, found)
     return found
-
-
-def _pending_count() -> int:
-    closed = select(Incident.id).where(Incident.status == IncidentStatus.CLOSED)
-    everyone = select(func.count()).select_from(Obligation).where(Obligation.status == PENDING)
-    return db.session.scalar(select(everyone.scalar_subquery()
-                                    - everyone.where(Obligation.incident_id.in_(closed)).scalar_subquery()))
 
 
 def _incidents(limit: int) -> list[dict[str, Any]]:

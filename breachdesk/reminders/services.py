@@ -12,7 +12,7 @@ from sqlalchemy.dialects import sqlite
 
 from breachdesk.audit.services import append_events
 from breachdesk.auth.models import Role, User
-from breachdesk.core.clock import now_utc
+from breachdesk.core.clock import now_utc, require_aware
 from breachdesk.core.db import unnest_insert
 from breachdesk.deadlines.models import Obligation, ObligationStatus
 from breachdesk.deadlines.obligations import duration
@@ -148,7 +148,8 @@ def _send(mails: list[dict]) -> int:
 def tick(now: datetime | None = None) -> TickResult:
     """One pass: what is due now is decided from the obligations as they are, so a tick after downtime
     catches up once, in the window it wakes up in. Commits."""
-    now = now or now_utc()
+    # aware, checked here: on PostgreSQL the rows go in as plain arrays, past the UTC column type's check
+    now = require_aware(now, "now") if now else now_utc()
     offsets = parse_offsets(current_app.config["REMINDER_OFFSETS"])
     escalated = select(Alert.id).where(Alert.obligation_id == Obligation.id, Alert.kind == ESCALATION).exists()
     candidates = db.session.execute(

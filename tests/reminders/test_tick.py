@@ -8,6 +8,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from breachdesk.auth.models import Role
@@ -133,3 +134,10 @@ def test_a_reminder_mail_cannot_be_resent_to_another_address(app, incident, logi
                          follow_redirects=True)
     assert answer.status_code == 200 and "only notices are resent" in answer.text
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == before
+
+
+def test_a_naive_instant_is_refused_before_anything_is_written(app, incident):
+    with pytest.raises(ValueError, match="now: a time zone is required"):
+        tick(datetime(2026, 10, 26, 12, 0))
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(Alert)) == 0
