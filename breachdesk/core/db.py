@@ -1,13 +1,26 @@
 """Declarative base with a naming convention, and a UTC date-time type that never returns a naive value."""
 
 import enum
+import json
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Enum, MetaData, Table, TextClause, event, text
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Enum,
+    FromClause,
+    MetaData,
+    String,
+    bindparam,
+    cast,
+    event,
+    func,
+    literal_column,
+    select,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from breachdesk.core.clock import require_aware
 
@@ -58,11 +71,12 @@ def _sqlite_pragmas(dbapi_connection, _record):
         cursor.close()
 
 
-def unnest_insert(table: Table, columns: tuple[str, ...], tail: str = "") -> TextClause:
-    """PostgreSQL: INSERT ... SELECT * FROM unnest(one array per column). One statement and one parameter per
-    column however many rows, where batched VALUES lists make the client adapt every value of every row;
-    for the tens of thousands of rows a job writes at once. JSON values go in as text; `tail` is appended
-    (ON CONFLICT, RETURNING)."""
-    dialect = postgresql.dialect()
-    arrays = ", ".join(f"CAST(:{c} AS {table.c[c].type.compile(dialect=dialect)}[])" for c in columns)
-    return text(f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT * FROM unnest({arrays}) {tail}")
+def rows_table(name: str, columns: dict[str, TypeEngine], rows: list[tuple], dialect: str) -> FromClause:
+    """Rows from Python as a table in the FROM clause, sent as one JSON array however many there are, each
+    column cast from its item in the database. For the tens of thousands of rows a job writes or looks up at
+    once: batched VALUES lists, or arrays, make the client adapt every value of every row."""
+    sent = bindparam(name, json.dumps(rows), type_=String)
+    source = (func.json_array_elements(cast(sent, JSON)) if dialect == "postgresql" else func.json_each(sent)
+              ).table_valued("value")
+    return select(*(cast(source.c.value.op("->>")(literal_column(str(i))), kind).label(column)
+                    for i, (column, kind) in enumerate(columns.items()))).select_from(source).subquery(name)

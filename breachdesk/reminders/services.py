@@ -1,19 +1,18 @@
 """The reminder tick: from database rows only, decide the alerts due now, record each once, and queue the
 e-mails that carry them through the same outbox as notices. Safe to run from several processes at once."""
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import insert, select, text
-from sqlalchemy.dialects import sqlite
+from sqlalchemy import Integer, Select, String, insert, literal, null, select, true
+from sqlalchemy.dialects import postgresql, sqlite
 
 from breachdesk.audit.services import append_events
 from breachdesk.auth.models import Role, User
 from breachdesk.core.clock import now_utc, require_aware
-from breachdesk.core.db import unnest_insert
+from breachdesk.core.db import UTCDateTime, rows_table
 from breachdesk.deadlines.models import Obligation, ObligationStatus
 from breachdesk.deadlines.obligations import duration
 from breachdesk.extensions import db
@@ -25,7 +24,8 @@ from breachdesk.reminders.rules import ESCALATION, AlertDue, alert_due, parse_of
 DIGEST = "digest"
 #: who hears of an overdue obligation besides the owner and on-call: management (viewers) and the privacy team
 ESCALATE_TO = (Role.ADMIN, Role.PRIVACY, Role.VIEWER)
-CHUNK = 2000  # rows per INSERT: six parameters each stays under SQLite's 32,766
+#: duties (one incident) or incidents (several) listed in one mail; the rest are a link away
+LISTED = 50
 
 
 @dataclass
@@ -37,48 +37,45 @@ class TickResult:
 
 
 ALERT_COLUMNS = ("key", "kind", "offset_minutes", "obligation_id", "due_at", "created_at")
-MAIL_COLUMNS = ("id", "kind", "incident_id", "subject", "text_body", "recipients", "created_at")
-MESSAGE_COLUMNS = ("alert_mail_id", "recipient", "idempotency_key", "status", "attempts", "next_attempt_at",
-                   "last_error", "created_at")
+#: what the tick decides per alert; the rest (due_at, created_at) the database fills in
+DECIDED = {"key": String(), "kind": String(), "offset_minutes": Integer(), "obligation_id": Integer()}
 
 
-def _postgresql() -> bool:
-    """A tick after downtime writes tens of thousands of rows: on PostgreSQL as arrays (`unnest_insert`)."""
-    return db.engine.dialect.name == "postgresql"
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
 
 
-def _as_arrays(rows: list[dict], columns: tuple[str, ...]) -> dict[str, list]:
-    return {name: [row.get(name) for row in rows] for name in columns}
+def _insert_ignoring_duplicates(chosen: Select) -> set[str]:
+    """Insert the alerts `chosen` selects (ALERT_COLUMNS); those another process (or an earlier tick)
+    recorded already are skipped by the database itself. Returns the keys this call inserted."""
+    dialect_insert = postgresql.insert if _dialect() == "postgresql" else sqlite.insert
+    # WHERE: SQLite reads "ON CONFLICT" after a bare SELECT's FROM as a join constraint
+    statement = (dialect_insert(Alert.__table__).from_select(ALERT_COLUMNS, chosen.where(true()))
+                 .on_conflict_do_nothing(index_elements=["key"]).returning(Alert.__table__.c.key))
+    return set(db.session.execute(statement).scalars().all())
 
 
-def _insert_ignoring_duplicates(rows: list[dict]) -> set[str]:
-    """Insert alerts; those another process (or an earlier tick) recorded already are skipped by the database
-    itself. Returns the keys this call inserted."""
-    if not rows:
+def _record(decided: list[tuple[str, str, int, int]], now: datetime) -> set[str]:
+    """Alerts (key, kind, offset, obligation) as one statement: each obligation's due_at copied by the
+    database, so tens of thousands after downtime cost one parameter, not six per row."""
+    if not decided:
         return set()
-    connection = db.session.connection()
-    if _postgresql():
-        statement = unnest_insert(Alert.__table__, ALERT_COLUMNS, "ON CONFLICT (key) DO NOTHING RETURNING key")
-        return set(connection.execute(statement, _as_arrays(rows, ALERT_COLUMNS)).scalars())
-    statement = sqlite.insert(Alert.__table__).on_conflict_do_nothing(index_elements=["key"]).returning(
-        Alert.__table__.c.key)
-    # one cached statement, sent in batches ("insertmanyvalues"), each batch saying which rows it wrote
-    return set(connection.execute(statement, rows).scalars())
+    alert = rows_table("decided", DECIDED, decided, _dialect())
+    return _insert_ignoring_duplicates(
+        select(alert.c.key, alert.c.kind, alert.c.offset_minutes, Obligation.id, Obligation.due_at,
+               literal(now, UTCDateTime)).join(Obligation, Obligation.id == alert.c.obligation_id))
 
 
 def _known(keys: list[str]) -> set[str]:
     """Alert keys recorded already: the reminders of the current windows are decided again on every tick."""
-    if _postgresql():  # one array parameter, however many keys
-        return set(db.session.scalars(text("SELECT key FROM alerts WHERE key = ANY(CAST(:keys AS VARCHAR[]))"),
-                                      {"keys": keys}))
-    known: set[str] = set()
-    for start in range(0, len(keys), CHUNK):
-        known |= set(db.session.scalars(select(Alert.key).where(Alert.key.in_(keys[start:start + CHUNK]))))
-    return known
+    if not keys:
+        return set()
+    asked = rows_table("asked", {"key": String()}, [(key,) for key in keys], _dialect())
+    return set(db.session.scalars(select(Alert.key).join(asked, asked.c.key == Alert.key)))
 
 
 class _Recipients:
-    """Who gets a mail, looked up once per tick for each owner and kind (thousands of mails share them)."""
+    """Who gets a mail, looked up once per tick for each owner and kind (thousands of incidents share them)."""
 
     def __init__(self) -> None:
         self.known: dict[tuple, list[str]] = {}
@@ -103,44 +100,48 @@ def _emails(roles=(), owner_ids=()) -> list[str]:
     return sorted(found | ({oncall} if oncall else set()))
 
 
-def _mail_text(kind: str, offset: int, incident, duties: list, now: datetime) -> tuple[str, str]:
+def _mail_text(kind: str, per_incident: dict[int, list], incidents: dict, now: datetime) -> tuple[str, str]:
+    """One incident: its duties. Several (a busy tick, or the catch-up after downtime): one line per incident,
+    soonest first, so that the same people get one mail per tick and kind, not one per incident."""
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    soonest = min(d.due_at for d in duties)
+    soonest = {incident_id: min(d.due_at for d in duties) for incident_id, duties in per_incident.items()}
+    count = sum(map(len, per_incident.values()))
+    whose = (f"of incident #{next(iter(per_incident))}" if len(per_incident) == 1
+             else f"of {len(per_incident)} incidents")
     if kind == ESCALATION:
-        subject = f"OVERDUE: {len(duties)} notification duty(ies) of incident #{incident.id} passed their deadline"
+        subject = f"OVERDUE: {count} notification duty(ies) {whose} passed their deadline"
     else:
-        subject = (f"Reminder: {len(duties)} notification duty(ies) of incident #{incident.id} due in "
-                   f"{duration((soonest - now).total_seconds())}")
-    lines = [f"Incident #{incident.id}: {incident.title}", f"{base}/incidents/{incident.id}#obligations", ""]
-    for duty in sorted(duties, key=lambda d: (d.due_at, d.recipient))[:50]:
-        lines.append(f"- {duty.regime} {duty.stage} to {duty.recipient}: due {duty.due_at:%Y-%m-%d %H:%M} UTC")
-    if len(duties) > 50:
-        lines.append(f"... and {len(duties) - 50} more: {base}/incidents/{incident.id}/obligations")
+        left = duration((min(soonest.values()) - now).total_seconds())
+        subject = f"Reminder: {count} notification duty(ies) {whose} due in {left}"
+    if len(per_incident) == 1:
+        [(incident_id, duties)] = per_incident.items()
+        lines = [f"Incident #{incident_id}: {incidents[incident_id].title}",
+                 f"{base}/incidents/{incident_id}#obligations", ""]
+        lines += [f"- {d.regime} {d.stage} to {d.recipient}: due {d.due_at:%Y-%m-%d %H:%M} UTC"
+                  for d in sorted(duties, key=lambda d: (d.due_at, d.recipient))[:LISTED]]
+        if len(duties) > LISTED:
+            lines.append(f"... and {len(duties) - LISTED} more: {base}/incidents/{incident_id}/obligations")
+    else:
+        ordered = sorted(per_incident, key=lambda i: (soonest[i], i))
+        lines = [f"Dashboard: {base}/dashboard", ""]
+        lines += [f"- Incident #{i}: {incidents[i].title}: {len(per_incident[i])} duty(ies), soonest due "
+                  f"{soonest[i]:%Y-%m-%d %H:%M} UTC, {base}/incidents/{i}#obligations" for i in ordered[:LISTED]]
+        if len(ordered) > LISTED:
+            lines.append(f"... and {len(ordered) - LISTED} more incidents: {base}/dashboard")
     return subject[:300], "\n".join(lines) + "\n"
 
 
 def _send(mails: list[dict]) -> int:
-    """Write the mails and queue an outbox message per recipient, each kind of row in one statement.
-    Returns the messages queued."""
+    """Write the mails and queue an outbox message per recipient. Returns the messages queued."""
     if not mails:
         return 0
     table, connection = AlertMail.__table__, db.session.connection()
-    if _postgresql():  # ids drawn first, so that each message knows its mail's
-        ids = connection.execute(text("SELECT nextval(pg_get_serial_sequence('alert_mails', 'id')) "
-                                      "FROM generate_series(1, :count)"), {"count": len(mails)}).scalars().all()
-        rows = [{**mail, "id": mail_id, "recipients": json.dumps(mail["recipients"])}
-                for mail_id, mail in zip(ids, mails, strict=True)]
-        connection.execute(unnest_insert(table, MAIL_COLUMNS), _as_arrays(rows, MAIL_COLUMNS))
-    else:
-        ids = connection.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), mails).scalars()
+    ids = connection.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), mails).scalars()
     messages = [{"alert_mail_id": mail_id, "recipient": email, "idempotency_key": f"alert-mail:{mail_id}:{email}",
                  "status": "queued", "attempts": 0, "next_attempt_at": mail["created_at"], "last_error": "",
                  "created_at": mail["created_at"]}
                 for mail_id, mail in zip(ids, mails, strict=True) for email in mail["recipients"]]
-    if messages and _postgresql():
-        connection.execute(unnest_insert(OutboxMessage.__table__, MESSAGE_COLUMNS),
-                           _as_arrays(messages, MESSAGE_COLUMNS))
-    elif messages:
+    if messages:
         connection.execute(OutboxMessage.__table__.insert(), messages)
     return len(messages)
 
@@ -148,7 +149,6 @@ def _send(mails: list[dict]) -> int:
 def tick(now: datetime | None = None) -> TickResult:
     """One pass: what is due now is decided from the obligations as they are, so a tick after downtime
     catches up once, in the window it wakes up in. Commits."""
-    # aware, checked here: on PostgreSQL the rows go in as plain arrays, past the UTC column type's check
     now = require_aware(now, "now") if now else now_utc()
     offsets = parse_offsets(current_app.config["REMINDER_OFFSETS"])
     escalated = select(Alert.id).where(Alert.obligation_id == Obligation.id, Alert.kind == ESCALATION).exists()
@@ -165,26 +165,28 @@ def tick(now: datetime | None = None) -> TickResult:
             wanted[due.key(row.id)] = (due, row)
     result = TickResult()
     fresh = sorted(wanted.keys() - _known(list(wanted)))
-    inserted = _insert_ignoring_duplicates([
-        {"key": key, "kind": wanted[key][0].kind, "offset_minutes": wanted[key][0].offset_minutes,
-         "obligation_id": wanted[key][1].id, "due_at": wanted[key][1].due_at, "created_at": now} for key in fresh])
-    groups: dict[tuple[int, str, int], list] = defaultdict(list)
+    inserted = _record([(key, wanted[key][0].kind, wanted[key][0].offset_minutes, wanted[key][1].id)
+                        for key in fresh], now)
+    by_incident: dict[tuple[str, int, int], list] = defaultdict(list)
     for key in inserted:
         due, row = wanted[key]
-        groups[row.incident_id, due.kind, due.offset_minutes].append(row)
+        by_incident[due.kind, due.offset_minutes, row.incident_id].append(row)
     # the columns the mails need, as rows: thousands of incidents after downtime need no entity loading
     incidents = {i.id: i for i in db.session.execute(select(Incident.id, Incident.title, Incident.owner_id).where(
-        Incident.id.in_({incident_id for incident_id, _, _ in groups})))} if groups else {}
+        Incident.id.in_({incident_id for _, _, incident_id in by_incident})))} if by_incident else {}
     recipients = _Recipients()
-    mails = []
-    for (incident_id, kind, offset), duties in sorted(groups.items()):
-        incident = incidents[incident_id]
-        owners = [incident.owner_id] if incident.owner_id else []
-        subject, text = _mail_text(kind, offset, incident, duties, now)
-        mails.append({"kind": kind, "incident_id": incident_id, "subject": subject, "text_body": text,
-                      "recipients": recipients(ESCALATE_TO if kind == ESCALATION else (), owners),
-                      "created_at": now})
+    #: (kind, offset, recipients) -> incident -> duties: the same people get one mail per tick and kind
+    groups: dict[tuple[str, int, tuple[str, ...]], dict[int, list]] = defaultdict(dict)
+    for (kind, offset, incident_id), duties in by_incident.items():
+        owner = incidents[incident_id].owner_id
+        to = recipients(ESCALATE_TO if kind == ESCALATION else (), [owner] if owner else [])
+        groups[kind, offset, tuple(to)][incident_id] = duties
         result.by_kind[kind] = result.by_kind.get(kind, 0) + len(duties)
+    mails = []
+    for (kind, _, to), per_incident in sorted(groups.items()):
+        subject, text = _mail_text(kind, per_incident, incidents, now)
+        mails.append({"kind": kind, "incident_id": next(iter(per_incident)) if len(per_incident) == 1 else None,
+                      "subject": subject, "text_body": text, "recipients": list(to), "created_at": now})
     result.messages += _send(mails)
     result.mails += len(mails)
     result.alerts = len(inserted)
@@ -202,7 +204,8 @@ def _digest(now: datetime, result: TickResult) -> int:
     if now.hour < current_app.config["DIGEST_HOUR_UTC"]:
         return 0
     key = f"{DIGEST}:{now:%Y-%m-%d}"
-    if not _insert_ignoring_duplicates([{"key": key, "kind": DIGEST, "offset_minutes": 0, "created_at": now}]):
+    if not _insert_ignoring_duplicates(select(literal(key), literal(DIGEST), literal(0), null(), null(),
+                                              literal(now, UTCDateTime))):
         return 0
     rows = db.session.execute(
         select(Obligation.incident_id, Obligation.due_at, Obligation.regime, Obligation.stage)

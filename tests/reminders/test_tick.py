@@ -12,12 +12,13 @@ import pytest
 from sqlalchemy import func, select
 
 from breachdesk.auth.models import Role
+from breachdesk.deadlines.models import Obligation
 from breachdesk.extensions import db
 from breachdesk.incidents.services import open_incident, update_incident
 from breachdesk.notices.mail import FileBackend
 from breachdesk.notices.models import OutboxMessage, OutboxStatus
 from breachdesk.notices.outbox import dispatch_round
-from breachdesk.reminders import scheduler
+from breachdesk.reminders import scheduler, services
 from breachdesk.reminders.models import Alert, AlertMail
 from breachdesk.reminders.services import tick
 from tests.conftest import create_user
@@ -31,8 +32,6 @@ def keys() -> set[str]:
 
 
 def acme_keys() -> set[str]:
-    from breachdesk.deadlines.models import Obligation
-
     acme = db.session.scalar(select(Obligation.id).where(Obligation.recipient_key == "acme"))
     return {k for k in keys() if k.startswith(f"{acme}:")}
 
@@ -68,6 +67,42 @@ def test_past_the_deadline_it_escalates_and_never_says_hours_left(app, incident)
     mail = db.session.scalar(select(AlertMail))
     assert mail.subject.startswith("OVERDUE:") and mail.recipients == ["board@example.com", "dpo@example.com"]
     assert tick(ACME_DUE + timedelta(hours=6)).alerts == 0  # escalated once; overdue duties are not re-read
+
+
+def test_the_same_people_get_one_mail_per_tick_listing_every_incident(app, incident, monkeypatch):
+    """After downtime thousands of incidents can fall overdue at once: one mail per kind and set of people,
+    each incident a line with a link, soonest first, and the rest a link away."""
+    app.config.update(DIGEST_HOUR_UTC=24, ONCALL_EMAIL="oncall@parlons.example")
+    monkeypatch.setattr(services, "LISTED", 2)
+    create_user("board", Role.VIEWER)
+    owner = create_user("owner", Role.RESPONDER)
+    later = [open_incident({"title": f"Later {n}", "aware_at": (AWARE + timedelta(hours=n)).isoformat(),
+                            "systems": ["db"]}, None) for n in (1, 2)]
+    owned = open_incident({"title": "Owned", "aware_at": AWARE.isoformat(), "systems": ["db"]}, None)
+    update_incident(owned, {"owner_id": owner.id}, None)
+    db.session.commit()
+    result = tick(ACME_DUE + timedelta(days=1))
+    shared, own = sorted(db.session.scalars(select(AlertMail).where(AlertMail.kind == "escalation")),
+                         key=lambda mail: len(mail.recipients))
+    assert shared.recipients == ["board@example.com", "oncall@parlons.example"] and shared.incident_id is None
+    escalated = dict(db.session.execute(
+        select(Obligation.incident_id, func.count()).join(Alert, Alert.obligation_id == Obligation.id)
+        .where(Alert.kind == "escalation").group_by(Obligation.incident_id)).all())
+    shared_count = sum(escalated[i.id] for i in (incident, *later))
+    assert shared.subject == f"OVERDUE: {shared_count} notification duty(ies) of 3 incidents passed their deadline"
+    lines = shared.text_body.splitlines()
+    assert lines[0] == "Dashboard: http://127.0.0.1:5000/dashboard"
+    assert lines[2].startswith(f"- Incident #{incident.id}: Directory export left public: "
+                               f"{escalated[incident.id]} duty(ies), soonest due {ACME_DUE:%Y-%m-%d %H:%M} UTC, ")
+    assert lines[3].startswith(f"- Incident #{later[0].id}: Later 1:")
+    assert lines[4] == "... and 1 more incidents: http://127.0.0.1:5000/dashboard"
+    assert own.recipients == ["board@example.com", "oncall@parlons.example", "owner@example.com"]
+    assert own.incident_id == owned.id and own.subject.endswith(f"of incident #{owned.id} passed their deadline")
+    assert f"http://127.0.0.1:5000/incidents/{owned.id}#obligations" in own.text_body
+    reminders = db.session.scalars(select(AlertMail).where(AlertMail.kind == "reminder")).all()
+    assert result.mails == 2 + len(reminders)
+    assert result.messages == 5 + sum(len(mail.recipients) for mail in reminders)
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == result.messages
 
 
 def test_alert_mails_go_through_the_outbox_and_the_digest_goes_once_a_day(app, incident, tmp_path):
