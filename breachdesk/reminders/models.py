@@ -22,7 +22,10 @@ class Alert(db.Model):
     key: Mapped[str] = mapped_column(String(120), unique=True)
     kind: Mapped[str] = mapped_column(String(16))
     offset_minutes: Mapped[int] = mapped_column(default=0)
-    obligation_id: Mapped[int | None] = mapped_column(ForeignKey("obligations.id", ondelete="CASCADE"))
+    #: no foreign key: alerts are a record, like the audit log, and the tick inserts them by joining the
+    #: obligations themselves (one set-wise check), where a key check per row locked each obligation row and
+    #: took most of a catch-up tick's writing time on PostgreSQL; obligations are never deleted
+    obligation_id: Mapped[int | None] = mapped_column()
     #: the deadline it was about, as it stood then
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
