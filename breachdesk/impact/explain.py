@@ -45,7 +45,7 @@ def exposure_window(retention_days: int | None, occurred_from: datetime | None,
     return ExposureWindow(start - timedelta(days=retention_days), end, retention_days)
 
 
-@dataclass
+@dataclass(slots=True)
 class CustomerImpact:
     """One affected controller: its own people and records only, and the paths that explain it."""
 

@@ -1,10 +1,14 @@
 """Set-wise SQL over the inventory: affected activities, then one grouped pass over volumes and one over links."""
 
+import json
+import operator
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import reduce
+from itertools import chain
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, String, cast, func, literal, select
+from sqlalchemy import JSON, BigInteger, String, cast, func, literal, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -98,7 +102,7 @@ def affected_activities(scope: Scope) -> dict[int, AffectedActivity]:
 
 class json_object_agg(FunctionElement):
     """An aggregate of (key, value) pairs into one JSON object: json_group_object on SQLite,
-    json_object_agg on PostgreSQL. Decoded in C by the JSON type, not parsed from text in Python."""
+    json_object_agg on PostgreSQL."""
 
     type = JSON()
     inherit_cache = True
@@ -114,72 +118,64 @@ def _json_object_agg(element, compiler, **kw):
     return f"json_object_agg({compiler.process(element.clauses, **kw)})"
 
 
-def customer_aggregate(activity_ids: list[int]):
-    """Per customer with volume rows in the activities: people per subject category (the largest count
-    among the activities, because the same people sit in several), records summed, and the activities, as
-    text. Grouped twice in SQL, (customer, subject) then customer, so ten thousand customers come back as
-    ten thousand rows; names joined after grouping, so the grouping sorts small keys only."""
+def affected_customers(activity_ids: list[int]):
+    """One row per customer the activities reach, through volume rows or links (a linked customer without any
+    volume row is affected all the same, counts unknown): id, key, name, people per subject category (JSON;
+    the largest count among the activities, because the same people sit in several), records summed, and
+    the activities reaching it, as text, from volume rows and from links.
+
+    Volumes are grouped twice, (customer, subject) then customer, links once, so that ten thousand customers
+    come back as ten thousand rows of one statement; names are joined after grouping, so that the grouping
+    sorts small keys only."""
     grouped = (select(Volume.customer_id, Volume.data_subject_category.label("subject"),
                       func.max(Volume.data_subjects).label("people"), func.sum(Volume.records).label("records"),
                       func.aggregate_strings(cast(Volume.activity_id, String), literal(",")).label("via"))
                .where(Volume.activity_id.in_(activity_ids), Volume.customer_id.is_not(None))
                .group_by(Volume.customer_id, Volume.data_subject_category).subquery("grouped"))
     # PostgreSQL sums bigints as numeric (Decimal in Python): cast back, counts are whole numbers
-    per_customer = (select(grouped.c.customer_id,
-                           json_object_agg(grouped.c.subject, grouped.c.people).label("subjects"),
-                           cast(func.sum(grouped.c.records), BigInteger).label("records"),
-                           func.aggregate_strings(grouped.c.via, literal(",")).label("via"))
-                    .group_by(grouped.c.customer_id).subquery("per_customer"))
-    return (select(per_customer.c.customer_id, Customer.key, Customer.name, per_customer.c.subjects,
-                   per_customer.c.records, per_customer.c.via)
-            .join(Customer, Customer.id == per_customer.c.customer_id))
-
-
-def customer_links(activity_ids: list[int]):
-    """Per customer linked to the activities: the activities, as text. A linked customer without any volume
-    row is affected all the same (counts unknown); one grouped pass over the links, no probe per link."""
+    # the JSON as text: compute() decodes every customer's in one call
+    counted = (select(grouped.c.customer_id,
+                      cast(json_object_agg(grouped.c.subject, grouped.c.people), String).label("subjects"),
+                      cast(func.sum(grouped.c.records), BigInteger).label("records"),
+                      func.aggregate_strings(grouped.c.via, literal(",")).label("via"))
+               .group_by(grouped.c.customer_id).subquery("counted"))
     links = activity_customers.c
     linked = (select(links.customer_id, func.aggregate_strings(cast(links.activity_id, String), literal(","))
                      .label("via"))
               .where(links.activity_id.in_(activity_ids)).group_by(links.customer_id).subquery("linked"))
-    return (select(linked.c.customer_id, Customer.key, Customer.name, linked.c.via)
-            .join(Customer, Customer.id == linked.c.customer_id))
-
-
-@dataclass(frozen=True)
-class _Reach:
-    """What a given set of activities implies for any customer they reach."""
-
-    data_categories: list[str]
-    sensitivity: int
-    paths: list[dict[str, Any]]
+    return (select(Customer.id, Customer.key, Customer.name, counted.c.subjects, counted.c.records, counted.c.via,
+                   linked.c.via)
+            .outerjoin(counted, counted.c.customer_id == Customer.id)
+            .outerjoin(linked, linked.c.customer_id == Customer.id)
+            .where(or_(counted.c.customer_id.is_not(None), linked.c.customer_id.is_not(None))))
 
 
 class _Reaches:
-    """Builds a customer's categories, sensitivity and paths from the activities reaching it. Thousands of
-    customers are assembled per impact, so per-activity parts are prepared once: categories become bits
-    of one integer, so a customer's union of categories is a few ORs."""
+    """A customer's categories, highest sensitivity and paths from the activities reaching it. Ten thousand
+    customers are assembled per impact, so per-activity parts are prepared once: categories become bits of
+    one integer (in sorted order), a customer's union of categories is ORs, read back a byte at a time."""
 
     def __init__(self, activities: dict[int, AffectedActivity]):
         ordered = sorted(activities.values(), key=lambda a: a.key)
-        bit = {c: 1 << i for i, c in enumerate(sorted({c for a in ordered for c in a.data_categories}))}
-        self.categories_of_mask: dict[int, list[str]] = {}
-        self.bit = bit
+        names = sorted({c for a in ordered for c in a.data_categories})
+        bit = {c: 1 << i for i, c in enumerate(names)}
+        #: for each byte of a mask, each of its 256 values -> the categories of its set bits, in order
+        chunks = [names[start:start + 8] for start in range(0, len(names), 8)]
+        self.names_of_byte = [[[c for i, c in enumerate(chunk) if value >> i & 1] for value in range(256)]
+                              for chunk in chunks]
+        self.mask_bytes = len(chunks)
         self.by_id = {str(a.id): (rank, a.path, sum(bit[c] for c in a.data_categories), a.sensitivity)
                       for rank, a in enumerate(ordered)}
 
-    def __call__(self, activity_ids: set[str]) -> _Reach:
-        parts = sorted(map(self.by_id.__getitem__, activity_ids))
-        mask = sensitivity = 0
-        paths = []
-        for _, path, bits, level in parts:
-            mask |= bits
-            sensitivity = level if level > sensitivity else sensitivity
-            paths.append(path)
-        categories = self.categories_of_mask.get(mask)
-        if categories is None:
-            categories = self.categories_of_mask[mask] = [c for c, b in self.bit.items() if mask & b]
-        return _Reach(categories, sensitivity, paths)
+    def __call__(self, via: str) -> tuple[list[str], int, list[dict[str, Any]]]:
+        """Categories, sensitivity and paths (in activity key order) of the activities listed: ids as
+        comma-separated text, repeats allowed."""
+        _, paths, bits, levels = zip(*sorted(map(self.by_id.__getitem__, set(via.split(",")))), strict=True)
+        mask = reduce(operator.or_, bits)
+        # each byte of the mask picks its categories from its table: C loops, not a Python loop per bit
+        categories = list(chain.from_iterable(map(list.__getitem__, self.names_of_byte,
+                                                  mask.to_bytes(self.mask_bytes, "little"))))
+        return categories, max(levels), list(paths)
 
 
 def compute(scope: Scope) -> Impact:
@@ -188,26 +184,18 @@ def compute(scope: Scope) -> Impact:
     customers = []
     if processor_ids:
         reach_of = _Reaches(activities)
-        # Core, not ORM: thousands of plain rows need no entity loading
-        connection = db.session.connection()
-        counted = {row[0]: row for row in connection.execute(customer_aggregate(processor_ids)).all()}
-        for cid, key, name, link_via in connection.execute(customer_links(processor_ids)).all():
-            customers.append(_customer(cid, key, name, counted.pop(cid, None), link_via, reach_of))
-        for counts in counted.values():  # volume rows without a link (the links edited since)
-            customers.append(_customer(*counts[:3], counts, "", reach_of))
+        # Core rows, not ORM entities: thousands of customers need no entity loading
+        rows = db.session.connection().execute(affected_customers(processor_ids)).all()
+        # one JSON document for every customer's subject counts: a json.loads per row costs more in its
+        # wrapper than in parsing; null for a customer only linked (counts unknown)
+        subjects_of = json.loads("[" + ",".join(row[3] or "null" for row in rows) + "]")
+        for (cid, key, name, _, records, counted_via, linked_via), subjects in zip(rows, subjects_of, strict=True):
+            via = f"{counted_via},{linked_via}" if counted_via and linked_via else counted_via or linked_via
+            categories, sensitivity, paths = reach_of(via)
+            customers.append(CustomerImpact(cid, key, name, subjects or {}, records or 0, categories, sensitivity,
+                                            paths, subjects is None))
     customers.sort(key=lambda c: (c.name, c.key))
     return Impact(activities, customers, _own(activities))
-
-
-def _customer(cid: int, key: str, name: str, counts, link_via: str, reach_of: _Reaches) -> CustomerImpact:
-    """One customer from its volume row (subjects, records, activities) and its links (activities)."""
-    via = set(link_via.split(",")) if link_via else set()
-    if counts is None:  # linked, no volume row: still owed a notice, counts unknown
-        reach = reach_of(via)
-        return CustomerImpact(cid, key, name, {}, 0, reach.data_categories, reach.sensitivity, reach.paths, True)
-    via.update(counts[5].split(","))
-    reach = reach_of(via)
-    return CustomerImpact(cid, key, name, counts[3], counts[4], reach.data_categories, reach.sensitivity, reach.paths)
 
 
 def _own(activities: dict[int, AffectedActivity]) -> list[dict[str, Any]]:

@@ -256,7 +256,7 @@ def bench_database(name: str, url: str, data: dict[str, Any], work: Path, args) 
     result["baseline"]["dbapi"] = stats(result["baseline"]["dbapi_times"])
     result["baseline"]["full_answer"] = stats(result["baseline"]["full_answer_times"])
     steps = result["compute"]["steps"]
-    result["compute"]["steps_stats"] = {k: stats(steps[k]) for k in ("affected_activities", "customer_aggregate_sql")}
+    result["compute"]["steps_stats"] = {k: stats(steps[k]) for k in ("affected_activities", "affected_customers_sql")}
     result["ratio"] = round(result["compute"]["median_ms"] / result["baseline"]["median_ms"], 2)
     result["ratio_full_answer"] = round(result["compute"]["median_ms"]
                                         / result["baseline"]["full_answer"]["median_ms"], 2)
@@ -357,7 +357,7 @@ def table_lines(data: dict[str, Any], runs: list[dict[str, Any]]) -> list[str]:
                            f"<={GOAL_COMPUTE_RATIO}x {'ok' if ok_ratio else 'MISSED'}; "
                            f"{r['ratio_full_answer']:.2f}x the full answer's SQL"))
         for step, label in (("affected_activities", "  step: affected_activities()"),
-                            ("customer_aggregate_sql", "  step: customer_aggregate SQL")):
+                            ("affected_customers_sql", "  step: affected_customers SQL")):
             m = compute["steps_stats"][step]
             rows.append(timing(r, label, m, f"{m['median_ms'] / base:.2f}x"))
         for phase in r["variants"]:

@@ -16,7 +16,7 @@ compute() is a failed run, not a ratio).
 
 * compute: `breachdesk.impact.queries.compute(Scope(ids of --systems))`. Afterwards, untimed for
   the ratio, the same number of runs of its two SQL steps alone (affected_activities(), and
-  customer_aggregate() executed and fetched) to show where the time goes; --profile FILE also
+  affected_customers() executed and fetched) to show where the time goes; --profile FILE also
   dumps one cProfile'd run. Its summary has a digest of the whole answer.
 * baseline: the bare aggregate the answer needs, one statement, rows fetched (`BASELINE_SQL`).
 * variants: some of `VARIANTS`, modified copies of compute() tried for the findings (the same
@@ -107,6 +107,26 @@ def _timed(run: Callable[[], Any], repeat: int, between: Callable[[], None]) -> 
     return times, result
 
 
+def _interleaved(contenders: dict[str, Callable[[], Any]], repeat: int,
+                 between: Callable[[], None]) -> dict[str, list[float]]:
+    """Each contender once per round, `repeat` rounds, the order rotated from round to round, `between`
+    (untimed) after each run: a busy machine slows them alike, so the ratios between them hold even when
+    the absolute times drift. The warm-up (one run each) is not kept."""
+    for run in contenders.values():
+        run()
+        between()
+    times: dict[str, list[float]] = {name: [] for name in contenders}
+    names = list(contenders)
+    for round_number in range(repeat):
+        shift = round_number % len(names)
+        for name in names[shift:] + names[:shift]:
+            start = time.perf_counter()
+            contenders[name]()
+            times[name].append(time.perf_counter() - start)
+            between()
+    return times
+
+
 def _system_ids(keys: list[str]) -> list[int]:
     from breachdesk.extensions import db
     from breachdesk.inventory.models import System
@@ -131,23 +151,30 @@ def _impact_summary(impact) -> dict[str, Any]:
 
 def measure_compute(url: str, keys: list[str], repeat: int, profile: str | None) -> dict[str, Any]:
     from breachdesk.extensions import db
-    from breachdesk.impact.queries import Scope, affected_activities, compute, customer_aggregate
+    from breachdesk.impact.queries import Scope, affected_activities, affected_customers, compute
     from breachdesk.inventory.models import OurRole
     app = _app(url)
     with app.app_context():
-        scope = Scope(tuple(_system_ids(keys)))
-        times, impact = _timed(lambda: compute(scope), repeat, db.session.rollback)
-        result: dict[str, Any] = {"times": times,
-                                  "summary": {**_impact_summary(impact), "digest": customers_digest(impact.customers)}}
-        impact = None  # not kept alive under the step timings
+        ids = _system_ids(keys)
+        scope = Scope(tuple(ids))
+        impact = compute(scope)
+        result: dict[str, Any] = {"summary": {**_impact_summary(impact), "digest": customers_digest(impact.customers)}}
+        impact = None  # not kept alive under the timings
+        statement = text(BASELINE_SQL).bindparams(bindparam("system_ids", expanding=True))
+        # compute() and both baselines in the same rounds: the ratios are judged on these
+        result["interleaved"] = _interleaved(
+            {"compute": lambda: compute(scope),
+             "baseline": lambda: db.session.execute(statement, {"system_ids": ids}).all(),
+             "full_answer": lambda: _full_answer(ids)}, repeat, db.session.rollback)
+        result["times"] = result["interleaved"]["compute"]
         # where the time goes: the two SQL steps alone, same repetitions (executed as compute() does,
         # on the session's connection, rows fetched)
         step_times, activities = _timed(lambda: affected_activities(scope), repeat, db.session.rollback)
         ids = [a.id for a in activities.values() if a.role == OurRole.PROCESSOR]
-        sql_times, rows = _timed(lambda: db.session.connection().execute(customer_aggregate(ids)).all(), repeat,
+        sql_times, rows = _timed(lambda: db.session.connection().execute(affected_customers(ids)).all(), repeat,
                                  db.session.rollback)
-        result["steps"] = {"affected_activities": step_times, "customer_aggregate_sql": sql_times,
-                           "customer_aggregate_rows": len(rows)}
+        result["steps"] = {"affected_activities": step_times, "affected_customers_sql": sql_times,
+                           "affected_customers_rows": len(rows)}
         if profile:
             profiler = cProfile.Profile()
             profiler.enable()
@@ -315,23 +342,15 @@ def measure_variants(url: str, keys: list[str], repeat: int, variants: list[str]
 
         contenders = {"baseline": lambda: db.session.execute(statement, {"system_ids": ids}).all(),
                       "compute": lambda: compute(scope), **{name: variant_run(name) for name in variants}}
-        times: dict[str, list[float]] = {name: [] for name in contenders}
         answers: dict[str, Any] = {}
         with _with_index(index, report):
-            for name, run in contenders.items():  # warm-up, and the answers to check (only their digests kept)
-                answer = run()
+            for name, run in contenders.items():  # the answers to check (only their digests kept)
                 if name != "baseline":
+                    answer = run()
                     answers[name] = {**_impact_summary(answer), "digest": customers_digest(answer.customers)}
-                answer = None
-                db.session.rollback()
-            names = list(contenders)
-            for round_number in range(repeat):
-                shift = round_number % len(names)
-                for name in names[shift:] + names[:shift]:
-                    start = time.perf_counter()
-                    contenders[name]()
-                    times[name].append(time.perf_counter() - start)
+                    answer = None
                     db.session.rollback()
+            times = _interleaved(contenders, repeat, db.session.rollback)
     for name in contenders:
         entry: dict[str, Any] = {"times": times[name]}
         if name != "baseline":
