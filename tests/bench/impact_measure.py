@@ -14,9 +14,11 @@ between runs (outside the timing). It prints one JSON line: the times in seconds
 the answer, which the parent compares across modes (a baseline that found other customers than
 compute() is a failed run, not a ratio).
 
-* compute: `breachdesk.impact.queries.compute(Scope(ids of --systems))`. Afterwards, untimed for
-  the ratio, the same number of runs of its two SQL steps alone (affected_activities(), and
-  affected_customers() executed and fetched) to show where the time goes; --profile FILE also
+* compute: `breachdesk.impact.queries.compute(Scope(ids of --systems))`, timed in the same rounds as
+  the baseline, the full answer's SQL and compute()'s own SQL run bare (`affected_customers()`
+  compiled once, through a DB-API cursor). Afterwards, the same number of runs of its two SQL steps
+  alone (affected_activities(), and affected_customers() executed and fetched) to show where the
+  time goes; --profile FILE also
   dumps one cProfile'd run. Its summary has a digest of the whole answer.
 * baseline: the bare aggregate the answer needs, one statement, rows fetched (`BASELINE_SQL`).
 * variants: some of `VARIANTS`, modified copies of compute() tried for the findings (the same
@@ -161,11 +163,13 @@ def measure_compute(url: str, keys: list[str], repeat: int, profile: str | None)
         result: dict[str, Any] = {"summary": {**_impact_summary(impact), "digest": customers_digest(impact.customers)}}
         impact = None  # not kept alive under the timings
         statement = text(BASELINE_SQL).bindparams(bindparam("system_ids", expanding=True))
-        # compute() and both baselines in the same rounds: the ratios are judged on these
+        processor_ids = [a.id for a in affected_activities(scope).values() if a.role == OurRole.PROCESSOR]
+        own_sql = _bare(affected_customers(processor_ids))
+        # compute() and the baselines in the same rounds: the ratios are judged on these
         result["interleaved"] = _interleaved(
             {"compute": lambda: compute(scope),
              "baseline": lambda: db.session.execute(statement, {"system_ids": ids}).all(),
-             "full_answer": lambda: _full_answer(ids)}, repeat, db.session.rollback)
+             "full_answer": lambda: _full_answer(ids), "own_sql": own_sql}, repeat, db.session.rollback)
         result["times"] = result["interleaved"]["compute"]
         # where the time goes: the two SQL steps alone, same repetitions (executed as compute() does,
         # on the session's connection, rows fetched)
@@ -200,6 +204,24 @@ def _full_answer(system_ids: list[int]) -> list[list]:
         fetched.append(cursor.fetchall())
         cursor.close()
     return fetched
+
+
+def _bare(statement) -> Callable[[], list]:
+    """`statement` compiled once for the engine's dialect (IN lists written out) and run through the
+    session's DB-API connection, rows fetched: compute()'s own SQL without SQLAlchemy's rows or any
+    assembly."""
+    from breachdesk.extensions import db
+    compiled = statement.compile(dialect=db.engine.dialect, compile_kwargs={"render_postcompile": True})
+    parameters = ([compiled.params[name] for name in compiled.positiontup] if compiled.positiontup
+                  else compiled.params)
+
+    def run() -> list:
+        cursor = db.session.connection().connection.cursor()
+        cursor.execute(compiled.string, parameters)
+        rows = cursor.fetchall()
+        cursor.close()
+        return rows
+    return run
 
 
 def measure_baseline(url: str, keys: list[str], repeat: int, index: str | None = None) -> dict[str, Any]:
