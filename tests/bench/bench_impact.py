@@ -362,9 +362,12 @@ def table_lines(data: dict[str, Any], runs: list[dict[str, Any]]) -> list[str]:
         rows.append(timing(r, "in the same rounds: baseline", together["baseline"], "1.00x"))
         rows.append(timing(r, "in the same rounds: full answer SQL", together["full_answer"],
                            f"{together['full_answer']['median_ms'] / together['baseline']['median_ms']:.2f}x"))
+        rows.append(timing(r, "in the same rounds: compute()'s own SQL, bare", together["own_sql"],
+                           f"{together['own_sql']['median_ms'] / together['baseline']['median_ms']:.2f}x"))
         rows.append(timing(r, "in the same rounds: compute(scope)", together["compute"], f"{r['ratio']:.2f}x",
                            f"<={GOAL_COMPUTE_RATIO}x {'ok' if ok_ratio else 'MISSED'}; "
-                           f"{r['ratio_full_answer']:.2f}x the full answer's SQL"))
+                           f"{r['ratio_full_answer']:.2f}x the full answer's SQL, "
+                           f"{together['compute']['median_ms'] / together['own_sql']['median_ms']:.2f}x its own"))
         for step, label in (("affected_activities", "  step: affected_activities()"),
                             ("affected_customers_sql", "  step: affected_customers SQL")):
             m = compute["steps_stats"][step]
