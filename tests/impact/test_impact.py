@@ -2,11 +2,13 @@
 
 from datetime import UTC, datetime
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import delete, select
 
 from breachdesk.extensions import db
 from breachdesk.impact.explain import covers, exposure_window, touched_categories
-from breachdesk.impact.queries import Scope, compute
+from breachdesk.impact.queries import AffectedActivity, Scope, _Reaches, compute
 from breachdesk.inventory.models import Customer, ProcessingActivity, System, activity_customers
 from breachdesk.inventory.taxonomy import Sensitivity
 
@@ -103,3 +105,22 @@ def test_category_matching_rules():
     assert touched_categories(["user.contact"], ["user.contact.email"]) == ["user.contact.email"]
     assert touched_categories(["user.name"], ["user.contact"]) == []
     assert touched_categories(["b", "a"], []) == ["a", "b"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_a_customer_reach_is_the_union_of_its_activities(data):
+    """_Reaches (bit masks read back a byte at a time) against the plain reading: categories are the sorted
+    union, sensitivity the highest, paths one per activity in key order; over many categories (several bytes)."""
+    names = [f"user.cat_{n:02d}" for n in range(data.draw(st.integers(1, 30)))]
+    activities = {}
+    for number in range(1, data.draw(st.integers(1, 12)) + 1):
+        held = sorted(data.draw(st.sets(st.sampled_from(names), max_size=8)))
+        activities[number] = AffectedActivity(number, f"activity-{data.draw(st.integers(0, 99)):02d}-{number}",
+                                              "A", "processor", None, ["db"], held, data.draw(st.integers(0, 4)))
+    reached = data.draw(st.lists(st.sampled_from(sorted(activities)), min_size=1, max_size=20))  # repeats allowed
+    categories, sensitivity, paths = _Reaches(activities)(",".join(map(str, reached)))
+    chosen = sorted((activities[i] for i in set(reached)), key=lambda a: a.key)
+    assert categories == sorted({c for a in chosen for c in a.data_categories})
+    assert sensitivity == max(a.sensitivity for a in chosen)
+    assert paths == [a.path for a in chosen]
