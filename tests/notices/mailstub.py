@@ -21,7 +21,11 @@ class SendGridStub:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 - the http.server API
                 length = int(self.headers.get("Content-Length", 0))
-                body = json.loads(self.rfile.read(length) or b"{}")
+                raw = self.rfile.read(length)
+                if len(raw) < length:  # the client died mid-request: nothing was sent, as with the real API
+                    self.close_connection = True
+                    return
+                body = json.loads(raw or b"{}")
                 time.sleep(stub.delay)
                 with stub.lock:
                     status = stub.answers.popleft() if stub.answers else 202
