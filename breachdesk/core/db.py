@@ -4,22 +4,11 @@ import enum
 import json
 from datetime import UTC, datetime
 
-from sqlalchemy import (
-    JSON,
-    DateTime,
-    Enum,
-    FromClause,
-    MetaData,
-    String,
-    bindparam,
-    cast,
-    event,
-    func,
-    literal_column,
-    select,
-)
+from sqlalchemy import DateTime, Enum, FromClause, MetaData, String, bindparam, cast, event, literal_column, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from breachdesk.core.clock import require_aware
@@ -71,12 +60,27 @@ def _sqlite_pragmas(dbapi_connection, _record):
         cursor.close()
 
 
-def rows_table(name: str, columns: dict[str, TypeEngine], rows: list[tuple], dialect: str) -> FromClause:
+class json_rows(FunctionElement):
+    """The items of a JSON array parameter as rows of one column, `value`: json_each on SQLite,
+    json_array_elements on PostgreSQL (its text cast to JSON there)."""
+
+    inherit_cache = True
+
+
+@compiles(json_rows, "sqlite")
+def _json_each(element, compiler, **kw):
+    return f"json_each({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(json_rows, "postgresql")
+def _json_array_elements(element, compiler, **kw):
+    return f"json_array_elements(CAST({compiler.process(element.clauses, **kw)} AS JSON))"
+
+
+def rows_table(name: str, columns: dict[str, TypeEngine], rows: list[tuple]) -> FromClause:
     """Rows from Python as a table in the FROM clause, sent as one JSON array however many there are, each
     column cast from its item in the database. For the tens of thousands of rows a job writes or looks up at
     once: batched VALUES lists, or arrays, make the client adapt every value of every row."""
-    sent = bindparam(name, json.dumps(rows), type_=String)
-    source = (func.json_array_elements(cast(sent, JSON)) if dialect == "postgresql" else func.json_each(sent)
-              ).table_valued("value")
+    source = json_rows(bindparam(name, json.dumps(rows), type_=String)).table_valued("value")
     return select(*(cast(source.c.value.op("->>")(literal_column(str(i))), kind).label(column)
                     for i, (column, kind) in enumerate(columns.items()))).select_from(source).subquery(name)

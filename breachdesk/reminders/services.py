@@ -41,14 +41,10 @@ ALERT_COLUMNS = ("key", "kind", "offset_minutes", "obligation_id", "due_at", "cr
 DECIDED = {"key": String(), "kind": String(), "offset_minutes": Integer(), "obligation_id": Integer()}
 
 
-def _dialect() -> str:
-    return db.session.get_bind().dialect.name
-
-
 def _insert_ignoring_duplicates(chosen: Select) -> set[str]:
     """Insert the alerts `chosen` selects (ALERT_COLUMNS); those another process (or an earlier tick)
     recorded already are skipped by the database itself. Returns the keys this call inserted."""
-    dialect_insert = postgresql.insert if _dialect() == "postgresql" else sqlite.insert
+    dialect_insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
     # WHERE: SQLite reads "ON CONFLICT" after a bare SELECT's FROM as a join constraint
     statement = (dialect_insert(Alert.__table__).from_select(ALERT_COLUMNS, chosen.where(true()))
                  .on_conflict_do_nothing(index_elements=["key"]).returning(Alert.__table__.c.key))
@@ -60,7 +56,7 @@ def _record(decided: list[tuple[str, str, int, int]], now: datetime) -> set[str]
     database, so tens of thousands after downtime cost one parameter, not six per row."""
     if not decided:
         return set()
-    alert = rows_table("decided", DECIDED, decided, _dialect())
+    alert = rows_table("decided", DECIDED, decided)
     return _insert_ignoring_duplicates(
         select(alert.c.key, alert.c.kind, alert.c.offset_minutes, Obligation.id, Obligation.due_at,
                literal(now, UTCDateTime)).join(Obligation, Obligation.id == alert.c.obligation_id))
@@ -70,34 +66,28 @@ def _known(keys: list[str]) -> set[str]:
     """Alert keys recorded already: the reminders of the current windows are decided again on every tick."""
     if not keys:
         return set()
-    asked = rows_table("asked", {"key": String()}, [(key,) for key in keys], _dialect())
+    asked = rows_table("asked", {"key": String()}, [(key,) for key in keys])
     return set(db.session.scalars(select(Alert.key).join(asked, asked.c.key == Alert.key)))
 
 
 class _Recipients:
-    """Who gets a mail, looked up once per tick for each owner and kind (thousands of incidents share them)."""
+    """Who gets a mail: the active users of the roles asked and the owner, and the on-call address. The
+    users are read once per tick (a catch-up names hundreds of owners); each answer is kept."""
 
     def __init__(self) -> None:
+        self.users: list | None = None
         self.known: dict[tuple, list[str]] = {}
 
-    def __call__(self, roles=(), owner_ids=()) -> list[str]:
-        key = (tuple(roles), tuple(owner_ids))
+    def __call__(self, roles=(), owner_id: int | None = None) -> list[str]:
+        key = (tuple(roles), owner_id)
         if key not in self.known:
-            self.known[key] = _emails(roles, owner_ids)
+            if self.users is None:
+                self.users = db.session.execute(select(User.id, User.role, User.email)
+                                                .where(User.disabled_at.is_(None))).all()
+            oncall = current_app.config["ONCALL_EMAIL"]
+            self.known[key] = sorted({email for user_id, role, email in self.users
+                                      if role in roles or user_id == owner_id} | ({oncall} if oncall else set()))
         return self.known[key]
-
-
-def _emails(roles=(), owner_ids=()) -> list[str]:
-    query = select(User.email).where(User.disabled_at.is_(None))
-    if roles and owner_ids:
-        query = query.where(User.role.in_(roles) | User.id.in_(owner_ids))
-    elif roles:
-        query = query.where(User.role.in_(roles))
-    else:
-        query = query.where(User.id.in_(owner_ids))
-    found = set(db.session.scalars(query))
-    oncall = current_app.config["ONCALL_EMAIL"]
-    return sorted(found | ({oncall} if oncall else set()))
 
 
 def _mail_text(kind: str, per_incident: dict[int, list], incidents: dict, now: datetime) -> tuple[str, str]:
@@ -177,8 +167,7 @@ def tick(now: datetime | None = None) -> TickResult:
     #: (kind, offset, recipients) -> incident -> duties: the same people get one mail per tick and kind
     groups: dict[tuple[str, int, tuple[str, ...]], dict[int, list]] = defaultdict(dict)
     for (kind, offset, incident_id), duties in by_incident.items():
-        owner = incidents[incident_id].owner_id
-        to = recipients(ESCALATE_TO if kind == ESCALATION else (), [owner] if owner else [])
+        to = recipients(ESCALATE_TO if kind == ESCALATION else (), incidents[incident_id].owner_id)
         groups[kind, offset, tuple(to)][incident_id] = duties
         result.by_kind[kind] = result.by_kind.get(kind, 0) + len(duties)
     mails = []
@@ -221,7 +210,7 @@ def _digest(now: datetime, result: TickResult) -> int:
     lines += [f"- incident #{incident_id}: {count} open" for incident_id, count in sorted(per_incident.items())]
     mail = {"kind": DIGEST, "incident_id": None, "text_body": "\n".join(lines) + "\n",
             "subject": f"BreachDesk daily digest {now:%Y-%m-%d}: {overdue} overdue, {soon} due within 24 h",
-            "recipients": _emails((Role.ADMIN, Role.PRIVACY)), "created_at": now}
+            "recipients": _Recipients()((Role.ADMIN, Role.PRIVACY)), "created_at": now}
     result.mails += 1
     result.by_kind[DIGEST] = 1
     return _send([mail])

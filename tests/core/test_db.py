@@ -72,7 +72,7 @@ AWKWARD_TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_cha
 @given(rows=st.lists(st.tuples(AWKWARD_TEXT, st.integers(-2**31, 2**31 - 1) | st.none()), max_size=40))
 def test_rows_sent_as_one_parameter_come_back_as_they_were(app, rows):
     """rows_table: every row, in the columns' types, whatever the text holds (the app fixture only reads)."""
-    sent = rows_table("sent", {"label": String(), "number": Integer()}, rows, db.engine.dialect.name)
+    sent = rows_table("sent", {"label": String(), "number": Integer()}, rows)
     back = db.session.execute(select(sent.c.label, sent.c.number)).all()
     assert sorted(map(tuple, back), key=repr) == sorted(rows, key=repr)
     db.session.rollback()
@@ -82,7 +82,7 @@ def test_rows_sent_as_one_parameter_join_a_table(app):
     db.session.add_all([User(username=name, email=f"{name}@example.com", password_hash="x", role=Role.VIEWER)
                         for name in ("ana", "zoé")])
     db.session.flush()
-    asked = rows_table("asked", {"username": String()}, [("zoé",), ("nobody",), ("ana",)], db.engine.dialect.name)
+    asked = rows_table("asked", {"username": String()}, [("zoé",), ("nobody",), ("ana",)])
     found = db.session.scalars(select(User.email).join(asked, asked.c.username == User.username)
                                .order_by(User.email)).all()
     assert found == ["ana@example.com", "zoé@example.com"]

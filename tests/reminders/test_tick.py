@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from breachdesk.auth.models import Role
 from breachdesk.deadlines.models import Obligation
@@ -103,6 +103,24 @@ def test_the_same_people_get_one_mail_per_tick_listing_every_incident(app, incid
     assert result.mails == 2 + len(reminders)
     assert result.messages == 5 + sum(len(mail.recipients) for mail in reminders)
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == result.messages
+
+
+def test_a_tick_reads_the_users_once_however_many_owners(app, incident):
+    app.config.update(DIGEST_HOUR_UTC=24)
+    create_user("board", Role.VIEWER)
+    for n in range(3):
+        owned = open_incident({"title": f"Owned {n}", "aware_at": AWARE.isoformat(), "systems": ["db"]}, None)
+        update_incident(owned, {"owner_id": create_user(f"owner{n}", Role.RESPONDER).id}, None)
+    db.session.commit()
+    statements = []
+    listen = lambda *args: statements.append(args[2])  # noqa: E731 - (conn, cursor, statement, ...)
+    event.listen(db.engine, "before_cursor_execute", listen)
+    try:
+        result = tick(ACME_DUE + timedelta(days=1))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listen)
+    assert result.mails >= 4  # one per owner, one for the unowned incident
+    assert sum(1 for sql in statements if "FROM users" in sql) == 1
 
 
 def test_alert_mails_go_through_the_outbox_and_the_digest_goes_once_a_day(app, incident, tmp_path):
