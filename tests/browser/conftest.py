@@ -14,9 +14,26 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
+def _closed_before_sending(app):
+    """Werkzeug's development server skips closing a response when the browser drops the
+    connection mid-send (Chromium does so for the favicon) and the socket then resets: the
+    static file stays open until collected, a ResourceWarning. Reading each response whole and
+    closing it before anything is written leaves the server nothing to forget."""
+
+    def buffered(environ, start_response):
+        response = app(environ, start_response)
+        try:
+            return [b"".join(response)]
+        finally:
+            if hasattr(response, "close"):
+                response.close()
+
+    return buffered
+
+
 @pytest.fixture
 def live_server(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, _closed_before_sending(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
