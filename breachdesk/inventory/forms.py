@@ -73,7 +73,8 @@ class ActivityForm(FlaskForm):
     retention_note = StringField("Retention note", validators=[Length(max=300)])
     systems = SelectMultipleField("Systems", choices={})
     customers = TextAreaField("Customers (keys, for processor activities)",
-                              description="One key per line or separated by commas.")
+                              description="One key per line or separated by commas. A customer with volume rows in "
+                                          "this activity stays linked to it.")
     data_categories = SelectMultipleField("Data categories (Fides)", choices={})
     data_subject_categories = SelectMultipleField("Data subject categories (Fides)", choices={})
     transfers = TextAreaField("Transfers outside the EEA", description="One per line: COUNTRY: safeguard")

@@ -300,9 +300,12 @@ def _apply_structure(structure: Structure, file: str, progress: Progress, summar
             unknown = [k for k in record.values[name] if k not in pool]
             for key in unknown:
                 problems.add(file, record.line_of(name), f"{record.section}.{name}", f"unknown {name[:-1]} {key!r}")
-            wanted = sorted(k for k in record.values[name] if k in pool)
-            if sorted(o.key for o in getattr(activity, name)) != wanted:
-                setattr(activity, name, [pool[k] for k in wanted])
+            wanted = {k: pool[k] for k in record.values[name] if k in pool}
+            current = getattr(activity, name)
+            if name == "customers":
+                wanted |= {c.key: c for c in _with_volume_rows(activity, [c for c in current if c.key not in wanted])}
+            if sorted(o.key for o in current) != sorted(wanted):
+                setattr(activity, name, [wanted[k] for k in sorted(wanted)])
         categories = sorted(record.values["data_categories"])
         if sorted(c.data_category for c in activity.data_categories) != categories:
             activity.data_categories = [ActivityDataCategory(data_category=c, sensitivity=int(sensitivity_of(c)))
@@ -311,6 +314,17 @@ def _apply_structure(structure: Structure, file: str, progress: Progress, summar
         if sorted(s.data_subject_category for s in activity.subject_categories) != subjects:
             activity.subject_categories = [ActivitySubjectCategory(data_subject_category=s) for s in subjects]
     problems.raise_if_any()
+
+
+def _with_volume_rows(activity: ProcessingActivity, customers: list[Customer]) -> list[Customer]:
+    """Those of `customers` that have volume rows in the activity: they stay linked to it whatever a file
+    or form lists (volume rows link their customer, as on import), so that the links always cover the
+    volume rows and the impact query can find an activity's customers from the links alone."""
+    if not customers or activity.id is None:
+        return []
+    ids = set(db.session.scalars(select(Volume.customer_id).where(
+        Volume.activity_id == activity.id, Volume.customer_id.in_([c.id for c in customers])).distinct()))
+    return [c for c in customers if c.id in ids]
 
 
 # --- volumes --------------------------------------------------------------------------------

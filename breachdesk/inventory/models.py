@@ -61,6 +61,9 @@ activity_systems = Table(
     Column("system_id", ForeignKey("systems.id", ondelete="CASCADE"), primary_key=True, index=True),
 )
 
+#: The customers an activity processes data for. A superset of the (activity, customer) pairs of the
+#: volume rows: a volume row links its customer, and a customer keeps its link while it has volume rows in
+#: the activity (importer._with_volume_rows); impact reads an activity's reach from here alone.
 activity_customers = Table(
     "activity_customers", db.metadata,
     Column("activity_id", ForeignKey("processing_activities.id", ondelete="CASCADE"), primary_key=True),

@@ -20,8 +20,8 @@ For each database:
    category) with MAX(data_subjects) and SUM(records), all rows fetched), through the app's own
    engine, one warm-up then --repeat timed runs. For information, in the same process, the bare SQL
    of the whole answer (FULL_ANSWER_SQL: the same grouping plus the customers' keys and names and the
-   activities reaching each, from volume rows and from links, two hand-written statements through a
-   DB-API cursor), to which compute() is also compared;
+   activities reaching each, from the links, which cover the volume rows; two hand-written statements
+   through a DB-API cursor), to which compute() is also compared;
 4. compute(Scope(those system ids)) in a fresh process; its customers, people and records must
    equal the baseline's or the run fails. In that process compute(), the baseline and the full
    answer's SQL are timed in the same --repeat rounds (one warm-up each, the order rotated from

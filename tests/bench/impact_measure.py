@@ -60,13 +60,13 @@ GROUP BY v.customer_id, v.data_subject_category
 
 #: The bare SQL of the whole answer, hand-written: what BASELINE_SQL gives plus what the answer also
 #: needs, the customers' keys and names and the activities that reach each customer (its paths and
-#: categories come from them), from its volume rows and from its links (a customer linked without any
-#: volume row is affected too, counts unknown). Two statements, every row fetched, no assembly.
+#: categories come from them), from its links (which cover its volume rows; a customer linked without
+#: any volume row is affected too, counts unknown). Two statements, every row fetched, no assembly.
 #: {via}: the activity ids as text, through the dialect's string aggregate; {system_ids}: the list.
 FULL_ANSWER_SQL = ("""
-SELECT c.id, c.key, c.name, g.subject, g.people, g.records, g.via
+SELECT c.id, c.key, c.name, g.subject, g.people, g.records
 FROM (SELECT v.customer_id, v.data_subject_category AS subject, MAX(v.data_subjects) AS people,
-             SUM(v.records) AS records, {via} AS via
+             SUM(v.records) AS records
       FROM volumes v
       WHERE v.customer_id IS NOT NULL
         AND v.activity_id IN (SELECT s.activity_id FROM activity_systems s WHERE s.system_id IN {system_ids})
@@ -198,9 +198,9 @@ def _full_answer(system_ids: list[int]) -> list[list]:
     listed = "(" + ",".join(str(int(i)) for i in system_ids) + ")"  # integers we read ourselves
     connection = db.session.connection().connection
     fetched = []
-    for sql, column in zip(FULL_ANSWER_SQL, ("v.activity_id", "l.activity_id"), strict=True):
+    for sql in FULL_ANSWER_SQL:
         cursor = connection.cursor()
-        cursor.execute(sql.format(via=aggregate.format(column), system_ids=listed))
+        cursor.execute(sql.format(via=aggregate.format("l.activity_id"), system_ids=listed))
         fetched.append(cursor.fetchall())
         cursor.close()
     return fetched

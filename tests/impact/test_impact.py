@@ -1,16 +1,26 @@
 """Impact on a hand-built inventory, where the right answer is obvious."""
 
+import gc
 from datetime import UTC, datetime
 
+import pytest
+from flask_migrate import downgrade, upgrade
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select
 
 from breachdesk.extensions import db
 from breachdesk.impact.explain import covers, exposure_window, touched_categories
-from breachdesk.impact.queries import AffectedActivity, Scope, _Reaches, compute
+from breachdesk.impact.queries import AffectedActivity, Scope, _Reaches, compute, gc_paused
+from breachdesk.inventory.importer import import_inventory
 from breachdesk.inventory.models import Customer, ProcessingActivity, System, activity_customers
+from breachdesk.inventory.services import save_entry
 from breachdesk.inventory.taxonomy import Sensitivity
+from tests.impact.conftest import load
+
+ACTIVITY_MESSAGES = {"key": "messages", "name": "Messages", "role": "processor", "retention_days": 6,
+                     "systems": ["db"], "data_categories": ["user.content.private", "user.contact.email"],
+                     "data_subject_categories": ["customer"]}
 
 
 def scope(*keys, categories=()):
@@ -47,18 +57,57 @@ def test_a_linked_customer_without_volumes_is_still_affected(small_inventory):
     assert [p["activity"] for p in initech.paths] == ["messages"]
 
 
-def test_volume_rows_whose_link_was_removed_still_count(small_inventory):
-    """The links say which customers an activity serves; a customer's volume rows say it too, and win."""
+def linked(activity_key):
     links = activity_customers.c
-    acme = db.session.scalar(select(Customer.id).where(Customer.key == "acme"))
-    messages = db.session.scalar(select(ProcessingActivity.id).where(ProcessingActivity.key == "messages"))
-    db.session.execute(delete(activity_customers).where(links.customer_id == acme, links.activity_id == messages))
-    before = by_key(compute(scope("db")))["acme"]  # still linked to directory
-    db.session.execute(delete(activity_customers).where(links.customer_id == acme))
-    after = by_key(compute(scope("db")))["acme"]  # linked to nothing
-    for found in (before, after):
-        assert found.data_subjects == {"customer": 100, "prospect": 20} and found.records == 1100
-        assert [p["activity"] for p in found.paths] == ["directory", "messages"] and not found.counts_unknown
+    return sorted(db.session.scalars(select(Customer.key).join(activity_customers, links.customer_id == Customer.id)
+                                     .join(ProcessingActivity, ProcessingActivity.id == links.activity_id)
+                                     .where(ProcessingActivity.key == activity_key)))
+
+
+def test_a_customer_keeps_its_link_while_it_has_volume_rows(small_inventory):
+    """The links cover the volume rows, whatever a file or form lists: impact reads reach from links."""
+    assert linked("messages") == ["acme", "initech"]  # the file lists initech; acme's volume row links it
+    load()  # the same files again: nothing changes
+    assert linked("messages") == ["acme", "initech"]
+    save_entry("activities", {**ACTIVITY_MESSAGES, "customers": []})
+    db.session.commit()
+    assert linked("messages") == ["acme"]  # initech had no volume row: unlinked as asked
+    impact = by_key(compute(scope("db")))
+    assert sorted(impact) == ["acme", "globex"]
+    assert impact["acme"].data_subjects == {"customer": 100, "prospect": 20} and impact["acme"].records == 1100
+    assert [p["activity"] for p in impact["acme"].paths] == ["directory", "messages"]
+
+
+def test_the_migration_links_customers_of_volume_rows_left_unlinked(small_inventory, app):
+    """Databases from before 0010 may hold a volume row whose link an activity edit removed."""
+    directory = app.extensions["migrate"].directory
+    links = activity_customers.c
+    downgrade(directory=directory, revision="0009")
+    try:
+        db.session.execute(delete(activity_customers).where(
+            links.customer_id == select(Customer.id).where(Customer.key == "acme").scalar_subquery()))
+        db.session.commit()
+        assert linked("messages") == ["initech"] and linked("directory") == ["globex"]
+    finally:
+        upgrade(directory=directory)
+    assert linked("messages") == ["acme", "initech"] and linked("directory") == ["acme", "globex"]
+
+
+def test_customers_come_in_code_point_order_of_name_then_key(app):
+    """As Python sorts strings, on every database and whatever its locale: upper case before lower case,
+    accented letters after z, equal names by key."""
+    names = {"c1": "beta", "c2": "Zeta", "c3": "Émile", "c4": "alpha", "c5": "Ärger", "c6": "beta", "c7": "Zeta "}
+    customers = "\n".join(f"  - {{key: {k}, name: '{n}', country: FR}}" for k, n in names.items())
+    structure = (f"format: breachdesk-inventory/1\ncustomers:\n{customers}\n"
+                 "systems:\n  - {key: db, name: Main database, hosting_country: IE}\n"
+                 "activities:\n  - {key: mail, name: Mail, role: processor, systems: [db], "
+                 "data_categories: [user.contact.email], data_subject_categories: [customer], "
+                 f"customers: [{', '.join(names)}]}}\n")
+    import_inventory(("order.yaml", structure))
+    db.session.commit()
+    found = [(c.name, c.key) for c in compute(scope("db")).customers]
+    assert found == sorted((n, k) for k, n in names.items())
+    assert [k for _, k in found] == ["c2", "c7", "c4", "c1", "c6", "c5", "c3"]
 
 
 def test_a_data_category_subset_keeps_only_activities_holding_it(small_inventory):
@@ -118,9 +167,25 @@ def test_a_customer_reach_is_the_union_of_its_activities(data):
         held = sorted(data.draw(st.sets(st.sampled_from(names), max_size=8)))
         activities[number] = AffectedActivity(number, f"activity-{data.draw(st.integers(0, 99)):02d}-{number}",
                                               "A", "processor", None, ["db"], held, data.draw(st.integers(0, 4)))
-    reached = data.draw(st.lists(st.sampled_from(sorted(activities)), min_size=1, max_size=20))  # repeats allowed
+    # distinct, in any order: a customer's links, as the string aggregate gives them
+    reached = data.draw(st.lists(st.sampled_from(sorted(activities)), min_size=1, max_size=12, unique=True))
     categories, sensitivity, paths = _Reaches(activities)(",".join(map(str, reached)))
-    chosen = sorted((activities[i] for i in set(reached)), key=lambda a: a.key)
+    chosen = sorted((activities[i] for i in reached), key=lambda a: a.key)
     assert categories == sorted({c for a in chosen for c in a.data_categories})
     assert sensitivity == max(a.sensitivity for a in chosen)
     assert paths == [a.path for a in chosen]
+
+
+def test_the_collector_is_paused_only_while_an_answer_is_built():
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), gc_paused():
+        assert not gc.isenabled()
+        raise RuntimeError("assembly failed")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()  # someone else's pause is theirs to end
+    finally:
+        gc.enable()
