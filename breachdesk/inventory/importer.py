@@ -292,6 +292,7 @@ def _apply_structure(structure: Structure, file: str, progress: Progress, summar
     _upsert(ProcessingActivity, structure.activities, activity_fields, summary, "activities", progress)
     systems = _resolve(System, {k for a in structure.activities for k in a.values["systems"]}, systems)
     customers = _resolve(Customer, {k for a in structure.activities for k in a.values["customers"] or ()}, customers)
+    kept = _links_with_volume_rows(structure.activities)
     for record in structure.activities:
         activity = record.values["_obj"]
         for name, pool in (("systems", systems), ("customers", customers)):
@@ -303,7 +304,7 @@ def _apply_structure(structure: Structure, file: str, progress: Progress, summar
             wanted = {k: pool[k] for k in record.values[name] if k in pool}
             current = getattr(activity, name)
             if name == "customers":
-                wanted |= {c.key: c for c in _with_volume_rows(activity, [c for c in current if c.key not in wanted])}
+                wanted |= {c.key: c for c in current if (activity.id, c.id) in kept}
             if sorted(o.key for o in current) != sorted(wanted):
                 setattr(activity, name, [wanted[k] for k in sorted(wanted)])
         categories = sorted(record.values["data_categories"])
@@ -316,15 +317,23 @@ def _apply_structure(structure: Structure, file: str, progress: Progress, summar
     problems.raise_if_any()
 
 
-def _with_volume_rows(activity: ProcessingActivity, customers: list[Customer]) -> list[Customer]:
-    """Those of `customers` that have volume rows in the activity: they stay linked to it whatever a file
-    or form lists (volume rows link their customer, as on import), so that the links always cover the
-    volume rows and the impact query can find an activity's customers from the links alone."""
-    if not customers or activity.id is None:
-        return []
-    ids = set(db.session.scalars(select(Volume.customer_id).where(
-        Volume.activity_id == activity.id, Volume.customer_id.in_([c.id for c in customers])).distinct()))
-    return [c for c in customers if c.id in ids]
+def _links_with_volume_rows(activities: list[ff.Record]) -> set[tuple[int, int]]:
+    """(activity id, customer id) of the links a file or form would drop although the customer has volume
+    rows in the activity. They stay, whatever the list says (volume rows link their customer, as on
+    import): the database refuses a customer's volume row without its link, and the impact query finds
+    an activity's customers from the links alone. One query per batch of activities."""
+    dropped = {}
+    for record in activities:
+        activity, listed = record.values["_obj"], record.values["customers"]
+        if listed is not None and activity.id is not None:
+            dropped[activity.id] = [c.id for c in activity.customers if c.key not in listed]
+    ids = [i for i, customer_ids in dropped.items() if customer_ids]
+    kept: set[tuple[int, int]] = set()
+    for start in range(0, len(ids), BATCH):
+        chunk = ids[start:start + BATCH]
+        kept.update(db.session.execute(select(Volume.activity_id, Volume.customer_id).distinct().where(
+            Volume.activity_id.in_(chunk), Volume.customer_id.in_({c for i in chunk for c in dropped[i]}))).tuples())
+    return kept & {(i, c) for i in ids for c in dropped[i]}
 
 
 # --- volumes --------------------------------------------------------------------------------
@@ -482,6 +491,7 @@ def _write_staged(connection, staging: Table) -> tuple[int, int]:
     created = updated = 0
     # Rows with and without a customer are matched separately: plain equalities let both databases use
     # the unique indexes (or hash joins), where an "equal or both NULL" condition would force nested loops.
+    _link_customers(connection, staging)  # first: a customer's volume row needs its link
     for own in (False, True):
         matches = and_(staging.c.activity_id == volumes.c.activity_id,
                        staging.c.data_subject_category == volumes.c.data_subject_category,
@@ -501,12 +511,12 @@ def _write_staged(connection, staging: Table) -> tuple[int, int]:
             connection.execute(insert(volumes).from_select(
                 columns, select(*[staging.c[c] for c in columns]).where(is_new)))
         created, updated = created + new_rows, updated + changed_rows
-    _link_customers(connection, staging)
     return created, updated
 
 
 def _link_customers(connection, staging: Table) -> None:
-    """A volume row for a customer is evidence that we process its data in that activity."""
+    """A volume row for a customer is evidence that we process its data in that activity (and the
+    database refuses the row without the link)."""
     pairs = select(staging.c.activity_id, staging.c.customer_id).where(
         staging.c.customer_id.is_not(None)).distinct().subquery()
     linked = select(literal_column("1")).select_from(activity_customers).where(

@@ -10,6 +10,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     String,
@@ -62,8 +63,9 @@ activity_systems = Table(
 )
 
 #: The customers an activity processes data for. A superset of the (activity, customer) pairs of the
-#: volume rows: a volume row links its customer, and a customer keeps its link while it has volume rows in
-#: the activity (importer._with_volume_rows); impact reads an activity's reach from here alone.
+#: volume rows (a foreign key from volumes holds it): a volume row links its customer, and a customer
+#: keeps its link while it has volume rows in the activity (importer._links_with_volume_rows); impact reads an
+#: activity's reach from here alone.
 activity_customers = Table(
     "activity_customers", db.metadata,
     Column("activity_id", ForeignKey("processing_activities.id", ondelete="CASCADE"), primary_key=True),
@@ -198,6 +200,10 @@ class Volume(Audited, db.Model):
               unique=True),
         Index("uq_volumes_own_activity_subject", "activity_id", "data_subject_category", unique=True,
               sqlite_where=text("customer_id IS NULL"), postgresql_where=text("customer_id IS NULL")),
+        # a customer's row needs its link (a controller's row, customer NULL, is not checked): the impact
+        # query finds an activity's customers from the links alone, and must never miss one with data
+        ForeignKeyConstraint(["activity_id", "customer_id"],
+                             ["activity_customers.activity_id", "activity_customers.customer_id"]),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -7,13 +7,14 @@ import pytest
 from flask_migrate import downgrade, upgrade
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from breachdesk.extensions import db
 from breachdesk.impact.explain import covers, exposure_window, touched_categories
 from breachdesk.impact.queries import AffectedActivity, Scope, _Reaches, compute, gc_paused
 from breachdesk.inventory.importer import import_inventory
-from breachdesk.inventory.models import Customer, ProcessingActivity, System, activity_customers
+from breachdesk.inventory.models import Customer, ProcessingActivity, System, Volume, activity_customers
 from breachdesk.inventory.services import save_entry
 from breachdesk.inventory.taxonomy import Sensitivity
 from tests.impact.conftest import load
@@ -76,6 +77,26 @@ def test_a_customer_keeps_its_link_while_it_has_volume_rows(small_inventory):
     assert sorted(impact) == ["acme", "globex"]
     assert impact["acme"].data_subjects == {"customer": 100, "prospect": 20} and impact["acme"].records == 1100
     assert [p["activity"] for p in impact["acme"].paths] == ["directory", "messages"]
+
+
+def test_the_database_refuses_a_customer_volume_row_without_its_link(small_inventory):
+    links = activity_customers.c
+    umbrella = db.session.scalar(select(Customer.id).where(Customer.key == "umbrella"))
+    messages = db.session.scalar(select(ProcessingActivity.id).where(ProcessingActivity.key == "messages"))
+    row = {"customer_id": umbrella, "activity_id": messages, "data_subject_category": "customer",
+           "data_subjects": 1, "records": 1}
+    with pytest.raises(IntegrityError):
+        db.session.execute(insert(Volume), [row])
+    db.session.rollback()
+    acme = db.session.scalar(select(Customer.id).where(Customer.key == "acme"))
+    with pytest.raises(IntegrityError):  # nor a link removed under a volume row
+        db.session.execute(delete(activity_customers).where(links.customer_id == acme))
+        db.session.flush()
+    db.session.rollback()
+    db.session.execute(insert(activity_customers), [{"activity_id": messages, "customer_id": umbrella}])
+    db.session.execute(insert(Volume), [row])  # with its link: accepted
+    db.session.commit()
+    assert by_key(compute(scope("db")))["umbrella"].records == 1
 
 
 def test_the_migration_links_customers_of_volume_rows_left_unlinked(small_inventory, app):

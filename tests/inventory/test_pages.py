@@ -99,6 +99,19 @@ def test_volume_form_checks_the_subject_category_against_the_activity(client, lo
     assert (volume.data_subjects, volume.records) == (150, 2000)
 
 
+def test_a_volume_row_for_a_customer_new_to_the_activity_links_it(client, login, demo_inventory):
+    """The link is written before the row: the database refuses a customer's volume row without it."""
+    login(Role.PRIVACY)
+    activity = db.session.scalar(select(ProcessingActivity).where(ProcessingActivity.key == "location-features"))
+    assert "optique-vidal" not in [c.key for c in activity.customers]
+    added = client.post("/volumes/new", data={"customer": "optique-vidal", "activity": "location-features",
+                                              "data_subject_category": "customer", "data_subjects": "12",
+                                              "records": "40"})
+    assert added.status_code == 302
+    db.session.expire_all()
+    assert "optique-vidal" in [c.key for c in activity.customers]
+
+
 def test_upload_page_streams_progress_and_imports_all_or_nothing(client, login):
     login(Role.PRIVACY)
     bad = client.post("/inventory/import", content_type="multipart/form-data", data={

@@ -1,7 +1,7 @@
-"""activity_customers: every customer with volume rows in an activity is linked to it
+"""volumes: a customer's row needs its link in activity_customers (a composite foreign key)
 
 The import and the volume form always linked them; an activity edit listing its customers could drop
-such a link, which it now keeps. The impact query reads the activities reaching a customer from the links alone.
+such a link, which it now keeps. Links missing from older databases are added first. The impact query reads the activities reaching a customer from the links alone.
 
 Revision ID: 0010
 Revises: 0009
@@ -26,7 +26,12 @@ def upgrade():
           AND NOT EXISTS (SELECT 1 FROM activity_customers l
                           WHERE l.activity_id = v.activity_id AND l.customer_id = v.customer_id)
     """)
+    with op.batch_alter_table('volumes', schema=None) as batch_op:
+        batch_op.create_foreign_key('fk_volumes_activity_id_activity_customers', 'activity_customers',
+                                    ['activity_id', 'customer_id'], ['activity_id', 'customer_id'])
 
 
 def downgrade():
-    pass  # the links added are true statements about the data: nothing to undo
+    # the links added stay: they are true statements about the data
+    with op.batch_alter_table('volumes', schema=None) as batch_op:
+        batch_op.drop_constraint('fk_volumes_activity_id_activity_customers', type_='foreignkey')
