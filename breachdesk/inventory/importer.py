@@ -318,11 +318,11 @@ def _apply_structure(structure: Structure, file: str, progress: Progress, summar
 
 
 def _links_with_volume_rows(activities: list[ff.Record]) -> set[tuple[int, int]]:
-    """(activity id, customer id) of the links a file or form would drop although the customer has volume
-    rows in the activity. They stay, whatever the list says (volume rows link their customer, as on
-    import): the database refuses a customer's volume row without its link, and the impact query finds
-    an activity's customers from the links alone. One query per batch of activities."""
-    dropped = {}
+    """(activity id, customer id) of the links that a file or form would drop but that have volume rows
+    behind them. They stay, whatever the list says (volume rows link their customer, as on import): the
+    database refuses a customer's volume row without its link, and the impact query finds an activity's
+    customers from the links alone. One query per batch of activities."""
+    dropped: dict[int, list[int]] = {}
     for record in activities:
         activity, listed = record.values["_obj"], record.values["customers"]
         if listed is not None and activity.id is not None:
@@ -333,7 +333,7 @@ def _links_with_volume_rows(activities: list[ff.Record]) -> set[tuple[int, int]]
         chunk = ids[start:start + BATCH]
         kept.update(db.session.execute(select(Volume.activity_id, Volume.customer_id).distinct().where(
             Volume.activity_id.in_(chunk), Volume.customer_id.in_({c for i in chunk for c in dropped[i]}))).tuples())
-    return kept & {(i, c) for i in ids for c in dropped[i]}
+    return kept  # may hold pairs no list dropped: their customer is wanted anyway
 
 
 # --- volumes --------------------------------------------------------------------------------
@@ -489,9 +489,9 @@ def _write_staged(connection, staging: Table) -> tuple[int, int]:
     their customers. Returns (created, updated)."""
     volumes = Volume.__table__
     created = updated = 0
+    _link_customers(connection, staging)  # first: a customer's volume row needs its link
     # Rows with and without a customer are matched separately: plain equalities let both databases use
     # the unique indexes (or hash joins), where an "equal or both NULL" condition would force nested loops.
-    _link_customers(connection, staging)  # first: a customer's volume row needs its link
     for own in (False, True):
         matches = and_(staging.c.activity_id == volumes.c.activity_id,
                        staging.c.data_subject_category == volumes.c.data_subject_category,
