@@ -12,6 +12,7 @@ from sqlalchemy.orm import contains_eager, load_only
 
 from breachdesk.assessments.models import Assessment
 from breachdesk.audit.services import chain_head
+from breachdesk.core.clock import now_utc
 from breachdesk.deadlines.models import Obligation, ObligationStatus
 from breachdesk.extensions import db
 from breachdesk.impact.models import ImpactSnapshot
@@ -69,12 +70,23 @@ def _pending_of_open(*where) -> Any:
 
 
 def counts(now: datetime) -> dict[str, int]:
-    """Pending duties of open incidents: all of them (from `standing()`), overdue, due within 4 h and 24 h."""
-    def due_within(hours: int) -> Any:
-        return _pending_of_open(Obligation.due_at >= now, Obligation.due_at < now + timedelta(hours=hours))
+    """Pending duties of open incidents: all of them, overdue, due within 4 h and 24 h.
 
-    row = db.session.execute(select(_pending_of_open(Obligation.due_at < now), due_within(4), due_within(24))).one()
-    return {"pending": standing().pending, "overdue": row[0], "under_4h": row[1], "under_24h": row[2]}
+    `standing()` knows how many were due before the moment it was derived (`as_of`), and the data has
+    not changed since; so the count due before any moment is that number corrected by the duties due
+    between `as_of` and the moment: ranges of the time since the last change, not of every overdue duty."""
+    kept = standing()
+
+    def due_before(moment: datetime) -> tuple[Any, int]:
+        if moment >= kept.as_of:
+            return _pending_of_open(Obligation.due_at >= kept.as_of, Obligation.due_at < moment), 1
+        return _pending_of_open(Obligation.due_at >= moment, Obligation.due_at < kept.as_of), -1
+
+    parts = [due_before(now + timedelta(hours=hours)) for hours in (0, 4, 24)]
+    row = db.session.execute(select(*(count for count, _ in parts))).one()
+    overdue, within_4h, within_24h = (kept.due_before + sign * n for (_, sign), n in zip(parts, row, strict=True))
+    return {"pending": kept.pending, "overdue": overdue, "under_4h": within_4h - overdue,
+            "under_24h": within_24h - overdue}
 
 
 def delivery_of(obligation_ids: list[int]) -> dict[int, str]:
@@ -123,6 +135,9 @@ class Standing:
 
     pending: int
     incidents: tuple[dict[str, Any], ...]
+    #: when it was derived, and how many pending duties of open incidents were due before then
+    as_of: datetime
+    due_before: int
 
 
 def standing() -> Standing:
@@ -133,7 +148,10 @@ def standing() -> Standing:
     kept = current_app.extensions.get("dashboard.standing")
     if kept is not None and kept[0] == head:
         return kept[1]
-    found = Standing(db.session.scalar(select(_pending_of_open())), tuple(_incidents(INCIDENTS_SHOWN)))
+    as_of = now_utc()
+    pending, due_before = db.session.execute(
+        select(_pending_of_open(), _pending_of_open(Obligation.due_at < as_of))).one()
+    found = Standing(pending, tuple(_incidents(INCIDENTS_SHOWN)), as_of, due_before)
     current_app.extensions["dashboard.standing"] = (head, found)
     return found
 

@@ -3,8 +3,10 @@
 import csv
 import io
 from datetime import UTC, datetime, timedelta
+from unittest.mock import patch
 
 import pytest
+from flask import current_app
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from icalendar import Calendar
@@ -145,8 +147,13 @@ def _obligation_rows():
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(now=st.datetimes(min_value=datetime(2026, 10, 20), max_value=datetime(2026, 12, 31), timezones=st.just(UTC)))
-def test_counts_and_incident_totals_match_a_count_of_every_duty(three_incidents, now):
+@given(now=st.datetimes(min_value=datetime(2026, 10, 20), max_value=datetime(2026, 12, 31), timezones=st.just(UTC)),
+       as_of=st.datetimes(min_value=datetime(2026, 10, 20), max_value=datetime(2026, 12, 31), timezones=st.just(UTC)))
+def test_counts_and_incident_totals_match_a_count_of_every_duty(three_incidents, now, as_of):
+    """Whenever the kept figures were derived (`as_of`, before or after `now`): counts start from them."""
+    current_app.extensions.pop("dashboard.standing", None)
+    with patch("breachdesk.dashboard.queries.now_utc", return_value=as_of):
+        assert queries.standing().as_of == as_of
     rows = _obligation_rows()
     assert any(r[1] == ObligationStatus.PENDING and r[3] == IncidentStatus.CLOSED for r in rows)
     shown = [r for r in rows if r[1] == ObligationStatus.PENDING and r[3] != IncidentStatus.CLOSED]
