@@ -131,7 +131,8 @@ def _soonest_incidents(limit: int) -> dict[int, datetime | None]:
 @dataclass(frozen=True)
 class Standing:
     """What the dashboard shows that moves with the data, not with the clock: how many duties are pending,
-    and the soonest-due open incidents with their duties by status and their customers' e-mails by state."""
+    and the soonest-due open incidents with their duties by status and their customers' e-mails by state;
+    and a fixed point for the clock's counts: how many were due before the moment it was derived."""
 
     pending: int
     incidents: tuple[dict[str, Any], ...]
