@@ -60,21 +60,20 @@ def _sqlite_pragmas(dbapi_connection, _record):
         cursor.close()
 
 
-class json_rows(FunctionElement):
-    """The items of a JSON array parameter as rows of one column, `value`: json_each on SQLite,
-    json_array_elements on PostgreSQL (its text cast to JSON there)."""
+def per_dialect(name: str, type_: TypeEngine | None = None, **sql: str) -> type[FunctionElement]:
+    """A SQL construct spelled differently by each database: `sql` maps a dialect name (or "default")
+    to its text, `{}` standing for the construct's arguments. SQLAlchemy picks the spelling when it
+    compiles the statement, so callers never ask which database runs it."""
+    construct = type(name, (FunctionElement,), {"inherit_cache": True, **({"type": type_} if type_ else {})})
+    for dialect, spelling in sql.items():
+        def spell(element, compiler, spelling=spelling, **kw):
+            return spelling.format(compiler.process(element.clauses, **kw))
+        compiles(construct, *(() if dialect == "default" else (dialect,)))(spell)
+    return construct
 
-    inherit_cache = True
 
-
-@compiles(json_rows, "sqlite")
-def _json_each(element, compiler, **kw):
-    return f"json_each({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(json_rows, "postgresql")
-def _json_array_elements(element, compiler, **kw):
-    return f"json_array_elements(CAST({compiler.process(element.clauses, **kw)} AS JSON))"
+#: the items of a JSON array parameter as rows of one column, `value` (PostgreSQL takes the text as JSON)
+json_rows = per_dialect("json_rows", sqlite="json_each({})", postgresql="json_array_elements(CAST({} AS JSON))")
 
 
 def rows_table(name: str, columns: dict[str, TypeEngine], rows: list[tuple]) -> FromClause:

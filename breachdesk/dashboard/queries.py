@@ -69,26 +69,6 @@ def _pending_of_open(*where) -> Any:
     return everyone.scalar_subquery() - everyone.where(Obligation.incident_id.in_(closed)).scalar_subquery()
 
 
-def counts(now: datetime) -> dict[str, int]:
-    """Pending duties of open incidents: all of them, overdue, due within 4 h and 24 h.
-
-    `standing()` knows how many were due before the moment it was derived (`as_of`), and the data has
-    not changed since; so the count due before any moment is that number corrected by the duties due
-    between `as_of` and the moment: ranges of the time since the last change, not of every overdue duty."""
-    kept = standing()
-
-    def due_before(moment: datetime) -> tuple[Any, int]:
-        if moment >= kept.as_of:
-            return _pending_of_open(Obligation.due_at >= kept.as_of, Obligation.due_at < moment), 1
-        return _pending_of_open(Obligation.due_at >= moment, Obligation.due_at < kept.as_of), -1
-
-    parts = [due_before(now + timedelta(hours=hours)) for hours in (0, 4, 24)]
-    row = db.session.execute(select(*(count for count, _ in parts))).one()
-    overdue, within_4h, within_24h = (kept.due_before + sign * n for (_, sign), n in zip(parts, row, strict=True))
-    return {"pending": kept.pending, "overdue": overdue, "under_4h": within_4h - overdue,
-            "under_24h": within_24h - overdue}
-
-
 def delivery_of(obligation_ids: list[int]) -> dict[int, str]:
     """What the customer's e-mails say, per obligation: queued, sent, delivered, bounced (or failed)."""
     found: dict[int, set[str]] = defaultdict(set)
@@ -183,10 +163,29 @@ def _incidents(limit: int) -> list[dict[str, Any]]:
     return sorted(incidents, key=lambda t: (t["next_due"] is None, t["next_due"] or datetime.max.replace(tzinfo=UTC)))
 
 
-def incident_totals(now: datetime) -> list[dict[str, Any]]:
+def counts(now: datetime, kept: Standing) -> dict[str, int]:
+    """Pending duties of open incidents: all of them, overdue, due within 4 h and 24 h.
+
+    `kept` (from `standing()`) knows how many were due before the moment it was derived (`as_of`), and the
+    data has not changed since; so the count due before any moment is that number corrected by the duties
+    due between `as_of` and the moment: ranges of the time since the last change, not of every overdue duty."""
+
+    def due_before(moment: datetime) -> tuple[Any, int]:
+        if moment >= kept.as_of:
+            return _pending_of_open(Obligation.due_at >= kept.as_of, Obligation.due_at < moment), 1
+        return _pending_of_open(Obligation.due_at >= moment, Obligation.due_at < kept.as_of), -1
+
+    parts = [due_before(now + timedelta(hours=hours)) for hours in (0, 4, 24)]
+    row = db.session.execute(select(*(count for count, _ in parts))).one()
+    overdue, within_4h, within_24h = (kept.due_before + sign * n for (_, sign), n in zip(parts, row, strict=True))
+    return {"pending": kept.pending, "overdue": overdue, "under_4h": within_4h - overdue,
+            "under_24h": within_24h - overdue}
+
+
+def incident_totals(now: datetime, kept: Standing) -> list[dict[str, Any]]:
     """The open incidents with pending duties, the soonest-due first (INCIDENTS_SHOWN): duties by status,
     overdue now (index ranges on (incident_id, status, due_at)), and the customers' e-mails by state."""
-    incidents = standing().incidents
+    incidents = kept.incidents
     overdue = dict(db.session.execute(
         select(Obligation.incident_id, func.count())
         .where(Obligation.incident_id.in_([i["id"] for i in incidents]), Obligation.status == PENDING,

@@ -56,12 +56,14 @@ class Pagination:
 @allow(EVERYONE)
 def dashboard():
     now = now_utc()
-    counts = queries.counts(now)
+    kept = queries.standing()  # once a view: whether the data moved is one query
+    counts = queries.counts(now, kept)
     number = max(1, request.args.get("page", 1, type=int))
     rows = queries.pending_page((number - 1) * PER_PAGE, PER_PAGE)
     page = Pagination(number, PER_PAGE, counts["pending"])  # the total is counted once, with the tiles
     return render_template("dashboard/index.html", page=page, rows=rows, now=now, counts=counts,
-                           delivery=queries.delivery_of([o.id for o in rows]), incidents=queries.incident_totals(now))
+                           delivery=queries.delivery_of([o.id for o in rows]),
+                           incidents=queries.incident_totals(now, kept))
 
 
 @bp.get("/dashboard/metrics")

@@ -238,12 +238,13 @@ def measure_parts(url: str, repeat: int, profile: str | None) -> dict[str, Any]:
 
     def prepare_render() -> None:
         now = now_utc()
-        counts = queries.counts(now)
+        kept = queries.standing()
+        counts = queries.counts(now, kept)
         rows = queries.pending_page(0, dashboard_bare_app.PER_PAGE)
         page = Pagination(1, dashboard_bare_app.PER_PAGE, counts["pending"])
         plan["user"] = db.session.scalar(select(User).where(User.username == _user(1)))
         plan["render"] = {"page": page, "rows": rows, "delivery": queries.delivery_of([o.id for o in rows]),
-                          "now": now, "counts": counts, "incidents": queries.incident_totals(now)}
+                          "now": now, "counts": counts, "incidents": queries.incident_totals(now, kept)}
         # no rollback here: it would expire the page's entities, and the template would reload each one
 
     def render() -> str:
@@ -271,11 +272,11 @@ def measure_parts(url: str, repeat: int, profile: str | None) -> dict[str, Any]:
                      lambda rows: _expect("ORM page", len(rows), numbers["rows"])),
         "page_rows": (True, nothing, dashboard_bare_app.page_rows,
                       lambda rows: _expect("page rows", len(rows), numbers["rows"])),
-        "counts": (True, nothing, lambda: queries.counts(now_utc()),
+        "counts": (True, nothing, lambda: queries.counts(now_utc(), queries.standing()),
                    lambda counts: _expect("counts", counts["pending"], numbers["pending"])),
         "delivery": (True, page_ids, lambda: queries.delivery_of(plan["ids"]),
                      lambda found: _expect("delivery", len(found), numbers["delivery"])),
-        "totals": (True, nothing, lambda: queries.incident_totals(now_utc()),
+        "totals": (True, nothing, lambda: queries.incident_totals(now_utc(), queries.standing()),
                    lambda found: _expect("incident totals", len(found), numbers["incidents"])),
         "standing": (True, forget_standing, queries.standing,
                      lambda found: _expect("standing", found.pending, numbers["pending"])),

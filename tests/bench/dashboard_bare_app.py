@@ -2,9 +2,10 @@
 
     .venv/bin/gunicorn --workers 4 --pythonpath tests/bench 'dashboard_bare_app:make_app()'   # the app's env
 
-* GET /bench/bare: the SQL of GET /dashboard and nothing else: `counts(now)` (whose total is the pager's),
-  the first page of `timed_pending()` (PER_PAGE rows, fetched as plain rows through the session's connection:
-  no ORM entities), `delivery_of(the page's ids)`, `incident_totals(now)`; answers a few numbers as JSON.
+* GET /bench/bare: the SQL of GET /dashboard and nothing else: `standing()`, `counts(now, kept)` (whose total
+  is the pager's), the first page of `timed_pending()` (PER_PAGE rows, fetched as plain rows through the
+  session's connection: no ORM entities), `delivery_of(the page's ids)`, `incident_totals(now, kept)`; answers
+  a few numbers as JSON.
   No login, no template;
 * GET /bench/view: for information, what the dashboard view calls (`pending_page`, its ORM entities, the
   same queries) but JSON instead of the template: the difference to /dashboard is the template (and the
@@ -37,20 +38,22 @@ def page_rows() -> list:
 @allow(PUBLIC)
 def bare():
     now = now_utc()
-    counts = queries.counts(now)
+    kept = queries.standing()
+    counts = queries.counts(now, kept)
     rows = page_rows()
     delivery = queries.delivery_of([row._mapping[OBLIGATION_ID] for row in rows])
-    incidents = queries.incident_totals(now)
+    incidents = queries.incident_totals(now, kept)
     return jsonify(rows=len(rows), delivery=len(delivery), incidents=len(incidents), **counts)
 
 
 @allow(PUBLIC)
 def view_data():
     now = now_utc()
-    counts = queries.counts(now)
+    kept = queries.standing()
+    counts = queries.counts(now, kept)
     rows = queries.pending_page(0, PER_PAGE)
     delivery = queries.delivery_of([o.id for o in rows])
-    incidents = queries.incident_totals(now)
+    incidents = queries.incident_totals(now, kept)
     return jsonify(rows=len(rows), delivery=len(delivery), incidents=len(incidents), **counts)
 
 

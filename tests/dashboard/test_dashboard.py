@@ -153,7 +153,8 @@ def test_counts_and_incident_totals_match_a_count_of_every_duty(three_incidents,
     """Whenever the kept figures were derived (`as_of`, before or after `now`): counts start from them."""
     current_app.extensions.pop("dashboard.standing", None)
     with patch("breachdesk.dashboard.queries.now_utc", return_value=as_of):
-        assert queries.standing().as_of == as_of
+        kept = queries.standing()
+    assert kept.as_of == as_of
     rows = _obligation_rows()
     assert any(r[1] == ObligationStatus.PENDING and r[3] == IncidentStatus.CLOSED for r in rows)
     shown = [r for r in rows if r[1] == ObligationStatus.PENDING and r[3] != IncidentStatus.CLOSED]
@@ -161,9 +162,9 @@ def test_counts_and_incident_totals_match_a_count_of_every_duty(three_incidents,
     def within(hours):
         return sum(1 for r in shown if r[2] and now <= r[2] < now + timedelta(hours=hours))
 
-    assert queries.counts(now) == {"pending": len(shown), "overdue": sum(1 for r in shown if r[2] and r[2] < now),
+    assert queries.counts(now, kept) == {"pending": len(shown), "overdue": sum(1 for r in shown if r[2] and r[2] < now),
                                    "under_4h": within(4), "under_24h": within(24)}
-    totals = {t["id"]: t for t in queries.incident_totals(now)}
+    totals = {t["id"]: t for t in queries.incident_totals(now, kept)}
     assert set(totals) == {r[0] for r in shown}
     for incident_id, t in totals.items():
         mine = [r for r in rows if r[0] == incident_id]
@@ -179,16 +180,16 @@ def test_what_a_process_keeps_between_views_moves_with_the_data(three_incidents)
     below shows at once."""
     _, recent, closed = three_incidents
     now = datetime.now(UTC)
-    before = queries.counts(now)
-    recent_before = next(t for t in queries.incident_totals(now) if t["id"] == recent.id)
+    before = queries.counts(now, queries.standing())
+    recent_before = next(t for t in queries.incident_totals(now, queries.standing()) if t["id"] == recent.id)
     mark_sent(duty(recent, "acme"), now - timedelta(minutes=1))
     db.session.commit()
-    after = queries.counts(now)
+    after = queries.counts(now, queries.standing())
     assert after["pending"] == before["pending"] - 1
-    recent_after = next(t for t in queries.incident_totals(now) if t["id"] == recent.id)
+    recent_after = next(t for t in queries.incident_totals(now, queries.standing()) if t["id"] == recent.id)
     assert (recent_after["pending"], recent_after["sent"]) == (recent_before["pending"] - 1, recent_before["sent"] + 1)
     left_in_closed = sum(1 for r in _obligation_rows() if r[0] == closed.id and r[1] == ObligationStatus.PENDING)
     change_status(closed, "open", None, reason="More records found in the export")
     db.session.commit()
-    assert queries.counts(now)["pending"] == after["pending"] + left_in_closed > after["pending"]
-    assert closed.id in {t["id"] for t in queries.incident_totals(now)}
+    assert queries.counts(now, queries.standing())["pending"] == after["pending"] + left_in_closed > after["pending"]
+    assert closed.id in {t["id"] for t in queries.incident_totals(now, queries.standing())}
