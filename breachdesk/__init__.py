@@ -13,13 +13,16 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from breachdesk.extensions import csrf, db, limiter, login_manager, migrate
 
-ROOT = Path(__file__).resolve().parent.parent
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+PACKAGE = Path(__file__).resolve().parent
+MIGRATIONS = PACKAGE / "migrations"
 
 
 def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
-    app = Flask(__name__, instance_path=os.environ.get("BREACHDESK_INSTANCE_PATH") or str(ROOT / "instance"),
-                instance_relative_config=True, template_folder=str(ROOT / "templates"))
+    """Templates and static files come from the package (`breachdesk/templates` is the repository's top-level
+    `templates/`, shipped in the wheel). The instance folder is `BREACHDESK_INSTANCE_PATH`, else Flask's
+    default: `instance/` beside the package in a checkout, `<venv>/var/breachdesk-instance` when installed."""
+    app = Flask(__name__, instance_path=os.environ.get("BREACHDESK_INSTANCE_PATH") or None,
+                instance_relative_config=True, template_folder=str(PACKAGE / "templates"))
     configure(app, config_overrides or {})
     configure_logging(app)
     if app.config["TRUSTED_PROXIES"]:

@@ -17,7 +17,7 @@ from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, meta, no
 from jinja2.sandbox import SandboxedEnvironment
 
 BLOCKS = ("subject", "text", "html")
-DEFAULTS = Path(__file__).resolve().parent.parent.parent / "templates" / "notices"
+DEFAULTS = Path(__file__).resolve().parent.parent / "templates" / "notices"  # shipped in the package
 
 #: the variables a template may use, documented for the people who edit them (shown on the edit page)
 VARIABLES = {
