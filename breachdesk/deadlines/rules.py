@@ -147,39 +147,12 @@ def _period(raw: dict, where: str) -> Period:
     return Period(amount, unit, raw.get("holiday_country"), zone)
 
 
+FIELDS = {"id", "regime", "stage", "recipient_kind", "our_roles", "anchor", "period", "condition", "source"}
+OPTIONAL_FIELDS = {"not_later_than", "authority", "entity_status"}
+
+
 def parse_rules(document: dict) -> tuple[Rule, ...]:
-    rules: list[Rule] = []
-    for index, raw in enumerate(document.get("rules") or []):
-        where = f"rules[{raw.get('id', index)}]"
-        unknown = set(raw) - {"id", "regime", "stage", "recipient_kind", "our_roles", "anchor", "period", "condition",
-                              "source", "not_later_than", "authority", "entity_status"}
-        if unknown:
-            raise RulesError(f"{where}: unknown field(s) {sorted(unknown)}")
-        missing = {"id", "regime", "stage", "recipient_kind", "our_roles", "anchor", "period", "condition",
-                   "source"} - set(raw)
-        if missing:
-            raise RulesError(f"{where}: missing {sorted(missing)}")
-        anchor = raw["anchor"]
-        if anchor not in ANCHORS and not re.fullmatch(r"stage_filed:[a-z0-9-]+", anchor):
-            raise RulesError(f"{where}.anchor: {anchor!r} is not a known anchor")
-        if raw["recipient_kind"] not in RECIPIENT_KINDS:
-            raise RulesError(f"{where}.recipient_kind: {raw['recipient_kind']!r} is unknown")
-        if not set(raw["our_roles"]) <= ROLES or not raw["our_roles"]:
-            raise RulesError(f"{where}.our_roles: a list of processor and/or controller")
-        if raw["condition"] not in CONDITIONS:
-            raise RulesError(f"{where}.condition: one of {', '.join(sorted(CONDITIONS))}")
-        if not str(raw["source"]).strip():
-            raise RulesError(f"{where}.source: every rule cites its legal source")
-        limit = None
-        if "not_later_than" in raw:
-            bound = dict(raw["not_later_than"])
-            limit = Limit(bound.pop("anchor"), _period(bound, f"{where}.not_later_than"))
-        if raw.get("authority") is not None and not str(raw["authority"]).strip():
-            raise RulesError(f"{where}.authority: a name, or {LEAD_AUTHORITY}")
-        rules.append(Rule(raw["id"], raw["regime"], raw["stage"], raw["recipient_kind"], tuple(raw["our_roles"]),
-                          anchor, _period(raw["period"], f"{where}.period"), raw["condition"],
-                          " ".join(str(raw["source"]).split()), bool(raw["period"].get("contract_hours")), limit,
-                          raw.get("authority"), bool(raw.get("entity_status", False))))
+    rules = [_rule(raw, f"rules[{raw.get('id', index)}]") for index, raw in enumerate(document.get("rules") or [])]
     ids = [r.id for r in rules]
     if len(ids) != len(set(ids)):
         raise RulesError("rules: duplicate id")
@@ -187,6 +160,39 @@ def parse_rules(document: dict) -> tuple[Rule, ...]:
         if rule.anchor.startswith("stage_filed:") and rule.anchor.split(":", 1)[1] not in ids:
             raise RulesError(f"rules[{rule.id}].anchor: names an unknown stage")
     return tuple(rules)
+
+
+def _rule(raw: dict, where: str) -> Rule:
+    """One row of the table, or a RulesError naming its field."""
+    _check_fields(raw, where)
+    limit = None
+    if "not_later_than" in raw:
+        bound = dict(raw["not_later_than"])
+        limit = Limit(bound.pop("anchor"), _period(bound, f"{where}.not_later_than"))
+    return Rule(raw["id"], raw["regime"], raw["stage"], raw["recipient_kind"], tuple(raw["our_roles"]),
+                raw["anchor"], _period(raw["period"], f"{where}.period"), raw["condition"],
+                " ".join(str(raw["source"]).split()), bool(raw["period"].get("contract_hours")), limit,
+                raw.get("authority"), bool(raw.get("entity_status", False)))
+
+
+def _check_fields(raw: dict, where: str) -> None:
+    if unknown := set(raw) - FIELDS - OPTIONAL_FIELDS:
+        raise RulesError(f"{where}: unknown field(s) {sorted(unknown)}")
+    if missing := FIELDS - set(raw):
+        raise RulesError(f"{where}: missing {sorted(missing)}")
+    anchor = raw["anchor"]
+    if anchor not in ANCHORS and not re.fullmatch(r"stage_filed:[a-z0-9-]+", anchor):
+        raise RulesError(f"{where}.anchor: {anchor!r} is not a known anchor")
+    if raw["recipient_kind"] not in RECIPIENT_KINDS:
+        raise RulesError(f"{where}.recipient_kind: {raw['recipient_kind']!r} is unknown")
+    if not set(raw["our_roles"]) <= ROLES or not raw["our_roles"]:
+        raise RulesError(f"{where}.our_roles: a list of processor and/or controller")
+    if raw["condition"] not in CONDITIONS:
+        raise RulesError(f"{where}.condition: one of {', '.join(sorted(CONDITIONS))}")
+    if not str(raw["source"]).strip():
+        raise RulesError(f"{where}.source: every rule cites its legal source")
+    if raw.get("authority") is not None and not str(raw["authority"]).strip():
+        raise RulesError(f"{where}.authority: a name, or {LEAD_AUTHORITY}")
 
 
 @cache

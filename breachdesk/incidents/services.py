@@ -60,43 +60,59 @@ def _clean_field(name: str, value: Any) -> Any:
     if name in INSTANTS:
         return _instant(name, value)
     if name in MAX_TEXT:
-        if not isinstance(value, str):
-            raise ValueError(f"{name}: expected text")
-        if len(value) > MAX_TEXT[name]:
-            raise ValueError(f"{name}: longer than {MAX_TEXT[name]} characters")
-        return value.strip()
-    if name == "systems":
-        return _systems(value)
-    if name == "nature":
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise ValueError("nature: expected a list of confidentiality, integrity, availability")
-        unknown = [v for v in value if v not in {n.value for n in Nature}]
-        if unknown:
-            raise ValueError(f"nature: {unknown[0]!r} is not one of confidentiality, integrity, availability")
-        return sorted(set(value), key=[n.value for n in Nature].index)
-    if name == "cause":
-        if value not in {c.value for c in Cause}:
-            raise ValueError(f"cause: {value!r} is not one of {', '.join(c.value for c in Cause)}")
-        return Cause(value)
-    if name == "data_categories":
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise ValueError("data_categories: expected a list of Fides data category keys")
-        for key in value:
-            if problem := data_category_problem(key):
-                raise ValueError(f"data_categories: {problem}")
-        return sorted(set(value))
+        return _text(name, value)
     if name in ("encrypted", "key_compromised"):
-        if not isinstance(value, bool):
-            raise ValueError(f"{name}: expected true or false")
-        return value
-    if name == "owner_id":
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise ValueError("owner_id: expected a user id")
-        owner = db.session.get(User, value)
-        if owner is None or not owner.is_active:
-            raise ValueError(f"owner_id: no active user with id {value}")
-        return value
+        return _flag(name, value)
+    if name in CLEANERS:
+        return CLEANERS[name](value)
     raise ValueError(f"{name}: unknown field")
+
+
+def _text(name: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{name}: expected text")
+    if len(value) > MAX_TEXT[name]:
+        raise ValueError(f"{name}: longer than {MAX_TEXT[name]} characters")
+    return value.strip()
+
+
+def _flag(name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"{name}: expected true or false")
+    return value
+
+
+def _nature(value: Any) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError("nature: expected a list of confidentiality, integrity, availability")
+    unknown = [v for v in value if v not in {n.value for n in Nature}]
+    if unknown:
+        raise ValueError(f"nature: {unknown[0]!r} is not one of confidentiality, integrity, availability")
+    return sorted(set(value), key=[n.value for n in Nature].index)
+
+
+def _cause(value: Any) -> Cause:
+    if value not in {c.value for c in Cause}:
+        raise ValueError(f"cause: {value!r} is not one of {', '.join(c.value for c in Cause)}")
+    return Cause(value)
+
+
+def _data_categories(value: Any) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError("data_categories: expected a list of Fides data category keys")
+    for key in value:
+        if problem := data_category_problem(key):
+            raise ValueError(f"data_categories: {problem}")
+    return sorted(set(value))
+
+
+def _owner_id(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValueError("owner_id: expected a user id")
+    owner = db.session.get(User, value)
+    if owner is None or not owner.is_active:
+        raise ValueError(f"owner_id: no active user with id {value}")
+    return value
 
 
 def _instant(name: str, value: Any) -> datetime:
@@ -117,6 +133,11 @@ def _systems(keys: Any) -> list[System]:
     if unknown:
         raise ValueError(f"systems: unknown system key(s) {', '.join(repr(k) for k in unknown)}")
     return [found[k] for k in dict.fromkeys(keys)]
+
+
+#: the fields whose cleaning is more than a type check, by name
+CLEANERS = {"systems": _systems, "nature": _nature, "cause": _cause, "data_categories": _data_categories,
+            "owner_id": _owner_id}
 
 
 def open_incident(data: dict[str, Any], reported_by_id: int | None) -> Incident:

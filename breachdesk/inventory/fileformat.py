@@ -193,28 +193,33 @@ def validate_record(raw: Any, spec: dict[str, Field], file: str, where: str, pro
         if not _type_ok(value, rule.kind):
             problems.add(file, field_line, label,
                          f"expected {rule.kind.__name__}, got {type(value).__name__} {value!r}")
-            continue
-        problem = None
-        if rule.kind is str and len(value) > rule.max_length:
-            problem = f"longer than {rule.max_length} characters"
-        elif rule.choices is not None and value not in {c.value for c in rule.choices}:
-            problem = f"{value!r} is not one of {', '.join(c.value for c in rule.choices)}"
-        elif rule.minimum is not None and value < rule.minimum:
-            problem = f"must be at least {rule.minimum}"
-        elif rule.check is not None:
-            problem = rule.check(value)
-        elif rule.item_check is not None:
-            for item in value:
-                problem = rule.item_check(item) if isinstance(item, str) else f"{item!r} is not a string"
-                if problem:
-                    break
-            if problem is None and len(set(value)) != len(value):
-                problem = "lists an entry twice"
-        if problem:
+        elif problem := _value_problem(value, rule):
             problems.add(file, field_line, label, problem)
         else:
             values[name] = value
     return Record(values, line or 0, where, field_lines=getattr(raw, "field_lines", {}))
+
+
+def _value_problem(value: Any, rule: Field) -> str | None:
+    """What is wrong with a value of the right type, in words, or None."""
+    if rule.kind is str and len(value) > rule.max_length:
+        return f"longer than {rule.max_length} characters"
+    if rule.choices is not None and value not in {c.value for c in rule.choices}:
+        return f"{value!r} is not one of {', '.join(c.value for c in rule.choices)}"
+    if rule.minimum is not None and value < rule.minimum:
+        return f"must be at least {rule.minimum}"
+    if rule.check is not None:
+        return rule.check(value)
+    if rule.item_check is not None:
+        return _list_problem(value, rule.item_check)
+    return None
+
+
+def _list_problem(items: list, item_check) -> str | None:
+    for item in items:
+        if problem := item_check(item) if isinstance(item, str) else f"{item!r} is not a string":
+            return problem
+    return "lists an entry twice" if len(set(items)) != len(items) else None
 
 
 def validate_section(raw_list: Any, spec: dict[str, Field], file: str, section: str,
