@@ -8,6 +8,7 @@ duplicate check runs set-wise in SQL rather than in a Python set.
 import csv
 import hashlib
 import io
+import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -55,6 +56,8 @@ from breachdesk.inventory.models import (
 )
 from breachdesk.inventory.rules import subject_category_problem
 from breachdesk.inventory.taxonomy import sensitivity_of
+
+log = logging.getLogger(__name__)
 
 BATCH = 5000
 
@@ -562,4 +565,6 @@ def _finish(summary: ImportSummary, audit_after: dict[str, Any], volumes, progre
         digest = import_volumes(stream, name, size, progress, summary)
         audit_after["volumes"] = {"file": name, "sha256": digest}
     audit(db.session, "import", "inventory", "inventory", after={**audit_after, **summary.as_dict()})
+    log.info("inventory import: %s; volumes file of %s bytes", summary,
+             volumes[2] if volumes else 0)
     return summary
