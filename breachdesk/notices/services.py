@@ -331,6 +331,8 @@ def approve_notices(notices: Iterable[Notice], approver: User) -> int:
     for notice in notices:
         if four_eyes and notice.author_id is not None and notice.author_id == approver.id:
             raise DomainError(f"notice {notice.id}: four-eyes rule: the approver cannot be its author")
+        if notice.obligation.status == ObligationStatus.NOT_REQUIRED:  # decided after the draft was written
+            raise DomainError(f"notice {notice.id}: its obligation is not required; there is nothing to notify")
     now = now_utc()
     rows = []
     for notice in notices:

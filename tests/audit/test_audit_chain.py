@@ -1,8 +1,11 @@
 """The audit log: every change recorded with before and after, hash-chained, tampering detected."""
 
-import pytest
-from sqlalchemy import select, text
+from datetime import UTC, datetime, timedelta
 
+import pytest
+from sqlalchemy import select, text, update
+
+from breachdesk.audit.chain import event_hash
 from breachdesk.audit.models import AuditEvent
 from breachdesk.audit.services import acting_as, verify_chain
 from breachdesk.auth.models import Role
@@ -71,6 +74,41 @@ def test_an_edited_event_is_detected(app, runner):
     assert [(b.event_id, "edited" in b.reason) for b in breaks] == [(victim.id, True)]
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 1 and f"event {victim.id}" in result.output
+
+
+@pytest.mark.parametrize("column, forged", [
+    ("occurred_at", lambda event: event.occurred_at + timedelta(seconds=1)),
+    ("actor", lambda event: "user:mallory"),
+    ("action", lambda event: "delete"),
+    ("entity_type", lambda event: "users"),
+    ("entity_id", lambda event: "999"),
+    ("before", lambda event: {"name": "Forged"}),
+    ("after", lambda event: {**event.after, "name": "Forged"}),
+])
+def test_an_edit_of_any_hashed_column_is_detected(app, column, forged):
+    a_customer()
+    db.session.commit()
+    victim = events("customers")[0]
+    db.session.execute(update(AuditEvent.__table__).where(AuditEvent.id == victim.id)
+                       .values({column: forged(victim)}))  # behind the application's back
+    db.session.commit()
+    _, breaks = verify_chain(db.session)
+    assert [(b.event_id, "edited" in b.reason) for b in breaks] == [(victim.id, True)]
+
+
+def test_an_event_hash_covers_every_field_of_the_event():
+    """A stated digest (SHA-256 of the documented JSON payload), then one field changed at a time."""
+    fields = {"prev_hash": "0" * 64, "occurred_at": datetime(2026, 10, 24, 22, 0, tzinfo=UTC), "actor": "user:ada",
+              "action": "update", "entity_type": "customers", "entity_id": "7", "before": {"name": "Acme"},
+              "after": {"name": "Acme SAS"}}
+    # the payload: ["000…0","2026-10-24T22:00:00+00:00","user:ada","update","customers","7",{"name":"Acme"},
+    # {"name":"Acme SAS"}], JSON with sorted keys and no spaces, hashed by `sha256sum`
+    assert event_hash(**fields) == "2c7d4061d817c1b2df8a718f2d316234a26a1bf4bd7d60383fb8ef3ae37fde49"
+    others = {"prev_hash": "1" * 64, "occurred_at": datetime(2026, 10, 24, 22, 0, 1, tzinfo=UTC),
+              "actor": "user:mallory", "action": "delete", "entity_type": "users", "entity_id": "8",
+              "before": {"name": "Forged"}, "after": {"name": "Forged"}}
+    for name, other in others.items():
+        assert event_hash(**{**fields, name: other}) != event_hash(**fields), name
 
 
 def test_a_deleted_event_is_detected(app, runner):

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from breachdesk.auth.models import Role
 from breachdesk.core.clock import local_to_utc
@@ -17,6 +17,8 @@ from breachdesk.extensions import db
 from breachdesk.impact.services import current_snapshot, stale_reasons, take_snapshot
 from breachdesk.incidents import services
 from breachdesk.incidents.models import Incident, IncidentStatus
+from breachdesk.inventory.models import ActivityDataCategory, ProcessingActivity
+from breachdesk.inventory.taxonomy import Sensitivity
 from tests.impact.conftest import VOLUMES, load
 
 AWARE = "2026-03-29T01:30:00+01:00"  # Paris, half an hour before the spring-forward jump
@@ -107,6 +109,19 @@ def test_impact_goes_stale_when_the_scope_changes(inventory):
     snapshot = take_snapshot(incident)
     # globex holds no private content; acme and initech keep only that category
     assert snapshot.difference == {"added": [], "removed": ["globex"], "changed": ["acme", "initech"]}
+
+
+def test_a_change_of_sensitivity_alone_is_a_change_of_impact(inventory):
+    """A follow-up must say when the exposed data turned out more sensitive, even with the same categories
+    and counts (here the class stored for the directory's e-mail addresses is revised upwards)."""
+    incident = file(systems=["db"])
+    directory = db.session.scalar(select(ProcessingActivity).where(ProcessingActivity.key == "directory"))
+    db.session.execute(update(ActivityDataCategory).where(ActivityDataCategory.activity_id == directory.id,
+                                                          ActivityDataCategory.data_category == "user.contact.email")
+                       .values(sensitivity=int(Sensitivity.SENSITIVE)))
+    snapshot = take_snapshot(incident)
+    # acme and globex hold the directory; initech only the messages, whose classes did not move
+    assert snapshot.difference == {"added": [], "removed": [], "changed": ["acme", "globex"]}
 
 
 @pytest.mark.parametrize("local, zone, expected", [

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from breachdesk.auth.models import Role
 from breachdesk.core.errors import DomainError, ValidationFailed
 from breachdesk.core.progress import NoProgress
-from breachdesk.deadlines.models import Obligation
+from breachdesk.deadlines.models import Obligation, ObligationStatus
 from breachdesk.extensions import db
 from breachdesk.incidents.services import recompute_impact
 from breachdesk.inventory.importer import import_inventory
@@ -65,7 +65,7 @@ def test_four_eyes_refuses_the_author_as_approver(app, incident, privacy):
     assert services.approve_notice(db.session.get(Notice, notice.id), create_user("other", Role.PRIVACY)) == 2
 
 
-def test_a_draft_is_edited_then_regenerated_and_approval_is_refused_when_not_required(incident, privacy):
+def test_a_draft_is_edited_then_regenerated_and_once_approved_only_a_follow_up_is_written(incident, privacy):
     obligation = duty(incident, "acme")
     notice = services.generate_notice(obligation, privacy)
     with pytest.raises(ValidationFailed, match="subject: 1 to 300 characters"):
@@ -79,6 +79,22 @@ def test_a_draft_is_edited_then_regenerated_and_approval_is_refused_when_not_req
         services.approve_notice(again, privacy)
         db.session.commit()
         services.generate_notice(obligation, privacy)
+
+
+def test_no_notice_is_generated_or_approved_for_a_duty_that_is_not_required(incident, privacy):
+    obligation = duty(incident, "acme")
+    draft = services.generate_notice(obligation, privacy)
+    db.session.commit()
+    obligation.status, obligation.rationale = ObligationStatus.NOT_REQUIRED, "the customer's data was not reached"
+    db.session.commit()
+    with pytest.raises(DomainError, match="not required"):
+        services.approve_notice(draft, privacy)
+    db.session.rollback()
+    with pytest.raises(DomainError, match="not required"):
+        services.generate_notice(obligation, privacy)
+    db.session.rollback()
+    assert db.session.get(Notice, draft.id).status == NoticeStatus.DRAFT
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
 
 
 def test_a_follow_up_says_what_changed_for_that_customer(incident, privacy):
