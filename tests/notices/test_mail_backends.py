@@ -3,13 +3,13 @@ SendGrid through the official library into a local stand-in of its v3 API; retri
 
 import email
 import email.policy
+import random
 import socket
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from aiosmtpd.controller import Controller
-from hypothesis import given
-from hypothesis import strategies as st
 from sqlalchemy import select, update
 
 from breachdesk.audit.models import AuditEvent
@@ -19,7 +19,7 @@ from breachdesk.extensions import db
 from breachdesk.notices import outbox, services
 from breachdesk.notices.mail import FileBackend, SmtpBackend, backend_from
 from breachdesk.notices.models import OutboxMessage, OutboxStatus
-from breachdesk.notices.outbox import backoff, dispatch_round
+from breachdesk.notices.outbox import backoff, claim, dispatch_round
 from tests.notices.conftest import duty
 
 
@@ -221,10 +221,31 @@ def test_a_timeout_is_a_retry(incident, privacy, monkeypatch, app):
     assert "unreachable" in messages()[0].last_error
 
 
-@given(attempts=st.integers(1, 40), base=st.floats(0, 600), cap=st.floats(0, 7200))
-def test_backoff_grows_exponentially_within_its_jitter_and_cap(attempts, base, cap):
-    expected = min(cap, base * 2 ** (attempts - 1))
-    assert 0.5 * expected <= backoff(attempts, base, cap) <= 1.5 * expected
+@pytest.mark.parametrize("attempts, shortest, longest", [
+    (1, 30, 90),        # a minute, give or take half
+    (2, 60, 180),
+    (4, 240, 720),      # doubling each time
+    (7, 1800, 5400),    # an hour: the cap
+    (30, 1800, 5400),   # the cap holds however many attempts
+])
+def test_backoff_doubles_from_its_base_up_to_its_cap_within_half_either_way(attempts, shortest, longest,
+                                                                           monkeypatch):
+    monkeypatch.setattr(random, "uniform", lambda low, high: low)
+    assert backoff(attempts, base=60, cap=3600) == shortest
+    monkeypatch.setattr(random, "uniform", lambda low, high: high)
+    assert backoff(attempts, base=60, cap=3600) == longest
+
+
+def test_a_message_waiting_out_its_backoff_is_not_claimed_before_its_time(incident, privacy):
+    approved(incident, privacy, "globex")
+    [message] = messages()
+    retry_at = datetime(2026, 10, 25, 3, 0, tzinfo=UTC)
+    db.session.execute(OutboxMessage.__table__.update().values(next_attempt_at=retry_at, attempts=1))
+    db.session.commit()
+    with time_machine.travel(retry_at - timedelta(seconds=1), tick=False):
+        assert claim("w1", batch=10, lease_seconds=60) == []
+    with time_machine.travel(retry_at, tick=False):
+        assert claim("w1", batch=10, lease_seconds=60) == [message.id]
 
 
 def self_signed(tmp_path):
