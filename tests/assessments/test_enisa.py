@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from breachdesk.assessments.enisa import CB_LOSS_VALUES, EI_VALUES, AssessmentError, adjusted_dpc, band_of, severity
+from breachdesk.assessments.enisa import AssessmentError, adjusted_dpc, severity
 
 
 @pytest.mark.parametrize("dpc, ei, cb, malicious, score, band", [
@@ -50,9 +50,11 @@ def test_bad_inputs_name_the_field(kwargs, field):
         severity(**kwargs)
 
 
-@given(st.integers(1, 4), st.sampled_from(EI_VALUES), st.sampled_from(CB_LOSS_VALUES),
-       st.sampled_from(CB_LOSS_VALUES), st.sampled_from(CB_LOSS_VALUES), st.booleans())
-def test_the_band_is_a_function_of_the_score_alone(dpc, ei, c, i, a, malicious):
-    result = severity(dpc, float(ei), float(c), float(i), float(a), malicious)
-    assert result.band == band_of(result.score)
-    assert 0 < result.score <= 6
+@given(st.integers(1, 4), st.integers(1, 4), st.integers(0, 2), st.integers(0, 2), st.integers(0, 2), st.booleans())
+def test_every_combination_scores_and_bands_as_the_methodology_states(dpc, ei, c, i, a, malicious):
+    """Worked in quarters, in integers: SE = DPC x EI + CB, EI in 1..4 quarters, each loss 0..2 quarters,
+    malice 2 quarters; low below 8 quarters (2), medium below 12 (3), high below 16 (4), then very high."""
+    quarters = dpc * ei + c + i + a + (2 if malicious else 0)
+    expected = "low" if quarters < 8 else "medium" if quarters < 12 else "high" if quarters < 16 else "very high"
+    result = severity(dpc, ei / 4, c / 4, i / 4, a / 4, malicious)
+    assert (result.score, result.band) == (Fraction(quarters, 4), expected)
