@@ -86,8 +86,8 @@ def configure_logging(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     from breachdesk.api.views import token_user
-    from breachdesk.auth.access import enforce_access
     from breachdesk.auth.models import User
+    from breachdesk.core.access import enforce_access
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True, compare_type=True)

@@ -1,7 +1,5 @@
 """API tokens: shown once, stored as a SHA-256 digest, revocable."""
 
-import hashlib
-import secrets
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, String
@@ -12,17 +10,6 @@ from breachdesk.auth.models import User
 from breachdesk.core.clock import now_utc
 from breachdesk.core.db import UTCDateTime
 from breachdesk.extensions import db
-
-PREFIX = "bd_"
-
-
-def new_secret() -> str:
-    return PREFIX + secrets.token_urlsafe(32)
-
-
-def digest(secret: str) -> str:
-    """Tokens carry 256 random bits, so a fast hash is enough (a slow one only guards guessable passwords)."""
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 class ApiToken(Audited, db.Model):

@@ -2,10 +2,11 @@
 
 from sqlalchemy import select
 
-from breachdesk.api.models import ApiToken, digest, new_secret
+from breachdesk.api.models import ApiToken
 from breachdesk.auth.models import User
 from breachdesk.core.clock import now_utc
 from breachdesk.core.errors import NotFound
+from breachdesk.core.tokens import digest, new_secret
 from breachdesk.extensions import db
 
 

@@ -11,13 +11,14 @@ from werkzeug.exceptions import HTTPException
 from breachdesk.api import schemas
 from breachdesk.api.openapi import build, operation
 from breachdesk.assessments import services as assessments
-from breachdesk.auth.access import EVERYONE, PRIVACY_TEAM, PUBLIC, RESPONDERS, allow
+from breachdesk.core.access import EVERYONE, PRIVACY_TEAM, PUBLIC, RESPONDERS, allow
 from breachdesk.core.clock import now_utc
 from breachdesk.core.errors import DomainError, ValidationFailed
+from breachdesk.deadlines.events import record_event
 from breachdesk.deadlines.models import Obligation
 from breachdesk.deadlines.obligations import PER_CUSTOMER
 from breachdesk.deadlines.rules import Terms
-from breachdesk.deadlines.services import assessment_of, events_of, obligations_of
+from breachdesk.deadlines.services import obligations_of
 from breachdesk.extensions import csrf, db
 from breachdesk.impact import services as impact
 from breachdesk.impact.models import ImpactCustomer
@@ -127,10 +128,10 @@ def incident_document(incident: Incident) -> dict[str, Any]:
             "data_categories": incident.data_categories, "encrypted": incident.encrypted,
             "key_compromised": incident.key_compromised, "containment": incident.containment,
             "created_at": _instant(incident.created_at), "impact": impact_doc,
-            "assessment": assessments.as_dict(assessment, incident) if (assessment := assessment_of(incident.id))
-            else None,
+            "assessment": assessments.as_dict(assessment, incident)
+            if (assessment := assessments.assessment_of(incident.id)) else None,
             "obligations": [obligation_document(o, now) for o in obligations_of(incident.id)],
-            "events": [event_document(e) for e in events_of(incident.id)]}
+            "events": [event_document(e) for e in queries.events_of(incident.id)]}
 
 
 @bp.post("/incidents")
@@ -199,7 +200,7 @@ def assessment(incident_id: int):
            errors=("401", "403", "404", "413", "422"))
 def events(incident_id: int):
     incident = db.get_or_404(Incident, incident_id)
-    event = services.record_event(incident, _json_body(MAX_INCIDENT_BODY), current_user)
+    event = record_event(incident, _json_body(MAX_INCIDENT_BODY), current_user)
     db.session.commit()
     now = now_utc()
     response = jsonify({**event_document(event),

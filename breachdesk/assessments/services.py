@@ -8,15 +8,18 @@ Callers commit.
 from fractions import Fraction
 from typing import Any
 
+from sqlalchemy import select
+
 from breachdesk.assessments import enisa
 from breachdesk.assessments.models import Assessment, Decision, Exemption
 from breachdesk.auth.models import User
 from breachdesk.core.clock import now_utc
 from breachdesk.core.errors import ValidationFailed
-from breachdesk.deadlines.services import assessment_of, events_of, sync_obligations
+from breachdesk.core.signals import incident_changed
 from breachdesk.extensions import db
 from breachdesk.impact.services import current_snapshot
 from breachdesk.incidents.models import Incident, IncidentEvent, IncidentStatus
+from breachdesk.incidents.queries import events_of
 
 FIELDS = {"dpc", "dpc_category", "dpc_adjustment", "dpc_reason", "ei", "cb", "exemptions", "decision"}
 CB_FIELDS = ("confidentiality", "integrity", "availability")
@@ -147,6 +150,10 @@ def suggest(severity: enisa.Severity, exemptions: list[str], incident: Incident)
     return {"authority": authority, "data_subjects": subjects, "reasons": reasons}
 
 
+def assessment_of(incident_id: int) -> Assessment | None:
+    return db.session.scalar(select(Assessment).where(Assessment.incident_id == incident_id))
+
+
 def save_assessment(incident: Incident, data: dict[str, Any], user: User | None) -> Assessment:
     values = clean(data, incident)
     severity: enisa.Severity = values["severity"]
@@ -170,7 +177,7 @@ def save_assessment(incident: Incident, data: dict[str, Any], user: User | None)
     if incident.status == IncidentStatus.OPEN:
         incident.status = IncidentStatus.ASSESSED
     db.session.flush()
-    sync_obligations(incident)
+    incident_changed.send(incident)
     return assessment
 
 

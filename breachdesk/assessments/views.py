@@ -1,14 +1,15 @@
-"""The assessment page of an incident: ENISA aid, exemptions, and the decision a person takes."""
+"""The assessment page of an incident: ENISA aid, exemptions, and the decision a person takes; the
+assessment's part of the incident page."""
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from breachdesk.assessments import services
 from breachdesk.assessments.forms import AssessmentForm
-from breachdesk.auth.access import PRIVACY_TEAM, allow
+from breachdesk.core.access import PRIVACY_TEAM, allow
 from breachdesk.core.errors import ValidationFailed
+from breachdesk.core.signals import incident_page
 from breachdesk.core.web import flash_problems
-from breachdesk.deadlines.services import assessment_of
 from breachdesk.extensions import db
 from breachdesk.incidents.models import Incident
 
@@ -16,7 +17,7 @@ bp = Blueprint("assessments", __name__, url_prefix="/incidents")
 
 
 def _prefilled(incident: Incident) -> AssessmentForm:
-    assessment = assessment_of(incident.id)
+    assessment = services.assessment_of(incident.id)
     form = AssessmentForm()
     if assessment is None:
         form.dpc_category.data = services.prefilled_category(incident) or "simple"
@@ -55,6 +56,13 @@ def assess(incident_id: int):
             db.session.commit()
             flash("Assessment saved; obligations updated.", "info")
             return redirect(url_for("incidents.show", incident_id=incident.id) + "#obligations")
-    assessment = assessment_of(incident.id)
+    assessment = services.assessment_of(incident.id)
     return render_template("assessments/form.html", incident=incident, form=form,
                            current=services.as_dict(assessment, incident) if assessment else None)
+
+
+@incident_page.connect
+def _incident_page(incident: Incident) -> dict:
+    """The incident page's assessment, as the API shows it."""
+    assessment = services.assessment_of(incident.id)
+    return {"assessment": services.as_dict(assessment, incident) if assessment else None}

@@ -3,9 +3,9 @@
 import contextlib
 import contextvars
 import enum
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import has_request_context
 from sqlalchemy import Connection, event, func, inspect, select, text
@@ -18,6 +18,8 @@ from breachdesk.core.clock import now_utc
 #: Set by CLI commands and jobs, which have no logged-in user.
 _actor_override: contextvars.ContextVar[tuple[str, int | None] | None] = contextvars.ContextVar(
     "audit_actor", default=None)
+
+T = TypeVar("T")
 
 # Serialises writers on PostgreSQL so ids follow the chain; SQLite has a single writer already.
 _CHAIN_LOCK_KEY = 0x42D35C
@@ -42,6 +44,17 @@ def acting_as(actor: str, user_id: int | None = None) -> Iterator[None]:
         yield
     finally:
         _actor_override.reset(token)
+
+
+def carrying_actor(job: Callable[..., T]) -> Callable[..., T]:
+    """`job` to run in another thread as whoever is acting now: that thread has no request to ask."""
+    actor = current_actor()
+
+    def run(*args: Any, **kwargs: Any) -> T:
+        with acting_as(*actor):
+            return job(*args, **kwargs)
+
+    return run
 
 
 def current_actor() -> tuple[str, int | None]:

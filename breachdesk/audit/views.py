@@ -4,7 +4,7 @@ from flask import Blueprint, render_template, request
 from sqlalchemy import select
 
 from breachdesk.audit.models import AuditEvent
-from breachdesk.auth.access import PRIVACY_TEAM, allow
+from breachdesk.core.access import PRIVACY_TEAM, allow
 from breachdesk.extensions import db
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")

@@ -1,6 +1,5 @@
 """Users and their roles."""
 
-import enum
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -9,16 +8,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from breachdesk.audit.services import Audited
+from breachdesk.core.access import Role
 from breachdesk.core.clock import now_utc
 from breachdesk.core.db import UTCDateTime, str_enum
 from breachdesk.extensions import db
-
-
-class Role(enum.StrEnum):
-    ADMIN = "admin"        # users, inventory, templates, settings
-    PRIVACY = "privacy"    # assesses, approves and sends notices; keeps the inventory
-    RESPONDER = "responder"  # security on-call: files incidents
-    VIEWER = "viewer"      # management: reads dashboards only
 
 
 class User(Audited, UserMixin, db.Model):

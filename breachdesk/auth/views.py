@@ -7,9 +7,9 @@ from flask_login import login_user, logout_user
 from sqlalchemy import select
 
 from breachdesk.auth import services
-from breachdesk.auth.access import ADMINS, EVERYONE, PUBLIC, allow
 from breachdesk.auth.forms import LoginForm, UserForm
 from breachdesk.auth.models import User
+from breachdesk.core.access import ADMINS, EVERYONE, PUBLIC, allow
 from breachdesk.core.errors import DomainError, ValidationFailed
 from breachdesk.core.web import flash_problems
 from breachdesk.extensions import db, limiter

@@ -13,7 +13,6 @@ from typing import Any, Protocol
 
 from flask import Flask
 
-from breachdesk.audit.services import acting_as
 from breachdesk.core.errors import DomainError, ValidationFailed
 from breachdesk.extensions import db
 
@@ -57,14 +56,15 @@ class QueueProgress:
             self.events.put({"kind": "progress", "stage": self.label, "percent": percent})
 
 
-def run_in_background(app: Flask, job: Callable[[Progress], str], actor: tuple[str, int | None], name: str,
+def run_in_background(app: Flask, job: Callable[[Progress], str], name: str,
                       cleanup: Callable[[], None] | None = None) -> Iterator[dict[str, Any]]:
     """Start `job(progress)` and return the events as they come; the last one is `done` (with the summary the
-    job returns), `problems` or `failed`. The job commits its own work."""
+    job returns), `problems` or `failed`. The job commits its own work, and says who acts (the thread has no
+    request to ask: `audit.services.carrying_actor`)."""
     events: queue.Queue = queue.Queue()
 
     def work() -> None:
-        with app.app_context(), acting_as(*actor):
+        with app.app_context():
             try:
                 events.put({"kind": "done", "summary": job(QueueProgress(events))})
             except ValidationFailed as error:

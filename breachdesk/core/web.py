@@ -10,7 +10,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
 
-from breachdesk.auth.access import PUBLIC, allow, can
+from breachdesk.core.access import PUBLIC, allow, can
 from breachdesk.extensions import db
 
 log = logging.getLogger(__name__)

@@ -11,9 +11,9 @@ from flask_login import current_user
 from icalendar import Alarm, Calendar, Event
 from sqlalchemy import func, select
 
-from breachdesk.api.models import digest, new_secret
-from breachdesk.auth.access import EVERYONE, PUBLIC, allow
+from breachdesk.core.access import EVERYONE, PUBLIC, allow
 from breachdesk.core.clock import now_utc
+from breachdesk.core.tokens import digest, new_secret
 from breachdesk.dashboard import charts, queries
 from breachdesk.dashboard.models import CalendarFeed
 from breachdesk.deadlines.models import Obligation, ObligationStatus

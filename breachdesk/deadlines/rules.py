@@ -203,8 +203,3 @@ def shipped_rules() -> tuple[Rule, ...]:
 
 def rule(rule_id: str) -> Rule:
     return next(r for r in shipped_rules() if r.id == rule_id)
-
-
-def regimes() -> list[str]:
-    """The regimes an organisation profile may name: those of the shipped table."""
-    return sorted({r.regime for r in shipped_rules()})

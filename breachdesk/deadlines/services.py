@@ -13,9 +13,11 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 
 from breachdesk.assessments.models import Assessment, Decision
+from breachdesk.assessments.services import assessment_of
 from breachdesk.audit.services import record
 from breachdesk.core.clock import now_utc
 from breachdesk.core.errors import DomainError, ValidationFailed
+from breachdesk.core.signals import incident_changed, organisation_changed
 from breachdesk.deadlines.models import OVERDUE, Obligation, ObligationStatus
 from breachdesk.deadlines.obligations import (
     AffectedCustomer,
@@ -32,6 +34,7 @@ from breachdesk.extensions import db
 from breachdesk.impact.models import ImpactCustomer, ImpactSnapshot
 from breachdesk.impact.services import current_snapshot
 from breachdesk.incidents.models import Incident, IncidentEvent, IncidentStatus
+from breachdesk.incidents.queries import events_of
 from breachdesk.inventory.models import Customer, NoticeTerms, Organisation
 
 #: events that start a clock; their negatives (not_significant ...) only stop a duty
@@ -111,15 +114,6 @@ def facts_of(incident: Incident, events: list[IncidentEvent]) -> Facts:
     exemptions = set(assessment.exemptions) if assessment else set()
     return Facts(roles, customers, rulings_from(_decisions(assessment), _determinations(events)),
                  public_communication="disproportionate_effort" in exemptions)
-
-
-def assessment_of(incident_id: int) -> Assessment | None:
-    return db.session.scalar(select(Assessment).where(Assessment.incident_id == incident_id))
-
-
-def events_of(incident_id: int) -> list[IncidentEvent]:
-    return list(db.session.scalars(select(IncidentEvent).where(IncidentEvent.incident_id == incident_id)
-                                   .order_by(IncidentEvent.occurred_at, IncidentEvent.id)))
 
 
 _STATE = ("status", "anchor", "clock_start", "due_at", "target_at", "recipient", "flag", "decided_by", "rationale",
@@ -288,3 +282,15 @@ def mark_acknowledged(obligation: Obligation, acknowledged_at: datetime) -> None
         obligation.acknowledged_at = acknowledged_at
         obligation.status = ObligationStatus.ACKNOWLEDGED
     db.session.flush()
+
+
+# --- what the domains below announce (core.signals) ----------------------------------------------
+
+@incident_changed.connect
+def _rederive_incident(incident: Incident) -> None:
+    sync_obligations(incident)
+
+
+@organisation_changed.connect
+def _rederive_open_incidents(_sender: None) -> None:
+    resync_open_incidents()

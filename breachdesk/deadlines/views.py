@@ -1,21 +1,24 @@
-"""Obligation pages: an incident's duties, one duty explaining its deadline, and recording a send or a receipt."""
+"""Obligation pages: an incident's duties, one duty explaining its deadline, recording a send or a receipt, a
+fact that starts or stops clocks, and the obligations' part of the incident page."""
 
 
-from flask import Blueprint, redirect, render_template, request, url_for
-from sqlalchemy import select
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
 
-from breachdesk.auth.access import EVERYONE, PRIVACY_TEAM, allow
+from breachdesk.core.access import EVERYONE, PRIVACY_TEAM, allow
 from breachdesk.core.clock import now_utc
 from breachdesk.core.errors import ValidationFailed
+from breachdesk.core.signals import incident_page, obligation_page, page_parts
 from breachdesk.core.web import commit_or_flash, flash_problems
 from breachdesk.deadlines import services
-from breachdesk.deadlines.forms import AcknowledgedForm, SentForm, when_form, when_utc
+from breachdesk.deadlines.events import record_event
+from breachdesk.deadlines.forms import AcknowledgedForm, EventForm, SentForm, when_form, when_utc
 from breachdesk.deadlines.models import OVERDUE, Obligation, ObligationStatus
-from breachdesk.deadlines.obligations import duration, remaining, urgency
+from breachdesk.deadlines.obligations import PER_CUSTOMER, duration, remaining, urgency
 from breachdesk.deadlines.rules import Terms
 from breachdesk.extensions import db
 from breachdesk.incidents.models import Incident
-from breachdesk.notices.models import Notice
 
 bp = Blueprint("deadlines", __name__)
 bp.add_app_template_filter(remaining)
@@ -49,10 +52,9 @@ def incident_obligations(incident_id: int):
 def obligation(obligation_id: int):
     found = db.get_or_404(Obligation, obligation_id)
     terms = Terms.from_dict(found.terms)
-    notices = db.session.scalars(select(Notice).where(Notice.obligation_id == found.id).order_by(Notice.sequence)).all()
-    return render_template("deadlines/obligation.html", obligation=found, terms=terms, now=now_utc(), notices=notices,
+    return render_template("deadlines/obligation.html", obligation=found, terms=terms, now=now_utc(),
                            sent_form=when_form(SentForm),
-                           ack_form=when_form(AcknowledgedForm))
+                           ack_form=when_form(AcknowledgedForm), **page_parts(obligation_page, found))
 
 
 def _record(obligation_id: int, form_class, action) -> object:
@@ -78,3 +80,52 @@ def sent(obligation_id: int):
 def acknowledged(obligation_id: int):
     return _record(obligation_id, AcknowledgedForm,
                    lambda found, form: services.mark_acknowledged(found, when_utc(form)))
+
+
+@bp.post("/incidents/<int:incident_id>/events")
+@allow(PRIVACY_TEAM)
+def event(incident_id: int):
+    """A determination or a stage filed elsewhere: a dated fact that starts or stops clocks."""
+    incident = db.get_or_404(Incident, incident_id)
+    form = EventForm()
+    if form.validate_on_submit():
+        try:
+            record_event(incident, {"kind": form.kind.data, "at": when_utc(form), "stage": form.stage.data or None,
+                                    "note": form.note.data or "", "reference": form.reference.data or ""},
+                         current_user)
+        except ValidationFailed as error:
+            flash_problems(error)
+        else:
+            db.session.commit()
+            flash("Event recorded; obligations updated.", "info")
+    else:
+        for name, errors in form.errors.items():
+            flash(f"{name}: {'; '.join(errors)}", "error")
+    return redirect(url_for("incidents.show", incident_id=incident.id) + "#obligations")
+
+
+@incident_page.connect
+def _incident_page(incident: Incident) -> dict:
+    """The incident page's obligations: the authorities' and controllers' duties one by one, the customers'
+    by stage, and the form recording a fact that starts or stops clocks."""
+    obligations = db.session.scalars(
+        select(Obligation).where(Obligation.incident_id == incident.id, Obligation.customer_id.is_(None),
+                                 Obligation.recipient_kind.not_in(PER_CUSTOMER))
+        .order_by(Obligation.due_at.is_(None), Obligation.due_at, Obligation.target_at, Obligation.rule_id)).all()
+    return {"obligations": obligations, "customer_duties": _customer_duties(incident.id),
+            "obligation_summary": services.summary_of(incident.id), "event_form": when_form(EventForm),
+            "has_profile": services.organisation_profile() is not None}
+
+
+def _customer_duties(incident_id: int) -> list[dict]:
+    """Per-customer duties in one line each for the page: how many, the soonest due, how many overdue."""
+    now = now_utc()
+    rows = db.session.execute(
+        select(Obligation.regime, Obligation.stage, func.count(), func.min(Obligation.due_at),
+               func.min(Obligation.target_at),
+               func.count().filter(Obligation.status == ObligationStatus.PENDING, Obligation.due_at < now),
+               func.count().filter(Obligation.status == ObligationStatus.PENDING))
+        .where(Obligation.incident_id == incident_id, Obligation.recipient_kind.in_(PER_CUSTOMER))
+        .group_by(Obligation.regime, Obligation.stage).order_by(Obligation.regime, Obligation.stage)).all()
+    return [{"regime": r[0], "stage": r[1], "count": r[2], "first_due": r[3], "first_target": r[4], "overdue": r[5],
+             "pending": r[6]} for r in rows]

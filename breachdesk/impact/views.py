@@ -3,7 +3,7 @@
 from flask import Blueprint, render_template
 from sqlalchemy import select
 
-from breachdesk.auth.access import EVERYONE, allow
+from breachdesk.core.access import EVERYONE, allow
 from breachdesk.extensions import db
 from breachdesk.impact.queries import Scope, compute
 from breachdesk.inventory.models import System

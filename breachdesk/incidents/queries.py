@@ -1,4 +1,4 @@
-"""Read side of incidents: the filtered list, the affected-customers table, the timeline."""
+"""Read side of incidents: the filtered list, the affected-customers table, the timeline, the dated events."""
 
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -8,7 +8,7 @@ from sqlalchemy import Select, and_, func, or_, select
 from breachdesk.audit.models import AuditEvent
 from breachdesk.extensions import db
 from breachdesk.impact.models import ImpactCustomer, ImpactSnapshot
-from breachdesk.incidents.models import Incident, incident_systems
+from breachdesk.incidents.models import Incident, IncidentEvent, incident_systems
 from breachdesk.inventory.models import System
 
 SORTS = {"name": (ImpactCustomer.name,), "people": (ImpactCustomer.people.desc(), ImpactCustomer.name),
@@ -95,3 +95,9 @@ def _summary(event: AuditEvent) -> str:
         return (f"Impact computed: {totals.get('customers', 0)} customers, {totals.get('data_subjects', 0):,} "
                 f"data subjects, {totals.get('records', 0):,} records")
     return ""
+
+
+def events_of(incident_id: int) -> list[IncidentEvent]:
+    """The facts that anchor clocks (determinations, stages filed elsewhere), in the order they happened."""
+    return list(db.session.scalars(select(IncidentEvent).where(IncidentEvent.incident_id == incident_id)
+                                   .order_by(IncidentEvent.occurred_at, IncidentEvent.id)))

@@ -12,11 +12,10 @@ from sqlalchemy import select
 from breachdesk.auth.models import User
 from breachdesk.core.clock import now_utc, parse_instant
 from breachdesk.core.errors import DomainError, ValidationFailed
-from breachdesk.deadlines.rules import shipped_rules
-from breachdesk.deadlines.services import EVENT_KINDS, NEGATIVE_EVENTS, sync_obligations
+from breachdesk.core.signals import incident_changed
 from breachdesk.extensions import db
 from breachdesk.impact.services import take_snapshot
-from breachdesk.incidents.models import Cause, Incident, IncidentEvent, IncidentNote, IncidentStatus, Nature
+from breachdesk.incidents.models import Cause, Incident, IncidentNote, IncidentStatus, Nature
 from breachdesk.inventory.models import System
 from breachdesk.inventory.rules import data_category_problem
 
@@ -58,7 +57,7 @@ def clean(data: dict[str, Any], partial: bool = False) -> dict[str, Any]:
 
 def _clean_field(name: str, value: Any) -> Any:
     if name in INSTANTS:
-        return _instant(name, value)
+        return instant(name, value)
     if name in MAX_TEXT:
         return _text(name, value)
     if name in ("encrypted", "key_compromised"):
@@ -115,7 +114,8 @@ def _owner_id(value: Any) -> int:
     return value
 
 
-def _instant(name: str, value: Any) -> datetime:
+def instant(name: str, value: Any) -> datetime:
+    """An aware instant from a datetime or an RFC 3339 string; the error names the field."""
     if isinstance(value, datetime):
         return parse_instant(value.isoformat(), name)
     if not isinstance(value, str):
@@ -148,14 +148,14 @@ def open_incident(data: dict[str, Any], reported_by_id: int | None) -> Incident:
     db.session.add(incident)
     db.session.flush()
     take_snapshot(incident)
-    sync_obligations(incident)
+    incident_changed.send(incident)
     return incident
 
 
 def recompute_impact(incident: Incident):
     """A new impact snapshot, and the obligations it implies (customers added or no longer affected)."""
     snapshot = take_snapshot(incident)
-    sync_obligations(incident)
+    incident_changed.send(incident)
     return snapshot
 
 
@@ -172,7 +172,7 @@ def update_incident(incident: Incident, data: dict[str, Any], author_id: int | N
     for name, value in values.items():
         setattr(incident, name, value)
     db.session.flush()
-    sync_obligations(incident)  # a moved awareness moves every clock counted from it
+    incident_changed.send(incident)  # a moved awareness moves every clock counted from it
     return incident
 
 
@@ -199,44 +199,3 @@ def add_note(incident: Incident, text: str, author_id: int | None) -> IncidentNo
     db.session.flush()
     return note
 
-
-EVENT_FIELDS = {"kind", "at", "stage", "note", "reference"}
-
-
-def record_event(incident: Incident, data: dict[str, Any], user: User | None) -> IncidentEvent:
-    """A dated fact that anchors clocks: a determination, or a stage filed outside BreachDesk."""
-    problems = [f"{name}: unknown field" for name in sorted(set(data) - EVENT_FIELDS)]
-    kind, stage = data.get("kind"), data.get("stage") or None
-    if kind not in EVENT_KINDS:
-        problems.append(f"kind: one of {', '.join(sorted(EVENT_KINDS))}")
-    if kind == "stage_filed":
-        if stage not in {r.id for r in shipped_rules()}:
-            problems.append(f"stage: {stage!r} is not a rule id of the rules table")
-    elif stage is not None:
-        problems.append("stage: only for kind stage_filed")
-    texts = {}
-    for name, limit in (("note", 20000), ("reference", 200)):
-        value = data.get(name) or ""
-        if not isinstance(value, str) or len(value) > limit:
-            problems.append(f"{name}: text of at most {limit} characters")
-        texts[name] = value.strip() if isinstance(value, str) else ""
-    if kind in NEGATIVE_EVENTS and not texts["note"]:
-        problems.append("note: required for a negative determination (who decided what, and why)")
-    at = None
-    if data.get("at") in (None, ""):
-        problems.append("at: is required (when it was determined or filed, RFC 3339 with an offset)")
-    else:
-        try:
-            at = _instant("at", data["at"])
-        except ValueError as error:
-            problems.append(str(error))
-        if at is not None and at > now_utc() + CLOCK_SKEW:
-            problems.append("at: is in the future")
-    if problems:
-        raise ValidationFailed(problems)
-    event = IncidentEvent(incident_id=incident.id, kind=kind, stage=stage, occurred_at=at, note=texts["note"],
-                          reference=texts["reference"], recorded_by=user)
-    db.session.add(event)
-    db.session.flush()
-    sync_obligations(incident)
-    return event

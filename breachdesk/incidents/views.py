@@ -1,4 +1,7 @@
-"""Incident pages: report, list, the incident with its impact and timeline, edits, status, notes, CSV."""
+"""Incident pages: report, list, the incident with its impact and timeline, edits, status, notes, CSV.
+
+The incident page also shows the assessment, the obligations and undelivered notices: the domains above add
+those parts through `core.signals.incident_page`."""
 
 import csv
 import io
@@ -7,19 +10,14 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from breachdesk.assessments.services import as_dict as assessment_dict
-from breachdesk.auth.access import EVERYONE, PRIVACY_TEAM, RESPONDERS, allow
 from breachdesk.auth.models import User
+from breachdesk.core.access import EVERYONE, PRIVACY_TEAM, RESPONDERS, allow
 from breachdesk.core.clock import local_to_utc, now_utc
 from breachdesk.core.errors import ValidationFailed
+from breachdesk.core.signals import incident_page, page_parts
 from breachdesk.core.web import commit_or_flash, flash_problems
-from breachdesk.deadlines import services as deadlines
-from breachdesk.deadlines.forms import EventForm
-from breachdesk.deadlines.models import Obligation, ObligationStatus
-from breachdesk.deadlines.obligations import PER_CUSTOMER
-from breachdesk.deadlines.views import when_form, when_utc
 from breachdesk.extensions import db
 from breachdesk.impact import services as impact
 from breachdesk.impact.explain import exposure_window
@@ -27,7 +25,6 @@ from breachdesk.incidents import queries, services
 from breachdesk.incidents.forms import IncidentForm, NoteForm, StatusForm
 from breachdesk.incidents.models import Incident, IncidentStatus
 from breachdesk.inventory.models import System
-from breachdesk.notices import services as notice_services
 
 bp = Blueprint("incidents", __name__, url_prefix="/incidents")
 INSTANT_FIELDS = ("aware_at", "detected_at", "occurred_from", "occurred_to")
@@ -118,60 +115,14 @@ def show(incident_id: int):
         customers = db.paginate(queries.affected_customers(snapshot.id, request.args.get("sort", "name"),
                                                            request.args.get("q", "").strip()),
                                 per_page=50, max_per_page=500)
-    assessment = deadlines.assessment_of(incident.id)
-    obligations = db.session.scalars(
-        select(Obligation).where(Obligation.incident_id == incident.id, Obligation.customer_id.is_(None),
-                                 Obligation.recipient_kind.not_in(PER_CUSTOMER))
-        .order_by(Obligation.due_at.is_(None), Obligation.due_at, Obligation.target_at, Obligation.rule_id)).all()
-    event_form = when_form(EventForm)
     return render_template("incidents/show.html", incident=incident, snapshot=snapshot, customers=customers,
-                           assessment=assessment_dict(assessment, incident) if assessment else None,
-                           obligations=obligations, customer_duties=_customer_duties(incident.id),
-                           obligation_summary=deadlines.summary_of(incident.id), now=now_utc(),
-                           events=deadlines.events_of(incident.id), event_form=event_form,
-                           has_profile=deadlines.organisation_profile() is not None,
-                           undelivered=notice_services.undelivered_count(incident.id),
+                           now=now_utc(), events=queries.events_of(incident.id),
                            stale=impact.stale_reasons(incident, snapshot), timeline=queries.timeline(incident),
                            status_form=StatusForm(status=incident.status.value), note_form=NoteForm(),
                            exposure=lambda days: exposure_window(days, incident.occurred_from, incident.occurred_to,
                                                                  incident.aware_at),
-                           sort=request.args.get("sort", "name"), q=request.args.get("q", ""))
-
-
-def _customer_duties(incident_id: int) -> dict:
-    """Per-customer duties in one line each for the page: how many, the soonest due, how many overdue."""
-    now = now_utc()
-    rows = db.session.execute(
-        select(Obligation.regime, Obligation.stage, func.count(), func.min(Obligation.due_at),
-               func.min(Obligation.target_at),
-               func.count().filter(Obligation.status == ObligationStatus.PENDING, Obligation.due_at < now),
-               func.count().filter(Obligation.status == ObligationStatus.PENDING))
-        .where(Obligation.incident_id == incident_id, Obligation.recipient_kind.in_(PER_CUSTOMER))
-        .group_by(Obligation.regime, Obligation.stage).order_by(Obligation.regime, Obligation.stage)).all()
-    return [{"regime": r[0], "stage": r[1], "count": r[2], "first_due": r[3], "first_target": r[4], "overdue": r[5],
-             "pending": r[6]} for r in rows]
-
-
-@bp.post("/<int:incident_id>/events")
-@allow(PRIVACY_TEAM)
-def event(incident_id: int):
-    """A determination or a stage filed elsewhere: a dated fact that starts or stops clocks."""
-    incident = db.get_or_404(Incident, incident_id)
-    form = EventForm()
-    if form.validate_on_submit():
-        try:
-            services.record_event(incident, {"kind": form.kind.data, "at": when_utc(form),
-                                             "stage": form.stage.data or None, "note": form.note.data or "",
-                                             "reference": form.reference.data or ""}, current_user)
-        except ValidationFailed as error:
-            flash_problems(error)
-        else:
-            db.session.commit()
-            flash("Event recorded; obligations updated.", "info")
-    else:
-        for name, errors in form.errors.items():
-            flash(f"{name}: {'; '.join(errors)}", "error")
-    return redirect(url_for("incidents.show", incident_id=incident.id) + "#obligations")
+                           sort=request.args.get("sort", "name"), q=request.args.get("q", ""),
+                           **page_parts(incident_page, incident))
 
 
 @bp.route("/<int:incident_id>/edit", methods=["GET", "POST"])

@@ -39,7 +39,7 @@ from sqlalchemy.orm import selectinload
 from breachdesk.audit.services import record as audit
 from breachdesk.core.errors import ValidationFailed
 from breachdesk.core.progress import NoProgress, Progress
-from breachdesk.deadlines.services import resync_open_incidents
+from breachdesk.core.signals import organisation_changed
 from breachdesk.extensions import db
 from breachdesk.inventory import fileformat as ff
 from breachdesk.inventory.models import (
@@ -548,7 +548,7 @@ def import_inventory(structure: tuple[str, str] | None = None,
         parsed = parse_structure(content, name)
         apply_structure(parsed, name, progress, summary)
         if summary.created.get("organisation") or summary.updated.get("organisation"):
-            resync_open_incidents()
+            organisation_changed.send()  # open incidents re-derive what they owe
         audit_after["structure"] = {"file": name, "sha256": hashlib.sha256(content.encode()).hexdigest()}
         if volumes is None and volumes_dir is not None and parsed.volumes_path:
             path = volumes_dir / parsed.volumes_path

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from breachdesk.core.errors import ValidationFailed
 from breachdesk.core.progress import NoProgress
-from breachdesk.deadlines.services import resync_open_incidents
+from breachdesk.core.signals import organisation_changed
 from breachdesk.extensions import db
 from breachdesk.inventory import fileformat as ff
 from breachdesk.inventory.importer import ImportSummary, Structure, apply_structure, check_volume_row
@@ -36,12 +36,12 @@ def save_entry(section: str, raw: dict[str, Any]) -> Any:
 
 def save_organisation(raw: dict[str, Any]) -> Organisation:
     """The organisation profile from the settings page, by the rules of the file's `organisation` section.
-    Open incidents are re-derived at once: a regime added or dropped changes what they owe."""
+    Open incidents are re-derived at once (core.signals): a regime added or dropped changes what they owe."""
     problems = ff.Problems()
     record = ff.validate_record(raw, ff.ORGANISATION, "", "organisation", problems)
     problems.raise_if_any()
     apply_structure(Structure(organisation=record), "", NoProgress(), ImportSummary())
-    resync_open_incidents()
+    organisation_changed.send()
     return db.session.get(Organisation, 1)
 
 

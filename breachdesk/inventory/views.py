@@ -16,14 +16,13 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from flask_login import current_user
 from sqlalchemy import select
 
-from breachdesk.auth.access import ADMINS, EVERYONE, PRIVACY_TEAM, allow
+from breachdesk.audit.services import carrying_actor
+from breachdesk.core.access import ADMINS, EVERYONE, PRIVACY_TEAM, allow
 from breachdesk.core.errors import ValidationFailed
 from breachdesk.core.progress import run_in_background
 from breachdesk.core.web import flash_problems
-from breachdesk.deadlines.rules import regimes
 from breachdesk.extensions import db
 from breachdesk.inventory import queries, services
 from breachdesk.inventory.exporter import export_structure, iter_volumes_csv
@@ -40,6 +39,7 @@ from breachdesk.inventory.forms import (
 )
 from breachdesk.inventory.importer import import_inventory
 from breachdesk.inventory.models import Customer, Organisation, ProcessingActivity, System, Volume
+from breachdesk.inventory.rules import REGIMES
 from breachdesk.inventory.taxonomy import Sensitivity, country_name, data_categories, data_subject_categories
 
 bp = Blueprint("inventory", __name__)
@@ -284,8 +284,7 @@ def import_page():
             db.session.commit()
             return str(summary)
 
-        events = run_in_background(current_app._get_current_object(), job,
-                                   actor=(f"user:{current_user.username}", current_user.id), name="inventory-import",
+        events = run_in_background(current_app._get_current_object(), carrying_actor(job), name="inventory-import",
                                    cleanup=volumes_arg[1].close if volumes_arg else None)
         return Response(stream_template("inventory/import_progress.html", events=events))
     return render_template("inventory/import.html", form=form, problems=[])
@@ -333,7 +332,7 @@ def organisation():
 @allow(ADMINS)
 def organisation_edit():
     current = db.session.get(Organisation, 1)
-    form = OrganisationForm(obj=current, regime_choices=regimes())
+    form = OrganisationForm(obj=current, regime_choices=REGIMES)
     if request.method == "GET" and current is not None:
         form.authorities.data = as_lines(current.authorities)
         form.entity_status.data = as_lines(current.entity_status)

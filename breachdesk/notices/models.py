@@ -13,7 +13,6 @@ from breachdesk.core.clock import now_utc
 from breachdesk.core.db import UTCDateTime, str_enum
 from breachdesk.deadlines.models import Obligation
 from breachdesk.extensions import db
-from breachdesk.reminders.models import AlertMail
 
 
 class NoticeKind(enum.StrEnum):
@@ -91,6 +90,21 @@ class Notice(db.Model):
     author: Mapped[User | None] = relationship(foreign_keys=[author_id])
     approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
     messages: Mapped[list["OutboxMessage"]] = relationship(back_populates="notice", order_by="OutboxMessage.id")
+
+
+class AlertMail(db.Model):
+    """The e-mail that carries a tick's new alerts of one incident and kind (or a digest) to its people. The
+    reminder tick writes it; it lives here with the outbox that sends it."""
+
+    __tablename__ = "alert_mails"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    subject: Mapped[str] = mapped_column(String(300))
+    text_body: Mapped[str] = mapped_column(Text)
+    recipients: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
 
 class OutboxMessage(db.Model):

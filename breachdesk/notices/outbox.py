@@ -28,9 +28,8 @@ from breachdesk.deadlines.services import mark_all_sent
 from breachdesk.extensions import db
 from breachdesk.inventory.rules import email_problem
 from breachdesk.notices.mail import Backend, OutgoingMail, PermanentFailure, TemporaryFailure, backend_from
-from breachdesk.notices.models import Notice, OutboxMessage, OutboxStatus
+from breachdesk.notices.models import AlertMail, Notice, OutboxMessage, OutboxStatus
 from breachdesk.notices.services import idempotency_key
-from breachdesk.reminders.models import AlertMail
 
 log = logging.getLogger(__name__)
 

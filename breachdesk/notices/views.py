@@ -1,6 +1,7 @@
 """Notice pages: an incident's notices with bulk generation and approval (progress on the page), one notice
 (edit, approve, follow-up, print), resending, template editing, and the two public endpoints: the
-acknowledgement page behind a signed link and the SendGrid Event Webhook."""
+acknowledgement page behind a signed link and the SendGrid Event Webhook; the notices' parts of the incident and
+obligation pages (core.signals)."""
 
 from flask import (
     Blueprint,
@@ -19,12 +20,13 @@ from flask_login import current_user
 from markupsafe import escape
 from sqlalchemy import func, select
 
-from breachdesk.audit.services import record
-from breachdesk.auth.access import ADMINS, EVERYONE, PRIVACY_TEAM, PUBLIC, allow
+from breachdesk.audit.services import carrying_actor, record
 from breachdesk.auth.models import User
+from breachdesk.core.access import ADMINS, EVERYONE, PRIVACY_TEAM, PUBLIC, allow
 from breachdesk.core.clock import now_utc
 from breachdesk.core.errors import ValidationFailed
 from breachdesk.core.progress import run_in_background
+from breachdesk.core.signals import incident_page, obligation_page
 from breachdesk.core.web import commit_or_flash, flash_problems
 from breachdesk.deadlines.models import Obligation, ObligationStatus
 from breachdesk.deadlines.services import mark_acknowledged, mark_sent
@@ -73,8 +75,7 @@ def incident_notices(incident_id: int):
 
 
 def _stream(title: str, job, back: str):
-    events = run_in_background(current_app._get_current_object(), job,
-                               actor=(f"user:{current_user.username}", current_user.id), name=title)
+    events = run_in_background(current_app._get_current_object(), carrying_actor(job), name=title)
     return Response(stream_template("notices/progress.html", title=title, events=events, back=back))
 
 
@@ -315,3 +316,16 @@ def sendgrid_webhook():
         return jsonify({"error": str(error), "problems": error.problems}), 400
     db.session.commit()
     return jsonify(counts)
+
+
+@incident_page.connect
+def _incident_page(incident: Incident) -> dict:
+    """The incident page warns of notice e-mails that did not arrive."""
+    return {"undelivered": services.undelivered_count(incident.id)}
+
+
+@obligation_page.connect
+def _obligation_page(obligation: Obligation) -> dict:
+    """An obligation's page lists the notices written for it."""
+    return {"notices": db.session.scalars(select(Notice).where(Notice.obligation_id == obligation.id)
+                                          .order_by(Notice.sequence)).all()}

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from breachdesk.core.clock import now_utc
@@ -31,16 +31,3 @@ class Alert(db.Model):
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
-
-class AlertMail(db.Model):
-    """The e-mail that carries a tick's new alerts of one incident and kind (or a digest) to its people."""
-
-    __tablename__ = "alert_mails"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16))
-    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
-    subject: Mapped[str] = mapped_column(String(300))
-    text_body: Mapped[str] = mapped_column(Text)
-    recipients: Mapped[list[str]] = mapped_column(JSON, default=list)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)

@@ -17,8 +17,8 @@ from breachdesk.deadlines.models import Obligation, ObligationStatus
 from breachdesk.deadlines.obligations import duration
 from breachdesk.extensions import db
 from breachdesk.incidents.models import Incident, IncidentStatus
-from breachdesk.notices.models import OutboxMessage
-from breachdesk.reminders.models import Alert, AlertMail
+from breachdesk.notices.models import AlertMail, OutboxMessage
+from breachdesk.reminders.models import Alert
 from breachdesk.reminders.rules import ESCALATION, AlertDue, alert_due, parse_offsets
 
 DIGEST = "digest"

@@ -36,7 +36,7 @@ EXPECTED = {
     "incidents.note": {ADMIN, PRIVACY, RESPONDER},
     "incidents.recompute": {ADMIN, PRIVACY, RESPONDER},
     "incidents.customers_csv": ALL,
-    "incidents.event": {ADMIN, PRIVACY},
+    "deadlines.event": {ADMIN, PRIVACY},
     "assessments.assess": {ADMIN, PRIVACY},
     "deadlines.incident_obligations": ALL,
     "deadlines.obligation": ALL,

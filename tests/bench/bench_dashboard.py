@@ -451,8 +451,8 @@ def measure_tick(url: str, first_ticks: int, repeat: int, profile_dir: str | Non
     from breachdesk.deadlines.models import Obligation, ObligationStatus
     from breachdesk.extensions import db
     from breachdesk.incidents.models import Incident, IncidentStatus
-    from breachdesk.notices.models import OutboxMessage
-    from breachdesk.reminders.models import Alert, AlertMail
+    from breachdesk.notices.models import AlertMail, OutboxMessage
+    from breachdesk.reminders.models import Alert
     from breachdesk.reminders.rules import ESCALATION, alert_due, parse_offsets
     from breachdesk.reminders.services import ESCALATE_TO, tick
 

@@ -19,7 +19,7 @@ Both are allowed for PUBLIC (`allow(PUBLIC)`): the benchmark's clients need no s
 from flask import Flask, jsonify
 
 from breachdesk import create_app
-from breachdesk.auth.access import PUBLIC, allow
+from breachdesk.core.access import PUBLIC, allow
 from breachdesk.core.clock import now_utc
 from breachdesk.dashboard import queries
 from breachdesk.dashboard.views import PER_PAGE  # the dashboard's page

@@ -14,6 +14,7 @@ from breachdesk.auth.models import Role
 from breachdesk.core.errors import DomainError, ValidationFailed
 from breachdesk.deadlines import rules as rules_table
 from breachdesk.deadlines import services
+from breachdesk.deadlines.events import record_event
 from breachdesk.deadlines.models import OVERDUE, Obligation, ObligationStatus
 from breachdesk.extensions import db
 from breachdesk.incidents import services as incidents
@@ -191,7 +192,7 @@ def test_a_filed_stage_starts_the_next_stages_clock(inventory, privacy):
 def test_events_anchor_and_end_duties(inventory, privacy):
     incident = file()
     with pytest.raises(ValidationFailed) as refused:
-        incidents.record_event(incident, {"kind": "not_significant", "at": "2026-10-25T09:00:00"}, privacy)
+        record_event(incident, {"kind": "not_significant", "at": "2026-10-25T09:00:00"}, privacy)
     assert refused.value.problems == ["note: required for a negative determination (who decided what, and why)",
                                       "at: a time zone is required (got a naive date-time 2026-10-25T09:00:00)"]
     db.session.rollback()
@@ -202,14 +203,14 @@ def test_events_anchor_and_end_duties(inventory, privacy):
                          ({"kind": "classified_major", "at": "2026-10-25T09:00:00Z", "colour": "red"},
                           "colour: unknown field")]:
         with pytest.raises(ValidationFailed, match=message):
-            incidents.record_event(incident, bad, privacy)
+            record_event(incident, bad, privacy)
         db.session.rollback()
-    incidents.record_event(incident, {"kind": "not_significant", "at": "2026-10-25T09:00:00+01:00",
+    record_event(incident, {"kind": "not_significant", "at": "2026-10-25T09:00:00+01:00",
                                       "note": "Two test tenants only; no service disruption."}, privacy)
     db.session.commit()
     early = duties(incident)[("nis2-art23-early-warning", "csirt")]
     assert early.status == ObligationStatus.NOT_REQUIRED and early.decided_by == "dpo"
-    incidents.record_event(incident, {"kind": "significance_determined", "at": "2026-10-25T11:00:00+01:00",
+    record_event(incident, {"kind": "significance_determined", "at": "2026-10-25T11:00:00+01:00",
                                       "note": "Revised: a third tenant is a hospital."}, privacy)
     db.session.commit()
     assert duties(incident)[("nis2-art23-early-warning", "csirt")].status == ObligationStatus.PENDING

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from breachdesk.deadlines.calendar import Period, Unit, add_months, due_at
 from breachdesk.deadlines.rules import RulesError, parse_rules, rule, shipped_rules
+from breachdesk.inventory.rules import REGIMES
 
 
 def utc(text: str) -> datetime:
@@ -149,3 +150,7 @@ def test_clock_hour_deadlines_are_exactly_n_hours_of_elapsed_time(start, hours):
 def test_naive_clock_starts_are_refused():
     with pytest.raises(ValueError, match="clock_start: a time zone is required"):
         due_at(datetime(2026, 1, 1), Period(72, Unit.HOURS))
+
+
+def test_an_organisation_profile_may_name_exactly_the_regimes_of_the_rules_table():
+    assert list(REGIMES) == sorted({r.regime for r in shipped_rules()})

@@ -16,10 +16,10 @@ from breachdesk.deadlines.models import Obligation
 from breachdesk.extensions import db
 from breachdesk.incidents.services import open_incident, update_incident
 from breachdesk.notices.mail import FileBackend
-from breachdesk.notices.models import OutboxMessage, OutboxStatus
+from breachdesk.notices.models import AlertMail, OutboxMessage, OutboxStatus
 from breachdesk.notices.outbox import dispatch_round
 from breachdesk.reminders import scheduler, services
-from breachdesk.reminders.models import Alert, AlertMail
+from breachdesk.reminders.models import Alert
 from breachdesk.reminders.services import tick
 from tests.conftest import create_user
 

@@ -1,12 +1,24 @@
-"""Route access rules: every endpoint declares who may use it, and anything undeclared is refused."""
+"""Roles and route access rules: every endpoint declares who may use it, and anything undeclared is refused.
 
+In core because every blueprint (core's health check and the audit log included) declares its rule here;
+`auth` keeps the accounts that carry a role.
+"""
+
+import enum
 from collections.abc import Callable, Iterable
 
 from flask import abort, current_app, request
 from flask_login import current_user
 
-from breachdesk.auth.models import Role
 from breachdesk.extensions import login_manager
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"        # users, inventory, templates, settings
+    PRIVACY = "privacy"    # assesses, approves and sends notices; keeps the inventory
+    RESPONDER = "responder"  # security on-call: files incidents
+    VIEWER = "viewer"      # management: reads dashboards only
+
 
 EVERYONE = frozenset(Role)
 PRIVACY_TEAM = frozenset({Role.ADMIN, Role.PRIVACY})
