@@ -13,6 +13,9 @@ from breachdesk import create_app
 from breachdesk.auth.models import Role
 from breachdesk.extensions import db
 
+#: fixtures shared across test folders live in plugin modules, never imported from another folder's conftest
+pytest_plugins = ["tests.incident_fixtures"]
+
 PASSWORD = "correct-Horse-7-battery"
 
 

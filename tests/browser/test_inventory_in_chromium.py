@@ -3,18 +3,10 @@
 import pytest
 
 from breachdesk.auth.models import Role
-from tests.browser.conftest import screenshot
-from tests.conftest import PASSWORD, create_user
+from tests.browser.helpers import log_in, screenshot
+from tests.conftest import create_user
 
 pytestmark = pytest.mark.browser
-
-
-def log_in(page, base_url: str, username: str) -> None:
-    page.goto(f"{base_url}/customers")
-    assert page.url.startswith(f"{base_url}/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
 
 
 def test_privacy_officer_logs_in_and_finds_a_customer(page, live_server, demo_inventory):

@@ -17,7 +17,7 @@ from breachdesk.extensions import db
 from breachdesk.impact.services import current_snapshot, stale_reasons, take_snapshot
 from breachdesk.incidents import services
 from breachdesk.incidents.models import Incident, IncidentStatus
-from tests.impact.conftest import VOLUMES, load
+from tests.inventories import VOLUMES, load
 
 AWARE = "2026-03-29T01:30:00+01:00"  # Paris, half an hour before the spring-forward jump
 

@@ -14,7 +14,7 @@ from breachdesk.audit.services import verify_chain
 from breachdesk.extensions import db
 from breachdesk.notices import services
 from breachdesk.notices.models import OutboxMessage, OutboxStatus
-from tests.notices.conftest import duty
+from tests.incident_fixtures import duty
 
 LEASE = 2
 

@@ -20,7 +20,7 @@ from breachdesk.notices import outbox, services
 from breachdesk.notices.mail import FileBackend, SmtpBackend, backend_from
 from breachdesk.notices.models import OutboxMessage, OutboxStatus
 from breachdesk.notices.outbox import backoff, dispatch_round
-from tests.notices.conftest import duty
+from tests.incident_fixtures import duty
 
 
 def approved(incident, privacy, key="acme"):

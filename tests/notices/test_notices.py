@@ -16,7 +16,7 @@ from breachdesk.inventory.importer import import_inventory
 from breachdesk.notices import services
 from breachdesk.notices.models import Notice, NoticeStatus, NoticeTemplate, OutboxMessage
 from tests.conftest import create_user, table_fingerprint
-from tests.notices.conftest import duty
+from tests.incident_fixtures import duty
 
 
 def test_a_controllers_notice_carries_only_its_own_data(incident, privacy):
