@@ -16,7 +16,7 @@ from breachdesk.notices import services
 from breachdesk.notices.models import OutboxMessage, OutboxStatus
 from tests.incident_fixtures import duty
 
-LEASE = 2
+LEASE = 2  # short, so that the claims of a killed dispatcher come back soon
 #: seconds before a test gives up waiting: only a guard against hanging, never what a test measures
 GUARD = 300
 
@@ -30,11 +30,11 @@ def queue_messages(incident, privacy, count: int) -> list[int]:
     return list(db.session.scalars(select(OutboxMessage.id).order_by(OutboxMessage.id)))
 
 
-def dispatcher(migrated: str, stub_url: str, instance: Path, *extra: str) -> subprocess.Popen:
+def dispatcher(migrated: str, stub_url: str, instance: Path, *extra: str, lease: int = LEASE) -> subprocess.Popen:
     env = {**os.environ, "BREACHDESK_DATABASE_URL": migrated, "BREACHDESK_INSTANCE_PATH": str(instance),
            "BREACHDESK_SECRET_KEY": "test", "BREACHDESK_MAIL_BACKEND": "sendgrid",
            "BREACHDESK_SENDGRID_API_HOST": stub_url, "SENDGRID_API_KEY": "SG.test",
-           "BREACHDESK_DISPATCH_LEASE_SECONDS": str(LEASE), "BREACHDESK_LOG_LEVEL": "WARNING"}
+           "BREACHDESK_DISPATCH_LEASE_SECONDS": str(lease), "BREACHDESK_LOG_LEVEL": "WARNING"}
     command = [str(Path(sys.executable).parent / "breachdesk"), "dispatch", *extra]
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
@@ -86,8 +86,9 @@ def test_a_dispatcher_killed_mid_batch_loses_nothing_and_repeats_at_most_what_wa
 def test_two_dispatchers_at_once_send_each_message_once(incident, privacy, migrated, sendgrid_stub, tmp_path):
     ids = queue_messages(incident, privacy, 300)
     sendgrid_stub.delay = 0.002
-    first = dispatcher(migrated, sendgrid_stub.url, tmp_path / "a", "--batch", "20")
-    second = dispatcher(migrated, sendgrid_stub.url, tmp_path / "b", "--batch", "20")
+    # Once is promised while a lease lasts: a 2 s lease could run out on a busy machine and let the other take over.
+    first = dispatcher(migrated, sendgrid_stub.url, tmp_path / "a", "--batch", "20", lease=GUARD)
+    second = dispatcher(migrated, sendgrid_stub.url, tmp_path / "b", "--batch", "20", lease=GUARD)
     for process in (first, second):
         _, errors = process.communicate(timeout=GUARD)
         assert process.returncode == 0, errors.decode()
