@@ -7,13 +7,22 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
+from hypothesis import HealthCheck, settings
 from sqlalchemy import create_engine, text
 
 from breachdesk import create_app
 from breachdesk.auth.models import Role
 from breachdesk.extensions import db
 
+#: fixtures shared across test folders live in plugin modules, never imported from another folder's conftest
+pytest_plugins = ["tests.incident_fixtures"]
+
 PASSWORD = "correct-Horse-7-battery"
+
+# Hypothesis fails an example slower than 200 ms, or data drawn slowly: on a busy machine that is the machine,
+# not the code. A property holds however long an example takes.
+settings.register_profile("breachdesk", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("breachdesk")
 
 
 @pytest.fixture(scope="session")

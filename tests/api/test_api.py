@@ -12,7 +12,7 @@ from breachdesk.auth.models import Role
 from breachdesk.extensions import db
 from breachdesk.incidents.models import Incident
 from tests.conftest import create_user, table_fingerprint
-from tests.impact.conftest import SMALL, VOLUMES, load
+from tests.inventories import SMALL, VOLUMES, load
 
 BODY = {"title": "Alert: bucket public", "aware_at": "2026-03-29T01:30:00+01:00", "systems": ["db", "sms"],
         "nature": ["confidentiality"], "cause": "internal_error", "encrypted": False}

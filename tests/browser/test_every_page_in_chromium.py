@@ -8,8 +8,7 @@ from breachdesk.deadlines.models import Obligation
 from breachdesk.extensions import db
 from breachdesk.incidents.services import open_incident
 from breachdesk.notices.services import generate_notice
-from tests.browser.conftest import screenshot
-from tests.browser.test_inventory_in_chromium import log_in
+from tests.browser.helpers import log_in, screenshot
 from tests.conftest import create_user
 
 pytestmark = pytest.mark.browser

@@ -3,8 +3,7 @@
 import pytest
 
 from breachdesk.auth.models import Role
-from tests.browser.conftest import CHROMIUM_ARGS, screenshot  # noqa: F401 - one browser setup for all
-from tests.browser.test_inventory_in_chromium import log_in
+from tests.browser.helpers import log_in, screenshot
 from tests.conftest import create_user
 
 pytestmark = pytest.mark.browser

@@ -3,18 +3,10 @@
 import pytest
 
 from breachdesk.auth.models import Role
-from tests.browser.conftest import screenshot
-from tests.conftest import PASSWORD, create_user
+from tests.browser.helpers import log_in, screenshot
+from tests.conftest import create_user
 
 pytestmark = pytest.mark.browser
-
-
-def log_in(page, base_url: str, username: str) -> None:
-    page.goto(f"{base_url}/customers")
-    assert page.url.startswith(f"{base_url}/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
 
 
 def test_privacy_officer_logs_in_and_finds_a_customer(page, live_server, demo_inventory):
@@ -65,7 +57,7 @@ def test_an_upload_shows_its_progress_and_the_outcome(page, live_server, tmp_pat
     page.set_input_files("input[name=structure]", str(tmp_path / "inventory.yaml"))
     page.set_input_files("input[name=volumes]", str(tmp_path / "volumes.csv"))
     page.get_by_role("button", name="Import").click()
-    page.wait_for_selector("text=Imported:")
+    page.wait_for_selector("text=Imported:", timeout=120_000)  # only a guard: a busy machine imports slowly
     assert "3002 customers created" in page.locator(".flash.info").inner_text()
     visible = page.locator(".stream .step:visible")
     assert [line.split()[0] for line in visible.all_inner_texts()] == ["customers", "systems", "activities",

@@ -13,8 +13,7 @@ from breachdesk.incidents.services import open_incident
 from breachdesk.notices.mail import FileBackend
 from breachdesk.notices.models import Notice
 from breachdesk.notices.outbox import dispatch_round
-from tests.browser.conftest import screenshot
-from tests.browser.test_inventory_in_chromium import log_in
+from tests.browser.helpers import log_in, screenshot
 from tests.conftest import create_user
 
 pytestmark = pytest.mark.browser

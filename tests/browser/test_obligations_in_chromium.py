@@ -7,8 +7,7 @@ import pytest
 from breachdesk.auth.models import Role
 from breachdesk.extensions import db
 from breachdesk.incidents.services import open_incident
-from tests.browser.conftest import screenshot
-from tests.browser.test_inventory_in_chromium import log_in
+from tests.browser.helpers import log_in, screenshot
 from tests.conftest import create_user
 
 pytestmark = pytest.mark.browser

@@ -21,7 +21,7 @@ from breachdesk.extensions import db
 from breachdesk.incidents.models import Incident, IncidentStatus
 from breachdesk.incidents.services import change_status, open_incident
 from breachdesk.notices import services as notices
-from tests.notices.conftest import duty, incident, inventory, privacy  # noqa: F401 - the same fixtures
+from tests.incident_fixtures import duty
 
 
 @pytest.fixture

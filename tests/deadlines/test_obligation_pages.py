@@ -13,7 +13,7 @@ from breachdesk.inventory.importer import import_inventory
 from breachdesk.inventory.models import Organisation
 from tests.conftest import table_fingerprint
 from tests.deadlines.test_obligation_services import PROFILE, file, import_text
-from tests.impact.conftest import load
+from tests.inventories import load
 
 
 @pytest.fixture

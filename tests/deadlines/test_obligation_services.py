@@ -21,7 +21,7 @@ from breachdesk.incidents import services as incidents
 from breachdesk.incidents.queries import timeline
 from breachdesk.inventory.importer import import_inventory
 from tests.conftest import create_user, table_fingerprint
-from tests.impact.conftest import load
+from tests.inventories import load
 
 AWARE = datetime(2026, 10, 24, 22, 0, tzinfo=UTC)  # the night before Paris falls back an hour
 PROFILE = textwrap.dedent("""\

@@ -17,7 +17,7 @@ from breachdesk.inventory.importer import import_inventory
 from breachdesk.inventory.models import Customer, ProcessingActivity, System, Volume, activity_customers
 from breachdesk.inventory.services import save_entry
 from breachdesk.inventory.taxonomy import Sensitivity
-from tests.impact.conftest import load
+from tests.inventories import load
 
 ACTIVITY_MESSAGES = {"key": "messages", "name": "Messages", "role": "processor", "retention_days": 6,
                      "systems": ["db"], "data_categories": ["user.content.private", "user.contact.email"],

@@ -19,7 +19,7 @@ from breachdesk.incidents import services
 from breachdesk.incidents.models import Incident, IncidentStatus
 from breachdesk.inventory.models import ActivityDataCategory, ProcessingActivity
 from breachdesk.inventory.taxonomy import Sensitivity
-from tests.impact.conftest import VOLUMES, load
+from tests.inventories import VOLUMES, load
 
 AWARE = "2026-03-29T01:30:00+01:00"  # Paris, half an hour before the spring-forward jump
 

@@ -14,8 +14,13 @@ class SendGridStub:
         self.requests: list[dict] = []
         self.answers: deque[int] = deque()
         self.lock = threading.Lock()
-        #: seconds to think before answering: a slow provider keeps a dispatcher mid-batch long enough to kill
+        #: seconds to think before answering: a slow provider, so that two dispatchers overlap
         self.delay = 0.0
+        #: once this many requests are answered, hold every later one unanswered until `release()`: a
+        #: dispatcher waiting on them is mid-batch for as long as a test needs (`held` says it got there)
+        self.hold_after: int | None = None
+        self.held = threading.Event()
+        self._released = threading.Event()
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -26,6 +31,11 @@ class SendGridStub:
                     self.close_connection = True
                     return
                 body = json.loads(raw or b"{}")
+                if stub.hold_after is not None and len(stub.requests) >= stub.hold_after:
+                    stub.held.set()
+                    stub._released.wait()
+                    self.close_connection = True  # released: dropped unanswered, never accepted
+                    return
                 time.sleep(stub.delay)
                 with stub.lock:
                     status = stub.answers.popleft() if stub.answers else 202
@@ -56,8 +66,14 @@ class SendGridStub:
         return self
 
     def __exit__(self, *exc) -> None:
+        self.release()
         self.server.shutdown()
         self.server.server_close()
+
+    def release(self) -> None:
+        """Stop holding: the held requests are dropped unanswered, later ones are answered again."""
+        self.hold_after = None
+        self._released.set()
 
     def accepted_outbox_ids(self) -> list[int]:
         with self.lock:

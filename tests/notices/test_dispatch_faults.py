@@ -14,9 +14,11 @@ from breachdesk.audit.services import verify_chain
 from breachdesk.extensions import db
 from breachdesk.notices import services
 from breachdesk.notices.models import OutboxMessage, OutboxStatus
-from tests.notices.conftest import duty
+from tests.incident_fixtures import duty
 
-LEASE = 2
+LEASE = 2  # short, so that the claims of a killed dispatcher come back soon
+#: seconds before a test gives up waiting: only a guard against hanging, never what a test measures
+GUARD = 300
 
 
 def queue_messages(incident, privacy, count: int) -> list[int]:
@@ -28,11 +30,11 @@ def queue_messages(incident, privacy, count: int) -> list[int]:
     return list(db.session.scalars(select(OutboxMessage.id).order_by(OutboxMessage.id)))
 
 
-def dispatcher(migrated: str, stub_url: str, instance: Path, *extra: str) -> subprocess.Popen:
+def dispatcher(migrated: str, stub_url: str, instance: Path, *extra: str, lease: int = LEASE) -> subprocess.Popen:
     env = {**os.environ, "BREACHDESK_DATABASE_URL": migrated, "BREACHDESK_INSTANCE_PATH": str(instance),
            "BREACHDESK_SECRET_KEY": "test", "BREACHDESK_MAIL_BACKEND": "sendgrid",
            "BREACHDESK_SENDGRID_API_HOST": stub_url, "SENDGRID_API_KEY": "SG.test",
-           "BREACHDESK_DISPATCH_LEASE_SECONDS": str(LEASE), "BREACHDESK_LOG_LEVEL": "WARNING"}
+           "BREACHDESK_DISPATCH_LEASE_SECONDS": str(lease), "BREACHDESK_LOG_LEVEL": "WARNING"}
     command = [str(Path(sys.executable).parent / "breachdesk"), "dispatch", *extra]
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
@@ -43,11 +45,11 @@ def queued() -> int:
                              .where(OutboxMessage.status == OutboxStatus.QUEUED))
 
 
-def run_until_empty(migrated, stub_url, instance, deadline: float = 120) -> None:
+def run_until_empty(migrated, stub_url, instance) -> None:
     started = time.monotonic()
-    while queued() and time.monotonic() - started < deadline:
+    while queued() and time.monotonic() - started < GUARD:
         with dispatcher(migrated, stub_url, instance, "--batch", "50") as process:
-            process.wait(timeout=deadline)
+            process.wait(timeout=GUARD)
         time.sleep(0.2)  # claims of a killed dispatcher come back when their lease expires
     assert queued() == 0
 
@@ -55,15 +57,14 @@ def run_until_empty(migrated, stub_url, instance, deadline: float = 120) -> None
 def test_a_dispatcher_killed_mid_batch_loses_nothing_and_repeats_at_most_what_was_in_flight(
         incident, privacy, migrated, sendgrid_stub, tmp_path):
     ids = queue_messages(incident, privacy, 500)
-    sendgrid_stub.delay = 0.004
+    sendgrid_stub.hold_after = 120  # two batches and part of the third answered, the rest of it waits
     with dispatcher(migrated, sendgrid_stub.url, tmp_path / "inst", "--batch", "50") as process:
-        started = time.monotonic()
-        while len(sendgrid_stub.requests) < 120 and time.monotonic() - started < 60:
-            time.sleep(0.01)
-        assert process.poll() is None, "the dispatcher finished before it could be killed"
+        assert sendgrid_stub.held.wait(timeout=GUARD), "the dispatcher never reached its 121st message"
+        assert process.poll() is None, process.stderr.read().decode()
         process.send_signal(signal.SIGKILL)
-        process.wait(timeout=30)
+        process.wait(timeout=GUARD)
     assert process.returncode == -signal.SIGKILL
+    sendgrid_stub.release()
     db.session.rollback()
     # in flight: claimed by the killed dispatcher and not recorded; only those may go out twice
     in_flight = db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
@@ -85,10 +86,11 @@ def test_a_dispatcher_killed_mid_batch_loses_nothing_and_repeats_at_most_what_wa
 def test_two_dispatchers_at_once_send_each_message_once(incident, privacy, migrated, sendgrid_stub, tmp_path):
     ids = queue_messages(incident, privacy, 300)
     sendgrid_stub.delay = 0.002
-    first = dispatcher(migrated, sendgrid_stub.url, tmp_path / "a", "--batch", "20")
-    second = dispatcher(migrated, sendgrid_stub.url, tmp_path / "b", "--batch", "20")
+    # Once is promised while a lease lasts: a 2 s lease could run out on a busy machine and let the other take over.
+    first = dispatcher(migrated, sendgrid_stub.url, tmp_path / "a", "--batch", "20", lease=GUARD)
+    second = dispatcher(migrated, sendgrid_stub.url, tmp_path / "b", "--batch", "20", lease=GUARD)
     for process in (first, second):
-        _, errors = process.communicate(timeout=120)
+        _, errors = process.communicate(timeout=GUARD)
         assert process.returncode == 0, errors.decode()
     run_until_empty(migrated, sendgrid_stub.url, tmp_path / "c")  # both may stop before the last claims expire
     delivered = Counter(sendgrid_stub.accepted_outbox_ids())

@@ -12,7 +12,7 @@ from breachdesk.incidents.services import open_incident, recompute_impact
 from breachdesk.inventory.importer import import_inventory
 from breachdesk.notices import services
 from breachdesk.notices.models import Notice
-from tests.notices.conftest import duty
+from tests.incident_fixtures import duty
 
 
 def test_a_follow_up_is_offered_once_the_impact_moved(incident, privacy, login):

@@ -1,6 +1,7 @@
 """From obligation to notice: isolation per customer, follow-ups, approval and the outbox, templates."""
 
 import io
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -16,7 +17,7 @@ from breachdesk.inventory.importer import import_inventory
 from breachdesk.notices import services
 from breachdesk.notices.models import Notice, NoticeStatus, NoticeTemplate, OutboxMessage
 from tests.conftest import create_user, table_fingerprint
-from tests.notices.conftest import duty
+from tests.incident_fixtures import duty
 
 
 def test_a_controllers_notice_carries_only_its_own_data(incident, privacy):
@@ -33,8 +34,13 @@ def test_a_controllers_notice_carries_only_its_own_data(incident, privacy):
         assert other not in globex.text_body + globex.html_body + globex.subject
     for other in ("Globex", "globex", "environ 50", "about 50"):
         assert other not in acme.text_body + acme.html_body + acme.subject
-    link = services.acknowledgement_link(acme.obligation_id, 1)
-    assert "/ack/" in acme.text_body and f'href="{link}' in acme.html_body
+    services.approve_notice(acme, privacy)
+    services.approve_notice(globex, privacy)
+    db.session.commit()
+    for notice in (acme, globex):  # the link is not rebuilt here: its signature carries the second it was made
+        link = re.search(r"\S+/ack/([\w.-]+)", notice.text_body)
+        assert f'href="{link.group(0)}"' in notice.html_body
+        assert services.notice_of_token(link.group(1)) is notice  # it verifies and names this notice's duty
 
 
 def test_approval_queues_one_message_per_contact_once(incident, privacy):

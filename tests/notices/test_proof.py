@@ -19,7 +19,7 @@ from breachdesk.notices.mail import FileBackend
 from breachdesk.notices.models import Acknowledgement, DeliveryEvent, OutboxMessage, OutboxStatus
 from breachdesk.notices.outbox import dispatch_round
 from tests.conftest import table_fingerprint
-from tests.notices.conftest import duty
+from tests.incident_fixtures import duty
 
 PRIVATE_KEY = ec.generate_private_key(ec.SECP256R1())
 PUBLIC_KEY = base64.b64encode(PRIVATE_KEY.public_key().public_bytes(
