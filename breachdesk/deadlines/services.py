@@ -253,28 +253,21 @@ def summary_of(incident_id: int, now: datetime | None = None) -> dict[str, int]:
 
 
 def mark_sent(obligation: Obligation, sent_at: datetime, reference: str = "") -> None:
-    mark_all_sent([(obligation, sent_at, reference)])
-
-
-def mark_all_sent(sends: list[tuple[Obligation, datetime, str]]) -> None:
-    """Sent means fulfilled as of the send time: lateness is frozen at the first send. One flush for all of
-    them (the dispatcher records a group of sends at once)."""
-    for obligation, sent_at, reference in sends:
-        if obligation.status == ObligationStatus.NOT_REQUIRED:
-            raise DomainError("status: this obligation is not required; nothing to send")
-        if sent_at > now_utc():
-            raise ValidationFailed(["sent_at: is in the future"])
-        if obligation.sent_at is None:
-            obligation.sent_at = sent_at
-            obligation.late_by_seconds = lateness(sent_at, obligation.due_at or obligation.target_at)
-        if obligation.status == ObligationStatus.PENDING:
-            obligation.status = ObligationStatus.SENT
-        if reference.strip():
-            obligation.sent_reference = reference.strip()[:200]
+    """Sent means fulfilled as of the send time: lateness is frozen at the first send."""
+    if obligation.status == ObligationStatus.NOT_REQUIRED:
+        raise DomainError("status: this obligation is not required; nothing to send")
+    if sent_at > now_utc():
+        raise ValidationFailed(["sent_at: is in the future"])
+    if obligation.sent_at is None:
+        obligation.sent_at = sent_at
+        obligation.late_by_seconds = lateness(sent_at, obligation.due_at or obligation.target_at)
+    if obligation.status == ObligationStatus.PENDING:
+        obligation.status = ObligationStatus.SENT
+    if reference.strip():
+        obligation.sent_reference = reference.strip()[:200]
     db.session.flush()
-    anchors = {r.anchor for r in shipped_rules()}
-    for incident in dict.fromkeys(o.incident for o, _, _ in sends if f"stage_filed:{o.rule_id}" in anchors):
-        sync_obligations(incident)  # a filed stage starts the next stage's clock
+    if f"stage_filed:{obligation.rule_id}" in {r.anchor for r in shipped_rules()}:
+        sync_obligations(obligation.incident)  # a filed stage starts the next stage's clock
 
 
 def mark_acknowledged(obligation: Obligation, acknowledged_at: datetime) -> None:

@@ -16,6 +16,12 @@ class SendGridStub:
         self.lock = threading.Lock()
         #: seconds to think before answering: a slow provider keeps a dispatcher mid-batch long enough to kill
         self.delay = 0.0
+        #: answer this many requests, then hold the rest (counted in `held`) until `release` is set: a
+        #: dispatcher stopped at a known point, whatever the machine's speed
+        self.hold_after: int | None = None
+        self.held = 0
+        self.release = threading.Event()
+        self.received = 0
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -26,6 +32,12 @@ class SendGridStub:
                     self.close_connection = True
                     return
                 body = json.loads(raw or b"{}")
+                with stub.lock:
+                    stub.received += 1
+                    hold = stub.hold_after is not None and stub.received > stub.hold_after
+                    stub.held += hold
+                if hold:
+                    stub.release.wait()
                 time.sleep(stub.delay)
                 with stub.lock:
                     status = stub.answers.popleft() if stub.answers else 202
