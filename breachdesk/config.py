@@ -35,10 +35,9 @@ SENDGRID_WEBHOOK_PUBLIC_KEY = ""
 #: Dispatcher: messages claimed per round, how long a claim lasts (a killed dispatcher's messages are taken
 #: over after it), attempts before a message fails, and the exponential backoff (with jitter) between them.
 DISPATCH_BATCH = 50
-#: Sends in flight at once per dispatcher, and how many outcomes are recorded per transaction (a killed
-#: dispatcher may repeat the sends it had not recorded yet; never more than its batch).
+#: Sends in flight at once per dispatcher. Each outcome is recorded before another send starts, so a killed
+#: dispatcher may repeat at most these.
 DISPATCH_CONCURRENCY = 4
-DISPATCH_RECORD_GROUP = 50
 DISPATCH_LEASE_SECONDS = 120
 DISPATCH_MAX_ATTEMPTS = 8
 DISPATCH_RETRY_BASE_SECONDS = 30

@@ -1,6 +1,5 @@
 """Obligations: one duty to tell one recipient, with the terms and clock that produced its deadline."""
 
-import enum
 from datetime import datetime
 from typing import Any
 
@@ -10,17 +9,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from breachdesk.audit.services import Audited
 from breachdesk.core.clock import now_utc
 from breachdesk.core.db import UTCDateTime, str_enum
+from breachdesk.deadlines.obligations import ObligationStatus
 from breachdesk.extensions import db
 from breachdesk.incidents.models import Incident
-
-
-class ObligationStatus(enum.StrEnum):
-    """Stored states. Overdue is not stored: it is a pending obligation whose due_at has passed."""
-    PENDING = "pending"
-    SENT = "sent"
-    ACKNOWLEDGED = "acknowledged"
-    NOT_REQUIRED = "not_required"
-
 
 OVERDUE = "overdue"
 

@@ -7,12 +7,22 @@ limited to those the organisation profile names. Something the profile cannot re
 obligation flagged for a person, never silence.
 """
 
+import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from breachdesk.deadlines.calendar import Unit
 from breachdesk.deadlines.rules import DETERMINATIONS, LEAD_AUTHORITY, ROLES, Rule, Terms
+
+
+class ObligationStatus(enum.StrEnum):
+    """Stored states. Overdue is not stored: it is a pending obligation whose due_at has passed."""
+    PENDING = "pending"
+    SENT = "sent"
+    ACKNOWLEDGED = "acknowledged"
+    NOT_REQUIRED = "not_required"
+
 
 #: recipient kinds owed once per affected customer (we process their data)
 PER_CUSTOMER = {"controller", "covered_entity"}

@@ -8,7 +8,6 @@ one summary audit event; what a person does to one obligation is audited row by 
 
 from collections import defaultdict
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, insert, select, update
 
@@ -18,18 +17,17 @@ from breachdesk.audit.services import record
 from breachdesk.core.clock import now_utc
 from breachdesk.core.errors import DomainError, ValidationFailed
 from breachdesk.core.signals import incident_changed, organisation_changed
+from breachdesk.deadlines.diff import FROZEN, STATE, WITHDRAWAL, Changes, Filing, Stored, diff, lateness
 from breachdesk.deadlines.models import OVERDUE, Obligation, ObligationStatus
 from breachdesk.deadlines.obligations import (
     AffectedCustomer,
     Facts,
-    Planned,
     Profile,
     Ruling,
-    clock,
     plan,
     rulings_from,
 )
-from breachdesk.deadlines.rules import DETERMINATIONS, Terms, shipped_rules
+from breachdesk.deadlines.rules import DETERMINATIONS, shipped_rules
 from breachdesk.extensions import db
 from breachdesk.impact.models import ImpactCustomer, ImpactSnapshot
 from breachdesk.impact.services import current_snapshot
@@ -41,9 +39,7 @@ from breachdesk.inventory.models import Customer, NoticeTerms, Organisation
 POSITIVE_EVENTS = {positive for positive, _ in DETERMINATIONS.values()} | {"high_risk_established"}
 NEGATIVE_EVENTS = {negative for _, negative in DETERMINATIONS.values()}
 EVENT_KINDS = POSITIVE_EVENTS | NEGATIVE_EVENTS | {"stage_filed"}
-FROZEN = (ObligationStatus.SENT, ObligationStatus.ACKNOWLEDGED)
 AUDIT_SAMPLE = 50
-WITHDRAWN = "no longer owed: the incident's impact, assessment or the organisation profile changed"
 
 
 def organisation_profile() -> Profile | None:
@@ -116,107 +112,77 @@ def facts_of(incident: Incident, events: list[IncidentEvent]) -> Facts:
                  public_communication="disproportionate_effort" in exemptions)
 
 
-_STATE = ("status", "anchor", "clock_start", "due_at", "target_at", "recipient", "flag", "decided_by", "rationale",
-          "customer_id", "sent_at", "late_by_seconds", "sent_reference")
 
 
 def sync_obligations(incident: Incident) -> dict[str, int]:
-    """Bring the incident's obligations in line with what is owed now. Sent and acknowledged ones are
-    history and stay as they are; pending ones keep their frozen terms, so only their facts move them."""
+    """Bring the incident's obligations in line with what is owed now: plan, diff against what is stored,
+    write the difference (see `deadlines.diff` for what moves and what stays)."""
     profile = organisation_profile()
     db.session.flush()
-    # Core rows: ten thousand plain tuples, no ORM result machinery
-    rows = {(r.rule_id, r.recipient_key): r for r in db.session.connection().execute(
-        select(Obligation.id, Obligation.rule_id, Obligation.recipient_key, Obligation.terms,
-               *(getattr(Obligation, name) for name in _STATE)).where(Obligation.incident_id == incident.id))}
+    stored = stored_obligations(incident.id)
     events = events_of(incident.id)
-    sent: dict[str, datetime] = {}
-    for row in rows.values():
-        if row.sent_at is not None:
-            sent[row.rule_id] = min(sent.get(row.rule_id, row.sent_at), row.sent_at)
-    anchors = anchors_of(incident, events, sent)
-    filed_elsewhere = {e.stage: e for e in reversed(events) if e.kind == "stage_filed"}  # the first filing wins
+    anchors = anchors_of(incident, events, first_sent(stored))
     planned = plan(shipped_rules(), profile, facts_of(incident, events)) if profile else []
-    created, changed, updates, kept = [], [], [], []
-    terms_of = _TermsCache(anchors)
-    for duty in planned:
-        row = rows.pop(duty.key, None)
-        if row is not None:
-            kept.append(row)
-        if row is not None and row.status in FROZEN:
-            continue
-        terms, timing = terms_of(row.terms if row is not None else duty.terms)
-        state = _state(duty, timing, filed_elsewhere.get(duty.rule.id))
-        if row is None:
-            created.append({**state, "incident_id": incident.id, "rule_id": duty.rule.id, "regime": duty.rule.regime,
-                            "stage": duty.rule.stage, "recipient_kind": duty.rule.recipient_kind,
-                            "recipient_key": duty.recipient_key, "condition": duty.rule.condition,
-                            "source": duty.rule.source, "terms": terms.as_dict(), "created_at": now_utc()})
-            continue
-        moved = {name: value for name, value in state.items() if getattr(row, name) != value}
-        if moved:
-            changed.append({"id": row.id, **state})
-            updates.append({"id": row.id, **moved})  # only what moved: usually the clock columns
-    withdrawn = [{"id": row.id, "status": ObligationStatus.NOT_REQUIRED, "decided_by": "BreachDesk",
-                  "rationale": WITHDRAWN} for row in rows.values()
-                 if row.status == ObligationStatus.PENDING]
-    if created:
-        # Core executemany: the ORM's bulk insert would split rows by which values are NULL
-        db.session.execute(insert(Obligation.__table__), created)
-    if updates:
-        db.session.execute(update(Obligation), updates)
-    if withdrawn:
-        db.session.execute(update(Obligation), withdrawn)
-    counts = {"created": len(created), "changed": len(changed), "withdrawn": len(withdrawn)}
-    if created or changed or withdrawn:
-        db.session.expire_all()  # bulk statements bypass loaded objects
-        keys = {row.id: f"{row.rule_id}:{row.recipient_key}" for row in rows.values()} | {
-            row.id: f"{row.rule_id}:{row.recipient_key}" for row in kept}
-        record(db.session, "obligations.derived", "incidents", incident.id, after={
-            **counts, "anchors": {k: v.isoformat() for k, v in sorted(anchors.items())},
-            # the first entries of each kind, so the log shows what moved without copying ten thousand rows
-            "created_first": [f"{c['rule_id']}:{c['recipient_key']} due {_iso(c['due_at'] or c['target_at'])}"
-                              for c in created[:AUDIT_SAMPLE]],
-            "changed_first": [f"{keys[c['id']]} {c['status'].value} due {_iso(c['due_at'] or c['target_at'])}"
-                              for c in changed[:AUDIT_SAMPLE]],
-            "withdrawn_first": [keys[w["id"]] for w in withdrawn[:AUDIT_SAMPLE]]})
+    changes = diff(planned, stored, anchors, filings(events))
+    counts = {"created": len(changes.created), "changed": len(changes.changed), "withdrawn": len(changes.withdrawn)}
+    if any(counts.values()):
+        write_changes(incident, changes)
+        record(db.session, "obligations.derived", "incidents", incident.id,
+               after={**counts, "anchors": {k: v.isoformat() for k, v in sorted(anchors.items())},
+                      **audit_sample(changes)})
     return counts
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
+def stored_obligations(incident_id: int) -> list[Stored]:
+    rows = db.session.execute(
+        select(Obligation.id, Obligation.rule_id, Obligation.recipient_key, Obligation.terms,
+               *(getattr(Obligation, name) for name in STATE)).where(Obligation.incident_id == incident_id))
+    return [Stored(row.id, (row.rule_id, row.recipient_key), row.terms, {name: getattr(row, name) for name in STATE})
+            for row in rows]
 
 
-class _TermsCache:
-    """Thousands of customer duties share a handful of terms: parse each and compute its clock once."""
-
-    def __init__(self, anchors: dict[str, datetime]):
-        self.anchors = anchors
-        self.known: dict[Any, tuple[Terms, dict[str, Any]]] = {}
-
-    def __call__(self, raw: Terms | dict) -> tuple[Terms, dict[str, Any]]:
-        key = raw if isinstance(raw, Terms) else repr(sorted(raw.items()))
-        if key not in self.known:
-            terms = raw if isinstance(raw, Terms) else Terms.from_dict(raw)
-            self.known[key] = terms, clock(terms, self.anchors)
-        return self.known[key]
+def first_sent(stored: list[Stored]) -> dict[str, datetime]:
+    """When each rule's stage was first sent through BreachDesk: a filed stage starts the next one's clock."""
+    sent: dict[str, datetime] = {}
+    for row in stored:
+        rule_id, at = row.key[0], row.state["sent_at"]
+        if at is not None:
+            sent[rule_id] = min(sent.get(rule_id, at), at)
+    return sent
 
 
-def _state(duty: Planned, timing: dict[str, Any], filed: IncidentEvent | None) -> dict[str, Any]:
-    state = {"status": ObligationStatus.PENDING if duty.required else ObligationStatus.NOT_REQUIRED,
-             **timing, "recipient": duty.recipient[:200], "flag": duty.flag,
-             "decided_by": "" if duty.required else duty.decided_by,
-             "rationale": "" if duty.required else duty.rationale, "customer_id": duty.customer_id,
-             "sent_at": None, "late_by_seconds": None, "sent_reference": ""}
-    if filed is not None and duty.recipient_key == duty.rule.recipient_kind:
-        # the stage was filed outside BreachDesk (a portal, a form): the duty is fulfilled as of then
-        state |= {"status": ObligationStatus.SENT, "sent_at": filed.occurred_at, "sent_reference": filed.reference,
-                  "late_by_seconds": lateness(filed.occurred_at, state["due_at"] or state["target_at"])}
-    return state
+def filings(events: list[IncidentEvent]) -> dict[str, Filing]:
+    """Stages recorded as filed outside BreachDesk, by rule id; the first filing wins."""
+    return {e.stage: Filing(e.occurred_at, e.reference) for e in reversed(events) if e.kind == "stage_filed"}
 
 
-def lateness(sent_at: datetime, limit: datetime | None) -> int | None:
-    return max(0, int((sent_at - limit).total_seconds())) if limit else None
+def write_changes(incident: Incident, changes: Changes) -> None:
+    """Thousands of customer duties are written in executemany statements, not object by object."""
+    now = now_utc()
+    if changes.created:
+        db.session.execute(insert(Obligation), [{**row, "incident_id": incident.id, "created_at": now}
+                                                for row in changes.created])
+    if changes.changed:
+        db.session.execute(update(Obligation), [{"id": row.id, **moved} for row, moved in changes.changed])
+    if changes.withdrawn:
+        db.session.execute(update(Obligation), [{"id": row.id, **WITHDRAWAL} for row in changes.withdrawn])
+    db.session.expire_all()  # the bulk statements bypass loaded objects
+
+
+def audit_sample(changes: Changes) -> dict[str, list[str]]:
+    """The first entries of each kind, so the log shows what moved without copying ten thousand rows."""
+    def due(state: dict) -> str | None:
+        at = state["due_at"] or state["target_at"]
+        return at.isoformat() if at else None
+
+    changed = []
+    for row, moved in changes.changed[:AUDIT_SAMPLE]:
+        state = row.state | moved
+        changed.append(f"{':'.join(row.key)} {state['status'].value} due {due(state)}")
+    return {"created_first": [f"{c['rule_id']}:{c['recipient_key']} due {due(c)}"
+                              for c in changes.created[:AUDIT_SAMPLE]],
+            "changed_first": changed,
+            "withdrawn_first": [":".join(row.key) for row in changes.withdrawn[:AUDIT_SAMPLE]]}
 
 
 def resync_open_incidents() -> int:
@@ -247,28 +213,21 @@ def summary_of(incident_id: int, now: datetime | None = None) -> dict[str, int]:
 
 
 def mark_sent(obligation: Obligation, sent_at: datetime, reference: str = "") -> None:
-    mark_all_sent([(obligation, sent_at, reference)])
-
-
-def mark_all_sent(sends: list[tuple[Obligation, datetime, str]]) -> None:
-    """Sent means fulfilled as of the send time: lateness is frozen at the first send. One flush for all of
-    them (the dispatcher records a group of sends at once)."""
-    for obligation, sent_at, reference in sends:
-        if obligation.status == ObligationStatus.NOT_REQUIRED:
-            raise DomainError("status: this obligation is not required; nothing to send")
-        if sent_at > now_utc():
-            raise ValidationFailed(["sent_at: is in the future"])
-        if obligation.sent_at is None:
-            obligation.sent_at = sent_at
-            obligation.late_by_seconds = lateness(sent_at, obligation.due_at or obligation.target_at)
-        if obligation.status == ObligationStatus.PENDING:
-            obligation.status = ObligationStatus.SENT
-        if reference.strip():
-            obligation.sent_reference = reference.strip()[:200]
+    """Sent means fulfilled as of the send time: lateness is frozen at the first send."""
+    if obligation.status == ObligationStatus.NOT_REQUIRED:
+        raise DomainError("status: this obligation is not required; nothing to send")
+    if sent_at > now_utc():
+        raise ValidationFailed(["sent_at: is in the future"])
+    if obligation.sent_at is None:
+        obligation.sent_at = sent_at
+        obligation.late_by_seconds = lateness(sent_at, obligation.due_at or obligation.target_at)
+    if obligation.status == ObligationStatus.PENDING:
+        obligation.status = ObligationStatus.SENT
+    if reference.strip():
+        obligation.sent_reference = reference.strip()[:200]
     db.session.flush()
-    anchors = {r.anchor for r in shipped_rules()}
-    for incident in dict.fromkeys(o.incident for o, _, _ in sends if f"stage_filed:{o.rule_id}" in anchors):
-        sync_obligations(incident)  # a filed stage starts the next stage's clock
+    if f"stage_filed:{obligation.rule_id}" in {r.anchor for r in shipped_rules()}:
+        sync_obligations(obligation.incident)  # a filed stage starts the next stage's clock
 
 
 def mark_acknowledged(obligation: Obligation, acknowledged_at: datetime) -> None:

@@ -2,29 +2,29 @@
 
 Claiming takes a lease on a batch in one short transaction (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so two
 dispatchers never take the same rows; on SQLite a single UPDATE, which its one-writer lock makes atomic).
-Outcomes are committed a small group at a time, so a dispatcher killed mid-batch loses nothing: what it had
-not recorded is taken over when its lease expires, and only a message it had sent but not yet recorded can
-go out twice.
+Each outcome is committed on its own before another send starts, so a dispatcher killed mid-batch loses
+nothing: what it had not recorded is taken over when its lease expires, and only the sends it had in flight
+then (at most DISPATCH_CONCURRENCY) can go out twice.
 """
 
 import logging
 import os
 import random
 import socket
-from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections import Counter
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import islice
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import and_, or_, select, update
 
-from breachdesk.audit.services import acting_as, append_events
+from breachdesk.audit.services import acting_as, record
 from breachdesk.core.clock import now_utc
 from breachdesk.core.errors import ValidationFailed
 from breachdesk.deadlines.models import Obligation, ObligationStatus
-from breachdesk.deadlines.services import mark_all_sent
+from breachdesk.deadlines.services import mark_sent
 from breachdesk.extensions import db
 from breachdesk.inventory.rules import email_problem
 from breachdesk.notices.mail import Backend, OutgoingMail, PermanentFailure, TemporaryFailure, backend_from
@@ -130,85 +130,55 @@ def attempt(claimed: Claimed, backend: Backend) -> Attempt:
         return Attempt(claimed, error=str(error))
 
 
-class Recorder:
-    """Records the outcomes of one round a group at a time: one transaction, one UPDATE statement per kind of
-    outcome (executemany), one audit append. A dispatcher killed before a group is recorded leaves those
-    messages leased and unrecorded, so what can go out twice stays within the claimed batch."""
+def record_outcome(done: Attempt, worker: str) -> str:
+    """Record one outcome in its own short transaction and return it (sent, retry, failed, or skipped).
 
-    def __init__(self, worker: str):
-        self.worker = worker
-        self.fulfilled: set[int] = set()  # obligations this round already marked sent
-        self.outcomes: list[str] = []
+    A retry or a failure is ours to record only while we hold the lease: when it ran out and another
+    dispatcher took the message over, the outcome is left to that one. An accepted message went out whoever
+    holds the lease now: it is recorded as sent unless an earlier acceptance is already on record."""
+    status, changes, outcome = _outcome(done, current_app.config)
+    message_id = done.claimed.mail.outbox_id
+    ours = (OutboxMessage.status != OutboxStatus.SENT if outcome == "sent"
+            else OutboxMessage.claimed_by == worker)
+    updated = db.session.execute(
+        update(OutboxMessage).where(OutboxMessage.id == message_id, ours)
+        .values(status=status, claimed_by=None, claimed_until=None, **changes)).rowcount
+    if not updated:
+        db.session.rollback()
+        return "skipped"
+    if outcome == "sent" and done.claimed.obligation_id is not None:
+        obligation = db.session.scalar(select(Obligation).where(
+            Obligation.id == done.claimed.obligation_id, Obligation.status == ObligationStatus.PENDING))
+        if obligation is not None:  # the first message sent fulfils it
+            mark_sent(obligation, done.at, f"e-mail {done.provider_id}")
+    record(db.session, f"outbox.{outcome}", "outbox_messages", message_id, after={
+        "notice": done.claimed.notice_id, "alert_mail": done.claimed.alert_mail_id, "recipient": done.claimed.mail.to,
+        "attempts": changes["attempts"], "provider_message_id": done.provider_id or None,
+        "error": changes["last_error"][:500] or None})
+    db.session.commit()
+    if status == OutboxStatus.FAILED:
+        log.warning("outbox message %s failed: %s", message_id, changes["last_error"])
+    return outcome
 
-    def record(self, attempts: list[Attempt]) -> None:
-        if not attempts:
-            return
-        config = current_app.config
-        decided = [(done, *self._outcome(done, config)) for done in attempts]
-        by_columns: dict[tuple[str, ...], list[dict]] = defaultdict(list)
-        for done, status, changes, _ in decided:
-            by_columns[tuple(sorted(changes))].append(
-                {"message_id": done.claimed.mail.outbox_id, "worker": self.worker, "status": status, **changes})
-        table = OutboxMessage.__table__
-        connection = db.session.connection()
-        updated = 0
-        for columns, rows in by_columns.items():
-            updated += connection.execute(
-                table.update().where(table.c.id == bindparam("message_id"), table.c.claimed_by == bindparam("worker"))
-                .values(status=bindparam("status"), claimed_by=None, claimed_until=None,
-                        **{c: bindparam(c) for c in columns}), rows).rowcount
-        if updated < len(attempts):  # a lease expired and another dispatcher took a message over: one by one
-            db.session.rollback()
-            if len(attempts) > 1:
-                for done in attempts:
-                    self.record([done])
-            else:
-                self.outcomes.append("skipped")
-            return
-        sends, events = [], []
-        for done, status, changes, outcome in decided:
-            self.outcomes.append(outcome)
-            obligation_id = done.claimed.obligation_id
-            if outcome == "sent" and obligation_id is not None and obligation_id not in self.fulfilled:
-                self.fulfilled.add(obligation_id)
-                sends.append(done)
-            events.append({"action": f"outbox.{outcome}", "entity_type": "outbox_messages",
-                           "entity_id": str(done.claimed.mail.outbox_id),
-                           "after": {"notice": done.claimed.notice_id, "alert_mail": done.claimed.alert_mail_id,
-                                     "recipient": done.claimed.mail.to, "attempts": changes["attempts"],
-                                     "provider_message_id": done.provider_id or None,
-                                     "error": changes["last_error"][:500] or None}})
-            if status == OutboxStatus.FAILED:
-                log.warning("outbox message %s to %s failed: %s", done.claimed.mail.outbox_id, done.claimed.mail.to,
-                            changes["last_error"])
-        if sends:
-            pending = db.session.scalars(select(Obligation).where(
-                Obligation.id.in_([d.claimed.obligation_id for d in sends]),
-                Obligation.status == ObligationStatus.PENDING)).all()
-            sent_by = {d.claimed.obligation_id: d for d in sends}
-            mark_all_sent([(o, sent_by[o.id].at, f"e-mail {sent_by[o.id].provider_id}") for o in pending])
-        append_events(db.session, events)
-        db.session.commit()
 
-    @staticmethod
-    def _outcome(done: Attempt, config) -> tuple[OutboxStatus, dict, str]:
-        attempts = done.claimed.attempts + 1
-        changes: dict = {"attempts": attempts, "last_error": done.error}
-        if not done.error:
-            return OutboxStatus.SENT, changes | {"provider_message_id": done.provider_id, "sent_at": done.at}, "sent"
-        if done.temporary and attempts < config["DISPATCH_MAX_ATTEMPTS"]:
-            changes["next_attempt_at"] = done.at + timedelta(seconds=backoff(
-                attempts, config["DISPATCH_RETRY_BASE_SECONDS"], config["DISPATCH_RETRY_MAX_SECONDS"]))
-            return OutboxStatus.QUEUED, changes, "retry"
-        if done.temporary:
-            changes["last_error"] = f"gave up after {attempts} attempts: {done.error}"
-        return OutboxStatus.FAILED, changes, "failed"
+def _outcome(done: Attempt, config) -> tuple[OutboxStatus, dict, str]:
+    attempts = done.claimed.attempts + 1
+    changes: dict = {"attempts": attempts, "last_error": done.error}
+    if not done.error:
+        return OutboxStatus.SENT, changes | {"provider_message_id": done.provider_id, "sent_at": done.at}, "sent"
+    if done.temporary and attempts < config["DISPATCH_MAX_ATTEMPTS"]:
+        changes["next_attempt_at"] = done.at + timedelta(seconds=backoff(
+            attempts, config["DISPATCH_RETRY_BASE_SECONDS"], config["DISPATCH_RETRY_MAX_SECONDS"]))
+        return OutboxStatus.QUEUED, changes, "retry"
+    if done.temporary:
+        changes["last_error"] = f"gave up after {attempts} attempts: {done.error}"
+    return OutboxStatus.FAILED, changes, "failed"
 
 
 def dispatch_round(backend: Backend | None = None, worker: str | None = None, batch: int | None = None) -> Round:
-    """One claim and the sends it allows; the scheduler calls this on every tick. Several sends are in flight
-    at once (DISPATCH_CONCURRENCY) while this thread records finished ones in groups (DISPATCH_RECORD_GROUP),
-    so a slow provider, not the database, is the limit."""
+    """One claim and the sends it allows; the scheduler calls this on every tick. Up to DISPATCH_CONCURRENCY
+    sends are in flight at once, so a slow provider, not the database, is the limit; each finished one is
+    recorded before another starts, so a dispatcher killed at any instant repeats at most those in flight."""
     config = current_app.config
     backend = backend or backend_from(config, current_app.instance_path)
     worker = worker or worker_name()
@@ -216,25 +186,17 @@ def dispatch_round(backend: Backend | None = None, worker: str | None = None, ba
     result = Round(claimed=len(ids))
     if not ids:
         return result
-    claimed = load_claimed(ids, worker, config["MAIL_FROM"])
-    recorder = Recorder(worker)
-    group_size = max(1, int(config["DISPATCH_RECORD_GROUP"]))
-    with acting_as(f"dispatcher:{worker}"):
-        threads = max(1, int(config["DISPATCH_CONCURRENCY"]))
-        if threads == 1:
-            finished = (attempt(one, backend) for one in claimed)
-            while group := list(islice(finished, group_size)):
-                recorder.record(group)
-        else:
-            with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="dispatch") as pool:
-                group = []
-                for future in as_completed([pool.submit(attempt, one, backend) for one in claimed]):
-                    group.append(future.result())
-                    if len(group) == group_size:
-                        recorder.record(group)
-                        group = []
-                recorder.record(group)
-    result.sent, result.retried, result.failed = (recorder.outcomes.count(o) for o in ("sent", "retry", "failed"))
+    waiting = iter(load_claimed(ids, worker, config["MAIL_FROM"]))
+    threads = max(1, int(config["DISPATCH_CONCURRENCY"]))
+    outcomes: Counter[str] = Counter()
+    with acting_as(f"dispatcher:{worker}"), ThreadPoolExecutor(threads, thread_name_prefix="dispatch") as pool:
+        in_flight = {pool.submit(attempt, one, backend) for one in islice(waiting, threads)}
+        while in_flight:
+            finished, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
+            for future in finished:
+                outcomes[record_outcome(future.result(), worker)] += 1
+            in_flight |= {pool.submit(attempt, one, backend) for one in islice(waiting, len(finished))}
+    result.sent, result.retried, result.failed = outcomes["sent"], outcomes["retry"], outcomes["failed"]
     return result
 
 

@@ -156,8 +156,9 @@ def measure_rounds(url: str, incident_id: int, repeat: int) -> dict[str, Any]:
 
     from breachdesk.audit.models import AuditEvent
     from breachdesk.core.clock import parse_instant
+    from breachdesk.deadlines.diff import STATE
     from breachdesk.deadlines.models import Obligation, ObligationStatus
-    from breachdesk.deadlines.services import _STATE, sync_obligations
+    from breachdesk.deadlines.services import sync_obligations
     from breachdesk.extensions import db
     from breachdesk.impact.models import ImpactCustomer
     from breachdesk.impact.services import current_snapshot
@@ -169,7 +170,7 @@ def measure_rounds(url: str, incident_id: int, repeat: int) -> dict[str, Any]:
     mine = obligations.c.incident_id == incident_id
     #: what sync_obligations selects of the existing rows
     read = select(obligations.c.id, obligations.c.rule_id, obligations.c.recipient_key, obligations.c.terms,
-                  *(obligations.c[name] for name in _STATE)).where(mine)
+                  *(obligations.c[name] for name in STATE)).where(mine)
     update_due = (update(obligations).where(obligations.c.id == bindparam("b_id"))
                   .values(due_at=bindparam("b_due_at")))
     instants = [parse_instant(value, "aware_at") for value in AWARE]

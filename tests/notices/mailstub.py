@@ -14,13 +14,14 @@ class SendGridStub:
         self.requests: list[dict] = []
         self.answers: deque[int] = deque()
         self.lock = threading.Lock()
-        #: seconds to think before answering: a slow provider, so that two dispatchers overlap
+        #: seconds to think before answering: a slow provider keeps a dispatcher mid-batch long enough to kill
         self.delay = 0.0
-        #: once this many requests are answered, hold every later one unanswered until `release()`: a
-        #: dispatcher waiting on them is mid-batch for as long as a test needs (`held` says it got there)
+        #: answer this many requests, then hold the rest (counted in `held`) until `release` is set: a
+        #: dispatcher stopped at a known point, whatever the machine's speed
         self.hold_after: int | None = None
-        self.held = threading.Event()
-        self._released = threading.Event()
+        self.held = 0
+        self.release = threading.Event()
+        self.received = 0
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -31,11 +32,12 @@ class SendGridStub:
                     self.close_connection = True
                     return
                 body = json.loads(raw or b"{}")
-                if stub.hold_after is not None and len(stub.requests) >= stub.hold_after:
-                    stub.held.set()
-                    stub._released.wait()
-                    self.close_connection = True  # released: dropped unanswered, never accepted
-                    return
+                with stub.lock:
+                    stub.received += 1
+                    hold = stub.hold_after is not None and stub.received > stub.hold_after
+                    stub.held += hold
+                if hold:
+                    stub.release.wait()
                 time.sleep(stub.delay)
                 with stub.lock:
                     status = stub.answers.popleft() if stub.answers else 202
@@ -66,14 +68,8 @@ class SendGridStub:
         return self
 
     def __exit__(self, *exc) -> None:
-        self.release()
         self.server.shutdown()
         self.server.server_close()
-
-    def release(self) -> None:
-        """Stop holding: the held requests are dropped unanswered, later ones are answered again."""
-        self.hold_after = None
-        self._released.set()
 
     def accepted_outbox_ids(self) -> list[int]:
         with self.lock:

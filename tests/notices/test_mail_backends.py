@@ -164,7 +164,7 @@ def test_sendgrid_answers_decide_retry_or_failure(incident, privacy, sendgrid, a
         assert message.next_attempt_at >= attempted + soonest_retry(app)
 
 
-def test_one_group_records_a_send_a_retry_and_a_failure_each_as_it_was(incident, privacy, sendgrid, app):
+def test_one_round_records_a_send_a_retry_and_a_failure_each_as_it_was(incident, privacy, sendgrid, app):
     app.config.update(DISPATCH_CONCURRENCY=1)  # sends in id order, so the answers meet known messages
     approved(incident, privacy, "acme")  # two contacts
     approved(incident, privacy, "globex")
@@ -185,9 +185,9 @@ def test_one_group_records_a_send_a_retry_and_a_failure_each_as_it_was(incident,
                        ("outbox.failed", str(failed.id))]
 
 
-def test_a_message_another_dispatcher_took_over_is_left_to_it(incident, privacy, sendgrid, app):
-    """Our lease ran out mid-send and another dispatcher claimed the message: its outcome is not ours to
-    record, the rest of the group still is."""
+def sent_by_slow_then_taken_over(incident, privacy, app) -> tuple[list[int], list[outbox.Attempt]]:
+    """A dispatcher ("slow") claims and sends both of acme's messages; meanwhile its lease on the second ran
+    out and another dispatcher ("fast") claimed that one."""
     approved(incident, privacy, "acme")
     ids = outbox.claim("slow", batch=10, lease_seconds=60)
     claimed = outbox.load_claimed(ids, "slow", "notices@parlons.example")
@@ -195,14 +195,32 @@ def test_a_message_another_dispatcher_took_over_is_left_to_it(incident, privacy,
     finished = [outbox.attempt(one, backend) for one in claimed]
     db.session.execute(update(OutboxMessage).where(OutboxMessage.id == ids[1]).values(claimed_by="fast"))
     db.session.commit()
-    recorder = outbox.Recorder("slow")
-    recorder.record(finished)
-    assert recorder.outcomes == ["sent", "skipped"]
+    return ids, finished
+
+
+def test_a_message_the_provider_accepted_is_recorded_as_sent_even_after_its_lease_moved(
+        incident, privacy, sendgrid, app):
+    ids, finished = sent_by_slow_then_taken_over(incident, privacy, app)
+    assert [outbox.record_outcome(done, "slow") for done in finished] == ["sent", "sent"]
+    db.session.expire_all()
+    assert [(m.status, m.provider_message_id, m.claimed_by) for m in messages()] == [
+        (OutboxStatus.SENT, "stub-1", None), (OutboxStatus.SENT, "stub-2", None)]
+    assert duty(incident, "acme").status == ObligationStatus.SENT
+    assert outbox.load_claimed([ids[1]], "fast", "notices@parlons.example") == []  # "fast" won't send it
+    # had "fast" sent it before that, its outcome would find the first acceptance on record and leave it
+    repeat = outbox.Attempt(finished[1].claimed, provider_id="stub-3")
+    assert outbox.record_outcome(repeat, "fast") == "skipped"
+    assert db.session.get(OutboxMessage, ids[1]).provider_message_id == "stub-2"
+
+
+def test_a_failed_attempt_under_a_moved_lease_is_left_to_the_new_holder(incident, privacy, sendgrid, app):
+    sendgrid.answers.extend([202, 500])
+    ids, finished = sent_by_slow_then_taken_over(incident, privacy, app)
+    assert [outbox.record_outcome(done, "slow") for done in finished] == ["sent", "skipped"]
     db.session.expire_all()
     mine, taken = messages()
     assert mine.status == OutboxStatus.SENT and mine.claimed_by is None
-    assert (taken.status, taken.claimed_by, taken.attempts) == (OutboxStatus.QUEUED, "fast", 0)
-    assert duty(incident, "acme").status == ObligationStatus.SENT
+    assert (taken.status, taken.claimed_by, taken.attempts, taken.last_error) == (OutboxStatus.QUEUED, "fast", 0, "")
 
 
 def test_retries_until_the_limit_then_fail_visibly(incident, privacy, sendgrid, app):
