@@ -197,6 +197,8 @@ def dispatch_round(backend: Backend | None = None, worker: str | None = None, ba
                 outcomes[record_outcome(future.result(), worker)] += 1
             in_flight |= {pool.submit(attempt, one, backend) for one in islice(waiting, len(finished))}
     result.sent, result.retried, result.failed = outcomes["sent"], outcomes["retry"], outcomes["failed"]
+    log.info("dispatch round: %d claimed, %d sent, %d to retry, %d failed, %d left to another dispatcher",
+             result.claimed, result.sent, result.retried, result.failed, outcomes["skipped"])
     return result
 
 
