@@ -25,15 +25,15 @@ def _open_pending():
 
 def pending_duties() -> Select:
     """Pending duties of open incidents, soonest first: overdue ones lead by nature; duties without a due time
-    (clock not started, or "without undue delay") come after all the others, by internal target. Loads what a
-    row of the dashboard shows, and no more (a duty's frozen terms are JSON to decode)."""
+    (clock not started, or "without undue delay") come after all the others, by internal target. In the order
+    of the (status, due_at) index, so a page reads the rows it shows, not a sort of every pending duty; loads
+    what a row of the dashboard shows, and no more (a duty's frozen terms are JSON to decode)."""
     return (select(Obligation).join(Obligation.incident)
             .options(load_only(Obligation.incident_id, Obligation.recipient, Obligation.flag, Obligation.regime,
                                Obligation.stage, Obligation.due_at, Obligation.target_at),
                      contains_eager(Obligation.incident).load_only(Incident.title))
             .where(*_open_pending())
-            .order_by(Obligation.due_at.is_(None), Obligation.due_at, Obligation.target_at.is_(None),
-                      Obligation.target_at, Obligation.id))
+            .order_by(Obligation.due_at.asc().nulls_last(), Obligation.target_at.asc().nulls_last(), Obligation.id))
 
 
 def counts(now: datetime) -> dict[str, int]:
@@ -85,7 +85,7 @@ def incident_totals(now: datetime) -> list[dict[str, Any]]:
         .where(Incident.status != IncidentStatus.CLOSED)
         .group_by(Incident.id, Incident.title, Incident.status)
         .having(func.count().filter(pending) > 0)
-        .order_by(next_due.is_(None), next_due, Incident.id).limit(INCIDENTS_SHOWN)).all()
+        .order_by(next_due.asc().nulls_last(), Incident.id).limit(INCIDENTS_SHOWN)).all()
     mail: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     if rows:
         for incident_id, status, delivery, count in db.session.execute(
