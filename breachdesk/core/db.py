@@ -1,10 +1,9 @@
 """Declarative base with a naming convention, and a UTC date-time type that never returns a naive value."""
 
 import enum
-import json
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Enum, FromClause, MetaData, String, bindparam, cast, event, literal_column, select
+from sqlalchemy import DateTime, Enum, MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase
@@ -71,15 +70,3 @@ def per_dialect(name: str, type_: TypeEngine | None = None, **sql: str) -> type[
         compiles(construct, *(() if dialect == "default" else (dialect,)))(spell)
     return construct
 
-
-#: the items of a JSON array parameter as rows of one column, `value` (PostgreSQL takes the text as JSON)
-json_rows = per_dialect("json_rows", sqlite="json_each({})", postgresql="json_array_elements(CAST({} AS JSON))")
-
-
-def rows_table(name: str, columns: dict[str, TypeEngine], rows: list[tuple]) -> FromClause:
-    """Rows from Python as a table in the FROM clause, sent as one JSON array however many there are, each
-    column cast from its item in the database. For the tens of thousands of rows a job writes or looks up at
-    once: batched VALUES lists, or arrays, make the client adapt every value of every row."""
-    source = json_rows(bindparam(name, json.dumps(rows), type_=String)).table_valued("value")
-    return select(*(cast(source.c.value.op("->>")(literal_column(str(i))), kind).label(column)
-                    for i, (column, kind) in enumerate(columns.items()))).select_from(source).subquery(name)

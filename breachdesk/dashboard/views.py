@@ -3,7 +3,6 @@ per-user calendar feed of pending deadlines."""
 
 import csv
 import io
-from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
@@ -24,46 +23,14 @@ bp = Blueprint("dashboard", __name__)
 PER_PAGE = 50
 
 
-@dataclass(frozen=True)
-class Pagination:
-    """What the pager macro reads, for a page whose total is already known."""
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
-
-
 @bp.get("/dashboard")
 @allow(EVERYONE)
 def dashboard():
     now = now_utc()
-    kept = queries.standing()  # once a view: whether the data moved is one query
-    counts = queries.counts(now, kept)
-    number = max(1, request.args.get("page", 1, type=int))
-    rows = queries.pending_page((number - 1) * PER_PAGE, PER_PAGE)
-    page = Pagination(number, PER_PAGE, counts["pending"])  # the total is counted once, with the tiles
-    return render_template("dashboard/index.html", page=page, rows=rows, now=now, counts=counts,
-                           delivery=queries.delivery_of([o.id for o in rows]),
-                           incidents=queries.incident_totals(now, kept))
+    page = db.paginate(queries.pending_duties(), per_page=PER_PAGE)
+    return render_template("dashboard/index.html", page=page, rows=page.items, now=now, counts=queries.counts(now),
+                           delivery=queries.delivery_of([o.id for o in page.items]),
+                           incidents=queries.incident_totals(now))
 
 
 @bp.get("/dashboard/metrics")

@@ -22,10 +22,8 @@ class Alert(db.Model):
     key: Mapped[str] = mapped_column(String(120), unique=True)
     kind: Mapped[str] = mapped_column(String(16))
     offset_minutes: Mapped[int] = mapped_column(default=0)
-    #: no foreign key: alerts are a record, like the audit log, and the tick inserts them by joining the
-    #: obligations themselves (one set-wise check), where a key check per row locked each obligation row and
-    #: took two thirds of the time of inserting a catch-up tick's alerts on PostgreSQL; obligations are
-    #: never deleted
+    #: no foreign key: alerts are a record, like the audit log; the tick takes the id from the obligation it
+    #: has just read, and obligations are never deleted
     obligation_id: Mapped[int | None] = mapped_column()
     #: the deadline it was about, as it stood then
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

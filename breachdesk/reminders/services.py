@@ -6,13 +6,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Integer, Row, Select, String, insert, literal, null, select, true
+from sqlalchemy import Row, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from breachdesk.audit.services import append_events
 from breachdesk.auth.models import Role, User
 from breachdesk.core.clock import now_utc, require_aware
-from breachdesk.core.db import UTCDateTime, rows_table
 from breachdesk.deadlines.models import Obligation, ObligationStatus
 from breachdesk.deadlines.obligations import duration
 from breachdesk.extensions import db
@@ -26,6 +25,8 @@ DIGEST = "digest"
 ESCALATE_TO = (Role.ADMIN, Role.PRIVACY, Role.VIEWER)
 #: duties (one incident) or incidents (several) listed in one mail; the rest are a link away
 LISTED = 50
+#: keys per IN lookup: a catch-up can ask about more keys than a statement may carry parameters (SQLite: 32,766)
+LOOKUP_BATCH = 10_000
 
 
 @dataclass
@@ -36,38 +37,23 @@ class TickResult:
     by_kind: dict[str, int] = field(default_factory=dict)
 
 
-ALERT_COLUMNS = ("key", "kind", "offset_minutes", "obligation_id", "due_at", "created_at")
-#: what the tick decides per alert; the rest (due_at, created_at) the database fills in
-DECIDED = {"key": String(), "kind": String(), "offset_minutes": Integer(), "obligation_id": Integer()}
-
-
-def _insert_ignoring_duplicates(chosen: Select) -> set[str]:
-    """Insert the alerts `chosen` selects (ALERT_COLUMNS); those another process (or an earlier tick)
-    recorded already are skipped by the database itself. Returns the keys this call inserted."""
-    dialect_insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    # WHERE: SQLite reads "ON CONFLICT" after a bare SELECT's FROM as a join constraint
-    statement = (dialect_insert(Alert.__table__).from_select(ALERT_COLUMNS, chosen.where(true()))
-                 .on_conflict_do_nothing(index_elements=["key"]).returning(Alert.__table__.c.key))
-    return set(db.session.execute(statement).scalars().all())
-
-
-def _record(decided: list[tuple[str, str, int, int]], now: datetime) -> set[str]:
-    """Alerts (key, kind, offset, obligation) as one statement: each obligation's due_at copied by the
-    database, so tens of thousands after downtime cost one parameter, not six per row."""
-    if not decided:
+def _insert_ignoring_duplicates(alerts: list[dict]) -> set[str]:
+    """Insert the alerts; those another process (or an earlier tick) recorded already are skipped by the
+    database itself, on the unique key. Returns the keys this call inserted."""
+    if not alerts:
         return set()
-    alert = rows_table("decided", DECIDED, decided)
-    return _insert_ignoring_duplicates(
-        select(alert.c.key, alert.c.kind, alert.c.offset_minutes, Obligation.id, Obligation.due_at,
-               literal(now, UTCDateTime)).join(Obligation, Obligation.id == alert.c.obligation_id))
+    dialect_insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = (dialect_insert(Alert.__table__).on_conflict_do_nothing(index_elements=["key"])
+                 .returning(Alert.__table__.c.key))
+    return set(db.session.execute(statement, alerts).scalars())
 
 
 def _known(keys: list[str]) -> set[str]:
     """Alert keys recorded already: the reminders of the current windows are decided again on every tick."""
-    if not keys:
-        return set()
-    asked = rows_table("asked", {"key": String()}, [(key,) for key in keys])
-    return set(db.session.scalars(select(Alert.key).join(asked, asked.c.key == Alert.key)))
+    known: set[str] = set()
+    for start in range(0, len(keys), LOOKUP_BATCH):
+        known.update(db.session.scalars(select(Alert.key).where(Alert.key.in_(keys[start:start + LOOKUP_BATCH]))))
+    return known
 
 
 class _Recipients:
@@ -150,16 +136,19 @@ def tick(now: datetime | None = None) -> TickResult:
                Obligation.due_at <= now + max(offsets), Incident.status != IncidentStatus.CLOSED, ~escalated)).all()
     wanted: dict[str, tuple[AlertDue, Row]] = {}
     for row in candidates:
-        due = alert_due(row[2], now, offsets)  # by position: a catch-up reads tens of thousands
+        due = alert_due(row.due_at, now, offsets)
         if due is not None:
-            wanted[due.key(row[0])] = (due, row)
+            wanted[due.key(row.id)] = (due, row)
     result = TickResult()
-    fresh = sorted(wanted.keys() - _known(list(wanted)))
-    inserted = _record([(key, wanted[key][0].kind, wanted[key][0].offset_minutes, wanted[key][1][0])
-                        for key in fresh], now)
+    alerts = []
+    for key in sorted(wanted.keys() - _known(list(wanted))):
+        due, row = wanted[key]
+        alerts.append({"key": key, "kind": due.kind, "offset_minutes": due.offset_minutes, "obligation_id": row.id,
+                       "due_at": row.due_at, "created_at": now})
+    inserted = _insert_ignoring_duplicates(alerts)
     by_incident: dict[tuple[str, int, int], list] = defaultdict(list)
     for due, row in map(wanted.__getitem__, inserted):
-        by_incident[due.kind, due.offset_minutes, row[1]].append(row)
+        by_incident[due.kind, due.offset_minutes, row.incident_id].append(row)
     # the columns the mails need, as rows: thousands of incidents after downtime need no entity loading
     incidents = {i.id: i for i in db.session.execute(select(Incident.id, Incident.title, Incident.owner_id).where(
         Incident.id.in_({incident_id for _, _, incident_id in by_incident})))} if by_incident else {}
@@ -192,8 +181,8 @@ def _digest(now: datetime, result: TickResult) -> int:
     if now.hour < current_app.config["DIGEST_HOUR_UTC"]:
         return 0
     key = f"{DIGEST}:{now:%Y-%m-%d}"
-    if not _insert_ignoring_duplicates(select(literal(key), literal(DIGEST), literal(0), null(), null(),
-                                              literal(now, UTCDateTime))):
+    if not _insert_ignoring_duplicates([{"key": key, "kind": DIGEST, "offset_minutes": 0, "obligation_id": None,
+                                         "due_at": None, "created_at": now}]):
         return 0
     rows = db.session.execute(
         select(Obligation.incident_id, Obligation.due_at, Obligation.regime, Obligation.stage)

@@ -2,14 +2,13 @@
 
     .venv/bin/gunicorn --workers 4 --pythonpath tests/bench 'dashboard_bare_app:make_app()'   # the app's env
 
-* GET /bench/bare: the SQL of GET /dashboard and nothing else: `standing()`, `counts(now, kept)` (whose total
-  is the pager's), the first page of `timed_pending()` (PER_PAGE rows, fetched as plain rows through the
-  session's connection: no ORM entities), `delivery_of(the page's ids)`, `incident_totals(now, kept)`; answers
-  a few numbers as JSON.
+* GET /bench/bare: the SQL of GET /dashboard and nothing else: `counts(now)`, the first page of
+  `pending_duties()` (PER_PAGE rows, fetched as plain rows through the session's connection: no ORM entities,
+  and no pager count), `delivery_of(the page's ids)`, `incident_totals(now)`; answers a few numbers as JSON.
   No login, no template;
-* GET /bench/view: for information, what the dashboard view calls (`pending_page`, its ORM entities, the
-  same queries) but JSON instead of the template: the difference to /dashboard is the template (and the
-  login), the difference to /bench/bare is the ORM.
+* GET /bench/view: for information, what the dashboard view calls (`db.paginate` over `pending_duties()`,
+  its ORM entities, the same queries) but JSON instead of the template: the difference to /dashboard is the
+  template (and the login), the difference to /bench/bare is the ORM (and the pager's count).
 
 Both are allowed for PUBLIC (`allow(PUBLIC)`): the benchmark's clients need no session for them.
 `add_routes(app)` adds them to any app (the benchmark's in-process measurements use it too);
@@ -30,30 +29,27 @@ OBLIGATION_ID = Obligation.__table__.c.id
 
 
 def page_rows() -> list:
-    """The page the dashboard selects (its first page is all timed duties when there are PER_PAGE of them), the
-    same statement, as plain rows."""
-    return db.session.connection().execute(queries.timed_pending().offset(0).limit(PER_PAGE)).all()
+    """The page the dashboard selects, the same statement, as plain rows."""
+    return db.session.connection().execute(queries.pending_duties().limit(PER_PAGE)).all()
 
 
 @allow(PUBLIC)
 def bare():
     now = now_utc()
-    kept = queries.standing()
-    counts = queries.counts(now, kept)
+    counts = queries.counts(now)
     rows = page_rows()
     delivery = queries.delivery_of([row._mapping[OBLIGATION_ID] for row in rows])
-    incidents = queries.incident_totals(now, kept)
+    incidents = queries.incident_totals(now)
     return jsonify(rows=len(rows), delivery=len(delivery), incidents=len(incidents), **counts)
 
 
 @allow(PUBLIC)
 def view_data():
     now = now_utc()
-    kept = queries.standing()
-    counts = queries.counts(now, kept)
-    rows = queries.pending_page(0, PER_PAGE)
+    counts = queries.counts(now)
+    rows = db.paginate(queries.pending_duties(), page=1, per_page=PER_PAGE).items
     delivery = queries.delivery_of([o.id for o in rows])
-    incidents = queries.incident_totals(now, kept)
+    incidents = queries.incident_totals(now)
     return jsonify(rows=len(rows), delivery=len(delivery), incidents=len(incidents), **counts)
 
 

@@ -5,14 +5,13 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Integer, String, select, text
+from sqlalchemy import text
 from sqlalchemy.exc import StatementError
 
 from breachdesk.auth.models import Role, User
 from breachdesk.core.clock import require_aware
-from breachdesk.core.db import rows_table
 from breachdesk.extensions import db
 
 
@@ -63,27 +62,3 @@ def test_require_aware_names_the_field_for_naive_input(value):
     with pytest.raises(ValueError, match="aware_at"):
         require_aware(value, "aware_at")
 
-
-#: text the JSON encoding must carry as it is: quotes, backslashes, commas, non-ASCII and control characters
-AWKWARD_TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=30)
-
-
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(rows=st.lists(st.tuples(AWKWARD_TEXT, st.integers(-2**31, 2**31 - 1) | st.none()), max_size=40))
-def test_rows_sent_as_one_parameter_come_back_as_they_were(app, rows):
-    """rows_table: every row, in the columns' types, whatever the text holds (the app fixture only reads)."""
-    sent = rows_table("sent", {"label": String(), "number": Integer()}, rows)
-    back = db.session.execute(select(sent.c.label, sent.c.number)).all()
-    assert sorted(map(tuple, back), key=repr) == sorted(rows, key=repr)
-    db.session.rollback()
-
-
-def test_rows_sent_as_one_parameter_join_a_table(app):
-    db.session.add_all([User(username=name, email=f"{name}@example.com", password_hash="x", role=Role.VIEWER)
-                        for name in ("ana", "zoé")])
-    db.session.flush()
-    asked = rows_table("asked", {"username": String()}, [("zoé",), ("nobody",), ("ana",)])
-    found = db.session.scalars(select(User.email).join(asked, asked.c.username == User.username)
-                               .order_by(User.email)).all()
-    assert found == ["ana@example.com", "zoé@example.com"]
-    db.session.rollback()

@@ -3,10 +3,8 @@
 import csv
 import io
 from datetime import UTC, datetime, timedelta
-from unittest.mock import patch
 
 import pytest
-from flask import current_app
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from icalendar import Calendar
@@ -116,14 +114,14 @@ def test_metrics_draw_time_to_notify_and_causes(incident, recent, login):  # noq
 
 
 def test_pages_of_pending_duties_join_up_timed_first_then_untimed(incident, recent):  # noqa: F811
-    from breachdesk.dashboard.queries import pending_page
-
-    everything = pending_page(0, 1000)
+    everything = db.session.scalars(queries.pending_duties()).unique().all()
     timed = [o for o in everything if o.due_at is not None]
     assert everything[:len(timed)] == timed and [o.due_at for o in timed] == sorted(o.due_at for o in timed)
     assert everything[len(timed):] and all(o.due_at is None for o in everything[len(timed):])
-    pages = [o for start in range(0, len(everything), 3) for o in pending_page(start, 3)]
-    assert [o.id for o in pages] == [o.id for o in everything]
+    pages = [db.paginate(queries.pending_duties(), page=number, per_page=3)
+             for number in range(1, -(-len(everything) // 3) + 1)]
+    assert [o.id for page in pages for o in page.items] == [o.id for o in everything]
+    assert {page.total for page in pages} == {len(everything)}
 
 
 @pytest.fixture
@@ -147,14 +145,8 @@ def _obligation_rows():
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(now=st.datetimes(min_value=datetime(2026, 10, 20), max_value=datetime(2026, 12, 31), timezones=st.just(UTC)),
-       as_of=st.datetimes(min_value=datetime(2026, 10, 20), max_value=datetime(2026, 12, 31), timezones=st.just(UTC)))
-def test_counts_and_incident_totals_match_a_count_of_every_duty(three_incidents, now, as_of):
-    """Whenever the kept figures were derived (`as_of`, before or after `now`): counts start from them."""
-    current_app.extensions.pop("dashboard.standing", None)
-    with patch("breachdesk.dashboard.queries.now_utc", return_value=as_of):
-        kept = queries.standing()
-    assert kept.as_of == as_of
+@given(now=st.datetimes(min_value=datetime(2026, 10, 20), max_value=datetime(2026, 12, 31), timezones=st.just(UTC)))
+def test_counts_and_incident_totals_match_a_count_of_every_duty(three_incidents, now):
     rows = _obligation_rows()
     assert any(r[1] == ObligationStatus.PENDING and r[3] == IncidentStatus.CLOSED for r in rows)
     shown = [r for r in rows if r[1] == ObligationStatus.PENDING and r[3] != IncidentStatus.CLOSED]
@@ -162,9 +154,10 @@ def test_counts_and_incident_totals_match_a_count_of_every_duty(three_incidents,
     def within(hours):
         return sum(1 for r in shown if r[2] and now <= r[2] < now + timedelta(hours=hours))
 
-    assert queries.counts(now, kept) == {"pending": len(shown), "overdue": sum(1 for r in shown if r[2] and r[2] < now),
+    assert queries.counts(now) == {"pending": len(shown), "overdue": sum(1 for r in shown if r[2] and r[2] < now),
                                    "under_4h": within(4), "under_24h": within(24)}
-    totals = {t["id"]: t for t in queries.incident_totals(now, kept)}
+    found = queries.incident_totals(now)
+    totals = {t["id"]: t for t in found}
     assert set(totals) == {r[0] for r in shown}
     for incident_id, t in totals.items():
         mine = [r for r in rows if r[0] == incident_id]
@@ -173,23 +166,26 @@ def test_counts_and_incident_totals_match_a_count_of_every_duty(three_incidents,
                          (ObligationStatus.PENDING, ObligationStatus.SENT, ObligationStatus.ACKNOWLEDGED)))
         assert t["overdue"] == sum(1 for r in mine if r[1] == ObligationStatus.PENDING and r[2] and r[2] < now)
         assert t["next_due"] == min((r[2] for r in mine if r[1] == ObligationStatus.PENDING and r[2]), default=None)
+    soonest = [t["next_due"] for t in found if t["next_due"] is not None]
+    assert soonest == sorted(soonest) and [t["next_due"] for t in found[len(soonest):]] == [None] * (
+        len(found) - len(soonest))
 
 
-def test_what_a_process_keeps_between_views_moves_with_the_data(three_incidents):
-    """The pending total and the per-incident figures are kept until the audit chain moves: each change
-    below shows at once."""
+def test_the_counts_follow_each_change_at_once(three_incidents):
+    """A duty sent leaves the pending figures, a reopened incident's duties count again: nothing is kept
+    between views."""
     _, recent, closed = three_incidents
     now = datetime.now(UTC)
-    before = queries.counts(now, queries.standing())
-    recent_before = next(t for t in queries.incident_totals(now, queries.standing()) if t["id"] == recent.id)
+    before = queries.counts(now)
+    recent_before = next(t for t in queries.incident_totals(now) if t["id"] == recent.id)
     mark_sent(duty(recent, "acme"), now - timedelta(minutes=1))
     db.session.commit()
-    after = queries.counts(now, queries.standing())
+    after = queries.counts(now)
     assert after["pending"] == before["pending"] - 1
-    recent_after = next(t for t in queries.incident_totals(now, queries.standing()) if t["id"] == recent.id)
+    recent_after = next(t for t in queries.incident_totals(now) if t["id"] == recent.id)
     assert (recent_after["pending"], recent_after["sent"]) == (recent_before["pending"] - 1, recent_before["sent"] + 1)
     left_in_closed = sum(1 for r in _obligation_rows() if r[0] == closed.id and r[1] == ObligationStatus.PENDING)
     change_status(closed, "open", None, reason="More records found in the export")
     db.session.commit()
-    assert queries.counts(now, queries.standing())["pending"] == after["pending"] + left_in_closed > after["pending"]
-    assert closed.id in {t["id"] for t in queries.incident_totals(now, queries.standing())}
+    assert queries.counts(now)["pending"] == after["pending"] + left_in_closed > after["pending"]
+    assert closed.id in {t["id"] for t in queries.incident_totals(now)}

@@ -194,3 +194,39 @@ def test_a_naive_instant_is_refused_before_anything_is_written(app, incident):
         tick(datetime(2026, 10, 26, 12, 0))
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(Alert)) == 0
+
+
+def test_an_alert_inserted_twice_is_stored_once(app, incident):
+    """What two schedulers racing on one alert meet: the unique key decides in the database, and only the
+    insert that stored the alert reports its key (so only that tick mails it)."""
+    acme = db.session.scalar(select(Obligation).where(Obligation.recipient_key == "acme"))
+    alert = {"key": f"{acme.id}:reminder:60", "kind": "reminder", "offset_minutes": 60, "obligation_id": acme.id,
+             "due_at": acme.due_at, "created_at": ACME_DUE - timedelta(minutes=30)}
+    assert services._insert_ignoring_duplicates([alert]) == {alert["key"]}
+    escalation = {**alert, "key": f"{acme.id}:escalation:0", "kind": "escalation", "offset_minutes": 0}
+    assert services._insert_ignoring_duplicates([alert, escalation]) == {escalation["key"]}
+    assert sorted(db.session.scalars(select(Alert.key))) == sorted([alert["key"], escalation["key"]])
+
+
+def test_a_tick_that_misses_what_another_recorded_still_alerts_once(app, incident, monkeypatch):
+    """The lookup of known alerts only spares work: a tick that does not see them (another scheduler's
+    commit landing in between) records and mails nothing twice."""
+    app.config.update(DIGEST_HOUR_UTC=24)
+    first = tick(ACME_DUE - timedelta(minutes=30))
+    assert first.alerts > 0 and first.mails > 0
+    monkeypatch.setattr(services, "_known", lambda keys: set())
+    again = tick(ACME_DUE - timedelta(minutes=20))
+    assert (again.alerts, again.mails, again.messages) == (0, 0, 0)
+    assert db.session.scalar(select(func.count()).select_from(Alert)) == first.alerts
+    stored = db.session.execute(select(Alert.due_at, Obligation.due_at)
+                                .join(Obligation, Obligation.id == Alert.obligation_id)).all()
+    assert len(stored) == first.alerts and all(alert == duty for alert, duty in stored)  # the deadline as it stood
+
+
+def test_known_alerts_are_found_across_lookup_batches(app, incident, monkeypatch):
+    app.config.update(DIGEST_HOUR_UTC=24)
+    tick(ACME_DUE + timedelta(minutes=5))
+    recorded = keys()
+    assert len(recorded) >= 2
+    monkeypatch.setattr(services, "LOOKUP_BATCH", 1)
+    assert services._known(sorted(recorded) + ["0:reminder:60"]) == recorded
