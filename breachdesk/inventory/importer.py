@@ -565,6 +565,5 @@ def _finish(summary: ImportSummary, audit_after: dict[str, Any], volumes, progre
         digest = import_volumes(stream, name, size, progress, summary)
         audit_after["volumes"] = {"file": name, "sha256": digest}
     audit(db.session, "import", "inventory", "inventory", after={**audit_after, **summary.as_dict()})
-    log.info("inventory import: %s; volumes file of %s bytes", summary,
-             volumes[2] if volumes else 0)
+    log.info("inventory import: %s%s", summary, f" (volumes file: {volumes[2]} bytes)" if volumes else "")
     return summary

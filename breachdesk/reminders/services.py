@@ -1,6 +1,7 @@
 """The reminder tick: from database rows only, decide the alerts due now, record each once, and queue the
 e-mails that carry them through the same outbox as notices. Safe to run from several processes at once."""
 
+import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -27,6 +28,8 @@ ESCALATE_TO = (Role.ADMIN, Role.PRIVACY, Role.VIEWER)
 LISTED = 50
 #: keys per IN lookup: a catch-up can ask about more keys than a statement may carry parameters (SQLite: 32,766)
 LOOKUP_BATCH = 10_000
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -173,6 +176,10 @@ def tick(now: datetime | None = None) -> TickResult:
                                     "after": {"at": now.isoformat(), "alerts": result.alerts, "mails": result.mails,
                                               "messages": result.messages, "by_kind": result.by_kind}}])
     db.session.commit()
+    log.log(logging.INFO if result.alerts or result.messages else logging.DEBUG,
+            "reminder tick: %d alert(s) (%s), %d mail(s), %d message(s) queued", result.alerts,
+            ", ".join(f"{count} {kind}" for kind, count in sorted(result.by_kind.items())) or "none", result.mails,
+            result.messages)
     return result
 
 
