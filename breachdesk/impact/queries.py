@@ -2,6 +2,7 @@
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Row, func, select
@@ -40,9 +41,10 @@ class AffectedActivity:
     data_categories: list[str] = field(default_factory=list)
     sensitivity: int = 0
 
-    @property
+    @cached_property
     def path(self) -> dict[str, Any]:
-        """How this activity explains a customer's impact: system(s) -> activity -> categories."""
+        """How this activity explains a customer's impact: system(s) -> activity -> categories. Built once,
+        shared by the impacts of every customer it reaches."""
         return {"systems": self.systems, "activity": self.key, "data_categories": self.data_categories}
 
 
@@ -103,16 +105,16 @@ def affected_customers(activities: dict[int, AffectedActivity]) -> list[Customer
     if not processors:
         return []
     links = activity_customers.c
-    customers: dict[int, Row] = {}
+    linked = select(links.customer_id).where(links.activity_id.in_(processors))
+    # Core rows on the session's connection, not ORM rows: ten thousand customers need no ORM loading
+    connection = db.session.connection()
     reached_by: dict[int, list[AffectedActivity]] = defaultdict(list)
-    for link in db.session.execute(select(Customer.id, Customer.key, Customer.name, links.activity_id)
-                                   .join(activity_customers, links.customer_id == Customer.id)
-                                   .where(links.activity_id.in_(processors))):
-        customers[link.id] = link
-        reached_by[link.id].append(processors[link.activity_id])
+    for link in connection.execute(linked.add_columns(links.activity_id)):
+        reached_by[link.customer_id].append(processors[link.activity_id])
     counts = customer_volumes(list(processors))
     found = [_customer_impact(customer, reached_by[customer.id], counts.get(customer.id))
-             for customer in customers.values()]
+             for customer in connection.execute(select(Customer.id, Customer.key, Customer.name)
+                                                .where(Customer.id.in_(linked)))]
     return sorted(found, key=lambda c: (c.name, c.key))
 
 
@@ -128,7 +130,7 @@ def customer_volumes(activity_ids: list[int]) -> dict[int, Counts]:
     """Customer id -> its counts in these activities. People per subject category are the largest count
     among the activities, because the same people sit in several; records add up."""
     counts: dict[int, Counts] = defaultdict(Counts)
-    for group in db.session.execute(
+    for group in db.session.connection().execute(
             select(Volume.customer_id, Volume.data_subject_category,
                    func.max(Volume.data_subjects).label("people"), func.sum(Volume.records).label("records"))
             .where(Volume.activity_id.in_(activity_ids), Volume.customer_id.is_not(None))
@@ -146,7 +148,7 @@ def _customer_impact(customer: Row, reached_by: list[AffectedActivity], counts: 
     return CustomerImpact(customer.id, customer.key, customer.name,
                           data_subjects=counts.data_subjects if counts else {},
                           records=counts.records if counts else 0,
-                          data_categories=sorted({c for a in reached_by for c in a.data_categories}),
+                          data_categories=sorted(set().union(*(a.data_categories for a in reached_by))),
                           sensitivity=max(a.sensitivity for a in reached_by),
                           paths=[a.path for a in reached_by],
                           counts_unknown=counts is None)
