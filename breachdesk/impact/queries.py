@@ -109,8 +109,8 @@ def affected_customers(activities: dict[int, AffectedActivity]) -> list[Customer
     # Core rows on the session's connection, not ORM rows: ten thousand customers need no ORM loading
     connection = db.session.connection()
     reached_by: dict[int, list[AffectedActivity]] = defaultdict(list)
-    for link in connection.execute(linked.add_columns(links.activity_id)):
-        reached_by[link.customer_id].append(processors[link.activity_id])
+    for customer_id, activity_id in connection.execute(linked.add_columns(links.activity_id)):
+        reached_by[customer_id].append(processors[activity_id])
     counts = customer_volumes(list(processors))
     found = [_customer_impact(customer, reached_by[customer.id], counts.get(customer.id))
              for customer in connection.execute(select(Customer.id, Customer.key, Customer.name)
@@ -130,14 +130,14 @@ def customer_volumes(activity_ids: list[int]) -> dict[int, Counts]:
     """Customer id -> its counts in these activities. People per subject category are the largest count
     among the activities, because the same people sit in several; records add up."""
     counts: dict[int, Counts] = defaultdict(Counts)
-    for group in db.session.connection().execute(
+    for customer_id, subject, people, records in db.session.connection().execute(
             select(Volume.customer_id, Volume.data_subject_category,
                    func.max(Volume.data_subjects).label("people"), func.sum(Volume.records).label("records"))
             .where(Volume.activity_id.in_(activity_ids), Volume.customer_id.is_not(None))
             .group_by(Volume.customer_id, Volume.data_subject_category)):
-        found = counts[group.customer_id]
-        found.data_subjects[group.data_subject_category] = group.people
-        found.records += int(group.records)  # PostgreSQL sums bigints as numeric (a Decimal)
+        found = counts[customer_id]
+        found.data_subjects[subject] = people
+        found.records += int(records)  # PostgreSQL sums bigints as numeric (a Decimal)
     return counts
 
 
