@@ -1,6 +1,5 @@
 """BreachDesk: breach notification for a SaaS processor. `create_app` is the table of contents."""
 
-import gc
 import logging
 import os
 import secrets
@@ -31,18 +30,7 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_cli(app)
-    freeze_startup_objects()
     return app
-
-
-def freeze_startup_objects() -> None:
-    """The first app, its models and the libraries live as long as the process: moved out of the cyclic
-    collector's sight once (after a collection, so no garbage is kept), so that the collections a large
-    request triggers (ten thousand affected customers) do not rescan them each time. Gunicorn workers
-    forked from a preloaded app also keep those pages shared."""
-    if gc.get_freeze_count() == 0:
-        gc.collect()
-        gc.freeze()
 
 
 def configure(app: Flask, overrides: dict[str, Any]) -> None:

@@ -5,10 +5,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, Enum, MetaData, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase
-from sqlalchemy.sql.functions import FunctionElement
-from sqlalchemy.types import TypeDecorator, TypeEngine
+from sqlalchemy.types import TypeDecorator
 
 from breachdesk.core.clock import require_aware
 
@@ -57,16 +55,4 @@ def _sqlite_pragmas(dbapi_connection, _record):
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()
-
-
-def per_dialect(name: str, type_: TypeEngine | None = None, **sql: str) -> type[FunctionElement]:
-    """A SQL construct spelled differently by each database: `sql` maps a dialect name (or "default")
-    to its text, `{}` standing for the construct's arguments. SQLAlchemy picks the spelling when it
-    compiles the statement, so callers never ask which database runs it."""
-    construct = type(name, (FunctionElement,), {"inherit_cache": True, **({"type": type_} if type_ else {})})
-    for dialect, spelling in sql.items():
-        def spell(element, compiler, spelling=spelling, **kw):
-            return spelling.format(compiler.process(element.clauses, **kw))
-        compiles(construct, *(() if dialect == "default" else (dialect,)))(spell)
-    return construct
 

@@ -1,18 +1,12 @@
-"""Set-wise SQL over the inventory: affected activities, then one statement grouping volumes and links."""
+"""An incident's impact from the inventory: the activities it reached, then their customers and our own data."""
 
-import gc
-import json
-import operator
 from collections import defaultdict
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import reduce
-from itertools import chain
+from functools import cached_property
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, String, cast, func, select
+from sqlalchemy import Row, func, select
 
-from breachdesk.core.db import per_dialect
 from breachdesk.extensions import db
 from breachdesk.impact.explain import CustomerImpact, touched_categories
 from breachdesk.inventory.models import (
@@ -47,9 +41,10 @@ class AffectedActivity:
     data_categories: list[str] = field(default_factory=list)
     sensitivity: int = 0
 
-    @property
+    @cached_property
     def path(self) -> dict[str, Any]:
-        """How this activity explains a customer's impact: system(s) -> activity -> categories."""
+        """How this activity explains a customer's impact: system(s) -> activity -> categories. Built once,
+        shared by the impacts of every customer it reaches."""
         return {"systems": self.systems, "activity": self.key, "data_categories": self.data_categories}
 
 
@@ -101,108 +96,67 @@ def affected_activities(scope: Scope) -> dict[int, AffectedActivity]:
     return activities
 
 
-#: (key, value) pairs aggregated into one JSON object
-json_object_agg = per_dialect("json_object_agg", JSON(), sqlite="json_group_object({})",
-                              postgresql="json_object_agg({})")
-#: integer ids aggregated into comma-separated text: SQLite's group_concat takes the integers as they are
-#: (a CAST per row cost it 10 ms of 230 over 70,000 links), PostgreSQL's string_agg wants text
-id_list = per_dialect("id_list", String(), sqlite="group_concat({}, ',')",
-                      postgresql="string_agg(CAST({} AS TEXT), ',')")
-#: a text column compared by code point, as Python compares strings: SQLite's default (BINARY) already
-#: does; PostgreSQL follows the database's locale unless told COLLATE "C"
-in_code_point_order = per_dialect("in_code_point_order", default="{}", postgresql='{} COLLATE "C"')
-
-
-def affected_customers(activity_ids: list[int]):
-    """One row per customer the activities reach, by name then key: id, key, name, people per subject
-    category (JSON text; the largest count among the activities, because the same people sit in several),
-    records summed (NULL for a customer linked without any volume row: affected all the same, counts
-    unknown), and the ids of the activities reaching it, comma-separated, from its links (a customer with
-    volume rows in an activity is always linked to it: see `activity_customers`).
-
-    Volumes are grouped twice, (customer, subject) then customer, links once, so that ten thousand
-    customers come back as ten thousand rows of one statement; names are joined after grouping, so that
-    the grouping sorts small keys only."""
-    grouped = (select(Volume.customer_id, Volume.data_subject_category.label("subject"),
-                      func.max(Volume.data_subjects).label("people"), func.sum(Volume.records).label("records"))
-               .where(Volume.activity_id.in_(activity_ids), Volume.customer_id.is_not(None))
-               .group_by(Volume.customer_id, Volume.data_subject_category).subquery("grouped"))
-    # PostgreSQL sums bigints as numeric (Decimal in Python): cast back, counts are whole numbers;
-    # the JSON as text: compute() decodes every customer's in one call
-    counted = (select(grouped.c.customer_id,
-                      cast(json_object_agg(grouped.c.subject, grouped.c.people), String).label("subjects"),
-                      cast(func.sum(grouped.c.records), BigInteger).label("records"))
-               .group_by(grouped.c.customer_id).subquery("counted"))
+def affected_customers(activities: dict[int, AffectedActivity]) -> list[CustomerImpact]:
+    """The customers the processor activities reach, by name then key as Python compares strings (the
+    same on every database, whatever its locale). A customer is reached through its links, which cover
+    its volume rows (see `activity_customers`): one linked without any volume row is affected all the
+    same, its counts unknown."""
+    processors = {i: a for i, a in activities.items() if a.role == OurRole.PROCESSOR}
+    if not processors:
+        return []
     links = activity_customers.c
-    linked = (select(links.customer_id, id_list(links.activity_id).label("via"))
-              .where(links.activity_id.in_(activity_ids)).group_by(links.customer_id).subquery("linked"))
-    return (select(Customer.id, Customer.key, Customer.name, counted.c.subjects, counted.c.records, linked.c.via)
-            .join(linked, linked.c.customer_id == Customer.id)
-            .outerjoin(counted, counted.c.customer_id == Customer.id)
-            .order_by(in_code_point_order(Customer.name), in_code_point_order(Customer.key)))
+    linked = select(links.customer_id).where(links.activity_id.in_(processors))
+    # Core rows on the session's connection, not ORM rows: ten thousand customers need no ORM loading
+    connection = db.session.connection()
+    reached_by: dict[int, list[AffectedActivity]] = defaultdict(list)
+    for customer_id, activity_id in connection.execute(linked.add_columns(links.activity_id)):
+        reached_by[customer_id].append(processors[activity_id])
+    counts = customer_volumes(list(processors))
+    found = [_customer_impact(customer, reached_by[customer.id], counts.get(customer.id))
+             for customer in connection.execute(select(Customer.id, Customer.key, Customer.name)
+                                                .where(Customer.id.in_(linked)))]
+    return sorted(found, key=lambda c: (c.name, c.key))
 
 
-class _Reaches:
-    """A customer's categories, highest sensitivity and paths from the activities reaching it. Ten thousand
-    customers are assembled per impact, so per-activity parts are prepared once, by rank in key order:
-    categories become bits of one integer (in sorted order), a customer's union of categories is ORs,
-    read back a byte at a time."""
+@dataclass
+class Counts:
+    """A customer's people per subject category and its records, over the activities reaching it."""
 
-    def __init__(self, activities: dict[int, AffectedActivity]):
-        ordered = sorted(activities.values(), key=lambda a: a.key)
-        names = sorted({c for a in ordered for c in a.data_categories})
-        bit = {c: 1 << i for i, c in enumerate(names)}
-        #: for each byte of a mask, each of its 256 values -> the categories of its set bits, in order
-        chunks = [names[start:start + 8] for start in range(0, len(names), 8)]
-        self.names_of_byte = [[[c for i, c in enumerate(chunk) if value >> i & 1] for value in range(256)]
-                              for chunk in chunks]
-        self.mask_bytes = len(chunks)
-        self.rank_of = {str(a.id): rank for rank, a in enumerate(ordered)}
-        self.path_at = [a.path for a in ordered]
-        self.bits_at = [sum(bit[c] for c in a.data_categories) for a in ordered]
-        self.level_at = [a.sensitivity for a in ordered]
-
-    def __call__(self, via: str) -> tuple[list[str], int, list[dict[str, Any]]]:
-        """Categories, sensitivity and paths (in activity key order) of the activities listed: distinct
-        ids as comma-separated text."""
-        ranks = sorted(map(self.rank_of.__getitem__, via.split(",")))
-        mask = reduce(operator.or_, map(self.bits_at.__getitem__, ranks))
-        # each byte of the mask picks its categories from its table: C loops, not a Python loop per bit
-        categories = list(chain.from_iterable(map(list.__getitem__, self.names_of_byte,
-                                                  mask.to_bytes(self.mask_bytes, "little"))))
-        return categories, max(map(self.level_at.__getitem__, ranks)), list(map(self.path_at.__getitem__, ranks))
+    data_subjects: dict[str, int] = field(default_factory=dict)
+    records: int = 0
 
 
-@contextmanager
-def gc_paused():
-    """The cyclic garbage collector off while an answer's tens of thousands of objects are built: they
-    hold no cycles, yet every few hundred allocations would start a collection that walks them again."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
+def customer_volumes(activity_ids: list[int]) -> dict[int, Counts]:
+    """Customer id -> its counts in these activities. People per subject category are the largest count
+    among the activities, because the same people sit in several; records add up."""
+    counts: dict[int, Counts] = defaultdict(Counts)
+    for customer_id, subject, people, records in db.session.connection().execute(
+            select(Volume.customer_id, Volume.data_subject_category,
+                   func.max(Volume.data_subjects).label("people"), func.sum(Volume.records).label("records"))
+            .where(Volume.activity_id.in_(activity_ids), Volume.customer_id.is_not(None))
+            .group_by(Volume.customer_id, Volume.data_subject_category)):
+        found = counts[customer_id]
+        found.data_subjects[subject] = people
+        found.records += int(records)  # PostgreSQL sums bigints as numeric (a Decimal)
+    return counts
+
+
+def _customer_impact(customer: Row, reached_by: list[AffectedActivity], counts: Counts | None) -> CustomerImpact:
+    """One customer's impact: the union of its activities' categories, the highest sensitivity among
+    them, and one path per activity, in activity key order."""
+    reached_by = sorted(reached_by, key=lambda a: a.key)
+    return CustomerImpact(customer.id, customer.key, customer.name,
+                          data_subjects=counts.data_subjects if counts else {},
+                          records=counts.records if counts else 0,
+                          data_categories=sorted(set().union(*(a.data_categories for a in reached_by))),
+                          sensitivity=max(a.sensitivity for a in reached_by),
+                          paths=[a.path for a in reached_by],
+                          counts_unknown=counts is None)
 
 
 def compute(scope: Scope) -> Impact:
     activities = affected_activities(scope)
-    processor_ids = [a.id for a in activities.values() if a.role == OurRole.PROCESSOR]
-    customers = []
-    if processor_ids:
-        reach_of = _Reaches(activities)
-        # Core rows, not ORM entities: thousands of customers need no entity loading
-        rows = db.session.connection().execute(affected_customers(processor_ids)).all()
-        # one JSON document for every customer's subject counts: a json.loads per row costs more in its
-        # wrapper than in parsing; null for a customer only linked (counts unknown)
-        subjects_of = json.loads("[" + ",".join(row[3] or "null" for row in rows) + "]")
-        with gc_paused():
-            for (cid, key, name, _, records, via), subjects in zip(rows, subjects_of, strict=True):
-                categories, sensitivity, paths = reach_of(via)
-                customers.append(CustomerImpact(cid, key, name, subjects or {}, records or 0, categories,
-                                                sensitivity, paths, subjects is None))
-    return Impact(activities, customers, _own(activities))
+    return Impact(activities, affected_customers(activities), _own(activities))
 
 
 def _own(activities: dict[int, AffectedActivity]) -> list[dict[str, Any]]:

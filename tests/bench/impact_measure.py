@@ -15,10 +15,9 @@ the answer, which the parent compares across modes (a baseline that found other 
 compute() is a failed run, not a ratio).
 
 * compute: `breachdesk.impact.queries.compute(Scope(ids of --systems))`, timed in the same rounds as
-  the baseline, the full answer's SQL and compute()'s own SQL run bare (`affected_customers()`
-  compiled once, through a DB-API cursor). Afterwards, the same number of runs of its two SQL steps
-  alone (affected_activities(), and affected_customers() executed and fetched) to show where the
-  time goes; --profile FILE also
+  the baseline and the full answer's SQL. Afterwards, the same number of runs of its two steps
+  alone (affected_activities(), and affected_customers(): its statements and the assembly) to show
+  where the time goes; --profile FILE also
   dumps one cProfile'd run. Its summary has a digest of the whole answer.
 * baseline: the bare aggregate the answer needs, one statement, rows fetched (`BASELINE_SQL`).
 * variants: some of `VARIANTS`, modified copies of compute() tried for the findings (the same
@@ -154,7 +153,6 @@ def _impact_summary(impact) -> dict[str, Any]:
 def measure_compute(url: str, keys: list[str], repeat: int, profile: str | None) -> dict[str, Any]:
     from breachdesk.extensions import db
     from breachdesk.impact.queries import Scope, affected_activities, affected_customers, compute
-    from breachdesk.inventory.models import OurRole
     app = _app(url)
     with app.app_context():
         ids = _system_ids(keys)
@@ -163,22 +161,17 @@ def measure_compute(url: str, keys: list[str], repeat: int, profile: str | None)
         result: dict[str, Any] = {"summary": {**_impact_summary(impact), "digest": customers_digest(impact.customers)}}
         impact = None  # not kept alive under the timings
         statement = text(BASELINE_SQL).bindparams(bindparam("system_ids", expanding=True))
-        processor_ids = [a.id for a in affected_activities(scope).values() if a.role == OurRole.PROCESSOR]
-        own_sql = _bare(affected_customers(processor_ids))
         # compute() and the baselines in the same rounds: the ratios are judged on these
         result["interleaved"] = _interleaved(
             {"compute": lambda: compute(scope),
              "baseline": lambda: db.session.execute(statement, {"system_ids": ids}).all(),
-             "full_answer": lambda: _full_answer(ids), "own_sql": own_sql}, repeat, db.session.rollback)
+             "full_answer": lambda: _full_answer(ids)}, repeat, db.session.rollback)
         result["times"] = result["interleaved"]["compute"]
-        # where the time goes: the two SQL steps alone, same repetitions (executed as compute() does,
-        # on the session's connection, rows fetched)
+        # where the time goes: the two steps alone, same repetitions
         step_times, activities = _timed(lambda: affected_activities(scope), repeat, db.session.rollback)
-        ids = [a.id for a in activities.values() if a.role == OurRole.PROCESSOR]
-        sql_times, rows = _timed(lambda: db.session.connection().execute(affected_customers(ids)).all(), repeat,
-                                 db.session.rollback)
-        result["steps"] = {"affected_activities": step_times, "affected_customers_sql": sql_times,
-                           "affected_customers_rows": len(rows)}
+        customer_times, customers = _timed(lambda: affected_customers(activities), repeat, db.session.rollback)
+        result["steps"] = {"affected_activities": step_times, "affected_customers": customer_times,
+                           "affected_customers_rows": len(customers)}
         if profile:
             profiler = cProfile.Profile()
             profiler.enable()
@@ -204,24 +197,6 @@ def _full_answer(system_ids: list[int]) -> list[list]:
         fetched.append(cursor.fetchall())
         cursor.close()
     return fetched
-
-
-def _bare(statement) -> Callable[[], list]:
-    """`statement` compiled once for the engine's dialect (IN lists written out) and run through the
-    session's DB-API connection, rows fetched: compute()'s own SQL without SQLAlchemy's rows or any
-    assembly."""
-    from breachdesk.extensions import db
-    compiled = statement.compile(dialect=db.engine.dialect, compile_kwargs={"render_postcompile": True})
-    parameters = ([compiled.params[name] for name in compiled.positiontup] if compiled.positiontup
-                  else compiled.params)
-
-    def run() -> list:
-        cursor = db.session.connection().connection.cursor()
-        cursor.execute(compiled.string, parameters)
-        rows = cursor.fetchall()
-        cursor.close()
-        return rows
-    return run
 
 
 def measure_baseline(url: str, keys: list[str], repeat: int, index: str | None = None) -> dict[str, Any]:
