@@ -9,8 +9,7 @@ from breachdesk.deadlines.models import Obligation
 from breachdesk.extensions import db
 from breachdesk.incidents.services import open_incident
 from tests.conftest import create_user
-from tests.deadlines.test_obligation_services import PROFILE, import_text
-from tests.inventories import load
+from tests.inventories import PROFILE, import_text, load
 
 CONTACTS = (
     "  - {key: acme, name: Acme, country: FR, language: fr, time_zone: Europe/Paris,\n"

@@ -43,3 +43,25 @@ def load(volumes: str = VOLUMES) -> None:
     data = volumes.encode()
     import_inventory(("small.yaml", SMALL), ("volumes.csv", io.BytesIO(data), len(data)))
     db.session.commit()
+
+
+#: an organisation profile (GDPR and NIS2) and the notice terms of two customers of the small inventory
+PROFILE = textwrap.dedent("""\
+    format: breachdesk-inventory/1
+    organisation:
+      name: Parlons SAS
+      country: FR
+      lead_supervisory_authority: CNIL
+      regimes: [GDPR, NIS2]
+      authorities: {NIS2: CERT-FR}
+      entity_status: {NIS2: important}
+      undue_delay_target_hours: 48
+    customers:
+      - {key: globex, name: Globex, country: DE, notice_hours: 48}
+      - {key: initech, name: Initech, country: US, notice_terms: without_undue_delay, notice_hours: 36}
+    """)
+
+
+def import_text(text: str, name: str = "profile.yaml") -> None:
+    import_inventory((name, text))
+    db.session.commit()

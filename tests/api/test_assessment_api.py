@@ -9,8 +9,7 @@ from breachdesk.extensions import db
 from breachdesk.inventory.importer import import_inventory
 from tests.api.test_api import BODY
 from tests.conftest import table_fingerprint
-from tests.deadlines.test_obligation_services import PROFILE
-from tests.inventories import load
+from tests.inventories import PROFILE, load
 
 ASSESSMENT = {"dpc_category": "behavioural", "dpc_adjustment": 1, "dpc_reason": "children's accounts among them",
               "ei": 0.75, "cb": {"confidentiality": 0.5, "integrity": 0, "availability": 0.25, "malicious": True},

@@ -23,7 +23,7 @@ from tests.incident_fixtures import duty
 
 
 @pytest.fixture
-def recent(inventory):  # noqa: F811
+def recent(inventory):
     """An incident whose 24-hour duties fall due in about 5 hours."""
     found = open_incident({"title": "Relais SMS compromis — données « clients »",
                            "aware_at": (datetime.now(UTC) - timedelta(hours=19)).isoformat(),
@@ -32,7 +32,7 @@ def recent(inventory):  # noqa: F811
     return found
 
 
-def test_overdue_duties_lead_the_dashboard_and_totals_add_up(incident, recent, login):  # noqa: F811
+def test_overdue_duties_lead_the_dashboard_and_totals_add_up(incident, recent, login):
     page = login(Role.VIEWER).get("/dashboard").text
     rows = page.split('<table class="dashboard">')[1].split("</table>")[0].split("<tr class=")[1:]
     assert rows[0].startswith('"urgency-overdue overdue"')
@@ -46,7 +46,7 @@ def test_overdue_duties_lead_the_dashboard_and_totals_add_up(incident, recent, l
     assert "<form" not in page.split("</nav>", 1)[1].replace('<form class="logout"', "")
 
 
-def test_e_mail_states_show_per_duty(incident, privacy, login, tmp_path):  # noqa: F811
+def test_e_mail_states_show_per_duty(incident, privacy, login, tmp_path):
     notice = notices.generate_notice(duty(incident, "acme"), privacy)
     notices.approve_notice(notice, privacy)
     db.session.commit()
@@ -54,7 +54,7 @@ def test_e_mail_states_show_per_duty(incident, privacy, login, tmp_path):  # noq
     assert "mail-queued" in page and "queued 2" in page
 
 
-def test_the_register_lists_every_incident_with_decisions_and_exports_csv(incident, recent, privacy, login):  # noqa: F811
+def test_the_register_lists_every_incident_with_decisions_and_exports_csv(incident, recent, privacy, login):
     save_assessment(recent, {"dpc_category": "simple", "ei": 0.25, "decision": {
         "authority": "not_required", "data_subjects": "not_required",
         "rationale": "Données chiffrées ; clé intacte — « aucun risque »."}}, privacy)
@@ -81,7 +81,7 @@ def test_the_register_lists_every_incident_with_decisions_and_exports_csv(incide
     assert [r["incident"] for r in only] == [str(recent.id)]
 
 
-def test_the_calendar_feed_parses_holds_each_pending_deadline_and_can_be_revoked(incident, recent, login, client):  # noqa: F811
+def test_the_calendar_feed_parses_holds_each_pending_deadline_and_can_be_revoked(incident, recent, login, client):
     login(Role.VIEWER)
     created = client.post("/account/calendar").text
     url = created.split('<code class="feed-url">')[1].split("</code>")[0]
@@ -101,7 +101,7 @@ def test_the_calendar_feed_parses_holds_each_pending_deadline_and_can_be_revoked
     assert client.get("/calendar/not-a-token.ics").status_code == 404
 
 
-def test_metrics_draw_time_to_notify_and_causes(incident, recent, login):  # noqa: F811
+def test_metrics_draw_time_to_notify_and_causes(incident, recent, login):
     mark_sent(duty(incident, "acme"), datetime(2026, 10, 26, 0, 0, tzinfo=UTC))  # 2 h late
     mark_sent(duty(incident, "globex"), datetime(2026, 10, 25, 6, 0, tzinfo=UTC))
     db.session.commit()
@@ -113,7 +113,7 @@ def test_metrics_draw_time_to_notify_and_causes(incident, recent, login):  # noq
 
 
 
-def test_pages_of_pending_duties_join_up_timed_first_then_untimed(incident, recent):  # noqa: F811
+def test_pages_of_pending_duties_join_up_timed_first_then_untimed(incident, recent):
     everything = db.session.scalars(queries.pending_duties()).unique().all()
     timed = [o for o in everything if o.due_at is not None]
     assert everything[:len(timed)] == timed and [o.due_at for o in timed] == sorted(o.due_at for o in timed)
@@ -125,7 +125,7 @@ def test_pages_of_pending_duties_join_up_timed_first_then_untimed(incident, rece
 
 
 @pytest.fixture
-def three_incidents(incident, recent):  # noqa: F811
+def three_incidents(incident, recent):
     """Overdue duties (one sent, one acknowledged), duties due within hours, and a closed incident that still
     has pending duties: what the counts must leave out."""
     mark_sent(duty(incident, "acme"), datetime(2026, 10, 25, 12, 0, tzinfo=UTC))

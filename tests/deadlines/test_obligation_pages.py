@@ -12,8 +12,8 @@ from breachdesk.inventory.exporter import export_structure
 from breachdesk.inventory.importer import import_inventory
 from breachdesk.inventory.models import Organisation
 from tests.conftest import table_fingerprint
-from tests.deadlines.test_obligation_services import PROFILE, file, import_text
-from tests.inventories import load
+from tests.deadlines.test_obligation_services import file
+from tests.inventories import PROFILE, import_text, load
 
 
 @pytest.fixture

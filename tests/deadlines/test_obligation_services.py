@@ -1,7 +1,6 @@
 """Obligations derived for real incidents: roles, decisions, events, sends, and frozen terms."""
 
 import io
-import textwrap
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -21,40 +20,14 @@ from breachdesk.extensions import db
 from breachdesk.incidents import services as incidents
 from breachdesk.incidents.queries import timeline
 from breachdesk.inventory.importer import import_inventory
-from tests.conftest import create_user, table_fingerprint
-from tests.inventories import load
+from tests.conftest import table_fingerprint
+from tests.inventories import PROFILE, import_text, load
 
 AWARE = datetime(2026, 10, 24, 22, 0, tzinfo=UTC)  # the night before Paris falls back an hour
-PROFILE = textwrap.dedent("""\
-    format: breachdesk-inventory/1
-    organisation:
-      name: Parlons SAS
-      country: FR
-      lead_supervisory_authority: CNIL
-      regimes: [GDPR, NIS2]
-      authorities: {NIS2: CERT-FR}
-      entity_status: {NIS2: important}
-      undue_delay_target_hours: 48
-    customers:
-      - {key: globex, name: Globex, country: DE, notice_hours: 48}
-      - {key: initech, name: Initech, country: US, notice_terms: without_undue_delay, notice_hours: 36}
-    """)
-
-
-def import_text(text: str, name: str = "profile.yaml") -> None:
-    import_inventory((name, text))
-    db.session.commit()
-
-
 @pytest.fixture
 def inventory(app):
     load()
     import_text(PROFILE)
-
-
-@pytest.fixture
-def privacy(app):
-    return create_user("dpo", Role.PRIVACY)
 
 
 def file(systems=("db",), aware=AWARE):
