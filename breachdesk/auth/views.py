@@ -18,8 +18,9 @@ bp = Blueprint("auth", __name__)
 
 
 def safe_next(target: str | None) -> str:
-    """Only same-origin paths: an open redirect after login is a phishing tool."""
-    if target:
+    """Only same-origin paths: an open redirect after login is a phishing tool. Browsers read a backslash as a
+    slash (`/\\evil.example`), and a control character cannot go into a Location header."""
+    if target and target.isprintable() and "\\" not in target:
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
             return target

@@ -1,5 +1,6 @@
 """Logging in: hashed passwords, audited attempts, rate limits, safe redirects, secure cookies and headers."""
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
@@ -79,6 +80,14 @@ def test_after_login_only_same_origin_redirects_are_followed(client):
     client.post("/logout")
     response = client.post("/login?next=/systems", data={"username": "alice", "password": PASSWORD})
     assert response.location == "/systems"
+
+
+@pytest.mark.parametrize("target", ["/%0d%0aSet-Cookie:%20x=1", "/%0aevil", "/%5C%5Cevil.example", "/%5Cevil.example",
+                                    "/%09/evil.example"])
+def test_a_next_with_control_characters_or_backslashes_goes_home(client, target):
+    create_user("alice", Role.PRIVACY)
+    response = client.post(f"/login?next={target}", data={"username": "alice", "password": PASSWORD})
+    assert response.status_code == 302 and response.location == "/"
 
 
 def test_forms_refuse_posts_without_a_csrf_token(app_factory):
