@@ -1,8 +1,6 @@
 """Management's read side: the deadline dashboard, metrics, the breach register (page and CSV), and the
 per-user calendar feed of pending deadlines."""
 
-import csv
-import io
 from datetime import date, timedelta
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
@@ -12,6 +10,7 @@ from sqlalchemy import func, select
 
 from breachdesk.core.access import EVERYONE, PUBLIC, allow
 from breachdesk.core.clock import now_utc
+from breachdesk.core.spreadsheet import csv_download
 from breachdesk.core.tokens import digest, new_secret
 from breachdesk.dashboard import charts, queries
 from breachdesk.dashboard.models import CalendarFeed
@@ -96,18 +95,17 @@ def _register_row(incident: Incident, totals, assessment, sent) -> list:
 @bp.get("/register.csv")
 @allow(EVERYONE)
 def register_csv():
-    """Opens cleanly in a spreadsheet: UTF-8 with a BOM, one row per incident, times in UTC."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(REGISTER_COLUMNS)
-    incidents = db.session.scalars(queries.register(**_register_filters())).all()
+    """One row per incident, times in UTC."""
+    return csv_download("breach-register.csv", REGISTER_COLUMNS, _register_rows(_register_filters()))
+
+
+def _register_rows(filters: dict):
+    incidents = db.session.scalars(queries.register(**filters)).all()
     for start in range(0, len(incidents), 500):
         chunk = incidents[start:start + 500]
         details = queries.register_details([i.id for i in chunk])
         for incident in chunk:
-            writer.writerow(_register_row(incident, **details[incident.id]))
-    return Response("\ufeff" + buffer.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": "attachment; filename=breach-register.csv"})
+            yield _register_row(incident, **details[incident.id])
 
 
 # --- the calendar feed ------------------------------------------------------------------------------------------

@@ -3,12 +3,10 @@
 The incident page also shows the assessment, the obligations and undelivered notices: the domains above add
 those parts through `core.signals.incident_page`."""
 
-import csv
-import io
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -17,6 +15,7 @@ from breachdesk.core.access import EVERYONE, PRIVACY_TEAM, RESPONDERS, allow
 from breachdesk.core.clock import local_to_utc, now_utc
 from breachdesk.core.errors import ValidationFailed
 from breachdesk.core.signals import incident_page, page_parts
+from breachdesk.core.spreadsheet import csv_download
 from breachdesk.core.web import commit_or_flash, flash_problems
 from breachdesk.extensions import db
 from breachdesk.impact import services as impact
@@ -198,15 +197,11 @@ def _path_text(path: dict) -> str:
 def customers_csv(incident_id: int):
     incident = db.get_or_404(Incident, incident_id)
     snapshot = impact.current_snapshot(incident.id)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["customer_key", "customer", "data_subjects", "records", "data_subject_categories",
-                     "data_categories", "sensitivity", "paths"])
-    if snapshot is not None:
-        for row in db.session.scalars(queries.affected_customers(snapshot.id)):
-            writer.writerow([row.key, row.name, row.people, row.records,
-                             "; ".join(f"{k}={v}" for k, v in sorted(row.data_subjects.items())),
-                             "; ".join(row.data_categories), row.sensitivity,
-                             " | ".join(_path_text(p) for p in row.paths)])
-    return Response("\ufeff" + buffer.getvalue(), mimetype="text/csv",  # the BOM makes spreadsheets read UTF-8
-                    headers={"Content-Disposition": f"attachment; filename=incident-{incident.id}-customers.csv"})
+    rows = db.session.scalars(queries.affected_customers(snapshot.id)) if snapshot is not None else []
+    return csv_download(f"incident-{incident.id}-customers.csv",
+                        ["customer_key", "customer", "data_subjects", "records", "data_subject_categories",
+                         "data_categories", "sensitivity", "paths"],
+                        ([row.key, row.name, row.people, row.records,
+                          "; ".join(f"{k}={v}" for k, v in sorted(row.data_subjects.items())),
+                          "; ".join(row.data_categories), row.sensitivity,
+                          " | ".join(_path_text(p) for p in row.paths)] for row in rows))

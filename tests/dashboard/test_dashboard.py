@@ -81,6 +81,13 @@ def test_the_register_lists_every_incident_with_decisions_and_exports_csv(incide
     assert [r["incident"] for r in only] == [str(recent.id)]
 
 
+def test_the_register_export_neutralises_formulas(incident, login):
+    incident.title = "=HYPERLINK(\"https://evil.example\",\"Open\")"  # a responder can type anything
+    db.session.commit()
+    rows = list(csv.DictReader(io.StringIO(login(Role.VIEWER).get("/register.csv").data.decode("utf-8-sig"))))
+    assert rows[0]["title"] == '\'=HYPERLINK("https://evil.example","Open")'
+
+
 def test_the_calendar_feed_parses_holds_each_pending_deadline_and_can_be_revoked(incident, recent, login, client):
     login(Role.VIEWER)
     created = client.post("/account/calendar").text

@@ -17,6 +17,7 @@ from breachdesk.extensions import db
 from breachdesk.impact.services import current_snapshot, stale_reasons, take_snapshot
 from breachdesk.incidents import services
 from breachdesk.incidents.models import Incident, IncidentStatus
+from breachdesk.inventory.importer import import_inventory
 from breachdesk.inventory.models import ActivityDataCategory, ProcessingActivity
 from breachdesk.inventory.taxonomy import Sensitivity
 from tests.inventories import VOLUMES, load
@@ -192,6 +193,17 @@ def test_affected_customers_sort_paginate_and_export(client, login, inventory):
     assert [r["customer_key"] for r in rows] == ["acme", "globex", "initech"]
     assert rows[0]["data_subject_categories"] == "customer=100; prospect=20" and rows[0]["records"] == "1100"
     assert "db > messages > user.contact.email, user.content.private" in rows[0]["paths"]
+
+
+def test_the_customers_export_neutralises_formulas(client, login, inventory):
+    import_inventory(("rename.yaml", "format: breachdesk-inventory/1\ncustomers:\n"
+                                     "  - {key: acme, name: '=HYPERLINK(\"https://evil.example\")', country: FR}\n"))
+    db.session.commit()
+    incident = file(systems=["db"])
+    login(Role.VIEWER)
+    exported = client.get(f"/incidents/{incident.id}/customers.csv").data.decode("utf-8-sig")
+    [acme] = [r for r in csv.DictReader(io.StringIO(exported)) if r["customer_key"] == "acme"]
+    assert acme["customer"] == '\'=HYPERLINK("https://evil.example")'
 
 
 def test_timeline_shows_filing_changes_and_notes(client, login, inventory):
