@@ -384,6 +384,9 @@ def import_volumes(stream: IO[bytes], file: str, size: int, progress: Progress, 
 
     connection = db.session.connection()
     staging = _staging_table()
+    # A temporary table lives as long as its pooled connection, and SQLite creates it outside the transaction
+    # a refused import rolls back: whatever an earlier import on this connection left goes first.
+    staging.drop(connection, checkfirst=True)
     staging.create(connection)
     counter = _CountingReader(stream, progress)
     decoded = io.TextIOWrapper(io.BufferedReader(counter, buffer_size=1 << 16), encoding="utf-8-sig", newline="")

@@ -1,12 +1,15 @@
 """Inventory import and export: all-or-nothing, every problem located by file, line and field."""
 
+import io
 import textwrap
 
 import pytest
 from sqlalchemy import func, select
 
+from breachdesk.core.errors import ValidationFailed
 from breachdesk.demo.cli import DEMO_DIR
 from breachdesk.extensions import db
+from breachdesk.inventory.importer import import_inventory
 from breachdesk.inventory.models import ActivityDataCategory, Customer, ProcessingActivity, Volume
 from breachdesk.inventory.taxonomy import Sensitivity
 from tests.conftest import clean_tables, table_fingerprint
@@ -178,6 +181,22 @@ def test_a_bad_volume_file_is_refused_whole_with_its_line_named(runner, tmp_path
     assert result.exit_code == 1
     assert message in result.output, result.output
     assert table_fingerprint() == before
+
+
+def test_a_refused_volume_file_leaves_nothing_behind_for_the_next_import(app, tmp_path):
+    """Through the service, on the same pooled connection, as the API and the upload page use it."""
+    import_inventory(("inventory.yaml", STRUCTURE.replace("volumes: volumes.csv\n", "")))
+    db.session.commit()
+    for volumes in (VOLUMES.replace("1200,16000", "ten,16000"), VOLUMES.replace("acme,", "nobody,")):
+        data = volumes.encode()
+        with pytest.raises(ValidationFailed):
+            import_inventory(None, ("volumes.csv", io.BytesIO(data), len(data)))
+        db.session.rollback()
+    data = VOLUMES.encode()
+    summary = import_inventory(None, ("volumes.csv", io.BytesIO(data), len(data)))
+    db.session.commit()
+    assert summary.created["volume rows"] == 3
+    assert db.session.scalar(select(func.count()).select_from(Volume)) == 3
 
 
 def test_a_file_in_the_wrong_encoding_is_refused(runner, tmp_path):
