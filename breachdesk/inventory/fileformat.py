@@ -68,8 +68,29 @@ def _construct_mapping(loader, node):
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
+#: bounds checked before any Python object is built: an inventory of ten thousand customers is a few MB
+MAX_STRUCTURE_CHARACTERS = 64 * 1024 * 1024
+MAX_NODES = 2_000_000
+
+
+def _refuse_expansion(text: str, file: str) -> None:
+    """A few hundred bytes of aliases can expand into gigabytes ("billion laughs"): aliases are refused and
+    the values counted from the parser's events, before anything is constructed."""
+    if len(text) > MAX_STRUCTURE_CHARACTERS:
+        raise ValidationFailed([f"{file}:?: size: longer than {MAX_STRUCTURE_CHARACTERS:,} characters"])
+    nodes = (event for event in yaml.parse(text, Loader=_LineLoader) if isinstance(event, yaml.NodeEvent))
+    for count, node in enumerate(nodes, start=1):
+        line = node.start_mark.line + 1
+        if isinstance(node, yaml.AliasEvent):
+            raise ValidationFailed([f"{file}:{line}: syntax: aliases (*{node.anchor}) are not accepted; "
+                                    "write the value out"])
+        if count > MAX_NODES:
+            raise ValidationFailed([f"{file}:{line}: size: more than {MAX_NODES:,} values"])
+
+
 def load_yaml(text: str, file: str) -> Any:
     try:
+        _refuse_expansion(text, file)
         return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark

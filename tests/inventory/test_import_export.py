@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from breachdesk.core.errors import ValidationFailed
 from breachdesk.demo.cli import DEMO_DIR
 from breachdesk.extensions import db
+from breachdesk.inventory import fileformat
 from breachdesk.inventory.importer import import_inventory
 from breachdesk.inventory.models import ActivityDataCategory, Customer, ProcessingActivity, Volume
 from breachdesk.inventory.taxonomy import Sensitivity
@@ -197,6 +198,29 @@ def test_a_refused_volume_file_leaves_nothing_behind_for_the_next_import(app, tm
     db.session.commit()
     assert summary.created["volume rows"] == 3
     assert db.session.scalar(select(func.count()).select_from(Volume)) == 3
+
+
+BILLION_LAUGHS = ("format: breachdesk-inventory/1\n"
+                  "lol: &lol [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+                  "lol2: &lol2 [*lol, *lol, *lol, *lol, *lol, *lol, *lol, *lol, *lol]\n"
+                  + "".join(f"lol{n}: &lol{n} [{', '.join([f'*lol{n - 1}'] * 9)}]\n" for n in range(3, 10)))
+
+
+def test_yaml_aliases_are_refused_before_they_expand(runner, tmp_path):
+    before = table_fingerprint()
+    result = run_import(runner, write(tmp_path, structure=BILLION_LAUGHS))
+    assert result.exit_code == 1 and "inventory.yaml:3: syntax: aliases (*lol) are not accepted" in result.output
+    assert table_fingerprint() == before
+
+
+def test_a_structure_file_with_too_many_values_is_refused_naming_the_line(runner, tmp_path, monkeypatch):
+    monkeypatch.setattr(fileformat, "MAX_NODES", 20)
+    result = run_import(runner, write(tmp_path))
+    assert result.exit_code == 1 and "size: more than 20 values" in result.output
+    # values: the top mapping, format and its value, customers, their list, acme's mapping and its five fields'
+    # keys and values (lines 3-7), contacts (line 8), the contacts list, its first mapping, `role`, then `dpo`,
+    # the 21st (line 9)
+    assert "inventory.yaml:9: size: more than 20 values" in result.output
 
 
 def test_a_file_in_the_wrong_encoding_is_refused(runner, tmp_path):
