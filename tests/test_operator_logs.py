@@ -8,7 +8,7 @@ import pytest
 
 from breachdesk.extensions import db
 from breachdesk.notices import services
-from breachdesk.notices.mail import FileBackend
+from breachdesk.notices.mail import FileBackend, OutgoingMail, PermanentFailure
 from breachdesk.notices.outbox import dispatch_round
 from breachdesk.reminders.services import tick
 from tests.incident_fixtures import duty
@@ -43,3 +43,20 @@ def test_import_dispatch_and_tick_say_how_much_happened_and_nothing_personal(inf
     assert "reminder tick: 3 alert(s) (3 escalation), 1 mail(s), 1 message(s) queued" in logged
     for words in PERSONAL:
         assert not any(words in m for m in logged), words
+
+
+class RefusingProvider:
+    """A provider whose refusal quotes the address, as SMTP servers do."""
+
+    def send(self, mail: OutgoingMail) -> str:
+        raise PermanentFailure(f"550 5.1.1 <{mail.to}>: Recipient address rejected")
+
+
+def test_a_refused_message_is_logged_by_its_id_not_its_address(info_logs, incident, privacy):
+    notice = services.generate_notice(duty(incident, "globex"), privacy)
+    services.approve_notice(notice, privacy)
+    db.session.commit()
+    assert dispatch_round(RefusingProvider()).failed == 1
+    logged = messages(info_logs)
+    assert any(m.startswith("outbox message ") and m.endswith("failed after 1 attempt(s)") for m in logged), logged
+    assert not any("globex.example" in m for m in logged)
