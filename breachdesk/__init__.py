@@ -43,6 +43,9 @@ def configure(app: Flask, overrides: dict[str, Any]) -> None:
     url = app.config["DATABASE_URL"] or f"sqlite:///{Path(app.instance_path) / 'breachdesk.db'}"
     app.config["SQLALCHEMY_DATABASE_URI"] = url
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    if url.startswith("postgresql"):
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault(
+            "connect_args", {"connect_timeout": int(app.config["DATABASE_CONNECT_TIMEOUT"])})
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(app)
     if app.config["ENV"] == "production":

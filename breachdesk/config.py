@@ -11,6 +11,10 @@ ENV = "development"
 #: PostgreSQL: postgresql+psycopg://user@host/dbname
 DATABASE_URL = ""
 
+#: Seconds to wait for a PostgreSQL server to accept a connection: a host that takes the connection and never
+#: answers makes /healthz answer 503 instead of hanging a worker.
+DATABASE_CONNECT_TIMEOUT = 5
+
 #: Mail backend for notices and reminders: "file" (writes .eml under instance/outbox), "sendgrid", "smtp".
 MAIL_BACKEND = "file"
 #: The sender of every notice.
