@@ -128,6 +128,8 @@ def attempt(claimed: Claimed, backend: Backend) -> Attempt:
         return Attempt(claimed, error=str(error), temporary=True)
     except PermanentFailure as error:
         return Attempt(claimed, error=str(error))
+    except Exception as error:  # a garbled answer, a library bug: this message only, retried and counted
+        return Attempt(claimed, error=f"unexpected {type(error).__name__}: {error}", temporary=True)
 
 
 def record_outcome(done: Attempt, worker: str) -> str:

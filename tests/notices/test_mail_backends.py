@@ -3,6 +3,7 @@ SendGrid through the official library into a local stand-in of its v3 API; retri
 
 import email
 import email.policy
+import http.client
 import random
 import socket
 from datetime import UTC, datetime, timedelta
@@ -264,6 +265,29 @@ def test_backoff_doubles_from_its_base_up_to_its_cap_within_half_either_way(atte
     assert backoff(attempts, base=60, cap=3600) == shortest
     monkeypatch.setattr(random, "uniform", lambda low, high: high)
     assert backoff(attempts, base=60, cap=3600) == longest
+
+
+class GarbledProvider:
+    """Answers the first message with something no backend expects (a truncated body, a bad status line)."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def send(self, mail) -> str:
+        self.calls += 1
+        if self.calls == 1:
+            raise http.client.BadStatusLine("HTTP/1.1 2")
+        return f"ok-{self.calls}"
+
+
+def test_an_unexpected_error_from_a_backend_is_a_retry_of_that_message_only(incident, privacy, app):
+    app.config.update(DISPATCH_CONCURRENCY=1)  # the garbled answer meets the first message
+    approved(incident, privacy, "acme")  # two contacts
+    result = dispatch_round(GarbledProvider())
+    assert (result.sent, result.retried, result.failed) == (1, 1, 0)
+    garbled, sent = messages()
+    assert (garbled.status, garbled.attempts, sent.status) == (OutboxStatus.QUEUED, 1, OutboxStatus.SENT)
+    assert garbled.last_error.startswith("unexpected BadStatusLine")
 
 
 def test_a_message_waiting_out_its_backoff_is_not_claimed_before_its_time(incident, privacy):
