@@ -1,13 +1,18 @@
 """`breachdesk dispatch`: send the outbox from the command line (the scheduler does it on every tick)."""
 
+import logging
 import time
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from sqlalchemy.exc import DBAPIError
 
+from breachdesk.extensions import db
 from breachdesk.notices.mail import backend_from
 from breachdesk.notices.outbox import dispatch_round, worker_name
+
+log = logging.getLogger(__name__)
 
 
 @click.command("dispatch")
@@ -22,7 +27,17 @@ def dispatch_command(once: bool, batch: int | None, forever: bool, interval: flo
     worker = worker_name()
     totals = {"sent": 0, "retried": 0, "failed": 0}
     while True:
-        result = dispatch_round(backend, worker, batch)
+        try:
+            result = dispatch_round(backend, worker, batch)
+        except DBAPIError as error:
+            if not forever:
+                raise
+            # a dropped or restarted database: what was claimed comes back when its lease ends
+            db.session.rollback()
+            log.warning("dispatch: database unavailable (%s); trying again in %s s", type(error.orig).__name__,
+                        interval)
+            time.sleep(interval)
+            continue
         for name in totals:
             totals[name] += getattr(result, name)
         if result.claimed:

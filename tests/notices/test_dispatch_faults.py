@@ -9,12 +9,14 @@ from collections import Counter
 from pathlib import Path
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from breachdesk.audit.services import verify_chain
 from breachdesk.config import DISPATCH_CONCURRENCY
 from breachdesk.extensions import db
-from breachdesk.notices import services
+from breachdesk.notices import cli, services
 from breachdesk.notices.models import OutboxMessage, OutboxStatus
+from breachdesk.notices.outbox import Round
 from tests.incident_fixtures import duty
 
 LEASE = 2  # short, so that the claims of a killed dispatcher come back soon
@@ -105,3 +107,27 @@ def test_two_dispatchers_at_once_send_each_message_once(incident, privacy, migra
     run_until_empty(migrated, sendgrid_stub.url, tmp_path / "c")  # both may stop before the last claims expire
     delivered = Counter(sendgrid_stub.accepted_outbox_ids())
     assert set(delivered) == set(ids) and max(delivered.values()) == 1
+
+
+class Stop(Exception):
+    """Ends the otherwise endless `--forever` loop once the test has seen what it needs."""
+
+
+def test_dispatch_forever_waits_out_a_dropped_database_and_goes_on(app, runner, monkeypatch, caplog):
+    rounds = []
+
+    def flaky_round(*_args):
+        rounds.append(len(rounds))
+        if len(rounds) == 1:
+            raise OperationalError("SELECT 1", {}, ConnectionError("server closed the connection unexpectedly"))
+        if len(rounds) == 2:
+            return Round(claimed=0)
+        raise Stop
+
+    monkeypatch.setattr(cli, "dispatch_round", flaky_round)
+    result = runner.invoke(args=["dispatch", "--forever", "--interval", "0"])
+    assert isinstance(result.exception, Stop) and len(rounds) == 3  # it went on after the drop
+    assert "dispatch: database unavailable (ConnectionError); trying again in 0.0 s" in caplog.text
+    rounds.clear()
+    result = runner.invoke(args=["dispatch", "--once"])  # without --forever a dropped database is an error
+    assert isinstance(result.exception, OperationalError) and len(rounds) == 1
