@@ -206,16 +206,21 @@ def dispatch_round(backend: Backend | None = None, worker: str | None = None, ba
 
 
 def resend(message: OutboxMessage, recipient: str) -> OutboxMessage:
-    """After a bounce or a failure: the same notice to another contact, queued now. Callers commit."""
+    """After a bounce or a failure: the same notice to another contact, or to the same one once its last
+    message there failed (a provider outage outlasting every retry), queued now. Callers commit."""
     notice: Notice | None = message.notice
     if notice is None:
         raise ValidationFailed(["message: a reminder goes to the people BreachDesk chooses; only notices are resent"])
     problem = email_problem(recipient)
     if problem:
         raise ValidationFailed([f"recipient: {problem}"])
-    key = idempotency_key(notice, recipient)
-    if db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)):
-        raise ValidationFailed([f"recipient: this notice was already queued for {recipient}"])
+    earlier = db.session.scalars(select(OutboxMessage.status).where(
+        OutboxMessage.notice_id == notice.id, OutboxMessage.recipient == recipient).order_by(OutboxMessage.id)).all()
+    if earlier and earlier[-1] != OutboxStatus.FAILED:
+        raise ValidationFailed([f"recipient: this notice was already queued for {recipient}; it can be sent to "
+                                "that address again once that message has failed"])
+    # the n-th message of a notice to one address has its own key: still never queued twice by a double click
+    key = idempotency_key(notice, recipient) + (f":again-{len(earlier)}" if earlier else "")
     copy = OutboxMessage(notice_id=notice.id, recipient=recipient, idempotency_key=key, status=OutboxStatus.QUEUED)
     db.session.add(copy)
     db.session.flush()

@@ -14,6 +14,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select, update
 
 from breachdesk.audit.models import AuditEvent
+from breachdesk.auth.models import Role
 from breachdesk.core.clock import now_utc
 from breachdesk.deadlines.models import ObligationStatus
 from breachdesk.extensions import db
@@ -288,6 +289,22 @@ def test_an_unexpected_error_from_a_backend_is_a_retry_of_that_message_only(inci
     garbled, sent = messages()
     assert (garbled.status, garbled.attempts, sent.status) == (OutboxStatus.QUEUED, 1, OutboxStatus.SENT)
     assert garbled.last_error.startswith("unexpected BadStatusLine")
+
+
+def test_a_failed_message_can_be_sent_again_to_the_same_address_once(incident, privacy, client, login):
+    approved(incident, privacy, "globex")
+    [failed] = messages()
+    failed.status, failed.last_error = OutboxStatus.FAILED, "gave up after 8 attempts: SendGrid 503"
+    db.session.commit()
+    browser = login(Role.PRIVACY)
+    assert browser.post(f"/outbox/{failed.id}/resend", data={"recipient": "dpo@globex.example"}).status_code == 302
+    again = messages()[-1]
+    assert (again.recipient, again.status, again.id != failed.id) == ("dpo@globex.example", OutboxStatus.QUEUED, True)
+    twice = browser.post(f"/outbox/{failed.id}/resend", data={"recipient": "dpo@globex.example"},
+                         follow_redirects=True)
+    assert "already queued for dpo@globex.example" in twice.text and len(messages()) == 2
+    resent = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "outbox.resend"))
+    assert (resent.entity_id, resent.after) == (str(failed.id), {"copy": again.id, "recipient": "dpo@globex.example"})
 
 
 def test_a_message_waiting_out_its_backoff_is_not_claimed_before_its_time(incident, privacy):
