@@ -178,6 +178,25 @@ def _outcome(done: Attempt, config) -> tuple[OutboxStatus, dict, str]:
     return OutboxStatus.FAILED, changes, "failed"
 
 
+class Lease:
+    """A claim outlives its sending: however slow the provider, the messages still ours are held for another
+    lease period whenever half of the current one has gone, so no other dispatcher takes them over mid-send."""
+
+    def __init__(self, worker: str, ids: list[int], seconds: float):
+        self.worker, self.ids, self.seconds = worker, ids, seconds
+        self.renewed_at = now_utc()
+
+    def renew_if_half_gone(self) -> None:
+        now = now_utc()
+        if now - self.renewed_at < timedelta(seconds=self.seconds / 2):
+            return
+        db.session.execute(update(OutboxMessage).where(
+            OutboxMessage.id.in_(self.ids), OutboxMessage.claimed_by == self.worker,
+            OutboxMessage.status == OutboxStatus.QUEUED).values(claimed_until=now + timedelta(seconds=self.seconds)))
+        db.session.commit()
+        self.renewed_at = now
+
+
 def dispatch_round(backend: Backend | None = None, worker: str | None = None, batch: int | None = None) -> Round:
     """One claim and the sends it allows; the scheduler calls this on every tick. Up to DISPATCH_CONCURRENCY
     sends are in flight at once, so a slow provider, not the database, is the limit; each finished one is
@@ -191,14 +210,16 @@ def dispatch_round(backend: Backend | None = None, worker: str | None = None, ba
         return result
     waiting = iter(load_claimed(ids, worker, config["MAIL_FROM"]))
     threads = max(1, int(config["DISPATCH_CONCURRENCY"]))
+    lease = Lease(worker, ids, config["DISPATCH_LEASE_SECONDS"])
     outcomes: Counter[str] = Counter()
     with acting_as(f"dispatcher:{worker}"), ThreadPoolExecutor(threads, thread_name_prefix="dispatch") as pool:
         in_flight = {pool.submit(attempt, one, backend) for one in islice(waiting, threads)}
         while in_flight:
-            finished, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
+            finished, in_flight = wait(in_flight, timeout=lease.seconds / 3, return_when=FIRST_COMPLETED)
             for future in finished:
                 outcomes[record_outcome(future.result(), worker)] += 1
             in_flight |= {pool.submit(attempt, one, backend) for one in islice(waiting, len(finished))}
+            lease.renew_if_half_gone()
     result.sent, result.retried, result.failed = outcomes["sent"], outcomes["retry"], outcomes["failed"]
     log.info("dispatch round: %d claimed, %d sent, %d to retry, %d failed, %d left to another dispatcher",
              result.claimed, result.sent, result.retried, result.failed, outcomes["skipped"])

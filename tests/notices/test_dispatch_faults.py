@@ -131,3 +131,25 @@ def test_dispatch_forever_waits_out_a_dropped_database_and_goes_on(app, runner, 
     rounds.clear()
     result = runner.invoke(args=["dispatch", "--once"])  # without --forever a dropped database is an error
     assert isinstance(result.exception, OperationalError) and len(rounds) == 1
+
+
+def test_a_claim_outlives_a_slow_provider_and_another_dispatcher_never_takes_it_over(
+        incident, privacy, migrated, sendgrid_stub, tmp_path):
+    """Each send takes longer than the lease: the dispatcher renews its claim while it sends, so the one
+    polling beside it finds nothing to take over and every message goes out once."""
+    ids = queue_messages(incident, privacy, 8)
+    sendgrid_stub.delay = 8  # seconds per answer: the lease below runs out during every send unless renewed
+    sender = dispatcher(migrated, sendgrid_stub.url, tmp_path / "a", "--batch", "8", lease=6)
+    started = time.monotonic()
+    while not sendgrid_stub.received:  # the sender has claimed all eight before the other starts polling
+        assert sender.poll() is None and time.monotonic() - started < GUARD
+        time.sleep(0.01)
+    poller = dispatcher(migrated, sendgrid_stub.url, tmp_path / "b", "--forever", "--interval", "0.2", lease=6)
+    try:
+        _, errors = sender.communicate(timeout=GUARD)
+        assert sender.returncode == 0, errors.decode()
+    finally:
+        poller.terminate()
+        poller.communicate(timeout=GUARD)
+    delivered = Counter(sendgrid_stub.accepted_outbox_ids())
+    assert set(delivered) == set(ids) and max(delivered.values()) == 1
