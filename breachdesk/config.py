@@ -35,6 +35,8 @@ SMTP_CA_FILE = ""
 #: The SendGrid Event Webhook's verification key (base64 DER of the ECDSA public key, from Mail Settings).
 #: Empty: the webhook refuses every request.
 SENDGRID_WEBHOOK_PUBLIC_KEY = ""
+#: how old (or how far ahead) a signed webhook request's timestamp may be: an older one is a replay, refused
+SENDGRID_WEBHOOK_MAX_AGE_SECONDS = 600
 
 #: Dispatcher: messages claimed per round, how long a claim lasts (a killed dispatcher's messages are taken
 #: over after it), attempts before a message fails, and the exponential backoff (with jitter) between them.

@@ -307,7 +307,8 @@ def acknowledge(token: str):
 def sendgrid_webhook():
     payload = request.get_data(as_text=True)
     if not verified(payload, request.headers.get(SIGNATURE_HEADER), request.headers.get(TIMESTAMP_HEADER),
-                    current_app.config["SENDGRID_WEBHOOK_PUBLIC_KEY"]):
+                    current_app.config["SENDGRID_WEBHOOK_PUBLIC_KEY"],
+                    current_app.config["SENDGRID_WEBHOOK_MAX_AGE_SECONDS"], now_utc()):
         return jsonify({"error": "signature: missing or invalid"}), 403
     try:
         counts = record_events(request.get_json(force=True, silent=True))

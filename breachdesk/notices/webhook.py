@@ -17,9 +17,12 @@ TIMESTAMP_HEADER = "X-Twilio-Email-Event-Webhook-Timestamp"
 RECORDED = {"delivered", "deferred", "bounce", "dropped", "open"}
 
 
-def verified(payload: str, signature: str | None, timestamp: str | None, public_key: str) -> bool:
-    """Unsigned, badly signed, or no key configured: refused."""
-    if not (signature and timestamp and public_key):
+def verified(payload: str, signature: str | None, timestamp: str | None, public_key: str, max_age: float,
+             now: datetime) -> bool:
+    """Unsigned, badly signed, signed too long ago (a replay), or no key configured: refused."""
+    if not (signature and timestamp and public_key and timestamp.isdigit()):
+        return False
+    if abs(now.timestamp() - int(timestamp)) > max_age:
         return False
     from sendgrid.helpers.eventwebhook import EventWebhook
 
@@ -29,6 +32,14 @@ def verified(payload: str, signature: str | None, timestamp: str | None, public_
         return False
 
 
+def _message_of(outbox_id: Any) -> OutboxMessage | None:
+    """The message an event names, if it names one of ours: ids are positive 63-bit integers."""
+    text = str(outbox_id) if isinstance(outbox_id, int | str) and not isinstance(outbox_id, bool) else ""
+    if not (text.isascii() and text.isdigit() and 0 < int(text) < 2**63):
+        return None
+    return db.session.get(OutboxMessage, int(text))
+
+
 def record_events(events: Any) -> dict[str, int]:
     if not isinstance(events, list):
         raise ValidationFailed(["body: expected a JSON array of events"])
@@ -36,13 +47,12 @@ def record_events(events: Any) -> dict[str, int]:
     for index, event in enumerate(events):
         if not isinstance(event, dict):
             raise ValidationFailed([f"[{index}]: expected an event object"])
-        kind, outbox_id = event.get("event"), str(event.get("outbox_id", ""))
-        message = db.session.get(OutboxMessage, int(outbox_id)) if outbox_id.isdigit() else None
-        if kind not in RECORDED or message is None:
-            counts["ignored"] += 1
+        kind, event_id, message = event.get("event"), event.get("sg_event_id"), _message_of(event.get("outbox_id"))
+        if (not isinstance(kind, str) or kind not in RECORDED or message is None or not isinstance(event_id, str)
+                or not 0 < len(event_id) <= 200):
+            counts["ignored"] += 1  # without its event id a replay could not be told from a new event
             continue
-        event_id = event.get("sg_event_id")
-        if event_id and db.session.scalar(select(DeliveryEvent.id).where(DeliveryEvent.provider_event_id == event_id)):
+        if db.session.scalar(select(DeliveryEvent.id).where(DeliveryEvent.provider_event_id == event_id)):
             counts["duplicate"] += 1  # SendGrid retries a batch it thinks failed
             continue
         try:

@@ -100,6 +100,33 @@ def test_unsigned_or_badly_signed_webhooks_are_refused_and_record_nothing(client
     assert table_fingerprint() == before
 
 
+def test_a_signed_request_replayed_after_its_window_is_refused(client, sent):
+    payload = events_for(db.session.scalars(select(OutboxMessage.id)).all())
+    long_ago = str(int(time.time()) - 601)  # the window is 600 s
+    before = table_fingerprint()
+    assert client.post("/webhooks/sendgrid", data=payload, headers=signed(payload, timestamp=long_ago)).status_code \
+        == 403
+    assert table_fingerprint() == before
+
+
+@pytest.mark.parametrize("event", [
+    {"event": ["delivered"]},                       # a kind that is not a word
+    {"outbox_id": {"id": 1}},                       # an id that is not a number
+    {"outbox_id": str(2**63)},                      # past any database integer
+    {"outbox_id": "١"},                             # a digit, but not an ASCII one
+    {"sg_event_id": {"id": "x"}},                   # an event id that is not text
+    {"sg_event_id": None},                          # no event id: a replay could not be told apart
+])
+def test_signed_but_malformed_events_are_ignored_not_server_errors(client, sent, event):
+    [first, _] = db.session.scalars(select(OutboxMessage.id).order_by(OutboxMessage.id)).all()
+    payload = json.dumps([{"timestamp": 1795000000, "event": "delivered", "sg_event_id": "evt-1",
+                           "outbox_id": str(first), **event}])
+    for _ in range(2):  # and a replay of it is ignored again
+        answer = client.post("/webhooks/sendgrid", data=payload, headers=signed(payload))
+        assert answer.status_code == 200 and answer.json == {"recorded": 0, "ignored": 1, "duplicate": 0}
+    assert db.session.scalar(select(func.count()).select_from(DeliveryEvent)) == 0
+
+
 def test_without_a_configured_key_every_webhook_is_refused(app, client, sent):
     app.config["SENDGRID_WEBHOOK_PUBLIC_KEY"] = ""
     payload = events_for(db.session.scalars(select(OutboxMessage.id)).all())
