@@ -98,8 +98,11 @@ def _active_user(model, user_id: str):
 
     if request.blueprint == "api":
         return None  # a browser session never authenticates the API: tokens only, so no CSRF exposure
-    user = db.session.get(model, int(user_id))
-    return user if user is not None and user.is_active else None
+    user_id, _, version = user_id.partition(".")
+    user = db.session.get(model, int(user_id)) if user_id.isdigit() else None
+    if user is None or not user.is_active or version != str(user.session_version):
+        return None  # logged out, password or role changed since: the session has ended
+    return user
 
 
 def register_blueprints(app: Flask) -> None:

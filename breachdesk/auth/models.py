@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import String
+from sqlalchemy import Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -29,6 +29,8 @@ class User(Audited, UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     #: set when an admin disables the account; a disabled user cannot log in or stay logged in
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: part of every session's user id: raising it ends every session (logout, new password, new role)
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     def audit_label(self) -> str:
         return self.username
@@ -36,6 +38,13 @@ class User(Audited, UserMixin, db.Model):
     @property
     def is_active(self) -> bool:
         return self.disabled_at is None
+
+    def get_id(self) -> str:
+        """What a session cookie holds: a cookie taken before the version moved names no one."""
+        return f"{self.id}.{self.session_version}"
+
+    def end_sessions(self) -> None:
+        self.session_version += 1
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)

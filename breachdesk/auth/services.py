@@ -48,15 +48,19 @@ def change_password(user: User, password: str) -> None:
     if problems:
         raise ValidationFailed([f"password: needs {p}" for p in problems])
     user.set_password(password)
+    user.end_sessions()  # whoever held the old password's sessions is out
 
 
 def set_role(user: User, role: Role) -> None:
-    user.role = Role(role)
+    if user.role != Role(role):
+        user.role = Role(role)
+        user.end_sessions()  # a session carries no role of its own, but a new role starts afresh
 
 
 def disable_user(user: User) -> None:
     if user.disabled_at is None:
         user.disabled_at = now_utc()
+        user.end_sessions()
 
 
 def enable_user(user: User) -> None:

@@ -3,7 +3,7 @@
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
 from breachdesk.auth import services
@@ -48,6 +48,8 @@ def login():
 @bp.post("/logout")
 @allow(EVERYONE)
 def logout():
+    current_user.end_sessions()  # a copy of the cookie, kept or stolen, is worthless from now on
+    db.session.commit()
     logout_user()
     flash("Logged out.", "info")
     return redirect(url_for("auth.login"))

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from breachdesk.audit.models import AuditEvent
 from breachdesk.auth.models import Role, User
 from breachdesk.auth.policy import MIN_LENGTH, password_problems
+from breachdesk.auth.services import change_password, disable_user, set_role
 from breachdesk.core.clock import now_utc
 from breachdesk.extensions import db
 from tests.conftest import PASSWORD, create_user, log_in
@@ -133,3 +134,43 @@ def test_long_passwords_with_letter_digit_and_symbol_pass_the_policy(password):
 @given(st.text(max_size=MIN_LENGTH - 1))
 def test_short_passwords_never_pass(password):
     assert f"at least {MIN_LENGTH} characters" in password_problems(password)
+
+
+def captured_session(app, username: str) -> str:
+    """Log in on a client of its own and keep a copy of its session cookie, as a thief would."""
+    thief = app.test_client()
+    assert log_in(thief, username).status_code == 302
+    return thief.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+
+
+def replayed(app, cookie: str) -> int:
+    """A request of its own, as in production: its own app context, so nothing loaded earlier is reused."""
+    other = app.test_client()
+    other.set_cookie(app.config["SESSION_COOKIE_NAME"], cookie)
+    with app.app_context():
+        return other.get("/customers").status_code
+
+
+@pytest.mark.parametrize("ending", ["logout", "new password", "new role", "disabled"])
+def test_a_session_cookie_captured_earlier_stops_working_when_the_session_ends(app, ending):
+    alice = create_user("alice", Role.PRIVACY)
+    cookie = captured_session(app, "alice")
+    assert replayed(app, cookie) == 200
+    if ending == "logout":
+        owner = app.test_client()
+        owner.set_cookie(app.config["SESSION_COOKIE_NAME"], cookie)
+        owner.post("/logout")
+    else:
+        change = {"new password": lambda: change_password(alice, "an0ther-Long-secret!"),
+                  "new role": lambda: set_role(alice, Role.VIEWER), "disabled": lambda: disable_user(alice)}
+        change[ending]()
+        db.session.commit()
+    assert replayed(app, cookie) == 302  # to the login page
+
+
+def test_a_role_saved_unchanged_keeps_the_session(app):
+    alice = create_user("alice", Role.PRIVACY)
+    cookie = captured_session(app, "alice")
+    set_role(alice, Role.PRIVACY)
+    db.session.commit()
+    assert replayed(app, cookie) == 200
