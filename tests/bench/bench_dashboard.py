@@ -18,7 +18,7 @@ never the test suite's `test`, and emptied with DROP SCHEMA public CASCADE first
 
 1. SETUP, in a fresh process: the migrations (flask_migrate.upgrade), the generated inventory
    (generate_inventory.py, 2,000 customers and 20,000 volume rows by default, through
-   bench_import.prepare_data; inventory.cli.run_import, checked), --users viewers (`bench-viewer-N`,
+   harness.prepare_data; inventory.cli.run_import, checked), --users viewers (`bench-viewer-N`,
    time zone Europe/Paris, made with auth.services.create_user), then generate_incidents.py's seeded
    incidents and obligations (Core executemany into the real tables; due times from 3 days before the
    setup to 10 days after it). PostgreSQL then gets VACUUM ANALYZE, as autovacuum would shortly after;
@@ -63,7 +63,7 @@ Reported per database: median and p95 (nearest rank) and p99 of the latencies, r
 the ratio dashboard / bare of the medians and of the p95s (and the spread of the per-round median
 ratios), the goals marked ok or MISSED (p95 < 200 ms; each tick < 1 s), the parts' medians, the
 tick's figures and counts, and the peak RSS of each measured process (getrusage, through
-bench_import's wrapper; not the servers').
+harness's measuring wrapper; not the servers').
 --profile adds one cProfile'd GET /dashboard (test client) and one profiled first and steady tick per
 database (top functions printed; .prof files in results/). Prints tables per database and writes the
 results as JSON to tests/bench/results/dashboard-<timestamp>.json.
@@ -75,14 +75,10 @@ rotating over the targets, the tick's baseline in the same rounds), which is wha
 The measured parts run as `bench_dashboard.py setup|parts|load|tick ...` (internal; see `worker_main`).
 """
 
-import argparse
-import datetime as dt
 import gc
-import hashlib
 import http.client
 import json
 import os
-import platform
 import re
 import resource
 import shutil
@@ -91,26 +87,25 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.parse
 from collections.abc import Callable
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
+import generate_incidents
+import harness
+
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-
-import bench_import  # noqa: E402 - lives beside this script
-import generate_incidents  # noqa: E402
-from bench_impact import _profile_top, _table, drop_postgres_database, ensure_postgres_database, stats  # noqa: E402
-from bench_import import BenchFailure, _clean_env, reset_postgres  # noqa: E402
-from bench_obligations import _rss_mb  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
-
-RESULTS = bench_import.RESULTS
+SCRIPT = str(Path(__file__).resolve())
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1/breachdesk_bench_dashboard"
+#: how it measures, as written into the results file
+HOW_MEASURED = ("load: gunicorn sync workers, closed-loop client threads (http.client, a connection per request), "
+                "latency from connect to last byte, targets rotated per round; parts and tick: one fresh "
+                "process each, a warm-up, gc.collect() before each timed call, time.perf_counter(); median and "
+                "nearest-rank p95")
 PASSWORD = "bench-Horse-7-battery"
 USER_ZONE = "Europe/Paris"
 GOAL_P95_MS = 200.0
@@ -143,48 +138,31 @@ WORKER_MODES = ("setup", "parts", "load", "tick")
 # --- the measured processes -----------------------------------------------------------------------
 
 def _app(url: str, **config: Any):
-    from breachdesk import create_app
-    return create_app({"DATABASE_URL": url, "SECRET_KEY": SECRET_KEY, **config})
+    return harness.bench_app(url, SECRET_KEY=SECRET_KEY, **config)
 
 
 def _user(number: int) -> str:
     return f"bench-viewer-{number}"
 
 
-def _expect(what: str, got: Any, want: Any) -> None:
-    if got != want:
-        raise SystemExit(f"{what}: got {got!r}, expected {want!r}")
-
-
 def measure_setup(url: str, structure: str, incidents: int, obligations: int, seed: int,
                   users: int) -> dict[str, Any]:
     """Migrate, import the inventory, make the viewers, generate the incidents and obligations."""
-    import flask_migrate
     from sqlalchemy import func, select
 
-    import breachdesk
     from breachdesk.auth.models import Role
     from breachdesk.auth.services import create_user
     from breachdesk.core.clock import now_utc
     from breachdesk.deadlines.models import Obligation
     from breachdesk.extensions import db
     from breachdesk.incidents.models import Incident
-    from breachdesk.inventory.cli import run_import
     from breachdesk.inventory.models import Customer, Volume
 
     seconds: dict[str, float] = {}
-
-    def timed(name: str, work: Callable[[], Any]) -> Any:
-        start = time.perf_counter()
-        answer = work()
-        db.session.commit()
-        seconds[name] = round(time.perf_counter() - start, 3)
-        return answer
-
+    timed = harness.commit_timer(seconds)
     app = _app(url)
     with app.app_context():
-        timed("migrate", lambda: flask_migrate.upgrade(directory=str(Path(breachdesk.__file__).parent / "migrations")))
-        imported = timed("import", lambda: run_import(Path(structure), None))
+        imported, _ = harness.migrate_and_import(timed, structure)
         timed("users", lambda: [create_user(_user(n), f"{_user(n)}@example.com", PASSWORD, Role.VIEWER, USER_ZONE)
                                 for n in range(1, users + 1)])
         generated = timed("generate", lambda: generate_incidents.generate(db.session.connection(), incidents,
@@ -195,7 +173,7 @@ def measure_setup(url: str, structure: str, incidents: int, obligations: int, se
 
         return {"seconds": seconds, "import_summary": str(imported), "generated": generated,
                 "customers": count(Customer), "volume_rows": count(Volume), "incidents": count(Incident),
-                "obligations": count(Obligation), "rss_mb_self": _rss_mb()}
+                "obligations": count(Obligation), "rss_mb_self": harness.rss_mb()}
 
 
 def measure_parts(url: str, repeat: int, profile: str | None) -> dict[str, Any]:
@@ -213,24 +191,24 @@ def measure_parts(url: str, repeat: int, profile: str | None) -> dict[str, Any]:
     app = dashboard_bare_app.add_routes(_app(url, WTF_CSRF_ENABLED=False, RATELIMIT_ENABLED=False))
     client = app.test_client()
     response = client.post("/login", data={"username": _user(1), "password": PASSWORD})
-    _expect("login: status", response.status_code, 302)
+    harness.expect("login: status", response.status_code, 302)
     plan: dict[str, Any] = {}
 
     def get(path: str) -> bytes:
         """A request as a server makes it: the test client pushes (and pops) its own app context."""
         answer = client.get(path)
-        _expect(f"GET {path}: status", answer.status_code, 200)
+        harness.expect(f"GET {path}: status", answer.status_code, 200)
         return answer.data
 
     numbers = json.loads(get("/bench/bare"))
 
     def check_page(body: bytes) -> None:
-        _expect("GET /dashboard shows the pending count",
-                f"<strong>{numbers['pending']}</strong> pending".encode() in body, True)
+        harness.expect("GET /dashboard shows the pending count",
+                       f"<strong>{numbers['pending']}</strong> pending".encode() in body, True)
 
     def check_json(body: bytes) -> None:  # overdue and due-within counts move with the clock: not compared
         got = json.loads(body)
-        _expect("the JSON numbers", {k: got[k] for k in STABLE}, {k: numbers[k] for k in STABLE})
+        harness.expect("the JSON numbers", {k: got[k] for k in STABLE}, {k: numbers[k] for k in STABLE})
 
     def prepare_render() -> None:
         now = now_utc()
@@ -254,49 +232,44 @@ def measure_parts(url: str, repeat: int, profile: str | None) -> dict[str, Any]:
     def nothing() -> None:
         pass
 
-    # each: (in an app context of its own, untimed preparation, the timed call, untimed check of its answer)
-    steps: dict[str, tuple[bool, Callable[[], None], Callable[[], Any], Callable[[Any], None]]] = {
-        "dashboard": (False, nothing, lambda: get("/dashboard"), check_page),
-        "bare": (False, nothing, lambda: get("/bench/bare"), check_json),
-        "view": (False, nothing, lambda: get("/bench/view"), check_json),
-        "page_orm": (True, nothing,
-                     lambda: db.paginate(queries.pending_duties(), page=1, per_page=dashboard_bare_app.PER_PAGE),
-                     lambda page: _expect("ORM page", len(page.items), numbers["rows"])),
-        "page_rows": (True, nothing, dashboard_bare_app.page_rows,
-                      lambda rows: _expect("page rows", len(rows), numbers["rows"])),
-        "counts": (True, nothing, lambda: queries.counts(now_utc()),
-                   lambda counts: _expect("counts", counts["pending"], numbers["pending"])),
-        "delivery": (True, page_ids, lambda: queries.delivery_of(plan["ids"]),
-                     lambda found: _expect("delivery", len(found), numbers["delivery"])),
-        "totals": (True, nothing, lambda: queries.incident_totals(now_utc()),
-                   lambda found: _expect("incident totals", len(found), numbers["incidents"])),
-        "render": (True, prepare_render, render, lambda html: check_page(html.encode())),
-    }
-    times: dict[str, list[float]] = {name: [] for name in steps}
     sizes: dict[str, int] = {}
-    for round_number in range(repeat + 1):  # round 0: the warm-up, not kept
-        for name, (in_context, prepare, run, check) in steps.items():
-            context = app.app_context() if in_context else None
-            if context:
-                context.push()
-            try:
-                prepare()
-                gc.collect()  # not timed: no measured thing pays for the garbage of the one before
-                start = time.perf_counter()
-                answer = run()
-                elapsed = time.perf_counter() - start
-                check(answer)
-                if isinstance(answer, bytes | str):
-                    sizes[name] = len(answer)
-                answer = None
-            finally:
-                if context:
-                    db.session.rollback()
-                    context.pop()
-            if round_number:
-                times[name].append(elapsed)
+
+    def sized(name: str, check: Callable[[Any], None]) -> Callable[[Any], None]:
+        """The check, and the answer's size kept: the pages' sizes are reported."""
+        def checked(body: bytes | str) -> None:
+            check(body)
+            sizes[name] = len(body)
+        return checked
+
+    @contextmanager
+    def own_app_context():
+        with app.app_context():
+            yield
+            db.session.rollback()
+
+    # the requests push their own app context; the view's steps alone run in one of their own each
+    whole_requests = ("dashboard", "bare", "view")
+    steps = {
+        "dashboard": (nothing, lambda: get("/dashboard"), sized("dashboard", check_page)),
+        "bare": (nothing, lambda: get("/bench/bare"), sized("bare", check_json)),
+        "view": (nothing, lambda: get("/bench/view"), sized("view", check_json)),
+        "page_orm": (nothing,
+                     lambda: db.paginate(queries.pending_duties(), page=1, per_page=dashboard_bare_app.PER_PAGE),
+                     lambda page: harness.expect("ORM page", len(page.items), numbers["rows"])),
+        "page_rows": (nothing, dashboard_bare_app.page_rows,
+                      lambda rows: harness.expect("page rows", len(rows), numbers["rows"])),
+        "counts": (nothing, lambda: queries.counts(now_utc()),
+                   lambda counts: harness.expect("counts", counts["pending"], numbers["pending"])),
+        "delivery": (page_ids, lambda: queries.delivery_of(plan["ids"]),
+                     lambda found: harness.expect("delivery", len(found), numbers["delivery"])),
+        "totals": (nothing, lambda: queries.incident_totals(now_utc()),
+                   lambda found: harness.expect("incident totals", len(found), numbers["incidents"])),
+        "render": (prepare_render, render, sized("render", lambda html: check_page(html.encode()))),
+    }
+    times = harness.step_rounds(steps, repeat,
+                                around=lambda name: nullcontext() if name in whole_requests else own_app_context())
     plan.clear()
-    result: dict[str, Any] = {"times": times, "numbers": numbers, "bytes": sizes, "rss_mb_self": _rss_mb()}
+    result: dict[str, Any] = {"times": times, "numbers": numbers, "bytes": sizes, "rss_mb_self": harness.rss_mb()}
     if profile:
         import cProfile
         profiler = cProfile.Profile()
@@ -387,7 +360,7 @@ def measure_load(app_base: str, bare_base: str, users: int, clients: int, rounds
         servers[name] = (parts.hostname, parts.port)
     people = [Client(servers, _user(i % users + 1)) for i in range(clients)]
     status, body = people[0].request("bare", "/bench/bare")
-    _expect("GET /bench/bare", status, 200)
+    harness.expect("GET /bench/bare", status, 200)
     numbers = json.loads(body)
     pending = f"<strong>{numbers['pending']}</strong> pending".encode()
 
@@ -430,11 +403,11 @@ def measure_load(app_base: str, bare_base: str, users: int, clients: int, rounds
     return {"per_round": per_round, "walls": walls, "bytes": sizes, "orders": orders, "numbers": numbers,
             "warm_up_seconds": warm, "clients": clients,
             "client_cpu_seconds": round(usage.ru_utime + usage.ru_stime - cpu_before, 2),
-            "rounds_wall_seconds": round(time.perf_counter() - wall_start, 2), "rss_mb_self": _rss_mb()}
+            "rounds_wall_seconds": round(time.perf_counter() - wall_start, 2), "rss_mb_self": harness.rss_mb()}
 
 
 def measure_tick(url: str, first_ticks: int, repeat: int, profile_dir: str | None) -> dict[str, Any]:
-    from sqlalchemy import delete, func, select
+    from sqlalchemy import delete, func, select, text
 
     from breachdesk.auth.models import User
     from breachdesk.core.clock import now_utc
@@ -504,8 +477,8 @@ def measure_tick(url: str, first_ticks: int, repeat: int, profile_dir: str | Non
             return {"alerts": result.alerts, "mails": result.mails, "messages": result.messages,
                     "by_kind": result.by_kind}
 
-        times: dict[str, list[float]] = {"baseline_first": [], "first": [], "baseline_steady": [], "steady": []}
-        _expect("alerts before the first tick", db.session.scalar(select(func.count()).select_from(alerts)), 0)
+        times: dict[str, list[float]] = {"baseline_first": [], "first": []}
+        harness.expect("alerts before the first tick", db.session.scalar(select(func.count()).select_from(alerts)), 0)
         timed(fetch)  # warm-up of the baseline
         first_answer: dict[str, Any] = {}
         for number in range(first_ticks):
@@ -515,22 +488,21 @@ def measure_tick(url: str, first_ticks: int, repeat: int, profile_dir: str | Non
             times["baseline_first"].append(seconds)
             want = expected(rows)
             seconds, result = timed(lambda: tick(now))
-            _expect(f"first tick {number + 1}", answer_of(result), want)
+            harness.expect(f"first tick {number + 1}", answer_of(result), want)
             times["first"].append(seconds)
             first_answer = {**want, "baseline_rows": len(rows)}
-        steady_rows = 0
-        for round_number in range(repeat + 1):  # round 0: the warm-up, not kept
-            seconds, rows = timed(fetch)
-            steady_rows = len(rows)
-            steady, result = timed(lambda: tick(now))
-            _expect("steady tick", answer_of(result), {"alerts": 0, "mails": 0, "messages": 0, "by_kind": {}})
-            if round_number:
-                times["baseline_steady"].append(seconds)
-                times["steady"].append(steady)
+        steady: dict[str, int] = {}
+        times.update(harness.step_rounds({
+            "baseline_steady": (db.session.rollback, fetch, lambda rows: steady.update(rows=len(rows))),
+            "steady": (db.session.rollback, lambda: tick(now),
+                       lambda result: harness.expect("steady tick", answer_of(result),
+                                                     {"alerts": 0, "mails": 0, "messages": 0, "by_kind": {}})),
+        }, repeat, around=harness.rolled_back))
         answer: dict[str, Any] = {
             "now": now.isoformat(), "times": times, "open_pending": open_pending, "first": first_answer,
-            "steady_baseline_rows": steady_rows, "escalation_recipients": escalated_to,
-            "alerts_after": db.session.scalar(select(func.count()).select_from(alerts)), "rss_mb_self": _rss_mb()}
+            "steady_baseline_rows": steady["rows"], "escalation_recipients": escalated_to,
+            "alerts_after": db.session.scalar(select(func.count()).select_from(alerts)),
+            "rss_mb_self": harness.rss_mb()}
         if profile_dir:
             import cProfile
             reset()
@@ -544,12 +516,8 @@ def measure_tick(url: str, first_ticks: int, repeat: int, profile_dir: str | Non
 
 
 def worker_main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="bench_dashboard.py setup|parts|load|tick",
-                                     description="one measured part of the dashboard benchmark (internal)")
-    parser.add_argument("mode", choices=WORKER_MODES)
-    parser.add_argument("url", help="the database URL (load: the application's base URL)")
-    parser.add_argument("--out", required=True, type=Path, help="JSON answer written here")
-    parser.add_argument("--structure", help="setup: the inventory.yaml to import")
+    parser = harness.part_parser("bench_dashboard.py", "dashboard", WORKER_MODES,
+                                 url_help="the database URL (load: the application's base URL)")
     parser.add_argument("--incidents", type=int, default=5000)
     parser.add_argument("--obligations", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=42)
@@ -577,19 +545,6 @@ def worker_main(argv: list[str]) -> int:
 
 
 # --- one database -----------------------------------------------------------------------------------
-
-def part(label: str, mode: str, url: str, options: list[str], env: dict[str, str], logs: Path,
-         timeout: float) -> dict[str, Any]:
-    """One measured part in a fresh process under bench_import's wrapper; its JSON answer, with the
-    wrapper's figures (wall time, CPU, peak RSS) under "process"."""
-    logs.mkdir(parents=True, exist_ok=True)
-    out = logs / f"{mode}.json"
-    process = bench_import.run(label, [sys.executable, str(Path(__file__).resolve()), mode, url, "--out", str(out),
-                                       *options], env, logs, timeout)
-    answer = json.loads(out.read_text())
-    answer["process"] = {k: process[k] for k in ("wall_seconds", "user_seconds", "system_seconds", "peak_rss_mb")}
-    return answer
-
 
 def _free_port() -> int:
     with socket.socket() as probe:
@@ -623,7 +578,7 @@ class Gunicorn:
                 pass
             if self.process.poll() is not None or time.monotonic() > deadline:
                 self.stop()
-                raise BenchFailure(f"gunicorn {label} did not answer; see {self.log_path}")
+                raise harness.BenchFailure(f"gunicorn {label} did not answer; see {self.log_path}")
             time.sleep(0.2)
 
     def stop(self) -> None:
@@ -640,7 +595,7 @@ class Gunicorn:
 def _load_stats(per_round: list[list[float]], wall: float) -> dict[str, Any]:
     everything = [t for phase in per_round for t in phase]
     ordered = sorted(everything)
-    found = stats(everything)
+    found = harness.stats(everything)
     del found["times_ms"]  # thousands of them: the per-round medians are kept instead
     found["p99_ms"] = round(ordered[max(0, -(-99 * len(ordered) // 100) - 1)] * 1000, 2)
     found["per_second"] = round(len(everything) / wall, 2) if wall else None
@@ -649,42 +604,31 @@ def _load_stats(per_round: list[list[float]], wall: float) -> dict[str, Any]:
 
 
 def bench_database(name: str, url: str, data: dict[str, Any], work: Path, args) -> dict[str, Any]:
-    print(f"\n== {name}: {url}")
-    instance = work / name / "instance"
-    instance.mkdir(parents=True)
-    logs = work / name / "logs"
+    env, logs = harness.start_database(name, url, work, args.postgres_wait)
     logs.mkdir(parents=True)
-    env = {**_clean_env(url, instance), "BREACHDESK_SECRET_KEY": SECRET_KEY,
-           "BREACHDESK_RATELIMIT_ENABLED": "false"}
-    if name == "postgresql":
-        reset_postgres(url, args.postgres_wait)
-    setup = part("setup (migrate, import, users, generate incidents)", "setup", url,
-                 ["--structure", data["structure"], "--incidents", str(args.incidents), "--obligations",
-                  str(args.obligations), "--seed", str(args.seed), "--users", str(args.users)], env, logs,
-                 args.timeout)
-    wrong = {k: (setup[k], want) for k, want in (("customers", data["customers"]), ("volume_rows", data["volume_rows"]),
-                                                 ("incidents", args.incidents), ("obligations", args.obligations))
-             if setup[k] != want}
-    if wrong:
-        raise BenchFailure("the setup did not write the data: "
-                           + ", ".join(f"{k}: {got} rows, expected {want}" for k, (got, want) in wrong.items()))
+    env.update(BREACHDESK_SECRET_KEY=SECRET_KEY, BREACHDESK_RATELIMIT_ENABLED="false")
+    setup = harness.run_part(
+        SCRIPT, "setup (migrate, import, users, generate incidents)", "setup", url,
+        ["--structure", data["structure"], "--incidents", str(args.incidents), "--obligations",
+         str(args.obligations), "--seed", str(args.seed), "--users", str(args.users)], env, logs,
+        args.timeout)
+    harness.expect_rows("the setup did not write the data", setup,
+                        {"customers": data["customers"], "volume_rows": data["volume_rows"],
+                         "incidents": args.incidents, "obligations": args.obligations})
     generated = setup["generated"]
     print(f"  {setup['import_summary']}; {generated['incidents']:,} incidents ({generated['open_incidents']:,} open), "
           f"{generated['obligations']:,} obligations ({generated['pending_open']:,} of open incidents, "
           f"{generated['overdue_open']:,} overdue, {generated['in_reminder_windows_open']:,} due within 12 h)")
-    if name == "postgresql":  # what autovacuum does shortly after a bulk insert: statistics, visibility map
-        engine = create_engine(url, isolation_level="AUTOCOMMIT")
-        with engine.connect() as connection:
-            connection.execute(text("VACUUM ANALYZE"))
-        engine.dispose()
-        print("  VACUUM ANALYZE done")
+    if name == "postgresql":
+        harness.vacuum_analyze(url)
     result: dict[str, Any] = {"database": name, "url": url, "setup": setup}
 
-    profile = str(RESULTS / f"dashboard-{name}-view.prof") if args.profile else None
-    parts = part(f"parts (one client, 1 warm-up + {args.repeat} rounds)", "parts", url,
-                 ["--repeat", str(args.repeat), *(["--profile", profile] if profile else [])], env, logs,
-                 args.timeout)
-    parts["stats"] = {key: stats(times) for key, times in parts.pop("times").items()}
+    profile = str(harness.RESULTS / f"dashboard-{name}-view.prof") if args.profile else None
+    parts = harness.run_part(
+        SCRIPT, f"parts (one client, 1 warm-up + {args.repeat} rounds)", "parts", url,
+        ["--repeat", str(args.repeat), *(["--profile", profile] if profile else [])], env, logs,
+        args.timeout)
+    parts["stats"] = {key: harness.stats(times) for key, times in parts.pop("times").items()}
     print("    " + ", ".join(f"{key} {m['median_ms']:.0f} ms" for key, m in parts["stats"].items()))
     result["parts"] = parts
 
@@ -692,11 +636,12 @@ def bench_database(name: str, url: str, data: dict[str, Any], work: Path, args) 
     try:
         servers.append(Gunicorn("app", "breachdesk:create_app()", args.workers, env, logs))
         servers.append(Gunicorn("bare", "dashboard_bare_app:make_app()", args.workers, env, logs))
-        load = part(f"load ({args.clients} clients, {args.rounds} rounds x {len(args.targets)} targets x "
-                    f"{args.seconds:g} s)", "load", servers[0].base,
-                    ["--bare", servers[1].base, "--users", str(args.users), "--clients", str(args.clients),
-                     "--rounds", str(args.rounds), "--seconds", str(args.seconds), "--targets",
-                     ",".join(args.targets)], env, logs, args.timeout)
+        load = harness.run_part(
+            SCRIPT, f"load ({args.clients} clients, {args.rounds} rounds x {len(args.targets)} targets x "
+            f"{args.seconds:g} s)", "load", servers[0].base,
+            ["--bare", servers[1].base, "--users", str(args.users), "--clients", str(args.clients),
+             "--rounds", str(args.rounds), "--seconds", str(args.seconds), "--targets",
+             ",".join(args.targets)], env, logs, args.timeout)
     finally:
         for server in servers:
             server.stop()
@@ -713,30 +658,27 @@ def bench_database(name: str, url: str, data: dict[str, Any], work: Path, args) 
                              for key, m in load["stats"].items()))
     result["load"] = load
 
-    tick = part(f"tick ({args.first_ticks} first ticks, 1 warm-up + {args.repeat} steady)", "tick", url,
-                ["--first-ticks", str(args.first_ticks), "--repeat", str(args.repeat),
-                 *(["--profile", str(logs)] if args.profile else [])], env, logs, args.timeout)
-    tick["stats"] = {key: stats(times) for key, times in tick.pop("times").items()}
+    tick = harness.run_part(
+        SCRIPT, f"tick ({args.first_ticks} first ticks, 1 warm-up + {args.repeat} steady)", "tick", url,
+        ["--first-ticks", str(args.first_ticks), "--repeat", str(args.repeat),
+         *(["--profile", str(logs)] if args.profile else [])], env, logs, args.timeout)
+    tick["stats"] = {key: harness.stats(times) for key, times in tick.pop("times").items()}
     for key, base in (("first", "baseline_first"), ("steady", "baseline_steady")):
         tick["stats"][key]["vs_baseline"] = round(tick["stats"][key]["median_ms"] / tick["stats"][base]["median_ms"],
                                                   2)
     for label in ("first", "steady"):
         if tick.get(f"profile_{label}"):
-            kept = RESULTS / f"dashboard-{name}-tick-{label}.prof"
+            kept = harness.RESULTS / f"dashboard-{name}-tick-{label}.prof"
             shutil.copy(tick[f"profile_{label}"], kept)
             tick[f"profile_{label}"] = str(kept)
     print("    " + ", ".join(f"{key} {m['median_ms']:.0f} ms" for key, m in tick["stats"].items()))
     result["tick"] = tick
     if name == "sqlite":
-        result["database_mb"] = round(Path(url.removeprefix("sqlite:///")).stat().st_size / 2**20, 1)
+        result["database_mb"] = harness.sqlite_size_mb(url)
     return result
 
 
 # --- report ------------------------------------------------------------------------------------------
-
-def _mark(ok: bool) -> str:
-    return "ok" if ok else "MISSED"
-
 
 def _profile_cumulative(path: str, limit: int = 25) -> list[str]:
     """The breachdesk functions (and the template's) that take the most time, callees included."""
@@ -750,7 +692,8 @@ def _profile_cumulative(path: str, limit: int = 25) -> list[str]:
     return lines[header:header + limit + 1]
 
 
-def table_lines(data: dict[str, Any], runs: list[dict[str, Any]], args) -> list[str]:
+def report(payload: dict[str, Any], args) -> list[str]:
+    data, runs = payload["data"], payload["runs"]
     sizes = []
     for r in runs:
         g = r["setup"]["generated"]
@@ -759,34 +702,34 @@ def table_lines(data: dict[str, Any], runs: list[dict[str, Any]], args) -> list[
                       f"{g['in_reminder_windows_open']:,}", f"{g['largest_incident']:,}",
                       f"{r['setup']['seconds']['import']:.1f}", f"{r['setup']['seconds']['generate']:.1f}",
                       f"{r['database_mb']:.0f}" if "database_mb" in r else "-"))
-    lines = _table(("database", "customers", "incidents", "obligations", "pending, open incidents",
-                    "overdue at setup", "due within 12 h", "largest incident", "import s", "generate s",
-                    "file MB"), sizes)
+    lines = harness.table(("database", "customers", "incidents", "obligations", "pending, open incidents",
+                           "overdue at setup", "due within 12 h", "largest incident", "import s", "generate s",
+                           "file MB"), sizes)
     for r in runs:
         load = r["load"]
         rows = []
         for key, m in load["stats"].items():
-            goal = ""
+            target = ""
             if key == "dashboard":
-                goal = f"p95 <{GOAL_P95_MS:.0f} ms {_mark(m['p95_ms'] < GOAL_P95_MS)}"  # the ratio: information
+                target = harness.goal(GOAL_P95_MS, m["p95_ms"], "p95")  # the ratio: information
             ratios = m.get("round_ratios", [])
             rows.append((TARGETS[key][0], str(m["runs"]), f"{m['per_second']:.1f}", f"{m['median_ms']:.1f}",
                          f"{m['p95_ms']:.1f}", f"{m['p99_ms']:.1f}", f"{m['max_ms']:.1f}",
                          f"{m['vs_bare_median']:.2f}x" if "vs_bare_median" in m else "-",
                          f"{m['vs_bare_p95']:.2f}x" if "vs_bare_p95" in m else "-",
                          f"{min(ratios):.2f}-{max(ratios):.2f}x" if ratios else "-",
-                         f"{load['bytes'].get(key, 0) / 1024:.0f}", goal))
+                         f"{load['bytes'].get(key, 0) / 1024:.0f}", target))
         lines += ["", f"{r['database']}: under load, {load['clients']} clients, {args.workers} gunicorn workers each, "
                       f"{len(load['orders'])} rounds x {args.seconds:g} s per target, interleaved (the load "
                       f"generator used {load['client_cpu_seconds']:.0f} s CPU in {load['rounds_wall_seconds']:.0f} s):",
-                  *_table(("measured", "requests", "req/s", "median ms", "p95 ms", "p99 ms", "max ms",
-                           "median vs bare", "p95 vs bare", "round ratios", "KB", "goal"), rows)]
+                  *harness.table(("measured", "requests", "req/s", "median ms", "p95 ms", "p99 ms", "max ms",
+                                  "median vs bare", "p95 vs bare", "round ratios", "KB", "goal"), rows)]
         parts = r["parts"]["stats"]
         whole = parts["dashboard"]["median_ms"]
         part_rows = [(PARTS[key], str(m["runs"]), f"{m['median_ms']:.1f}", f"{m['p95_ms']:.1f}",
                       f"{m['median_ms'] / whole:.0%}") for key, m in parts.items()]
         lines += ["", f"{r['database']}: one client, no load (test client, in process; rounds interleaved):",
-                  *_table(("measured", "runs", "median ms", "p95 ms", "of GET /dashboard"), part_rows)]
+                  *harness.table(("measured", "runs", "median ms", "p95 ms", "of GET /dashboard"), part_rows)]
         tick = r["tick"]
         t = tick["stats"]
         first = tick["first"]
@@ -796,40 +739,24 @@ def table_lines(data: dict[str, Any], runs: list[dict[str, Any]], args) -> list[
             ("first tick: tick(now)", t["first"], f"{t['first']['vs_baseline']:.2f}x",
              f"{first['by_kind'].get('escalation', 0):,} escalations, {first['by_kind'].get('reminder', 0):,} "
              f"reminders, {first['mails']:,} mails, {first['messages']:,} messages",
-             f"<{GOAL_TICK_SECONDS:g} s {_mark(t['first']['median_ms'] < GOAL_TICK_SECONDS * 1000)}"),
+             f"<{GOAL_TICK_SECONDS:g} s {harness.mark(t['first']['median_ms'] < GOAL_TICK_SECONDS * 1000)}"),
             ("baseline: the tick's SELECT, steady state", t["baseline_steady"], "1.00x",
              f"{tick['steady_baseline_rows']:,} rows", ""),
             ("steady-state tick: tick(now), nothing new", t["steady"], f"{t['steady']['vs_baseline']:.2f}x",
-             "0 alerts", f"<{GOAL_TICK_SECONDS:g} s {_mark(t['steady']['p95_ms'] < GOAL_TICK_SECONDS * 1000)}"),
+             "0 alerts", f"<{GOAL_TICK_SECONDS:g} s {harness.mark(t['steady']['p95_ms'] < GOAL_TICK_SECONDS * 1000)}"),
         ]
         lines += ["", f"{r['database']}: scheduler tick over {tick['open_pending']:,} open obligations (peak RSS "
                       f"{tick['process']['peak_rss_mb']:.0f} MB):",
-                  *_table(("measured", "runs", "median ms", "p95 ms", "vs baseline", "rows", "goal"),
-                          [(label, str(m["runs"]), f"{m['median_ms']:.1f}", f"{m['p95_ms']:.1f}", ratio, rows, goal)
-                           for label, m, ratio, rows, goal in tick_rows])]
+                  *harness.table(("measured", "runs", "median ms", "p95 ms", "vs baseline", "rows", "goal"),
+                                 [(label, str(m["runs"]), f"{m['median_ms']:.1f}", f"{m['p95_ms']:.1f}", ratio, rows,
+                                   target) for label, m, ratio, rows, target in tick_rows])]
     return lines
 
 
-def source_state() -> dict[str, Any]:
-    state = bench_import.source_state()
-    root = HERE.parent.parent
-    for name in ("breachdesk/dashboard/queries.py", "breachdesk/dashboard/views.py", "breachdesk/reminders/services.py",
-                 "templates/dashboard/index.html", "tests/bench/generate_incidents.py"):
-        path = root / name
-        state[f"{name}_sha256"] = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
-    return state
-
-
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if argv and argv[0] in WORKER_MODES:
-        return worker_main(argv)
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = harness.bench_parser(__doc__, customers=2000, volume_rows=20_000, postgres_url=POSTGRES_URL)
     parser.add_argument("--incidents", type=int, default=5000)
     parser.add_argument("--obligations", type=int, default=100_000)
-    parser.add_argument("--customers", type=int, default=2000, help="of the generated inventory (default 2000)")
-    parser.add_argument("--volume-rows", type=int, default=20_000, help="of the generated inventory (default 20000)")
-    parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--users", type=int, default=3, help="viewers the clients log in as (default 3)")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers per server (default 4)")
     parser.add_argument("--clients", type=int, default=10, help="concurrent load clients (default 10)")
@@ -843,16 +770,6 @@ def main(argv: list[str] | None = None) -> int:
                         help="first ticks, the alerts deleted between them (default 3)")
     parser.add_argument("--profile", action="store_true",
                         help="cProfile one GET /dashboard and one first and steady tick per database")
-    parser.add_argument("--skip-postgres", action="store_true", help="SQLite only")
-    parser.add_argument("--keep", type=Path, metavar="DIR",
-                        help="generate the inventory into DIR and keep it (reused when generated with the same "
-                             "arguments)")
-    parser.add_argument("--timeout", type=float, default=1800, help="seconds allowed to each process (default 1800)")
-    parser.add_argument("--postgres-url", default=POSTGRES_URL,
-                        help=f"SQLAlchemy URL of a PostgreSQL database of the benchmark's own (default {POSTGRES_URL}; "
-                             f"created when missing, then dropped at the end; emptied first)")
-    parser.add_argument("--postgres-wait", type=float, default=60,
-                        help="seconds to wait for other sessions to leave that database (default 60)")
     args = parser.parse_args(argv)
     args.targets = [t for t in args.targets.split(",") if t]
     unknown = sorted(set(args.targets) - set(TARGETS))
@@ -861,63 +778,31 @@ def main(argv: list[str] | None = None) -> int:
     if args.repeat < 1 or args.rounds < 1 or args.first_ticks < 1 or args.clients < 1 or args.users < 1:
         parser.error("--repeat, --rounds, --first-ticks, --clients, --users: at least 1")
 
-    started = dt.datetime.now().astimezone().replace(microsecond=0)
-    payload: dict[str, Any] = {
-        "started": started.isoformat(), "host": platform.node(), "platform": platform.platform(),
-        "cpus": os.cpu_count(), "python": platform.python_version(), "load_average_before": os.getloadavg(),
-        "source": source_state(), "arguments": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
-        "goals": {"dashboard_p95_ms": GOAL_P95_MS, "tick_seconds": GOAL_TICK_SECONDS},
-        "measure": "load: gunicorn sync workers, closed-loop client threads (http.client, a connection per request), "
-                   "latency from connect to last byte, targets rotated per round; parts and tick: one fresh "
-                   "process each, a warm-up, gc.collect() before each timed call, time.perf_counter(); median and "
-                   "nearest-rank p95",
-        "runs": [],
-    }
-    work = Path(tempfile.mkdtemp(prefix="breachdesk-bench-dashboard-"))
-    data_dir = args.keep.resolve() if args.keep else work / "data"
-    status = 0
-    created_database = None
-    try:
-        RESULTS.mkdir(exist_ok=True)
-        data = bench_import.prepare_data(data_dir, args.customers, args.volume_rows, args.seed)
-        payload["data"] = data
-        databases = [("sqlite", f"sqlite:///{work / 'sqlite' / 'breachdesk.db'}")]
-        if not args.skip_postgres:
-            created_database = ensure_postgres_database(args.postgres_url)
-            if created_database is not None:
-                databases.append(("postgresql", args.postgres_url))
-        for name, url in databases:
-            payload["runs"].append(bench_database(name, url, data, work, args))
-    except (BenchFailure, ValueError) as error:
-        payload["error"] = str(error)
-        print(f"\nBENCHMARK FAILED: {error}\n(logs and data kept in {work})", file=sys.stderr)
-        status = 1
-    finally:
-        if created_database:
-            drop_postgres_database(args.postgres_url)
-    payload["load_average_after"] = os.getloadavg()
-    if payload["runs"]:
-        lines = table_lines(payload["data"], payload["runs"], args)
-        payload["table"] = lines
-        print("\n" + "\n".join(lines))
-        for r in payload["runs"]:
-            paths = [("view", r["parts"].get("profile")), ("first tick", r["tick"].get("profile_first")),
-                     ("steady tick", r["tick"].get("profile_steady"))]
-            for what, path in paths:
-                if path:
-                    print(f"\n  [{r['database']} profile of {what}: {path}; by own time]")
-                    for line in _profile_top(path, 20):
-                        print(f"    {line}")
-                    print(f"  [{r['database']} profile of {what}; breachdesk and template functions by cumulative "
-                          f"time]")
-                    for line in _profile_cumulative(path):
-                        print(f"    {line}")
-    if "data" in payload:
-        print(f"\nresults: {bench_import.write_results(payload, 'dashboard')}")
-    if status == 0:
-        shutil.rmtree(work, ignore_errors=True)
-    return status
+    return harness.run_benchmark(
+        "dashboard", args, bench_database=bench_database, report=lambda payload: report(payload, args),
+        epilogue=print_profiles,
+        sources=("breachdesk/dashboard/queries.py", "breachdesk/dashboard/views.py",
+                 "breachdesk/reminders/services.py", "templates/dashboard/index.html",
+                 "tests/bench/generate_incidents.py"),
+        arguments={k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+        goals={"dashboard_p95_ms": GOAL_P95_MS, "tick_seconds": GOAL_TICK_SECONDS},
+        measure=HOW_MEASURED)
+
+
+def print_profiles(payload: dict[str, Any]) -> None:
+    for r in payload["runs"]:
+        paths = [("view", r["parts"].get("profile")), ("first tick", r["tick"].get("profile_first")),
+                 ("steady tick", r["tick"].get("profile_steady"))]
+        for what, path in paths:
+            if path:
+                print(f"\n  [{r['database']} profile of {what}: {path}; by own time]")
+                for line in harness.profile_top(path, 20):
+                    print(f"    {line}")
+                print(f"  [{r['database']} profile of {what}; breachdesk and template functions by cumulative "
+                      f"time]")
+                for line in _profile_cumulative(path):
+                    print(f"    {line}")
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(harness.run_script(main, worker_main, WORKER_MODES))

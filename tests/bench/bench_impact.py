@@ -45,35 +45,25 @@ into a temporary directory or into --keep DIR (kept, and reused when generated w
 arguments).
 """
 
-import argparse
-import datetime as dt
-import hashlib
 import json
-import math
-import os
-import platform
 import random
 import re
 import shutil
-import signal
-import statistics
-import subprocess
 import sys
-import tempfile
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+import harness
+import impact_measure
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import table as sql_table
+
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-
-import bench_import  # noqa: E402 - lives beside this script
-import impact_measure  # noqa: E402
-from bench_import import BenchFailure, _clean_env, _libpq_url, breachdesk_command, reset_postgres  # noqa: E402
-from sqlalchemy import create_engine, func, select, table, text  # noqa: E402
-
-RESULTS = HERE / "results"
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1/breachdesk_bench_impact"
+#: how it measures, as written into the results file
+HOW_MEASURED = ("fresh process per measured thing; one warm-up, then time.perf_counter() around each run; "
+                "median and nearest-rank p95")
 MEASURE = HERE / "impact_measure.py"
 GOAL_COMPUTE_SECONDS = 1.0
 GOAL_PAGE_SECONDS = 0.3
@@ -89,86 +79,33 @@ def worker(label: str, args: list[str], env: dict[str, str], logs: Path, timeout
     logs.mkdir(parents=True, exist_ok=True)
     stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", label)
     stdout_path, stderr_path = logs / f"{stem}.out", logs / f"{stem}.err"
-    command = [sys.executable, str(MEASURE), *args]
     print(f"  {label} ...", end=" ", flush=True)
-    with stdout_path.open("wb") as out, stderr_path.open("wb") as err:
-        process = subprocess.Popen(command, stdout=out, stderr=err, env=env, start_new_session=True)
-        try:
-            returncode = process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-            raise BenchFailure(f"{label} did not finish in {timeout:g} s and was killed; see {stderr_path}") from None
+    returncode = harness.run_process(label, [sys.executable, str(MEASURE), *args], env, stdout_path, stderr_path,
+                                     timeout)
     lines = stdout_path.read_text(errors="replace").strip().splitlines()
     if returncode != 0 or not lines:
-        tail = "\n".join(stderr_path.read_text(errors="replace").splitlines()[-30:])
-        raise BenchFailure(f"{label} failed (exit {returncode}):\n{tail}")
+        raise harness.failure(label, returncode, stderr_path)
     result = json.loads(lines[-1])
     if "times" in result:
-        result.update(stats(result["times"]))
+        result.update(harness.stats(result["times"]))
         print(f"median {result['median_ms']:.1f} ms, p95 {result['p95_ms']:.1f} ms", flush=True)
     else:
         print("done", flush=True)
     return result
 
 
-def stats(times: list[float]) -> dict[str, Any]:
-    ordered = sorted(times)
-    return {"runs": len(times), "median_ms": round(statistics.median(times) * 1000, 2),
-            "p95_ms": round(ordered[math.ceil(0.95 * len(ordered)) - 1] * 1000, 2),
-            "min_ms": round(ordered[0] * 1000, 2), "max_ms": round(ordered[-1] * 1000, 2),
-            "times_ms": [round(t * 1000, 2) for t in times]}
-
-
-# --- the database -----------------------------------------------------------------------------------
-
-def ensure_postgres_database(url: str) -> bool | None:
-    """Create the benchmark's own database when missing. True: created now; False: it was there;
-    None: PostgreSQL does not answer."""
-    import psycopg
-    from psycopg import sql
-    name = _libpq_url(url).rsplit("/", 1)[1].split("?")[0]
-    if name == "test":
-        raise BenchFailure("refusing the database `test`: the PostgreSQL test suite empties it; "
-                           "give the benchmark a database of its own")
-    maintenance = _libpq_url(url).rsplit("/", 1)[0] + "/postgres"
-    try:
-        with psycopg.connect(maintenance, autocommit=True, connect_timeout=3) as connection:
-            if connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
-                return False
-            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-            print(f"\ncreated PostgreSQL database {name}")
-            return True
-    except psycopg.OperationalError as error:
-        print(f"\nPostgreSQL does not answer at {maintenance} ({error}); skipping it")
-        return None
-
-
-def drop_postgres_database(url: str) -> None:
-    import psycopg
-    from psycopg import sql
-    name = _libpq_url(url).rsplit("/", 1)[1].split("?")[0]
-    maintenance = _libpq_url(url).rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(maintenance, autocommit=True) as connection:
-        connection.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
-    print(f"dropped PostgreSQL database {name}")
-
-
 def verify(url: str, data: dict[str, Any]) -> dict[str, int]:
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
-            counts = {name: connection.execute(select(func.count()).select_from(table(name))).scalar_one()
+            counts = {name: connection.execute(select(func.count()).select_from(sql_table(name))).scalar_one()
                       for name in ("customers", "systems", "processing_activities", "volumes", "activity_systems",
                                    "activity_customers")}
     finally:
         engine.dispose()
     expected = {"customers": data["customers"], "systems": data["systems"],
                 "processing_activities": data["activities"], "volumes": data["volume_rows"]}
-    wrong = {k: (counts[k], v) for k, v in expected.items() if counts[k] != v}
-    if wrong:
-        raise BenchFailure("the import did not write the generated data: "
-                           + ", ".join(f"{k}: {got} rows, expected {want}" for k, (got, want) in wrong.items()))
+    harness.expect_rows("the import did not write the generated data", counts, expected)
     print(f"  verified: {counts['volumes']:,} volume rows, {counts['customers']:,} customers, "
           f"{counts['activity_systems']:,} activity-system and {counts['activity_customers']:,} "
           f"activity-customer links")
@@ -222,30 +159,20 @@ def incident_systems(url: str, target: int, seed: int) -> tuple[list[str], int]:
 def _same_answer(label: str, got: dict[str, Any], want: dict[str, Any]) -> None:
     wrong = {k: (got.get(k), want[k]) for k in ("customers", "people", "records") if got.get(k) != want[k]}
     if wrong:
-        raise BenchFailure(f"{label} does not give the baseline's answer: "
-                           + ", ".join(f"{k} {a} instead of {b}" for k, (a, b) in wrong.items()))
+        raise harness.BenchFailure(f"{label} does not give the baseline's answer: "
+                                   + ", ".join(f"{k} {a} instead of {b}" for k, (a, b) in wrong.items()))
 
 
 def bench_database(name: str, url: str, data: dict[str, Any], work: Path, args) -> dict[str, Any]:
-    print(f"\n== {name}: {url}")
-    instance = work / name / "instance"
-    instance.mkdir(parents=True)
-    logs = work / name / "logs"
-    env = _clean_env(url, instance)
-    cli = breachdesk_command()
+    env, logs = harness.start_database(name, url, work, args.postgres_wait)
+    cli = harness.breachdesk_command()
     result: dict[str, Any] = {"database": name, "url": url}
-    if name == "postgresql":
-        reset_postgres(url, args.postgres_wait)
-    bench_import.run("db upgrade", [*cli, "db", "upgrade"], env, logs, args.timeout, measure=False)
-    result["import"] = bench_import.run("import", [*cli, "inventory", "import", data["structure"]], env, logs,
-                                        args.timeout)
+    harness.run("db upgrade", [*cli, "db", "upgrade"], env, logs, args.timeout, measure=False)
+    result["import"] = harness.run("import", [*cli, "inventory", "import", data["structure"]], env, logs,
+                                   args.timeout)
     result["counts"] = verify(url, data)
-    if name == "postgresql":  # what autovacuum does shortly after a bulk insert: statistics, visibility map
-        engine = create_engine(url, isolation_level="AUTOCOMMIT")
-        with engine.connect() as connection:
-            connection.execute(text("VACUUM ANALYZE"))
-        engine.dispose()
-        print("  VACUUM ANALYZE done")
+    if name == "postgresql":
+        harness.vacuum_analyze(url)
 
     keys = scope_systems(url, args.scope_systems, args.seed)
     result["scope_systems"] = keys
@@ -255,17 +182,19 @@ def bench_database(name: str, url: str, data: dict[str, Any], work: Path, args) 
     result["compute"] = worker("compute(scope)", ["compute", *common, *(["--profile", profile] if profile else [])],
                                env, logs, args.timeout)
     _same_answer("compute()", result["compute"]["summary"], result["baseline"]["summary"])
-    result["baseline"]["dbapi"] = stats(result["baseline"]["dbapi_times"])
-    result["baseline"]["full_answer"] = stats(result["baseline"]["full_answer_times"])
+    result["baseline"]["dbapi"] = harness.stats(result["baseline"]["dbapi_times"])
+    result["baseline"]["full_answer"] = harness.stats(result["baseline"]["full_answer_times"])
     steps = result["compute"]["steps"]
-    result["compute"]["steps_stats"] = {k: stats(steps[k]) for k in ("affected_activities", "affected_customers")}
+    result["compute"]["steps_stats"] = {k: harness.stats(steps[k])
+                                        for k in ("affected_activities", "affected_customers")}
     # the ratios: compute() and both baselines timed in the same rounds of one process
-    together = result["compute"]["together"] = {k: stats(v) for k, v in result["compute"].pop("interleaved").items()}
+    together = result["compute"]["together"] = {k: harness.stats(v)
+                                                for k, v in result["compute"].pop("interleaved").items()}
     result["ratio"] = round(together["compute"]["median_ms"] / together["baseline"]["median_ms"], 2)
     result["ratio_full_answer"] = round(together["compute"]["median_ms"] / together["full_answer"]["median_ms"], 2)
     if profile:
-        result["compute"]["profile_top"] = _profile_top(profile)
-        shutil.copy(profile, RESULTS / f"impact-{name}-compute.prof")
+        result["compute"]["profile_top"] = harness.profile_top(profile)
+        shutil.copy(profile, harness.RESULTS / f"impact-{name}-compute.prof")
 
     result["variants"] = []
     if args.variants:
@@ -274,11 +203,11 @@ def bench_database(name: str, url: str, data: dict[str, Any], work: Path, args) 
             measured = worker(label, ["variants", *common, "--variants", ",".join(args.variants),
                                       *(["--index", index] if index else [])], env, logs, args.timeout)
             for name, entry in measured["variants"].items():
-                entry.update(stats(entry["times"]))
+                entry.update(harness.stats(entry["times"]))
                 if name != "baseline":
                     _same_answer(f"{name} ({label})", entry["summary"], result["baseline"]["summary"])
                     if entry["summary"]["digest"] != result["compute"]["summary"]["digest"]:
-                        raise BenchFailure(f"{name} ({label}) does not give exactly compute()'s answer")
+                        raise harness.BenchFailure(f"{name} ({label}) does not give exactly compute()'s answer")
             base, current = measured["variants"]["baseline"]["median_ms"], measured["variants"]["compute"]["median_ms"]
             for entry in measured["variants"].values():
                 entry["vs_baseline"] = round(entry["median_ms"] / base, 2)
@@ -290,8 +219,8 @@ def bench_database(name: str, url: str, data: dict[str, Any], work: Path, args) 
     print(f"  incident systems: {len(chosen)} systems reaching {reached:,} customers ({', '.join(chosen)})")
     setup = worker("file incident", ["setup", url, "--systems", ",".join(chosen)], env, logs, args.timeout)
     if setup["summary"]["customers"] != reached:
-        raise BenchFailure(f"the incident's snapshot counts {setup['summary']['customers']} customers, "
-                           f"expected {reached}")
+        raise harness.BenchFailure(f"the incident's snapshot counts {setup['summary']['customers']} customers, "
+                                   f"expected {reached}")
     result["incident"] = {"systems": chosen, **setup["summary"], "id": setup["incident_id"],
                           "file_seconds": round(setup["file_seconds"], 3)}
     target = ["--incident", str(setup["incident_id"]), "--repeat", str(args.repeat)]
@@ -299,33 +228,17 @@ def bench_database(name: str, url: str, data: dict[str, Any], work: Path, args) 
     result["api"] = worker("GET /api/v1/incidents/<id>", ["api", url, *target, "--secret", setup["secret"]],
                            env, logs, args.timeout)
     if result["api"]["summary"]["customers"] != reached:
-        raise BenchFailure(f"the API lists {result['api']['summary']['customers']} customers, expected {reached}")
+        raise harness.BenchFailure(f"the API lists {result['api']['summary']['customers']} customers, "
+                                   f"expected {reached}")
     if name == "sqlite":
-        result["database_mb"] = round(Path(url.removeprefix("sqlite:///")).stat().st_size / 2**20, 1)
+        result["database_mb"] = harness.sqlite_size_mb(url)
     return result
-
-
-def _profile_top(path: str, limit: int = 15) -> list[str]:
-    import io
-    import pstats
-    out = io.StringIO()
-    pstats.Stats(path, stream=out).sort_stats("tottime").print_stats(limit)
-    return [line for line in out.getvalue().splitlines() if line.strip()][-limit - 1:]
 
 
 # --- report ------------------------------------------------------------------------------------------
 
-def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
-    rows = [header, *rows]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines = ["  ".join(cell.rjust(width) if column and cell[:1].isdigit() or cell in ("-",) else cell.ljust(width)
-                       for column, (cell, width) in enumerate(zip(row, widths, strict=True))).rstrip()
-             for row in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return lines
-
-
-def table_lines(data: dict[str, Any], runs: list[dict[str, Any]]) -> list[str]:
+def report(payload: dict[str, Any]) -> list[str]:
+    data, runs = payload["data"], payload["runs"]
     sizes = []
     for r in runs:
         summary = r["compute"]["summary"]
@@ -335,17 +248,16 @@ def table_lines(data: dict[str, Any], runs: list[dict[str, Any]]) -> list[str]:
                       f"{summary['customers']:,}", f"{r['baseline']['summary']['volume_rows_in_scope']:,}",
                       f"{r['baseline']['summary']['groups']:,}",
                       f"{len(r['incident']['systems'])} -> {r['incident']['customers']:,}"))
-    lines = _table(("database", "customers", "systems", "activities", "volume rows", "scope systems",
-                    "affected activities", "affected customers", "volume rows in scope", "groups",
-                    "incident systems -> customers"), sizes)
+    lines = harness.table(("database", "customers", "systems", "activities", "volume rows", "scope systems",
+                           "affected activities", "affected customers", "volume rows in scope", "groups",
+                           "incident systems -> customers"), sizes)
 
-    def timing(r, what, m, ratio="", goal=""):
-        return (r["database"], what, str(m["runs"]), f"{m['median_ms']:.1f}", f"{m['p95_ms']:.1f}", ratio, goal)
+    def timing(r, what, m, ratio="", note=""):
+        return (r["database"], what, str(m["runs"]), f"{m['median_ms']:.1f}", f"{m['p95_ms']:.1f}", ratio, note)
 
     rows = []
     for r in runs:
         compute = r["compute"]
-        ok_time = compute["median_ms"] < GOAL_COMPUTE_SECONDS * 1000
         base = r["baseline"]["median_ms"]
         rows.append(timing(r, "baseline: bare aggregate SQL", r["baseline"], "1.00x"))
         dbapi = r["baseline"]["dbapi"]
@@ -359,7 +271,7 @@ def table_lines(data: dict[str, Any], runs: list[dict[str, Any]]) -> list[str]:
         rows.append(timing(r, "in the same rounds: full answer SQL", together["full_answer"],
                            f"{together['full_answer']['median_ms'] / together['baseline']['median_ms']:.2f}x"))
         rows.append(timing(r, "in the same rounds: compute(scope)", together["compute"], f"{r['ratio']:.2f}x",
-                           f"<{GOAL_COMPUTE_SECONDS * 1000:.0f} ms {'ok' if ok_time else 'MISSED'}; "
+                           f"{harness.goal(GOAL_COMPUTE_SECONDS * 1000, compute['median_ms'])}; "
                            f"{r['ratio_full_answer']:.2f}x the full answer's SQL"))
         for step, label in (("affected_activities", "  step: affected_activities()"),
                             ("affected_customers", "  step: affected_customers()")):
@@ -373,44 +285,21 @@ def table_lines(data: dict[str, Any], runs: list[dict[str, Any]]) -> list[str]:
         incident = r["incident"]
         rows.append((r["database"], f"file incident ({incident['customers']:,} customers)", "1",
                      f"{incident['file_seconds'] * 1000:.1f}", "-", "", ""))
-        page_ok = r["page"]["median_ms"] < GOAL_PAGE_SECONDS * 1000
         rows.append(timing(r, "GET /incidents/<id>", r["page"], "",
-                           f"<{GOAL_PAGE_SECONDS * 1000:.0f} ms {'ok' if page_ok else 'MISSED'}"))
+                           harness.goal(GOAL_PAGE_SECONDS * 1000, r["page"]["median_ms"])))
         rows.append(timing(r, "GET /api/v1/incidents/<id>", r["api"]))
     header = ("database", "measured", "runs", "median ms", "p95 ms", "vs baseline", "goal / note")
-    return [*lines, "", *_table(header, rows)]
-
-
-def source_state() -> dict[str, Any]:
-    state = bench_import.source_state()
-    root = HERE.parent.parent
-    for name in ("impact/queries.py", "impact/services.py", "incidents/views.py", "inventory/models.py"):
-        path = root / "breachdesk" / name
-        state[f"{name}_sha256"] = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
-    return state
-
+    return [*lines, "", *harness.table(header, rows)]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--customers", type=int, default=10_000)
+    parser = harness.bench_parser(__doc__, customers=10_000, volume_rows=1_000_000, postgres_url=POSTGRES_URL)
     parser.add_argument("--systems", type=int, default=500)
     parser.add_argument("--activities", type=int, default=2_000)
-    parser.add_argument("--volume-rows", type=int, default=1_000_000)
-    parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--scope-systems", type=int, default=20, help="systems the measured incident touches")
     parser.add_argument("--incident-customers", type=int, default=2_000,
                         help="about how many customers the incident of the page benchmark reaches")
     parser.add_argument("--repeat", type=int, default=15, help="timed runs after one warm-up (default 15)")
-    parser.add_argument("--skip-postgres", action="store_true", help="SQLite only")
-    parser.add_argument("--keep", type=Path, metavar="DIR",
-                        help="generate the data into DIR and keep it (reused when generated with the same arguments)")
-    parser.add_argument("--timeout", type=float, default=1800, help="seconds allowed to each command (default 1800)")
-    parser.add_argument("--postgres-url", default=POSTGRES_URL,
-                        help=f"SQLAlchemy URL of a PostgreSQL database of the benchmark's own (default {POSTGRES_URL}; "
-                             f"created when missing, then dropped at the end)")
-    parser.add_argument("--postgres-wait", type=float, default=60,
-                        help="seconds to wait for other sessions to leave that database (default 60)")
     parser.add_argument("--variants", default="",
                         help=f"modified copies of compute() to time too, comma-separated, or 'all' "
                              f"({', '.join(impact_measure.VARIANTS)}); each is timed interleaved with compute() and "
@@ -423,55 +312,22 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [v for v in args.variants if v not in known]
     if unknown:
         parser.error(f"unknown variants {unknown}; known: {', '.join(known)}")
+    return harness.run_benchmark(
+        "impact", args, bench_database=bench_database, report=report, epilogue=print_profiles,
+        inventory={"systems": args.systems, "activities": args.activities},
+        sources=("breachdesk/impact/queries.py", "breachdesk/impact/services.py", "breachdesk/incidents/views.py",
+                 "breachdesk/inventory/models.py"),
+        repeat=args.repeat,
+        measure=HOW_MEASURED,
+        goals={"compute_seconds": GOAL_COMPUTE_SECONDS, "page_seconds": GOAL_PAGE_SECONDS},
+        baseline_sql=" ".join(impact_measure.BASELINE_SQL.split()))
 
-    started = dt.datetime.now().astimezone().replace(microsecond=0)
-    payload: dict[str, Any] = {
-        "started": started.isoformat(), "host": platform.node(), "platform": platform.platform(),
-        "cpus": os.cpu_count(), "python": platform.python_version(), "load_average_before": os.getloadavg(),
-        "source": source_state(), "repeat": args.repeat,
-        "measure": "fresh process per measured thing; one warm-up, then time.perf_counter() around each run; "
-                   "median and nearest-rank p95",
-        "goals": {"compute_seconds": GOAL_COMPUTE_SECONDS, "page_seconds": GOAL_PAGE_SECONDS},
-        "baseline_sql": " ".join(impact_measure.BASELINE_SQL.split()),
-        "runs": [],
-    }
-    work = Path(tempfile.mkdtemp(prefix="breachdesk-bench-impact-"))
-    data_dir = args.keep.resolve() if args.keep else work / "data"
-    status = 0
-    created_database = None
-    try:
-        RESULTS.mkdir(exist_ok=True)
-        data = bench_import.prepare_data(data_dir, args.customers, args.volume_rows, args.seed, args.systems,
-                                         args.activities)
-        payload["data"] = data
-        databases = [("sqlite", f"sqlite:///{work / 'sqlite' / 'breachdesk.db'}")]
-        if not args.skip_postgres:
-            created_database = ensure_postgres_database(args.postgres_url)
-            if created_database is not None:
-                databases.append(("postgresql", args.postgres_url))
-        for name, url in databases:
-            payload["runs"].append(bench_database(name, url, data, work, args))
-    except (BenchFailure, ValueError) as error:
-        payload["error"] = str(error)
-        print(f"\nBENCHMARK FAILED: {error}\n(logs and data kept in {work})", file=sys.stderr)
-        status = 1
-    finally:
-        if created_database:
-            drop_postgres_database(args.postgres_url)
-    payload["load_average_after"] = os.getloadavg()
-    if payload["runs"]:
-        lines = table_lines(payload["data"], payload["runs"])
-        payload["table"] = lines
-        print("\n" + "\n".join(lines))
-        for r in payload["runs"]:
-            for line in r["compute"].get("profile_top", []):
-                print(f"  [{r['database']} profile] {line}")
-    if "data" in payload:
-        print(f"\nresults: {bench_import.write_results(payload, 'impact')}")
-    if status == 0:
-        shutil.rmtree(work, ignore_errors=True)
-    return status
+
+def print_profiles(payload: dict[str, Any]) -> None:
+    for r in payload["runs"]:
+        for line in r["compute"].get("profile_top", []):
+            print(f"  [{r['database']} profile] {line}")
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(harness.run_script(main))

@@ -11,7 +11,7 @@ server, not by BreachDesk (compared with a bare loop of the same HTTP calls in t
 For each database (a fresh SQLite file; on PostgreSQL a database of its own, default
 breachdesk_bench_notices, created when missing and dropped at the end when this run created it, never
 the test suite's `test`, and emptied with DROP SCHEMA public CASCADE first), each part in a fresh
-process under bench_import's measuring wrapper (wall time, peak RSS from getrusage(RUSAGE_CHILDREN)):
+process under harness's measuring wrapper (wall time, peak RSS from getrusage(RUSAGE_CHILDREN)):
 
 1. SETUP (timed for information): the migrations, the generated inventory (inventory.cli.run_import +
    commit; its customers and volume rows checked), an organisation profile (GDPR, a DPO: `PROFILE`)
@@ -50,25 +50,19 @@ messages per second for each step, the process's wall time and peak RSS (and its
 the step: interpreter, app and imports), the dispatch / baseline ratio. Goals: queueing 10,000 (generate
 + approve) under 30 s: ok or MISSED; the dispatch ratio is printed (1.0x: limited by the server).
 Results are written as JSON to tests/bench/results/notices-<timestamp>.json. Data comes from
-generate_inventory.py (through bench_import.prepare_data) into a temporary directory or --keep DIR.
+generate_inventory.py (through harness.prepare_data) into a temporary directory or --keep DIR.
 
 The measured parts run as `bench_notices.py setup|generate|approve|dispatch|stub ...` (internal; see
 `worker_main`).
 """
 
-import argparse
 import cProfile
-import datetime as dt
-import hashlib
 import itertools
 import json
 import os
-import platform
 import resource
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -76,17 +70,15 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent.parent
-sys.path.insert(0, str(HERE))
-
-import bench_import  # noqa: E402 - lives beside this script
-from bench_impact import _profile_top, _table, drop_postgres_database, ensure_postgres_database, stats  # noqa: E402
-from bench_import import BenchFailure, _clean_env, reset_postgres  # noqa: E402
-from bench_obligations import _app, _rss_mb  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
+import harness
 
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1/breachdesk_bench_notices"
+#: how it measures, as written into the results file
+HOW_MEASURED = ("setup, generate, approve, dispatch each in a fresh process under a wrapper "
+                "(getrusage(RUSAGE_CHILDREN): wall, CPU, peak RSS); each step measured once, perf_counter "
+                "around the call and its commits; the baseline interleaved with dispatch in its process, "
+                "as many bare sendgrid-library calls after each round as it claimed; the SendGrid stub "
+                "(tests/notices/mailstub.py) in a process of its own")
 PROFILE = ("format: breachdesk-inventory/1\n"
            "organisation: {name: Bench, country: FR, lead_supervisory_authority: CNIL, regimes: [GDPR], "
            "dpo_name: Dana, dpo_email: dpo@bench.example}\n")
@@ -98,16 +90,15 @@ API_KEY = "SG.bench"
 GOAL_NOTICES = 10_000
 GOAL_QUEUE_SECONDS = 30.0
 WORKER_MODES = ("setup", "generate", "approve", "dispatch", "stub")
+SCRIPT = str(Path(__file__).resolve())
 
 
 # --- the measured processes -----------------------------------------------------------------------
 
 def measure_setup(url: str, structure: str) -> dict[str, Any]:
     """Migrate, import the inventory and the profile, create the user, file the incident on every system."""
-    import flask_migrate
     from sqlalchemy import func, select
 
-    import breachdesk
     from breachdesk.auth.models import Role
     from breachdesk.auth.services import create_user
     from breachdesk.deadlines.models import Obligation
@@ -115,25 +106,14 @@ def measure_setup(url: str, structure: str) -> dict[str, Any]:
     from breachdesk.impact.models import ImpactCustomer
     from breachdesk.impact.services import current_snapshot
     from breachdesk.incidents.services import open_incident
-    from breachdesk.inventory.cli import run_import
-    from breachdesk.inventory.importer import import_inventory
     from breachdesk.inventory.models import Contact, Customer, System, Volume
     from breachdesk.notices.services import customer_obligations_without_notice
 
     seconds: dict[str, float] = {}
-
-    def timed(name: str, work) -> Any:
-        start = time.perf_counter()
-        answer = work()
-        db.session.commit()
-        seconds[name] = round(time.perf_counter() - start, 3)
-        return answer
-
-    app = _app(url)
+    timed = harness.commit_timer(seconds)
+    app = harness.bench_app(url)
     with app.app_context():
-        timed("migrate", lambda: flask_migrate.upgrade(directory=str(Path(breachdesk.__file__).parent / "migrations")))
-        imported = timed("import", lambda: run_import(Path(structure), None))
-        profile = timed("profile", lambda: import_inventory(("profile.yaml", PROFILE)))
+        imported, profile = harness.migrate_and_import(timed, structure, PROFILE)
         timed("user", lambda: create_user(USERNAME, "privacy@bench.example", PASSWORD, Role.PRIVACY))
         keys = list(db.session.scalars(select(System.key).order_by(System.key)))
         incident = timed("open_incident", lambda: open_incident(
@@ -153,7 +133,7 @@ def measure_setup(url: str, structure: str) -> dict[str, Any]:
                 "obligations": sum(n for *_, n in kinds),
                 "obligations_by_kind": [[kind, str(status.value), n] for kind, status, n in kinds],
                 "to_notify": len(customer_obligations_without_notice(incident.id)),
-                "rss_mb_self": _rss_mb()}
+                "rss_mb_self": harness.rss_mb()}
 
 
 def _as_user(step):
@@ -181,11 +161,11 @@ def measure_generate(url: str, incident_id: int) -> dict[str, Any]:
     from breachdesk.notices.models import Notice
     from breachdesk.notices.services import generate_all
 
-    app = _app(url)
+    app = harness.bench_app(url)
     with app.app_context():
-        rss_before = _rss_mb()
+        rss_before = harness.rss_mb()
         count, seconds = _as_user(lambda user: generate_all(incident_id, user, NoProgress()))
-        rss_end = _rss_mb()
+        rss_end = harness.rss_mb()
         rows = db.session.execute(select(Notice.status, Notice.recipients, func.length(Notice.text_body),
                                          func.length(Notice.html_body))
                                   .where(Notice.incident_id == incident_id)).all()
@@ -206,13 +186,13 @@ def measure_approve(url: str, incident_id: int) -> dict[str, Any]:
     from breachdesk.notices.models import Notice, OutboxMessage
     from breachdesk.notices.services import approve_all
 
-    app = _app(url)
+    app = harness.bench_app(url)
     with app.app_context():
-        rss_before = _rss_mb()
+        rss_before = harness.rss_mb()
         notices = db.session.scalar(select(func.count()).select_from(Notice).where(Notice.incident_id == incident_id))
         db.session.rollback()
         queued, seconds = _as_user(lambda user: approve_all(incident_id, user, NoProgress()))
-        rss_end = _rss_mb()
+        rss_end = harness.rss_mb()
         statuses = db.session.execute(select(Notice.status, func.count()).where(Notice.incident_id == incident_id)
                                       .group_by(Notice.status)).all()
         outbox = db.session.execute(select(OutboxMessage.status, func.count()).join(Notice)
@@ -236,7 +216,7 @@ def measure_dispatch(url: str, incident_id: int, stub_url: str, batch: int, prof
     from breachdesk.notices.models import Notice, OutboxMessage
     from breachdesk.notices.outbox import dispatch_round
 
-    app = _app(url)
+    app = harness.bench_app(url)
     app.config.update(MAIL_BACKEND="sendgrid", SENDGRID_API_HOST=stub_url)
     with app.app_context():
         backend = backend_from(app.config, app.instance_path)
@@ -265,7 +245,7 @@ def measure_dispatch(url: str, incident_id: int, stub_url: str, batch: int, prof
             if response.status_code != 202:
                 raise SystemExit(f"baseline: the stub answered {response.status_code}")
 
-        rss_before = _rss_mb()
+        rss_before = harness.rss_mb()
         slow = measure_slow_provider(slow_stub_url, slow_messages, batch, bare_send) if slow_stub_url else None
         profiler = cProfile.Profile() if profile else None
         totals = dict.fromkeys(("claimed", "sent", "retried", "failed"), 0)
@@ -286,7 +266,7 @@ def measure_dispatch(url: str, incident_id: int, stub_url: str, batch: int, prof
                 bare_send()
             baseline_times.append(time.perf_counter() - start)
             made += result.claimed
-        rss_end = _rss_mb()
+        rss_end = harness.rss_mb()
         if profiler:
             profiler.dump_stats(profile)
         db.session.rollback()
@@ -297,9 +277,9 @@ def measure_dispatch(url: str, incident_id: int, stub_url: str, batch: int, prof
                                                           Obligation.id.in_(select(Notice.obligation_id)))
             .group_by(Obligation.status)).all()
         return {"seconds": round(sum(dispatch_times), 3), "rounds": len(dispatch_times), "batch": batch, **totals,
-                "round_ms": stats(dispatch_times[:-1] or dispatch_times),
+                "round_ms": harness.stats(dispatch_times[:-1] or dispatch_times),
                 "baseline_seconds": round(sum(baseline_times), 3), "baseline_calls": made,
-                "baseline_round_ms": stats(baseline_times or [0.0]),
+                "baseline_round_ms": harness.stats(baseline_times or [0.0]),
                 "outbox_by_status": dict(Counter(str(status.value) for _, status in outbox)),
                 "outbox_ids": [i for i, _ in outbox],
                 "obligations_sent": sum(n for status, n in obligations if status == ObligationStatus.SENT),
@@ -349,7 +329,7 @@ def measure_slow_provider(stub_url: str, messages: int, batch: int, bare_send: C
 
 def run_stub(out: Path, url_file: Path, delay: float) -> None:
     """Serve the SendGrid stand-in until stdin closes, then summarise what it received."""
-    sys.path.insert(0, str(ROOT))
+    sys.path.insert(0, str(harness.ROOT))
     from tests.notices.mailstub import SendGridStub
 
     with SendGridStub() as stub:
@@ -379,12 +359,8 @@ def run_stub(out: Path, url_file: Path, delay: float) -> None:
 
 
 def worker_main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="bench_notices.py setup|generate|approve|dispatch|stub",
-                                     description="one measured part of the notices benchmark (internal)")
-    parser.add_argument("mode", choices=WORKER_MODES)
-    parser.add_argument("url", help="the database URL (stub: a file the stub's own URL is written to)")
-    parser.add_argument("--out", required=True, type=Path, help="JSON answer written here")
-    parser.add_argument("--structure", help="setup: the inventory.yaml to import")
+    parser = harness.part_parser("bench_notices.py", "notices", WORKER_MODES,
+                                 url_help="the database URL (stub: a file the stub's own URL is written to)")
     parser.add_argument("--incident", type=int, help="generate, approve, dispatch: the incident's id")
     parser.add_argument("--stub-url", help="dispatch: the SendGrid stub's URL")
     parser.add_argument("--batch", type=int, default=200, help="dispatch: messages claimed per round")
@@ -411,26 +387,13 @@ def worker_main(argv: list[str]) -> int:
 
 # --- one database -----------------------------------------------------------------------------------
 
-def part(label: str, mode: str, url: str, options: list[str], env: dict[str, str], logs: Path,
-         timeout: float) -> dict[str, Any]:
-    """One measured part in a fresh process under bench_import's wrapper; its JSON answer, with the
-    wrapper's figures (wall time, CPU, peak RSS) under "process"."""
-    logs.mkdir(parents=True, exist_ok=True)
-    out = logs / f"{mode}.json"
-    process = bench_import.run(label, [sys.executable, str(Path(__file__).resolve()), mode, url, "--out", str(out),
-                                       *options], env, logs, timeout)
-    answer = json.loads(out.read_text())
-    answer["process"] = {k: process[k] for k in ("wall_seconds", "user_seconds", "system_seconds", "peak_rss_mb")}
-    return answer
-
-
 class Stub:
     """The SendGrid stand-in in a process of its own: started, its URL awaited; stop() returns its summary."""
 
     def __init__(self, env: dict[str, str], logs: Path, name: str = "stub", delay: float = 0.0):
         self.out, self.url_file = logs / f"{name}.json", logs / f"{name}.url"
         self.url_file.unlink(missing_ok=True)
-        command = [sys.executable, str(Path(__file__).resolve()), "stub", str(self.url_file), "--out", str(self.out),
+        command = [sys.executable, SCRIPT, "stub", str(self.url_file), "--out", str(self.out),
                    "--delay", str(delay)]
         self.stderr = (logs / f"{name}.err").open("wb")
         self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=self.stderr, stderr=self.stderr,
@@ -439,7 +402,7 @@ class Stub:
         while not self.url_file.is_file():
             if self.process.poll() is not None or time.monotonic() > deadline:
                 self.kill()
-                raise BenchFailure(f"the SendGrid stub did not start; see {logs / f'{name}.err'}")
+                raise harness.BenchFailure(f"the SendGrid stub did not start; see {logs / f'{name}.err'}")
             time.sleep(0.05)
         self.url = self.url_file.read_text()
         print(f"  SendGrid stub (process {self.process.pid}, answers after {delay * 1000:.0f} ms) at {self.url}",
@@ -451,10 +414,10 @@ class Stub:
             code = self.process.wait(timeout=120)
         except subprocess.TimeoutExpired:
             self.kill()
-            raise BenchFailure("the SendGrid stub did not stop") from None
+            raise harness.BenchFailure("the SendGrid stub did not stop") from None
         self.stderr.close()
         if code != 0 or not self.out.is_file():
-            raise BenchFailure(f"the SendGrid stub failed (exit {code}); see {self.out.with_suffix('.err')}")
+            raise harness.BenchFailure(f"the SendGrid stub failed (exit {code}); see {self.out.with_suffix('.err')}")
         return json.loads(self.out.read_text())
 
     def kill(self) -> None:
@@ -464,49 +427,38 @@ class Stub:
         self.stderr.close()
 
 
-def expect(what: str, got: Any, want: Any) -> None:
-    if got != want:
-        raise BenchFailure(f"{what}: got {got!r}, expected {want!r}")
-
-
 def bench_database(name: str, url: str, data: dict[str, Any], work: Path, args) -> dict[str, Any]:
-    print(f"\n== {name}: {url}")
-    instance = work / name / "instance"
-    instance.mkdir(parents=True)
-    logs = work / name / "logs"
-    env = {**_clean_env(url, instance), "SENDGRID_API_KEY": API_KEY}
-    if name == "postgresql":
-        reset_postgres(url, args.postgres_wait)
-    setup = part("setup (migrate, import, profile, user, file incident)", "setup", url,
-                 ["--structure", data["structure"]], env, logs, args.timeout)
+    env, logs = harness.start_database(name, url, work, args.postgres_wait)
+    env["SENDGRID_API_KEY"] = API_KEY
+    setup = harness.run_part(
+        SCRIPT, "setup (migrate, import, profile, user, file incident)", "setup", url,
+        ["--structure", data["structure"]], env, logs, args.timeout)
     for key in ("customers", "volume_rows"):
-        expect(f"the import: {key}", setup[key], data[key])
+        harness.expect(f"the import: {key}", setup[key], data[key])
     if setup["to_notify"] == 0:
-        raise BenchFailure("filing the incident created no pending customer obligation (was the profile imported?)")
-    print(f"  {setup['import_summary']}; {setup['profile_summary']}")
-    print(f"  incident {setup['incident_id']} on {setup['incident_systems']} systems: "
-          f"{setup['affected_customers']:,} of {setup['customers']:,} customers affected, "
-          f"{setup['obligations']:,} obligations, {setup['to_notify']:,} pending customer obligations to notify")
-    if name == "postgresql":  # what autovacuum does shortly after a bulk insert: statistics, visibility map
-        engine = create_engine(url, isolation_level="AUTOCOMMIT")
-        with engine.connect() as connection:
-            connection.execute(text("VACUUM ANALYZE"))
-        engine.dispose()
-        print("  VACUUM ANALYZE done")
+        raise harness.BenchFailure("filing the incident created no pending customer obligation "
+                                   "(was the profile imported?)")
+    harness.print_incident_setup(setup, setup["incident_systems"], f"{setup['obligations']:,} obligations, "
+                                 f"{setup['to_notify']:,} pending customer obligations to notify")
+    if name == "postgresql":
+        harness.vacuum_analyze(url)
     incident = ["--incident", str(setup["incident_id"])]
 
-    generate = part("generate", "generate", url, incident, env, logs, args.timeout)
-    expect("generate_all's count", generate["count"], setup["to_notify"])
-    expect("notices in the database", (generate["notices"], generate["by_status"]),
-           (setup["to_notify"], {"draft": setup["to_notify"]}))
+    generate = harness.run_part(SCRIPT, "generate", "generate", url, incident, env, logs, args.timeout)
+    harness.expect("generate_all's count", generate["count"], setup["to_notify"])
+    harness.expect("notices in the database", (generate["notices"], generate["by_status"]),
+                   (setup["to_notify"], {"draft": setup["to_notify"]}))
     messages = generate["messages_expected"]
     print(f"    {generate['count']:,} notices in {generate['seconds']:.2f} s, {messages:,} recipients")
 
-    approve = part("approve and queue", "approve", url, incident, env, logs, args.timeout)
-    expect("approve_all's count of messages queued", approve["queued"], messages)
-    expect("notices after approval", approve["notices_by_status"], {"approved": generate["notices"]})
-    expect("outbox rows", approve["outbox_by_status"], {"queued": messages})
+    approve = harness.run_part(SCRIPT, "approve and queue", "approve", url, incident, env, logs, args.timeout)
+    harness.expect("approve_all's count of messages queued", approve["queued"], messages)
+    harness.expect("notices after approval", approve["notices_by_status"], {"approved": generate["notices"]})
+    harness.expect("outbox rows", approve["outbox_by_status"], {"queued": messages})
     print(f"    {approve['queued']:,} messages queued in {approve['seconds']:.2f} s")
+    if args.slow_messages >= messages:
+        raise harness.BenchFailure(f"--slow-messages {args.slow_messages} leaves none of the {messages:,} messages "
+                                   f"to dispatch at full speed; pass fewer")
 
     stub = Stub(env, logs)
     slow_stub = Stub(env, logs, "stub-slow", args.provider_latency_ms / 1000) if args.slow_messages else None
@@ -514,9 +466,10 @@ def bench_database(name: str, url: str, data: dict[str, Any], work: Path, args) 
         profile = logs / "dispatch.prof" if args.profile else None
         slow_options = (["--slow-stub-url", slow_stub.url, "--slow-messages", str(args.slow_messages)]
                         if slow_stub else [])
-        dispatch = part("dispatch and baseline", "dispatch", url,
-                        [*incident, "--stub-url", stub.url, "--batch", str(args.batch), *slow_options,
-                         *(["--profile", str(profile)] if profile else [])], env, logs, args.timeout)
+        dispatch = harness.run_part(
+            SCRIPT, "dispatch and baseline", "dispatch", url,
+            [*incident, "--stub-url", stub.url, "--batch", str(args.batch), *slow_options,
+             *(["--profile", str(profile)] if profile else [])], env, logs, args.timeout)
         received = stub.stop()
         received_slow = slow_stub.stop() if slow_stub else None
     except BaseException:
@@ -529,25 +482,25 @@ def bench_database(name: str, url: str, data: dict[str, Any], work: Path, args) 
     slow_ids = received_slow["outbox_ids"] if received_slow else []
     fast = messages - len(slow_ids)
     if slow:
-        expect("slow provider: messages sent", slow["messages"], len(slow_ids))
-        expect("slow stub: answers", received_slow["statuses"],
-               {"202": slow["messages"] + slow["baseline_calls"] + slow["sequential_calls"]})
-        expect("slow stub: requests from the baseline", received_slow["baseline"],
-               slow["baseline_calls"] + slow["sequential_calls"])
-    expect("dispatch: messages claimed, sent", (dispatch["claimed"], dispatch["sent"]), (fast, fast))
-    expect("outbox after dispatch", dispatch["outbox_by_status"], {"sent": messages})
-    expect("stub: answers", received["statuses"], {"202": fast + dispatch["baseline_calls"]})
-    expect("stub: requests from the dispatcher", len(received["outbox_ids"]), fast)
-    expect("stubs: distinct outbox ids", len(set(received["outbox_ids"] + slow_ids)), messages)
-    expect("stubs: the outbox ids are the outbox's", sorted(received["outbox_ids"] + slow_ids), outbox_ids)
-    expect("stub: requests from the baseline", received["baseline"], fast)
-    expect("stub: requests from neither", received["other"], 0)
-    expect("baseline calls", dispatch["baseline_calls"], fast)
+        harness.expect("slow provider: messages sent", slow["messages"], len(slow_ids))
+        harness.expect("slow stub: answers", received_slow["statuses"],
+                       {"202": slow["messages"] + slow["baseline_calls"] + slow["sequential_calls"]})
+        harness.expect("slow stub: requests from the baseline", received_slow["baseline"],
+                       slow["baseline_calls"] + slow["sequential_calls"])
+    harness.expect("dispatch: messages claimed, sent", (dispatch["claimed"], dispatch["sent"]), (fast, fast))
+    harness.expect("outbox after dispatch", dispatch["outbox_by_status"], {"sent": messages})
+    harness.expect("stub: answers", received["statuses"], {"202": fast + dispatch["baseline_calls"]})
+    harness.expect("stub: requests from the dispatcher", len(received["outbox_ids"]), fast)
+    harness.expect("stubs: distinct outbox ids", len(set(received["outbox_ids"] + slow_ids)), messages)
+    harness.expect("stubs: the outbox ids are the outbox's", sorted(received["outbox_ids"] + slow_ids), outbox_ids)
+    harness.expect("stub: requests from the baseline", received["baseline"], fast)
+    harness.expect("stub: requests from neither", received["other"], 0)
+    harness.expect("baseline calls", dispatch["baseline_calls"], fast)
     received.pop("outbox_ids")
     if received_slow:
         received_slow.pop("outbox_ids")
     if profile:
-        dispatch["profile_top"] = _profile_top(str(profile), limit=25)
+        dispatch["profile_top"] = harness.profile_top(str(profile), limit=25)
         for line in dispatch["profile_top"]:
             print(f"  [{name} dispatch profile] {line}")
     warnings = []
@@ -568,7 +521,7 @@ def bench_database(name: str, url: str, data: dict[str, Any], work: Path, args) 
                               "queue_seconds": round(generate["seconds"] + approve["seconds"], 3),
                               "dispatch_ratio": round(dispatch["seconds"] / dispatch["baseline_seconds"], 2)}
     if name == "sqlite":
-        result["database_mb"] = round(Path(url.removeprefix("sqlite:///")).stat().st_size / 2**20, 1)
+        result["database_mb"] = harness.sqlite_size_mb(url)
     return result
 
 
@@ -578,7 +531,8 @@ def _rate(count: int, seconds: float) -> str:
     return f"{count / seconds:,.0f}" if seconds > 0 else "-"
 
 
-def table_lines(data: dict[str, Any], runs: list[dict[str, Any]]) -> list[str]:
+def report(payload: dict[str, Any]) -> list[str]:
+    data, runs = payload["data"], payload["runs"]
     sizes = [(r["database"], f"{data['customers']:,}", f"{data['volume_rows']:,}",
               f"{r['setup']['affected_customers']:,}", f"{r['setup']['to_notify']:,}",
               f"{r['generate']['notices']:,}", f"{r['approve']['queued']:,}",
@@ -586,8 +540,9 @@ def table_lines(data: dict[str, Any], runs: list[dict[str, Any]]) -> list[str]:
               f"{r['setup']['seconds']['import']:.1f}", f"{r['setup']['seconds']['open_incident']:.1f}",
               f"{r['setup']['process']['peak_rss_mb']:.0f}")
              for r in runs]
-    lines = _table(("database", "customers", "volume rows", "affected", "pending obligations", "notices",
-                    "messages", "text chars", "html chars", "import s", "file incident s", "setup RSS MB"), sizes)
+    lines = harness.table(("database", "customers", "volume rows", "affected", "pending obligations", "notices",
+                           "messages", "text chars", "html chars", "import s", "file incident s",
+                           "setup RSS MB"), sizes)
     for r in runs:
         g, a, d, stub = r["generate"], r["approve"], r["dispatch"], r["stub"]
         messages = a["queued"]
@@ -606,13 +561,12 @@ def table_lines(data: dict[str, Any], runs: list[dict[str, Any]]) -> list[str]:
             ("   baseline: bare sendgrid loop", "-", f"{d['baseline_calls']:,}", f"{d['baseline_seconds']:.2f}", "-",
              _rate(d["baseline_calls"], d["baseline_seconds"]), "(same)", "(same)", "(same)"),
         ]
-        queue_ok = "ok" if r["queue_seconds"] < GOAL_QUEUE_SECONDS else "MISSED"
         scale = "" if g["notices"] >= GOAL_NOTICES else f" (only {g['notices']:,} notices: not the goal's size)"
         lines += ["", f"{r['database']}:",
-                  *_table(("step", "notices", "messages", "seconds", "notices/s", "msgs/s", "process wall s",
-                           "peak RSS MB", "RSS before MB"), rows),
+                  *harness.table(("step", "notices", "messages", "seconds", "notices/s", "msgs/s", "process wall s",
+                                  "peak RSS MB", "RSS before MB"), rows),
                   f"  goal: queue {GOAL_NOTICES:,} < {GOAL_QUEUE_SECONDS:.0f} s (generate + approve): "
-                  f"{r['queue_seconds']:.1f} s {queue_ok}{scale}",
+                  f"{r['queue_seconds']:.1f} s {harness.mark(r['queue_seconds'] < GOAL_QUEUE_SECONDS)}{scale}",
                   f"  dispatch / baseline: {r['dispatch_ratio']:.2f}x (the bare HTTP calls are "
                   f"{d['baseline_seconds'] / d['seconds']:.0%} of dispatch time; 1.00x = limited by the server)",
                   f"    per message: dispatch {d['seconds'] / d['sent'] * 1000:.2f} ms, baseline "
@@ -640,88 +594,27 @@ def slow_provider_lines(slow: dict[str, Any] | None, stub: dict[str, Any] | None
             f"time {slow['sequential_calls'] / slow['sequential_seconds']:,.0f} msgs/s"]
 
 
-def source_state() -> dict[str, Any]:
-    state = bench_import.source_state()
-    for name in ("notices/services.py", "notices/outbox.py", "notices/mail.py", "notices/rendering.py",
-                 "audit/services.py", "deadlines/services.py"):
-        path = ROOT / "breachdesk" / name
-        state[f"{name}_sha256"] = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
-    return state
-
-
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if argv and argv[0] in WORKER_MODES:
-        return worker_main(argv)
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--customers", type=int, default=10_000)
-    parser.add_argument("--volume-rows", type=int, default=200_000)
-    parser.add_argument("--seed", type=int, default=42)
+    parser = harness.bench_parser(__doc__, customers=10_000, volume_rows=200_000, postgres_url=POSTGRES_URL)
     parser.add_argument("--batch", type=int, default=200, help="messages claimed per dispatch round (default 200)")
-    parser.add_argument("--skip-postgres", action="store_true", help="SQLite only")
     parser.add_argument("--slow-messages", type=int, default=2000,
                         help="messages sent first through a stub that answers after --provider-latency-ms (0: none)")
     parser.add_argument("--provider-latency-ms", type=float, default=20.0,
                         help="how long the slow stub thinks before answering (default 20 ms)")
     parser.add_argument("--profile", action="store_true",
                         help="cProfile the dispatch rounds (not the baseline): top functions printed, .prof in logs")
-    parser.add_argument("--keep", type=Path, metavar="DIR",
-                        help="generate the data into DIR and keep it (reused when generated with the same arguments)")
-    parser.add_argument("--timeout", type=float, default=1800, help="seconds allowed to each process (default 1800)")
-    parser.add_argument("--postgres-url", default=POSTGRES_URL,
-                        help=f"SQLAlchemy URL of a PostgreSQL database of the benchmark's own (default {POSTGRES_URL}; "
-                             f"created when missing, then dropped at the end; emptied first)")
-    parser.add_argument("--postgres-wait", type=float, default=60,
-                        help="seconds to wait for other sessions to leave that database (default 60)")
     args = parser.parse_args(argv)
     if args.batch < 1:
         parser.error("--batch: at least 1")
-
-    started = dt.datetime.now().astimezone().replace(microsecond=0)
-    payload: dict[str, Any] = {
-        "started": started.isoformat(), "host": platform.node(), "platform": platform.platform(),
-        "cpus": os.cpu_count(), "python": platform.python_version(), "load_average_before": os.getloadavg(),
-        "source": source_state(), "profile": PROFILE, "aware_at": AWARE_AT, "batch": args.batch,
-        "goals": {"queue_notices": GOAL_NOTICES, "queue_seconds": GOAL_QUEUE_SECONDS},
-        "measure": "setup, generate, approve, dispatch each in a fresh process under a wrapper "
-                   "(getrusage(RUSAGE_CHILDREN): wall, CPU, peak RSS); each step measured once, perf_counter "
-                   "around the call and its commits; the baseline interleaved with dispatch in its process, "
-                   "as many bare sendgrid-library calls after each round as it claimed; the SendGrid stub "
-                   "(tests/notices/mailstub.py) in a process of its own",
-        "runs": [],
-    }
-    work = Path(tempfile.mkdtemp(prefix="breachdesk-bench-notices-"))
-    data_dir = args.keep.resolve() if args.keep else work / "data"
-    status = 0
-    created_database = None
-    try:
-        data = bench_import.prepare_data(data_dir, args.customers, args.volume_rows, args.seed)
-        payload["data"] = data
-        databases = [("sqlite", f"sqlite:///{work / 'sqlite' / 'breachdesk.db'}")]
-        if not args.skip_postgres:
-            created_database = ensure_postgres_database(args.postgres_url)
-            if created_database is not None:
-                databases.append(("postgresql", args.postgres_url))
-        for name, url in databases:
-            payload["runs"].append(bench_database(name, url, data, work, args))
-    except (BenchFailure, ValueError) as error:
-        payload["error"] = str(error)
-        print(f"\nBENCHMARK FAILED: {error}\n(logs and data kept in {work})", file=sys.stderr)
-        status = 1
-    finally:
-        if created_database:
-            drop_postgres_database(args.postgres_url)
-    payload["load_average_after"] = os.getloadavg()
-    if payload["runs"]:
-        lines = table_lines(payload["data"], payload["runs"])
-        payload["table"] = lines
-        print("\n" + "\n".join(lines))
-    if "data" in payload:
-        print(f"\nresults: {bench_import.write_results(payload, 'notices')}")
-    if status == 0:
-        shutil.rmtree(work, ignore_errors=True)
-    return status
+    return harness.run_benchmark(
+        "notices", args, bench_database=bench_database, report=report,
+        sources=tuple(f"breachdesk/{name}" for name in (
+            "notices/services.py", "notices/outbox.py", "notices/mail.py", "notices/rendering.py",
+            "audit/services.py", "deadlines/services.py")),
+        profile=PROFILE, aware_at=AWARE_AT, batch=args.batch,
+        goals={"queue_notices": GOAL_NOTICES, "queue_seconds": GOAL_QUEUE_SECONDS},
+        measure=HOW_MEASURED)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(harness.run_script(main, worker_main, WORKER_MODES))

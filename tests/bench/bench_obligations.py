@@ -39,39 +39,29 @@ never the test suite's `test`, and emptied with DROP SCHEMA public CASCADE first
 Median and p95 (nearest rank: with 7 runs, the slowest) per measured thing, and its ratio to its
 baseline's median in the same process and rounds (interleaving keeps the ratios fair on a busy
 machine). Peak RSS: getrusage() of each process (the setup process, the rounds process), measured
-by bench_import's wrapper; the rounds process also reports its own ru_maxrss after the warm-up.
+by harness's measuring wrapper; the rounds process also reports its own ru_maxrss after the warm-up.
 Prints a table per database and writes the results as JSON to
 tests/bench/results/obligations-<timestamp>.json. Data comes from generate_inventory.py (through
-bench_import.prepare_data) into a temporary directory or --keep DIR.
+harness.prepare_data) into a temporary directory or --keep DIR.
 
 The measured parts run as `bench_obligations.py setup|rounds ...` (internal; see `worker_main`).
 """
 
-import argparse
 import datetime as dt
-import gc
-import hashlib
 import json
-import os
-import platform
-import resource
-import shutil
 import sys
-import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-
-import bench_import  # noqa: E402 - lives beside this script
-from bench_impact import _table, drop_postgres_database, ensure_postgres_database, stats  # noqa: E402
-from bench_import import BenchFailure, _clean_env, reset_postgres  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
+import harness
 
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1/breachdesk_bench_obligations"
+#: how it measures, as written into the results file
+HOW_MEASURED = ("setup in one fresh process, then one fresh process: a warm-up round and --repeat rounds, "
+                "each measured thing once per round in a fixed order, gc.collect() before each (not timed), "
+                "time.perf_counter() around the call and its commit; median and nearest-rank p95; ratio to "
+                "the baseline's median of the same rounds; peak RSS from getrusage(RUSAGE_CHILDREN) of a "
+                "wrapper per process")
 PROFILE = ("format: breachdesk-inventory/1\n"
            "organisation: {name: Bench, country: FR, lead_supervisory_authority: CNIL, regimes: [GDPR, NIS2], "
            "authorities: {NIS2: CERT-FR}, entity_status: {NIS2: important}}\n")
@@ -88,48 +78,27 @@ MEASURED = {
     "noop": ("c. no-op re-derivation: sync_obligations", "select_baseline"),
 }
 WORKER_MODES = ("setup", "rounds")
+SCRIPT = str(Path(__file__).resolve())
 
 
 # --- the measured processes -----------------------------------------------------------------------
 
-def _app(url: str):
-    from breachdesk import create_app
-    return create_app({"DATABASE_URL": url, "SECRET_KEY": "x"})
-
-
-def _rss_mb() -> float:
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # Linux: kilobytes
-
-
 def measure_setup(url: str, structure: str, systems: int) -> dict[str, Any]:
     """Migrate, import the inventory and the profile, file the incident; counts for the parent to check."""
-    import flask_migrate
     from sqlalchemy import func, select
 
-    import breachdesk
     from breachdesk.deadlines.models import Obligation
     from breachdesk.extensions import db
     from breachdesk.impact.models import ImpactCustomer
     from breachdesk.impact.services import current_snapshot
     from breachdesk.incidents.services import open_incident
-    from breachdesk.inventory.cli import run_import
-    from breachdesk.inventory.importer import import_inventory
     from breachdesk.inventory.models import Customer, System, Volume
 
     seconds: dict[str, float] = {}
-
-    def timed(name: str, work: Callable[[], Any]) -> Any:
-        start = time.perf_counter()
-        answer = work()
-        db.session.commit()
-        seconds[name] = round(time.perf_counter() - start, 3)
-        return answer
-
-    app = _app(url)
+    timed = harness.commit_timer(seconds)
+    app = harness.bench_app(url)
     with app.app_context():
-        timed("migrate", lambda: flask_migrate.upgrade(directory=str(Path(breachdesk.__file__).parent / "migrations")))
-        imported = timed("import", lambda: run_import(Path(structure), None))
-        profile = timed("profile", lambda: import_inventory(("profile.yaml", PROFILE)))
+        imported, profile = harness.migrate_and_import(timed, structure, PROFILE)
         keys = list(db.session.scalars(select(System.key).order_by(System.key).limit(systems)))
         incident = timed("open_incident", lambda: open_incident(
             {"title": "Bench: obligations", "aware_at": AWARE[0], "systems": keys}, None))
@@ -147,7 +116,7 @@ def measure_setup(url: str, structure: str, systems: int) -> dict[str, Any]:
                                                         .where(ImpactCustomer.snapshot_id == snapshot.id)),
                 "obligations": sum(n for *_, n in kinds),
                 "obligations_by_kind": [[kind, anchor, str(status.value), n] for kind, anchor, status, n in kinds],
-                "rss_mb_self": _rss_mb()}
+                "rss_mb_self": harness.rss_mb()}
 
 
 def measure_rounds(url: str, incident_id: int, repeat: int) -> dict[str, Any]:
@@ -175,7 +144,7 @@ def measure_rounds(url: str, incident_id: int, repeat: int) -> dict[str, Any]:
                   .values(due_at=bindparam("b_due_at")))
     instants = [parse_instant(value, "aware_at") for value in AWARE]
 
-    app = _app(url)
+    app = harness.bench_app(url)
     with app.app_context():
         incident = db.session.get(Incident, incident_id)
         written = [dict(row) for row in db.session.execute(
@@ -212,10 +181,6 @@ def measure_rounds(url: str, incident_id: int, repeat: int) -> dict[str, Any]:
                 AuditEvent.action == "obligations.derived", AuditEvent.entity_id == str(incident_id))
                 .order_by(desc(AuditEvent.id)).limit(1))
 
-        def expect(what: str, got: Any, want: Any) -> None:
-            if got != want:
-                raise SystemExit(f"{what}: got {got!r}, expected {want!r}")
-
         # each: (untimed preparation, the timed call incl. commit, untimed check of its answer)
         def prepare_update() -> None:
             ready()
@@ -233,7 +198,7 @@ def measure_rounds(url: str, incident_id: int, repeat: int) -> dict[str, Any]:
             want = {p["b_id"]: p["b_due_at"] for p in plan["params"]}
             got = dict(db.session.execute(select(obligations.c.id, obligations.c.due_at)
                                           .where(obligations.c.id.in_(want))).all())
-            expect("b': rows with the new due_at", sum(got.get(i) == due for i, due in want.items()), len(want))
+            harness.expect("b': rows with the new due_at", sum(got.get(i) == due for i, due in want.items()), len(want))
 
         def prepare_move() -> None:
             ready()
@@ -244,10 +209,10 @@ def measure_rounds(url: str, incident_id: int, repeat: int) -> dict[str, Any]:
             db.session.commit()
 
         def check_move(_: Any) -> None:
-            expect("b: incident.aware_at", incident.aware_at, plan["target"])
+            harness.expect("b: incident.aware_at", incident.aware_at, plan["target"])
             derived = last_derivation()
-            expect("b: obligations changed", (derived["created"], derived["changed"], derived["withdrawn"]),
-                   (0, len(plan["params"]), 0))
+            harness.expect("b: obligations changed", (derived["created"], derived["changed"], derived["withdrawn"]),
+                           (0, len(plan["params"]), 0))
 
         def run_sync() -> dict[str, int]:
             counts = sync_obligations(incident)
@@ -265,46 +230,29 @@ def measure_rounds(url: str, incident_id: int, repeat: int) -> dict[str, Any]:
             connection = db.session.connection()
             return connection.execute(read).all(), connection.execute(affected).all()
 
-        steps: dict[str, tuple[Callable[[], None], Callable[[], Any], Callable[[Any], None]]] = {
-            "insert_baseline": (delete_all, run_insert, lambda _: expect("a': rows inserted", count(), total)),
+        steps = {
+            "insert_baseline": (delete_all, run_insert, lambda _: harness.expect("a': rows inserted", count(), total)),
             "fresh": (delete_all, run_sync,
-                      lambda counts: expect("a: obligations created", counts, {"created": total, "changed": 0,
-                                                                               "withdrawn": 0})),
+                      lambda counts: harness.expect("a: obligations created", counts, {"created": total, "changed": 0,
+                                                                                       "withdrawn": 0})),
             "update_baseline": (prepare_update, run_update, check_update),
             "moved": (prepare_move, run_move, check_move),
-            "select_baseline": (ready, run_select, lambda rows: expect("c': rows read", len(rows), total)),
-            "select_both": (ready, run_select_both, lambda rows: expect("c'+: rows read", len(rows[0]), total)),
-            "noop": (ready, run_sync, lambda counts: expect("c: obligations touched", counts,
-                                                           {"created": 0, "changed": 0, "withdrawn": 0})),
+            "select_baseline": (ready, run_select, lambda rows: harness.expect("c': rows read", len(rows), total)),
+            "select_both": (ready, run_select_both, lambda rows: harness.expect("c'+: rows read", len(rows[0]), total)),
+            "noop": (ready, run_sync, lambda counts: harness.expect("c: obligations touched", counts,
+                                                                    {"created": 0, "changed": 0, "withdrawn": 0})),
         }
-        times: dict[str, list[float]] = {name: [] for name in steps}
-        rss_before = _rss_mb()
-        for round_number in range(repeat + 1):  # round 0: the warm-up, not kept
-            for name, (prepare, run, check) in steps.items():
-                prepare()
-                gc.collect()  # not timed: no measured thing pays for the garbage of the one before
-                start = time.perf_counter()
-                answer = run()
-                elapsed = time.perf_counter() - start
-                check(answer)
-                answer = None
-                db.session.rollback()
-                if round_number:
-                    times[name].append(elapsed)
-            if round_number == 0:
-                rss_warm = _rss_mb()
+        rss_before = harness.rss_mb()
+        warm: dict[str, float] = {}
+        times = harness.step_rounds(steps, repeat, around=harness.rolled_back,
+                                    after_warm_up=lambda: warm.update(rss=harness.rss_mb()))
         return {"times": times, "rows": {"obligations": total, "moved": len(plan["params"]),
                                          "affected_customers": len(db.session.execute(affected).all())},
-                "rss_mb_self": {"before_rounds": rss_before, "after_warm_up": rss_warm, "end": _rss_mb()}}
+                "rss_mb_self": {"before_rounds": rss_before, "after_warm_up": warm["rss"], "end": harness.rss_mb()}}
 
 
 def worker_main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="bench_obligations.py setup|rounds",
-                                     description="one measured part of the obligations benchmark (internal)")
-    parser.add_argument("mode", choices=WORKER_MODES)
-    parser.add_argument("url")
-    parser.add_argument("--out", required=True, type=Path, help="JSON answer written here")
-    parser.add_argument("--structure", help="setup: the inventory.yaml to import")
+    parser = harness.part_parser("bench_obligations.py", "obligations", WORKER_MODES)
     parser.add_argument("--systems", type=int, default=40, help="setup: the incident's systems, first N by key")
     parser.add_argument("--incident", type=int, help="rounds: the incident's id")
     parser.add_argument("--repeat", type=int, default=7)
@@ -319,70 +267,46 @@ def worker_main(argv: list[str]) -> int:
 
 # --- one database -----------------------------------------------------------------------------------
 
-def part(label: str, mode: str, url: str, options: list[str], env: dict[str, str], logs: Path,
-         timeout: float) -> dict[str, Any]:
-    """Run one measured part in a fresh process under bench_import's measuring wrapper (wall time,
-    peak RSS); returns the JSON it wrote, with those figures under "process"."""
-    logs.mkdir(parents=True, exist_ok=True)
-    out = logs / f"{mode}.json"
-    process = bench_import.run(label, [sys.executable, str(Path(__file__).resolve()), mode, url, "--out", str(out),
-                                       *options], env, logs, timeout)
-    answer = json.loads(out.read_text())
-    answer["process"] = {k: process[k] for k in ("wall_seconds", "user_seconds", "system_seconds", "peak_rss_mb")}
-    return answer
-
-
 def bench_database(name: str, url: str, data: dict[str, Any], work: Path, args) -> dict[str, Any]:
-    print(f"\n== {name}: {url}")
-    instance = work / name / "instance"
-    instance.mkdir(parents=True)
-    logs = work / name / "logs"
-    env = _clean_env(url, instance)
-    if name == "postgresql":
-        reset_postgres(url, args.postgres_wait)
-    setup = part("setup (migrate, import, profile, file incident)", "setup", url,
-                 ["--structure", data["structure"], "--systems", str(args.incident_systems)], env, logs,
-                 args.timeout)
-    wrong = {k: (setup[k], data[k]) for k in ("customers", "volume_rows") if setup[k] != data[k]}
-    if wrong:
-        raise BenchFailure("the import did not write the generated data: "
-                           + ", ".join(f"{k}: {got} rows, expected {want}" for k, (got, want) in wrong.items()))
+    env, logs = harness.start_database(name, url, work, args.postgres_wait)
+    setup = harness.run_part(
+        SCRIPT, "setup (migrate, import, profile, file incident)", "setup", url,
+        ["--structure", data["structure"], "--systems", str(args.incident_systems)], env, logs,
+        args.timeout)
+    harness.expect_rows("the import did not write the generated data", setup,
+                        {k: data[k] for k in ("customers", "volume_rows")})
     if setup["obligations"] == 0:
-        raise BenchFailure("filing the incident created no obligations (was the profile imported?)")
-    print(f"  {setup['import_summary']}; {setup['profile_summary']}")
-    print(f"  incident {setup['incident_id']} on {len(setup['incident_systems'])} systems: "
-          f"{setup['affected_customers']:,} of {setup['customers']:,} customers affected, "
-          f"{setup['obligations']:,} obligations created")
-    if name == "postgresql":  # what autovacuum does shortly after a bulk insert: statistics, visibility map
-        engine = create_engine(url, isolation_level="AUTOCOMMIT")
-        with engine.connect() as connection:
-            connection.execute(text("VACUUM ANALYZE"))
-        engine.dispose()
-        print("  VACUUM ANALYZE done")
-    rounds = part(f"rounds (1 warm-up + {args.repeat})", "rounds", url,
-                  ["--incident", str(setup["incident_id"]), "--repeat", str(args.repeat)], env, logs, args.timeout)
-    measured = {key: stats(times) for key, times in rounds.pop("times").items()}
+        raise harness.BenchFailure("filing the incident created no obligations (was the profile imported?)")
+    harness.print_incident_setup(setup, len(setup["incident_systems"]), f"{setup['obligations']:,} obligations created")
+    if name == "postgresql":
+        harness.vacuum_analyze(url)
+    rounds = harness.run_part(
+        SCRIPT, f"rounds (1 warm-up + {args.repeat})", "rounds", url,
+        ["--incident", str(setup["incident_id"]), "--repeat", str(args.repeat)], env, logs, args.timeout)
+    measured = {key: harness.stats(times) for key, times in rounds.pop("times").items()}
     for key, (_, baseline) in MEASURED.items():
         if baseline:
             measured[key]["vs_baseline"] = round(measured[key]["median_ms"] / measured[baseline]["median_ms"], 2)
     print("    " + ", ".join(f"{key} {m['median_ms']:.0f} ms" for key, m in measured.items()))
     result: dict[str, Any] = {"database": name, "url": url, "setup": setup, "rounds": rounds, "measured": measured}
     if name == "sqlite":
-        result["database_mb"] = round(Path(url.removeprefix("sqlite:///")).stat().st_size / 2**20, 1)
+        result["database_mb"] = harness.sqlite_size_mb(url)
     return result
 
 
 # --- report ------------------------------------------------------------------------------------------
 
-def table_lines(data: dict[str, Any], runs: list[dict[str, Any]]) -> list[str]:
+def report(payload: dict[str, Any]) -> list[str]:
+    data, runs = payload["data"], payload["runs"]
     sizes = [(r["database"], f"{data['customers']:,}", f"{data['volume_rows']:,}",
               f"{len(r['setup']['incident_systems'])}", f"{r['setup']['affected_customers']:,}",
               f"{r['setup']['obligations']:,}", f"{r['rounds']['rows']['moved']:,}",
               f"{r['setup']['seconds']['import']:.1f}", f"{r['setup']['seconds']['open_incident'] * 1000:.0f}",
               f"{r['setup']['process']['peak_rss_mb']:.0f}", f"{r['rounds']['process']['peak_rss_mb']:.0f}")
              for r in runs]
-    lines = _table(("database", "customers", "volume rows", "incident systems", "affected customers", "obligations",
-                    "moved by b", "import s", "file incident ms", "setup RSS MB", "rounds RSS MB"), sizes)
+    lines = harness.table(("database", "customers", "volume rows", "incident systems", "affected customers",
+                           "obligations", "moved by b", "import s", "file incident ms", "setup RSS MB",
+                           "rounds RSS MB"), sizes)
     for r in runs:
         rows = r["rounds"]["rows"]
         counts = {"insert_baseline": f"{rows['obligations']:,} inserted", "fresh": f"{rows['obligations']:,} created",
@@ -390,96 +314,34 @@ def table_lines(data: dict[str, Any], runs: list[dict[str, Any]]) -> list[str]:
                   "select_baseline": f"{rows['obligations']:,} read",
                   "select_both": f"{rows['obligations']:,} + {rows['affected_customers']:,} read",
                   "noop": "0 changed"}
-        table = []
+        timings = []
         for key, (label, baseline) in MEASURED.items():
             m = r["measured"][key]
-            table.append((label, str(m["runs"]), f"{m['median_ms']:.1f}", f"{m['p95_ms']:.1f}",
+            timings.append((label, str(m["runs"]), f"{m['median_ms']:.1f}", f"{m['p95_ms']:.1f}",
                           f"{m['vs_baseline']:.2f}x" if baseline else "1.00x", counts[key]))
         rss = r["rounds"]["process"]["peak_rss_mb"], r["rounds"]["rss_mb_self"]["after_warm_up"]
         lines += ["", f"{r['database']} (peak RSS of the rounds process {rss[0]:.0f} MB, {rss[1]:.0f} MB after "
                       f"the warm-up round):",
-                  *_table(("measured", "runs", "median ms", "p95 ms", "vs baseline", "rows"), table)]
+                  *harness.table(("measured", "runs", "median ms", "p95 ms", "vs baseline", "rows"), timings)]
     return lines
 
 
-def source_state() -> dict[str, Any]:
-    state = bench_import.source_state()
-    root = HERE.parent.parent
-    for name in ("deadlines/services.py", "deadlines/obligations.py", "incidents/services.py"):
-        path = root / "breachdesk" / name
-        state[f"{name}_sha256"] = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
-    return state
-
-
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if argv and argv[0] in WORKER_MODES:
-        return worker_main(argv)
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--customers", type=int, default=10_000)
-    parser.add_argument("--volume-rows", type=int, default=200_000)
-    parser.add_argument("--seed", type=int, default=42)
+    parser = harness.bench_parser(__doc__, customers=10_000, volume_rows=200_000, postgres_url=POSTGRES_URL)
     parser.add_argument("--incident-systems", type=int, default=40,
                         help="the incident's systems: the first N system keys in order (default 40, all 30 of the "
                              "generated inventory)")
     parser.add_argument("--repeat", type=int, default=7, help="timed rounds after one warm-up round (default 7)")
-    parser.add_argument("--skip-postgres", action="store_true", help="SQLite only")
-    parser.add_argument("--keep", type=Path, metavar="DIR",
-                        help="generate the data into DIR and keep it (reused when generated with the same arguments)")
-    parser.add_argument("--timeout", type=float, default=1800, help="seconds allowed to each process (default 1800)")
-    parser.add_argument("--postgres-url", default=POSTGRES_URL,
-                        help=f"SQLAlchemy URL of a PostgreSQL database of the benchmark's own (default {POSTGRES_URL}; "
-                             f"created when missing, then dropped at the end; emptied first)")
-    parser.add_argument("--postgres-wait", type=float, default=60,
-                        help="seconds to wait for other sessions to leave that database (default 60)")
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat: at least 1")
-
-    started = dt.datetime.now().astimezone().replace(microsecond=0)
-    payload: dict[str, Any] = {
-        "started": started.isoformat(), "host": platform.node(), "platform": platform.platform(),
-        "cpus": os.cpu_count(), "python": platform.python_version(), "load_average_before": os.getloadavg(),
-        "source": source_state(), "repeat": args.repeat, "profile": PROFILE, "aware_at": AWARE,
-        "measure": "setup in one fresh process, then one fresh process: a warm-up round and --repeat rounds, "
-                   "each measured thing once per round in a fixed order, gc.collect() before each (not timed), "
-                   "time.perf_counter() around the call and its commit; median and nearest-rank p95; ratio to "
-                   "the baseline's median of the same rounds; peak RSS from getrusage(RUSAGE_CHILDREN) of a "
-                   "wrapper per process",
-        "runs": [],
-    }
-    work = Path(tempfile.mkdtemp(prefix="breachdesk-bench-obligations-"))
-    data_dir = args.keep.resolve() if args.keep else work / "data"
-    status = 0
-    created_database = None
-    try:
-        data = bench_import.prepare_data(data_dir, args.customers, args.volume_rows, args.seed)
-        payload["data"] = data
-        databases = [("sqlite", f"sqlite:///{work / 'sqlite' / 'breachdesk.db'}")]
-        if not args.skip_postgres:
-            created_database = ensure_postgres_database(args.postgres_url)
-            if created_database is not None:
-                databases.append(("postgresql", args.postgres_url))
-        for name, url in databases:
-            payload["runs"].append(bench_database(name, url, data, work, args))
-    except (BenchFailure, ValueError) as error:
-        payload["error"] = str(error)
-        print(f"\nBENCHMARK FAILED: {error}\n(logs and data kept in {work})", file=sys.stderr)
-        status = 1
-    finally:
-        if created_database:
-            drop_postgres_database(args.postgres_url)
-    payload["load_average_after"] = os.getloadavg()
-    if payload["runs"]:
-        lines = table_lines(payload["data"], payload["runs"])
-        payload["table"] = lines
-        print("\n" + "\n".join(lines))
-    if "data" in payload:
-        print(f"\nresults: {bench_import.write_results(payload, 'obligations')}")
-    if status == 0:
-        shutil.rmtree(work, ignore_errors=True)
-    return status
+    return harness.run_benchmark(
+        "obligations", args, bench_database=bench_database, report=report,
+        sources=("breachdesk/deadlines/services.py", "breachdesk/deadlines/obligations.py",
+                 "breachdesk/incidents/services.py"),
+        repeat=args.repeat, profile=PROFILE, aware_at=AWARE,
+        measure=HOW_MEASURED)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(harness.run_script(main, worker_main, WORKER_MODES))

@@ -41,6 +41,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import harness
 from sqlalchemy import bindparam, select, text
 
 USERNAME = "bench-viewer"
@@ -87,45 +88,8 @@ WHERE v.customer_id IS NOT NULL
 
 
 def _app(url: str):
-    from breachdesk import create_app
-    return create_app({"DATABASE_URL": url, "SECRET_KEY": "bench-impact", "WTF_CSRF_ENABLED": False,
-                       "RATELIMIT_ENABLED": False, "LOG_LEVEL": "WARNING"})
-
-
-def _timed(run: Callable[[], Any], repeat: int, between: Callable[[], None]) -> tuple[list[float], Any]:
-    """One warm-up, then `repeat` timed runs; `between` (untimed) after each. The previous answer is
-    let go before each run, as a request does: thousands of live objects would make every garbage
-    collection during the run slower."""
-    result = run()
-    between()
-    times = []
-    for _ in range(repeat):
-        result = None
-        start = time.perf_counter()
-        result = run()
-        times.append(time.perf_counter() - start)
-        between()
-    return times, result
-
-
-def _interleaved(contenders: dict[str, Callable[[], Any]], repeat: int,
-                 between: Callable[[], None]) -> dict[str, list[float]]:
-    """Each contender once per round, `repeat` rounds, the order rotated from round to round, `between`
-    (untimed) after each run: a busy machine slows them alike, so the ratios between them hold even when
-    the absolute times drift. The warm-up (one run each) is not kept."""
-    for run in contenders.values():
-        run()
-        between()
-    times: dict[str, list[float]] = {name: [] for name in contenders}
-    names = list(contenders)
-    for round_number in range(repeat):
-        shift = round_number % len(names)
-        for name in names[shift:] + names[:shift]:
-            start = time.perf_counter()
-            contenders[name]()
-            times[name].append(time.perf_counter() - start)
-            between()
-    return times
+    return harness.bench_app(url, SECRET_KEY="bench-impact", WTF_CSRF_ENABLED=False, RATELIMIT_ENABLED=False,
+                             LOG_LEVEL="WARNING")
 
 
 def _system_ids(keys: list[str]) -> list[int]:
@@ -162,14 +126,16 @@ def measure_compute(url: str, keys: list[str], repeat: int, profile: str | None)
         impact = None  # not kept alive under the timings
         statement = text(BASELINE_SQL).bindparams(bindparam("system_ids", expanding=True))
         # compute() and the baselines in the same rounds: the ratios are judged on these
-        result["interleaved"] = _interleaved(
+        result["interleaved"] = harness.interleaved_rounds(
             {"compute": lambda: compute(scope),
              "baseline": lambda: db.session.execute(statement, {"system_ids": ids}).all(),
              "full_answer": lambda: _full_answer(ids)}, repeat, db.session.rollback)
         result["times"] = result["interleaved"]["compute"]
         # where the time goes: the two steps alone, same repetitions
-        step_times, activities = _timed(lambda: affected_activities(scope), repeat, db.session.rollback)
-        customer_times, customers = _timed(lambda: affected_customers(activities), repeat, db.session.rollback)
+        step_times, activities = harness.timed_runs(lambda: affected_activities(scope), repeat,
+                                                    db.session.rollback)
+        customer_times, customers = harness.timed_runs(lambda: affected_customers(activities), repeat,
+                                                       db.session.rollback)
         result["steps"] = {"affected_activities": step_times, "affected_customers": customer_times,
                            "affected_customers_rows": len(customers)}
         if profile:
@@ -208,8 +174,8 @@ def measure_baseline(url: str, keys: list[str], repeat: int, index: str | None =
     with app.app_context():
         ids = _system_ids(keys)
         with _with_index(index):
-            times, rows = _timed(lambda: db.session.execute(statement, {"system_ids": ids}).all(), repeat,
-                                 db.session.rollback)
+            times, rows = harness.timed_runs(lambda: db.session.execute(statement, {"system_ids": ids}).all(),
+                                             repeat, db.session.rollback)
             raw_sql = BASELINE_SQL.replace(":system_ids", "(" + ",".join(str(int(i)) for i in ids) + ")")
             connection = db.engine.raw_connection()
             try:
@@ -219,10 +185,10 @@ def measure_baseline(url: str, keys: list[str], repeat: int, index: str | None =
                     fetched = cursor.fetchall()
                     cursor.close()
                     return fetched
-                raw_times, raw_rows = _timed(fetch, repeat, connection.rollback)
+                raw_times, raw_rows = harness.timed_runs(fetch, repeat, connection.rollback)
             finally:
                 connection.close()
-            full_times, full_rows = _timed(lambda: _full_answer(ids), repeat, db.session.rollback)
+            full_times, full_rows = harness.timed_runs(lambda: _full_answer(ids), repeat, db.session.rollback)
         if len(raw_rows) != len(rows):
             raise SystemExit(f"the DB-API run of the baseline found {len(raw_rows)} groups, the session {len(rows)}")
         if len(full_rows[0]) != len(rows):
@@ -347,7 +313,7 @@ def measure_variants(url: str, keys: list[str], repeat: int, variants: list[str]
                     answers[name] = {**_impact_summary(answer), "digest": customers_digest(answer.customers)}
                     answer = None
                     db.session.rollback()
-            times = _interleaved(contenders, repeat, db.session.rollback)
+            times = harness.interleaved_rounds(contenders, repeat, db.session.rollback)
     for name in contenders:
         entry: dict[str, Any] = {"times": times[name]}
         if name != "baseline":
@@ -398,15 +364,15 @@ def measure_page(url: str, incident_id: int, repeat: int) -> dict[str, Any]:
     login = client.post("/login", data={"username": USERNAME, "password": PASSWORD})
     if login.status_code != 302:
         raise SystemExit(f"POST /login: {login.status_code} (expected a redirect)")
-    times, response = _timed(_get(client, f"/incidents/{incident_id}"), repeat, lambda: None)
+    times, response = harness.timed_runs(_get(client, f"/incidents/{incident_id}"), repeat, lambda: None)
     return {"times": times, "bytes": len(response.get_data())}
 
 
 def measure_api(url: str, incident_id: int, repeat: int, secret: str) -> dict[str, Any]:
     app = _app(url)
     client = app.test_client()
-    times, response = _timed(_get(client, f"/api/v1/incidents/{incident_id}",
-                                  {"Authorization": f"Bearer {secret}"}), repeat, lambda: None)
+    times, response = harness.timed_runs(_get(client, f"/api/v1/incidents/{incident_id}",
+                                         {"Authorization": f"Bearer {secret}"}), repeat, lambda: None)
     document = response.get_json()
     return {"times": times, "bytes": len(response.get_data()),
             "summary": {"customers": len(document["impact"]["customers"])}}

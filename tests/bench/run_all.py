@@ -1,10 +1,10 @@
 """Run every benchmark, one after the other, each as its own script (what `make bench` runs).
 
-    .venv/bin/python tests/bench/run_all.py [--quick] [--skip-postgres] [--keep DIR]
+    .venv/bin/python tests/bench/run_all.py [--quick] [--skip-postgres] [--keep DIR] [--postgres-url URL]
                                             [--only import,impact,obligations,notices,dashboard]
 
 * bench_import.py: `breachdesk inventory import` at scale against a plain load (PostgreSQL: the
-  `test` database unless --import-postgres-url; see README.md);
+  `test` database unless --postgres-url or --import-postgres-url; see README.md);
 * bench_impact.py: the impact engine and the incident page (PostgreSQL: a database of its own);
 * bench_obligations.py: deriving an incident's obligations, moving its awareness, a no-op re-derivation,
   against bare INSERT / UPDATE / SELECT (PostgreSQL: a database of its own);
@@ -13,9 +13,10 @@
 * bench_dashboard.py: the deadline dashboard under 10 concurrent clients against gunicorn, against a bare route
   running the same SQL, and the reminder tick over the open obligations (PostgreSQL: a database of its own).
 
---quick shrinks the data (500 customers, 50,000 volume rows; 20,000 for notices; 200 incidents and 4,000
-obligations, shorter load, for the dashboard) for a smoke run whose figures mean little; --keep DIR keeps the
-generated data in DIR/import, DIR/impact, DIR/obligations, DIR/notices and DIR/dashboard for the next run.
+--quick shrinks the data (500 customers, 50,000 volume rows; 20,000 for notices, 200 of the messages through
+the slow stub; 200 incidents and 4,000 obligations, shorter load, for the dashboard) for a smoke run whose
+figures mean little; --keep DIR keeps the generated data in DIR/import, DIR/impact, DIR/obligations,
+DIR/notices and DIR/dashboard for the next run.
 Every benchmark runs even when an earlier one failed; the exit status is 1 when any failed. Each writes its
 own JSON into tests/bench/results/.
 """
@@ -45,11 +46,14 @@ def commands(args) -> dict[str, list[str]]:
     if args.quick:
         found["impact"] += ["--incident-customers", "200", "--repeat", "5"]
         found["obligations"] += ["--repeat", "3"]
-        found["notices"] += ["--volume-rows", "20000"]
+        found["notices"] += ["--volume-rows", "20000", "--slow-messages", "200"]
         found["dashboard"] += ["--incidents", "200", "--obligations", "4000", "--rounds", "2", "--seconds", "3",
                                "--repeat", "3", "--first-ticks", "2"]
+    if args.postgres_url:
+        for name in found:
+            found[name] += ["--postgres-url", args.postgres_url]
     if args.import_postgres_url:
-        found["import"] += ["--postgres-url", args.import_postgres_url]
+        found["import"] += ["--postgres-url", args.import_postgres_url]  # the later option wins
     if args.keep:
         for name in found:
             found[name] += ["--keep", str(args.keep / name)]
@@ -62,6 +66,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-postgres", action="store_true", help="SQLite only")
     parser.add_argument("--keep", type=Path, metavar="DIR", help="keep and reuse generated data under DIR")
     parser.add_argument("--only", default=",".join(BENCHMARKS), help=f"comma-separated, of {', '.join(BENCHMARKS)}")
+    parser.add_argument("--postgres-url",
+                        help="passed to every benchmark as --postgres-url: a PostgreSQL database they may empty, "
+                             "one after the other (default: each its own)")
     parser.add_argument("--import-postgres-url", help="passed to bench_import.py as --postgres-url")
     args = parser.parse_args(argv)
     chosen = [name for name in args.only.split(",") if name]
