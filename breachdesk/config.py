@@ -71,6 +71,9 @@ NOTICE_FOUR_EYES = False
 RATELIMIT_STORAGE_URI = "memory://"
 #: Login attempts allowed per client address.
 LOGIN_RATE_LIMIT = "10 per minute;50 per hour"
+#: wrong passwords in a row that lock an account (whatever address they come from), and for how long
+LOGIN_LOCK_AFTER = 10
+LOGIN_LOCK_MINUTES = 15
 
 #: How many proxies in front of the app set X-Forwarded-For/-Proto (0: none). Behind one TLS proxy, 1:
 #: then the login rate limit counts each client, not the proxy, and secure cookies know the scheme.

@@ -31,6 +31,9 @@ class User(Audited, UserMixin, db.Model):
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: part of every session's user id: raising it ends every session (logout, new password, new role)
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: wrong passwords in a row; LOGIN_LOCK_AFTER of them lock the account until `locked_until`
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     def audit_label(self) -> str:
         return self.username

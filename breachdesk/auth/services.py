@@ -1,8 +1,10 @@
 """Account services: create, change role, disable, authenticate. Callers commit."""
 
 import logging
+from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from flask import current_app
 from sqlalchemy import select
 
 from breachdesk.audit.services import acting_as, record
@@ -31,7 +33,7 @@ def check_time_zone(name: str) -> str:
 
 
 def create_user(username: str, email: str, password: str, role: Role, time_zone: str = "UTC") -> User:
-    problems = [f"password: needs {p}" for p in password_problems(password)]
+    problems = [f"password: needs {p}" for p in password_problems(password, (username, email))]
     if db.session.scalar(select(User.id).where(User.username == username)):
         problems.append(f"username: {username!r} is taken")
     if problems:
@@ -44,7 +46,7 @@ def create_user(username: str, email: str, password: str, role: Role, time_zone:
 
 
 def change_password(user: User, password: str) -> None:
-    problems = password_problems(password)
+    problems = password_problems(password, (user.username, user.email))
     if problems:
         raise ValidationFailed([f"password: needs {p}" for p in problems])
     user.set_password(password)
@@ -68,14 +70,36 @@ def enable_user(user: User) -> None:
 
 
 def authenticate(username: str, password: str) -> User:
-    """Check credentials and record the attempt either way; the same error for every failure."""
+    """Check credentials and record the attempt either way; the same error for every failure. The caller
+    commits on failure too, so that the attempt and the count towards a lockout are kept."""
     user = db.session.scalar(select(User).where(User.username == username))
-    if user is None or not user.check_password(password) or not user.is_active:
-        reason = "unknown user" if user is None else ("disabled" if not user.is_active else "bad password")
+    reason = _refusal(user, password)
+    if reason:
         record(db.session, "login.failed", "users", username[:200], after={"reason": reason})
         log.warning("login failed (%s)", reason)  # no username: it is personal data
         raise DomainError("Unknown user name or wrong password.")
     with acting_as(f"user:{user.username}", user.id):  # not yet logged in, but it is this user acting
+        user.failed_logins = 0
         record(db.session, "login.success", "users", user.username)
     log.info("login succeeded for user id %s", user.id)
     return user
+
+
+def _refusal(user: User | None, password: str) -> str | None:
+    """Why a login is refused, or None. A locked account is refused even with the right password; the
+    LOGIN_LOCK_AFTER-th wrong one in a row locks it for LOGIN_LOCK_MINUTES, whoever is guessing from where."""
+    if user is None:
+        return "unknown user"
+    if not user.is_active:
+        return "disabled"
+    now = now_utc()
+    if user.locked_until is not None and user.locked_until > now:
+        return "locked"
+    if user.check_password(password):
+        return None
+    user.failed_logins += 1
+    if user.failed_logins >= current_app.config["LOGIN_LOCK_AFTER"]:
+        user.locked_until = now + timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
+        user.failed_logins = 0
+        return "bad password; account locked"
+    return "bad password"

@@ -1,15 +1,19 @@
 """Logging in: hashed passwords, audited attempts, rate limits, safe redirects, secure cookies and headers."""
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
+import time_machine
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
 from breachdesk.audit.models import AuditEvent
 from breachdesk.auth.models import Role, User
-from breachdesk.auth.policy import MIN_LENGTH, password_problems
+from breachdesk.auth.policy import GUESSABLE, MIN_LENGTH, password_problems
 from breachdesk.auth.services import change_password, disable_user, set_role
 from breachdesk.core.clock import now_utc
+from breachdesk.core.errors import ValidationFailed
 from breachdesk.extensions import db
 from tests.conftest import PASSWORD, create_user, log_in
 
@@ -127,8 +131,19 @@ def test_user_admin_page_creates_users_with_the_policy(login, client):
 
 @given(st.text(min_size=MIN_LENGTH).filter(lambda p: any(c.isalpha() for c in p) and any(c.isdigit() for c in p)
                                            and not all(c.isalnum() for c in p)))
-def test_long_passwords_with_letter_digit_and_symbol_pass_the_policy(password):
-    assert password_problems(password) == []
+def test_long_passwords_with_letter_digit_and_symbol_meet_the_composition_rules(password):
+    assert password_problems(password) in ([], [GUESSABLE])  # what remains is how guessable it is
+
+
+@pytest.mark.parametrize("password", ["Password123!", "Qwertyuiop1!", "alice-alice-1!", "Welcome2026!", "P@ssw0rd1234"])
+def test_common_or_guessable_passwords_are_refused(password):
+    assert password_problems(password, ("alice", "alice@acme.example")) == [GUESSABLE]
+
+
+def test_an_account_cannot_be_given_a_common_password(app):
+    alice = create_user("alice", Role.PRIVACY)
+    with pytest.raises(ValidationFailed, match="password: needs to be harder to guess"):
+        change_password(alice, "Password123!")
 
 
 @given(st.text(max_size=MIN_LENGTH - 1))
@@ -174,3 +189,23 @@ def test_a_role_saved_unchanged_keeps_the_session(app):
     set_role(alice, Role.PRIVACY)
     db.session.commit()
     assert replayed(app, cookie) == 200
+
+
+def test_ten_wrong_passwords_in_a_row_lock_the_account_for_a_while_audited(client, app):
+    create_user("alice", Role.PRIVACY)
+    start = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
+    with time_machine.travel(start, tick=False):
+        for _ in range(9):
+            assert log_in(client, "alice", "wrong-Guess-123!").status_code == 401
+        assert log_in(client, "alice").status_code == 302  # the right one resets the count
+        client.post("/logout")
+        for _ in range(10):
+            assert log_in(client, "alice", "wrong-Guess-123!").status_code == 401
+        assert log_in(client, "alice").status_code == 401  # locked: even the right password is refused
+    with time_machine.travel(start + timedelta(minutes=14, seconds=59), tick=False):
+        assert log_in(client, "alice").status_code == 401
+    with time_machine.travel(start + timedelta(minutes=15), tick=False):
+        assert log_in(client, "alice").status_code == 302
+    reasons = [e.after["reason"] for e in db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "login.failed").order_by(AuditEvent.id))]
+    assert reasons == ["bad password"] * 18 + ["bad password; account locked", "locked", "locked"]
