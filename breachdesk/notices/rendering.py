@@ -7,6 +7,9 @@ letter to a regulator. A template is checked at save time against the documented
 against a sample, and every problem names its line.
 """
 
+import time
+from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -14,7 +17,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, meta, nodes
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import SandboxedEnvironment, safe_range
 
 BLOCKS = ("subject", "text", "html")
 DEFAULTS = Path(__file__).resolve().parent.parent / "templates" / "notices"  # shipped in the package
@@ -49,9 +53,77 @@ def number(value: int | None) -> str:
     return "—" if value is None else f"{value:,}".replace(",", "\u202f")
 
 
+#: what one rendering of one block may spend: calls (filters, macros, methods) and `range` items together,
+#: seconds, and characters of output; a notice uses a few hundred operations
+MAX_OPERATIONS = 200_000
+MAX_SECONDS = 2.0
+MAX_OUTPUT = 1_000_000
+_budget: ContextVar["Budget"] = ContextVar("template_budget")
+
+
+class Budget:
+    """Spent by every call and every `range` item of one rendering; exhausted, the rendering stops."""
+
+    def __init__(self) -> None:
+        self.left = MAX_OPERATIONS
+        self.deadline = time.monotonic() + MAX_SECONDS
+
+    def spend(self) -> None:
+        self.left -= 1
+        if self.left < 0:
+            raise SecurityError(f"the template does more than {MAX_OPERATIONS:,} operations")
+        if self.left % 1000 == 0 and time.monotonic() > self.deadline:
+            raise SecurityError(f"the template takes longer than {MAX_SECONDS:g} s to render")
+
+
+def _spend() -> None:
+    budget = _budget.get(None)
+    if budget is not None:
+        budget.spend()
+
+
+class BoundedSandbox(SandboxedEnvironment):
+    """Jinja's sandbox, bounded: no operation that builds a huge string, list or number, and a budget of
+    operations and time per rendering, so a template saved by an admin cannot exhaust the server."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context, operator, left, right):
+        if operator == "*" and _product_too_long(left, right):
+            raise SecurityError(f"the product would be longer than {MAX_OUTPUT:,} items")
+        if operator == "**" and _power_too_large(left, right):
+            raise SecurityError("the power would be too large a number")
+        return super().call_binop(context, operator, left, right)
+
+    def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805 - Jinja's own signature
+        _spend()
+        return super().call(__context, __obj, *args, **kwargs)
+
+
+def _product_too_long(left, right) -> bool:
+    for sequence, times in ((left, right), (right, left)):
+        if isinstance(sequence, str | list | tuple) and isinstance(times, int):
+            return len(sequence) * times > MAX_OUTPUT
+    return False
+
+
+def _power_too_large(base, exponent) -> bool:
+    if not (isinstance(base, int | float) and isinstance(exponent, int | float)):
+        return False
+    return abs(exponent) > 1000 or (isinstance(base, int) and abs(base).bit_length() * exponent > 10_000)
+
+
+def _bounded_range(*args) -> Iterator[int]:
+    """Jinja's sandbox caps a range's length; each item taken is also spent from the budget."""
+    for item in safe_range(*args):
+        _spend()
+        yield item
+
+
 def environment(autoescape: bool) -> SandboxedEnvironment:
-    env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=autoescape, trim_blocks=True,
-                               lstrip_blocks=True, keep_trailing_newline=False)
+    env = BoundedSandbox(undefined=StrictUndefined, autoescape=autoescape, trim_blocks=True,
+                         lstrip_blocks=True, keep_trailing_newline=False)
+    env.globals["range"] = _bounded_range
     env.filters["when"] = when
     env.filters["number"] = number
     return env
@@ -123,18 +195,44 @@ def render(source: str, context: dict) -> Rendered:
     problems = check(source)
     if problems:
         raise TemplateProblem(problems)
-    parts = {}
-    for name in BLOCKS:
-        template = _compiled(source, autoescape=name == "html")
-        try:
-            parts[name] = "".join(template.blocks[name](template.new_context(context))).strip()
-        except (TemplateError, ArithmeticError, LookupError, TypeError, ValueError, AttributeError) as error:
-            line = _line_of(error, template) or "?"
-            raise TemplateProblem([f"line {line}: {type(error).__name__}: {error}"]) from None
+    parts = {name: _render_block(source, name, context) for name in BLOCKS}
     subject = " ".join(parts["subject"].split())
     if not subject:
         raise TemplateProblem(["block 'subject': renders empty"])
     return Rendered(subject[:300], parts["text"] + "\n", parts["html"])
+
+
+def _render_block(source: str, name: str, context: dict) -> str:
+    template = _compiled(source, autoescape=name == "html")
+    token = _budget.set(Budget())
+    try:
+        text = "".join(_bounded_output(template.blocks[name](template.new_context(context)))).strip()
+    except OutputTooLong as error:
+        raise TemplateProblem([f"block {name!r}: {error}"]) from None
+    except (TemplateError, ArithmeticError, LookupError, TypeError, ValueError, AttributeError,
+            MemoryError, RecursionError) as error:
+        line = _line_of(error, template) or "?"
+        raise TemplateProblem([f"line {line}: {_plain_error(error)}"]) from None
+    finally:
+        _budget.reset(token)
+    return text
+
+
+class OutputTooLong(SecurityError):
+    """Raised between the template's own steps: it names the block, not a line."""
+
+
+def _bounded_output(pieces: Iterator[str]) -> Iterator[str]:
+    written = 0
+    for piece in pieces:
+        written += len(piece)
+        if written > MAX_OUTPUT:
+            raise OutputTooLong(f"the output is longer than {MAX_OUTPUT:,} characters")
+        yield piece
+
+
+def _plain_error(error: Exception) -> str:
+    return str(error) if isinstance(error, SecurityError) else f"{type(error).__name__}: {error}"
 
 
 def sample_context() -> dict:

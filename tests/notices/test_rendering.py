@@ -66,3 +66,46 @@ def test_problems_name_the_line():
     assert refused.value.problems == ["line 3: UndefinedError: 'dict object' has no attribute 'severity'"]
     with pytest.raises(TemplateProblem, match="block 'subject': renders empty"):
         render(GOOD.replace("Hello {{ customer.name }}", " "), sample_context())
+
+
+def in_text(body: str) -> str:
+    return "{% block subject %}Subject{% endblock %}\n{% block text %}\n" + body + "\n{% endblock %}\n" \
+           "{% block html %}<p>x</p>{% endblock %}"
+
+
+NESTED_MACROS = "\n".join(["{% macro m0() %}x{% endmacro %}"] + [
+    f"{{% macro m{n}() %}}{{{{ m{n - 1}() }}}}{{{{ m{n - 1}() }}}}{{% endmacro %}}" for n in range(1, 41)]) \
+    + "\n{{ m40() }}"
+
+
+@pytest.mark.parametrize("body, line, problem", [
+    ("{{ ('a' * 10**9) | length }}", 3, "the product would be longer than 1,000,000 items"),
+    ("{{ [0] * 10**7 }}", 3, "the product would be longer than 1,000,000 items"),
+    ("{{ 9 ** 999999999 }}", 3, "the power would be too large a number"),
+    ("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}", 3,
+     "the template does more than 200,000 operations"),
+])
+def test_a_template_that_would_exhaust_the_server_is_refused_naming_its_line(body, line, problem):
+    with pytest.raises(TemplateProblem) as refused:
+        render(in_text(body), sample_context())
+    assert refused.value.problems == [f"line {line}: {problem}"]
+
+
+def test_forty_nested_macros_run_out_of_operations_inside_a_macro_and_say_which_line():
+    with pytest.raises(TemplateProblem) as refused:
+        render(in_text(NESTED_MACROS), sample_context())  # 2^40 calls unbounded
+    [problem] = refused.value.problems
+    line, _, words = problem.partition(": ")
+    assert words == "the template does more than 200,000 operations" and 3 <= int(line.split()[1]) <= 43
+
+
+def test_a_template_whose_output_would_be_too_long_is_refused_naming_its_block():
+    with pytest.raises(TemplateProblem) as refused:
+        render(in_text("{% for i in range(2000) %}{{ 'a' * 999 }}{% endfor %}"), sample_context())
+    assert refused.value.problems == ["block 'text': the output is longer than 1,000,000 characters"]
+
+
+def test_ranges_and_products_of_a_sensible_size_still_work():
+    text = render(in_text("{% for i in range(3) %}{{ i }}{% endfor %} {{ '-' * 20 }} {{ 2 ** 10 }}"),
+                  sample_context()).text
+    assert text == "012 -------------------- 1024\n"
