@@ -8,9 +8,11 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Flask, g, jsonify, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
 from sqlalchemy import text
 
 from breachdesk.core.access import PUBLIC, allow, can
+from breachdesk.core.html import clean_html
 from breachdesk.extensions import db
 
 log = logging.getLogger(__name__)
@@ -84,6 +86,7 @@ def register_web(app: Flask) -> None:
     app.after_request(add_security_headers)
     app.jinja_env.globals["can"] = can
     app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["sanitized"] = lambda html: Markup(clean_html(html))  # people's HTML, shown as HTML
     app.jinja_env.globals["page_url"] = page_url
     app.register_error_handler(403, lambda e: _error_page(403, "Not allowed", "Your role cannot do this."))
     app.register_error_handler(404, lambda e: _error_page(404, "Not found", "There is nothing here."))

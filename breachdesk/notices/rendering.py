@@ -20,6 +20,8 @@ from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, meta, no
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment, safe_range
 
+from breachdesk.core.html import clean_html
+
 BLOCKS = ("subject", "text", "html")
 DEFAULTS = Path(__file__).resolve().parent.parent / "templates" / "notices"  # shipped in the package
 
@@ -199,7 +201,7 @@ def render(source: str, context: dict) -> Rendered:
     subject = " ".join(parts["subject"].split())
     if not subject:
         raise TemplateProblem(["block 'subject': renders empty"])
-    return Rendered(subject[:300], parts["text"] + "\n", parts["html"])
+    return Rendered(subject[:300], parts["text"] + "\n", clean_html(parts["html"]))
 
 
 def _render_block(source: str, name: str, context: dict) -> str:

@@ -20,6 +20,7 @@ from breachdesk.audit.services import append_events
 from breachdesk.auth.models import User
 from breachdesk.core.clock import now_utc
 from breachdesk.core.errors import DomainError, ValidationFailed
+from breachdesk.core.html import clean_html
 from breachdesk.core.progress import Progress
 from breachdesk.deadlines.models import Obligation, ObligationStatus
 from breachdesk.deadlines.obligations import PER_CUSTOMER
@@ -314,7 +315,7 @@ def edit_notice(notice: Notice, subject: str, text_body: str, html_body: str, ed
         problems.append("text_body: cannot be empty")
     if problems:
         raise ValidationFailed(problems)
-    notice.subject, notice.text_body, notice.html_body = " ".join(subject.split()), text_body, html_body
+    notice.subject, notice.text_body, notice.html_body = " ".join(subject.split()), text_body, clean_html(html_body)
     notice.edited_at = now_utc()
     db.session.flush()
     _audit([notice], "notice.edited", editor)

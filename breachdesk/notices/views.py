@@ -24,6 +24,7 @@ from breachdesk.audit.services import carrying_actor, record
 from breachdesk.auth.models import User
 from breachdesk.core.access import ADMINS, EVERYONE, PRIVACY_TEAM, PUBLIC, allow
 from breachdesk.core.clock import now_utc
+from breachdesk.core.html import clean_html
 from breachdesk.core.errors import ValidationFailed
 from breachdesk.core.progress import run_in_background
 from breachdesk.core.signals import incident_page, obligation_page
@@ -146,7 +147,7 @@ def notice_html(notice_id: int):
     """The HTML body alone, sandboxed: no script, no request to anywhere."""
     found = db.get_or_404(Notice, notice_id)
     response = Response(f"<!doctype html><meta charset=utf-8><title>{escape(found.subject)}</title>"
-                        f"{found.html_body}", mimetype="text/html")
+                        f"{clean_html(found.html_body)}", mimetype="text/html")
     response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
     return response
 

@@ -3,7 +3,7 @@ authority notice, and the HTML part served in a sandbox."""
 
 import io
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from breachdesk.auth.models import Role
 from breachdesk.deadlines.models import Obligation
@@ -52,3 +52,19 @@ def test_the_authority_notice_prints_as_a_document_and_html_is_sandboxed(invento
     assert html.headers["Content-Security-Policy"] == "default-src 'none'; style-src 'unsafe-inline'; sandbox"
     approved = client.post(f"/notices/{notice.id}/approve", follow_redirects=True)
     assert "It has no e-mail recipient: submit it yourself" in approved.text
+
+
+def test_html_a_person_wrote_is_shown_and_sent_only_through_an_allow_list(incident, privacy, login):
+    notice = services.generate_notice(duty(incident, "acme"), privacy)
+    services.edit_notice(notice, notice.subject, notice.text_body,
+                         '<p>Dear customer</p><meta http-equiv="refresh" content="0;url=https://evil.example">'
+                         '<script>alert(1)</script><a href="javascript:alert(2)">here</a>', privacy)
+    db.session.commit()
+    assert notice.html_body == "<p>Dear customer</p><a rel=\"noopener noreferrer\">here</a>"
+    db.session.execute(update(Notice).where(Notice.id == notice.id).values(  # written before the allow-list
+        html_body='<p>Old</p><meta http-equiv="refresh" content="0;url=https://evil.example">'))
+    db.session.commit()
+    client = login(Role.PRIVACY)
+    for page in (f"/notices/{notice.id}/document", f"/notices/{notice.id}/html"):
+        shown = client.get(page).text
+        assert "<p>Old</p>" in shown and "evil.example" not in shown and "http-equiv" not in shown, page

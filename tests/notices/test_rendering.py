@@ -2,6 +2,7 @@
 
 import pytest
 
+from breachdesk.notices import rendering
 from breachdesk.notices.models import NoticeKind
 from breachdesk.notices.rendering import TemplateProblem, check, default_source, render, sample_context
 
@@ -85,18 +86,27 @@ NESTED_MACROS = "\n".join(["{% macro m0() %}x{% endmacro %}"] + [
     ("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}", 3,
      "the template does more than 200,000 operations"),
 ])
-def test_a_template_that_would_exhaust_the_server_is_refused_naming_its_line(body, line, problem):
+def test_a_template_that_would_exhaust_the_server_is_refused_naming_its_line(body, line, problem, monkeypatch):
+    monkeypatch.setattr(rendering, "MAX_SECONDS", 3600)  # the bound under test, not this machine's speed
     with pytest.raises(TemplateProblem) as refused:
         render(in_text(body), sample_context())
     assert refused.value.problems == [f"line {line}: {problem}"]
 
 
-def test_forty_nested_macros_run_out_of_operations_inside_a_macro_and_say_which_line():
+def test_forty_nested_macros_run_out_of_operations_inside_a_macro_and_say_which_line(monkeypatch):
+    monkeypatch.setattr(rendering, "MAX_SECONDS", 3600)
     with pytest.raises(TemplateProblem) as refused:
         render(in_text(NESTED_MACROS), sample_context())  # 2^40 calls unbounded
     [problem] = refused.value.problems
     line, _, words = problem.partition(": ")
     assert words == "the template does more than 200,000 operations" and 3 <= int(line.split()[1]) <= 43
+
+
+def test_a_template_past_its_time_limit_is_refused(monkeypatch):
+    monkeypatch.setattr(rendering, "MAX_SECONDS", 0)  # every check finds the time gone
+    with pytest.raises(TemplateProblem) as refused:
+        render(in_text("{% for i in range(5000) %}{% endfor %}"), sample_context())
+    assert refused.value.problems == ["line 3: the template takes longer than 0 s to render"]
 
 
 def test_a_template_whose_output_would_be_too_long_is_refused_naming_its_block():
