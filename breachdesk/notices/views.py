@@ -24,8 +24,8 @@ from breachdesk.audit.services import carrying_actor, record
 from breachdesk.auth.models import User
 from breachdesk.core.access import ADMINS, EVERYONE, PRIVACY_TEAM, PUBLIC, allow
 from breachdesk.core.clock import now_utc
-from breachdesk.core.html import clean_html
 from breachdesk.core.errors import ValidationFailed
+from breachdesk.core.html import clean_html
 from breachdesk.core.progress import run_in_background
 from breachdesk.core.signals import incident_page, obligation_page
 from breachdesk.core.web import commit_or_flash, flash_problems
