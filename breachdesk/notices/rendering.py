@@ -188,7 +188,7 @@ def _problems(source: str) -> tuple[str, ...]:
 
 @lru_cache(maxsize=64)
 def _compiled(source: str, autoescape: bool):
-    """Compiling costs a hundred times more than rendering: ten thousand notices share one compilation."""
+    """One compilation per source, shared by every notice rendered from it (compiling is the dear part)."""
     return (HTML_ENV if autoescape else TEXT_ENV).from_string(source)
 
 
