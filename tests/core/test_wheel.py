@@ -5,6 +5,7 @@ import html
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import venv
@@ -25,13 +26,25 @@ LANGUAGES = ("en", "fr")
 def installed(tmp_path_factory) -> Path:
     """A fresh virtual environment holding the wheel built from this checkout, with its `prod` extra."""
     where = tmp_path_factory.mktemp("wheel")
+    source = tracked_files(where / "source")
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(where / "dist"),
-                    str(CHECKOUT)], check=True, cwd=where, capture_output=True)
+                    str(source)], check=True, cwd=where, capture_output=True)
     (wheel,) = (where / "dist").glob("breachdesk-*.whl")
     venv.create(where / "venv", with_pip=True)
     subprocess.run([str(where / "venv/bin/python"), "-m", "pip", "install", "--quiet", f"{wheel}[prod]"],
                    check=True, cwd=where, capture_output=True)
     return where / "venv"
+
+
+def tracked_files(destination: Path) -> Path:
+    """The checkout's tracked files (symlinks kept), as a release would build from: no stale `build/` folder
+    or untracked file of a working copy can slip into the wheel."""
+    names = subprocess.run(["git", "ls-files", "-z"], cwd=CHECKOUT, check=True, capture_output=True).stdout
+    for name in filter(None, names.decode().split("\0")):
+        target = destination / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(CHECKOUT / name, target, follow_symlinks=False)
+    return destination
 
 
 @pytest.fixture
