@@ -63,6 +63,10 @@ def test_malice_counts_only_when_stated():
     assert severity(2, 1).score == Fraction(2)
 
 
+def test_a_severity_is_stored_as_its_score_and_band():
+    assert severity(3, 0.75, 0.25, 0.25).as_dict() == {"score": 2.75, "band": "medium"}
+
+
 @pytest.mark.parametrize("adjustment, reason, message", [
     (1, "", "dpc_reason: required when the context score is adjusted"),
     (3, "more", "dpc_adjustment: the adjusted score must stay within 1..4"),
