@@ -1,6 +1,6 @@
 """The audit log: every change recorded with before and after, hash-chained, tampering detected."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, text, update
@@ -112,6 +112,15 @@ def test_an_event_hash_covers_every_field_of_the_event():
               "before": {"name": "Forged"}, "after": {"name": "Forged"}}
     for name, other in others.items():
         assert event_hash(**{**fields, name: other}) != event_hash(**fields), name
+
+
+def test_values_json_cannot_carry_are_hashed_as_their_text():
+    """A date in before/after goes into the payload as its ISO text, as `str` gives it, rather than refusing."""
+    digest = event_hash("0" * 64, datetime(2026, 10, 24, 22, 0, tzinfo=UTC), "user:ada", "update", "incidents", "7",
+                        {"aware_at": date(2026, 10, 24)}, {"aware_at": date(2026, 10, 25)})
+    # sha256sum of ["000…0","2026-10-24T22:00:00+00:00","user:ada","update","incidents","7",
+    # {"aware_at":"2026-10-24"},{"aware_at":"2026-10-25"}]
+    assert digest == "e414145fe9b54123afe83200a8f349501ffd8103b97c2265bd81562a7b75c686"
 
 
 def test_a_deleted_event_is_detected(app, runner):
