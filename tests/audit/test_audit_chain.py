@@ -114,13 +114,15 @@ def test_an_event_hash_covers_every_field_of_the_event():
         assert event_hash(**{**fields, name: other}) != event_hash(**fields), name
 
 
-def test_values_json_cannot_carry_are_hashed_as_their_text():
-    """A date in before/after goes into the payload as its ISO text, as `str` gives it, rather than refusing."""
+def test_dates_and_accents_are_hashed_as_their_text():
+    """A date in before/after goes into the payload as its ISO text (as `str` gives it) rather than being refused,
+    and an accent as itself in UTF-8, not a JSON escape: the documented payload, checkable with `sha256sum`."""
     digest = event_hash("0" * 64, datetime(2026, 10, 24, 22, 0, tzinfo=UTC), "user:ada", "update", "incidents", "7",
-                        {"aware_at": date(2026, 10, 24)}, {"aware_at": date(2026, 10, 25)})
+                        {"aware_at": date(2026, 10, 24)},
+                        {"aware_at": date(2026, 10, 25), "title": "Fuite chez Société Générale"})
     # sha256sum of ["000…0","2026-10-24T22:00:00+00:00","user:ada","update","incidents","7",
-    # {"aware_at":"2026-10-24"},{"aware_at":"2026-10-25"}]
-    assert digest == "e414145fe9b54123afe83200a8f349501ffd8103b97c2265bd81562a7b75c686"
+    # {"aware_at":"2026-10-24"},{"aware_at":"2026-10-25","title":"Fuite chez Société Générale"}]
+    assert digest == "6f0159f9363cddd8f3d4ebb9ff4ea739e512e4a36b2db7a1e355e5af0310652f"
 
 
 def test_an_event_hash_does_not_depend_on_key_order():
