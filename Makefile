@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: install run test chromium bench clean
+.PHONY: install run test chromium bench mutation clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,5 +34,11 @@ test: install chromium
 bench: install
 	$(BIN)/python tests/bench/run_all.py
 
+## Mutation testing of the rule modules (not part of `make test` or CI; minutes, not seconds): mutmut copies the
+## project into mutants/, runs each mutant against the tests that reach it, and lists the survivors.
+mutation: install
+	$(BIN)/mutmut run --max-children 2
+	$(BIN)/mutmut results
+
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache mutants

@@ -41,13 +41,48 @@ def test_context_adjustment_stays_in_range_and_needs_a_reason():
         adjusted_dpc("secret")
 
 
-@pytest.mark.parametrize("kwargs, field", [({"dpc": 5, "ei": 1}, "dpc"), ({"dpc": 2, "ei": 0.6}, "ei"),
-                                           ({"dpc": 2, "ei": 1, "confidentiality": 0.3}, "cb.confidentiality"),
-                                           ({"dpc": 2, "ei": "high"}, "ei"),
-                                           ({"dpc": 2, "ei": 1, "malicious": "yes"}, "cb.malicious")])
-def test_bad_inputs_name_the_field(kwargs, field):
-    with pytest.raises(AssessmentError, match=f"^{field}:"):
+LOSSES = "must be one of 0.0, 0.25, 0.5"
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"dpc": 5, "ei": 1}, "dpc: an integer from 1 to 4"),
+    ({"dpc": True, "ei": 1}, "dpc: an integer from 1 to 4"),  # a bool is an int to Python, not a score
+    ({"dpc": 2, "ei": 0.6}, "ei: must be one of 0.25, 0.5, 0.75, 1.0"),
+    ({"dpc": 2, "ei": 1, "confidentiality": 0.3}, f"cb.confidentiality: {LOSSES}"),
+    ({"dpc": 2, "ei": 1, "integrity": 1}, f"cb.integrity: {LOSSES}"),
+    ({"dpc": 2, "ei": 1, "availability": 0.75}, f"cb.availability: {LOSSES}"),
+    ({"dpc": 2, "ei": "high"}, "ei: 'high' is not a number"),
+    ({"dpc": 2, "ei": 1, "malicious": "yes"}, "cb.malicious: true or false")])
+def test_bad_inputs_name_the_field_and_what_it_takes(kwargs, message):
+    with pytest.raises(AssessmentError) as refused:
         severity(**kwargs)
+    assert str(refused.value) == message
+
+
+def test_malice_counts_only_when_stated():
+    assert severity(2, 1).score == Fraction(2)
+
+
+def test_a_severity_is_stored_as_its_score_and_band():
+    assert severity(3, 0.75, 0.25, 0.25).as_dict() == {"score": 2.75, "band": "medium"}
+
+
+@pytest.mark.parametrize("adjustment, reason, message", [
+    (1, "", "dpc_reason: required when the context score is adjusted"),
+    (3, "more", "dpc_adjustment: the adjusted score must stay within 1..4"),
+    (True, "more", "dpc_adjustment: a whole number of steps"),
+    (0.5, "more", "dpc_adjustment: a whole number of steps"),
+])
+def test_a_bad_context_adjustment_is_refused_saying_why(adjustment, reason, message):
+    with pytest.raises(AssessmentError) as refused:
+        adjusted_dpc("behavioural", adjustment, reason)
+    assert str(refused.value) == message
+
+
+def test_an_unknown_context_category_is_refused_listing_the_known_ones():
+    with pytest.raises(AssessmentError) as refused:
+        adjusted_dpc("secret")
+    assert str(refused.value) == "dpc_category: one of simple, behavioural, financial, sensitive"
 
 
 @given(st.integers(1, 4), st.integers(1, 4), st.integers(0, 2), st.integers(0, 2), st.integers(0, 2), st.booleans())

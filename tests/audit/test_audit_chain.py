@@ -1,6 +1,6 @@
 """The audit log: every change recorded with before and after, hash-chained, tampering detected."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, text, update
@@ -13,6 +13,9 @@ from breachdesk.extensions import db
 from breachdesk.inventory.models import Customer
 from breachdesk.inventory.services import save_entry
 from tests.conftest import PASSWORD, create_user
+
+EDITED = "content does not match its hash (the event was edited)"
+REMOVED = "previous-hash link broken (an event before it was removed or reordered)"
 
 
 def events(entity_type: str | None = None) -> list[AuditEvent]:
@@ -71,7 +74,7 @@ def test_an_edited_event_is_detected(app, runner):
     db.session.execute(text("UPDATE audit_events SET actor = 'user:mallory' WHERE id = :id"), {"id": victim.id})
     db.session.commit()
     _, breaks = verify_chain(db.session)
-    assert [(b.event_id, "edited" in b.reason) for b in breaks] == [(victim.id, True)]
+    assert [(b.event_id, b.reason) for b in breaks] == [(victim.id, EDITED)]
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 1 and f"event {victim.id}" in result.output
 
@@ -93,7 +96,7 @@ def test_an_edit_of_any_hashed_column_is_detected(app, column, forged):
                        .values({column: forged(victim)}))  # behind the application's back
     db.session.commit()
     _, breaks = verify_chain(db.session)
-    assert [(b.event_id, "edited" in b.reason) for b in breaks] == [(victim.id, True)]
+    assert [(b.event_id, b.reason) for b in breaks] == [(victim.id, EDITED)]
 
 
 def test_an_event_hash_covers_every_field_of_the_event():
@@ -111,6 +114,24 @@ def test_an_event_hash_covers_every_field_of_the_event():
         assert event_hash(**{**fields, name: other}) != event_hash(**fields), name
 
 
+def test_dates_and_accents_are_hashed_as_their_text():
+    """A date in before/after goes into the payload as its ISO text (as `str` gives it) rather than being refused,
+    and an accent as itself in UTF-8, not a JSON escape: the documented payload, checkable with `sha256sum`."""
+    digest = event_hash("0" * 64, datetime(2026, 10, 24, 22, 0, tzinfo=UTC), "user:ada", "update", "incidents", "7",
+                        {"aware_at": date(2026, 10, 24)},
+                        {"aware_at": date(2026, 10, 25), "title": "Fuite chez Société Générale"})
+    # sha256sum of ["000…0","2026-10-24T22:00:00+00:00","user:ada","update","incidents","7",
+    # {"aware_at":"2026-10-24"},{"aware_at":"2026-10-25","title":"Fuite chez Société Générale"}]
+    assert digest == "6f0159f9363cddd8f3d4ebb9ff4ea739e512e4a36b2db7a1e355e5af0310652f"
+
+
+def test_an_event_hash_does_not_depend_on_key_order():
+    """PostgreSQL's JSONB gives keys back in its own order: the hash read back must match the one written."""
+    fields = ("0" * 64, datetime(2026, 10, 24, 22, 0, tzinfo=UTC), "user:ada", "update", "customers", "7")
+    assert event_hash(*fields, {"name": "Acme", "country": "FR"}, None) == event_hash(
+        *fields, {"country": "FR", "name": "Acme"}, None)
+
+
 def test_a_deleted_event_is_detected(app, runner):
     a_customer()
     a_customer(name="Renamed")
@@ -120,7 +141,7 @@ def test_a_deleted_event_is_detected(app, runner):
     db.session.execute(text("DELETE FROM audit_events WHERE id = :id"), {"id": victim.id})
     db.session.commit()
     _, breaks = verify_chain(db.session)
-    assert breaks and breaks[0].event_id == all_events[2].id and "removed" in breaks[0].reason
+    assert breaks and (breaks[0].event_id, breaks[0].reason) == (all_events[2].id, REMOVED)
     assert runner.invoke(args=["audit", "verify"]).exit_code == 1
 
 

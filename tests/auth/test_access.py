@@ -212,3 +212,35 @@ def test_a_session_never_reaches_the_api(app, client, an_incident):
     for rule, method in every_route(app, api=True):
         if EXPECTED_API[rule.endpoint] != PUBLIC:
             assert client.open(url_of(app, rule), method=method, json={}).status_code == 401
+
+
+def test_a_declared_rule_is_what_the_view_carries():
+    """`allow` runs when the views are imported; called here, so that a change to it shows in this test."""
+    from breachdesk.core.access import allow
+
+    assert allow(PUBLIC)(lambda: None).allowed_roles == PUBLIC
+    assert allow([ADMIN, PRIVACY, ADMIN])(lambda: None).allowed_roles == frozenset({ADMIN, PRIVACY})
+
+
+def test_static_files_and_unknown_pages_need_no_login(app, client):
+    with client.get("/static/breachdesk.css") as response:
+        assert response.status_code == 200
+    assert client.get("/no-such-page").status_code == 404
+
+
+def test_a_link_is_shown_only_to_those_who_may_follow_it(app):
+    """`can` in the templates: public pages to anyone, the others to a signed-in user of an allowed role."""
+    from flask_login import login_user, logout_user
+
+    from breachdesk.core.access import allowed_roles, can
+
+    privacy = create_user("privacy", PRIVACY)
+    viewer = create_user("viewer", VIEWER)
+    with app.test_request_context():
+        assert allowed_roles("static") is None  # no rule declared: refused to everyone but the static files
+        assert can("auth.login") and not can("audit.events")
+        login_user(viewer)
+        assert can("incidents.index") and not can("audit.events")
+        logout_user()
+        login_user(privacy)
+        assert can("audit.events") and not can("auth.users")

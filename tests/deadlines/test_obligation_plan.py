@@ -6,6 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from breachdesk.deadlines.calendar import Unit
+from breachdesk.deadlines.diff import lateness
 from breachdesk.deadlines.obligations import (
     AffectedCustomer,
     Facts,
@@ -163,3 +164,16 @@ def test_countdown_texts_and_urgency():
     assert remaining(None, now) == "clock not started"
     assert duration(300) == "5 min"
     assert [urgency(now + timedelta(hours=h), now) for h in (-1, 3, 23, 25)] == ["overdue", "h4", "h24", "later"]
+
+
+def test_countdown_and_urgency_boundaries_fall_on_the_later_side():
+    """Due this very instant is not yet overdue; exactly 4 h left is no longer "under 4 h", 24 h not "under 24"."""
+    now = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+    assert remaining(now, now) == "in 0 min" and remaining(now + timedelta(milliseconds=500), now) == "in 0 min"
+    assert duration(86_400) == "1 d 0 h" and duration(-3_600) == "1 h 0 min"
+    hours = (-0.5, 0, 0.5, 4, 4.5, 24, 24.5)
+    assert [urgency(now + timedelta(hours=h), now) for h in hours] == [
+        "overdue", "h4", "h4", "h24", "h24", "later", "later"]
+    assert urgency(None, now) == "later"
+    assert lateness(now, None) is None and lateness(now, now + timedelta(hours=1)) == 0
+    assert lateness(now, now - timedelta(minutes=2)) == 120

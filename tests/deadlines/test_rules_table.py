@@ -83,6 +83,8 @@ def test_each_rule_can_say_how_its_period_is_counted():
     assert rule("lgpd-art48").period.describe() == "3 business days (BR holidays), days ending in America/Sao_Paulo"
     assert rule("gdpr-art34").period.describe() == "without undue delay (internal target 72 hours)"
     assert rule("nis2-art23-final-report").period.describe() == "1 month, days ending in Europe/Brussels"
+    assert Period(10, Unit.CALENDAR_DAYS, time_zone="Europe/Paris").describe() == (
+        "10 calendar days, days ending in Europe/Paris")
 
 
 def test_every_shipped_rule_has_at_least_two_cases_and_a_source():

@@ -11,7 +11,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from breachdesk.extensions import db
-from breachdesk.impact.explain import covers, exposure_window, touched_categories
+from breachdesk.impact.explain import ExposureWindow, covers, difference, exposure_window, touched_categories
 from breachdesk.impact.queries import Scope, compute
 from breachdesk.inventory.importer import import_inventory
 from breachdesk.inventory.models import Customer, ProcessingActivity, System, Volume, activity_customers
@@ -163,10 +163,16 @@ def test_retention_bounds_the_exposed_window():
     occurred = datetime(2026, 3, 27, 22, 0, tzinfo=UTC)
     until = datetime(2026, 3, 29, 3, 0, tzinfo=UTC)  # across the European spring DST change
     window = exposure_window(6, occurred, until, aware_at=until)
-    assert window.data_from == datetime(2026, 3, 21, 22, 0, tzinfo=UTC) and window.data_to == until
-    assert exposure_window(None, occurred, until, until).data_from is None
+    assert window == ExposureWindow(datetime(2026, 3, 21, 22, 0, tzinfo=UTC), until, 6)
+    assert exposure_window(None, occurred, until, until) == ExposureWindow(None, until, None)  # no start
     unknown = exposure_window(6, None, None, aware_at=until)
     assert unknown.data_from == datetime(2026, 3, 23, 3, 0, tzinfo=UTC)
+
+
+def test_a_snapshot_difference_names_customers_added_removed_and_changed():
+    before = {"acme": {"people": 10}, "globex": {"people": 5}, "initech": {"people": 1}}
+    after = {"acme": {"people": 12}, "globex": {"people": 5}, "umbrella": {"people": 3}}
+    assert difference(before, after) == {"added": ["umbrella"], "removed": ["initech"], "changed": ["acme"]}
 
 
 def test_category_matching_rules():

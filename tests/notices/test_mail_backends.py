@@ -319,6 +319,27 @@ def test_a_message_waiting_out_its_backoff_is_not_claimed_before_its_time(incide
         assert claim("w1", batch=10, lease_seconds=60) == [message.id]
 
 
+def test_a_lease_keeps_a_batch_from_other_dispatchers_until_it_ends(incident, privacy):
+    """The oldest due messages first, no more than the batch; another dispatcher takes them only once the
+    lease has run out (a dispatcher killed mid-batch hands its messages over then, not before)."""
+    approved(incident, privacy, "acme")  # two contacts: two messages
+    first, second = messages()
+    due_at = datetime(2026, 10, 25, 3, 0, tzinfo=UTC)
+    db.session.execute(OutboxMessage.__table__.update().values(next_attempt_at=due_at))
+    db.session.commit()
+    with time_machine.travel(due_at, tick=False):
+        assert claim("w1", batch=1, lease_seconds=60) == [first.id]
+    with time_machine.travel(due_at + timedelta(seconds=30), tick=False):
+        assert claim("w2", batch=10, lease_seconds=60) == [second.id]  # not the one w1 holds
+    with time_machine.travel(due_at + timedelta(seconds=60), tick=False):
+        assert claim("w3", batch=10, lease_seconds=60) == []  # w1's lease ends at this instant: still w1's
+    with time_machine.travel(due_at + timedelta(seconds=61), tick=False):
+        assert claim("w3", batch=10, lease_seconds=60) == [first.id]
+    db.session.expire_all()
+    assert [(m.claimed_by, m.claimed_until) for m in messages()] == [
+        ("w3", due_at + timedelta(seconds=121)), ("w2", due_at + timedelta(seconds=90))]
+
+
 def self_signed(tmp_path):
     """A certificate for 127.0.0.1, and the files the server and the client need."""
     import datetime as dt

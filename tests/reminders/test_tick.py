@@ -24,16 +24,25 @@ from breachdesk.reminders.services import tick
 from tests.conftest import create_user
 
 AWARE = datetime(2026, 10, 24, 22, 0, tzinfo=UTC)
-ACME_DUE = AWARE + timedelta(hours=24)  # acme, globex... (see tests/notices/conftest.py); NIS2 early warning too
+# The fixture's incident (tests/incident_fixtures.py) has four dated duties, from its awareness at AWARE:
+# acme (GDPR, 24 h) and the NIS2 early warning (24 h) at ACME_DUE, globex (GDPR, 48 h) a day later and the NIS2
+# incident notification (72 h) two days later; initech and the NIS2 final report have no due time.
+ACME_DUE = AWARE + timedelta(hours=24)
 
 
 def keys() -> set[str]:
     return set(db.session.scalars(select(Alert.key).where(Alert.kind != "digest")))
 
 
-def acme_keys() -> set[str]:
-    acme = db.session.scalar(select(Obligation.id).where(Obligation.recipient_key == "acme"))
-    return {k for k in keys() if k.startswith(f"{acme}:")}
+def alerts_per_duty(incident) -> dict[str, list[str]]:
+    """The alerts recorded for each of an incident's duties, as "recipient stage" -> ["kind:offset", ...]."""
+    rows = db.session.execute(select(Obligation.recipient_key, Obligation.stage, Alert.key)
+                              .join(Alert, Alert.obligation_id == Obligation.id)
+                              .where(Obligation.incident_id == incident.id)).all()
+    found: dict[str, list[str]] = {}
+    for recipient, stage, key in rows:
+        found.setdefault(f"{recipient} {stage}", []).append(key.split(":", 1)[1])
+    return {duty: sorted(alerts) for duty, alerts in found.items()}
 
 
 def test_a_scheduler_down_across_reminder_times_catches_up_once_in_the_right_window(app, incident):
@@ -42,18 +51,20 @@ def test_a_scheduler_down_across_reminder_times_catches_up_once_in_the_right_win
     update_incident(incident, {"owner_id": owner.id}, None)
     db.session.commit()
     assert tick(ACME_DUE - timedelta(hours=13)).alerts == 0
-    first = tick(ACME_DUE - timedelta(hours=11))
-    assert acme_keys() == {f"{k.split(':')[0]}:reminder:720" for k in acme_keys()} and len(acme_keys()) == 1
-    assert first.mails == 1 and first.by_kind == {"reminder": first.alerts}
+    first = tick(ACME_DUE - timedelta(hours=11))  # 11 h left for acme and the early warning; globex 35 h
+    assert alerts_per_duty(incident) == {"acme notification": ["reminder:720"],
+                                         "csirt early warning": ["reminder:720"]}
+    assert (first.alerts, first.mails, first.messages) == (2, 1, 2)  # one mail to on-call and the owner
+    assert first.by_kind == {"reminder": 2}
     assert tick(ACME_DUE - timedelta(hours=10)).alerts == 0  # the same window: nothing again
     # down from 10 h before until 30 minutes before: the 4 h window passed unseen; only the 1 h reminder goes
     caught_up = tick(ACME_DUE - timedelta(minutes=30))
-    assert sorted(k.split(":", 1)[1] for k in acme_keys()) == ["reminder:60", "reminder:720"]
-    assert caught_up.alerts == first.alerts  # one per obligation due then, not one per missed tick
+    assert alerts_per_duty(incident) == {"acme notification": ["reminder:60", "reminder:720"],
+                                         "csirt early warning": ["reminder:60", "reminder:720"]}
+    assert (caught_up.alerts, caught_up.mails, caught_up.messages) == (2, 1, 2)  # not one per missed tick
     mail = db.session.scalar(select(AlertMail).order_by(AlertMail.id.desc()))
     assert mail.recipients == ["oncall@parlons.example", "owner@example.com"]
-    assert mail.subject.startswith(f"Reminder: {caught_up.alerts} notification duty(ies) of incident #{incident.id} "
-                                   "due in 30 min")
+    assert mail.subject.startswith(f"Reminder: 2 notification duty(ies) of incident #{incident.id} due in 30 min")
 
 
 def test_past_the_deadline_it_escalates_and_never_says_hours_left(app, incident):
@@ -61,12 +72,15 @@ def test_past_the_deadline_it_escalates_and_never_says_hours_left(app, incident)
     create_user("board", Role.VIEWER)
     create_user("dpo", Role.PRIVACY)
     create_user("dev", Role.RESPONDER)
-    result = tick(ACME_DUE + timedelta(minutes=5))  # down across every reminder of acme's duty
-    assert {k.split(":", 1)[1] for k in acme_keys()} == {"escalation:0"}
-    assert result.by_kind == {"escalation": result.alerts}
+    result = tick(ACME_DUE + timedelta(minutes=5))  # down across every reminder of acme's duty; globex 23 h 55 left
+    assert alerts_per_duty(incident) == {"acme notification": ["escalation:0"],
+                                         "csirt early warning": ["escalation:0"]}
+    assert (result.alerts, result.mails, result.messages) == (2, 1, 2)
+    assert result.by_kind == {"escalation": 2}
     mail = db.session.scalar(select(AlertMail))
-    assert mail.subject.startswith("OVERDUE:") and mail.recipients == ["board@example.com", "dpo@example.com"]
-    assert tick(ACME_DUE + timedelta(hours=6)).alerts == 0  # escalated once; overdue duties are not re-read
+    assert mail.subject == f"OVERDUE: 2 notification duty(ies) of incident #{incident.id} passed their deadline"
+    assert mail.recipients == ["board@example.com", "dpo@example.com"]
+    assert tick(ACME_DUE + timedelta(hours=6)).alerts == 0  # escalated once; globex has 18 h left: no window
 
 
 def test_the_same_people_get_one_mail_per_tick_listing_every_incident(app, incident, monkeypatch):
@@ -81,28 +95,29 @@ def test_the_same_people_get_one_mail_per_tick_listing_every_incident(app, incid
     owned = open_incident({"title": "Owned", "aware_at": AWARE.isoformat(), "systems": ["db"]}, None)
     update_incident(owned, {"owner_id": owner.id}, None)
     db.session.commit()
+    # a day after acme's deadline: each incident aware at AWARE has acme, the early warning and globex overdue
+    # (the NIS2 notification has 24 h left); "Later 1" and "Later 2" have two overdue, and globex in 1 h and 2 h
     result = tick(ACME_DUE + timedelta(days=1))
+    assert alerts_per_duty(later[0])["globex notification"] == ["reminder:60"]  # 1 h left: the 1 h window's edge
+    assert alerts_per_duty(later[1])["globex notification"] == ["reminder:240"]
+    assert result.by_kind == {"escalation": 10, "reminder": 2} and result.alerts == 12
     shared, own = sorted(db.session.scalars(select(AlertMail).where(AlertMail.kind == "escalation")),
                          key=lambda mail: len(mail.recipients))
     assert shared.recipients == ["board@example.com", "oncall@parlons.example"] and shared.incident_id is None
-    escalated = dict(db.session.execute(
-        select(Obligation.incident_id, func.count()).join(Alert, Alert.obligation_id == Obligation.id)
-        .where(Alert.kind == "escalation").group_by(Obligation.incident_id)).all())
-    shared_count = sum(escalated[i.id] for i in (incident, *later))
-    assert shared.subject == f"OVERDUE: {shared_count} notification duty(ies) of 3 incidents passed their deadline"
+    assert shared.subject == "OVERDUE: 7 notification duty(ies) of 3 incidents passed their deadline"
     lines = shared.text_body.splitlines()
     assert lines[0] == "Dashboard: http://127.0.0.1:5000/dashboard"
     assert lines[2].startswith(f"- Incident #{incident.id}: Directory export left public: "
-                               f"{escalated[incident.id]} duty(ies), soonest due {ACME_DUE:%Y-%m-%d %H:%M} UTC, ")
-    assert lines[3].startswith(f"- Incident #{later[0].id}: Later 1:")
+                               f"3 duty(ies), soonest due {ACME_DUE:%Y-%m-%d %H:%M} UTC, ")
+    assert lines[3].startswith(f"- Incident #{later[0].id}: Later 1: 2 duty(ies), soonest due 2026-10-25 23:00 UTC")
     assert lines[4] == "... and 1 more incidents: http://127.0.0.1:5000/dashboard"
     assert own.recipients == ["board@example.com", "oncall@parlons.example", "owner@example.com"]
     assert own.incident_id == owned.id and own.subject.endswith(f"of incident #{owned.id} passed their deadline")
     assert f"http://127.0.0.1:5000/incidents/{owned.id}#obligations" in own.text_body
     reminders = db.session.scalars(select(AlertMail).where(AlertMail.kind == "reminder")).all()
-    assert result.mails == 2 + len(reminders)
-    assert result.messages == 5 + sum(len(mail.recipients) for mail in reminders)
-    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == result.messages
+    assert [mail.recipients for mail in reminders] == [["oncall@parlons.example"]] * 2  # one per window
+    assert (result.mails, result.messages) == (4, 7)  # escalations: 2 + 3 messages; reminders: 1 + 1
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 7
 
 
 def test_a_tick_reads_the_users_once_however_many_owners(app, incident):
@@ -119,7 +134,7 @@ def test_a_tick_reads_the_users_once_however_many_owners(app, incident):
         result = tick(ACME_DUE + timedelta(days=1))
     finally:
         event.remove(db.engine, "before_cursor_execute", listen)
-    assert result.mails >= 4  # one per owner, one for the unowned incident
+    assert (result.alerts, result.mails) == (12, 4)  # 3 duties overdue each; a mail per owner, one for the unowned
     assert sum(1 for sql in statements if "FROM users" in sql) == 1
 
 
@@ -127,14 +142,15 @@ def test_alert_mails_go_through_the_outbox_and_the_digest_goes_once_a_day(app, i
     app.config.update(DIGEST_HOUR_UTC=7, ONCALL_EMAIL="oncall@parlons.example")
     create_user("dpo", Role.PRIVACY)
     morning = datetime(2026, 10, 25, 8, 0, tzinfo=UTC)
-    result = tick(morning)
-    assert result.by_kind.get("digest") == 1
-    assert tick(morning + timedelta(hours=3)).by_kind.get("digest") is None
+    result = tick(morning)  # 14 h before acme's deadline: no reminder window yet, only the digest
+    assert result.by_kind == {"digest": 1} and (result.mails, result.messages) == (1, 2)
+    # 3 h later the 12 h reminders of acme and the early warning go, to on-call; the digest not again
+    assert tick(morning + timedelta(hours=3)).by_kind == {"reminder": 2}
     digest = db.session.scalar(select(AlertMail).where(AlertMail.kind == "digest"))
-    assert "Open notification duties:" in digest.text_body and digest.recipients == [
-        "dpo@example.com", "oncall@parlons.example"]
+    assert digest.text_body.startswith("Open notification duties: 6; overdue: 0; due in the next 24 hours: 2.")
+    assert digest.recipients == ["dpo@example.com", "oncall@parlons.example"]
     sent = dispatch_round(FileBackend(tmp_path))
-    assert sent.sent == db.session.scalar(select(func.count()).select_from(OutboxMessage)) > 0
+    assert sent.sent == 3 == db.session.scalar(select(func.count()).select_from(OutboxMessage))
     assert all(m.status == OutboxStatus.SENT for m in db.session.scalars(select(OutboxMessage)))
 
 
@@ -151,7 +167,7 @@ def test_the_background_scheduler_ticks_and_dispatches_and_starts_once(app, inci
         running.shutdown()
     db.session.rollback()
     # aware in October 2026: every duty is overdue now, so the first tick escalated them
-    assert db.session.scalar(select(func.count()).select_from(Alert).where(Alert.kind == "escalation")) > 0
+    assert db.session.scalar(select(func.count()).select_from(Alert).where(Alert.kind == "escalation")) == 4
     assert list(tmp_path.glob("*.eml"))
 
 
@@ -213,20 +229,20 @@ def test_a_tick_that_misses_what_another_recorded_still_alerts_once(app, inciden
     commit landing in between) records and mails nothing twice."""
     app.config.update(DIGEST_HOUR_UTC=24)
     first = tick(ACME_DUE - timedelta(minutes=30))
-    assert first.alerts > 0 and first.mails > 0
+    assert (first.alerts, first.mails) == (2, 1)  # acme and the early warning, in their 1 h window
     monkeypatch.setattr(services, "_known", lambda keys: set())
     again = tick(ACME_DUE - timedelta(minutes=20))
     assert (again.alerts, again.mails, again.messages) == (0, 0, 0)
-    assert db.session.scalar(select(func.count()).select_from(Alert)) == first.alerts
+    assert db.session.scalar(select(func.count()).select_from(Alert)) == 2
     stored = db.session.execute(select(Alert.due_at, Obligation.due_at)
                                 .join(Obligation, Obligation.id == Alert.obligation_id)).all()
-    assert len(stored) == first.alerts and all(alert == duty for alert, duty in stored)  # the deadline as it stood
+    assert len(stored) == 2 and all(alert == duty for alert, duty in stored)  # the deadline as it stood
 
 
 def test_known_alerts_are_found_across_lookup_batches(app, incident, monkeypatch):
     app.config.update(DIGEST_HOUR_UTC=24)
     tick(ACME_DUE + timedelta(minutes=5))
     recorded = keys()
-    assert len(recorded) >= 2
+    assert len(recorded) == 2  # the escalations of acme and the early warning
     monkeypatch.setattr(services, "LOOKUP_BATCH", 1)
     assert services._known(sorted(recorded) + ["0:reminder:60"]) == recorded
