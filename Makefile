@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: install run test chromium bench mutation clean
+.PHONY: install run test lint chromium bench mutation clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,12 @@ chromium:
 ## The whole suite, on SQLite, or on PostgreSQL when BREACHDESK_DATABASE_URL names one.
 test: install chromium
 	$(BIN)/pytest
+
+## Lint: ruff's rules (complexity at most 12 in the package) and its formatting (line length 120); the import
+## contracts run in the suite (tests/core/test_architecture.py).
+lint: install
+	$(BIN)/ruff check breachdesk tests
+	$(BIN)/ruff format --check breachdesk tests
 
 ## Benchmarks (not part of the test run), SQLite and PostgreSQL: the inventory import, then impact and the
 ## incident page. Each prints its figures against a baseline measured in the same run (tests/bench/README.md).

@@ -20,8 +20,12 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     """Templates and static files come from the package (`breachdesk/templates` is the repository's top-level
     `templates/`, shipped in the wheel). The instance folder is `BREACHDESK_INSTANCE_PATH`, else Flask's
     default: `instance/` beside the package in a checkout, `<venv>/var/breachdesk-instance` when installed."""
-    app = Flask(__name__, instance_path=os.environ.get("BREACHDESK_INSTANCE_PATH") or None,
-                instance_relative_config=True, template_folder=str(PACKAGE / "templates"))
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("BREACHDESK_INSTANCE_PATH") or None,
+        instance_relative_config=True,
+        template_folder=str(PACKAGE / "templates"),
+    )
     configure(app, config_overrides or {})
     configure_logging(app)
     if app.config["TRUSTED_PROXIES"]:
@@ -45,7 +49,8 @@ def configure(app: Flask, overrides: dict[str, Any]) -> None:
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
     if url.startswith("postgresql"):
         app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault(
-            "connect_args", {"connect_timeout": int(app.config["DATABASE_CONNECT_TIMEOUT"])})
+            "connect_args", {"connect_timeout": int(app.config["DATABASE_CONNECT_TIMEOUT"])}
+        )
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(app)
     if app.config["ENV"] == "production":
@@ -54,8 +59,10 @@ def configure(app: Flask, overrides: dict[str, Any]) -> None:
 
 def _instance_secret(app: Flask) -> str:
     if app.config["ENV"] == "production":
-        raise RuntimeError("BREACHDESK_SECRET_KEY is not set: production mode will not start without a secret key "
-                           "(generate one with: python -c 'import secrets; print(secrets.token_hex(32))')")
+        raise RuntimeError(
+            "BREACHDESK_SECRET_KEY is not set: production mode will not start without a secret key "
+            "(generate one with: python -c 'import secrets; print(secrets.token_hex(32))')"
+        )
     path = Path(app.instance_path) / "secret_key"
     if not path.exists():
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -140,6 +147,14 @@ def register_cli(app: Flask) -> None:
     from breachdesk.notices.cli import dispatch_command
     from breachdesk.reminders.cli import scheduler_command
 
-    for command in (user_cli, inventory_cli, audit_cli, token_cli, demo_command, serve_command, dispatch_command,
-                    scheduler_command):
+    for command in (
+        user_cli,
+        inventory_cli,
+        audit_cli,
+        token_cli,
+        demo_command,
+        serve_command,
+        dispatch_command,
+        scheduler_command,
+    ):
         app.cli.add_command(command)

@@ -44,8 +44,14 @@ def _drop_everything(url: str) -> None:
 
 
 def make_app(database_url: str, instance_path: Path, **overrides):
-    config = {"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret",
-              "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False, "LOG_LEVEL": "WARNING"}
+    config = {
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret",
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "LOG_LEVEL": "WARNING",
+    }
     config.update(overrides)
     os.environ["BREACHDESK_INSTANCE_PATH"] = str(instance_path)
     try:
@@ -167,4 +173,3 @@ def table_fingerprint() -> dict[str, list]:
         rows = db.session.execute(table.select()).all()
         result[table.name] = sorted(map(repr, rows))
     return result
-

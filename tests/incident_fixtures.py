@@ -18,16 +18,18 @@ CONTACTS = (
     "  - {key: umbrella, name: Umbrella, country: GB,\n"
     "     contacts: [{role: dpo, name: Uma Brella, email: dpo@umbrella.example}]}\n"
     "  - {key: globex, name: Globex, country: DE, notice_hours: 48,\n"
-    "     contacts: [{role: dpo, name: Gus Globex, email: dpo@globex.example}]}\n")
+    "     contacts: [{role: dpo, name: Gus Globex, email: dpo@globex.example}]}\n"
+)
 
 
 @pytest.fixture
 def inventory(app):
     """The hand-built inventory, its profile (with our DPO), and contacts for the customers written to."""
     load()
-    profile = PROFILE.replace("  undue_delay_target_hours: 48\n",
-                              "  undue_delay_target_hours: 48\n  dpo_name: Camille DPO\n"
-                              "  dpo_email: dpo@parlons.example\n")
+    profile = PROFILE.replace(
+        "  undue_delay_target_hours: 48\n",
+        "  undue_delay_target_hours: 48\n  dpo_name: Camille DPO\n  dpo_email: dpo@parlons.example\n",
+    )
     import_text(profile.replace("  - {key: globex, name: Globex, country: DE, notice_hours: 48}\n", CONTACTS))
 
 
@@ -38,13 +40,21 @@ def privacy(app):
 
 @pytest.fixture
 def incident(inventory):
-    found = open_incident({"title": "Directory export left public", "aware_at": "2026-10-24T22:00:00Z",
-                           "systems": ["db"], "nature": ["confidentiality"],
-                           "containment": "Bucket made private; access keys rotated."}, None)
+    found = open_incident(
+        {
+            "title": "Directory export left public",
+            "aware_at": "2026-10-24T22:00:00Z",
+            "systems": ["db"],
+            "nature": ["confidentiality"],
+            "containment": "Bucket made private; access keys rotated.",
+        },
+        None,
+    )
     db.session.commit()
     return found
 
 
 def duty(incident, key: str) -> Obligation:
-    return db.session.scalar(db.select(Obligation).where(Obligation.incident_id == incident.id,
-                                                         Obligation.recipient_key == key))
+    return db.session.scalar(
+        db.select(Obligation).where(Obligation.incident_id == incident.id, Obligation.recipient_key == key)
+    )

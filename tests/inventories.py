@@ -30,13 +30,15 @@ SMALL = textwrap.dedent("""\
       - {key: invoicing, name: Invoicing, role: processor, systems: [billing],
          data_categories: [user.financial.bank_account], data_subject_categories: [customer]}
     """)
-VOLUMES = ("customer,activity,data_subject_category,data_subjects,records\n"
-           "acme,messages,customer,100,1000\n"
-           "acme,directory,customer,80,80\n"
-           "acme,directory,prospect,20,20\n"
-           "globex,directory,customer,50,50\n"
-           "umbrella,invoicing,customer,7,70\n"
-           ",prospects,prospect,300,310\n")
+VOLUMES = (
+    "customer,activity,data_subject_category,data_subjects,records\n"
+    "acme,messages,customer,100,1000\n"
+    "acme,directory,customer,80,80\n"
+    "acme,directory,prospect,20,20\n"
+    "globex,directory,customer,50,50\n"
+    "umbrella,invoicing,customer,7,70\n"
+    ",prospects,prospect,300,310\n"
+)
 
 
 def load(volumes: str = VOLUMES) -> None:

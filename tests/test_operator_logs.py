@@ -28,8 +28,7 @@ def messages(caplog) -> list[str]:
     return [record.getMessage() for record in records if record.levelno >= logging.INFO]
 
 
-def test_import_dispatch_and_tick_say_how_much_happened_and_nothing_personal(info_logs, incident, privacy,
-                                                                             tmp_path):
+def test_import_dispatch_and_tick_say_how_much_happened_and_nothing_personal(info_logs, incident, privacy, tmp_path):
     notice = services.generate_notice(duty(incident, "acme"), privacy)
     services.approve_notice(notice, privacy)  # two contacts
     db.session.commit()
@@ -37,8 +36,10 @@ def test_import_dispatch_and_tick_say_how_much_happened_and_nothing_personal(inf
     tick(datetime(2026, 11, 30, tzinfo=UTC))  # every duty of the incident overdue by then: escalations
 
     logged = messages(info_logs)
-    assert ("inventory import: 4 customers created, 4 systems created, 4 activities created, 6 volume rows created "
-            "(volumes file: 247 bytes)") in logged
+    assert (
+        "inventory import: 4 customers created, 4 systems created, 4 activities created, 6 volume rows created "
+        "(volumes file: 247 bytes)"
+    ) in logged
     assert "dispatch round: 2 claimed, 2 sent, 0 to retry, 0 failed, 0 left to another dispatcher" in logged
     assert "reminder tick: 3 alert(s) (3 escalation), 1 mail(s), 1 message(s) queued" in logged
     for words in PERSONAL:

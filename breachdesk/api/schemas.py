@@ -7,46 +7,69 @@ NULLABLE_INSTANT = {**INSTANT, "nullable": True}
 KEYS = {"type": "array", "items": {"type": "string"}}
 
 INCIDENT_INPUT = {
-    "type": "object", "additionalProperties": False, "required": ["title", "aware_at", "systems"],
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["title", "aware_at", "systems"],
     "properties": {
         "title": {"type": "string", "maxLength": 200},
         "aware_at": {**INSTANT, "description": "When we became aware: starts every notification clock"},
         "systems": {**KEYS, "minItems": 1, "description": "System keys from the inventory"},
         "nature": {"type": "array", "items": {"type": "string", "enum": [n.value for n in Nature]}},
         "description": {"type": "string", "maxLength": 20000},
-        "detected_at": INSTANT, "occurred_from": INSTANT, "occurred_to": INSTANT,
+        "detected_at": INSTANT,
+        "occurred_from": INSTANT,
+        "occurred_to": INSTANT,
         "cause": {"type": "string", "enum": [c.value for c in Cause]},
         "data_categories": {**KEYS, "description": "Fides data category keys, when only some were touched"},
-        "encrypted": {"type": "boolean"}, "key_compromised": {"type": "boolean"},
+        "encrypted": {"type": "boolean"},
+        "key_compromised": {"type": "boolean"},
         "containment": {"type": "string", "maxLength": 20000},
         "owner_id": {"type": "integer"},
     },
 }
 
 CUSTOMER_IMPACT = {
-    "type": "object", "required": ["key", "name", "data_subjects", "records", "data_categories", "sensitivity",
-                                   "paths"],
+    "type": "object",
+    "required": ["key", "name", "data_subjects", "records", "data_categories", "sensitivity", "paths"],
     "properties": {
-        "key": {"type": "string"}, "name": {"type": "string"},
-        "data_subjects": {"type": "object", "additionalProperties": {"type": "integer"},
-                          "description": "people per data subject category"},
+        "key": {"type": "string"},
+        "name": {"type": "string"},
+        "data_subjects": {
+            "type": "object",
+            "additionalProperties": {"type": "integer"},
+            "description": "people per data subject category",
+        },
         "records": {"type": "integer"},
         "data_categories": KEYS,
-        "sensitivity": {"type": "integer", "minimum": 0, "maximum": 4,
-                        "description": "ENISA class: 1 simple, 2 behavioural, 3 financial, 4 sensitive"},
-        "paths": {"type": "array", "items": {"type": "object", "properties": {
-            "systems": KEYS, "activity": {"type": "string"}, "data_categories": KEYS}}},
+        "sensitivity": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 4,
+            "description": "ENISA class: 1 simple, 2 behavioural, 3 financial, 4 sensitive",
+        },
+        "paths": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"systems": KEYS, "activity": {"type": "string"}, "data_categories": KEYS},
+            },
+        },
         "counts_unknown": {"type": "boolean"},
     },
 }
 
-TOTALS = {"type": "object", "properties": {k: {"type": "integer"} for k in
-                                           ("customers", "data_subjects", "records", "activities")}}
+TOTALS = {
+    "type": "object",
+    "properties": {k: {"type": "integer"} for k in ("customers", "data_subjects", "records", "activities")},
+}
 
 IMPACT = {
-    "type": "object", "nullable": True, "required": ["customers", "totals"],
+    "type": "object",
+    "nullable": True,
+    "required": ["customers", "totals"],
     "properties": {
-        "computed_at": INSTANT, "stale": {"type": "array", "items": {"type": "string"}},
+        "computed_at": INSTANT,
+        "stale": {"type": "array", "items": {"type": "string"}},
         "customers": {"type": "array", "items": CUSTOMER_IMPACT},
         "controller_activities": {"type": "array", "items": {"type": "object"}},
         "totals": TOTALS,
@@ -57,73 +80,142 @@ NUMBER_CHOICE = {"type": "number"}
 DECISION_VALUE = {"type": "string", "enum": ["undecided", "required", "not_required"]}
 
 ASSESSMENT_INPUT = {
-    "type": "object", "additionalProperties": False, "required": ["ei"],
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["ei"],
     "description": "ENISA 2013: severity = DPC x EI + CB. Give dpc, or dpc_category with dpc_adjustment and "
-                   "dpc_reason (without either, the impact's highest sensitivity class is used).",
+    "dpc_reason (without either, the impact's highest sensitivity class is used).",
     "properties": {
         "dpc": {"type": "integer", "minimum": 1, "maximum": 4, "description": "the adjusted context score"},
         "dpc_category": {"type": "string", "enum": ["simple", "behavioural", "financial", "sensitive"]},
         "dpc_adjustment": {"type": "integer", "description": "whole steps; the result stays within 1..4"},
         "dpc_reason": {"type": "string", "description": "required when dpc_adjustment is not 0"},
         "ei": {**NUMBER_CHOICE, "enum": [0.25, 0.5, 0.75, 1]},
-        "cb": {"type": "object", "additionalProperties": False, "properties": {
-            "confidentiality": {**NUMBER_CHOICE, "enum": [0, 0.25, 0.5]},
-            "integrity": {**NUMBER_CHOICE, "enum": [0, 0.25, 0.5]},
-            "availability": {**NUMBER_CHOICE, "enum": [0, 0.25, 0.5]},
-            "malicious": {"type": "boolean"}}},
-        "exemptions": {"type": "array", "items": {"type": "string", "enum": [
-            "unintelligible", "mitigated", "disproportionate_effort"]}},
-        "decision": {"type": "object", "additionalProperties": False, "properties": {
-            "authority": DECISION_VALUE, "data_subjects": DECISION_VALUE,
-            "rationale": {"type": "string", "description": "required when either is not_required"}}},
+        "cb": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "confidentiality": {**NUMBER_CHOICE, "enum": [0, 0.25, 0.5]},
+                "integrity": {**NUMBER_CHOICE, "enum": [0, 0.25, 0.5]},
+                "availability": {**NUMBER_CHOICE, "enum": [0, 0.25, 0.5]},
+                "malicious": {"type": "boolean"},
+            },
+        },
+        "exemptions": {
+            "type": "array",
+            "items": {"type": "string", "enum": ["unintelligible", "mitigated", "disproportionate_effort"]},
+        },
+        "decision": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "authority": DECISION_VALUE,
+                "data_subjects": DECISION_VALUE,
+                "rationale": {"type": "string", "description": "required when either is not_required"},
+            },
+        },
     },
 }
 
 ASSESSMENT = {
-    "type": "object", "nullable": True, "required": ["severity", "suggested", "decision"],
+    "type": "object",
+    "nullable": True,
+    "required": ["severity", "suggested", "decision"],
     "properties": {
-        "dpc": {"type": "integer"}, "dpc_category": {"type": "string", "nullable": True},
-        "dpc_adjustment": {"type": "integer"}, "dpc_reason": {"type": "string"}, "ei": {"type": "number"},
-        "cb": {"type": "object"}, "exemptions": KEYS,
-        "severity": {"type": "object", "required": ["score", "band"], "properties": {
-            "score": {"type": "number"}, "band": {"type": "string", "enum": ["low", "medium", "high", "very high"]}}},
-        "suggested": {"type": "object", "required": ["authority", "data_subjects"], "properties": {
-            "authority": {"type": "string"}, "data_subjects": {"type": "string"}, "reasons": KEYS}},
-        "decision": {"type": "object", "required": ["authority", "data_subjects"], "properties": {
-            "authority": DECISION_VALUE, "data_subjects": DECISION_VALUE, "rationale": {"type": "string"},
-            "decided_by": {"type": "string", "nullable": True}, "decided_at": NULLABLE_INSTANT}},
+        "dpc": {"type": "integer"},
+        "dpc_category": {"type": "string", "nullable": True},
+        "dpc_adjustment": {"type": "integer"},
+        "dpc_reason": {"type": "string"},
+        "ei": {"type": "number"},
+        "cb": {"type": "object"},
+        "exemptions": KEYS,
+        "severity": {
+            "type": "object",
+            "required": ["score", "band"],
+            "properties": {
+                "score": {"type": "number"},
+                "band": {"type": "string", "enum": ["low", "medium", "high", "very high"]},
+            },
+        },
+        "suggested": {
+            "type": "object",
+            "required": ["authority", "data_subjects"],
+            "properties": {"authority": {"type": "string"}, "data_subjects": {"type": "string"}, "reasons": KEYS},
+        },
+        "decision": {
+            "type": "object",
+            "required": ["authority", "data_subjects"],
+            "properties": {
+                "authority": DECISION_VALUE,
+                "data_subjects": DECISION_VALUE,
+                "rationale": {"type": "string"},
+                "decided_by": {"type": "string", "nullable": True},
+                "decided_at": NULLABLE_INSTANT,
+            },
+        },
     },
 }
 
 OBLIGATION = {
     "type": "object",
-    "required": ["id", "recipient_kind", "recipient", "regime", "stage", "anchor", "clock_start", "due_at",
-                 "target_at", "status", "source"],
+    "required": [
+        "id",
+        "recipient_kind",
+        "recipient",
+        "regime",
+        "stage",
+        "anchor",
+        "clock_start",
+        "due_at",
+        "target_at",
+        "status",
+        "source",
+    ],
     "properties": {
-        "id": {"type": "integer"}, "rule": {"type": "string"},
+        "id": {"type": "integer"},
+        "rule": {"type": "string"},
         "recipient_kind": {"type": "string"},
         "recipient": {"type": "string", "description": "a customer key, or the authority's name"},
-        "regime": {"type": "string"}, "stage": {"type": "string"},
+        "regime": {"type": "string"},
+        "stage": {"type": "string"},
         "anchor": {"type": "string", "description": "the fact whose clock binds now"},
         "clock_start": NULLABLE_INSTANT,
-        "due_at": {**NULLABLE_INSTANT, "description": "null for \"without undue delay\" (see target_at) or "
-                                                      "while the clock has not started"},
-        "target_at": {**NULLABLE_INSTANT, "description": "our internal target for \"without undue delay\""},
+        "due_at": {
+            **NULLABLE_INSTANT,
+            "description": 'null for "without undue delay" (see target_at) or while the clock has not started',
+        },
+        "target_at": {**NULLABLE_INSTANT, "description": 'our internal target for "without undue delay"'},
         "status": {"type": "string", "enum": ["pending", "overdue", "sent", "acknowledged", "not_required"]},
-        "source": {"type": "string"}, "period": {"type": "string"},
+        "source": {"type": "string"},
+        "period": {"type": "string"},
         "flag": {"type": "string", "nullable": True, "description": "what a person must resolve"},
-        "sent_at": NULLABLE_INSTANT, "late_by_seconds": {"type": "integer", "nullable": True},
-        "decided_by": {"type": "string", "nullable": True}, "rationale": {"type": "string", "nullable": True},
+        "sent_at": NULLABLE_INSTANT,
+        "late_by_seconds": {"type": "integer", "nullable": True},
+        "decided_by": {"type": "string", "nullable": True},
+        "rationale": {"type": "string", "nullable": True},
     },
 }
 
 EVENT_INPUT = {
-    "type": "object", "additionalProperties": False, "required": ["kind", "at"],
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["kind", "at"],
     "properties": {
-        "kind": {"type": "string", "enum": ["significance_determined", "not_significant", "classified_major",
-                                            "not_major", "materiality_determined", "not_material",
-                                            "notifiable_assessed", "not_notifiable", "high_risk_established",
-                                            "stage_filed"]},
+        "kind": {
+            "type": "string",
+            "enum": [
+                "significance_determined",
+                "not_significant",
+                "classified_major",
+                "not_major",
+                "materiality_determined",
+                "not_material",
+                "notifiable_assessed",
+                "not_notifiable",
+                "high_risk_established",
+                "stage_filed",
+            ],
+        },
         "at": {**INSTANT, "description": "when it was determined or filed"},
         "stage": {"type": "string", "description": "for stage_filed: the rule id of the stage"},
         "note": {"type": "string", "description": "required for a negative determination"},
@@ -131,46 +223,81 @@ EVENT_INPUT = {
     },
 }
 
-EVENT = {"type": "object", "required": ["id", "kind", "at"], "properties": {
-    "id": {"type": "integer"}, "kind": {"type": "string"}, "stage": {"type": "string", "nullable": True},
-    "at": INSTANT, "note": {"type": "string"}, "reference": {"type": "string"},
-    "recorded_by": {"type": "string", "nullable": True}, "obligations": {"type": "array", "items": OBLIGATION}}}
+EVENT = {
+    "type": "object",
+    "required": ["id", "kind", "at"],
+    "properties": {
+        "id": {"type": "integer"},
+        "kind": {"type": "string"},
+        "stage": {"type": "string", "nullable": True},
+        "at": INSTANT,
+        "note": {"type": "string"},
+        "reference": {"type": "string"},
+        "recorded_by": {"type": "string", "nullable": True},
+        "obligations": {"type": "array", "items": OBLIGATION},
+    },
+}
 
 INCIDENT_SUMMARY_PROPERTIES = {
-    "id": {"type": "integer"}, "title": {"type": "string"}, "status": {"type": "string",
-                                                                      "enum": [s.value for s in IncidentStatus]},
-    "aware_at": INSTANT, "systems": KEYS, "nature": KEYS, "url": {"type": "string"},
+    "id": {"type": "integer"},
+    "title": {"type": "string"},
+    "status": {"type": "string", "enum": [s.value for s in IncidentStatus]},
+    "aware_at": INSTANT,
+    "systems": KEYS,
+    "nature": KEYS,
+    "url": {"type": "string"},
 }
 
 INCIDENT = {
-    "type": "object", "required": ["id", "title", "aware_at", "systems", "status", "impact", "assessment",
-                                   "obligations"],
+    "type": "object",
+    "required": ["id", "title", "aware_at", "systems", "status", "impact", "assessment", "obligations"],
     "properties": {
         **INCIDENT_SUMMARY_PROPERTIES,
-        "description": {"type": "string"}, "detected_at": NULLABLE_INSTANT, "occurred_from": NULLABLE_INSTANT,
-        "occurred_to": NULLABLE_INSTANT, "cause": {"type": "string", "nullable": True},
-        "data_categories": KEYS, "encrypted": {"type": "boolean", "nullable": True},
-        "key_compromised": {"type": "boolean", "nullable": True}, "containment": {"type": "string"},
-        "created_at": INSTANT, "impact": IMPACT, "assessment": ASSESSMENT,
+        "description": {"type": "string"},
+        "detected_at": NULLABLE_INSTANT,
+        "occurred_from": NULLABLE_INSTANT,
+        "occurred_to": NULLABLE_INSTANT,
+        "cause": {"type": "string", "nullable": True},
+        "data_categories": KEYS,
+        "encrypted": {"type": "boolean", "nullable": True},
+        "key_compromised": {"type": "boolean", "nullable": True},
+        "containment": {"type": "string"},
+        "created_at": INSTANT,
+        "impact": IMPACT,
+        "assessment": ASSESSMENT,
         "obligations": {"type": "array", "items": OBLIGATION},
         "events": {"type": "array", "items": EVENT},
     },
 }
 
 INCIDENT_LIST = {
-    "type": "object", "required": ["items", "page", "per_page", "total"],
-    "properties": {"items": {"type": "array", "items": {"type": "object", "properties": INCIDENT_SUMMARY_PROPERTIES}},
-                   "page": {"type": "integer"}, "per_page": {"type": "integer"}, "total": {"type": "integer"},
-                   "pages": {"type": "integer"}},
+    "type": "object",
+    "required": ["items", "page", "per_page", "total"],
+    "properties": {
+        "items": {"type": "array", "items": {"type": "object", "properties": INCIDENT_SUMMARY_PROPERTIES}},
+        "page": {"type": "integer"},
+        "per_page": {"type": "integer"},
+        "total": {"type": "integer"},
+        "pages": {"type": "integer"},
+    },
 }
 
-IMPORT_SUMMARY = {"type": "object", "properties": {
-    "created": {"type": "object", "additionalProperties": {"type": "integer"}},
-    "updated": {"type": "object", "additionalProperties": {"type": "integer"}}}}
+IMPORT_SUMMARY = {
+    "type": "object",
+    "properties": {
+        "created": {"type": "object", "additionalProperties": {"type": "integer"}},
+        "updated": {"type": "object", "additionalProperties": {"type": "integer"}},
+    },
+}
 
-ERROR = {"type": "object", "required": ["error"], "properties": {
-    "error": {"type": "string", "description": "what is wrong, naming the field"},
-    "problems": {"type": "array", "items": {"type": "string"}}}}
+ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {"type": "string", "description": "what is wrong, naming the field"},
+        "problems": {"type": "array", "items": {"type": "string"}},
+    },
+}
 
 
 def as_json_schema(schema):

@@ -20,8 +20,9 @@ def create_token(user: User, name: str = "") -> tuple[ApiToken, str]:
 
 
 def user_for(secret: str) -> tuple[User, ApiToken] | None:
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == digest(secret),
-                                                     ApiToken.revoked_at.is_(None)))
+    token = db.session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == digest(secret), ApiToken.revoked_at.is_(None))
+    )
     if token is None or not token.user.is_active:
         return None
     return token.user, token

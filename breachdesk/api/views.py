@@ -88,28 +88,52 @@ def _instant(value) -> str | None:
 
 
 def _summary(incident: Incident) -> dict[str, Any]:
-    return {"id": incident.id, "title": incident.title, "status": incident.status.value,
-            "aware_at": _instant(incident.aware_at), "systems": [s.key for s in incident.systems],
-            "nature": incident.nature, "url": url_for("api.incident", incident_id=incident.id)}
+    return {
+        "id": incident.id,
+        "title": incident.title,
+        "status": incident.status.value,
+        "aware_at": _instant(incident.aware_at),
+        "systems": [s.key for s in incident.systems],
+        "nature": incident.nature,
+        "url": url_for("api.incident", incident_id=incident.id),
+    }
 
 
 def obligation_document(obligation: Obligation, now) -> dict[str, Any]:
-    return {"id": obligation.id, "rule": obligation.rule_id, "recipient_kind": obligation.recipient_kind,
-            "recipient": obligation.recipient_key if obligation.customer_id or obligation.recipient_kind in PER_CUSTOMER
-            else obligation.recipient,
-            "regime": obligation.regime, "stage": obligation.stage, "anchor": obligation.anchor,
-            "clock_start": _instant(obligation.clock_start), "due_at": _instant(obligation.due_at),
-            "target_at": _instant(obligation.target_at), "status": obligation.shown_status(now),
-            "source": obligation.source, "period": Terms.from_dict(obligation.terms).describe(),
-            "flag": obligation.flag or None, "sent_at": _instant(obligation.sent_at),
-            "late_by_seconds": obligation.late_by_seconds, "decided_by": obligation.decided_by or None,
-            "rationale": obligation.rationale or None}
+    return {
+        "id": obligation.id,
+        "rule": obligation.rule_id,
+        "recipient_kind": obligation.recipient_kind,
+        "recipient": obligation.recipient_key
+        if obligation.customer_id or obligation.recipient_kind in PER_CUSTOMER
+        else obligation.recipient,
+        "regime": obligation.regime,
+        "stage": obligation.stage,
+        "anchor": obligation.anchor,
+        "clock_start": _instant(obligation.clock_start),
+        "due_at": _instant(obligation.due_at),
+        "target_at": _instant(obligation.target_at),
+        "status": obligation.shown_status(now),
+        "source": obligation.source,
+        "period": Terms.from_dict(obligation.terms).describe(),
+        "flag": obligation.flag or None,
+        "sent_at": _instant(obligation.sent_at),
+        "late_by_seconds": obligation.late_by_seconds,
+        "decided_by": obligation.decided_by or None,
+        "rationale": obligation.rationale or None,
+    }
 
 
 def event_document(event: IncidentEvent) -> dict[str, Any]:
-    return {"id": event.id, "kind": event.kind, "stage": event.stage, "at": _instant(event.occurred_at),
-            "note": event.note, "reference": event.reference,
-            "recorded_by": event.recorded_by.username if event.recorded_by else None}
+    return {
+        "id": event.id,
+        "kind": event.kind,
+        "stage": event.stage,
+        "at": _instant(event.occurred_at),
+        "note": event.note,
+        "reference": event.reference,
+        "recorded_by": event.recorded_by.username if event.recorded_by else None,
+    }
 
 
 def incident_document(incident: Incident) -> dict[str, Any]:
@@ -118,26 +142,43 @@ def incident_document(incident: Incident) -> dict[str, Any]:
     impact_doc = None
     if snapshot is not None:
         rows = db.session.scalars(queries.affected_customers(snapshot.id)).all()
-        impact_doc = {"computed_at": _instant(snapshot.computed_at),
-                      "stale": impact.stale_reasons(incident, snapshot),
-                      "customers": [ImpactCustomer.as_dict(r) for r in rows],
-                      "controller_activities": snapshot.own, "totals": snapshot.totals}
-    return {**_summary(incident), "description": incident.description,
-            "detected_at": _instant(incident.detected_at), "occurred_from": _instant(incident.occurred_from),
-            "occurred_to": _instant(incident.occurred_to), "cause": incident.cause.value if incident.cause else None,
-            "data_categories": incident.data_categories, "encrypted": incident.encrypted,
-            "key_compromised": incident.key_compromised, "containment": incident.containment,
-            "created_at": _instant(incident.created_at), "impact": impact_doc,
-            "assessment": assessments.as_dict(assessment, incident)
-            if (assessment := assessments.assessment_of(incident.id)) else None,
-            "obligations": [obligation_document(o, now) for o in obligations_of(incident.id)],
-            "events": [event_document(e) for e in queries.events_of(incident.id)]}
+        impact_doc = {
+            "computed_at": _instant(snapshot.computed_at),
+            "stale": impact.stale_reasons(incident, snapshot),
+            "customers": [ImpactCustomer.as_dict(r) for r in rows],
+            "controller_activities": snapshot.own,
+            "totals": snapshot.totals,
+        }
+    return {
+        **_summary(incident),
+        "description": incident.description,
+        "detected_at": _instant(incident.detected_at),
+        "occurred_from": _instant(incident.occurred_from),
+        "occurred_to": _instant(incident.occurred_to),
+        "cause": incident.cause.value if incident.cause else None,
+        "data_categories": incident.data_categories,
+        "encrypted": incident.encrypted,
+        "key_compromised": incident.key_compromised,
+        "containment": incident.containment,
+        "created_at": _instant(incident.created_at),
+        "impact": impact_doc,
+        "assessment": assessments.as_dict(assessment, incident)
+        if (assessment := assessments.assessment_of(incident.id))
+        else None,
+        "obligations": [obligation_document(o, now) for o in obligations_of(incident.id)],
+        "events": [event_document(e) for e in queries.events_of(incident.id)],
+    }
 
 
 @bp.post("/incidents")
 @allow(RESPONDERS)
-@operation("File an incident; its impact is computed at once", request=schemas.INCIDENT_INPUT,
-           response=schemas.INCIDENT, status="201", errors=("401", "403", "413", "422"))
+@operation(
+    "File an incident; its impact is computed at once",
+    request=schemas.INCIDENT_INPUT,
+    response=schemas.INCIDENT,
+    status="201",
+    errors=("401", "403", "413", "422"),
+)
 def create_incident():
     incident = services.open_incident(_json_body(MAX_INCIDENT_BODY), current_user.id)
     db.session.commit()
@@ -147,19 +188,28 @@ def create_incident():
     return response
 
 
-_LIST_PARAMETERS = [{"name": name, "in": "query", "required": False, "schema": schema}
-                    for name, schema in (("page", {"type": "integer", "minimum": 1}),
-                                         ("per_page", {"type": "integer", "minimum": 1, "maximum": 200}),
-                                         ("status", {"type": "string"}), ("customer", {"type": "string"}),
-                                         ("system", {"type": "string"}),
-                                         ("aware_from", {"type": "string", "format": "date"}),
-                                         ("aware_to", {"type": "string", "format": "date"}))]
+_LIST_PARAMETERS = [
+    {"name": name, "in": "query", "required": False, "schema": schema}
+    for name, schema in (
+        ("page", {"type": "integer", "minimum": 1}),
+        ("per_page", {"type": "integer", "minimum": 1, "maximum": 200}),
+        ("status", {"type": "string"}),
+        ("customer", {"type": "string"}),
+        ("system", {"type": "string"}),
+        ("aware_from", {"type": "string", "format": "date"}),
+        ("aware_to", {"type": "string", "format": "date"}),
+    )
+]
 
 
 @bp.get("/incidents")
 @allow(EVERYONE)
-@operation("List incidents, newest awareness first", response=schemas.INCIDENT_LIST,
-           parameters=_LIST_PARAMETERS, errors=("401", "422"))
+@operation(
+    "List incidents, newest awareness first",
+    response=schemas.INCIDENT_LIST,
+    parameters=_LIST_PARAMETERS,
+    errors=("401", "422"),
+)
 def incidents():
     args = request.args
     try:
@@ -167,12 +217,27 @@ def incidents():
         aware_to = date.fromisoformat(args["aware_to"]) if args.get("aware_to") else None
     except ValueError:
         raise ValidationFailed(["aware_from/aware_to: expected a date YYYY-MM-DD"]) from None
-    page = db.paginate(queries.incidents(status=args.get("status", ""), customer=args.get("customer", ""),
-                                         system=args.get("system", ""), aware_from=aware_from, aware_to=aware_to),
-                       per_page=args.get("per_page", current_app.config["PAGE_SIZE"], type=int), max_per_page=200,
-                       error_out=False)
-    return jsonify({"items": [_summary(i) for i in page.items], "page": page.page, "per_page": page.per_page,
-                    "total": page.total, "pages": page.pages})
+    page = db.paginate(
+        queries.incidents(
+            status=args.get("status", ""),
+            customer=args.get("customer", ""),
+            system=args.get("system", ""),
+            aware_from=aware_from,
+            aware_to=aware_to,
+        ),
+        per_page=args.get("per_page", current_app.config["PAGE_SIZE"], type=int),
+        max_per_page=200,
+        error_out=False,
+    )
+    return jsonify(
+        {
+            "items": [_summary(i) for i in page.items],
+            "page": page.page,
+            "per_page": page.per_page,
+            "total": page.total,
+            "pages": page.pages,
+        }
+    )
 
 
 @bp.get("/incidents/<int:incident_id>")
@@ -184,8 +249,12 @@ def incident(incident_id: int):
 
 @bp.put("/incidents/<int:incident_id>/assessment")
 @allow(PRIVACY_TEAM)
-@operation("Assess the risk (ENISA) and decide who must be told; obligations follow at once",
-           request=schemas.ASSESSMENT_INPUT, response=schemas.ASSESSMENT, errors=("401", "403", "404", "413", "422"))
+@operation(
+    "Assess the risk (ENISA) and decide who must be told; obligations follow at once",
+    request=schemas.ASSESSMENT_INPUT,
+    response=schemas.ASSESSMENT,
+    errors=("401", "403", "404", "413", "422"),
+)
 def assessment(incident_id: int):
     incident = db.get_or_404(Incident, incident_id)
     saved = assessments.save_assessment(incident, _json_body(MAX_INCIDENT_BODY), current_user)
@@ -195,27 +264,40 @@ def assessment(incident_id: int):
 
 @bp.post("/incidents/<int:incident_id>/events")
 @allow(PRIVACY_TEAM)
-@operation("Record a dated fact that anchors clocks: a determination, or a stage filed outside BreachDesk",
-           request=schemas.EVENT_INPUT, response=schemas.EVENT, status="201",
-           errors=("401", "403", "404", "413", "422"))
+@operation(
+    "Record a dated fact that anchors clocks: a determination, or a stage filed outside BreachDesk",
+    request=schemas.EVENT_INPUT,
+    response=schemas.EVENT,
+    status="201",
+    errors=("401", "403", "404", "413", "422"),
+)
 def events(incident_id: int):
     incident = db.get_or_404(Incident, incident_id)
     event = record_event(incident, _json_body(MAX_INCIDENT_BODY), current_user)
     db.session.commit()
     now = now_utc()
-    response = jsonify({**event_document(event),
-                        "obligations": [obligation_document(o, now) for o in obligations_of(incident.id)]})
+    response = jsonify(
+        {**event_document(event), "obligations": [obligation_document(o, now) for o in obligations_of(incident.id)]}
+    )
     response.status_code = 201
     return response
 
 
 @bp.post("/inventory")
 @allow(PRIVACY_TEAM)
-@operation("Import inventory (the breachdesk-inventory/1 format or a Fides manifest), all or nothing",
-           request={"type": "object", "properties": {
-               "structure": {"type": "string", "format": "binary"}, "volumes": {"type": "string", "format": "binary"}}},
-           request_types=("multipart/form-data",), response=schemas.IMPORT_SUMMARY,
-           errors=("401", "403", "413", "422"))
+@operation(
+    "Import inventory (the breachdesk-inventory/1 format or a Fides manifest), all or nothing",
+    request={
+        "type": "object",
+        "properties": {
+            "structure": {"type": "string", "format": "binary"},
+            "volumes": {"type": "string", "format": "binary"},
+        },
+    },
+    request_types=("multipart/form-data",),
+    response=schemas.IMPORT_SUMMARY,
+    errors=("401", "403", "413", "422"),
+)
 def inventory():
     """multipart/form-data with `structure` (YAML/JSON) and/or `volumes` (CSV); or a YAML/JSON body."""
     structure = volumes = None
@@ -259,4 +341,3 @@ def token_user(incoming):
         return None
     g.api_token = found[1]
     return found[0]
-

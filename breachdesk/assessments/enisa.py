@@ -20,9 +20,12 @@ CB_LOSS_VALUES = (Fraction(0), Fraction(1, 4), Fraction(1, 2))
 MALICIOUS = Fraction(1, 2)
 BANDS = ((Fraction(2), "low"), (Fraction(3), "medium"), (Fraction(4), "high"))
 #: what the aid suggests telling, per band; the privacy officer decides
-SUGGESTED = {"low": (), "medium": ("supervisory_authority",),
-             "high": ("supervisory_authority", "data_subjects"),
-             "very high": ("supervisory_authority", "data_subjects")}
+SUGGESTED = {
+    "low": (),
+    "medium": ("supervisory_authority",),
+    "high": ("supervisory_authority", "data_subjects"),
+    "very high": ("supervisory_authority", "data_subjects"),
+}
 
 
 class AssessmentError(ValueError):
@@ -77,8 +80,13 @@ def severity(dpc: int, ei, confidentiality=0, integrity=0, availability=0, malic
         raise AssessmentError("dpc: an integer from 1 to 4")
     if not isinstance(malicious, bool):
         raise AssessmentError("cb.malicious: true or false")
-    circumstances = sum((_exact(confidentiality, CB_LOSS_VALUES, "cb.confidentiality"),
-                         _exact(integrity, CB_LOSS_VALUES, "cb.integrity"),
-                         _exact(availability, CB_LOSS_VALUES, "cb.availability")), Fraction(0))
+    circumstances = sum(
+        (
+            _exact(confidentiality, CB_LOSS_VALUES, "cb.confidentiality"),
+            _exact(integrity, CB_LOSS_VALUES, "cb.integrity"),
+            _exact(availability, CB_LOSS_VALUES, "cb.availability"),
+        ),
+        Fraction(0),
+    )
     score = dpc * _exact(ei, EI_VALUES, "ei") + circumstances + (MALICIOUS if malicious else 0)
     return Severity(score, band_of(score))

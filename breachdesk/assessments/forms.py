@@ -8,37 +8,59 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from breachdesk.assessments import enisa
 from breachdesk.assessments.models import Decision, Exemption
 
-EI_CHOICES = {"0.25": "0.25 negligible: hard to identify anyone", "0.5": "0.5 limited",
-              "0.75": "0.75 significant", "1": "1 maximum: directly identifying"}
+EI_CHOICES = {
+    "0.25": "0.25 negligible: hard to identify anyone",
+    "0.5": "0.5 limited",
+    "0.75": "0.75 significant",
+    "1": "1 maximum: directly identifying",
+}
 CB_CHOICES = {"0": "0 not lost", "0.25": "0.25 lost, no evidence of misuse", "0.5": "0.5 lost and misused or exposed"}
 DECISIONS = {d.value: d.value.replace("_", " ") for d in Decision}
 
 
 class AssessmentForm(FlaskForm):
-    dpc_category = SelectField("Data processing context (DPC)",
-                               choices={k: f"{v} {k}" for k, v in enisa.DPC_CATEGORIES.items()})
-    dpc_adjustment = SelectField("Adjust for context", choices={str(n): f"{n:+d}" for n in range(-3, 4)},
-                                 default="0", description="volume, vulnerable people, public data ...")
+    dpc_category = SelectField(
+        "Data processing context (DPC)", choices={k: f"{v} {k}" for k, v in enisa.DPC_CATEGORIES.items()}
+    )
+    dpc_adjustment = SelectField(
+        "Adjust for context",
+        choices={str(n): f"{n:+d}" for n in range(-3, 4)},
+        default="0",
+        description="volume, vulnerable people, public data ...",
+    )
     dpc_reason = TextAreaField("Reason for the adjustment", validators=[Length(max=20000)])
     ei = SelectField("Ease of identification (EI)", choices=EI_CHOICES, default="0.75")
     cb_confidentiality = SelectField("Loss of confidentiality", choices=CB_CHOICES)
     cb_integrity = SelectField("Loss of integrity", choices=CB_CHOICES)
     cb_availability = SelectField("Loss of availability", choices=CB_CHOICES)
     malicious = BooleanField("Malicious intent (+0.5)")
-    exemptions = SelectMultipleField("Art. 34(3) exemptions",
-                                     choices={e.value: e.value.replace("_", " ") for e in Exemption},
-                                     widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
+    exemptions = SelectMultipleField(
+        "Art. 34(3) exemptions",
+        choices={e.value: e.value.replace("_", " ") for e in Exemption},
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
     decision_authority = SelectField("Supervisory authority", choices=DECISIONS)
     decision_data_subjects = SelectField("Data subjects", choices=DECISIONS)
     rationale = TextAreaField("Rationale (required for “not required”)", validators=[Length(max=20000)])
 
     def as_input(self) -> dict:
         """The same input the API takes, so both are validated by one service."""
-        return {"dpc_category": self.dpc_category.data, "dpc_adjustment": int(self.dpc_adjustment.data),
-                "dpc_reason": self.dpc_reason.data or "", "ei": self.ei.data,
-                "cb": {"confidentiality": self.cb_confidentiality.data, "integrity": self.cb_integrity.data,
-                       "availability": self.cb_availability.data, "malicious": bool(self.malicious.data)},
-                "exemptions": list(self.exemptions.data or []),
-                "decision": {"authority": self.decision_authority.data,
-                             "data_subjects": self.decision_data_subjects.data,
-                             "rationale": self.rationale.data or ""}}
+        return {
+            "dpc_category": self.dpc_category.data,
+            "dpc_adjustment": int(self.dpc_adjustment.data),
+            "dpc_reason": self.dpc_reason.data or "",
+            "ei": self.ei.data,
+            "cb": {
+                "confidentiality": self.cb_confidentiality.data,
+                "integrity": self.cb_integrity.data,
+                "availability": self.cb_availability.data,
+                "malicious": bool(self.malicious.data),
+            },
+            "exemptions": list(self.exemptions.data or []),
+            "decision": {
+                "authority": self.decision_authority.data,
+                "data_subjects": self.decision_data_subjects.data,
+                "rationale": self.rationale.data or "",
+            },
+        }

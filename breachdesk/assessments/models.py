@@ -14,15 +14,16 @@ from breachdesk.extensions import db
 
 
 class Decision(enum.StrEnum):
-    UNDECIDED = "undecided"        # the clock runs meanwhile
+    UNDECIDED = "undecided"  # the clock runs meanwhile
     REQUIRED = "required"
     NOT_REQUIRED = "not_required"  # needs a named decider and a written rationale (Art. 33(5))
 
 
 class Exemption(enum.StrEnum):
     """GDPR Art. 34(3): when data subjects need not be told individually."""
-    UNINTELLIGIBLE = "unintelligible"                  # (a) e.g. encrypted with a key not compromised
-    MITIGATED = "mitigated"                            # (b) later measures remove the high risk
+
+    UNINTELLIGIBLE = "unintelligible"  # (a) e.g. encrypted with a key not compromised
+    MITIGATED = "mitigated"  # (b) later measures remove the high risk
     DISPROPORTIONATE_EFFORT = "disproportionate_effort"  # (c) a public communication instead
 
 

@@ -75,8 +75,12 @@ def _dpc(data, incident) -> dict[str, Any]:
     if category is None:
         raise enisa.AssessmentError("dpc_category: required (the impact names no data category to start from)")
     adjustment = data.get("dpc_adjustment", 0)
-    return {"dpc": enisa.adjusted_dpc(category, adjustment, reason), "dpc_category": category,
-            "dpc_adjustment": adjustment, "dpc_reason": reason}
+    return {
+        "dpc": enisa.adjusted_dpc(category, adjustment, reason),
+        "dpc_category": category,
+        "dpc_adjustment": adjustment,
+        "dpc_reason": reason,
+    }
 
 
 def _ei(data, _incident) -> dict[str, Any]:
@@ -128,8 +132,10 @@ def _decision(data, _incident) -> dict[str, Any]:
         decision[kind] = Decision(value)
     decision["rationale"] = _text(raw.get("rationale"), "decision.rationale")
     if Decision.NOT_REQUIRED in (decision["authority"], decision["data_subjects"]) and not decision["rationale"]:
-        raise enisa.AssessmentError("decision.rationale: required when a recipient is not_required; the breach "
-                                    "register shows why nobody was told (Art. 33(5))")
+        raise enisa.AssessmentError(
+            "decision.rationale: required when a recipient is not_required; the breach "
+            "register shows why nobody was told (Art. 33(5))"
+        )
     return {"decision": decision}
 
 
@@ -164,7 +170,8 @@ def save_assessment(incident: Incident, data: dict[str, Any], user: User | None)
     assessment.dpc = values["dpc"]
     assessment.ei = _exact_text(values["ei"])
     assessment.cb_confidentiality, assessment.cb_integrity, assessment.cb_availability = (
-        _exact_text(v) for v in values["cb"])
+        _exact_text(v) for v in values["cb"]
+    )
     assessment.malicious = values["malicious"]
     assessment.score = _exact_text(severity.score)
     assessment.band = severity.band
@@ -190,11 +197,18 @@ def _decide(incident: Incident, assessment: Assessment, decision: dict[str, Any]
     assessment.decided_by = user
     assessment.decided_at = now_utc()
     if decision["data_subjects"] == Decision.REQUIRED and not any(
-            e.kind == "high_risk_established" for e in events_of(incident.id)):
+        e.kind == "high_risk_established" for e in events_of(incident.id)
+    ):
         # deciding that data subjects must be told is establishing the high risk: Art. 34's clock starts
-        db.session.add(IncidentEvent(incident_id=incident.id, kind="high_risk_established",
-                                     occurred_at=assessment.decided_at, recorded_by=user,
-                                     note="decision: the data subjects must be told"))
+        db.session.add(
+            IncidentEvent(
+                incident_id=incident.id,
+                kind="high_risk_established",
+                occurred_at=assessment.decided_at,
+                recorded_by=user,
+                note="decision: the data subjects must be told",
+            )
+        )
 
 
 def _exact_text(value) -> str:
@@ -204,17 +218,26 @@ def _exact_text(value) -> str:
 
 def as_dict(assessment: Assessment, incident: Incident) -> dict[str, Any]:
     severity = enisa.Severity(Fraction(assessment.score), assessment.band)
-    return {"dpc": assessment.dpc, "dpc_category": assessment.dpc_category,
-            "dpc_adjustment": assessment.dpc_adjustment, "dpc_reason": assessment.dpc_reason,
-            "ei": float(Fraction(assessment.ei)),
-            "cb": {"confidentiality": float(Fraction(assessment.cb_confidentiality)),
-                   "integrity": float(Fraction(assessment.cb_integrity)),
-                   "availability": float(Fraction(assessment.cb_availability)), "malicious": assessment.malicious},
-            "exemptions": assessment.exemptions, "severity": severity.as_dict(),
-            "suggested": suggest(severity, assessment.exemptions, incident),
-            "decision": {"authority": assessment.decision_authority.value,
-                         "data_subjects": assessment.decision_data_subjects.value,
-                         "rationale": assessment.rationale,
-                         "decided_by": assessment.decided_by.username if assessment.decided_by else None,
-                         "decided_at": assessment.decided_at.isoformat().replace("+00:00", "Z")
-                         if assessment.decided_at else None}}
+    return {
+        "dpc": assessment.dpc,
+        "dpc_category": assessment.dpc_category,
+        "dpc_adjustment": assessment.dpc_adjustment,
+        "dpc_reason": assessment.dpc_reason,
+        "ei": float(Fraction(assessment.ei)),
+        "cb": {
+            "confidentiality": float(Fraction(assessment.cb_confidentiality)),
+            "integrity": float(Fraction(assessment.cb_integrity)),
+            "availability": float(Fraction(assessment.cb_availability)),
+            "malicious": assessment.malicious,
+        },
+        "exemptions": assessment.exemptions,
+        "severity": severity.as_dict(),
+        "suggested": suggest(severity, assessment.exemptions, incident),
+        "decision": {
+            "authority": assessment.decision_authority.value,
+            "data_subjects": assessment.decision_data_subjects.value,
+            "rationale": assessment.rationale,
+            "decided_by": assessment.decided_by.username if assessment.decided_by else None,
+            "decided_at": assessment.decided_at.isoformat().replace("+00:00", "Z") if assessment.decided_at else None,
+        },
+    }

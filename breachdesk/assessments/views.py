@@ -57,8 +57,12 @@ def assess(incident_id: int):
             flash("Assessment saved; obligations updated.", "info")
             return redirect(url_for("incidents.show", incident_id=incident.id) + "#obligations")
     assessment = services.assessment_of(incident.id)
-    return render_template("assessments/form.html", incident=incident, form=form,
-                           current=services.as_dict(assessment, incident) if assessment else None)
+    return render_template(
+        "assessments/form.html",
+        incident=incident,
+        form=form,
+        current=services.as_dict(assessment, incident) if assessment else None,
+    )
 
 
 @incident_page.connect

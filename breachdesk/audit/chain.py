@@ -8,11 +8,22 @@ from datetime import datetime
 from typing import Any
 
 
-def event_hash(prev_hash: str, occurred_at: datetime, actor: str, action: str, entity_type: str,
-               entity_id: str, before: Any, after: Any) -> str:
+def event_hash(
+    prev_hash: str,
+    occurred_at: datetime,
+    actor: str,
+    action: str,
+    entity_type: str,
+    entity_id: str,
+    before: Any,
+    after: Any,
+) -> str:
     payload = json.dumps(
         [prev_hash, occurred_at.isoformat(), actor, action, entity_type, entity_id, before, after],
-        sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str,
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        default=str,
     )
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
@@ -29,10 +40,19 @@ def find_breaks(events: Iterable[Any], genesis: str) -> list[ChainBreak]:
     expected_prev = genesis
     for event in events:
         if event.prev_hash != expected_prev:
-            breaks.append(ChainBreak(event.id, "previous-hash link broken (an event before it was removed "
-                                               "or reordered)"))
-        recomputed = event_hash(event.prev_hash, event.occurred_at, event.actor, event.action,
-                                event.entity_type, event.entity_id, event.before, event.after)
+            breaks.append(
+                ChainBreak(event.id, "previous-hash link broken (an event before it was removed or reordered)")
+            )
+        recomputed = event_hash(
+            event.prev_hash,
+            event.occurred_at,
+            event.actor,
+            event.action,
+            event.entity_type,
+            event.entity_id,
+            event.before,
+            event.after,
+        )
         if recomputed != event.hash:
             breaks.append(ChainBreak(event.id, "content does not match its hash (the event was edited)"))
         expected_prev = event.hash

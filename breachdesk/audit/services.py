@@ -17,7 +17,8 @@ from breachdesk.core.clock import now_utc
 
 #: Set by CLI commands and jobs, which have no logged-in user.
 _actor_override: contextvars.ContextVar[tuple[str, int | None] | None] = contextvars.ContextVar(
-    "audit_actor", default=None)
+    "audit_actor", default=None
+)
 
 T = TypeVar("T")
 
@@ -63,6 +64,7 @@ def current_actor() -> tuple[str, int | None]:
         return override
     if has_request_context():
         from flask_login import current_user
+
         if current_user.is_authenticated:
             return f"user:{current_user.username}", current_user.id
         return "anonymous", None
@@ -103,20 +105,34 @@ def append_events(session: Session, rows: list[dict[str, Any]]) -> None:
     actor, user_id = current_actor()
     chained = []
     for row in rows:
-        row = {"actor": actor, "actor_user_id": user_id, "occurred_at": now_utc(),
-               "before": None, "after": None, **row}
+        row = {"actor": actor, "actor_user_id": user_id, "occurred_at": now_utc(), "before": None, "after": None, **row}
         row["before"], row["after"] = json_safe(row["before"]), json_safe(row["after"])
         row["prev_hash"] = prev
-        row["hash"] = prev = event_hash(prev, row["occurred_at"], row["actor"], row["action"],
-                                        row["entity_type"], str(row["entity_id"]), row["before"], row["after"])
+        row["hash"] = prev = event_hash(
+            prev,
+            row["occurred_at"],
+            row["actor"],
+            row["action"],
+            row["entity_type"],
+            str(row["entity_id"]),
+            row["before"],
+            row["after"],
+        )
         chained.append(row)
     connection.execute(AuditEvent.__table__.insert(), chained)  # one executemany: imports write thousands
 
 
-def record(session: Session, action: str, entity_type: str, entity_id: str | int,
-           before: dict | None = None, after: dict | None = None) -> None:
-    append_events(session, [dict(action=action, entity_type=entity_type, entity_id=str(entity_id),
-                                 before=before, after=after)])
+def record(
+    session: Session,
+    action: str,
+    entity_type: str,
+    entity_id: str | int,
+    before: dict | None = None,
+    after: dict | None = None,
+) -> None:
+    append_events(
+        session, [dict(action=action, entity_type=entity_type, entity_id=str(entity_id), before=before, after=after)]
+    )
 
 
 def verify_chain(session: Session, batch: int = 5000) -> tuple[int, list[ChainBreak]]:
@@ -127,6 +143,7 @@ def verify_chain(session: Session, batch: int = 5000) -> tuple[int, list[ChainBr
 
 
 # --- automatic capture ------------------------------------------------------------------------
+
 
 def _snapshot(obj: Audited) -> dict[str, Any]:
     state = inspect(obj)
@@ -180,18 +197,27 @@ def _audit_flush(session: Session, _flush_context) -> None:
     rows = []
     for obj in session.new:
         if isinstance(obj, Audited):
-            rows.append(dict(action="create", entity_type=_entity_type(obj), entity_id=obj.audit_label(),
-                             after=_snapshot(obj)))
+            rows.append(
+                dict(action="create", entity_type=_entity_type(obj), entity_id=obj.audit_label(), after=_snapshot(obj))
+            )
     for obj in session.dirty:
         if isinstance(obj, Audited) and session.is_modified(obj):
             before, after = _changes(obj)
             if after or before:
-                rows.append(dict(action="update", entity_type=_entity_type(obj), entity_id=obj.audit_label(),
-                                 before=before, after=after))
+                rows.append(
+                    dict(
+                        action="update",
+                        entity_type=_entity_type(obj),
+                        entity_id=obj.audit_label(),
+                        before=before,
+                        after=after,
+                    )
+                )
     for obj in session.deleted:
         if isinstance(obj, Audited):
-            rows.append(dict(action="delete", entity_type=_entity_type(obj), entity_id=obj.audit_label(),
-                             before=_snapshot(obj)))
+            rows.append(
+                dict(action="delete", entity_type=_entity_type(obj), entity_id=obj.audit_label(), before=_snapshot(obj))
+            )
     append_events(session, rows)
 
 

@@ -15,11 +15,20 @@ class LoginForm(FlaskForm):
 
 
 class UserForm(FlaskForm):
-    username = StringField("User name", validators=[DataRequired(), Length(max=80),
-                                                   Regexp(r"^[A-Za-z0-9_.-]+$", message="letters, digits, . _ - only")])
+    username = StringField(
+        "User name",
+        validators=[
+            DataRequired(),
+            Length(max=80),
+            Regexp(r"^[A-Za-z0-9_.-]+$", message="letters, digits, . _ - only"),
+        ],
+    )
     email = EmailField("Email", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
     role = SelectField("Role", choices=ROLE_CHOICES)
     time_zone = StringField("Time zone", default="UTC", validators=[DataRequired(), Length(max=64)])
-    password = PasswordField("Password", validators=[Optional(), Length(max=200)],
-                             description="12+ characters with a letter, a digit and a special character")
+    password = PasswordField(
+        "Password",
+        validators=[Optional(), Length(max=200)],
+        description="12+ characters with a letter, a digit and a special character",
+    )
     disabled = BooleanField("Disabled")

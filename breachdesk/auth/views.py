@@ -68,8 +68,9 @@ def user_new():
     form = UserForm()
     if form.validate_on_submit():
         try:
-            user = services.create_user(form.username.data, form.email.data, form.password.data or "",
-                                        form.role.data, form.time_zone.data)
+            user = services.create_user(
+                form.username.data, form.email.data, form.password.data or "", form.role.data, form.time_zone.data
+            )
             if form.disabled.data:
                 services.disable_user(user)
         except ValidationFailed as error:

@@ -14,10 +14,10 @@ from breachdesk.extensions import login_manager
 
 
 class Role(enum.StrEnum):
-    ADMIN = "admin"        # users, inventory, templates, settings
-    PRIVACY = "privacy"    # assesses, approves and sends notices; keeps the inventory
+    ADMIN = "admin"  # users, inventory, templates, settings
+    PRIVACY = "privacy"  # assesses, approves and sends notices; keeps the inventory
     RESPONDER = "responder"  # security on-call: files incidents
-    VIEWER = "viewer"      # management: reads dashboards only
+    VIEWER = "viewer"  # management: reads dashboards only
 
 
 EVERYONE = frozenset(Role)

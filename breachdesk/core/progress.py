@@ -26,9 +26,14 @@ class Progress(Protocol):
 
 
 class NoProgress:
-    def start(self, label: str, total: int) -> None: pass
-    def advance(self, amount: int) -> None: pass
-    def finish(self) -> None: pass
+    def start(self, label: str, total: int) -> None:
+        pass
+
+    def advance(self, amount: int) -> None:
+        pass
+
+    def finish(self) -> None:
+        pass
 
 
 class QueueProgress:
@@ -56,8 +61,9 @@ class QueueProgress:
             self.events.put({"kind": "progress", "stage": self.label, "percent": percent})
 
 
-def run_in_background(app: Flask, job: Callable[[Progress], str], name: str,
-                      cleanup: Callable[[], None] | None = None) -> Iterator[dict[str, Any]]:
+def run_in_background(
+    app: Flask, job: Callable[[Progress], str], name: str, cleanup: Callable[[], None] | None = None
+) -> Iterator[dict[str, Any]]:
     """Start `job(progress)` and return the events as they come; the last one is `done` (with the summary the
     job returns), `problems` or `failed`. The job commits its own work, and says who acts (the thread has no
     request to ask: `audit.services.carrying_actor`)."""

@@ -25,5 +25,8 @@ def csv_download(filename: str, header: list[str], rows: Iterable[Iterable[Any]]
     writer = csv.writer(buffer)
     writer.writerow(header)
     writer.writerows([inert(value) for value in row] for row in rows)
-    return Response("\ufeff" + buffer.getvalue(), mimetype="text/csv",  # the BOM makes spreadsheets read UTF-8
-                    headers={"Content-Disposition": f"attachment; filename={filename}"})
+    return Response(
+        "\ufeff" + buffer.getvalue(),
+        mimetype="text/csv",  # the BOM makes spreadsheets read UTF-8
+        headers={"Content-Disposition": f"attachment; filename={filename}"},
+    )

@@ -20,8 +20,10 @@ T = TypeVar("T")
 bp = Blueprint("core", __name__)
 
 # No inline script or style anywhere, so the policy can forbid both.
-CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                           "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
 
 
 @bp.get("/healthz")
@@ -91,10 +93,12 @@ def register_web(app: Flask) -> None:
     app.register_error_handler(403, lambda e: _error_page(403, "Not allowed", "Your role cannot do this."))
     app.register_error_handler(404, lambda e: _error_page(404, "Not found", "There is nothing here."))
     app.register_error_handler(413, lambda e: _error_page(413, "Too large", "The upload is larger than allowed."))
-    app.register_error_handler(429, lambda e: _error_page(429, "Too many attempts",
-                                                          "Too many attempts: wait a minute and try again."))
-    app.register_error_handler(CSRFError, lambda e: _error_page(400, "Form expired",
-                                                                "The form was stale or forged; reload and retry."))
+    app.register_error_handler(
+        429, lambda e: _error_page(429, "Too many attempts", "Too many attempts: wait a minute and try again.")
+    )
+    app.register_error_handler(
+        CSRFError, lambda e: _error_page(400, "Form expired", "The form was stale or forged; reload and retry.")
+    )
     app.register_error_handler(500, lambda e: _error_page(500, "Server error", "Something failed; it is logged."))
 
 

@@ -2,9 +2,15 @@
 
 from dataclasses import dataclass
 
-CAUSE_COLOURS = {"external_attack": "#b3261e", "internal_error": "#c77700", "lost_or_stolen_device": "#6b4fa0",
-                 "misdirected_email": "#1f6fb2", "subprocessor_incident": "#2e7d32", "other": "#5f6b7a",
-                 "unknown": "#9aa5b1"}
+CAUSE_COLOURS = {
+    "external_attack": "#b3261e",
+    "internal_error": "#c77700",
+    "lost_or_stolen_device": "#6b4fa0",
+    "misdirected_email": "#1f6fb2",
+    "subprocessor_incident": "#2e7d32",
+    "other": "#5f6b7a",
+    "unknown": "#9aa5b1",
+}
 
 
 @dataclass(frozen=True)
@@ -23,12 +29,20 @@ def notify_bars(items: list[dict], width: float = 600, row: float = 26) -> tuple
     Returns the bars, the hours the full width stands for, and the chart's height."""
     scale_hours = max([max(i["slowest"], i["limit"] or 0) for i in items], default=1) or 1
     per_hour = width / scale_hours
-    bars = [Bar(i["label"], index * row, max(1.0, i["median"] * per_hour), i["slowest"] * per_hour,
-                i["limit"] * per_hour if i["limit"] is not None else None, i["late"] > 0,
-                f"median {i['median']:.1f} h, slowest {i['slowest']:.1f} h"
-                + (f", deadline {i['limit']:.0f} h" if i["limit"] is not None else "")
-                + (f", {i['late']} of {i['count']} late" if i["late"] else f", {i['count']} on time"))
-            for index, i in enumerate(items)]
+    bars = [
+        Bar(
+            i["label"],
+            index * row,
+            max(1.0, i["median"] * per_hour),
+            i["slowest"] * per_hour,
+            i["limit"] * per_hour if i["limit"] is not None else None,
+            i["late"] > 0,
+            f"median {i['median']:.1f} h, slowest {i['slowest']:.1f} h"
+            + (f", deadline {i['limit']:.0f} h" if i["limit"] is not None else "")
+            + (f", {i['late']} of {i['count']} late" if i["late"] else f", {i['count']} on time"),
+        )
+        for index, i in enumerate(items)
+    ]
     return bars, scale_hours, max(row, len(items) * row)
 
 

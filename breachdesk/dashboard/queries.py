@@ -28,23 +28,40 @@ def pending_duties() -> Select:
     (clock not started, or "without undue delay") come after all the others, by internal target. In the order
     of the (status, due_at) index, so a page reads the rows it shows, not a sort of every pending duty; loads
     what a row of the dashboard shows, and no more (a duty's frozen terms are JSON to decode)."""
-    return (select(Obligation).join(Obligation.incident)
-            .options(load_only(Obligation.incident_id, Obligation.recipient, Obligation.flag, Obligation.regime,
-                               Obligation.stage, Obligation.due_at, Obligation.target_at),
-                     contains_eager(Obligation.incident).load_only(Incident.title))
-            .where(*_open_pending())
-            .order_by(Obligation.due_at.asc().nulls_last(), Obligation.target_at.asc().nulls_last(), Obligation.id))
+    return (
+        select(Obligation)
+        .join(Obligation.incident)
+        .options(
+            load_only(
+                Obligation.incident_id,
+                Obligation.recipient,
+                Obligation.flag,
+                Obligation.regime,
+                Obligation.stage,
+                Obligation.due_at,
+                Obligation.target_at,
+            ),
+            contains_eager(Obligation.incident).load_only(Incident.title),
+        )
+        .where(*_open_pending())
+        .order_by(Obligation.due_at.asc().nulls_last(), Obligation.target_at.asc().nulls_last(), Obligation.id)
+    )
 
 
 def counts(now: datetime) -> dict[str, int]:
     """Pending duties of open incidents: all of them, overdue, due within 4 h and within 24 h."""
     due_at = Obligation.due_at
     pending, overdue, under_4h, under_24h = db.session.execute(
-        select(func.count(), func.count().filter(due_at < now),
-               func.count().filter(due_at >= now, due_at < now + timedelta(hours=4)),
-               func.count().filter(due_at >= now, due_at < now + timedelta(hours=24)))
-        .select_from(Obligation).join(Incident, Incident.id == Obligation.incident_id)
-        .where(*_open_pending())).one()
+        select(
+            func.count(),
+            func.count().filter(due_at < now),
+            func.count().filter(due_at >= now, due_at < now + timedelta(hours=4)),
+            func.count().filter(due_at >= now, due_at < now + timedelta(hours=24)),
+        )
+        .select_from(Obligation)
+        .join(Incident, Incident.id == Obligation.incident_id)
+        .where(*_open_pending())
+    ).one()
     return {"pending": pending, "overdue": overdue, "under_4h": under_4h, "under_24h": under_24h}
 
 
@@ -62,9 +79,10 @@ def delivery_of(obligation_ids: list[int]) -> dict[int, str]:
     found: dict[int, set[str]] = defaultdict(set)
     if obligation_ids:
         for obligation_id, status, delivery in db.session.execute(
-                select(Notice.obligation_id, OutboxMessage.status, OutboxMessage.delivery)
-                .join(OutboxMessage, OutboxMessage.notice_id == Notice.id)
-                .where(Notice.obligation_id.in_(obligation_ids))):
+            select(Notice.obligation_id, OutboxMessage.status, OutboxMessage.delivery)
+            .join(OutboxMessage, OutboxMessage.notice_id == Notice.id)
+            .where(Notice.obligation_id.in_(obligation_ids))
+        ):
             found[obligation_id].add(_mail_state(status, delivery))
     order = ("bounced", "queued", "sent", "delivered")  # the worst state of its messages describes a duty
     return {oid: next(s for s in order if s in states) for oid, states in found.items()}
@@ -76,55 +94,85 @@ def incident_totals(now: datetime) -> list[dict[str, Any]]:
     pending = Obligation.status == PENDING
     next_due = func.min(Obligation.due_at).filter(pending)
     rows = db.session.execute(
-        select(Incident.id, Incident.title, Incident.status, func.count().label("duties"),
-               func.count().filter(pending).label("pending"),
-               func.count().filter(Obligation.status == ObligationStatus.SENT).label("sent"),
-               func.count().filter(Obligation.status == ObligationStatus.ACKNOWLEDGED).label("acknowledged"),
-               func.count().filter(pending, Obligation.due_at < now).label("overdue"), next_due.label("next_due"))
+        select(
+            Incident.id,
+            Incident.title,
+            Incident.status,
+            func.count().label("duties"),
+            func.count().filter(pending).label("pending"),
+            func.count().filter(Obligation.status == ObligationStatus.SENT).label("sent"),
+            func.count().filter(Obligation.status == ObligationStatus.ACKNOWLEDGED).label("acknowledged"),
+            func.count().filter(pending, Obligation.due_at < now).label("overdue"),
+            next_due.label("next_due"),
+        )
         .join(Obligation, Obligation.incident_id == Incident.id)
         .where(Incident.status != IncidentStatus.CLOSED)
         .group_by(Incident.id, Incident.title, Incident.status)
         .having(func.count().filter(pending) > 0)
-        .order_by(next_due.asc().nulls_last(), Incident.id).limit(INCIDENTS_SHOWN)).all()
+        .order_by(next_due.asc().nulls_last(), Incident.id)
+        .limit(INCIDENTS_SHOWN)
+    ).all()
     mail: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     if rows:
         for incident_id, status, delivery, count in db.session.execute(
-                select(Notice.incident_id, OutboxMessage.status, OutboxMessage.delivery, func.count())
-                .join(OutboxMessage, OutboxMessage.notice_id == Notice.id)
-                .where(Notice.incident_id.in_([row.id for row in rows]))
-                .group_by(Notice.incident_id, OutboxMessage.status, OutboxMessage.delivery)):
+            select(Notice.incident_id, OutboxMessage.status, OutboxMessage.delivery, func.count())
+            .join(OutboxMessage, OutboxMessage.notice_id == Notice.id)
+            .where(Notice.incident_id.in_([row.id for row in rows]))
+            .group_by(Notice.incident_id, OutboxMessage.status, OutboxMessage.delivery)
+        ):
             mail[incident_id][_mail_state(status, delivery)] += count
     return [{**row._asdict(), "status": row.status.value, "mail": dict(mail[row.id])} for row in rows]
 
 
 # --- metrics ------------------------------------------------------------------------------------------------
 
+
 def time_to_notify() -> list[dict[str, Any]]:
     """Per incident and duty kind: hours from clock start to sending (median, slowest) against the deadline."""
     rows = db.session.execute(
-        select(Obligation.incident_id, Obligation.regime, Obligation.stage, Obligation.clock_start,
-               Obligation.sent_at, Obligation.due_at, Obligation.target_at)
+        select(
+            Obligation.incident_id,
+            Obligation.regime,
+            Obligation.stage,
+            Obligation.clock_start,
+            Obligation.sent_at,
+            Obligation.due_at,
+            Obligation.target_at,
+        )
         .where(Obligation.sent_at.is_not(None), Obligation.clock_start.is_not(None))
-        .order_by(Obligation.incident_id, Obligation.regime, Obligation.stage)).all()
+        .order_by(Obligation.incident_id, Obligation.regime, Obligation.stage)
+    ).all()
     grouped: dict[tuple, list] = defaultdict(list)
     for row in rows:
         grouped[row.incident_id, row.regime, row.stage].append(row)
     result = []
     for (incident_id, regime, stage), items in grouped.items():
         taken = sorted((r.sent_at - r.clock_start).total_seconds() / 3600 for r in items)
-        limits = [((r.due_at or r.target_at) - r.clock_start).total_seconds() / 3600 for r in items
-                  if (r.due_at or r.target_at)]
+        limits = [
+            ((r.due_at or r.target_at) - r.clock_start).total_seconds() / 3600
+            for r in items
+            if (r.due_at or r.target_at)
+        ]
         late = sum(1 for r in items if r.due_at and r.sent_at > r.due_at)
-        result.append({"label": f"#{incident_id} {regime} {stage}", "median": taken[len(taken) // 2],
-                       "slowest": taken[-1], "limit": min(limits) if limits else None, "count": len(items),
-                       "late": late})
+        result.append(
+            {
+                "label": f"#{incident_id} {regime} {stage}",
+                "median": taken[len(taken) // 2],
+                "slowest": taken[-1],
+                "limit": min(limits) if limits else None,
+                "count": len(items),
+                "late": late,
+            }
+        )
     return result
 
 
 def on_time() -> dict[str, Any]:
     total, late = db.session.execute(
-        select(func.count(), func.count().filter(Obligation.late_by_seconds > 0))
-        .where(Obligation.sent_at.is_not(None), Obligation.due_at.is_not(None))).one()
+        select(func.count(), func.count().filter(Obligation.late_by_seconds > 0)).where(
+            Obligation.sent_at.is_not(None), Obligation.due_at.is_not(None)
+        )
+    ).one()
     return {"sent": total, "late": late, "rate": (total - late) / total if total else None}
 
 
@@ -138,8 +186,10 @@ def incidents_by_cause_and_month() -> list[dict[str, Any]]:
 
 # --- the breach register (Art. 33(5)) ---------------------------------------------------------------------------
 
-def register(status: str = "", cause: str = "", aware_from: date | None = None, aware_to: date | None = None,
-             notified: str = ""):
+
+def register(
+    status: str = "", cause: str = "", aware_from: date | None = None, aware_to: date | None = None, notified: str = ""
+):
     """Every incident, notified or not, newest first, filtered; `register_details` adds what the register
     shows beside the facts (effects, decisions, notices sent) for a page of them."""
     sent = select(Obligation.id).where(Obligation.incident_id == Incident.id, Obligation.sent_at.is_not(None)).exists()
@@ -164,16 +214,21 @@ def register_details(incident_ids: list[int]) -> dict[int, dict[str, Any]]:
     details: dict[int, dict[str, Any]] = {i: {"totals": None, "assessment": None, "sent": 0} for i in incident_ids}
     if not incident_ids:
         return details
-    latest = (select(func.max(ImpactSnapshot.id)).where(ImpactSnapshot.incident_id.in_(incident_ids))
-              .group_by(ImpactSnapshot.incident_id))
-    for incident_id, totals in db.session.execute(select(ImpactSnapshot.incident_id, ImpactSnapshot.totals)
-                                                  .where(ImpactSnapshot.id.in_(latest))):
+    latest = (
+        select(func.max(ImpactSnapshot.id))
+        .where(ImpactSnapshot.incident_id.in_(incident_ids))
+        .group_by(ImpactSnapshot.incident_id)
+    )
+    for incident_id, totals in db.session.execute(
+        select(ImpactSnapshot.incident_id, ImpactSnapshot.totals).where(ImpactSnapshot.id.in_(latest))
+    ):
         details[incident_id]["totals"] = totals
     for assessment in db.session.scalars(select(Assessment).where(Assessment.incident_id.in_(incident_ids))):
         details[assessment.incident_id]["assessment"] = assessment
     for incident_id, count in db.session.execute(
-            select(Obligation.incident_id, func.count()).where(Obligation.incident_id.in_(incident_ids),
-                                                               Obligation.sent_at.is_not(None))
-            .group_by(Obligation.incident_id)):
+        select(Obligation.incident_id, func.count())
+        .where(Obligation.incident_id.in_(incident_ids), Obligation.sent_at.is_not(None))
+        .group_by(Obligation.incident_id)
+    ):
         details[incident_id]["sent"] = count
     return details

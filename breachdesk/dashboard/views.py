@@ -27,9 +27,15 @@ PER_PAGE = 50
 def dashboard():
     now = now_utc()
     page = db.paginate(queries.pending_duties(), per_page=PER_PAGE)
-    return render_template("dashboard/index.html", page=page, rows=page.items, now=now, counts=queries.counts(now),
-                           delivery=queries.delivery_of([o.id for o in page.items]),
-                           incidents=queries.incident_totals(now))
+    return render_template(
+        "dashboard/index.html",
+        page=page,
+        rows=page.items,
+        now=now,
+        counts=queries.counts(now),
+        delivery=queries.delivery_of([o.id for o in page.items]),
+        incidents=queries.incident_totals(now),
+    )
 
 
 @bp.get("/dashboard/metrics")
@@ -37,9 +43,16 @@ def dashboard():
 def metrics():
     bars, scale_hours, height = charts.notify_bars(queries.time_to_notify())
     columns, tallest = charts.month_columns(queries.incidents_by_cause_and_month())
-    return render_template("dashboard/metrics.html", bars=bars, scale_hours=scale_hours, bars_height=height,
-                           columns=columns, tallest=tallest, on_time=queries.on_time(),
-                           colours=charts.CAUSE_COLOURS)
+    return render_template(
+        "dashboard/metrics.html",
+        bars=bars,
+        scale_hours=scale_hours,
+        bars_height=height,
+        columns=columns,
+        tallest=tallest,
+        on_time=queries.on_time(),
+        colours=charts.CAUSE_COLOURS,
+    )
 
 
 def _register_filters() -> dict:
@@ -51,10 +64,13 @@ def _register_filters() -> dict:
         except ValueError:
             return None
 
-    return {"status": args.get("status", "") if args.get("status") in {s.value for s in IncidentStatus} else "",
-            "cause": args.get("cause", "") if args.get("cause") in {c.value for c in Cause} else "",
-            "aware_from": day("from"), "aware_to": day("to"),
-            "notified": args.get("notified", "") if args.get("notified") in ("yes", "no") else ""}
+    return {
+        "status": args.get("status", "") if args.get("status") in {s.value for s in IncidentStatus} else "",
+        "cause": args.get("cause", "") if args.get("cause") in {c.value for c in Cause} else "",
+        "aware_from": day("from"),
+        "aware_to": day("to"),
+        "notified": args.get("notified", "") if args.get("notified") in ("yes", "no") else "",
+    }
 
 
 @bp.get("/register")
@@ -62,15 +78,42 @@ def _register_filters() -> dict:
 def register():
     page = db.paginate(queries.register(**_register_filters()), per_page=50, max_per_page=500)
     details = queries.register_details([i.id for i in page.items])
-    return render_template("dashboard/register.html", page=page, details=details, args=request.args,
-                           statuses=list(IncidentStatus), causes=list(Cause))
+    return render_template(
+        "dashboard/register.html",
+        page=page,
+        details=details,
+        args=request.args,
+        statuses=list(IncidentStatus),
+        causes=list(Cause),
+    )
 
 
-REGISTER_COLUMNS = ["incident", "title", "status", "aware_at_utc", "detected_at_utc", "occurred_from_utc",
-                    "occurred_to_utc", "nature", "cause", "systems", "customers_affected", "data_subjects", "records",
-                    "description", "remedial_action", "severity", "band", "authority_decision",
-                    "data_subjects_decision", "decided_by", "decided_at_utc", "rationale", "exemptions",
-                    "notices_sent"]
+REGISTER_COLUMNS = [
+    "incident",
+    "title",
+    "status",
+    "aware_at_utc",
+    "detected_at_utc",
+    "occurred_from_utc",
+    "occurred_to_utc",
+    "nature",
+    "cause",
+    "systems",
+    "customers_affected",
+    "data_subjects",
+    "records",
+    "description",
+    "remedial_action",
+    "severity",
+    "band",
+    "authority_decision",
+    "data_subjects_decision",
+    "decided_by",
+    "decided_at_utc",
+    "rationale",
+    "exemptions",
+    "notices_sent",
+]
 
 
 def _utc(value) -> str:
@@ -79,17 +122,32 @@ def _utc(value) -> str:
 
 def _register_row(incident: Incident, totals, assessment, sent) -> list:
     totals = totals or {}
-    return [incident.id, incident.title, incident.status.value, _utc(incident.aware_at), _utc(incident.detected_at),
-            _utc(incident.occurred_from), _utc(incident.occurred_to), "; ".join(incident.nature or []),
-            incident.cause.value if incident.cause else "", "; ".join(s.key for s in incident.systems),
-            totals.get("customers", ""), totals.get("data_subjects", ""), totals.get("records", ""),
-            incident.description, incident.containment,
-            assessment.score if assessment else "", assessment.band if assessment else "",
-            assessment.decision_authority.value if assessment else "undecided",
-            assessment.decision_data_subjects.value if assessment else "undecided",
-            assessment.decided_by.username if assessment and assessment.decided_by else "",
-            _utc(assessment.decided_at) if assessment else "", assessment.rationale if assessment else "",
-            "; ".join(assessment.exemptions) if assessment else "", sent]
+    return [
+        incident.id,
+        incident.title,
+        incident.status.value,
+        _utc(incident.aware_at),
+        _utc(incident.detected_at),
+        _utc(incident.occurred_from),
+        _utc(incident.occurred_to),
+        "; ".join(incident.nature or []),
+        incident.cause.value if incident.cause else "",
+        "; ".join(s.key for s in incident.systems),
+        totals.get("customers", ""),
+        totals.get("data_subjects", ""),
+        totals.get("records", ""),
+        incident.description,
+        incident.containment,
+        assessment.score if assessment else "",
+        assessment.band if assessment else "",
+        assessment.decision_authority.value if assessment else "undecided",
+        assessment.decision_data_subjects.value if assessment else "undecided",
+        assessment.decided_by.username if assessment and assessment.decided_by else "",
+        _utc(assessment.decided_at) if assessment else "",
+        assessment.rationale if assessment else "",
+        "; ".join(assessment.exemptions) if assessment else "",
+        sent,
+    ]
 
 
 @bp.get("/register.csv")
@@ -102,13 +160,14 @@ def register_csv():
 def _register_rows(filters: dict):
     incidents = db.session.scalars(queries.register(**filters)).all()
     for start in range(0, len(incidents), 500):
-        chunk = incidents[start:start + 500]
+        chunk = incidents[start : start + 500]
         details = queries.register_details([i.id for i in chunk])
         for incident in chunk:
             yield _register_row(incident, **details[incident.id])
 
 
 # --- the calendar feed ------------------------------------------------------------------------------------------
+
 
 @bp.route("/account/calendar", methods=["GET", "POST"])
 @allow(EVERYONE)
@@ -121,8 +180,9 @@ def calendar_settings():
         db.session.add(CalendarFeed(user_id=current_user.id, token_hash=digest(secret)))
         db.session.commit()
         feed_url = url_for("dashboard.calendar_feed", token=secret, _external=True)
-    active = db.session.scalar(select(CalendarFeed).where(CalendarFeed.user_id == current_user.id,
-                                                          CalendarFeed.revoked_at.is_(None)))
+    active = db.session.scalar(
+        select(CalendarFeed).where(CalendarFeed.user_id == current_user.id, CalendarFeed.revoked_at.is_(None))
+    )
     return render_template("dashboard/calendar.html", active=active, feed_url=feed_url)
 
 
@@ -136,8 +196,9 @@ def calendar_revoke():
 
 
 def _revoke_feeds(user_id: int) -> None:
-    for feed in db.session.scalars(select(CalendarFeed).where(CalendarFeed.user_id == user_id,
-                                                              CalendarFeed.revoked_at.is_(None))):
+    for feed in db.session.scalars(
+        select(CalendarFeed).where(CalendarFeed.user_id == user_id, CalendarFeed.revoked_at.is_(None))
+    ):
         feed.revoked_at = now_utc()
 
 
@@ -146,8 +207,9 @@ def _revoke_feeds(user_id: int) -> None:
 def calendar_feed(token: str):
     """Every pending deadline of open incidents, one event per incident, duty and due time (ten thousand
     customers due at the same instant are one event, not ten thousand)."""
-    feed = db.session.scalar(select(CalendarFeed).where(CalendarFeed.token_hash == digest(token),
-                                                        CalendarFeed.revoked_at.is_(None)))
+    feed = db.session.scalar(
+        select(CalendarFeed).where(CalendarFeed.token_hash == digest(token), CalendarFeed.revoked_at.is_(None))
+    )
     if feed is None or not feed.user.is_active:
         abort(404)
     calendar = Calendar()
@@ -156,14 +218,33 @@ def calendar_feed(token: str):
     calendar.add("x-wr-calname", "BreachDesk deadlines")
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     rows = db.session.execute(
-        select(Obligation.incident_id, Incident.title, Obligation.rule_id, Obligation.regime, Obligation.stage,
-               Obligation.due_at, func.count(), func.min(Obligation.recipient), func.min(Obligation.source))
+        select(
+            Obligation.incident_id,
+            Incident.title,
+            Obligation.rule_id,
+            Obligation.regime,
+            Obligation.stage,
+            Obligation.due_at,
+            func.count(),
+            func.min(Obligation.recipient),
+            func.min(Obligation.source),
+        )
         .join(Incident, Incident.id == Obligation.incident_id)
-        .where(Obligation.status == ObligationStatus.PENDING, Obligation.due_at.is_not(None),
-               Incident.status != IncidentStatus.CLOSED)
-        .group_by(Obligation.incident_id, Incident.title, Obligation.rule_id, Obligation.regime, Obligation.stage,
-                  Obligation.due_at)
-        .order_by(Obligation.due_at))
+        .where(
+            Obligation.status == ObligationStatus.PENDING,
+            Obligation.due_at.is_not(None),
+            Incident.status != IncidentStatus.CLOSED,
+        )
+        .group_by(
+            Obligation.incident_id,
+            Incident.title,
+            Obligation.rule_id,
+            Obligation.regime,
+            Obligation.stage,
+            Obligation.due_at,
+        )
+        .order_by(Obligation.due_at)
+    )
     stamp = now_utc()
     for incident_id, title, rule_id, regime, stage, due_at, count, recipient, source in rows:
         event = Event()
@@ -181,5 +262,8 @@ def calendar_feed(token: str):
         alarm.add("trigger", timedelta(hours=-1))
         event.add_component(alarm)
         calendar.add_component(event)
-    return Response(calendar.to_ical(), mimetype="text/calendar",
-                    headers={"Content-Disposition": "inline; filename=breachdesk.ics", "Cache-Control": "no-store"})
+    return Response(
+        calendar.to_ical(),
+        mimetype="text/calendar",
+        headers={"Content-Disposition": "inline; filename=breachdesk.ics", "Cache-Control": "no-store"},
+    )

@@ -45,8 +45,12 @@ class Period:
     def describe(self) -> str:
         if self.unit == Unit.WITHOUT_UNDUE_DELAY:
             return f"without undue delay (internal target {self.amount} hours)"
-        words = {Unit.HOURS: "hour", Unit.CALENDAR_DAYS: "calendar day", Unit.MONTHS: "month",
-                 Unit.BUSINESS_DAYS: "business day"}
+        words = {
+            Unit.HOURS: "hour",
+            Unit.CALENDAR_DAYS: "calendar day",
+            Unit.MONTHS: "month",
+            Unit.BUSINESS_DAYS: "business day",
+        }
         plural = "" if self.amount == 1 else "s"
         holidays_note = f" ({self.holiday_country} holidays)" if self.unit == Unit.BUSINESS_DAYS else ""
         zone = "" if self.unit == Unit.HOURS else f", days ending in {self.time_zone}"

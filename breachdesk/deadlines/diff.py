@@ -18,13 +18,27 @@ WITHDRAWN = "no longer owed: the incident's impact, assessment or the organisati
 #: what a withdrawn obligation is set to
 WITHDRAWAL = {"status": ObligationStatus.NOT_REQUIRED, "decided_by": "BreachDesk", "rationale": WITHDRAWN}
 #: the columns derivation sets; the rest of a row is fixed when it is created, or written by people
-STATE = ("status", "anchor", "clock_start", "due_at", "target_at", "recipient", "flag", "decided_by", "rationale",
-         "customer_id", "sent_at", "late_by_seconds", "sent_reference")
+STATE = (
+    "status",
+    "anchor",
+    "clock_start",
+    "due_at",
+    "target_at",
+    "recipient",
+    "flag",
+    "decided_by",
+    "rationale",
+    "customer_id",
+    "sent_at",
+    "late_by_seconds",
+    "sent_reference",
+)
 
 
 @dataclass(frozen=True)
 class Stored:
     """An obligation as stored: its id, key (rule, recipient), frozen terms and the STATE columns."""
+
     id: int
     key: tuple[str, str]
     terms: dict[str, Any]
@@ -34,6 +48,7 @@ class Stored:
 @dataclass(frozen=True)
 class Filing:
     """A stage recorded as filed outside BreachDesk (a portal, a form): its duty is fulfilled as of then."""
+
     at: datetime
     reference: str
 
@@ -47,8 +62,9 @@ class Changes:
     withdrawn: list[Stored] = field(default_factory=list)
 
 
-def diff(planned: list[Planned], stored: list[Stored], anchors: dict[str, datetime],
-         filings: dict[str, Filing]) -> Changes:
+def diff(
+    planned: list[Planned], stored: list[Stored], anchors: dict[str, datetime], filings: dict[str, Filing]
+) -> Changes:
     """The changes that bring the stored obligations in line with the plan, given the clock's anchors and the
     stages filed elsewhere (by rule id)."""
     left = {row.key: row for row in stored}
@@ -57,11 +73,19 @@ def diff(planned: list[Planned], stored: list[Stored], anchors: dict[str, dateti
         row = left.pop(duty.key, None)
         filed = filings.get(duty.rule.id)
         if row is None:
-            changes.created.append({**state_of(duty, duty.terms, anchors, filed), "rule_id": duty.rule.id,
-                                    "regime": duty.rule.regime, "stage": duty.rule.stage,
-                                    "recipient_kind": duty.rule.recipient_kind, "recipient_key": duty.recipient_key,
-                                    "condition": duty.rule.condition, "source": duty.rule.source,
-                                    "terms": duty.terms.as_dict()})
+            changes.created.append(
+                {
+                    **state_of(duty, duty.terms, anchors, filed),
+                    "rule_id": duty.rule.id,
+                    "regime": duty.rule.regime,
+                    "stage": duty.rule.stage,
+                    "recipient_kind": duty.rule.recipient_kind,
+                    "recipient_key": duty.recipient_key,
+                    "condition": duty.rule.condition,
+                    "source": duty.rule.source,
+                    "terms": duty.terms.as_dict(),
+                }
+            )
         elif row.state["status"] not in FROZEN:
             state = state_of(duty, Terms.from_dict(row.terms), anchors, filed)
             moved = {name: value for name, value in state.items() if row.state[name] != value}
@@ -73,14 +97,25 @@ def diff(planned: list[Planned], stored: list[Stored], anchors: dict[str, dateti
 
 def state_of(duty: Planned, terms: Terms, anchors: dict[str, datetime], filed: Filing | None) -> dict[str, Any]:
     """The STATE columns the planned duty should have under these terms."""
-    state = {"status": ObligationStatus.PENDING if duty.required else ObligationStatus.NOT_REQUIRED,
-             **clock(terms, anchors), "recipient": duty.recipient[:200], "flag": duty.flag,
-             "decided_by": "" if duty.required else duty.decided_by,
-             "rationale": "" if duty.required else duty.rationale, "customer_id": duty.customer_id,
-             "sent_at": None, "late_by_seconds": None, "sent_reference": ""}
+    state = {
+        "status": ObligationStatus.PENDING if duty.required else ObligationStatus.NOT_REQUIRED,
+        **clock(terms, anchors),
+        "recipient": duty.recipient[:200],
+        "flag": duty.flag,
+        "decided_by": "" if duty.required else duty.decided_by,
+        "rationale": "" if duty.required else duty.rationale,
+        "customer_id": duty.customer_id,
+        "sent_at": None,
+        "late_by_seconds": None,
+        "sent_reference": "",
+    }
     if filed is not None and duty.recipient_key == duty.rule.recipient_kind:
-        state |= {"status": ObligationStatus.SENT, "sent_at": filed.at, "sent_reference": filed.reference,
-                  "late_by_seconds": lateness(filed.at, state["due_at"] or state["target_at"])}
+        state |= {
+            "status": ObligationStatus.SENT,
+            "sent_at": filed.at,
+            "sent_reference": filed.reference,
+            "late_by_seconds": lateness(filed.at, state["due_at"] or state["target_at"]),
+        }
     return state
 
 

@@ -46,8 +46,15 @@ def record_event(incident: Incident, data: dict[str, Any], user: User | None) ->
             problems.append("at: is in the future")
     if problems:
         raise ValidationFailed(problems)
-    event = IncidentEvent(incident_id=incident.id, kind=kind, stage=stage, occurred_at=at, note=texts["note"],
-                          reference=texts["reference"], recorded_by=user)
+    event = IncidentEvent(
+        incident_id=incident.id,
+        kind=kind,
+        stage=stage,
+        occurred_at=at,
+        note=texts["note"],
+        reference=texts["reference"],
+        recorded_by=user,
+    )
     db.session.add(event)
     db.session.flush()
     sync_obligations(incident)

@@ -18,6 +18,7 @@ from breachdesk.incidents.forms import WHEN_FORMATS
 
 class WhenForm(FlaskForm):
     """A wall-clock time in a zone; the view turns it into UTC and refuses the DST gap and fold."""
+
     at = DateTimeLocalField("When", format=WHEN_FORMATS, validators=[DataRequired()])
     time_zone = StringField("Time zone", validators=[DataRequired(), Length(max=64)])
 
@@ -55,6 +56,7 @@ def when_form(form_class: type[WhenForm]) -> WhenForm:
     form = form_class()
     if request.method == "GET":
         form.time_zone.data = current_user.time_zone
-        form.at.data = now_utc().astimezone(ZoneInfo(current_user.time_zone)).replace(tzinfo=None, second=0,
-                                                                                     microsecond=0)
+        form.at.data = (
+            now_utc().astimezone(ZoneInfo(current_user.time_zone)).replace(tzinfo=None, second=0, microsecond=0)
+        )
     return form

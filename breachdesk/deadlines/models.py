@@ -18,10 +18,12 @@ OVERDUE = "overdue"
 
 class Obligation(Audited, db.Model):
     __tablename__ = "obligations"
-    __table_args__ = (UniqueConstraint("incident_id", "rule_id", "recipient_key"),
-                      # cover the dashboard's counts and its soonest-first page: index ranges, not the wide rows
-                      Index("ix_obligations_status_due_at", "status", "due_at", "incident_id"),
-                      Index("ix_obligations_incident_status_due_at", "incident_id", "status", "due_at"))
+    __table_args__ = (
+        UniqueConstraint("incident_id", "rule_id", "recipient_key"),
+        # cover the dashboard's counts and its soonest-first page: index ranges, not the wide rows
+        Index("ix_obligations_status_due_at", "status", "due_at", "incident_id"),
+        Index("ix_obligations_incident_status_due_at", "incident_id", "status", "due_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))

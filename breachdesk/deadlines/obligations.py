@@ -18,6 +18,7 @@ from breachdesk.deadlines.rules import DETERMINATIONS, LEAD_AUTHORITY, ROLES, Ru
 
 class ObligationStatus(enum.StrEnum):
     """Stored states. Overdue is not stored: it is a pending obligation whose due_at has passed."""
+
     PENDING = "pending"
     SENT = "sent"
     ACKNOWLEDGED = "acknowledged"
@@ -52,6 +53,7 @@ class AffectedCustomer:
 @dataclass(frozen=True)
 class Ruling:
     """A person's answer on whether a duty exists, with who gave it and why."""
+
     required: bool | None  # None: undecided
     decided_by: str = ""
     rationale: str = ""
@@ -116,25 +118,38 @@ def plan(rules: tuple[Rule, ...], profile: Profile, facts: Facts) -> list[Planne
         ruling = _ruling(rule, facts)
         flags = []
         if rule.entity_status and profile.entity_status.get(rule.regime, "").strip().lower() in NOT_SET:
-            flags.append(f"the organisation profile names {rule.regime} but not our entity status under it: "
-                         "confirm that the regime applies")
-        common = {"required": ruling.required is not False, "decided_by": ruling.decided_by,
-                  "rationale": ruling.rationale}
+            flags.append(
+                f"the organisation profile names {rule.regime} but not our entity status under it: "
+                "confirm that the regime applies"
+            )
+        common = {
+            "required": ruling.required is not False,
+            "decided_by": ruling.decided_by,
+            "rationale": ruling.rationale,
+        }
         if rule.recipient_kind in PER_CUSTOMER:
             for customer in facts.customers:
                 terms = rule.terms(customer.notice_hours, customer.contractual, profile.undue_delay_target_hours)
-                planned.append(Planned(rule, customer.key, customer.name, terms, customer.customer_id,
-                                       flag="; ".join(flags), **common))
+                planned.append(
+                    Planned(
+                        rule, customer.key, customer.name, terms, customer.customer_id, flag="; ".join(flags), **common
+                    )
+                )
             continue
         terms = rule.terms(undue_delay_target_hours=profile.undue_delay_target_hours)
         if rule.recipient_kind == "data_subjects":
-            recipient = ("the public (Art. 34(3)(c): individual notice would involve disproportionate effort)"
-                         if facts.public_communication and rule.condition == "high_risk" else "data subjects")
+            recipient = (
+                "the public (Art. 34(3)(c): individual notice would involve disproportionate effort)"
+                if facts.public_communication and rule.condition == "high_risk"
+                else "data subjects"
+            )
         else:
             recipient = authority_of(rule, profile)
             if not recipient:
-                flags.append(f"no {rule.recipient_kind.replace('_', ' ')} is named for {rule.regime}: "
-                             "name it in the organisation profile")
+                flags.append(
+                    f"no {rule.recipient_kind.replace('_', ' ')} is named for {rule.regime}: "
+                    "name it in the organisation profile"
+                )
                 recipient = f"unresolved {rule.recipient_kind.replace('_', ' ')} ({rule.regime})"
         planned.append(Planned(rule, rule.recipient_kind, recipient, terms, flag="; ".join(flags), **common))
     return planned
@@ -142,9 +157,11 @@ def plan(rules: tuple[Rule, ...], profile: Profile, facts: Facts) -> list[Planne
 
 def rulings_from(decisions: dict[str, Ruling], determinations: dict[str, Ruling]) -> dict[str, Ruling]:
     """The assessment's two decisions and the determinations recorded as events, keyed by condition."""
-    return {"unless_unlikely_risk": decisions.get("authority", Ruling(None)),
-            "high_risk": decisions.get("data_subjects", Ruling(None)),
-            **{condition: determinations[condition] for condition in DETERMINATIONS if condition in determinations}}
+    return {
+        "unless_unlikely_risk": decisions.get("authority", Ruling(None)),
+        "high_risk": decisions.get("data_subjects", Ruling(None)),
+        **{condition: determinations[condition] for condition in DETERMINATIONS if condition in determinations},
+    }
 
 
 def clock(terms: Terms, anchors: dict[str, datetime]) -> dict[str, Any]:
@@ -155,8 +172,12 @@ def clock(terms: Terms, anchors: dict[str, datetime]) -> dict[str, Any]:
         return {"anchor": terms.anchor, "clock_start": None, "due_at": None, "target_at": None}
     anchor, start, when = found
     undue = (terms.period if anchor == terms.anchor else terms.not_later_than.period).unit == Unit.WITHOUT_UNDUE_DELAY
-    return {"anchor": anchor, "clock_start": start, "due_at": None if undue else when,
-            "target_at": when if undue else None}
+    return {
+        "anchor": anchor,
+        "clock_start": start,
+        "due_at": None if undue else when,
+        "target_at": when if undue else None,
+    }
 
 
 def duration(seconds: int) -> str:
@@ -169,7 +190,7 @@ def duration(seconds: int) -> str:
 
 
 def remaining(due: datetime | None, now: datetime) -> str:
-    """"in 3 h 20 min" or "overdue by 1 d 2 h": what the person on call reads first."""
+    """ "in 3 h 20 min" or "overdue by 1 d 2 h": what the person on call reads first."""
     if due is None:
         return "clock not started"
     seconds = (due - now).total_seconds()

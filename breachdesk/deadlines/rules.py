@@ -11,17 +11,33 @@ import yaml
 
 from breachdesk.deadlines.calendar import Period, Unit, due_at
 
-RECIPIENT_KINDS = {"controller", "supervisory_authority", "data_subjects", "csirt", "regulator", "covered_entity",
-                   "state_attorney_general"}
-ANCHORS = {"awareness", "detection", "high_risk_established", "significance_determined", "classified_major",
-           "materiality_determined", "notifiable_assessed"}
+RECIPIENT_KINDS = {
+    "controller",
+    "supervisory_authority",
+    "data_subjects",
+    "csirt",
+    "regulator",
+    "covered_entity",
+    "state_attorney_general",
+}
+ANCHORS = {
+    "awareness",
+    "detection",
+    "high_risk_established",
+    "significance_determined",
+    "classified_major",
+    "materiality_determined",
+    "notifiable_assessed",
+}
 #: when a duty exists. unless_unlikely_risk and high_risk follow the assessment's decision for the authority
 #: and the data subjects; the others follow a person's determination, recorded as an incident event
 #: (positive: the event below; negative: the "not_..." event with its rationale)
-DETERMINATIONS = {"significant": ("significance_determined", "not_significant"),
-                  "major": ("classified_major", "not_major"),
-                  "material": ("materiality_determined", "not_material"),
-                  "notifiable": ("notifiable_assessed", "not_notifiable")}
+DETERMINATIONS = {
+    "significant": ("significance_determined", "not_significant"),
+    "major": ("classified_major", "not_major"),
+    "material": ("materiality_determined", "not_material"),
+    "notifiable": ("notifiable_assessed", "not_notifiable"),
+}
 CONDITIONS = {"always", "unless_unlikely_risk", "high_risk", *DETERMINATIONS}
 ROLES = {"processor", "controller"}
 #: `authority: lead_supervisory_authority` in a row means the one named in the organisation profile
@@ -63,21 +79,30 @@ class Terms:
     def describe(self) -> str:
         text = f"{self.period.describe()} from {self.anchor.replace('_', ' ')}"
         if self.not_later_than:
-            text += (f", and no later than {self.not_later_than.period.describe()} from "
-                     f"{self.not_later_than.anchor.replace('_', ' ')}")
+            text += (
+                f", and no later than {self.not_later_than.period.describe()} from "
+                f"{self.not_later_than.anchor.replace('_', ' ')}"
+            )
         return text
 
     def as_dict(self) -> dict:
         limit = self.not_later_than
-        return {"anchor": self.anchor, "period": _period_dict(self.period),
-                "not_later_than": {"anchor": limit.anchor, **_period_dict(limit.period)} if limit else None}
+        return {
+            "anchor": self.anchor,
+            "period": _period_dict(self.period),
+            "not_later_than": {"anchor": limit.anchor, **_period_dict(limit.period)} if limit else None,
+        }
 
     @classmethod
     def from_dict(cls, raw: dict) -> "Terms":
         limit = raw.get("not_later_than")
-        return cls(raw["anchor"], _period(raw["period"], "terms.period"),
-                   Limit(limit["anchor"], _period({k: v for k, v in limit.items() if k != "anchor"},
-                                                  "terms.not_later_than")) if limit else None)
+        return cls(
+            raw["anchor"],
+            _period(raw["period"], "terms.period"),
+            Limit(limit["anchor"], _period({k: v for k, v in limit.items() if k != "anchor"}, "terms.not_later_than"))
+            if limit
+            else None,
+        )
 
 
 def _period_dict(period: Period) -> dict:
@@ -106,8 +131,9 @@ class Rule:
     #: the regime binds only entities of a status the organisation profile must state (NIS2, DORA)
     entity_status: bool = False
 
-    def terms(self, contract_hours: int | None = None, contractual: bool = True,
-              undue_delay_target_hours: int | None = None) -> Terms:
+    def terms(
+        self, contract_hours: int | None = None, contractual: bool = True, undue_delay_target_hours: int | None = None
+    ) -> Terms:
         """This rule's terms for one recipient. `contract_hours` is the customer's notice term: a
         contractual deadline in clock hours, or (contractual=False) our target for "without undue delay"."""
         period = self.period
@@ -169,10 +195,21 @@ def _rule(raw: dict, where: str) -> Rule:
     if "not_later_than" in raw:
         bound = dict(raw["not_later_than"])
         limit = Limit(bound.pop("anchor"), _period(bound, f"{where}.not_later_than"))
-    return Rule(raw["id"], raw["regime"], raw["stage"], raw["recipient_kind"], tuple(raw["our_roles"]),
-                raw["anchor"], _period(raw["period"], f"{where}.period"), raw["condition"],
-                " ".join(str(raw["source"]).split()), bool(raw["period"].get("contract_hours")), limit,
-                raw.get("authority"), bool(raw.get("entity_status", False)))
+    return Rule(
+        raw["id"],
+        raw["regime"],
+        raw["stage"],
+        raw["recipient_kind"],
+        tuple(raw["our_roles"]),
+        raw["anchor"],
+        _period(raw["period"], f"{where}.period"),
+        raw["condition"],
+        " ".join(str(raw["source"]).split()),
+        bool(raw["period"].get("contract_hours")),
+        limit,
+        raw.get("authority"),
+        bool(raw.get("entity_status", False)),
+    )
 
 
 def _check_fields(raw: dict, where: str) -> None:

@@ -46,8 +46,14 @@ def organisation_profile() -> Profile | None:
     row = db.session.get(Organisation, 1)
     if row is None:
         return None
-    return Profile(row.name, tuple(row.regimes), row.lead_supervisory_authority, dict(row.authorities),
-                   dict(row.entity_status), row.undue_delay_target_hours)
+    return Profile(
+        row.name,
+        tuple(row.regimes),
+        row.lead_supervisory_authority,
+        dict(row.authorities),
+        dict(row.entity_status),
+        row.undue_delay_target_hours,
+    )
 
 
 def anchors_of(incident: Incident, events: list[IncidentEvent], sent: dict[str, datetime]) -> dict[str, datetime]:
@@ -86,8 +92,10 @@ def _decisions(assessment: Assessment | None) -> dict[str, Ruling]:
         required = {Decision.REQUIRED: True, Decision.NOT_REQUIRED: False}.get(decision)
         return Ruling(required, who if required is not None else "", assessment.rationale if required is False else "")
 
-    return {"authority": ruling(assessment.decision_authority),
-            "data_subjects": ruling(assessment.decision_data_subjects)}
+    return {
+        "authority": ruling(assessment.decision_authority),
+        "data_subjects": ruling(assessment.decision_data_subjects),
+    }
 
 
 def _affected(snapshot: ImpactSnapshot | None) -> tuple[frozenset[str], tuple[AffectedCustomer, ...]]:
@@ -95,23 +103,34 @@ def _affected(snapshot: ImpactSnapshot | None) -> tuple[frozenset[str], tuple[Af
         return frozenset(), ()
     roles = frozenset(a["role"] for a in snapshot.activities)
     rows = db.session.execute(
-        select(ImpactCustomer.key, ImpactCustomer.name, ImpactCustomer.customer_id, Customer.notice_hours,
-               Customer.notice_terms)
+        select(
+            ImpactCustomer.key,
+            ImpactCustomer.name,
+            ImpactCustomer.customer_id,
+            Customer.notice_hours,
+            Customer.notice_terms,
+        )
         .outerjoin(Customer, Customer.id == ImpactCustomer.customer_id)
-        .where(ImpactCustomer.snapshot_id == snapshot.id).order_by(ImpactCustomer.key))
+        .where(ImpactCustomer.snapshot_id == snapshot.id)
+        .order_by(ImpactCustomer.key)
+    )
     # a customer deleted since the snapshot keeps the default contract term of 24 hours
-    return roles, tuple(AffectedCustomer(key, name, cid, hours or 24, terms != NoticeTerms.WITHOUT_UNDUE_DELAY)
-                        for key, name, cid, hours, terms in rows)
+    return roles, tuple(
+        AffectedCustomer(key, name, cid, hours or 24, terms != NoticeTerms.WITHOUT_UNDUE_DELAY)
+        for key, name, cid, hours, terms in rows
+    )
 
 
 def facts_of(incident: Incident, events: list[IncidentEvent]) -> Facts:
     assessment = assessment_of(incident.id)
     roles, customers = _affected(current_snapshot(incident.id))
     exemptions = set(assessment.exemptions) if assessment else set()
-    return Facts(roles, customers, rulings_from(_decisions(assessment), _determinations(events)),
-                 public_communication="disproportionate_effort" in exemptions)
-
-
+    return Facts(
+        roles,
+        customers,
+        rulings_from(_decisions(assessment), _determinations(events)),
+        public_communication="disproportionate_effort" in exemptions,
+    )
 
 
 def sync_obligations(incident: Incident) -> dict[str, int]:
@@ -127,18 +146,34 @@ def sync_obligations(incident: Incident) -> dict[str, int]:
     counts = {"created": len(changes.created), "changed": len(changes.changed), "withdrawn": len(changes.withdrawn)}
     if any(counts.values()):
         write_changes(incident, changes)
-        record(db.session, "obligations.derived", "incidents", incident.id,
-               after={**counts, "anchors": {k: v.isoformat() for k, v in sorted(anchors.items())},
-                      **audit_sample(changes)})
+        record(
+            db.session,
+            "obligations.derived",
+            "incidents",
+            incident.id,
+            after={
+                **counts,
+                "anchors": {k: v.isoformat() for k, v in sorted(anchors.items())},
+                **audit_sample(changes),
+            },
+        )
     return counts
 
 
 def stored_obligations(incident_id: int) -> list[Stored]:
     rows = db.session.execute(
-        select(Obligation.id, Obligation.rule_id, Obligation.recipient_key, Obligation.terms,
-               *(getattr(Obligation, name) for name in STATE)).where(Obligation.incident_id == incident_id))
-    return [Stored(row.id, (row.rule_id, row.recipient_key), row.terms, {name: getattr(row, name) for name in STATE})
-            for row in rows]
+        select(
+            Obligation.id,
+            Obligation.rule_id,
+            Obligation.recipient_key,
+            Obligation.terms,
+            *(getattr(Obligation, name) for name in STATE),
+        ).where(Obligation.incident_id == incident_id)
+    )
+    return [
+        Stored(row.id, (row.rule_id, row.recipient_key), row.terms, {name: getattr(row, name) for name in STATE})
+        for row in rows
+    ]
 
 
 def first_sent(stored: list[Stored]) -> dict[str, datetime]:
@@ -160,8 +195,9 @@ def write_changes(incident: Incident, changes: Changes) -> None:
     """Thousands of customer duties are written in executemany statements, not object by object."""
     now = now_utc()
     if changes.created:
-        db.session.execute(insert(Obligation), [{**row, "incident_id": incident.id, "created_at": now}
-                                                for row in changes.created])
+        db.session.execute(
+            insert(Obligation), [{**row, "incident_id": incident.id, "created_at": now} for row in changes.created]
+        )
     if changes.changed:
         db.session.execute(update(Obligation), [{"id": row.id, **moved} for row, moved in changes.changed])
     if changes.withdrawn:
@@ -171,6 +207,7 @@ def write_changes(incident: Incident, changes: Changes) -> None:
 
 def audit_sample(changes: Changes) -> dict[str, list[str]]:
     """The first entries of each kind, so the log shows what moved without copying ten thousand rows."""
+
     def due(state: dict) -> str | None:
         at = state["due_at"] or state["target_at"]
         return at.isoformat() if at else None
@@ -179,10 +216,11 @@ def audit_sample(changes: Changes) -> dict[str, list[str]]:
     for row, moved in changes.changed[:AUDIT_SAMPLE]:
         state = row.state | moved
         changed.append(f"{':'.join(row.key)} {state['status'].value} due {due(state)}")
-    return {"created_first": [f"{c['rule_id']}:{c['recipient_key']} due {due(c)}"
-                              for c in changes.created[:AUDIT_SAMPLE]],
-            "changed_first": changed,
-            "withdrawn_first": [":".join(row.key) for row in changes.withdrawn[:AUDIT_SAMPLE]]}
+    return {
+        "created_first": [f"{c['rule_id']}:{c['recipient_key']} due {due(c)}" for c in changes.created[:AUDIT_SAMPLE]],
+        "changed_first": changed,
+        "withdrawn_first": [":".join(row.key) for row in changes.withdrawn[:AUDIT_SAMPLE]],
+    }
 
 
 def resync_open_incidents() -> int:
@@ -195,9 +233,19 @@ def resync_open_incidents() -> int:
 
 def obligations_of(incident_id: int) -> list[Obligation]:
     """Soonest first; customer duties after the authorities' at the same instant, by recipient."""
-    return list(db.session.scalars(select(Obligation).where(Obligation.incident_id == incident_id)
-                                   .order_by(Obligation.due_at.is_(None), Obligation.due_at,
-                                             Obligation.target_at, Obligation.rule_id, Obligation.recipient_key)))
+    return list(
+        db.session.scalars(
+            select(Obligation)
+            .where(Obligation.incident_id == incident_id)
+            .order_by(
+                Obligation.due_at.is_(None),
+                Obligation.due_at,
+                Obligation.target_at,
+                Obligation.rule_id,
+                Obligation.recipient_key,
+            )
+        )
+    )
 
 
 def summary_of(incident_id: int, now: datetime | None = None) -> dict[str, int]:
@@ -206,8 +254,10 @@ def summary_of(incident_id: int, now: datetime | None = None) -> dict[str, int]:
     overdue = (Obligation.status == ObligationStatus.PENDING) & (Obligation.due_at < now)
     counts: dict[str, int] = defaultdict(int)
     for status, late, count in db.session.execute(
-            select(Obligation.status, overdue, func.count()).where(Obligation.incident_id == incident_id)
-            .group_by(Obligation.status, overdue)):
+        select(Obligation.status, overdue, func.count())
+        .where(Obligation.incident_id == incident_id)
+        .group_by(Obligation.status, overdue)
+    ):
         counts[OVERDUE if late else status.value] += count
     return dict(counts)
 
@@ -244,6 +294,7 @@ def mark_acknowledged(obligation: Obligation, acknowledged_at: datetime) -> None
 
 
 # --- what the domains below announce (core.signals) ----------------------------------------------
+
 
 @incident_changed.connect
 def _rederive_incident(incident: Incident) -> None:

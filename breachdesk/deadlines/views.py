@@ -1,7 +1,6 @@
 """Obligation pages: an incident's duties, one duty explaining its deadline, recording a send or a receipt, a
 fact that starts or stops clocks, and the obligations' part of the incident page."""
 
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -40,11 +39,24 @@ def incident_obligations(incident_id: int):
         query = query.where(Obligation.status == status)
     if q:
         query = query.where(Obligation.recipient.ilike(f"%{q}%") | Obligation.recipient_key.ilike(f"%{q}%"))
-    query = query.order_by(Obligation.due_at.is_(None), Obligation.due_at, Obligation.target_at, Obligation.rule_id,
-                           Obligation.recipient_key)
+    query = query.order_by(
+        Obligation.due_at.is_(None),
+        Obligation.due_at,
+        Obligation.target_at,
+        Obligation.rule_id,
+        Obligation.recipient_key,
+    )
     page = db.paginate(query, per_page=100, max_per_page=500)
-    return render_template("deadlines/incident.html", incident=incident, page=page, status=status, q=q,
-                           statuses=SHOWN_STATUSES, summary=services.summary_of(incident.id), now=now_utc())
+    return render_template(
+        "deadlines/incident.html",
+        incident=incident,
+        page=page,
+        status=status,
+        q=q,
+        statuses=SHOWN_STATUSES,
+        summary=services.summary_of(incident.id),
+        now=now_utc(),
+    )
 
 
 @bp.get("/obligations/<int:obligation_id>")
@@ -52,9 +64,15 @@ def incident_obligations(incident_id: int):
 def obligation(obligation_id: int):
     found = db.get_or_404(Obligation, obligation_id)
     terms = Terms.from_dict(found.terms)
-    return render_template("deadlines/obligation.html", obligation=found, terms=terms, now=now_utc(),
-                           sent_form=when_form(SentForm),
-                           ack_form=when_form(AcknowledgedForm), **page_parts(obligation_page, found))
+    return render_template(
+        "deadlines/obligation.html",
+        obligation=found,
+        terms=terms,
+        now=now_utc(),
+        sent_form=when_form(SentForm),
+        ack_form=when_form(AcknowledgedForm),
+        **page_parts(obligation_page, found),
+    )
 
 
 def _record(obligation_id: int, form_class, action) -> object:
@@ -71,15 +89,19 @@ def _record(obligation_id: int, form_class, action) -> object:
 @allow(PRIVACY_TEAM)
 def sent(obligation_id: int):
     """Sent outside BreachDesk (a portal, a phone call confirmed in writing): record when, and the reference."""
-    return _record(obligation_id, SentForm,
-                   lambda found, form: services.mark_sent(found, when_utc(form), form.reference.data or ""))
+    return _record(
+        obligation_id,
+        SentForm,
+        lambda found, form: services.mark_sent(found, when_utc(form), form.reference.data or ""),
+    )
 
 
 @bp.post("/obligations/<int:obligation_id>/acknowledged")
 @allow(PRIVACY_TEAM)
 def acknowledged(obligation_id: int):
-    return _record(obligation_id, AcknowledgedForm,
-                   lambda found, form: services.mark_acknowledged(found, when_utc(form)))
+    return _record(
+        obligation_id, AcknowledgedForm, lambda found, form: services.mark_acknowledged(found, when_utc(form))
+    )
 
 
 @bp.post("/incidents/<int:incident_id>/events")
@@ -90,9 +112,17 @@ def event(incident_id: int):
     form = EventForm()
     if form.validate_on_submit():
         try:
-            record_event(incident, {"kind": form.kind.data, "at": when_utc(form), "stage": form.stage.data or None,
-                                    "note": form.note.data or "", "reference": form.reference.data or ""},
-                         current_user)
+            record_event(
+                incident,
+                {
+                    "kind": form.kind.data,
+                    "at": when_utc(form),
+                    "stage": form.stage.data or None,
+                    "note": form.note.data or "",
+                    "reference": form.reference.data or "",
+                },
+                current_user,
+            )
         except ValidationFailed as error:
             flash_problems(error)
         else:
@@ -109,23 +139,49 @@ def _incident_page(incident: Incident) -> dict:
     """The incident page's obligations: the authorities' and controllers' duties one by one, the customers'
     by stage, and the form recording a fact that starts or stops clocks."""
     obligations = db.session.scalars(
-        select(Obligation).where(Obligation.incident_id == incident.id, Obligation.customer_id.is_(None),
-                                 Obligation.recipient_kind.not_in(PER_CUSTOMER))
-        .order_by(Obligation.due_at.is_(None), Obligation.due_at, Obligation.target_at, Obligation.rule_id)).all()
-    return {"obligations": obligations, "customer_duties": _customer_duties(incident.id),
-            "obligation_summary": services.summary_of(incident.id), "event_form": when_form(EventForm),
-            "has_profile": services.organisation_profile() is not None}
+        select(Obligation)
+        .where(
+            Obligation.incident_id == incident.id,
+            Obligation.customer_id.is_(None),
+            Obligation.recipient_kind.not_in(PER_CUSTOMER),
+        )
+        .order_by(Obligation.due_at.is_(None), Obligation.due_at, Obligation.target_at, Obligation.rule_id)
+    ).all()
+    return {
+        "obligations": obligations,
+        "customer_duties": _customer_duties(incident.id),
+        "obligation_summary": services.summary_of(incident.id),
+        "event_form": when_form(EventForm),
+        "has_profile": services.organisation_profile() is not None,
+    }
 
 
 def _customer_duties(incident_id: int) -> list[dict]:
     """Per-customer duties in one line each for the page: how many, the soonest due, how many overdue."""
     now = now_utc()
     rows = db.session.execute(
-        select(Obligation.regime, Obligation.stage, func.count(), func.min(Obligation.due_at),
-               func.min(Obligation.target_at),
-               func.count().filter(Obligation.status == ObligationStatus.PENDING, Obligation.due_at < now),
-               func.count().filter(Obligation.status == ObligationStatus.PENDING))
+        select(
+            Obligation.regime,
+            Obligation.stage,
+            func.count(),
+            func.min(Obligation.due_at),
+            func.min(Obligation.target_at),
+            func.count().filter(Obligation.status == ObligationStatus.PENDING, Obligation.due_at < now),
+            func.count().filter(Obligation.status == ObligationStatus.PENDING),
+        )
         .where(Obligation.incident_id == incident_id, Obligation.recipient_kind.in_(PER_CUSTOMER))
-        .group_by(Obligation.regime, Obligation.stage).order_by(Obligation.regime, Obligation.stage)).all()
-    return [{"regime": r[0], "stage": r[1], "count": r[2], "first_due": r[3], "first_target": r[4], "overdue": r[5],
-             "pending": r[6]} for r in rows]
+        .group_by(Obligation.regime, Obligation.stage)
+        .order_by(Obligation.regime, Obligation.stage)
+    ).all()
+    return [
+        {
+            "regime": r[0],
+            "stage": r[1],
+            "count": r[2],
+            "first_due": r[3],
+            "first_target": r[4],
+            "overdue": r[5],
+            "pending": r[6],
+        }
+        for r in rows
+    ]

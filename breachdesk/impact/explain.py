@@ -35,8 +35,9 @@ class ExposureWindow:
     retention_days: int | None
 
 
-def exposure_window(retention_days: int | None, occurred_from: datetime | None,
-                    occurred_to: datetime | None, aware_at: datetime) -> ExposureWindow:
+def exposure_window(
+    retention_days: int | None, occurred_from: datetime | None, occurred_to: datetime | None, aware_at: datetime
+) -> ExposureWindow:
     """Data kept N days that leaked between `from` and `to` was created at most N days before `from`."""
     end = occurred_to or aware_at
     start = occurred_from or end

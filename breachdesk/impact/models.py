@@ -37,10 +37,12 @@ class ImpactCustomer(db.Model):
     """One affected controller in a snapshot. Key and name are copied: the snapshot is evidence."""
 
     __tablename__ = "impact_customers"
-    __table_args__ = (Index("ix_impact_customers_snapshot_key", "snapshot_id", "key"),
-                      Index("ix_impact_customers_snapshot_name", "snapshot_id", "name"),
-                      Index("ix_impact_customers_snapshot_people", "snapshot_id", "people"),
-                      Index("ix_impact_customers_snapshot_records", "snapshot_id", "records"))
+    __table_args__ = (
+        Index("ix_impact_customers_snapshot_key", "snapshot_id", "key"),
+        Index("ix_impact_customers_snapshot_name", "snapshot_id", "name"),
+        Index("ix_impact_customers_snapshot_people", "snapshot_id", "people"),
+        Index("ix_impact_customers_snapshot_records", "snapshot_id", "records"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     snapshot_id: Mapped[int] = mapped_column(ForeignKey("impact_snapshots.id", ondelete="CASCADE"))
@@ -56,6 +58,13 @@ class ImpactCustomer(db.Model):
     counts_unknown: Mapped[bool] = mapped_column(Boolean, default=False)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "name": self.name, "data_subjects": self.data_subjects, "records": self.records,
-                "data_categories": self.data_categories, "sensitivity": self.sensitivity, "paths": self.paths,
-                "counts_unknown": self.counts_unknown}
+        return {
+            "key": self.key,
+            "name": self.name,
+            "data_subjects": self.data_subjects,
+            "records": self.records,
+            "data_categories": self.data_categories,
+            "sensitivity": self.sensitivity,
+            "paths": self.paths,
+            "counts_unknown": self.counts_unknown,
+        }

@@ -58,21 +58,30 @@ class Impact:
     @property
     def totals(self) -> dict[str, int]:
         own_people = sum(sum(o["data_subjects"].values()) for o in self.own)
-        return {"customers": len(self.customers),
-                "data_subjects": sum(c.people for c in self.customers) + own_people,
-                "records": sum(c.records for c in self.customers) + sum(o["records"] for o in self.own),
-                "activities": len(self.activities)}
+        return {
+            "customers": len(self.customers),
+            "data_subjects": sum(c.people for c in self.customers) + own_people,
+            "records": sum(c.records for c in self.customers) + sum(o["records"] for o in self.own),
+            "activities": len(self.activities),
+        }
 
 
 def affected_activities(scope: Scope) -> dict[int, AffectedActivity]:
     """Activities that use any reached system and hold at least one reached data category."""
     rows = db.session.execute(
-        select(ProcessingActivity.id, ProcessingActivity.key, ProcessingActivity.name, ProcessingActivity.role,
-               ProcessingActivity.retention_days, System.key)
+        select(
+            ProcessingActivity.id,
+            ProcessingActivity.key,
+            ProcessingActivity.name,
+            ProcessingActivity.role,
+            ProcessingActivity.retention_days,
+            System.key,
+        )
         .join(activity_systems, activity_systems.c.activity_id == ProcessingActivity.id)
         .join(System, System.id == activity_systems.c.system_id)
         .where(activity_systems.c.system_id.in_(scope.system_ids))
-        .order_by(ProcessingActivity.key, System.key))
+        .order_by(ProcessingActivity.key, System.key)
+    )
     activities: dict[int, AffectedActivity] = {}
     for activity_id, key, name, role, retention, system_key in rows:
         activity = activities.setdefault(activity_id, AffectedActivity(activity_id, key, name, str(role), retention))
@@ -81,8 +90,10 @@ def affected_activities(scope: Scope) -> dict[int, AffectedActivity]:
         return {}
     held: dict[int, dict[str, int]] = defaultdict(dict)
     for activity_id, category, sensitivity in db.session.execute(
-            select(ActivityDataCategory.activity_id, ActivityDataCategory.data_category,
-                   ActivityDataCategory.sensitivity).where(ActivityDataCategory.activity_id.in_(activities))):
+        select(
+            ActivityDataCategory.activity_id, ActivityDataCategory.data_category, ActivityDataCategory.sensitivity
+        ).where(ActivityDataCategory.activity_id.in_(activities))
+    ):
         held[activity_id][category] = sensitivity
     for activity_id in list(activities):
         categories = touched_categories(list(held[activity_id]), list(scope.data_categories))
@@ -112,9 +123,12 @@ def affected_customers(activities: dict[int, AffectedActivity]) -> list[Customer
     for customer_id, activity_id in connection.execute(linked.add_columns(links.activity_id)):
         reached_by[customer_id].append(processors[activity_id])
     counts = customer_volumes(list(processors))
-    found = [_customer_impact(customer, reached_by[customer.id], counts.get(customer.id))
-             for customer in connection.execute(select(Customer.id, Customer.key, Customer.name)
-                                                .where(Customer.id.in_(linked)))]
+    found = [
+        _customer_impact(customer, reached_by[customer.id], counts.get(customer.id))
+        for customer in connection.execute(
+            select(Customer.id, Customer.key, Customer.name).where(Customer.id.in_(linked))
+        )
+    ]
     return sorted(found, key=lambda c: (c.name, c.key))
 
 
@@ -131,10 +145,15 @@ def customer_volumes(activity_ids: list[int]) -> dict[int, Counts]:
     among the activities, because the same people sit in several; records add up."""
     counts: dict[int, Counts] = defaultdict(Counts)
     for customer_id, subject, people, records in db.session.connection().execute(
-            select(Volume.customer_id, Volume.data_subject_category,
-                   func.max(Volume.data_subjects).label("people"), func.sum(Volume.records).label("records"))
-            .where(Volume.activity_id.in_(activity_ids), Volume.customer_id.is_not(None))
-            .group_by(Volume.customer_id, Volume.data_subject_category)):
+        select(
+            Volume.customer_id,
+            Volume.data_subject_category,
+            func.max(Volume.data_subjects).label("people"),
+            func.sum(Volume.records).label("records"),
+        )
+        .where(Volume.activity_id.in_(activity_ids), Volume.customer_id.is_not(None))
+        .group_by(Volume.customer_id, Volume.data_subject_category)
+    ):
         found = counts[customer_id]
         found.data_subjects[subject] = people
         found.records += int(records)  # PostgreSQL sums bigints as numeric (a Decimal)
@@ -145,13 +164,17 @@ def _customer_impact(customer: Row, reached_by: list[AffectedActivity], counts: 
     """One customer's impact: the union of its activities' categories, the highest sensitivity among
     them, and one path per activity, in activity key order."""
     reached_by = sorted(reached_by, key=lambda a: a.key)
-    return CustomerImpact(customer.id, customer.key, customer.name,
-                          data_subjects=counts.data_subjects if counts else {},
-                          records=counts.records if counts else 0,
-                          data_categories=sorted(set().union(*(a.data_categories for a in reached_by))),
-                          sensitivity=max(a.sensitivity for a in reached_by),
-                          paths=[a.path for a in reached_by],
-                          counts_unknown=counts is None)
+    return CustomerImpact(
+        customer.id,
+        customer.key,
+        customer.name,
+        data_subjects=counts.data_subjects if counts else {},
+        records=counts.records if counts else 0,
+        data_categories=sorted(set().union(*(a.data_categories for a in reached_by))),
+        sensitivity=max(a.sensitivity for a in reached_by),
+        paths=[a.path for a in reached_by],
+        counts_unknown=counts is None,
+    )
 
 
 def compute(scope: Scope) -> Impact:
@@ -164,11 +187,21 @@ def _own(activities: dict[int, AffectedActivity]) -> list[dict[str, Any]]:
     counts: dict[int, dict[str, Any]] = {i: {"data_subjects": {}, "records": 0} for i in own_ids}
     if own_ids:
         for activity_id, subject, people, records in db.session.execute(
-                select(Volume.activity_id, Volume.data_subject_category, Volume.data_subjects, Volume.records)
-                .where(Volume.activity_id.in_(own_ids), Volume.customer_id.is_(None))):
+            select(Volume.activity_id, Volume.data_subject_category, Volume.data_subjects, Volume.records).where(
+                Volume.activity_id.in_(own_ids), Volume.customer_id.is_(None)
+            )
+        ):
             counts[activity_id]["data_subjects"][subject] = people
             counts[activity_id]["records"] += records
-    return [{"activity": activities[i].key, "name": activities[i].name, "systems": activities[i].systems,
-             "data_categories": activities[i].data_categories, "sensitivity": activities[i].sensitivity,
-             "retention_days": activities[i].retention_days, **counts[i]}
-            for i in sorted(own_ids, key=lambda i: activities[i].key)]
+    return [
+        {
+            "activity": activities[i].key,
+            "name": activities[i].name,
+            "systems": activities[i].systems,
+            "data_categories": activities[i].data_categories,
+            "sensitivity": activities[i].sensitivity,
+            "retention_days": activities[i].retention_days,
+            **counts[i],
+        }
+        for i in sorted(own_ids, key=lambda i: activities[i].key)
+    ]

@@ -23,6 +23,7 @@ class IncidentStatus(enum.StrEnum):
 
 class Nature(enum.StrEnum):
     """The three breach types of the EDPB Guidelines 9/2022 (confidentiality, integrity, availability)."""
+
     CONFIDENTIALITY = "confidentiality"
     INTEGRITY = "integrity"
     AVAILABILITY = "availability"
@@ -38,7 +39,8 @@ class Cause(enum.StrEnum):
 
 
 incident_systems = Table(
-    "incident_systems", db.metadata,
+    "incident_systems",
+    db.metadata,
     Column("incident_id", ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True),
     Column("system_id", ForeignKey("systems.id", ondelete="RESTRICT"), primary_key=True, index=True),
 )
@@ -74,8 +76,9 @@ class Incident(Audited, db.Model):
     systems: Mapped[list[System]] = relationship(secondary=incident_systems, order_by="System.key")
     owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
     reported_by: Mapped[User | None] = relationship(foreign_keys=[reported_by_id])
-    notes: Mapped[list["IncidentNote"]] = relationship(back_populates="incident", cascade="all, delete-orphan",
-                                                       order_by="IncidentNote.id")
+    notes: Mapped[list["IncidentNote"]] = relationship(
+        back_populates="incident", cascade="all, delete-orphan", order_by="IncidentNote.id"
+    )
 
     def audit_label(self) -> str:
         return str(self.id)

@@ -19,8 +19,22 @@ from breachdesk.incidents.models import Cause, Incident, IncidentNote, IncidentS
 from breachdesk.inventory.models import System
 from breachdesk.inventory.rules import data_category_problem
 
-FIELDS = ("title", "aware_at", "systems", "nature", "description", "detected_at", "occurred_from", "occurred_to",
-          "cause", "data_categories", "encrypted", "key_compromised", "containment", "owner_id")
+FIELDS = (
+    "title",
+    "aware_at",
+    "systems",
+    "nature",
+    "description",
+    "detected_at",
+    "occurred_from",
+    "occurred_to",
+    "cause",
+    "data_categories",
+    "encrypted",
+    "key_compromised",
+    "containment",
+    "owner_id",
+)
 INSTANTS = ("aware_at", "detected_at", "occurred_from", "occurred_to")
 CLOCK_SKEW = timedelta(minutes=5)  # a phone a little ahead of the server is not an error
 MAX_TEXT = {"title": 200, "description": 20000, "containment": 20000}
@@ -136,15 +150,24 @@ def _systems(keys: Any) -> list[System]:
 
 
 #: the fields whose cleaning is more than a type check, by name
-CLEANERS = {"systems": _systems, "nature": _nature, "cause": _cause, "data_categories": _data_categories,
-            "owner_id": _owner_id}
+CLEANERS = {
+    "systems": _systems,
+    "nature": _nature,
+    "cause": _cause,
+    "data_categories": _data_categories,
+    "owner_id": _owner_id,
+}
 
 
 def open_incident(data: dict[str, Any], reported_by_id: int | None) -> Incident:
     """File an incident and compute its impact at once: the on-call sees who is affected straight away."""
     values = clean(data)
-    incident = Incident(reported_by_id=reported_by_id, owner_id=values.pop("owner_id", reported_by_id),
-                        status=IncidentStatus.OPEN, **values)
+    incident = Incident(
+        reported_by_id=reported_by_id,
+        owner_id=values.pop("owner_id", reported_by_id),
+        status=IncidentStatus.OPEN,
+        **values,
+    )
     db.session.add(incident)
     db.session.flush()
     take_snapshot(incident)
@@ -166,9 +189,14 @@ def update_incident(incident: Incident, data: dict[str, Any], author_id: int | N
         if not reason.strip():
             raise ValidationFailed(["reason: required when changing aware_at (it moves every deadline)"])
         was = incident.aware_at
-        db.session.add(IncidentNote(incident=incident, author_id=author_id, kind="aware_at",
-                                    text=f"Awareness moved from {was.isoformat()} to "
-                                         f"{values['aware_at'].isoformat()}: {reason.strip()}"))
+        db.session.add(
+            IncidentNote(
+                incident=incident,
+                author_id=author_id,
+                kind="aware_at",
+                text=f"Awareness moved from {was.isoformat()} to {values['aware_at'].isoformat()}: {reason.strip()}",
+            )
+        )
     for name, value in values.items():
         setattr(incident, name, value)
     db.session.flush()
@@ -198,4 +226,3 @@ def add_note(incident: Incident, text: str, author_id: int | None) -> IncidentNo
     db.session.add(note)
     db.session.flush()
     return note
-

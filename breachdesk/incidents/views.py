@@ -31,8 +31,9 @@ INSTANT_FIELDS = ("aware_at", "detected_at", "occurred_from", "occurred_to")
 
 def _form(**kwargs) -> IncidentForm:
     systems = db.session.execute(select(System.key, System.name).order_by(System.name)).all()
-    owners = db.session.execute(select(User.id, User.username).where(User.disabled_at.is_(None))
-                                .order_by(User.username)).all()
+    owners = db.session.execute(
+        select(User.id, User.username).where(User.disabled_at.is_(None)).order_by(User.username)
+    ).all()
     return IncidentForm(system_choices=[(k, f"{n} ({k})") for k, n in systems], owner_choices=owners, **kwargs)
 
 
@@ -42,12 +43,18 @@ def _tristate(value: str) -> bool | None:
 
 def _submitted(form: IncidentForm, only_changed_from: Incident | None = None) -> dict:
     """Form fields as service input; wall-clock times become UTC in the chosen zone."""
-    data: dict = {"title": form.title.data, "systems": form.systems.data, "nature": form.nature.data,
-                  "description": form.description.data or "", "cause": form.cause.data or None,
-                  "data_categories": form.data_categories.data, "encrypted": _tristate(form.encrypted.data),
-                  "key_compromised": _tristate(form.key_compromised.data),
-                  "containment": form.containment.data or "",
-                  "owner_id": int(form.owner_id.data) if form.owner_id.data else None}
+    data: dict = {
+        "title": form.title.data,
+        "systems": form.systems.data,
+        "nature": form.nature.data,
+        "description": form.description.data or "",
+        "cause": form.cause.data or None,
+        "data_categories": form.data_categories.data,
+        "encrypted": _tristate(form.encrypted.data),
+        "key_compromised": _tristate(form.key_compromised.data),
+        "containment": form.containment.data or "",
+        "owner_id": int(form.owner_id.data) if form.owner_id.data else None,
+    }
     problems = []
     for name in INSTANT_FIELDS:
         value = form[name].data
@@ -70,10 +77,17 @@ def _submitted(form: IncidentForm, only_changed_from: Incident | None = None) ->
 def index():
     args = request.args
     zone = current_user.time_zone
-    page = db.paginate(queries.incidents(
-        status=args.get("status", ""), customer=args.get("customer", "").strip(),
-        system=args.get("system", "").strip(), aware_from=_date(args.get("from")), aware_to=_date(args.get("to")),
-        zone=zone), per_page=current_app.config["PAGE_SIZE"])
+    page = db.paginate(
+        queries.incidents(
+            status=args.get("status", ""),
+            customer=args.get("customer", "").strip(),
+            system=args.get("system", "").strip(),
+            aware_from=_date(args.get("from")),
+            aware_to=_date(args.get("to")),
+            zone=zone,
+        ),
+        per_page=current_app.config["PAGE_SIZE"],
+    )
     return render_template("incidents/index.html", page=page, statuses=list(IncidentStatus), args=args)
 
 
@@ -90,8 +104,9 @@ def report():
     form = _form()
     if request.method == "GET":
         form.time_zone.data = current_user.time_zone
-        form.aware_at.data = now_utc().astimezone(ZoneInfo(current_user.time_zone)).replace(tzinfo=None, second=0,
-                                                                                         microsecond=0)
+        form.aware_at.data = (
+            now_utc().astimezone(ZoneInfo(current_user.time_zone)).replace(tzinfo=None, second=0, microsecond=0)
+        )
     if form.validate_on_submit():
         try:
             incident = services.open_incident(_submitted(form), current_user.id)
@@ -111,17 +126,29 @@ def show(incident_id: int):
     snapshot = impact.current_snapshot(incident.id)
     customers = None
     if snapshot is not None:
-        customers = db.paginate(queries.affected_customers(snapshot.id, request.args.get("sort", "name"),
-                                                           request.args.get("q", "").strip()),
-                                per_page=50, max_per_page=500)
-    return render_template("incidents/show.html", incident=incident, snapshot=snapshot, customers=customers,
-                           now=now_utc(), events=queries.events_of(incident.id),
-                           stale=impact.stale_reasons(incident, snapshot), timeline=queries.timeline(incident),
-                           status_form=StatusForm(status=incident.status.value), note_form=NoteForm(),
-                           exposure=lambda days: exposure_window(days, incident.occurred_from, incident.occurred_to,
-                                                                 incident.aware_at),
-                           sort=request.args.get("sort", "name"), q=request.args.get("q", ""),
-                           **page_parts(incident_page, incident))
+        customers = db.paginate(
+            queries.affected_customers(
+                snapshot.id, request.args.get("sort", "name"), request.args.get("q", "").strip()
+            ),
+            per_page=50,
+            max_per_page=500,
+        )
+    return render_template(
+        "incidents/show.html",
+        incident=incident,
+        snapshot=snapshot,
+        customers=customers,
+        now=now_utc(),
+        events=queries.events_of(incident.id),
+        stale=impact.stale_reasons(incident, snapshot),
+        timeline=queries.timeline(incident),
+        status_form=StatusForm(status=incident.status.value),
+        note_form=NoteForm(),
+        exposure=lambda days: exposure_window(days, incident.occurred_from, incident.occurred_to, incident.aware_at),
+        sort=request.args.get("sort", "name"),
+        q=request.args.get("q", ""),
+        **page_parts(incident_page, incident),
+    )
 
 
 @bp.route("/<int:incident_id>/edit", methods=["GET", "POST"])
@@ -142,8 +169,9 @@ def edit(incident_id: int):
         form.owner_id.data = str(incident.owner_id) if incident.owner_id else ""
     if form.validate_on_submit():
         try:
-            services.update_incident(incident, _submitted(form, only_changed_from=incident), current_user.id,
-                                     reason=form.reason.data or "")
+            services.update_incident(
+                incident, _submitted(form, only_changed_from=incident), current_user.id, reason=form.reason.data or ""
+            )
         except ValidationFailed as error:
             flash_problems(error)
         else:
@@ -159,9 +187,10 @@ def status(incident_id: int):
     incident = db.get_or_404(Incident, incident_id)
     form = StatusForm()
     if form.validate_on_submit():
-        commit_or_flash(lambda: services.change_status(incident, form.status.data, current_user.id,
-                                                       form.reason.data or ""),
-                        lambda _: f"Status: {incident.status.value}.")
+        commit_or_flash(
+            lambda: services.change_status(incident, form.status.data, current_user.id, form.reason.data or ""),
+            lambda _: f"Status: {incident.status.value}.",
+        )
     return redirect(url_for("incidents.show", incident_id=incident.id))
 
 
@@ -183,8 +212,11 @@ def recompute(incident_id: int):
     snapshot = services.recompute_impact(incident)
     db.session.commit()
     diff = snapshot.difference or {}
-    flash(f"Impact recomputed: {len(diff.get('added', []))} customers added, {len(diff.get('removed', []))} "
-          f"removed, {len(diff.get('changed', []))} changed.", "info")
+    flash(
+        f"Impact recomputed: {len(diff.get('added', []))} customers added, {len(diff.get('removed', []))} "
+        f"removed, {len(diff.get('changed', []))} changed.",
+        "info",
+    )
     return redirect(url_for("incidents.show", incident_id=incident.id))
 
 
@@ -198,10 +230,29 @@ def customers_csv(incident_id: int):
     incident = db.get_or_404(Incident, incident_id)
     snapshot = impact.current_snapshot(incident.id)
     rows = db.session.scalars(queries.affected_customers(snapshot.id)) if snapshot is not None else []
-    return csv_download(f"incident-{incident.id}-customers.csv",
-                        ["customer_key", "customer", "data_subjects", "records", "data_subject_categories",
-                         "data_categories", "sensitivity", "paths"],
-                        ([row.key, row.name, row.people, row.records,
-                          "; ".join(f"{k}={v}" for k, v in sorted(row.data_subjects.items())),
-                          "; ".join(row.data_categories), row.sensitivity,
-                          " | ".join(_path_text(p) for p in row.paths)] for row in rows))
+    return csv_download(
+        f"incident-{incident.id}-customers.csv",
+        [
+            "customer_key",
+            "customer",
+            "data_subjects",
+            "records",
+            "data_subject_categories",
+            "data_categories",
+            "sensitivity",
+            "paths",
+        ],
+        (
+            [
+                row.key,
+                row.name,
+                row.people,
+                row.records,
+                "; ".join(f"{k}={v}" for k, v in sorted(row.data_subjects.items())),
+                "; ".join(row.data_categories),
+                row.sensitivity,
+                " | ".join(_path_text(p) for p in row.paths),
+            ]
+            for row in rows
+        ),
+    )

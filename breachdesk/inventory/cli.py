@@ -23,8 +23,9 @@ class ClickProgress:
         self._bar = None
 
     def start(self, label: str, total: int) -> None:
-        self._bar = click.progressbar(length=max(total, 1), label=label, file=sys.stderr,
-                                      show_pos=False, show_percent=True, show_eta=True)
+        self._bar = click.progressbar(
+            length=max(total, 1), label=label, file=sys.stderr, show_pos=False, show_percent=True, show_eta=True
+        )
         self._bar.__enter__()
 
     def advance(self, amount: int) -> None:
@@ -58,8 +59,11 @@ def _report(error: ValidationFailed) -> click.ClickException:
 
 @inventory_cli.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--volumes", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Volumes CSV (default: the file named by the structure's `volumes:`).")
+@click.option(
+    "--volumes",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Volumes CSV (default: the file named by the structure's `volumes:`).",
+)
 def import_command(path, volumes):
     """Import an inventory file (ours or a Fides manifest) and/or a volumes CSV, all or nothing."""
     with acting_as("cli"):

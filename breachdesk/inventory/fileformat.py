@@ -60,8 +60,9 @@ def _construct_mapping(loader, node):
     loader.flatten_mapping(node)
     mapping = LineDict(loader.construct_pairs(node, deep=True))
     mapping.line = node.start_mark.line + 1
-    mapping.field_lines = {key.value: key.start_mark.line + 1 for key, _ in node.value
-                           if isinstance(key, yaml.ScalarNode)}
+    mapping.field_lines = {
+        key.value: key.start_mark.line + 1 for key, _ in node.value if isinstance(key, yaml.ScalarNode)
+    }
     return mapping
 
 
@@ -82,8 +83,9 @@ def _refuse_expansion(text: str, file: str) -> None:
     for count, node in enumerate(nodes, start=1):
         line = node.start_mark.line + 1
         if isinstance(node, yaml.AliasEvent):
-            raise ValidationFailed([f"{file}:{line}: syntax: aliases (*{node.anchor}) are not accepted; "
-                                    "write the value out"])
+            raise ValidationFailed(
+                [f"{file}:{line}: syntax: aliases (*{node.anchor}) are not accepted; write the value out"]
+            )
         if count > MAX_NODES:
             raise ValidationFailed([f"{file}:{line}: size: more than {MAX_NODES:,} values"])
 
@@ -192,8 +194,9 @@ def _type_ok(value: Any, kind: type) -> bool:
     return isinstance(value, kind)
 
 
-def validate_record(raw: Any, spec: dict[str, Field], file: str, where: str, problems: Problems,
-                    line: int | None = None) -> Record | None:
+def validate_record(
+    raw: Any, spec: dict[str, Field], file: str, where: str, problems: Problems, line: int | None = None
+) -> Record | None:
     line = getattr(raw, "line", line)
     if not isinstance(raw, dict):
         problems.add(file, line, where, "expected a mapping of field: value")
@@ -212,8 +215,9 @@ def validate_record(raw: Any, spec: dict[str, Field], file: str, where: str, pro
             values[name] = list(rule.default) if isinstance(rule.default, tuple) else _fresh(rule.default)
             continue
         if not _type_ok(value, rule.kind):
-            problems.add(file, field_line, label,
-                         f"expected {rule.kind.__name__}, got {type(value).__name__} {value!r}")
+            problems.add(
+                file, field_line, label, f"expected {rule.kind.__name__}, got {type(value).__name__} {value!r}"
+            )
         elif problem := _value_problem(value, rule):
             problems.add(file, field_line, label, problem)
         else:
@@ -243,8 +247,9 @@ def _list_problem(items: list, item_check) -> str | None:
     return "lists an entry twice" if len(set(items)) != len(items) else None
 
 
-def validate_section(raw_list: Any, spec: dict[str, Field], file: str, section: str,
-                     problems: Problems, line: int | None) -> list[Record]:
+def validate_section(
+    raw_list: Any, spec: dict[str, Field], file: str, section: str, problems: Problems, line: int | None
+) -> list[Record]:
     """Validate a list of entries and refuse duplicate keys within the file."""
     if raw_list is None:
         return []
@@ -260,8 +265,12 @@ def validate_section(raw_list: Any, spec: dict[str, Field], file: str, section: 
             continue
         if isinstance(key, str):
             if key in seen:
-                problems.add(file, raw.line_of("key") if isinstance(raw, LineDict) else record.line,
-                             f"{where}.key", f"duplicate key (first on line {seen[key]})")
+                problems.add(
+                    file,
+                    raw.line_of("key") if isinstance(raw, LineDict) else record.line,
+                    f"{where}.key",
+                    f"duplicate key (first on line {seen[key]})",
+                )
                 continue
             seen[key] = record.line
         records.append(record)

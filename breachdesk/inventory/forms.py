@@ -39,15 +39,21 @@ class ContactForm(Form):
 
 
 class CustomerForm(FlaskForm):
-    key = StringField("Key", validators=[DataRequired(), Length(max=64)],
-                      description="Stable identifier used by imports and the API; cannot change later.")
+    key = StringField(
+        "Key",
+        validators=[DataRequired(), Length(max=64)],
+        description="Stable identifier used by imports and the API; cannot change later.",
+    )
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     country = StringField("Country (ISO code)", validators=[DataRequired(), Length(min=2, max=2)])
     language = SelectField("Notice language", choices=_choices(Language))
     time_zone = StringField("Time zone", default="UTC", validators=[DataRequired(), Length(max=64)])
     notice_terms = SelectField("Notice terms", choices=_choices(NoticeTerms))
-    notice_hours = IntegerField("Notice deadline (hours after we become aware)", default=24,
-                                validators=[InputRequired(), NumberRange(min=1, max=24 * 365)])
+    notice_hours = IntegerField(
+        "Notice deadline (hours after we become aware)",
+        default=24,
+        validators=[InputRequired(), NumberRange(min=1, max=24 * 365)],
+    )
     contacts = FieldList(FormField(ContactForm), min_entries=1, max_entries=10)
 
 
@@ -68,13 +74,18 @@ class ActivityForm(FlaskForm):
     role = SelectField("Our role", choices=_choices(OurRole))
     purpose = TextAreaField("Purpose", validators=[Length(max=5000)])
     legal_basis = SelectField("Legal basis (Art. 6)", choices=_choices(LegalBasis, blank=True))
-    retention_days = IntegerField("Retention (days)", validators=[Optional(), NumberRange(min=0)],
-                                  description="Empty: kept while the relationship lasts (explain below).")
+    retention_days = IntegerField(
+        "Retention (days)",
+        validators=[Optional(), NumberRange(min=0)],
+        description="Empty: kept while the relationship lasts (explain below).",
+    )
     retention_note = StringField("Retention note", validators=[Length(max=300)])
     systems = SelectMultipleField("Systems", choices={})
-    customers = TextAreaField("Customers (keys, for processor activities)",
-                              description="One key per line or separated by commas. A customer with volume rows in "
-                                          "this activity stays linked to it.")
+    customers = TextAreaField(
+        "Customers (keys, for processor activities)",
+        description="One key per line or separated by commas. A customer with volume rows in "
+        "this activity stays linked to it.",
+    )
     data_categories = SelectMultipleField("Data categories (Fides)", choices={})
     data_subject_categories = SelectMultipleField("Data subject categories (Fides)", choices={})
     transfers = TextAreaField("Transfers outside the EEA", description="One per line: COUNTRY: safeguard")
@@ -100,8 +111,10 @@ class VolumeForm(FlaskForm):
 
 
 class ImportForm(FlaskForm):
-    structure = FileField("Inventory file (YAML or JSON, ours or a Fides manifest)",
-                          validators=[FileAllowed(["yaml", "yml", "json"], "a .yaml, .yml or .json file")])
+    structure = FileField(
+        "Inventory file (YAML or JSON, ours or a Fides manifest)",
+        validators=[FileAllowed(["yaml", "yml", "json"], "a .yaml, .yml or .json file")],
+    )
     volumes = FileField("Volumes (CSV)", validators=[FileAllowed(["csv"], "a .csv file")])
 
 
@@ -110,16 +123,25 @@ class OrganisationForm(FlaskForm):
 
     name = StringField("Organisation name", validators=[DataRequired(), Length(max=200)])
     country = StringField("Country (ISO code)", validators=[DataRequired(), Length(min=2, max=2)])
-    lead_supervisory_authority = StringField("Lead supervisory authority (GDPR Art. 56)",
-                                             validators=[Length(max=200)])
-    regimes = SelectMultipleField("Regimes we are subject to", choices={},
-                                  description="A regime not ticked produces no obligation.")
-    authorities = TextAreaField("Receiving authority per regime, where the rules name none",
-                                description="One per line, e.g. “NIS2: CERT-FR (ANSSI)”", validators=[Length(max=5000)])
-    entity_status = TextAreaField("Our entity status per regime (NIS2, DORA)",
-                                  description="One per line, e.g. “NIS2: important”", validators=[Length(max=5000)])
-    undue_delay_target_hours = IntegerField("Internal target for “without undue delay” (hours)", default=72,
-                                            validators=[InputRequired(), NumberRange(min=1, max=24 * 90)])
+    lead_supervisory_authority = StringField("Lead supervisory authority (GDPR Art. 56)", validators=[Length(max=200)])
+    regimes = SelectMultipleField(
+        "Regimes we are subject to", choices={}, description="A regime not ticked produces no obligation."
+    )
+    authorities = TextAreaField(
+        "Receiving authority per regime, where the rules name none",
+        description="One per line, e.g. “NIS2: CERT-FR (ANSSI)”",
+        validators=[Length(max=5000)],
+    )
+    entity_status = TextAreaField(
+        "Our entity status per regime (NIS2, DORA)",
+        description="One per line, e.g. “NIS2: important”",
+        validators=[Length(max=5000)],
+    )
+    undue_delay_target_hours = IntegerField(
+        "Internal target for “without undue delay” (hours)",
+        default=72,
+        validators=[InputRequired(), NumberRange(min=1, max=24 * 90)],
+    )
     dpo_name = StringField("Data protection officer (named in notices)", validators=[Length(max=200)])
     dpo_email = StringField("DPO e-mail", validators=[Length(max=254)])
 
@@ -129,7 +151,7 @@ class OrganisationForm(FlaskForm):
 
 
 def regime_lines(field: str, text: str) -> dict[str, str]:
-    """"Regime: value" lines as a mapping; a malformed line is refused naming its number."""
+    """ "Regime: value" lines as a mapping; a malformed line is refused naming its number."""
     found: dict[str, str] = {}
     for number, line in enumerate((text or "").splitlines(), start=1):
         if not line.strip():

@@ -62,8 +62,6 @@ log = logging.getLogger(__name__)
 BATCH = 5000
 
 
-
-
 @dataclass
 class Structure:
     customers: list[ff.Record] = field(default_factory=list)
@@ -89,6 +87,7 @@ class ImportSummary:
 
 
 # --- reading the structure ----------------------------------------------------------------
+
 
 def parse_structure(content: str, file: str) -> Structure:
     """Our format or a Fides manifest (recognised by its top-level `system` list)."""
@@ -119,15 +118,20 @@ def _parse_ours(doc: ff.LineDict, file: str, problems: ff.Problems) -> Structure
         transfers = _children(activity, "transfers", ff.TRANSFER, file, problems)
         activity.values["transfers"] = [t.values for t in transfers]
         if activity.values.get("role") == OurRole.CONTROLLER and activity.values.get("customers"):
-            problems.add(file, activity.line_of("customers"), f"{activity.section}.customers",
-                         "a controller activity processes for no customer")
+            problems.add(
+                file,
+                activity.line_of("customers"),
+                f"{activity.section}.customers",
+                "a controller activity processes for no customer",
+            )
     volumes = doc.get("volumes")
     if volumes is not None and not isinstance(volumes, str):
         problems.add(file, doc.line, "volumes", "expected the path of a CSV file")
     organisation = None
     if doc.get("organisation") is not None:
-        organisation = ff.validate_record(doc["organisation"], ff.ORGANISATION, file, "organisation", problems,
-                                          doc.line_of("organisation"))
+        organisation = ff.validate_record(
+            doc["organisation"], ff.ORGANISATION, file, "organisation", problems, doc.line_of("organisation")
+        )
     return Structure(customers, systems, activities, volumes, organisation)
 
 
@@ -142,8 +146,11 @@ def _children(parent: ff.Record, name: str, spec, file: str, problems: ff.Proble
 
 
 _FIDES_LEGAL_BASIS = {
-    "consent": "consent", "contract": "contract", "legal obligations": "legal_obligation",
-    "vital interests": "vital_interests", "public interest": "public_task",
+    "consent": "consent",
+    "contract": "contract",
+    "legal obligations": "legal_obligation",
+    "vital interests": "vital_interests",
+    "public interest": "public_task",
     "legitimate interests": "legitimate_interests",
 }
 
@@ -171,12 +178,16 @@ def _parse_fides(doc: ff.LineDict, file: str, problems: ff.Problems) -> Structur
                 problems.add(file, line, f"system[{index}].{where}", detail["msg"])
             continue
         meta = fides.meta or {}
-        system_raw = ff.LineDict(key=fides.fides_key.replace("_", "-").lower(), name=fides.name or fides.fides_key,
-                                 is_subprocessor="Sub-Processor" in [str(r) for r in (fides.responsibility or [])],
-                                 vendor=fides.legal_name or "", description=fides.description or "",
-                                 hosting_country=meta.get("hosting_country", ""),
-                                 hosting_region=meta.get("hosting_region", ""),
-                                 encrypted_at_rest=bool(meta.get("encrypted_at_rest", False)))
+        system_raw = ff.LineDict(
+            key=fides.fides_key.replace("_", "-").lower(),
+            name=fides.name or fides.fides_key,
+            is_subprocessor="Sub-Processor" in [str(r) for r in (fides.responsibility or [])],
+            vendor=fides.legal_name or "",
+            description=fides.description or "",
+            hosting_country=meta.get("hosting_country", ""),
+            hosting_region=meta.get("hosting_region", ""),
+            encrypted_at_rest=bool(meta.get("encrypted_at_rest", False)),
+        )
         system_raw.line = line
         system = ff.validate_record(system_raw, ff.SYSTEM, file, f"system[{fides.fides_key}]", problems)
         if system is None:
@@ -188,15 +199,21 @@ def _parse_fides(doc: ff.LineDict, file: str, problems: ff.Problems) -> Structur
             retention = declaration.retention_period
             basis = _FIDES_LEGAL_BASIS.get((declaration.legal_basis_for_processing or "").lower())
             activity_raw = ff.LineDict(
-                key=f"{system.values['key']}.{_slug(name)}"[:64], name=name, purpose=declaration.data_use,
-                role="controller" if controller else "processor", legal_basis=basis,
+                key=f"{system.values['key']}.{_slug(name)}"[:64],
+                name=name,
+                purpose=declaration.data_use,
+                role="controller" if controller else "processor",
+                legal_basis=basis,
                 retention_days=int(retention) if retention and retention.isdigit() else None,
                 retention_note=retention if retention and not retention.isdigit() else "",
-                systems=[system.values["key"]], data_categories=list(declaration.data_categories),
-                data_subject_categories=list(declaration.data_subjects))
+                systems=[system.values["key"]],
+                data_categories=list(declaration.data_categories),
+                data_subject_categories=list(declaration.data_subjects),
+            )
             activity_raw.line = line
-            activity = ff.validate_record(activity_raw, ff.ACTIVITY, file,
-                                          f"system[{fides.fides_key}].privacy_declarations[{name}]", problems)
+            activity = ff.validate_record(
+                activity_raw, ff.ACTIVITY, file, f"system[{fides.fides_key}].privacy_declarations[{name}]", problems
+            )
             if activity:
                 activities.append(activity)
     return Structure([], systems, activities)
@@ -208,8 +225,11 @@ def _parse_fides(doc: ff.LineDict, file: str, problems: ff.Problems) -> Structur
 _EAGER = {
     Customer: (Customer.contacts,),
     # not the customers: they can number thousands per activity and are compared only when a file lists them
-    ProcessingActivity: (ProcessingActivity.systems, ProcessingActivity.data_categories,
-                         ProcessingActivity.subject_categories),
+    ProcessingActivity: (
+        ProcessingActivity.systems,
+        ProcessingActivity.data_categories,
+        ProcessingActivity.subject_categories,
+    ),
 }
 
 
@@ -218,7 +238,7 @@ def _existing(model, keys: Iterable[str]) -> dict[str, Any]:
     found = {}
     options = [selectinload(attribute) for attribute in _EAGER.get(model, ())]
     for start in range(0, len(keys), BATCH):
-        chunk = keys[start:start + BATCH]
+        chunk = keys[start : start + BATCH]
         query = select(model).where(model.key.in_(chunk)).options(*options)
         found.update({obj.key: obj for obj in db.session.scalars(query)})
     return found
@@ -233,8 +253,9 @@ def _assign(obj: Any, values: dict[str, Any], names: Iterable[str]) -> bool:
     return changed
 
 
-def _upsert(model, records: list[ff.Record], names: list[str], summary: ImportSummary, kind: str,
-            progress: Progress) -> dict[str, Any]:
+def _upsert(
+    model, records: list[ff.Record], names: list[str], summary: ImportSummary, kind: str, progress: Progress
+) -> dict[str, Any]:
     existing = _existing(model, (r.values["key"] for r in records))
     created = updated = 0
     progress.start(f"{kind:<10}", len(records))
@@ -289,8 +310,7 @@ def _apply_structure(structure: Structure, file: str, progress: Progress, summar
         wanted = [(c.values["role"], c.values["name"], c.values["email"]) for c in record.children["contacts"]]
         if [(str(c.role), c.name, c.email) for c in customer.contacts] != wanted:
             customer.contacts = [Contact(role=r, name=n, email=e) for r, n, e in wanted]
-    systems = _upsert(System, structure.systems, [n for n in ff.SYSTEM if n != "key"], summary, "systems",
-                      progress)
+    systems = _upsert(System, structure.systems, [n for n in ff.SYSTEM if n != "key"], summary, "systems", progress)
     activity_fields = ["name", "role", "purpose", "legal_basis", "retention_days", "retention_note", "transfers"]
     _upsert(ProcessingActivity, structure.activities, activity_fields, summary, "activities", progress)
     systems = _resolve(System, {k for a in structure.activities for k in a.values["systems"]}, systems)
@@ -312,8 +332,9 @@ def _apply_structure(structure: Structure, file: str, progress: Progress, summar
                 setattr(activity, name, [wanted[k] for k in sorted(wanted)])
         categories = sorted(record.values["data_categories"])
         if sorted(c.data_category for c in activity.data_categories) != categories:
-            activity.data_categories = [ActivityDataCategory(data_category=c, sensitivity=int(sensitivity_of(c)))
-                                        for c in categories]
+            activity.data_categories = [
+                ActivityDataCategory(data_category=c, sensitivity=int(sensitivity_of(c))) for c in categories
+            ]
         subjects = sorted(record.values["data_subject_categories"])
         if sorted(s.data_subject_category for s in activity.subject_categories) != subjects:
             activity.subject_categories = [ActivitySubjectCategory(data_subject_category=s) for s in subjects]
@@ -333,13 +354,19 @@ def _links_with_volume_rows(activities: list[ff.Record]) -> set[tuple[int, int]]
     ids = [i for i, customer_ids in dropped.items() if customer_ids]
     kept: set[tuple[int, int]] = set()
     for start in range(0, len(ids), BATCH):
-        chunk = ids[start:start + BATCH]
-        kept.update(db.session.execute(select(Volume.activity_id, Volume.customer_id).distinct().where(
-            Volume.activity_id.in_(chunk), Volume.customer_id.in_({c for i in chunk for c in dropped[i]}))).tuples())
+        chunk = ids[start : start + BATCH]
+        kept.update(
+            db.session.execute(
+                select(Volume.activity_id, Volume.customer_id)
+                .distinct()
+                .where(Volume.activity_id.in_(chunk), Volume.customer_id.in_({c for i in chunk for c in dropped[i]}))
+            ).tuples()
+        )
     return kept  # may hold pairs no list dropped: their customer is wanted anyway
 
 
 # --- volumes --------------------------------------------------------------------------------
+
 
 class _CountingReader(io.RawIOBase):
     """Counts and hashes bytes as the CSV reader consumes them, for the progress bar and the audit."""
@@ -352,17 +379,24 @@ class _CountingReader(io.RawIOBase):
 
     def readinto(self, buffer) -> int:
         data = self.raw.read(len(buffer))
-        buffer[:len(data)] = data
+        buffer[: len(data)] = data
         self.sha256.update(data)
         self.progress.advance(len(data))
         return len(data)
 
 
 def _staging_table() -> Table:
-    return Table("volume_staging", MetaData(),
-                 Column("line", Integer), Column("customer_id", Integer), Column("activity_id", Integer),
-                 Column("data_subject_category", String(120)), Column("data_subjects", BigInteger),
-                 Column("records", BigInteger), prefixes=["TEMPORARY"])
+    return Table(
+        "volume_staging",
+        MetaData(),
+        Column("line", Integer),
+        Column("customer_id", Integer),
+        Column("activity_id", Integer),
+        Column("data_subject_category", String(120)),
+        Column("data_subjects", BigInteger),
+        Column("records", BigInteger),
+        prefixes=["TEMPORARY"],
+    )
 
 
 def _count(text: str, file: str, line: int, column: str, problems: ff.Problems) -> int | None:
@@ -377,10 +411,18 @@ def import_volumes(stream: IO[bytes], file: str, size: int, progress: Progress, 
     """Stage, check and write volume rows, counting them into `summary`; returns the file's sha256."""
     problems = ff.Problems()
     customers = dict(db.session.execute(select(Customer.key, Customer.id)).all())
-    activities = {key: (id_, role) for key, id_, role in
-                  db.session.execute(select(ProcessingActivity.key, ProcessingActivity.id, ProcessingActivity.role))}
-    declared = {(a, s) for a, s in db.session.execute(
-        select(ActivitySubjectCategory.activity_id, ActivitySubjectCategory.data_subject_category))}
+    activities = {
+        key: (id_, role)
+        for key, id_, role in db.session.execute(
+            select(ProcessingActivity.key, ProcessingActivity.id, ProcessingActivity.role)
+        )
+    }
+    declared = {
+        (a, s)
+        for a, s in db.session.execute(
+            select(ActivitySubjectCategory.activity_id, ActivitySubjectCategory.data_subject_category)
+        )
+    }
 
     connection = db.session.connection()
     staging = _staging_table()
@@ -398,8 +440,9 @@ def import_volumes(stream: IO[bytes], file: str, size: int, progress: Progress, 
         header = reader.fieldnames or []
         missing = [c for c in ff.VOLUME_COLUMNS if c not in header]
         if missing:
-            problems.add(file, 1, "header", f"missing column(s) {', '.join(missing)}; expected "
-                                            f"{','.join(ff.VOLUME_COLUMNS)}")
+            problems.add(
+                file, 1, "header", f"missing column(s) {', '.join(missing)}; expected {','.join(ff.VOLUME_COLUMNS)}"
+            )
             problems.raise_if_any()
         for row in reader:
             line = reader.line_num
@@ -419,8 +462,9 @@ def import_volumes(stream: IO[bytes], file: str, size: int, progress: Progress, 
     if batch:
         _stage(connection, staging, batch)
     # Temporary tables get no automatic statistics: without them PostgreSQL plans nested loops over 10^12 pairs.
-    Index("ix_volume_staging_match", staging.c.activity_id, staging.c.data_subject_category,
-          staging.c.customer_id).create(connection)
+    Index(
+        "ix_volume_staging_match", staging.c.activity_id, staging.c.data_subject_category, staging.c.customer_id
+    ).create(connection)
     connection.execute(text("ANALYZE volume_staging"))
     _refuse_duplicates(connection, staging, file)
     summary.created["volume rows"], summary.updated["volume rows"] = _write_staged(connection, staging)
@@ -456,8 +500,14 @@ def check_volume_row(row, file, line, customers, activities, declared, problems)
     if role == OurRole.PROCESSOR:
         customer_id = customers.get(customer_key)
         if customer_id is None:
-            problems.add(file, line, "customer", f"unknown customer {customer_key!r}" if customer_key
-                         else "required: the activity is a processor activity")
+            problems.add(
+                file,
+                line,
+                "customer",
+                f"unknown customer {customer_key!r}"
+                if customer_key
+                else "required: the activity is a processor activity",
+            )
             return None
     elif customer_key:
         problems.add(file, line, "customer", "must be empty: the activity is a controller activity")
@@ -473,20 +523,34 @@ def check_volume_row(row, file, line, customers, activities, declared, problems)
     records = _count(row["records"], file, line, "records", problems)
     if subjects is None or records is None:
         return None
-    return {"line": line, "customer_id": customer_id, "activity_id": activity_id,
-            "data_subject_category": subject, "data_subjects": subjects, "records": records}
+    return {
+        "line": line,
+        "customer_id": customer_id,
+        "activity_id": activity_id,
+        "data_subject_category": subject,
+        "data_subjects": subjects,
+        "records": records,
+    }
 
 
 def _refuse_duplicates(connection, staging: Table, file: str) -> None:
     keys = [staging.c.customer_id, staging.c.activity_id, staging.c.data_subject_category]
     duplicates = connection.execute(
         select(func.min(staging.c.line), func.max(staging.c.line), func.count())
-        .group_by(*keys).having(func.count() > 1).order_by(func.min(staging.c.line)).limit(ff.MAX_PROBLEMS)).all()
+        .group_by(*keys)
+        .having(func.count() > 1)
+        .order_by(func.min(staging.c.line))
+        .limit(ff.MAX_PROBLEMS)
+    ).all()
     if duplicates:
         problems = ff.Problems()
         for first, last, count in duplicates:
-            problems.add(file, last, "row", f"duplicate of line {first} (same customer, activity and data subject "
-                                            f"category; {count} rows in all)")
+            problems.add(
+                file,
+                last,
+                "row",
+                f"duplicate of line {first} (same customer, activity and data subject category; {count} rows in all)",
+            )
         problems.raise_if_any()
 
 
@@ -499,23 +563,29 @@ def _write_staged(connection, staging: Table) -> tuple[int, int]:
     # Rows with and without a customer are matched separately: plain equalities let both databases use
     # the unique indexes (or hash joins), where an "equal or both NULL" condition would force nested loops.
     for own in (False, True):
-        matches = and_(staging.c.activity_id == volumes.c.activity_id,
-                       staging.c.data_subject_category == volumes.c.data_subject_category,
-                       and_(staging.c.customer_id.is_(None), volumes.c.customer_id.is_(None)) if own
-                       else staging.c.customer_id == volumes.c.customer_id)
+        matches = and_(
+            staging.c.activity_id == volumes.c.activity_id,
+            staging.c.data_subject_category == volumes.c.data_subject_category,
+            and_(staging.c.customer_id.is_(None), volumes.c.customer_id.is_(None))
+            if own
+            else staging.c.customer_id == volumes.c.customer_id,
+        )
         of_kind = staging.c.customer_id.is_(None) if own else staging.c.customer_id.is_not(None)
-        changed = and_(matches, or_(volumes.c.data_subjects != staging.c.data_subjects,
-                                    volumes.c.records != staging.c.records))
+        changed = and_(
+            matches, or_(volumes.c.data_subjects != staging.c.data_subjects, volumes.c.records != staging.c.records)
+        )
         is_new = and_(of_kind, ~exists().where(matches))
         new_rows = connection.execute(select(func.count()).select_from(staging).where(is_new)).scalar()
         changed_rows = connection.execute(select(func.count()).select_from(staging).join(volumes, changed)).scalar()
         if changed_rows:
-            connection.execute(update(volumes).where(changed).values(
-                data_subjects=staging.c.data_subjects, records=staging.c.records))
+            connection.execute(
+                update(volumes).where(changed).values(data_subjects=staging.c.data_subjects, records=staging.c.records)
+            )
         if new_rows:
             columns = ["customer_id", "activity_id", "data_subject_category", "data_subjects", "records"]
-            connection.execute(insert(volumes).from_select(
-                columns, select(*[staging.c[c] for c in columns]).where(is_new)))
+            connection.execute(
+                insert(volumes).from_select(columns, select(*[staging.c[c] for c in columns]).where(is_new))
+            )
         created, updated = created + new_rows, updated + changed_rows
     return created, updated
 
@@ -523,21 +593,36 @@ def _write_staged(connection, staging: Table) -> tuple[int, int]:
 def _link_customers(connection, staging: Table) -> None:
     """A volume row for a customer is evidence that we process its data in that activity (and the
     database refuses the row without the link)."""
-    pairs = select(staging.c.activity_id, staging.c.customer_id).where(
-        staging.c.customer_id.is_not(None)).distinct().subquery()
-    linked = select(literal_column("1")).select_from(activity_customers).where(
-        activity_customers.c.activity_id == pairs.c.activity_id,
-        activity_customers.c.customer_id == pairs.c.customer_id)
-    connection.execute(insert(activity_customers).from_select(
-        ["activity_id", "customer_id"],
-        select(pairs.c.activity_id, pairs.c.customer_id).where(~linked.exists())))
+    pairs = (
+        select(staging.c.activity_id, staging.c.customer_id)
+        .where(staging.c.customer_id.is_not(None))
+        .distinct()
+        .subquery()
+    )
+    linked = (
+        select(literal_column("1"))
+        .select_from(activity_customers)
+        .where(
+            activity_customers.c.activity_id == pairs.c.activity_id,
+            activity_customers.c.customer_id == pairs.c.customer_id,
+        )
+    )
+    connection.execute(
+        insert(activity_customers).from_select(
+            ["activity_id", "customer_id"], select(pairs.c.activity_id, pairs.c.customer_id).where(~linked.exists())
+        )
+    )
 
 
 # --- the whole import ---------------------------------------------------------------------
 
-def import_inventory(structure: tuple[str, str] | None = None,
-                     volumes: tuple[str, IO[bytes], int] | None = None,
-                     progress: Progress | None = None, volumes_dir: Path | None = None) -> ImportSummary:
+
+def import_inventory(
+    structure: tuple[str, str] | None = None,
+    volumes: tuple[str, IO[bytes], int] | None = None,
+    progress: Progress | None = None,
+    volumes_dir: Path | None = None,
+) -> ImportSummary:
     """structure: (file name, text); volumes: (file name, binary stream, size in bytes).
 
     With `volumes_dir`, a structure's own `volumes:` entry is opened from that folder when no volumes

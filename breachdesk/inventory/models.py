@@ -31,7 +31,7 @@ class Language(enum.StrEnum):
 
 
 class NoticeTerms(enum.StrEnum):
-    CONTRACT_HOURS = "contract_hours"            # the contract names a deadline in hours
+    CONTRACT_HOURS = "contract_hours"  # the contract names a deadline in hours
     WITHOUT_UNDUE_DELAY = "without_undue_delay"  # Art. 33(2) wording only; notice_hours is our target
 
 
@@ -42,12 +42,13 @@ class ContactRole(enum.StrEnum):
 
 
 class OurRole(enum.StrEnum):
-    PROCESSOR = "processor"    # we act on a customer's instructions (Art. 28)
+    PROCESSOR = "processor"  # we act on a customer's instructions (Art. 28)
     CONTROLLER = "controller"  # we decide purposes and means (our own staff, prospects, suppliers)
 
 
 class LegalBasis(enum.StrEnum):
     """GDPR Art. 6(1)(a)-(f). For processor activities the basis is the controller's."""
+
     CONSENT = "consent"
     CONTRACT = "contract"
     LEGAL_OBLIGATION = "legal_obligation"
@@ -57,7 +58,8 @@ class LegalBasis(enum.StrEnum):
 
 
 activity_systems = Table(
-    "activity_systems", db.metadata,
+    "activity_systems",
+    db.metadata,
     Column("activity_id", ForeignKey("processing_activities.id", ondelete="CASCADE"), primary_key=True),
     Column("system_id", ForeignKey("systems.id", ondelete="CASCADE"), primary_key=True, index=True),
 )
@@ -67,7 +69,8 @@ activity_systems = Table(
 #: keeps its link while it has volume rows in the activity (importer._links_with_volume_rows); impact reads an
 #: activity's reach from here alone.
 activity_customers = Table(
-    "activity_customers", db.metadata,
+    "activity_customers",
+    db.metadata,
     Column("activity_id", ForeignKey("processing_activities.id", ondelete="CASCADE"), primary_key=True),
     Column("customer_id", ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True, index=True),
 )
@@ -92,7 +95,8 @@ class Customer(Audited, db.Model):
     notice_hours: Mapped[int] = mapped_column(default=24)
 
     contacts: Mapped[list["Contact"]] = relationship(
-        back_populates="customer", cascade="all, delete-orphan", order_by="Contact.id")
+        back_populates="customer", cascade="all, delete-orphan", order_by="Contact.id"
+    )
 
 
 class Contact(Audited, db.Model):
@@ -128,7 +132,8 @@ class System(Audited, db.Model):
     description: Mapped[str] = mapped_column(Text, default="")
 
     activities: Mapped[list["ProcessingActivity"]] = relationship(
-        secondary=activity_systems, back_populates="systems", order_by="ProcessingActivity.key")
+        secondary=activity_systems, back_populates="systems", order_by="ProcessingActivity.key"
+    )
 
 
 class ProcessingActivity(Audited, db.Model):
@@ -149,20 +154,25 @@ class ProcessingActivity(Audited, db.Model):
     transfers: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
 
     systems: Mapped[list[System]] = relationship(
-        secondary=activity_systems, back_populates="activities", order_by="System.key")
+        secondary=activity_systems, back_populates="activities", order_by="System.key"
+    )
     customers: Mapped[list[Customer]] = relationship(secondary=activity_customers, order_by="Customer.key")
     data_categories: Mapped[list["ActivityDataCategory"]] = relationship(
-        back_populates="activity", cascade="all, delete-orphan", order_by="ActivityDataCategory.data_category")
+        back_populates="activity", cascade="all, delete-orphan", order_by="ActivityDataCategory.data_category"
+    )
     subject_categories: Mapped[list["ActivitySubjectCategory"]] = relationship(
-        back_populates="activity", cascade="all, delete-orphan",
-        order_by="ActivitySubjectCategory.data_subject_category")
+        back_populates="activity",
+        cascade="all, delete-orphan",
+        order_by="ActivitySubjectCategory.data_subject_category",
+    )
 
 
 class ActivityDataCategory(Audited, db.Model):
     __tablename__ = "activity_data_categories"
 
-    activity_id: Mapped[int] = mapped_column(ForeignKey("processing_activities.id", ondelete="CASCADE"),
-                                             primary_key=True)
+    activity_id: Mapped[int] = mapped_column(
+        ForeignKey("processing_activities.id", ondelete="CASCADE"), primary_key=True
+    )
     #: fides data category key, e.g. user.contact.email
     data_category: Mapped[str] = mapped_column(String(120), primary_key=True)
     #: ENISA class derived from the category when written, so SQL can rank impact without Python
@@ -177,8 +187,9 @@ class ActivityDataCategory(Audited, db.Model):
 class ActivitySubjectCategory(Audited, db.Model):
     __tablename__ = "activity_subject_categories"
 
-    activity_id: Mapped[int] = mapped_column(ForeignKey("processing_activities.id", ondelete="CASCADE"),
-                                             primary_key=True)
+    activity_id: Mapped[int] = mapped_column(
+        ForeignKey("processing_activities.id", ondelete="CASCADE"), primary_key=True
+    )
     #: fides data subject key, e.g. customer, employee, prospect
     data_subject_category: Mapped[str] = mapped_column(String(120), primary_key=True)
 
@@ -196,21 +207,28 @@ class Volume(Audited, db.Model):
         CheckConstraint("data_subjects >= 0 AND records >= 0", name="counts_not_negative"),
         # controller activities have no customer: NULLs never collide in a unique constraint, so a
         # partial index guards them
-        Index("uq_volumes_customer_activity_subject", "customer_id", "activity_id", "data_subject_category",
-              unique=True),
-        Index("uq_volumes_own_activity_subject", "activity_id", "data_subject_category", unique=True,
-              sqlite_where=text("customer_id IS NULL"), postgresql_where=text("customer_id IS NULL")),
+        Index(
+            "uq_volumes_customer_activity_subject", "customer_id", "activity_id", "data_subject_category", unique=True
+        ),
+        Index(
+            "uq_volumes_own_activity_subject",
+            "activity_id",
+            "data_subject_category",
+            unique=True,
+            sqlite_where=text("customer_id IS NULL"),
+            postgresql_where=text("customer_id IS NULL"),
+        ),
         # a customer's row needs its link (a controller's row, customer NULL, is not checked): the impact
         # query finds an activity's customers from the links alone, and must never miss one with data
-        ForeignKeyConstraint(["activity_id", "customer_id"],
-                             ["activity_customers.activity_id", "activity_customers.customer_id"]),
+        ForeignKeyConstraint(
+            ["activity_id", "customer_id"], ["activity_customers.activity_id", "activity_customers.customer_id"]
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: None for activities where we are the controller
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
-    activity_id: Mapped[int] = mapped_column(ForeignKey("processing_activities.id", ondelete="CASCADE"),
-                                             index=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("processing_activities.id", ondelete="CASCADE"), index=True)
     data_subject_category: Mapped[str] = mapped_column(String(120))
     #: number of distinct people
     data_subjects: Mapped[int] = mapped_column(BigInteger)
@@ -229,8 +247,10 @@ class Organisation(Audited, db.Model):
     One row; part of the inventory file and of the settings page."""
 
     __tablename__ = "organisation"
-    __table_args__ = (CheckConstraint("id = 1", name="single_row"),
-                      CheckConstraint("undue_delay_target_hours > 0", name="target_positive"))
+    __table_args__ = (
+        CheckConstraint("id = 1", name="single_row"),
+        CheckConstraint("undue_delay_target_hours > 0", name="target_positive"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True, default=1)
     name: Mapped[str] = mapped_column(String(200))

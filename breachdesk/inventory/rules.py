@@ -10,8 +10,20 @@ from breachdesk.inventory.taxonomy import data_categories, data_subject_categori
 KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 #: the regimes an organisation profile may name: exactly those of the deadline rules table
 #: (deadlines/rules.yaml; a test holds the two together, since the inventory sits below the deadlines)
-REGIMES = ("Colorado", "DORA", "GDPR", "HIPAA", "India DPDP", "LGPD", "NIS2", "SEC Form 8-K", "Singapore PDPA",
-           "Texas", "UK GDPR", "Washington")
+REGIMES = (
+    "Colorado",
+    "DORA",
+    "GDPR",
+    "HIPAA",
+    "India DPDP",
+    "LGPD",
+    "NIS2",
+    "SEC Form 8-K",
+    "Singapore PDPA",
+    "Texas",
+    "UK GDPR",
+    "Washington",
+)
 
 
 def key_problem(value: str) -> str | None:

@@ -21,12 +21,16 @@ def save_entry(section: str, raw: dict[str, Any]) -> Any:
     record = ff.validate_record(raw, SPECS[section], "", section, problems)
     if record and section == "customers":
         record.children["contacts"] = [
-            c for index, item in enumerate(raw.get("contacts") or [])
-            if (c := ff.validate_record(item, ff.CONTACT, "", f"contacts[{index}]", problems))]
+            c
+            for index, item in enumerate(raw.get("contacts") or [])
+            if (c := ff.validate_record(item, ff.CONTACT, "", f"contacts[{index}]", problems))
+        ]
     if record and section == "activities":
         record.values["transfers"] = [
-            t.values for index, item in enumerate(raw.get("transfers") or [])
-            if (t := ff.validate_record(item, ff.TRANSFER, "", f"transfers[{index}]", problems))]
+            t.values
+            for index, item in enumerate(raw.get("transfers") or [])
+            if (t := ff.validate_record(item, ff.TRANSFER, "", f"transfers[{index}]", problems))
+        ]
         if record.values.get("role") == "controller" and record.values.get("customers"):
             problems.add("", None, "customers", "a controller activity processes for no customer")
     problems.raise_if_any()
@@ -56,11 +60,16 @@ def save_volume(values: dict[str, Any], volume: Volume | None = None) -> Volume:
     row = {k: str(v if v is not None else "") for k, v in values.items()}
     checked = check_volume_row(row, "", None, customers, activities, declared, problems)
     problems.raise_if_any()
-    same_customer = (Volume.customer_id.is_(None) if checked["customer_id"] is None
-                     else Volume.customer_id == checked["customer_id"])
-    clash = db.session.scalar(select(Volume).where(
-        same_customer, Volume.activity_id == checked["activity_id"],
-        Volume.data_subject_category == checked["data_subject_category"]))
+    same_customer = (
+        Volume.customer_id.is_(None) if checked["customer_id"] is None else Volume.customer_id == checked["customer_id"]
+    )
+    clash = db.session.scalar(
+        select(Volume).where(
+            same_customer,
+            Volume.activity_id == checked["activity_id"],
+            Volume.data_subject_category == checked["data_subject_category"],
+        )
+    )
     if clash is not None and clash is not volume:
         raise ValidationFailed(["volume: a row for this customer, activity and subject category exists already"])
     if customer and customer not in activity.customers:
@@ -74,4 +83,3 @@ def save_volume(values: dict[str, Any], volume: Volume | None = None) -> Volume:
     db.session.add(volume)
     db.session.flush()
     return volume
-

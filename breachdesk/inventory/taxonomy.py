@@ -13,10 +13,10 @@ from fideslang.default_taxonomy import DEFAULT_TAXONOMY
 
 
 class Sensitivity(enum.IntEnum):
-    SIMPLE = 1       # contact details, names, professional data
+    SIMPLE = 1  # contact details, names, professional data
     BEHAVIOURAL = 2  # location, traffic, habits, communications
-    FINANCIAL = 3    # bank accounts, cards, payments, income
-    SENSITIVE = 4    # Art. 9 special categories and criminal records (Art. 10)
+    FINANCIAL = 3  # bank accounts, cards, payments, income
+    SENSITIVE = 4  # Art. 9 special categories and criminal records (Art. 10)
 
 
 # Longest matching prefix wins; anything unlisted is simple data.

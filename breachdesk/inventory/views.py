@@ -47,10 +47,12 @@ bp = Blueprint("inventory", __name__)
 
 @bp.app_context_processor
 def taxonomy_helpers():
-    return {"category_name": lambda k: data_categories().get(k, k),
-            "subject_name": lambda k: data_subject_categories().get(k, k),
-            "sensitivity_name": lambda n: Sensitivity(n).name.lower(),
-            "country_name": country_name}
+    return {
+        "category_name": lambda k: data_categories().get(k, k),
+        "subject_name": lambda k: data_subject_categories().get(k, k),
+        "sensitivity_name": lambda n: Sensitivity(n).name.lower(),
+        "country_name": country_name,
+    }
 
 
 def _by_key(model, key: str):
@@ -87,30 +89,38 @@ def home():
 
 # --- customers ---
 
+
 @bp.get("/customers")
 @allow(EVERYONE)
 def customers():
     q = request.args.get("q", "").strip()
-    return render_template("inventory/customers.html", q=q,
-                           page=_page(queries.searched(Customer, q, Customer.name, Customer.country)))
+    return render_template(
+        "inventory/customers.html", q=q, page=_page(queries.searched(Customer, q, Customer.name, Customer.country))
+    )
 
 
 @bp.get("/customers/<key>")
 @allow(EVERYONE)
 def customer(key: str):
     entry = _by_key(Customer, key)
-    activities = db.session.scalars(select(ProcessingActivity).where(ProcessingActivity.customers.contains(entry))
-                                    .order_by(ProcessingActivity.key)).all()
+    activities = db.session.scalars(
+        select(ProcessingActivity).where(ProcessingActivity.customers.contains(entry)).order_by(ProcessingActivity.key)
+    ).all()
     volumes = _page(queries.volumes_for(customer_id=entry.id))
     return render_template("inventory/customer.html", customer=entry, activities=activities, volumes=volumes)
 
 
 def _customer_raw(form: CustomerForm) -> dict:
-    raw = {name: form[name].data for name in ("key", "name", "country", "language", "time_zone", "notice_terms",
-                                              "notice_hours")}
+    raw = {
+        name: form[name].data
+        for name in ("key", "name", "country", "language", "time_zone", "notice_terms", "notice_hours")
+    }
     raw["country"] = (raw["country"] or "").upper()
-    raw["contacts"] = [{"role": c.role.data, "name": c["name"].data, "email": c.email.data}
-                       for c in (entry.form for entry in form.contacts) if c.email.data or c["name"].data]
+    raw["contacts"] = [
+        {"role": c.role.data, "name": c["name"].data, "email": c.email.data}
+        for c in (entry.form for entry in form.contacts)
+        if c.email.data or c["name"].data
+    ]
     return raw
 
 
@@ -133,12 +143,14 @@ def customer_form(key: str | None):
 
 # --- systems ---
 
+
 @bp.get("/systems")
 @allow(EVERYONE)
 def systems():
     q = request.args.get("q", "").strip()
-    return render_template("inventory/systems.html", q=q,
-                           page=_page(queries.searched(System, q, System.name, System.vendor)))
+    return render_template(
+        "inventory/systems.html", q=q, page=_page(queries.searched(System, q, System.name, System.vendor))
+    )
 
 
 @bp.get("/systems/<key>")
@@ -146,8 +158,9 @@ def systems():
 def system(key: str):
     """The system and who depends on it: the first question when it is breached."""
     entry = _by_key(System, key)
-    return render_template("inventory/system.html", system=entry,
-                           customers=_page(queries.customers_depending_on(entry.id)))
+    return render_template(
+        "inventory/system.html", system=entry, customers=_page(queries.customers_depending_on(entry.id))
+    )
 
 
 @bp.route("/systems/new", methods=["GET", "POST"], defaults={"key": None})
@@ -157,8 +170,19 @@ def system_form(key: str | None):
     entry = _by_key(System, key) if key else None
     form = SystemForm(obj=entry)
     if form.validate_on_submit():
-        raw = {name: form[name].data for name in ("key", "name", "is_subprocessor", "vendor", "hosting_country",
-                                                  "hosting_region", "encrypted_at_rest", "description")}
+        raw = {
+            name: form[name].data
+            for name in (
+                "key",
+                "name",
+                "is_subprocessor",
+                "vendor",
+                "hosting_country",
+                "hosting_region",
+                "encrypted_at_rest",
+                "description",
+            )
+        }
         raw["hosting_country"] = (raw["hosting_country"] or "").upper()
         if entry is not None:
             raw["key"] = entry.key
@@ -169,20 +193,25 @@ def system_form(key: str | None):
 
 # --- processing activities ---
 
+
 @bp.get("/activities")
 @allow(EVERYONE)
 def activities():
     q = request.args.get("q", "").strip()
-    return render_template("inventory/activities.html", q=q, page=_page(
-        queries.searched(ProcessingActivity, q, ProcessingActivity.name, ProcessingActivity.purpose)))
+    return render_template(
+        "inventory/activities.html",
+        q=q,
+        page=_page(queries.searched(ProcessingActivity, q, ProcessingActivity.name, ProcessingActivity.purpose)),
+    )
 
 
 @bp.get("/activities/<key>")
 @allow(EVERYONE)
 def activity(key: str):
     entry = _by_key(ProcessingActivity, key)
-    return render_template("inventory/activity.html", activity=entry,
-                           volumes=_page(queries.volumes_for(activity_id=entry.id)))
+    return render_template(
+        "inventory/activity.html", activity=entry, volumes=_page(queries.volumes_for(activity_id=entry.id))
+    )
 
 
 def _parse_transfers(text: str) -> list[dict]:
@@ -212,9 +241,20 @@ def activity_form(key: str | None):
         form.data_subject_categories.data = [s.data_subject_category for s in entry.subject_categories]
         form.transfers.data = "\n".join(f"{t['country']}: {t.get('safeguard', '')}" for t in entry.transfers)
     if form.validate_on_submit():
-        raw = {name: form[name].data for name in ("key", "name", "role", "purpose", "retention_days",
-                                                  "retention_note", "systems", "data_categories",
-                                                  "data_subject_categories")}
+        raw = {
+            name: form[name].data
+            for name in (
+                "key",
+                "name",
+                "role",
+                "purpose",
+                "retention_days",
+                "retention_note",
+                "systems",
+                "data_categories",
+                "data_subject_categories",
+            )
+        }
         raw["legal_basis"] = form.legal_basis.data or None
         raw["customers"] = split_keys(form.customers.data)
         raw["transfers"] = _parse_transfers(form.transfers.data)
@@ -226,6 +266,7 @@ def activity_form(key: str | None):
 
 
 # --- volumes ---
+
 
 @bp.get("/volumes")
 @allow(EVERYONE)
@@ -239,18 +280,27 @@ def volumes():
 @allow(PRIVACY_TEAM)
 def volume_form(volume_id: int | None):
     volume = db.get_or_404(Volume, volume_id) if volume_id else None
-    choices = db.session.execute(select(ProcessingActivity.key, ProcessingActivity.name)
-                                 .order_by(ProcessingActivity.key)).all()
+    choices = db.session.execute(
+        select(ProcessingActivity.key, ProcessingActivity.name).order_by(ProcessingActivity.key)
+    ).all()
     form = VolumeForm(activity_choices=choices)
     if request.method == "GET" and volume is not None:
-        form.process(data={"customer": volume.customer.key if volume.customer else "",
-                           "activity": volume.activity.key, "data_subject_category": volume.data_subject_category,
-                           "data_subjects": volume.data_subjects, "records": volume.records})
+        form.process(
+            data={
+                "customer": volume.customer.key if volume.customer else "",
+                "activity": volume.activity.key,
+                "data_subject_category": volume.data_subject_category,
+                "data_subjects": volume.data_subjects,
+                "records": volume.records,
+            }
+        )
     elif request.method == "GET":
         form.process(data={"customer": request.args.get("customer", ""), "activity": request.args.get("activity")})
     if form.validate_on_submit():
-        values = {name: form[name].data for name in ("customer", "activity", "data_subject_category",
-                                                     "data_subjects", "records")}
+        values = {
+            name: form[name].data
+            for name in ("customer", "activity", "data_subject_category", "data_subjects", "records")
+        }
         try:
             saved = services.save_volume(values, volume)
         except ValidationFailed as error:
@@ -264,6 +314,7 @@ def volume_form(volume_id: int | None):
 
 # --- import and export ---
 
+
 @bp.route("/inventory/import", methods=["GET", "POST"])
 @allow(PRIVACY_TEAM)
 def import_page():
@@ -272,20 +323,26 @@ def import_page():
     if form.validate_on_submit():
         structure, volumes = form.structure.data, form.volumes.data
         if not structure and not volumes:
-            return render_template("inventory/import.html", form=form,
-                                   problems=["choose an inventory file, a volumes CSV, or both"]), 422
+            return render_template(
+                "inventory/import.html", form=form, problems=["choose an inventory file, a volumes CSV, or both"]
+            ), 422
         try:
             structure_arg = (structure.filename, _decode(structure)) if structure else None
         except ValidationFailed as error:
             return render_template("inventory/import.html", form=form, problems=error.problems), 422
         volumes_arg = (volumes.filename, *_owned_copy(volumes.stream)) if volumes else None
+
         def job(progress) -> str:
             summary = import_inventory(structure_arg, volumes_arg, progress)
             db.session.commit()
             return str(summary)
 
-        events = run_in_background(current_app._get_current_object(), carrying_actor(job), name="inventory-import",
-                                   cleanup=volumes_arg[1].close if volumes_arg else None)
+        events = run_in_background(
+            current_app._get_current_object(),
+            carrying_actor(job),
+            name="inventory-import",
+            cleanup=volumes_arg[1].close if volumes_arg else None,
+        )
         return Response(stream_template("inventory/import_progress.html", events=events))
     return render_template("inventory/import.html", form=form, problems=[])
 
@@ -309,18 +366,25 @@ def _decode(upload) -> str:
 @bp.get("/inventory/export.yaml")
 @allow(PRIVACY_TEAM)
 def export_yaml():
-    return Response(export_structure("volumes.csv"), mimetype="application/yaml",
-                    headers={"Content-Disposition": "attachment; filename=inventory.yaml"})
+    return Response(
+        export_structure("volumes.csv"),
+        mimetype="application/yaml",
+        headers={"Content-Disposition": "attachment; filename=inventory.yaml"},
+    )
 
 
 @bp.get("/inventory/volumes.csv")
 @allow(PRIVACY_TEAM)
 def export_volumes():
-    return Response(stream_with_context(iter_volumes_csv()), mimetype="text/csv",
-                    headers={"Content-Disposition": "attachment; filename=volumes.csv"})
+    return Response(
+        stream_with_context(iter_volumes_csv()),
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=volumes.csv"},
+    )
 
 
 # --- organisation profile ---
+
 
 @bp.get("/settings/organisation")
 @allow(EVERYONE)
@@ -338,18 +402,29 @@ def organisation_edit():
         form.entity_status.data = as_lines(current.entity_status)
     if form.validate_on_submit():
         try:
-            services.save_organisation({
-                "name": form.name.data, "country": (form.country.data or "").upper(),
-                "lead_supervisory_authority": form.lead_supervisory_authority.data or "",
-                "regimes": form.regimes.data or [], "authorities": regime_lines("authorities", form.authorities.data),
-                "entity_status": regime_lines("entity_status", form.entity_status.data),
-                "undue_delay_target_hours": form.undue_delay_target_hours.data,
-                "dpo_name": form.dpo_name.data or "", "dpo_email": form.dpo_email.data or ""})
+            services.save_organisation(
+                {
+                    "name": form.name.data,
+                    "country": (form.country.data or "").upper(),
+                    "lead_supervisory_authority": form.lead_supervisory_authority.data or "",
+                    "regimes": form.regimes.data or [],
+                    "authorities": regime_lines("authorities", form.authorities.data),
+                    "entity_status": regime_lines("entity_status", form.entity_status.data),
+                    "undue_delay_target_hours": form.undue_delay_target_hours.data,
+                    "dpo_name": form.dpo_name.data or "",
+                    "dpo_email": form.dpo_email.data or "",
+                }
+            )
         except ValidationFailed as error:
             flash_problems(error)
         else:
             db.session.commit()
             flash("Organisation profile saved; open incidents' obligations updated.", "info")
             return redirect(url_for("inventory.organisation"))
-    return render_template("inventory/form.html", form=form, entry=current, kind="organisation profile",
-                           back=url_for("inventory.organisation"))
+    return render_template(
+        "inventory/form.html",
+        form=form,
+        entry=current,
+        kind="organisation profile",
+        back=url_for("inventory.organisation"),
+    )

@@ -33,8 +33,12 @@ def configure_args() -> dict:
 
 def run_migrations_offline() -> None:
     db = current_app.extensions["migrate"].db
-    context.configure(url=db.engine.url.render_as_string(hide_password=False),
-                      target_metadata=db.metadata, literal_binds=True, **configure_args())
+    context.configure(
+        url=db.engine.url.render_as_string(hide_password=False),
+        target_metadata=db.metadata,
+        literal_binds=True,
+        **configure_args(),
+    )
     with context.begin_transaction():
         context.run_migrations()
 

@@ -34,15 +34,18 @@ def dispatch_command(once: bool, batch: int | None, forever: bool, interval: flo
                 raise
             # a dropped or restarted database: what was claimed comes back when its lease ends
             db.session.rollback()
-            log.warning("dispatch: database unavailable (%s); trying again in %s s", type(error.orig).__name__,
-                        interval)
+            log.warning(
+                "dispatch: database unavailable (%s); trying again in %s s", type(error.orig).__name__, interval
+            )
             time.sleep(interval)
             continue
         for name in totals:
             totals[name] += getattr(result, name)
         if result.claimed:
-            click.echo(f"claimed {result.claimed}: sent {result.sent}, retry later {result.retried}, "
-                       f"failed {result.failed}", err=True)
+            click.echo(
+                f"claimed {result.claimed}: sent {result.sent}, retry later {result.retried}, failed {result.failed}",
+                err=True,
+            )
         if once or (not result.claimed and not forever):
             break
         if not result.claimed:

@@ -12,8 +12,7 @@ class NoticeEditForm(FlaskForm):
 
 
 class ResendForm(FlaskForm):
-    recipient = EmailField("Send to", validators=[DataRequired(), Email(check_deliverability=False),
-                                                  Length(max=254)])
+    recipient = EmailField("Send to", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
 
 
 class FollowUpForm(FlaskForm):
@@ -25,6 +24,7 @@ class AcknowledgeForm(FlaskForm):
 
 
 class TemplateForm(FlaskForm):
-    source = TextAreaField("Template (Jinja: blocks subject, text, html)",
-                           validators=[DataRequired(), Length(max=200_000)])
+    source = TextAreaField(
+        "Template (Jinja: blocks subject, text, html)", validators=[DataRequired(), Length(max=200_000)]
+    )
     note = StringField("What changed", validators=[Length(max=300)])

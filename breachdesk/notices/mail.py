@@ -79,8 +79,16 @@ class FileBackend:
 
 
 class SmtpBackend:
-    def __init__(self, host: str, port: int, starttls: bool, username: str | None, password: str | None,
-                 timeout: float, ca_file: str = ""):
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        starttls: bool,
+        username: str | None,
+        password: str | None,
+        timeout: float,
+        ca_file: str = "",
+    ):
         self.host, self.port, self.starttls = host, port, starttls
         self.username, self.password, self.timeout = username, password, timeout
         # the server's certificate is always verified; a private CA can be named
@@ -151,10 +159,17 @@ def backend_from(config: dict, instance_path: str) -> Backend:
     if name == "file":
         return FileBackend(Path(config["OUTBOX_DIR"] or Path(instance_path) / "outbox"))
     if name == "smtp":
-        return SmtpBackend(config["SMTP_HOST"], int(config["SMTP_PORT"]), bool(config["SMTP_STARTTLS"]),
-                           os.environ.get("SMTP_USERNAME"), os.environ.get("SMTP_PASSWORD"),
-                           float(config["MAIL_TIMEOUT"]), config["SMTP_CA_FILE"])
+        return SmtpBackend(
+            config["SMTP_HOST"],
+            int(config["SMTP_PORT"]),
+            bool(config["SMTP_STARTTLS"]),
+            os.environ.get("SMTP_USERNAME"),
+            os.environ.get("SMTP_PASSWORD"),
+            float(config["MAIL_TIMEOUT"]),
+            config["SMTP_CA_FILE"],
+        )
     if name == "sendgrid":
-        return SendGridBackend(os.environ.get("SENDGRID_API_KEY", ""), config["SENDGRID_API_HOST"],
-                               float(config["MAIL_TIMEOUT"]))
+        return SendGridBackend(
+            os.environ.get("SENDGRID_API_KEY", ""), config["SENDGRID_API_HOST"], float(config["MAIL_TIMEOUT"])
+        )
     raise RuntimeError(f"MAIL_BACKEND: {name!r} is not one of file, sendgrid, smtp")

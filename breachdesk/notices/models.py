@@ -16,21 +16,21 @@ from breachdesk.extensions import db
 
 
 class NoticeKind(enum.StrEnum):
-    CONTROLLER_INITIAL = "controller_initial"    # processor -> controller, Art. 33(2)
+    CONTROLLER_INITIAL = "controller_initial"  # processor -> controller, Art. 33(2)
     CONTROLLER_FOLLOWUP = "controller_followup"  # further information in phases, Art. 33(4)
-    AUTHORITY = "authority"                      # Art. 33(3) content
-    DATA_SUBJECTS = "data_subjects"              # Art. 34(2): clear and plain language
+    AUTHORITY = "authority"  # Art. 33(3) content
+    DATA_SUBJECTS = "data_subjects"  # Art. 34(2): clear and plain language
     FINAL_REPORT = "final_report"
 
 
 class NoticeStatus(enum.StrEnum):
-    DRAFT = "draft"        # rendered and frozen, still editable
+    DRAFT = "draft"  # rendered and frozen, still editable
     APPROVED = "approved"  # no more edits; its outbox messages exist
 
 
 class OutboxStatus(enum.StrEnum):
     QUEUED = "queued"
-    SENT = "sent"      # the provider accepted it
+    SENT = "sent"  # the provider accepted it
     FAILED = "failed"  # gave up: shown to people, who may resend to another contact
 
 
@@ -112,8 +112,10 @@ class OutboxMessage(db.Model):
     it; the idempotency key makes a second queueing impossible. The dispatcher audits what it does."""
 
     __tablename__ = "outbox_messages"
-    __table_args__ = (Index("ix_outbox_messages_due", "status", "next_attempt_at"),
-                      CheckConstraint("(notice_id IS NULL) <> (alert_mail_id IS NULL)", name="one_content"))
+    __table_args__ = (
+        Index("ix_outbox_messages_due", "status", "next_attempt_at"),
+        CheckConstraint("(notice_id IS NULL) <> (alert_mail_id IS NULL)", name="one_content"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     notice_id: Mapped[int | None] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"), index=True)

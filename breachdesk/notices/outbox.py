@@ -48,8 +48,11 @@ def worker_name() -> str:
 
 def _due():
     now = now_utc()
-    return and_(OutboxMessage.status == OutboxStatus.QUEUED, OutboxMessage.next_attempt_at <= now,
-                or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now))
+    return and_(
+        OutboxMessage.status == OutboxStatus.QUEUED,
+        OutboxMessage.next_attempt_at <= now,
+        or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+    )
 
 
 def claim(worker: str, batch: int, lease_seconds: float) -> list[int]:
@@ -59,13 +62,22 @@ def claim(worker: str, batch: int, lease_seconds: float) -> list[int]:
     if db.engine.dialect.name == "postgresql":
         ids = list(db.session.scalars(due.with_for_update(skip_locked=True)))
         if ids:
-            db.session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids))
-                               .values(claimed_by=worker, claimed_until=until))
+            db.session.execute(
+                update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(claimed_by=worker, claimed_until=until)
+            )
     else:
-        db.session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(due.scalar_subquery()))
-                           .values(claimed_by=worker, claimed_until=until))
-        ids = list(db.session.scalars(select(OutboxMessage.id).where(
-            OutboxMessage.claimed_by == worker, OutboxMessage.claimed_until == until).order_by(OutboxMessage.id)))
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(due.scalar_subquery()))
+            .values(claimed_by=worker, claimed_until=until)
+        )
+        ids = list(
+            db.session.scalars(
+                select(OutboxMessage.id)
+                .where(OutboxMessage.claimed_by == worker, OutboxMessage.claimed_until == until)
+                .order_by(OutboxMessage.id)
+            )
+        )
     db.session.commit()
     return ids
 
@@ -79,6 +91,7 @@ def backoff(attempts: int, base: float, cap: float) -> float:
 class Claimed:
     """What sending one claimed message needs, read once for the whole batch: the mail itself, how many
     attempts it had, and the obligation that its sending fulfils (notices only)."""
+
     mail: OutgoingMail
     attempts: int
     notice_id: int | None
@@ -90,21 +103,58 @@ def load_claimed(ids: list[int], worker: str, sender: str) -> list[Claimed]:
     """The batch's messages with their contents, in one query per kind, still leased to `worker`."""
     claimed = []
     rows = db.session.execute(
-        select(OutboxMessage.id, OutboxMessage.idempotency_key, OutboxMessage.recipient, OutboxMessage.attempts,
-               OutboxMessage.notice_id, OutboxMessage.alert_mail_id, Notice.subject, Notice.text_body,
-               Notice.html_body, Notice.incident_id, Notice.obligation_id, AlertMail.subject, AlertMail.text_body)
+        select(
+            OutboxMessage.id,
+            OutboxMessage.idempotency_key,
+            OutboxMessage.recipient,
+            OutboxMessage.attempts,
+            OutboxMessage.notice_id,
+            OutboxMessage.alert_mail_id,
+            Notice.subject,
+            Notice.text_body,
+            Notice.html_body,
+            Notice.incident_id,
+            Notice.obligation_id,
+            AlertMail.subject,
+            AlertMail.text_body,
+        )
         .outerjoin(Notice, Notice.id == OutboxMessage.notice_id)
         .outerjoin(AlertMail, AlertMail.id == OutboxMessage.alert_mail_id)
-        .where(OutboxMessage.id.in_(ids), OutboxMessage.claimed_by == worker,
-               OutboxMessage.status == OutboxStatus.QUEUED).order_by(OutboxMessage.id))
-    for (message_id, key, recipient, attempts, notice_id, alert_mail_id, subject, text, html, incident_id,
-         obligation_id, alert_subject, alert_text) in rows:
+        .where(
+            OutboxMessage.id.in_(ids), OutboxMessage.claimed_by == worker, OutboxMessage.status == OutboxStatus.QUEUED
+        )
+        .order_by(OutboxMessage.id)
+    )
+    for (
+        message_id,
+        key,
+        recipient,
+        attempts,
+        notice_id,
+        alert_mail_id,
+        subject,
+        text,
+        html,
+        incident_id,
+        obligation_id,
+        alert_subject,
+        alert_text,
+    ) in rows:
         if notice_id is not None:
-            mail = OutgoingMail(message_id, key, sender, recipient, subject, text, html,
-                                {"notice_id": str(notice_id), "incident_id": str(incident_id)})
+            mail = OutgoingMail(
+                message_id,
+                key,
+                sender,
+                recipient,
+                subject,
+                text,
+                html,
+                {"notice_id": str(notice_id), "incident_id": str(incident_id)},
+            )
         else:  # a reminder, an escalation or a digest
-            mail = OutgoingMail(message_id, key, sender, recipient, alert_subject, alert_text, "",
-                                {"alert_mail_id": str(alert_mail_id)})
+            mail = OutgoingMail(
+                message_id, key, sender, recipient, alert_subject, alert_text, "", {"alert_mail_id": str(alert_mail_id)}
+            )
         claimed.append(Claimed(mail, attempts, notice_id, alert_mail_id, obligation_id))
     db.session.commit()  # nothing held open while the provider thinks
     return claimed
@@ -113,6 +163,7 @@ def load_claimed(ids: list[int], worker: str, sender: str) -> list[Claimed]:
 @dataclass(frozen=True)
 class Attempt:
     """What one send gave: the provider's message id, or the failure and whether it may be retried."""
+
     claimed: Claimed
     provider_id: str = ""
     error: str = ""
@@ -140,23 +191,37 @@ def record_outcome(done: Attempt, worker: str) -> str:
     holds the lease now: it is recorded as sent unless an earlier acceptance is already on record."""
     status, changes, outcome = _outcome(done, current_app.config)
     message_id = done.claimed.mail.outbox_id
-    ours = (OutboxMessage.status != OutboxStatus.SENT if outcome == "sent"
-            else OutboxMessage.claimed_by == worker)
+    ours = OutboxMessage.status != OutboxStatus.SENT if outcome == "sent" else OutboxMessage.claimed_by == worker
     updated = db.session.execute(
-        update(OutboxMessage).where(OutboxMessage.id == message_id, ours)
-        .values(status=status, claimed_by=None, claimed_until=None, **changes)).rowcount
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, ours)
+        .values(status=status, claimed_by=None, claimed_until=None, **changes)
+    ).rowcount
     if not updated:
         db.session.rollback()
         return "skipped"
     if outcome == "sent" and done.claimed.obligation_id is not None:
-        obligation = db.session.scalar(select(Obligation).where(
-            Obligation.id == done.claimed.obligation_id, Obligation.status == ObligationStatus.PENDING))
+        obligation = db.session.scalar(
+            select(Obligation).where(
+                Obligation.id == done.claimed.obligation_id, Obligation.status == ObligationStatus.PENDING
+            )
+        )
         if obligation is not None:  # the first message sent fulfils it
             mark_sent(obligation, done.at, f"e-mail {done.provider_id}")
-    record(db.session, f"outbox.{outcome}", "outbox_messages", message_id, after={
-        "notice": done.claimed.notice_id, "alert_mail": done.claimed.alert_mail_id, "recipient": done.claimed.mail.to,
-        "attempts": changes["attempts"], "provider_message_id": done.provider_id or None,
-        "error": changes["last_error"][:500] or None})
+    record(
+        db.session,
+        f"outbox.{outcome}",
+        "outbox_messages",
+        message_id,
+        after={
+            "notice": done.claimed.notice_id,
+            "alert_mail": done.claimed.alert_mail_id,
+            "recipient": done.claimed.mail.to,
+            "attempts": changes["attempts"],
+            "provider_message_id": done.provider_id or None,
+            "error": changes["last_error"][:500] or None,
+        },
+    )
     db.session.commit()
     if status == OutboxStatus.FAILED:
         # the provider's words often quote the address: they stay on the message's page and in the audit log
@@ -170,8 +235,9 @@ def _outcome(done: Attempt, config) -> tuple[OutboxStatus, dict, str]:
     if not done.error:
         return OutboxStatus.SENT, changes | {"provider_message_id": done.provider_id, "sent_at": done.at}, "sent"
     if done.temporary and attempts < config["DISPATCH_MAX_ATTEMPTS"]:
-        changes["next_attempt_at"] = done.at + timedelta(seconds=backoff(
-            attempts, config["DISPATCH_RETRY_BASE_SECONDS"], config["DISPATCH_RETRY_MAX_SECONDS"]))
+        changes["next_attempt_at"] = done.at + timedelta(
+            seconds=backoff(attempts, config["DISPATCH_RETRY_BASE_SECONDS"], config["DISPATCH_RETRY_MAX_SECONDS"])
+        )
         return OutboxStatus.QUEUED, changes, "retry"
     if done.temporary:
         changes["last_error"] = f"gave up after {attempts} attempts: {done.error}"
@@ -190,9 +256,15 @@ class Lease:
         now = now_utc()
         if now - self.renewed_at < timedelta(seconds=self.seconds / 2):
             return
-        db.session.execute(update(OutboxMessage).where(
-            OutboxMessage.id.in_(self.ids), OutboxMessage.claimed_by == self.worker,
-            OutboxMessage.status == OutboxStatus.QUEUED).values(claimed_until=now + timedelta(seconds=self.seconds)))
+        db.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id.in_(self.ids),
+                OutboxMessage.claimed_by == self.worker,
+                OutboxMessage.status == OutboxStatus.QUEUED,
+            )
+            .values(claimed_until=now + timedelta(seconds=self.seconds))
+        )
         db.session.commit()
         self.renewed_at = now
 
@@ -221,8 +293,14 @@ def dispatch_round(backend: Backend | None = None, worker: str | None = None, ba
             in_flight |= {pool.submit(attempt, one, backend) for one in islice(waiting, len(finished))}
             lease.renew_if_half_gone()
     result.sent, result.retried, result.failed = outcomes["sent"], outcomes["retry"], outcomes["failed"]
-    log.info("dispatch round: %d claimed, %d sent, %d to retry, %d failed, %d left to another dispatcher",
-             result.claimed, result.sent, result.retried, result.failed, outcomes["skipped"])
+    log.info(
+        "dispatch round: %d claimed, %d sent, %d to retry, %d failed, %d left to another dispatcher",
+        result.claimed,
+        result.sent,
+        result.retried,
+        result.failed,
+        outcomes["skipped"],
+    )
     return result
 
 
@@ -235,11 +313,18 @@ def resend(message: OutboxMessage, recipient: str) -> OutboxMessage:
     problem = email_problem(recipient)
     if problem:
         raise ValidationFailed([f"recipient: {problem}"])
-    earlier = db.session.scalars(select(OutboxMessage.status).where(
-        OutboxMessage.notice_id == notice.id, OutboxMessage.recipient == recipient).order_by(OutboxMessage.id)).all()
+    earlier = db.session.scalars(
+        select(OutboxMessage.status)
+        .where(OutboxMessage.notice_id == notice.id, OutboxMessage.recipient == recipient)
+        .order_by(OutboxMessage.id)
+    ).all()
     if earlier and earlier[-1] != OutboxStatus.FAILED:
-        raise ValidationFailed([f"recipient: this notice was already queued for {recipient}; it can be sent to "
-                                "that address again once that message has failed"])
+        raise ValidationFailed(
+            [
+                f"recipient: this notice was already queued for {recipient}; it can be sent to "
+                "that address again once that message has failed"
+            ]
+        )
     # the n-th message of a notice to one address has its own key: still never queued twice by a double click
     key = idempotency_key(notice, recipient) + (f":again-{len(earlier)}" if earlier else "")
     copy = OutboxMessage(notice_id=notice.id, recipient=recipient, idempotency_key=key, status=OutboxStatus.QUEUED)

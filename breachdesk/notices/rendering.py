@@ -29,10 +29,10 @@ DEFAULTS = Path(__file__).resolve().parent.parent / "templates" / "notices"  # s
 VARIABLES = {
     "organisation": "us: name, country, lead_supervisory_authority, dpo_name, dpo_email",
     "incident": "id, title, description, aware_at, detected_at, occurred_from, occurred_to (UTC instants), "
-                "nature (list), cause, containment, encrypted, key_compromised",
+    "nature (list), cause, containment, encrypted, key_compromised",
     "impact": "for this recipient only: data_subjects (category -> people), people, records, data_categories "
-              "(list), sensitivity (0-4), activities (list of names); for the authority and data subjects: our "
-              "controller-side data",
+    "(list), sensitivity (0-4), activities (list of names); for the authority and data subjects: our "
+    "controller-side data",
     "customer": "the controller told (None for the authority and data subjects): key, name, country, language",
     "contacts": "the customer's contacts: list of role, name, email",
     "deadline": "the obligation: regime, stage, source, due_at, target_at, recipient",
@@ -123,8 +123,13 @@ def _bounded_range(*args) -> Iterator[int]:
 
 
 def environment(autoescape: bool) -> SandboxedEnvironment:
-    env = BoundedSandbox(undefined=StrictUndefined, autoescape=autoescape, trim_blocks=True,
-                         lstrip_blocks=True, keep_trailing_newline=False)
+    env = BoundedSandbox(
+        undefined=StrictUndefined,
+        autoescape=autoescape,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
     env.globals["range"] = _bounded_range
     env.filters["when"] = when
     env.filters["number"] = number
@@ -178,8 +183,9 @@ def _problems(source: str) -> tuple[str, ...]:
         return (f"line {error.lineno}: {error.message}",)
     problems = []
     defined = {block.name for block in parsed.find_all(nodes.Block)}
-    problems += [f"block {name!r}: missing ({{% block {name} %}}...{{% endblock %}})"
-                 for name in BLOCKS if name not in defined]
+    problems += [
+        f"block {name!r}: missing ({{% block {name} %}}...{{% endblock %}})" for name in BLOCKS if name not in defined
+    ]
     for name in sorted(meta.find_undeclared_variables(parsed) - set(VARIABLES)):
         line = next((n.lineno for n in parsed.find_all(nodes.Name) if n.name == name and n.ctx == "load"), "?")
         problems.append(f"line {line}: unknown variable {name!r} (known: {', '.join(VARIABLES)})")
@@ -211,8 +217,16 @@ def _render_block(source: str, name: str, context: dict) -> str:
         text = "".join(_bounded_output(template.blocks[name](template.new_context(context)))).strip()
     except OutputTooLong as error:
         raise TemplateProblem([f"block {name!r}: {error}"]) from None
-    except (TemplateError, ArithmeticError, LookupError, TypeError, ValueError, AttributeError,
-            MemoryError, RecursionError) as error:
+    except (
+        TemplateError,
+        ArithmeticError,
+        LookupError,
+        TypeError,
+        ValueError,
+        AttributeError,
+        MemoryError,
+        RecursionError,
+    ) as error:
         line = _line_of(error, template) or "?"
         raise TemplateProblem([f"line {line}: {_plain_error(error)}"]) from None
     finally:
@@ -243,21 +257,51 @@ def sample_context() -> dict:
 
     aware = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
     return {
-        "organisation": {"name": "Example SAS", "country": "FR", "lead_supervisory_authority": "CNIL",
-                         "dpo_name": "Dana Protect", "dpo_email": "dpo@example.invalid"},
-        "incident": {"id": 1, "title": "Sample incident", "description": "A sample description.", "aware_at": aware,
-                     "detected_at": aware, "occurred_from": None, "occurred_to": None,
-                     "nature": ["confidentiality"], "cause": "external attack", "containment": "Keys rotated.",
-                     "encrypted": False, "key_compromised": None},
-        "impact": {"data_subjects": {"customer": 120, "prospect": 8}, "people": 128, "records": 1400,
-                   "data_categories": ["user.contact.email", "user.name"], "sensitivity": 1,
-                   "activities": ["Customer conversations"]},
+        "organisation": {
+            "name": "Example SAS",
+            "country": "FR",
+            "lead_supervisory_authority": "CNIL",
+            "dpo_name": "Dana Protect",
+            "dpo_email": "dpo@example.invalid",
+        },
+        "incident": {
+            "id": 1,
+            "title": "Sample incident",
+            "description": "A sample description.",
+            "aware_at": aware,
+            "detected_at": aware,
+            "occurred_from": None,
+            "occurred_to": None,
+            "nature": ["confidentiality"],
+            "cause": "external attack",
+            "containment": "Keys rotated.",
+            "encrypted": False,
+            "key_compromised": None,
+        },
+        "impact": {
+            "data_subjects": {"customer": 120, "prospect": 8},
+            "people": 128,
+            "records": 1400,
+            "data_categories": ["user.contact.email", "user.name"],
+            "sensitivity": 1,
+            "activities": ["Customer conversations"],
+        },
         "customer": {"key": "sample", "name": "Sample Customer", "country": "FR", "language": "fr"},
         "contacts": [{"role": "dpo", "name": "Claire Sample", "email": "dpo@customer.invalid"}],
-        "deadline": {"regime": "GDPR", "stage": "notification", "source": "GDPR Art. 33(2)", "due_at": aware,
-                     "target_at": None, "recipient": "Sample Customer"},
-        "assessment": {"score": "2.75", "band": "medium", "exemptions": [],
-                       "decision": {"authority": "required", "data_subjects": "undecided"}},
+        "deadline": {
+            "regime": "GDPR",
+            "stage": "notification",
+            "source": "GDPR Art. 33(2)",
+            "due_at": aware,
+            "target_at": None,
+            "recipient": "Sample Customer",
+        },
+        "assessment": {
+            "score": "2.75",
+            "band": "medium",
+            "exemptions": [],
+            "decision": {"authority": "required", "data_subjects": "undecided"},
+        },
         "changes": ["records: 1,200 → 1,400"],
         "acknowledgement_link": "https://breachdesk.invalid/ack/sample",
         "time_zone": "Europe/Paris",

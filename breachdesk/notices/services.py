@@ -40,6 +40,7 @@ ACK_SALT = "notice-acknowledgement"
 
 # --- which template, which language ----------------------------------------------------------------------
 
+
 def kind_for(obligation: Obligation, sequence: int) -> NoticeKind:
     if obligation.recipient_kind in PER_CUSTOMER:
         return NoticeKind.CONTROLLER_INITIAL if sequence == 1 else NoticeKind.CONTROLLER_FOLLOWUP
@@ -56,9 +57,12 @@ def language_for(customer: Customer | None, organisation: Organisation | None) -
 
 def current_template(kind: str, language: str) -> tuple[int, str]:
     """(version, source): the admin's latest version, else the shipped default (version 0)."""
-    latest = db.session.scalar(select(NoticeTemplate).where(NoticeTemplate.kind == kind,
-                                                            NoticeTemplate.language == language)
-                               .order_by(NoticeTemplate.version.desc()).limit(1))
+    latest = db.session.scalar(
+        select(NoticeTemplate)
+        .where(NoticeTemplate.kind == kind, NoticeTemplate.language == language)
+        .order_by(NoticeTemplate.version.desc())
+        .limit(1)
+    )
     if latest is not None:
         return latest.version, latest.source
     return 0, rendering.default_source(kind, language)
@@ -66,62 +70,92 @@ def current_template(kind: str, language: str) -> tuple[int, str]:
 
 # --- the variables a template sees ---------------------------------------------------------------------
 
+
 def _organisation(row: Organisation | None) -> dict[str, Any]:
     names = ("name", "country", "lead_supervisory_authority", "dpo_name", "dpo_email")
     return {n: getattr(row, n) if row else "" for n in names}
 
 
 def _incident(incident: Incident) -> dict[str, Any]:
-    return {"id": incident.id, "title": incident.title, "description": incident.description,
-            "aware_at": incident.aware_at, "detected_at": incident.detected_at,
-            "occurred_from": incident.occurred_from, "occurred_to": incident.occurred_to,
-            "nature": list(incident.nature or []), "cause": incident.cause.value.replace("_", " ") if incident.cause
-            else None, "containment": incident.containment, "encrypted": incident.encrypted,
-            "key_compromised": incident.key_compromised}
+    return {
+        "id": incident.id,
+        "title": incident.title,
+        "description": incident.description,
+        "aware_at": incident.aware_at,
+        "detected_at": incident.detected_at,
+        "occurred_from": incident.occurred_from,
+        "occurred_to": incident.occurred_to,
+        "nature": list(incident.nature or []),
+        "cause": incident.cause.value.replace("_", " ") if incident.cause else None,
+        "containment": incident.containment,
+        "encrypted": incident.encrypted,
+        "key_compromised": incident.key_compromised,
+    }
 
 
 def _impact_of(row: ImpactCustomer, activity_names: dict[str, str]) -> dict[str, Any]:
-    return {"data_subjects": dict(row.data_subjects), "people": row.people, "records": row.records,
-            "data_categories": list(row.data_categories), "sensitivity": row.sensitivity,
-            "activities": sorted({activity_names.get(p["activity"], p["activity"]) for p in row.paths})}
+    return {
+        "data_subjects": dict(row.data_subjects),
+        "people": row.people,
+        "records": row.records,
+        "data_categories": list(row.data_categories),
+        "sensitivity": row.sensitivity,
+        "activities": sorted({activity_names.get(p["activity"], p["activity"]) for p in row.paths}),
+    }
 
 
 def customer_impact(snapshot: ImpactSnapshot, key: str) -> dict[str, Any] | None:
     """One controller's row of the snapshot: its own subjects, counts and categories, nobody else's."""
-    row = db.session.scalar(select(ImpactCustomer).where(ImpactCustomer.snapshot_id == snapshot.id,
-                                                         ImpactCustomer.key == key))
+    row = db.session.scalar(
+        select(ImpactCustomer).where(ImpactCustomer.snapshot_id == snapshot.id, ImpactCustomer.key == key)
+    )
     return _impact_of(row, {a["key"]: a["name"] for a in snapshot.activities}) if row else None
 
 
 def _own_impact(snapshot: ImpactSnapshot | None) -> dict[str, Any]:
     """What the authority and the data subjects are told: our controller-side data, else the totals."""
     if snapshot is None:
-        return {"data_subjects": {}, "people": 0, "records": 0, "data_categories": [], "sensitivity": 0,
-                "activities": []}
+        return {
+            "data_subjects": {},
+            "people": 0,
+            "records": 0,
+            "data_categories": [],
+            "sensitivity": 0,
+            "activities": [],
+        }
     if not snapshot.own:
-        return {"data_subjects": {}, "people": snapshot.totals.get("data_subjects", 0),
-                "records": snapshot.totals.get("records", 0),
-                "data_categories": sorted({c for a in snapshot.activities for c in a["data_categories"]}),
-                "sensitivity": max([a["sensitivity"] for a in snapshot.activities], default=0),
-                "activities": sorted(a["name"] for a in snapshot.activities)}
+        return {
+            "data_subjects": {},
+            "people": snapshot.totals.get("data_subjects", 0),
+            "records": snapshot.totals.get("records", 0),
+            "data_categories": sorted({c for a in snapshot.activities for c in a["data_categories"]}),
+            "sensitivity": max([a["sensitivity"] for a in snapshot.activities], default=0),
+            "activities": sorted(a["name"] for a in snapshot.activities),
+        }
     subjects: dict[str, int] = {}
     for own in snapshot.own:
         for category, people in own["data_subjects"].items():
             subjects[category] = max(subjects.get(category, 0), people)
-    return {"data_subjects": subjects, "people": sum(subjects.values()),
-            "records": sum(o["records"] for o in snapshot.own),
-            "data_categories": sorted({c for o in snapshot.own for c in o["data_categories"]}),
-            "sensitivity": max(o["sensitivity"] for o in snapshot.own),
-            "activities": sorted(o["name"] for o in snapshot.own)}
+    return {
+        "data_subjects": subjects,
+        "people": sum(subjects.values()),
+        "records": sum(o["records"] for o in snapshot.own),
+        "data_categories": sorted({c for o in snapshot.own for c in o["data_categories"]}),
+        "sensitivity": max(o["sensitivity"] for o in snapshot.own),
+        "activities": sorted(o["name"] for o in snapshot.own),
+    }
 
 
 def _assessment(incident_id: int) -> dict[str, Any] | None:
     found = db.session.scalar(select(Assessment).where(Assessment.incident_id == incident_id))
     if found is None:
         return None
-    return {"score": found.score, "band": found.band, "exemptions": list(found.exemptions),
-            "decision": {"authority": found.decision_authority.value,
-                         "data_subjects": found.decision_data_subjects.value}}
+    return {
+        "score": found.score,
+        "band": found.band,
+        "exemptions": list(found.exemptions),
+        "decision": {"authority": found.decision_authority.value, "data_subjects": found.decision_data_subjects.value},
+    }
 
 
 class Drafter:
@@ -132,8 +166,11 @@ class Drafter:
     def __init__(self, incident: Incident):
         self.snapshot = current_snapshot(incident.id)
         self.organisation = db.session.get(Organisation, 1)
-        self.shared = {"organisation": _organisation(self.organisation), "incident": _incident(incident),
-                       "assessment": _assessment(incident.id)}
+        self.shared = {
+            "organisation": _organisation(self.organisation),
+            "incident": _incident(incident),
+            "assessment": _assessment(incident.id),
+        }
         self.activity_names = {a["key"]: a["name"] for a in self.snapshot.activities} if self.snapshot else {}
         self.impacts: dict[str, dict[str, Any]] = {}
         self.customers: dict[int, Customer] = {}
@@ -142,13 +179,17 @@ class Drafter:
     def prefetch(self, obligations: list[Obligation]) -> None:
         keys = [o.recipient_key for o in obligations if o.recipient_kind in PER_CUSTOMER]
         if self.snapshot is not None and keys:
-            for row in db.session.scalars(select(ImpactCustomer).where(
-                    ImpactCustomer.snapshot_id == self.snapshot.id, ImpactCustomer.key.in_(keys))):
+            for row in db.session.scalars(
+                select(ImpactCustomer).where(
+                    ImpactCustomer.snapshot_id == self.snapshot.id, ImpactCustomer.key.in_(keys)
+                )
+            ):
                 self.impacts[row.key] = _impact_of(row, self.activity_names)
         ids = [o.customer_id for o in obligations if o.customer_id and o.customer_id not in self.customers]
         if ids:
-            for customer in db.session.scalars(select(Customer).where(Customer.id.in_(ids))
-                                               .options(selectinload(Customer.contacts))):
+            for customer in db.session.scalars(
+                select(Customer).where(Customer.id.in_(ids)).options(selectinload(Customer.contacts))
+            ):
                 self.customers[customer.id] = customer
 
     def forget(self) -> None:
@@ -178,16 +219,32 @@ class Drafter:
 
     def context(self, obligation: Obligation, changes: list[str], link: str | None) -> dict[str, Any]:
         customer = self.customer(obligation)
-        return {**self.shared, "impact": self.impact(obligation),
-                "customer": {"key": customer.key, "name": customer.name, "country": customer.country,
-                             "language": str(customer.language)} if customer else None,
-                "contacts": [{"role": str(c.role), "name": c.name, "email": c.email} for c in customer.contacts]
-                if customer else [],
-                "deadline": {"regime": obligation.regime, "stage": obligation.stage, "source": obligation.source,
-                             "due_at": obligation.due_at, "target_at": obligation.target_at,
-                             "recipient": obligation.recipient},
-                "changes": changes, "acknowledgement_link": link,
-                "time_zone": customer.time_zone if customer else "UTC"}
+        return {
+            **self.shared,
+            "impact": self.impact(obligation),
+            "customer": {
+                "key": customer.key,
+                "name": customer.name,
+                "country": customer.country,
+                "language": str(customer.language),
+            }
+            if customer
+            else None,
+            "contacts": [{"role": str(c.role), "name": c.name, "email": c.email} for c in customer.contacts]
+            if customer
+            else [],
+            "deadline": {
+                "regime": obligation.regime,
+                "stage": obligation.stage,
+                "source": obligation.source,
+                "due_at": obligation.due_at,
+                "target_at": obligation.target_at,
+                "recipient": obligation.recipient,
+            },
+            "changes": changes,
+            "acknowledgement_link": link,
+            "time_zone": customer.time_zone if customer else "UTC",
+        }
 
     def draft(self, obligation: Obligation, sequence: int, changes: list[str]) -> dict[str, Any]:
         """The frozen columns of a notice: rendered text, recipients, language, template version."""
@@ -199,15 +256,21 @@ class Drafter:
         try:
             rendered = rendering.render(source, self.context(obligation, changes, link))
         except rendering.TemplateProblem as problem:
-            raise ValidationFailed([f"template {kind}.{language} v{version}: {p}"
-                                    for p in problem.problems]) from None
-        return {"kind": kind, "language": language, "template_version": version, "subject": rendered.subject,
-                "text_body": rendered.text, "html_body": rendered.html,
-                "snapshot_id": self.snapshot.id if self.snapshot else None,
-                "recipients": sorted({c.email for c in customer.contacts}) if customer else []}
+            raise ValidationFailed([f"template {kind}.{language} v{version}: {p}" for p in problem.problems]) from None
+        return {
+            "kind": kind,
+            "language": language,
+            "template_version": version,
+            "subject": rendered.subject,
+            "text_body": rendered.text,
+            "html_body": rendered.html,
+            "snapshot_id": self.snapshot.id if self.snapshot else None,
+            "recipients": sorted({c.email for c in customer.contacts}) if customer else [],
+        }
 
 
 # --- acknowledgement links ------------------------------------------------------------------------------
+
 
 def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=ACK_SALT)
@@ -234,8 +297,11 @@ def notice_of_token(token: str) -> Notice:
         raise LinkRefused("This link is not valid: it may have been copied incompletely or altered.") from None
     notice = None
     if isinstance(payload, dict):
-        notice = db.session.scalar(select(Notice).where(Notice.obligation_id == payload.get("obligation"),
-                                                        Notice.sequence == payload.get("sequence")))
+        notice = db.session.scalar(
+            select(Notice).where(
+                Notice.obligation_id == payload.get("obligation"), Notice.sequence == payload.get("sequence")
+            )
+        )
     if notice is None or notice.status != NoticeStatus.APPROVED:
         raise LinkRefused("This link does not name a notice that was sent.")
     return notice
@@ -243,9 +309,11 @@ def notice_of_token(token: str) -> Notice:
 
 # --- generating, editing, approving ---------------------------------------------------------------------
 
+
 def latest_notice(obligation_id: int) -> Notice | None:
-    return db.session.scalar(select(Notice).where(Notice.obligation_id == obligation_id)
-                             .order_by(Notice.sequence.desc()).limit(1))
+    return db.session.scalar(
+        select(Notice).where(Notice.obligation_id == obligation_id).order_by(Notice.sequence.desc()).limit(1)
+    )
 
 
 def changes_since(previous: Notice, obligation: Obligation, snapshot: ImpactSnapshot) -> tuple[list[str], dict]:
@@ -338,9 +406,19 @@ def approve_notices(notices: Iterable[Notice], approver: User) -> int:
     rows = []
     for notice in notices:
         notice.status, notice.approved_by, notice.approved_at = NoticeStatus.APPROVED, approver, now
-        rows += [{"notice_id": notice.id, "recipient": email, "idempotency_key": idempotency_key(notice, email),
-                  "status": "queued", "attempts": 0, "next_attempt_at": now, "last_error": "", "created_at": now}
-                 for email in notice.recipients]
+        rows += [
+            {
+                "notice_id": notice.id,
+                "recipient": email,
+                "idempotency_key": idempotency_key(notice, email),
+                "status": "queued",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "last_error": "",
+                "created_at": now,
+            }
+            for email in notice.recipients
+        ]
     db.session.flush()
     if rows:
         db.session.execute(insert(OutboxMessage.__table__), rows)
@@ -354,23 +432,46 @@ def idempotency_key(notice: Notice, recipient: str) -> str:
 
 
 def _audit(notices: list, action: str, who: User | None = None) -> None:
-    append_events(db.session, [{
-        "action": action, "entity_type": "notices", "entity_id": f"{n.incident_id}:{n.obligation_id}:{n.sequence}",
-        "after": {"kind": n.kind, "language": n.language, "subject": n.subject,
-                  "recipients": n.recipients, "template_version": n.template_version, "snapshot": n.snapshot_id,
-                  "body_sha256": hashlib.sha256((n.text_body + "\0" + n.html_body).encode()).hexdigest(),
-                  "by": who.username if who else None}} for n in notices])
+    append_events(
+        db.session,
+        [
+            {
+                "action": action,
+                "entity_type": "notices",
+                "entity_id": f"{n.incident_id}:{n.obligation_id}:{n.sequence}",
+                "after": {
+                    "kind": n.kind,
+                    "language": n.language,
+                    "subject": n.subject,
+                    "recipients": n.recipients,
+                    "template_version": n.template_version,
+                    "snapshot": n.snapshot_id,
+                    "body_sha256": hashlib.sha256((n.text_body + "\0" + n.html_body).encode()).hexdigest(),
+                    "by": who.username if who else None,
+                },
+            }
+            for n in notices
+        ],
+    )
 
 
 # --- all affected customers at once ---------------------------------------------------------------------
 
+
 def customer_obligations_without_notice(incident_id: int) -> list[int]:
     noticed = select(Notice.obligation_id)
-    return list(db.session.scalars(
-        select(Obligation.id).where(Obligation.incident_id == incident_id,
-                                    Obligation.recipient_kind.in_(PER_CUSTOMER),
-                                    Obligation.status == ObligationStatus.PENDING,
-                                    Obligation.id.not_in(noticed)).order_by(Obligation.recipient_key)))
+    return list(
+        db.session.scalars(
+            select(Obligation.id)
+            .where(
+                Obligation.incident_id == incident_id,
+                Obligation.recipient_kind.in_(PER_CUSTOMER),
+                Obligation.status == ObligationStatus.PENDING,
+                Obligation.id.not_in(noticed),
+            )
+            .order_by(Obligation.recipient_key)
+        )
+    )
 
 
 def generate_all(incident_id: int, author: User | None, progress: Progress, batch: int = 500) -> int:
@@ -380,14 +481,25 @@ def generate_all(incident_id: int, author: User | None, progress: Progress, batc
     drafter = Drafter(db.session.get(Incident, incident_id))
     progress.start("Generating notices", len(ids))
     for start in range(0, len(ids), batch):
-        chunk = ids[start:start + batch]
-        obligations = db.session.scalars(select(Obligation).where(Obligation.id.in_(chunk))
-                                         .order_by(Obligation.recipient_key)).all()
+        chunk = ids[start : start + batch]
+        obligations = db.session.scalars(
+            select(Obligation).where(Obligation.id.in_(chunk)).order_by(Obligation.recipient_key)
+        ).all()
         drafter.prefetch(obligations)
         now = now_utc()
-        rows = [{**drafter.draft(o, 1, []), "obligation_id": o.id, "incident_id": incident_id, "sequence": 1,
-                 "status": NoticeStatus.DRAFT.value, "author_id": author.id if author else None, "created_at": now,
-                 "changes": None} for o in obligations]
+        rows = [
+            {
+                **drafter.draft(o, 1, []),
+                "obligation_id": o.id,
+                "incident_id": incident_id,
+                "sequence": 1,
+                "status": NoticeStatus.DRAFT.value,
+                "author_id": author.id if author else None,
+                "created_at": now,
+                "changes": None,
+            }
+            for o in obligations
+        ]
         db.session.execute(insert(Notice.__table__), rows)  # Core: one executemany, no per-row flush
         _audit([SimpleNamespace(**row) for row in rows], "notice.generated", author)
         db.session.commit()
@@ -398,9 +510,13 @@ def generate_all(incident_id: int, author: User | None, progress: Progress, batc
 
 
 def drafts_of(incident_id: int) -> list[int]:
-    return list(db.session.scalars(select(Notice.id).where(Notice.incident_id == incident_id,
-                                                           Notice.status == NoticeStatus.DRAFT)
-                                   .order_by(Notice.id)))
+    return list(
+        db.session.scalars(
+            select(Notice.id)
+            .where(Notice.incident_id == incident_id, Notice.status == NoticeStatus.DRAFT)
+            .order_by(Notice.id)
+        )
+    )
 
 
 def approve_all(incident_id: int, approver: User, progress: Progress, batch: int = 500) -> int:
@@ -409,7 +525,7 @@ def approve_all(incident_id: int, approver: User, progress: Progress, batch: int
     queued = 0
     progress.start("Approving and queueing", len(ids))
     for start in range(0, len(ids), batch):
-        chunk = ids[start:start + batch]
+        chunk = ids[start : start + batch]
         queued += approve_notices(db.session.scalars(select(Notice).where(Notice.id.in_(chunk))).all(), approver)
         db.session.commit()
         progress.advance(len(chunk))
@@ -418,16 +534,21 @@ def approve_all(incident_id: int, approver: User, progress: Progress, batch: int
 
 
 def notice_counts(incident_id: int) -> dict[str, int]:
-    return dict(db.session.execute(select(Notice.status, func.count()).where(Notice.incident_id == incident_id)
-                                   .group_by(Notice.status)).all())
+    return dict(
+        db.session.execute(
+            select(Notice.status, func.count()).where(Notice.incident_id == incident_id).group_by(Notice.status)
+        ).all()
+    )
 
 
 def first_sent(obligation: Obligation) -> datetime | None:
-    return db.session.scalar(select(func.min(OutboxMessage.sent_at)).join(Notice)
-                             .where(Notice.obligation_id == obligation.id))
+    return db.session.scalar(
+        select(func.min(OutboxMessage.sent_at)).join(Notice).where(Notice.obligation_id == obligation.id)
+    )
 
 
 # --- templates ------------------------------------------------------------------------------------------------
+
 
 def save_template(kind: str, language: str, source: str, note: str, author: User | None) -> NoticeTemplate:
     """A new version, refused with the line named when it does not parse, uses an unknown variable, or
@@ -437,8 +558,9 @@ def save_template(kind: str, language: str, source: str, note: str, author: User
     except rendering.TemplateProblem as problem:
         raise ValidationFailed([f"source: {p}" for p in problem.problems]) from None
     version, _ = current_template(kind, language)
-    template = NoticeTemplate(kind=kind, language=language, version=version + 1, source=source,
-                              note=note.strip()[:300], created_by=author)
+    template = NoticeTemplate(
+        kind=kind, language=language, version=version + 1, source=source, note=note.strip()[:300], created_by=author
+    )
     db.session.add(template)
     db.session.flush()
     return template
@@ -457,6 +579,12 @@ def preview(source: str, obligation: Obligation | None) -> rendering.Rendered:
 
 def undelivered_count(incident_id: int) -> int:
     """Messages that failed or bounced or were dropped: a person must resend them to another contact."""
-    return db.session.scalar(select(func.count()).select_from(OutboxMessage).join(Notice).where(
-        Notice.incident_id == incident_id,
-        (OutboxMessage.status == OutboxStatus.FAILED) | OutboxMessage.delivery.in_(UNDELIVERED)))
+    return db.session.scalar(
+        select(func.count())
+        .select_from(OutboxMessage)
+        .join(Notice)
+        .where(
+            Notice.incident_id == incident_id,
+            (OutboxMessage.status == OutboxStatus.FAILED) | OutboxMessage.delivery.in_(UNDELIVERED),
+        )
+    )

@@ -57,22 +57,42 @@ def _problems_of(form) -> ValidationFailed:
 
 # --- an incident's notices --------------------------------------------------------------------------------
 
+
 @bp.get("/incidents/<int:incident_id>/notices")
 @allow(EVERYONE)
 def incident_notices(incident_id: int):
     incident = db.get_or_404(Incident, incident_id)
-    page = db.paginate(select(Notice).where(Notice.incident_id == incident.id).order_by(Notice.id),
-                       per_page=100, max_per_page=500)
-    outbox = dict(db.session.execute(select(OutboxMessage.status, func.count()).join(Notice)
-                                     .where(Notice.incident_id == incident.id).group_by(OutboxMessage.status)).all())
-    trouble = db.session.scalars(select(OutboxMessage).join(Notice).where(
-        Notice.incident_id == incident.id,
-        (OutboxMessage.status == OutboxStatus.FAILED) | OutboxMessage.delivery.in_(services.UNDELIVERED))
-        .order_by(OutboxMessage.id)).all()
-    return render_template("notices/incident.html", incident=incident, page=page, outbox=outbox, trouble=trouble,
-                           counts=services.notice_counts(incident.id), resend_form=ResendForm(),
-                           to_generate=len(services.customer_obligations_without_notice(incident.id)),
-                           drafts=len(services.drafts_of(incident.id)))
+    page = db.paginate(
+        select(Notice).where(Notice.incident_id == incident.id).order_by(Notice.id), per_page=100, max_per_page=500
+    )
+    outbox = dict(
+        db.session.execute(
+            select(OutboxMessage.status, func.count())
+            .join(Notice)
+            .where(Notice.incident_id == incident.id)
+            .group_by(OutboxMessage.status)
+        ).all()
+    )
+    trouble = db.session.scalars(
+        select(OutboxMessage)
+        .join(Notice)
+        .where(
+            Notice.incident_id == incident.id,
+            (OutboxMessage.status == OutboxStatus.FAILED) | OutboxMessage.delivery.in_(services.UNDELIVERED),
+        )
+        .order_by(OutboxMessage.id)
+    ).all()
+    return render_template(
+        "notices/incident.html",
+        incident=incident,
+        page=page,
+        outbox=outbox,
+        trouble=trouble,
+        counts=services.notice_counts(incident.id),
+        resend_form=ResendForm(),
+        to_generate=len(services.customer_obligations_without_notice(incident.id)),
+        drafts=len(services.drafts_of(incident.id)),
+    )
 
 
 def _stream(title: str, job, back: str):
@@ -108,6 +128,7 @@ def approve_all(incident_id: int):
 
 # --- one notice -------------------------------------------------------------------------------------------
 
+
 @bp.post("/obligations/<int:obligation_id>/notice")
 @allow(PRIVACY_TEAM)
 def generate(obligation_id: int):
@@ -126,8 +147,14 @@ def notice(notice_id: int):
     acknowledgement = db.session.scalar(select(Acknowledgement).where(Acknowledgement.notice_id == found.id))
     later = db.session.scalar(select(func.max(Notice.sequence)).where(Notice.obligation_id == found.obligation_id))
     stale = found.status == NoticeStatus.APPROVED and later == found.sequence and _impact_moved(found)
-    return render_template("notices/notice.html", notice=found, acknowledgement=acknowledgement,
-                           follow_up_form=FollowUpForm(), resend_form=ResendForm(), offer_follow_up=stale)
+    return render_template(
+        "notices/notice.html",
+        notice=found,
+        acknowledgement=acknowledgement,
+        follow_up_form=FollowUpForm(),
+        resend_form=ResendForm(),
+        offer_follow_up=stale,
+    )
 
 
 def _impact_moved(found: Notice) -> bool:
@@ -146,8 +173,10 @@ def _impact_moved(found: Notice) -> bool:
 def notice_html(notice_id: int):
     """The HTML body alone, sandboxed: no script, no request to anywhere."""
     found = db.get_or_404(Notice, notice_id)
-    response = Response(f"<!doctype html><meta charset=utf-8><title>{escape(found.subject)}</title>"
-                        f"{clean_html(found.html_body)}", mimetype="text/html")
+    response = Response(
+        f"<!doctype html><meta charset=utf-8><title>{escape(found.subject)}</title>{clean_html(found.html_body)}",
+        mimetype="text/html",
+    )
     response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
     return response
 
@@ -166,8 +195,12 @@ def edit(notice_id: int):
     found = db.get_or_404(Notice, notice_id)
     form = NoticeEditForm(obj=found)
     if form.validate_on_submit():
-        ok, _ = commit_or_flash(lambda: services.edit_notice(found, form.subject.data, form.text_body.data,
-                                                             form.html_body.data or "", current_user), "Notice saved.")
+        ok, _ = commit_or_flash(
+            lambda: services.edit_notice(
+                found, form.subject.data, form.text_body.data, form.html_body.data or "", current_user
+            ),
+            "Notice saved.",
+        )
         if ok:
             return redirect(url_for("notices.notice", notice_id=found.id))
     return render_template("notices/edit.html", notice=found, form=form)
@@ -177,10 +210,14 @@ def edit(notice_id: int):
 @allow(PRIVACY_TEAM)
 def approve(notice_id: int):
     found = db.get_or_404(Notice, notice_id)
-    commit_or_flash(lambda: services.approve_notice(found, current_user),
-                    lambda queued: f"Approved; {queued} message(s) queued." if queued else
-                    "Approved. It has no e-mail recipient: submit it yourself, then record it as sent with its "
-                    "reference.")
+    commit_or_flash(
+        lambda: services.approve_notice(found, current_user),
+        lambda queued: (
+            f"Approved; {queued} message(s) queued."
+            if queued
+            else "Approved. It has no e-mail recipient: submit it yourself, then record it as sent with its reference."
+        ),
+    )
     return redirect(url_for("notices.notice", notice_id=found.id))
 
 
@@ -196,23 +233,35 @@ def resend_message(message_id: int):
     except ValidationFailed as error:
         flash_problems(error)
     else:
-        record(db.session, "outbox.resend", "outbox_messages", message.id,
-               after={"copy": copy.id, "recipient": copy.recipient})
+        record(
+            db.session,
+            "outbox.resend",
+            "outbox_messages",
+            message.id,
+            after={"copy": copy.id, "recipient": copy.recipient},
+        )
         db.session.commit()
         flash(f"Queued again, to {copy.recipient}.", "info")
-    back = (url_for("notices.notice", notice_id=message.notice_id) if message.notice_id
-            else url_for("dashboard.dashboard"))
+    back = (
+        url_for("notices.notice", notice_id=message.notice_id) if message.notice_id else url_for("dashboard.dashboard")
+    )
     return redirect(request.referrer or back)
 
 
 # --- templates --------------------------------------------------------------------------------------------
 
+
 @bp.get("/settings/templates")
 @allow(ADMINS)
 def templates():
-    versions = dict(((k, lang), v) for k, lang, v in db.session.execute(
-        select(NoticeTemplate.kind, NoticeTemplate.language, func.max(NoticeTemplate.version))
-        .group_by(NoticeTemplate.kind, NoticeTemplate.language)).all())
+    versions = dict(
+        ((k, lang), v)
+        for k, lang, v in db.session.execute(
+            select(NoticeTemplate.kind, NoticeTemplate.language, func.max(NoticeTemplate.version)).group_by(
+                NoticeTemplate.kind, NoticeTemplate.language
+            )
+        ).all()
+    )
     return render_template("notices/templates.html", kinds=list(NoticeKind), languages=LANGUAGES, versions=versions)
 
 
@@ -239,15 +288,28 @@ def template_edit(kind: str, language: str):
             db.session.commit()
             flash(f"Template saved as version {saved.version}.", "info")
             return redirect(url_for("notices.template_edit", kind=kind.value, language=language))
-    history = db.session.scalars(select(NoticeTemplate).where(NoticeTemplate.kind == kind,
-                                                              NoticeTemplate.language == language)
-                                 .order_by(NoticeTemplate.version.desc())).all()
-    samples = db.session.scalars(select(Obligation).where(Obligation.status != ObligationStatus.NOT_REQUIRED)
-                                 .order_by(Obligation.id.desc()).limit(200)).all()
-    return render_template("notices/template_edit.html", kind=kind, language=language, version=version, form=form,
-                           problems=problems, history=history, variables=rendering.VARIABLES,
-                           samples=[o for o in samples if services.kind_for(o, 1 if kind != "controller_followup"
-                                                                            else 2) == kind][:30])
+    history = db.session.scalars(
+        select(NoticeTemplate)
+        .where(NoticeTemplate.kind == kind, NoticeTemplate.language == language)
+        .order_by(NoticeTemplate.version.desc())
+    ).all()
+    samples = db.session.scalars(
+        select(Obligation)
+        .where(Obligation.status != ObligationStatus.NOT_REQUIRED)
+        .order_by(Obligation.id.desc())
+        .limit(200)
+    ).all()
+    return render_template(
+        "notices/template_edit.html",
+        kind=kind,
+        language=language,
+        version=version,
+        form=form,
+        problems=problems,
+        history=history,
+        variables=rendering.VARIABLES,
+        samples=[o for o in samples if services.kind_for(o, 1 if kind != "controller_followup" else 2) == kind][:30],
+    )
 
 
 @bp.post("/settings/templates/<kind>/<language>/preview")
@@ -268,9 +330,11 @@ def template_preview(kind: str, language: str):
 @allow(ADMINS)
 def template_restore(kind: str, language: str, version: int):
     kind = _kind_and_language(kind, language)
-    old = db.first_or_404(select(NoticeTemplate).where(NoticeTemplate.kind == kind,
-                                                       NoticeTemplate.language == language,
-                                                       NoticeTemplate.version == version))
+    old = db.first_or_404(
+        select(NoticeTemplate).where(
+            NoticeTemplate.kind == kind, NoticeTemplate.language == language, NoticeTemplate.version == version
+        )
+    )
     saved = services.save_template(kind, language, old.source, f"restored version {version}", current_user)
     db.session.commit()
     flash(f"Version {version} restored as version {saved.version}.", "info")
@@ -278,6 +342,7 @@ def template_restore(kind: str, language: str, version: int):
 
 
 # --- public: acknowledgement and the provider's webhook -------------------------------------------------------
+
 
 @bp.route("/ack/<token>", methods=["GET", "POST"])
 @allow(PUBLIC)
@@ -289,9 +354,13 @@ def acknowledge(token: str):
     existing = db.session.scalar(select(Acknowledgement).where(Acknowledgement.notice_id == found.id))
     form = AcknowledgeForm()
     if existing is None and form.validate_on_submit():
-        existing = Acknowledgement(notice_id=found.id, name=form.name.data.strip(), acknowledged_at=now_utc(),
-                                   ip_address=request.remote_addr or "",
-                                   user_agent=(request.user_agent.string or "")[:300])
+        existing = Acknowledgement(
+            notice_id=found.id,
+            name=form.name.data.strip(),
+            acknowledged_at=now_utc(),
+            ip_address=request.remote_addr or "",
+            user_agent=(request.user_agent.string or "")[:300],
+        )
         db.session.add(existing)
         obligation = found.obligation
         if obligation.status == ObligationStatus.PENDING:
@@ -307,9 +376,14 @@ def acknowledge(token: str):
 @csrf.exempt
 def sendgrid_webhook():
     payload = request.get_data(as_text=True)
-    if not verified(payload, request.headers.get(SIGNATURE_HEADER), request.headers.get(TIMESTAMP_HEADER),
-                    current_app.config["SENDGRID_WEBHOOK_PUBLIC_KEY"],
-                    current_app.config["SENDGRID_WEBHOOK_MAX_AGE_SECONDS"], now_utc()):
+    if not verified(
+        payload,
+        request.headers.get(SIGNATURE_HEADER),
+        request.headers.get(TIMESTAMP_HEADER),
+        current_app.config["SENDGRID_WEBHOOK_PUBLIC_KEY"],
+        current_app.config["SENDGRID_WEBHOOK_MAX_AGE_SECONDS"],
+        now_utc(),
+    ):
         return jsonify({"error": "signature: missing or invalid"}), 403
     try:
         counts = record_events(request.get_json(force=True, silent=True))
@@ -329,5 +403,8 @@ def _incident_page(incident: Incident) -> dict:
 @obligation_page.connect
 def _obligation_page(obligation: Obligation) -> dict:
     """An obligation's page lists the notices written for it."""
-    return {"notices": db.session.scalars(select(Notice).where(Notice.obligation_id == obligation.id)
-                                          .order_by(Notice.sequence)).all()}
+    return {
+        "notices": db.session.scalars(
+            select(Notice).where(Notice.obligation_id == obligation.id).order_by(Notice.sequence)
+        ).all()
+    }

@@ -17,8 +17,9 @@ TIMESTAMP_HEADER = "X-Twilio-Email-Event-Webhook-Timestamp"
 RECORDED = {"delivered", "deferred", "bounce", "dropped", "open"}
 
 
-def verified(payload: str, signature: str | None, timestamp: str | None, public_key: str, max_age: float,
-             now: datetime) -> bool:
+def verified(
+    payload: str, signature: str | None, timestamp: str | None, public_key: str, max_age: float, now: datetime
+) -> bool:
     """Unsigned, badly signed, signed too long ago (a replay), or no key configured: refused."""
     if not (signature and timestamp and public_key and timestamp.isdigit()):
         return False
@@ -48,8 +49,13 @@ def record_events(events: Any) -> dict[str, int]:
         if not isinstance(event, dict):
             raise ValidationFailed([f"[{index}]: expected an event object"])
         kind, event_id, message = event.get("event"), event.get("sg_event_id"), _message_of(event.get("outbox_id"))
-        if (not isinstance(kind, str) or kind not in RECORDED or message is None or not isinstance(event_id, str)
-                or not 0 < len(event_id) <= 200):
+        if (
+            not isinstance(kind, str)
+            or kind not in RECORDED
+            or message is None
+            or not isinstance(event_id, str)
+            or not 0 < len(event_id) <= 200
+        ):
             counts["ignored"] += 1  # without its event id a replay could not be told from a new event
             continue
         if db.session.scalar(select(DeliveryEvent.id).where(DeliveryEvent.provider_event_id == event_id)):
@@ -60,14 +66,26 @@ def record_events(events: Any) -> dict[str, int]:
         except (TypeError, ValueError, OverflowError):
             raise ValidationFailed([f"[{index}].timestamp: expected a Unix time"]) from None
         reason = str(event.get("reason") or event.get("response") or "")[:2000]
-        db.session.add(DeliveryEvent(outbox_id=message.id, event=kind, occurred_at=occurred,
-                                     provider_event_id=event_id, reason=reason))
-        latest = db.session.scalar(select(DeliveryEvent.occurred_at).where(DeliveryEvent.outbox_id == message.id)
-                                   .order_by(DeliveryEvent.occurred_at.desc()).limit(1))
+        db.session.add(
+            DeliveryEvent(
+                outbox_id=message.id, event=kind, occurred_at=occurred, provider_event_id=event_id, reason=reason
+            )
+        )
+        latest = db.session.scalar(
+            select(DeliveryEvent.occurred_at)
+            .where(DeliveryEvent.outbox_id == message.id)
+            .order_by(DeliveryEvent.occurred_at.desc())
+            .limit(1)
+        )
         if latest is None or occurred >= latest:
             message.delivery = kind
         db.session.flush()
-        record(db.session, f"delivery.{kind}", "outbox_messages", message.id,
-               after={"recipient": message.recipient, "at": occurred.isoformat(), "reason": reason or None})
+        record(
+            db.session,
+            f"delivery.{kind}",
+            "outbox_messages",
+            message.id,
+            after={"recipient": message.recipient, "at": occurred.isoformat(), "reason": reason or None},
+        )
         counts["recorded"] += 1
     return counts

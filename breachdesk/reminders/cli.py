@@ -19,6 +19,9 @@ def scheduler_command(once: bool) -> None:
             result = tick()
         click.echo(f"alerts {result.alerts}, mails {result.mails}, messages {result.messages}")
         return
-    click.echo("scheduler running: reminders every {SCHEDULER_TICK_SECONDS} s, dispatch every "
-               "{DISPATCH_INTERVAL_SECONDS} s".format(**current_app.config), err=True)
+    click.echo(
+        "scheduler running: reminders every {SCHEDULER_TICK_SECONDS} s, dispatch every "
+        "{DISPATCH_INTERVAL_SECONDS} s".format(**current_app.config),
+        err=True,
+    )
     scheduler.build(current_app._get_current_object(), blocking=True).start()

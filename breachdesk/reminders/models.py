@@ -28,4 +28,3 @@ class Alert(db.Model):
     #: the deadline it was about, as it stood then
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
-

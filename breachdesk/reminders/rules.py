@@ -35,7 +35,7 @@ def alert_due(due_at: datetime, now: datetime, offsets: tuple[timedelta, ...]) -
 
 
 def parse_offsets(text: str) -> tuple[timedelta, ...]:
-    """"12h,4h,1h" (h or m units) as timedeltas; a bad entry is refused naming it."""
+    """ "12h,4h,1h" (h or m units) as timedeltas; a bad entry is refused naming it."""
     offsets = []
     for part in (p.strip() for p in text.split(",") if p.strip()):
         unit, number = part[-1], part[:-1]

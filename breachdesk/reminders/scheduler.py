@@ -29,17 +29,29 @@ def _in_app(app: Flask, job: Callable[[], object], name: str) -> Callable[[], No
             except Exception:  # a failed tick is logged and retried at the next one; the scheduler lives on
                 db.session.rollback()
                 log.exception("scheduled job %s failed", name)
+
     return run
 
 
 def build(app: Flask, blocking: bool) -> BaseScheduler:
     scheduler = (BlockingScheduler if blocking else BackgroundScheduler)(timezone=UTC)
     config = app.config
-    scheduler.add_job(_in_app(app, tick, "reminders"), IntervalTrigger(seconds=config["SCHEDULER_TICK_SECONDS"]),
-                      id="reminders", max_instances=1, coalesce=True, next_run_time=now_utc())
-    scheduler.add_job(_in_app(app, dispatch_round, "dispatch"),
-                      IntervalTrigger(seconds=config["DISPATCH_INTERVAL_SECONDS"]), id="dispatch", max_instances=1,
-                      coalesce=True, next_run_time=now_utc())
+    scheduler.add_job(
+        _in_app(app, tick, "reminders"),
+        IntervalTrigger(seconds=config["SCHEDULER_TICK_SECONDS"]),
+        id="reminders",
+        max_instances=1,
+        coalesce=True,
+        next_run_time=now_utc(),
+    )
+    scheduler.add_job(
+        _in_app(app, dispatch_round, "dispatch"),
+        IntervalTrigger(seconds=config["DISPATCH_INTERVAL_SECONDS"]),
+        id="dispatch",
+        max_instances=1,
+        coalesce=True,
+        next_run_time=now_utc(),
+    )
     return scheduler
 
 

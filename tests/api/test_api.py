@@ -14,8 +14,14 @@ from breachdesk.incidents.models import Incident
 from tests.conftest import create_user, table_fingerprint
 from tests.inventories import SMALL, VOLUMES, load
 
-BODY = {"title": "Alert: bucket public", "aware_at": "2026-03-29T01:30:00+01:00", "systems": ["db", "sms"],
-        "nature": ["confidentiality"], "cause": "internal_error", "encrypted": False}
+BODY = {
+    "title": "Alert: bucket public",
+    "aware_at": "2026-03-29T01:30:00+01:00",
+    "systems": ["db", "sms"],
+    "nature": ["confidentiality"],
+    "cause": "internal_error",
+    "encrypted": False,
+}
 
 
 @pytest.fixture
@@ -34,16 +40,23 @@ def test_filing_answers_201_with_location_and_impact(client, token, inventory):
     assert impact["totals"] == {"customers": 3, "data_subjects": 170, "records": 1150, "activities": 2}
     acme = next(c for c in impact["customers"] if c["key"] == "acme")
     assert acme["data_subjects"] == {"customer": 100, "prospect": 20} and acme["records"] == 1100
-    assert acme["sensitivity"] == 2 and {"systems": ["db"], "activity": "messages",
-                                         "data_categories": ["user.contact.email", "user.content.private"]} \
+    assert (
+        acme["sensitivity"] == 2
+        and {
+            "systems": ["db"],
+            "activity": "messages",
+            "data_categories": ["user.contact.email", "user.content.private"],
+        }
         in acme["paths"]
+    )
 
 
 def test_reading_one_and_listing_with_filters(client, token, inventory):
     headers = token(Role.RESPONDER)
     first = client.post("/api/v1/incidents", json=BODY, headers=headers).json["id"]
-    client.post("/api/v1/incidents", json={**BODY, "systems": ["crm"], "aware_at": "2026-05-01T00:00:00Z"},
-                headers=headers)
+    client.post(
+        "/api/v1/incidents", json={**BODY, "systems": ["crm"], "aware_at": "2026-05-01T00:00:00Z"}, headers=headers
+    )
     viewer = token(Role.VIEWER)
     assert client.get(f"/api/v1/incidents/{first}", headers=viewer).json["id"] == first
     listing = client.get("/api/v1/incidents?system=crm", headers=viewer).json
@@ -54,32 +67,36 @@ def test_reading_one_and_listing_with_filters(client, token, inventory):
     assert client.get("/api/v1/incidents/999", headers=viewer).status_code == 404
 
 
-@pytest.mark.parametrize("change, status, field", [
-    ({"aware_at": "2026-03-29T01:30:00"}, 422, "aware_at: a time zone is required"),
-    ({"systems": ["db", "mainframe"]}, 422, "systems: unknown system key(s) 'mainframe'"),
-    ({"systems": []}, 422, "systems: is required"),
-    ({"nature": ["secrecy"]}, 422, "nature: 'secrecy' is not one of"),
-    ({"aware_at": None}, 422, "aware_at: is required"),
-    ({"encrypted": "no"}, 422, "encrypted: expected true or false"),
-    ({"owner_id": 99999}, 422, "owner_id: no active user with id 99999"),
-    ({"description": "x" * 70_000}, 413, "body: larger than"),
-])
-def test_bad_bodies_are_4xx_json_naming_the_field_and_change_nothing(client, token, inventory, change, status,
-                                                                     field):
+@pytest.mark.parametrize(
+    "change, status, field",
+    [
+        ({"aware_at": "2026-03-29T01:30:00"}, 422, "aware_at: a time zone is required"),
+        ({"systems": ["db", "mainframe"]}, 422, "systems: unknown system key(s) 'mainframe'"),
+        ({"systems": []}, 422, "systems: is required"),
+        ({"nature": ["secrecy"]}, 422, "nature: 'secrecy' is not one of"),
+        ({"aware_at": None}, 422, "aware_at: is required"),
+        ({"encrypted": "no"}, 422, "encrypted: expected true or false"),
+        ({"owner_id": 99999}, 422, "owner_id: no active user with id 99999"),
+        ({"description": "x" * 70_000}, 413, "body: larger than"),
+    ],
+)
+def test_bad_bodies_are_4xx_json_naming_the_field_and_change_nothing(client, token, inventory, change, status, field):
     headers = token()
     before = table_fingerprint()
     response = client.post("/api/v1/incidents", json={**BODY, **change}, headers=headers)
     assert response.status_code == status
     jsonschema.validate(response.json, schemas.as_json_schema(schemas.ERROR))
     assert field in response.json["error"] + " ".join(response.json.get("problems", []))
-    assert {k: v for k, v in table_fingerprint().items() if k != "audit_events"} == \
-        {k: v for k, v in before.items() if k != "audit_events"}
+    assert {k: v for k, v in table_fingerprint().items() if k != "audit_events"} == {
+        k: v for k, v in before.items() if k != "audit_events"
+    }
     assert db.session.scalar(select(Incident)) is None
 
 
 def test_malformed_json_is_a_clear_422(client, token, inventory):
-    response = client.post("/api/v1/incidents", data="{not json", headers={**token(),
-                                                                             "Content-Type": "application/json"})
+    response = client.post(
+        "/api/v1/incidents", data="{not json", headers={**token(), "Content-Type": "application/json"}
+    )
     assert response.status_code == 422 and "body: expected a JSON object" in response.json["problems"][0]
 
 
@@ -112,32 +129,76 @@ def test_roles_apply_to_tokens(client, token, inventory):
 
 def test_inventory_import_over_the_api_is_all_or_nothing(client, token, app):
     headers = token(Role.PRIVACY)
-    bad = client.post("/api/v1/inventory", headers=headers, content_type="multipart/form-data", data={
-        "structure": (io.BytesIO(SMALL.encode()), "small.yaml"),
-        "volumes": (io.BytesIO(VOLUMES.replace("100,1000", "100,lots").encode()), "volumes.csv")})
+    bad = client.post(
+        "/api/v1/inventory",
+        headers=headers,
+        content_type="multipart/form-data",
+        data={
+            "structure": (io.BytesIO(SMALL.encode()), "small.yaml"),
+            "volumes": (io.BytesIO(VOLUMES.replace("100,1000", "100,lots").encode()), "volumes.csv"),
+        },
+    )
     assert bad.status_code == 422 and "volumes.csv:2: records: 'lots'" in bad.json["problems"][0]
     assert db.session.scalar(select(Incident)) is None
-    good = client.post("/api/v1/inventory", headers=headers, content_type="multipart/form-data", data={
-        "structure": (io.BytesIO(SMALL.encode()), "small.yaml"),
-        "volumes": (io.BytesIO(VOLUMES.encode()), "volumes.csv")})
+    good = client.post(
+        "/api/v1/inventory",
+        headers=headers,
+        content_type="multipart/form-data",
+        data={
+            "structure": (io.BytesIO(SMALL.encode()), "small.yaml"),
+            "volumes": (io.BytesIO(VOLUMES.encode()), "volumes.csv"),
+        },
+    )
     assert good.status_code == 200 and good.json["created"]["customers"] == 4
-    assert client.post("/api/v1/inventory", headers=headers, data=SMALL,
-                       content_type="application/yaml").json["created"]["customers"] == 0
+    assert (
+        client.post("/api/v1/inventory", headers=headers, data=SMALL, content_type="application/yaml").json["created"][
+            "customers"
+        ]
+        == 0
+    )
 
 
 def test_the_openapi_document_is_valid_and_names_the_contract(client):
     document = client.get("/api/v1/openapi.json").json
     validate(document)
-    assert set(document["paths"]) == {"/api/v1/incidents", "/api/v1/incidents/{incident_id}", "/api/v1/inventory",
-                                      "/api/v1/incidents/{incident_id}/assessment",
-                                      "/api/v1/incidents/{incident_id}/events"}
+    assert set(document["paths"]) == {
+        "/api/v1/incidents",
+        "/api/v1/incidents/{incident_id}",
+        "/api/v1/inventory",
+        "/api/v1/incidents/{incident_id}/assessment",
+        "/api/v1/incidents/{incident_id}/events",
+    }
     assessment = document["paths"]["/api/v1/incidents/{incident_id}/assessment"]["put"]
     assert {"dpc", "dpc_category", "dpc_adjustment", "dpc_reason", "ei", "cb", "exemptions", "decision"} == set(
-        assessment["requestBody"]["content"]["application/json"]["schema"]["properties"])
+        assessment["requestBody"]["content"]["application/json"]["schema"]["properties"]
+    )
     incident = document["paths"]["/api/v1/incidents/{incident_id}"]["get"]["responses"]["200"]
     obligation = incident["content"]["application/json"]["schema"]["properties"]["obligations"]["items"]
-    assert {"id", "recipient_kind", "recipient", "regime", "stage", "anchor", "clock_start", "due_at", "target_at",
-            "status", "source"} <= set(obligation["required"])
+    assert {
+        "id",
+        "recipient_kind",
+        "recipient",
+        "regime",
+        "stage",
+        "anchor",
+        "clock_start",
+        "due_at",
+        "target_at",
+        "status",
+        "source",
+    } <= set(obligation["required"])
     body = document["paths"]["/api/v1/incidents"]["post"]["requestBody"]["content"]["application/json"]["schema"]
-    assert {"title", "aware_at", "systems", "nature", "description", "detected_at", "occurred_from", "occurred_to",
-            "cause", "data_categories", "encrypted", "key_compromised"} <= set(body["properties"])
+    assert {
+        "title",
+        "aware_at",
+        "systems",
+        "nature",
+        "description",
+        "detected_at",
+        "occurred_from",
+        "occurred_to",
+        "cause",
+        "data_categories",
+        "encrypted",
+        "key_compromised",
+    } <= set(body["properties"])

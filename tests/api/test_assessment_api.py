@@ -11,9 +11,15 @@ from tests.api.test_api import BODY
 from tests.conftest import table_fingerprint
 from tests.inventories import PROFILE, load
 
-ASSESSMENT = {"dpc_category": "behavioural", "dpc_adjustment": 1, "dpc_reason": "children's accounts among them",
-              "ei": 0.75, "cb": {"confidentiality": 0.5, "integrity": 0, "availability": 0.25, "malicious": True},
-              "exemptions": [], "decision": {"authority": "required", "data_subjects": "undecided"}}
+ASSESSMENT = {
+    "dpc_category": "behavioural",
+    "dpc_adjustment": 1,
+    "dpc_reason": "children's accounts among them",
+    "ei": 0.75,
+    "cb": {"confidentiality": 0.5, "integrity": 0, "availability": 0.25, "malicious": True},
+    "exemptions": [],
+    "decision": {"authority": "required", "data_subjects": "undecided"},
+}
 
 
 @pytest.fixture
@@ -39,10 +45,20 @@ def test_assessment_answers_severity_suggestion_and_decision(client, incident_id
     assert document["suggested"]["authority"] == "required" and document["suggested"]["data_subjects"] == "required"
     assert document["decision"]["authority"] == "required" and document["decision"]["decided_by"] == "api-privacy"
 
-    exempt = client.put(f"/api/v1/incidents/{incident_id}/assessment", headers=privacy, json={
-        "dpc": 4, "ei": 1, "exemptions": ["unintelligible"], "decision": {
-            "authority": "required", "data_subjects": "not_required",
-            "rationale": "AES-256 at rest; the key stayed in the HSM (Art. 34(3)(a))."}}).json
+    exempt = client.put(
+        f"/api/v1/incidents/{incident_id}/assessment",
+        headers=privacy,
+        json={
+            "dpc": 4,
+            "ei": 1,
+            "exemptions": ["unintelligible"],
+            "decision": {
+                "authority": "required",
+                "data_subjects": "not_required",
+                "rationale": "AES-256 at rest; the key stayed in the HSM (Art. 34(3)(a)).",
+            },
+        },
+    ).json
     assert exempt["severity"] == {"score": 4.0, "band": "very high"}
     assert exempt["suggested"]["data_subjects"] == "not_required"
 
@@ -62,29 +78,32 @@ def test_assessment_answers_severity_suggestion_and_decision(client, incident_id
     assert initech["due_at"] is None and initech["target_at"] == "2026-03-30T12:30:00Z"
 
 
-@pytest.mark.parametrize("change, field", [
-    ({"ei": 0.6}, "ei: must be one of 0.25, 0.5, 0.75, 1.0"),
-    ({"ei": None}, "ei: required"),
-    ({"cb": {"integrity": 0.3}}, "cb.integrity: must be one of 0.0, 0.25, 0.5"),
-    ({"cb": {"malicious": "yes"}}, "cb.malicious: true or false"),
-    ({"cb": {"secrecy": 0.5}}, "cb.secrecy: unknown field"),
-    ({"dpc_category": "medical"}, "dpc_category: one of simple, behavioural, financial, sensitive"),
-    ({"dpc_adjustment": 3}, "dpc_adjustment: the adjusted score must stay within 1..4"),
-    ({"dpc_reason": ""}, "dpc_reason: required when the context score is adjusted"),
-    ({"dpc": 5, "dpc_category": None}, "dpc: an integer from 1 to 4"),
-    ({"dpc": 2}, "dpc: give either dpc or dpc_category"),
-    ({"exemptions": ["encrypted"]}, "exemptions: 'encrypted' is not one of unintelligible, mitigated, "
-                                    "disproportionate_effort"),
-    ({"decision": {"authority": "maybe"}}, "decision.authority: 'maybe' is not one of"),
-    ({"decision": {"authority": "not_required"}}, "decision.rationale: required when a recipient is not_required"),
-    ({"decision": {"data_subjects": "not_required", "rationale": "  "}}, "decision.rationale: required"),
-    ({"band": "low"}, "band: unknown field"),
-])
-def test_bad_assessment_input_is_422_naming_the_field_and_changes_nothing(client, incident_id, privacy, change,
-                                                                        field):
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"ei": 0.6}, "ei: must be one of 0.25, 0.5, 0.75, 1.0"),
+        ({"ei": None}, "ei: required"),
+        ({"cb": {"integrity": 0.3}}, "cb.integrity: must be one of 0.0, 0.25, 0.5"),
+        ({"cb": {"malicious": "yes"}}, "cb.malicious: true or false"),
+        ({"cb": {"secrecy": 0.5}}, "cb.secrecy: unknown field"),
+        ({"dpc_category": "medical"}, "dpc_category: one of simple, behavioural, financial, sensitive"),
+        ({"dpc_adjustment": 3}, "dpc_adjustment: the adjusted score must stay within 1..4"),
+        ({"dpc_reason": ""}, "dpc_reason: required when the context score is adjusted"),
+        ({"dpc": 5, "dpc_category": None}, "dpc: an integer from 1 to 4"),
+        ({"dpc": 2}, "dpc: give either dpc or dpc_category"),
+        (
+            {"exemptions": ["encrypted"]},
+            "exemptions: 'encrypted' is not one of unintelligible, mitigated, disproportionate_effort",
+        ),
+        ({"decision": {"authority": "maybe"}}, "decision.authority: 'maybe' is not one of"),
+        ({"decision": {"authority": "not_required"}}, "decision.rationale: required when a recipient is not_required"),
+        ({"decision": {"data_subjects": "not_required", "rationale": "  "}}, "decision.rationale: required"),
+        ({"band": "low"}, "band: unknown field"),
+    ],
+)
+def test_bad_assessment_input_is_422_naming_the_field_and_changes_nothing(client, incident_id, privacy, change, field):
     before = table_fingerprint()
-    response = client.put(f"/api/v1/incidents/{incident_id}/assessment", json={**ASSESSMENT, **change},
-                          headers=privacy)
+    response = client.put(f"/api/v1/incidents/{incident_id}/assessment", json={**ASSESSMENT, **change}, headers=privacy)
     assert response.status_code == 422
     assert any(p.startswith(field) for p in response.json["problems"]), response.json
     assert table_fingerprint() == before
@@ -92,17 +111,22 @@ def test_bad_assessment_input_is_422_naming_the_field_and_changes_nothing(client
 
 def test_assessment_needs_the_privacy_team_and_an_existing_incident(client, incident_id, privacy, token):
     viewer = token(Role.VIEWER)
-    assert client.put(f"/api/v1/incidents/{incident_id}/assessment", json=ASSESSMENT,
-                      headers=viewer).status_code == 403
+    assert client.put(f"/api/v1/incidents/{incident_id}/assessment", json=ASSESSMENT, headers=viewer).status_code == 403
     assert client.put("/api/v1/incidents/999/assessment", json=ASSESSMENT, headers=privacy).status_code == 404
-    assert client.put(f"/api/v1/incidents/{incident_id}/assessment", data="ei=1",
-                      headers=privacy).status_code == 422
+    assert client.put(f"/api/v1/incidents/{incident_id}/assessment", data="ei=1", headers=privacy).status_code == 422
 
 
 def test_events_anchor_clocks_and_answer_with_the_obligations(client, incident_id, privacy):
-    filed = client.post(f"/api/v1/incidents/{incident_id}/events", headers=privacy, json={
-        "kind": "stage_filed", "stage": "nis2-art23-notification", "at": "2026-03-31T10:00:00+02:00",
-        "reference": "CERT-FR 2026-0412"})
+    filed = client.post(
+        f"/api/v1/incidents/{incident_id}/events",
+        headers=privacy,
+        json={
+            "kind": "stage_filed",
+            "stage": "nis2-art23-notification",
+            "at": "2026-03-31T10:00:00+02:00",
+            "reference": "CERT-FR 2026-0412",
+        },
+    )
     assert filed.status_code == 201, filed.json
     jsonschema.validate(filed.json, schemas.as_json_schema(schemas.EVENT))
     final = next(o for o in filed.json["obligations"] if o["rule"] == "nis2-art23-final-report")
@@ -111,15 +135,20 @@ def test_events_anchor_clocks_and_answer_with_the_obligations(client, incident_i
     assert final["due_at"] == "2026-04-30T21:59:59Z"
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"kind": "materiality", "at": "2026-03-30T00:00:00Z"}, "kind: one of"),
-    ({"kind": "classified_major"}, "at: is required"),
-    ({"kind": "classified_major", "at": "2026-03-30 09:00"}, "at: a time zone is required"),
-    ({"kind": "stage_filed", "stage": "nis2-final", "at": "2026-03-30T00:00:00Z"}, "stage: 'nis2-final' is not"),
-    ({"kind": "not_material", "at": "2026-03-30T00:00:00Z"}, "note: required for a negative determination"),
-    ({"kind": "classified_major", "at": "2026-03-30T00:00:00Z", "stage": "dora-initial"},
-     "stage: only for kind stage_filed"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"kind": "materiality", "at": "2026-03-30T00:00:00Z"}, "kind: one of"),
+        ({"kind": "classified_major"}, "at: is required"),
+        ({"kind": "classified_major", "at": "2026-03-30 09:00"}, "at: a time zone is required"),
+        ({"kind": "stage_filed", "stage": "nis2-final", "at": "2026-03-30T00:00:00Z"}, "stage: 'nis2-final' is not"),
+        ({"kind": "not_material", "at": "2026-03-30T00:00:00Z"}, "note: required for a negative determination"),
+        (
+            {"kind": "classified_major", "at": "2026-03-30T00:00:00Z", "stage": "dora-initial"},
+            "stage: only for kind stage_filed",
+        ),
+    ],
+)
 def test_bad_events_are_422_naming_the_field_and_change_nothing(client, incident_id, privacy, body, field):
     before = table_fingerprint()
     response = client.post(f"/api/v1/incidents/{incident_id}/events", json=body, headers=privacy)

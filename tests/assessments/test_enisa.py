@@ -9,16 +9,19 @@ from hypothesis import strategies as st
 from breachdesk.assessments.enisa import AssessmentError, adjusted_dpc, severity
 
 
-@pytest.mark.parametrize("dpc, ei, cb, malicious, score, band", [
-    (1, 0.25, (0, 0, 0), False, Fraction(1, 4), "low"),
-    (2, 0.75, (0.25, 0, 0), False, Fraction(7, 4), "low"),
-    (2, 1, (0, 0, 0), False, Fraction(2), "medium"),          # 2 is medium, not low
-    (3, 0.75, (0.25, 0.25, 0), False, Fraction(11, 4), "medium"),
-    (3, 1, (0, 0, 0), False, Fraction(3), "high"),            # 3 is high
-    (4, 0.75, (0.5, 0, 0), False, Fraction(7, 2), "high"),
-    (3, 1, (0.5, 0, 0), True, Fraction(4), "very high"),      # 4 is very high
-    (4, 1, (0.5, 0.5, 0.5), True, Fraction(6), "very high"),
-])
+@pytest.mark.parametrize(
+    "dpc, ei, cb, malicious, score, band",
+    [
+        (1, 0.25, (0, 0, 0), False, Fraction(1, 4), "low"),
+        (2, 0.75, (0.25, 0, 0), False, Fraction(7, 4), "low"),
+        (2, 1, (0, 0, 0), False, Fraction(2), "medium"),  # 2 is medium, not low
+        (3, 0.75, (0.25, 0.25, 0), False, Fraction(11, 4), "medium"),
+        (3, 1, (0, 0, 0), False, Fraction(3), "high"),  # 3 is high
+        (4, 0.75, (0.5, 0, 0), False, Fraction(7, 2), "high"),
+        (3, 1, (0.5, 0, 0), True, Fraction(4), "very high"),  # 4 is very high
+        (4, 1, (0.5, 0.5, 0.5), True, Fraction(6), "very high"),
+    ],
+)
 def test_scores_and_bands(dpc, ei, cb, malicious, score, band):
     result = severity(dpc, ei, *cb, malicious=malicious)
     assert (result.score, result.band) == (score, band)
@@ -44,15 +47,19 @@ def test_context_adjustment_stays_in_range_and_needs_a_reason():
 LOSSES = "must be one of 0.0, 0.25, 0.5"
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"dpc": 5, "ei": 1}, "dpc: an integer from 1 to 4"),
-    ({"dpc": True, "ei": 1}, "dpc: an integer from 1 to 4"),  # a bool is an int to Python, not a score
-    ({"dpc": 2, "ei": 0.6}, "ei: must be one of 0.25, 0.5, 0.75, 1.0"),
-    ({"dpc": 2, "ei": 1, "confidentiality": 0.3}, f"cb.confidentiality: {LOSSES}"),
-    ({"dpc": 2, "ei": 1, "integrity": 1}, f"cb.integrity: {LOSSES}"),
-    ({"dpc": 2, "ei": 1, "availability": 0.75}, f"cb.availability: {LOSSES}"),
-    ({"dpc": 2, "ei": "high"}, "ei: 'high' is not a number"),
-    ({"dpc": 2, "ei": 1, "malicious": "yes"}, "cb.malicious: true or false")])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"dpc": 5, "ei": 1}, "dpc: an integer from 1 to 4"),
+        ({"dpc": True, "ei": 1}, "dpc: an integer from 1 to 4"),  # a bool is an int to Python, not a score
+        ({"dpc": 2, "ei": 0.6}, "ei: must be one of 0.25, 0.5, 0.75, 1.0"),
+        ({"dpc": 2, "ei": 1, "confidentiality": 0.3}, f"cb.confidentiality: {LOSSES}"),
+        ({"dpc": 2, "ei": 1, "integrity": 1}, f"cb.integrity: {LOSSES}"),
+        ({"dpc": 2, "ei": 1, "availability": 0.75}, f"cb.availability: {LOSSES}"),
+        ({"dpc": 2, "ei": "high"}, "ei: 'high' is not a number"),
+        ({"dpc": 2, "ei": 1, "malicious": "yes"}, "cb.malicious: true or false"),
+    ],
+)
 def test_bad_inputs_name_the_field_and_what_it_takes(kwargs, message):
     with pytest.raises(AssessmentError) as refused:
         severity(**kwargs)
@@ -67,12 +74,15 @@ def test_a_severity_is_stored_as_its_score_and_band():
     assert severity(3, 0.75, 0.25, 0.25).as_dict() == {"score": 2.75, "band": "medium"}
 
 
-@pytest.mark.parametrize("adjustment, reason, message", [
-    (1, "", "dpc_reason: required when the context score is adjusted"),
-    (3, "more", "dpc_adjustment: the adjusted score must stay within 1..4"),
-    (True, "more", "dpc_adjustment: a whole number of steps"),
-    (0.5, "more", "dpc_adjustment: a whole number of steps"),
-])
+@pytest.mark.parametrize(
+    "adjustment, reason, message",
+    [
+        (1, "", "dpc_reason: required when the context score is adjusted"),
+        (3, "more", "dpc_adjustment: the adjusted score must stay within 1..4"),
+        (True, "more", "dpc_adjustment: a whole number of steps"),
+        (0.5, "more", "dpc_adjustment: a whole number of steps"),
+    ],
+)
 def test_a_bad_context_adjustment_is_refused_saying_why(adjustment, reason, message):
     with pytest.raises(AssessmentError) as refused:
         adjusted_dpc("behavioural", adjustment, reason)

@@ -26,8 +26,14 @@ def events(entity_type: str | None = None) -> list[AuditEvent]:
 
 
 def a_customer(**changes):
-    raw = {"key": "acme", "name": "Acme", "country": "FR", "language": "fr", "time_zone": "Europe/Paris",
-           "contacts": [{"role": "dpo", "name": "Ada", "email": "dpo@acme.example"}]}
+    raw = {
+        "key": "acme",
+        "name": "Acme",
+        "country": "FR",
+        "language": "fr",
+        "time_zone": "Europe/Paris",
+        "contacts": [{"role": "dpo", "name": "Ada", "email": "dpo@acme.example"}],
+    }
     return save_entry("customers", {**raw, **changes})
 
 
@@ -79,21 +85,25 @@ def test_an_edited_event_is_detected(app, runner):
     assert result.exit_code == 1 and f"event {victim.id}" in result.output
 
 
-@pytest.mark.parametrize("column, forged", [
-    ("occurred_at", lambda event: event.occurred_at + timedelta(seconds=1)),
-    ("actor", lambda event: "user:mallory"),
-    ("action", lambda event: "delete"),
-    ("entity_type", lambda event: "users"),
-    ("entity_id", lambda event: "999"),
-    ("before", lambda event: {"name": "Forged"}),
-    ("after", lambda event: {**event.after, "name": "Forged"}),
-])
+@pytest.mark.parametrize(
+    "column, forged",
+    [
+        ("occurred_at", lambda event: event.occurred_at + timedelta(seconds=1)),
+        ("actor", lambda event: "user:mallory"),
+        ("action", lambda event: "delete"),
+        ("entity_type", lambda event: "users"),
+        ("entity_id", lambda event: "999"),
+        ("before", lambda event: {"name": "Forged"}),
+        ("after", lambda event: {**event.after, "name": "Forged"}),
+    ],
+)
 def test_an_edit_of_any_hashed_column_is_detected(app, column, forged):
     a_customer()
     db.session.commit()
     victim = events("customers")[0]
-    db.session.execute(update(AuditEvent.__table__).where(AuditEvent.id == victim.id)
-                       .values({column: forged(victim)}))  # behind the application's back
+    db.session.execute(
+        update(AuditEvent.__table__).where(AuditEvent.id == victim.id).values({column: forged(victim)})
+    )  # behind the application's back
     db.session.commit()
     _, breaks = verify_chain(db.session)
     assert [(b.event_id, b.reason) for b in breaks] == [(victim.id, EDITED)]
@@ -101,15 +111,29 @@ def test_an_edit_of_any_hashed_column_is_detected(app, column, forged):
 
 def test_an_event_hash_covers_every_field_of_the_event():
     """A stated digest (SHA-256 of the documented JSON payload), then one field changed at a time."""
-    fields = {"prev_hash": "0" * 64, "occurred_at": datetime(2026, 10, 24, 22, 0, tzinfo=UTC), "actor": "user:ada",
-              "action": "update", "entity_type": "customers", "entity_id": "7", "before": {"name": "Acme"},
-              "after": {"name": "Acme SAS"}}
+    fields = {
+        "prev_hash": "0" * 64,
+        "occurred_at": datetime(2026, 10, 24, 22, 0, tzinfo=UTC),
+        "actor": "user:ada",
+        "action": "update",
+        "entity_type": "customers",
+        "entity_id": "7",
+        "before": {"name": "Acme"},
+        "after": {"name": "Acme SAS"},
+    }
     # the payload: ["000…0","2026-10-24T22:00:00+00:00","user:ada","update","customers","7",{"name":"Acme"},
     # {"name":"Acme SAS"}], JSON with sorted keys and no spaces, hashed by `sha256sum`
     assert event_hash(**fields) == "2c7d4061d817c1b2df8a718f2d316234a26a1bf4bd7d60383fb8ef3ae37fde49"
-    others = {"prev_hash": "1" * 64, "occurred_at": datetime(2026, 10, 24, 22, 0, 1, tzinfo=UTC),
-              "actor": "user:mallory", "action": "delete", "entity_type": "users", "entity_id": "8",
-              "before": {"name": "Forged"}, "after": {"name": "Forged"}}
+    others = {
+        "prev_hash": "1" * 64,
+        "occurred_at": datetime(2026, 10, 24, 22, 0, 1, tzinfo=UTC),
+        "actor": "user:mallory",
+        "action": "delete",
+        "entity_type": "users",
+        "entity_id": "8",
+        "before": {"name": "Forged"},
+        "after": {"name": "Forged"},
+    }
     for name, other in others.items():
         assert event_hash(**{**fields, name: other}) != event_hash(**fields), name
 
@@ -117,9 +141,16 @@ def test_an_event_hash_covers_every_field_of_the_event():
 def test_dates_and_accents_are_hashed_as_their_text():
     """A date in before/after goes into the payload as its ISO text (as `str` gives it) rather than being refused,
     and an accent as itself in UTF-8, not a JSON escape: the documented payload, checkable with `sha256sum`."""
-    digest = event_hash("0" * 64, datetime(2026, 10, 24, 22, 0, tzinfo=UTC), "user:ada", "update", "incidents", "7",
-                        {"aware_at": date(2026, 10, 24)},
-                        {"aware_at": date(2026, 10, 25), "title": "Fuite chez Société Générale"})
+    digest = event_hash(
+        "0" * 64,
+        datetime(2026, 10, 24, 22, 0, tzinfo=UTC),
+        "user:ada",
+        "update",
+        "incidents",
+        "7",
+        {"aware_at": date(2026, 10, 24)},
+        {"aware_at": date(2026, 10, 25), "title": "Fuite chez Société Générale"},
+    )
     # sha256sum of ["000…0","2026-10-24T22:00:00+00:00","user:ada","update","incidents","7",
     # {"aware_at":"2026-10-24"},{"aware_at":"2026-10-25","title":"Fuite chez Société Générale"}]
     assert digest == "6f0159f9363cddd8f3d4ebb9ff4ea739e512e4a36b2db7a1e355e5af0310652f"
@@ -129,7 +160,8 @@ def test_an_event_hash_does_not_depend_on_key_order():
     """PostgreSQL's JSONB gives keys back in its own order: the hash read back must match the one written."""
     fields = ("0" * 64, datetime(2026, 10, 24, 22, 0, tzinfo=UTC), "user:ada", "update", "customers", "7")
     assert event_hash(*fields, {"name": "Acme", "country": "FR"}, None) == event_hash(
-        *fields, {"country": "FR", "name": "Acme"}, None)
+        *fields, {"country": "FR", "name": "Acme"}, None
+    )
 
 
 def test_a_deleted_event_is_detected(app, runner):
@@ -164,7 +196,15 @@ def test_two_events_can_never_claim_the_same_predecessor(app):
     db.session.commit()
     head = events()[-1]
     with pytest.raises(Exception, match="(?i)unique|duplicate"):
-        db.session.execute(AuditEvent.__table__.insert().values(
-            occurred_at=head.occurred_at, actor="x", action="create", entity_type="t", entity_id="1",
-            prev_hash=head.prev_hash, hash="f" * 64))
+        db.session.execute(
+            AuditEvent.__table__.insert().values(
+                occurred_at=head.occurred_at,
+                actor="x",
+                action="create",
+                entity_type="t",
+                entity_id="1",
+                prev_hash=head.prev_hash,
+                hash="f" * 64,
+            )
+        )
     db.session.rollback()

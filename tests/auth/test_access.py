@@ -98,14 +98,24 @@ EXPECTED_API = {
 
 
 def sample_arguments(rule) -> dict:
-    values = {"key": {"customer": "maison-lemaire", "system": "messaging-db", "activity": "conversations",
-                      "blast": "messaging-db"},
-              "user_id": 1, "volume_id": db.session.scalar(db.select(Volume.id).limit(1)),
-              "incident_id": db.session.scalar(db.select(Incident.id).limit(1)),
-              "obligation_id": db.session.scalar(db.select(Obligation.id).limit(1)),
-              "notice_id": db.session.scalar(db.select(Notice.id).limit(1)),
-              "message_id": db.session.scalar(db.select(OutboxMessage.id).limit(1)),
-              "kind": "controller_initial", "language": "fr", "version": 1, "token": "not-a-signed-token"}
+    values = {
+        "key": {
+            "customer": "maison-lemaire",
+            "system": "messaging-db",
+            "activity": "conversations",
+            "blast": "messaging-db",
+        },
+        "user_id": 1,
+        "volume_id": db.session.scalar(db.select(Volume.id).limit(1)),
+        "incident_id": db.session.scalar(db.select(Incident.id).limit(1)),
+        "obligation_id": db.session.scalar(db.select(Obligation.id).limit(1)),
+        "notice_id": db.session.scalar(db.select(Notice.id).limit(1)),
+        "message_id": db.session.scalar(db.select(OutboxMessage.id).limit(1)),
+        "kind": "controller_initial",
+        "language": "fr",
+        "version": 1,
+        "token": "not-a-signed-token",
+    }
     arguments = {}
     for name in rule.arguments:
         if name == "key":

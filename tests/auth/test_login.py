@@ -28,10 +28,13 @@ def test_login_success_and_failure_are_audited_without_the_password(client):
     create_user("alice", Role.PRIVACY)
     assert log_in(client, "alice", "wrong-Password-1").status_code == 401
     assert log_in(client, "alice").status_code == 302
-    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action.like("login.%"))
-                                .order_by(AuditEvent.id)).all()
-    assert [(e.action, e.entity_id, e.actor) for e in events] == [("login.failed", "alice", "anonymous"),
-                                                                  ("login.success", "alice", "user:alice")]
+    events = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action.like("login.%")).order_by(AuditEvent.id)
+    ).all()
+    assert [(e.action, e.entity_id, e.actor) for e in events] == [
+        ("login.failed", "alice", "anonymous"),
+        ("login.success", "alice", "user:alice"),
+    ]
     assert events[0].after == {"reason": "bad password"}
     assert all(PASSWORD not in str(e.after) for e in events)
 
@@ -67,11 +70,13 @@ def test_behind_a_trusted_proxy_the_rate_limit_counts_each_client(app_factory):
     with app.app_context():
         client = app.test_client()
         first = {"X-Forwarded-For": "203.0.113.7"}
-        codes = [client.post("/login", data={"username": "x", "password": "y"}, headers=first).status_code
-                 for _ in range(3)]
+        codes = [
+            client.post("/login", data={"username": "x", "password": "y"}, headers=first).status_code for _ in range(3)
+        ]
         assert codes == [401, 401, 429]
-        other = client.post("/login", data={"username": "x", "password": "y"},
-                            headers={"X-Forwarded-For": "198.51.100.9"})
+        other = client.post(
+            "/login", data={"username": "x", "password": "y"}, headers={"X-Forwarded-For": "198.51.100.9"}
+        )
         assert other.status_code == 401  # another client behind the same proxy is not locked out
 
 
@@ -87,8 +92,9 @@ def test_after_login_only_same_origin_redirects_are_followed(client):
     assert response.location == "/systems"
 
 
-@pytest.mark.parametrize("target", ["/%0d%0aSet-Cookie:%20x=1", "/%0aevil", "/%5C%5Cevil.example", "/%5Cevil.example",
-                                    "/%09/evil.example"])
+@pytest.mark.parametrize(
+    "target", ["/%0d%0aSet-Cookie:%20x=1", "/%0aevil", "/%5C%5Cevil.example", "/%5Cevil.example", "/%09/evil.example"]
+)
 def test_a_next_with_control_characters_or_backslashes_goes_home(client, target):
     create_user("alice", Role.PRIVACY)
     response = client.post(f"/login?next={target}", data={"username": "alice", "password": PASSWORD})
@@ -119,18 +125,37 @@ def test_pages_carry_security_headers_and_cookies_are_httponly_samesite(client):
 
 def test_user_admin_page_creates_users_with_the_policy(login, client):
     login(Role.ADMIN)
-    weak = client.post("/users/new", data={"username": "carol", "email": "carol@example.com", "role": "viewer",
-                                           "time_zone": "Europe/Paris", "password": "short1!"})
+    weak = client.post(
+        "/users/new",
+        data={
+            "username": "carol",
+            "email": "carol@example.com",
+            "role": "viewer",
+            "time_zone": "Europe/Paris",
+            "password": "short1!",
+        },
+    )
     assert b"password: needs at least 12 characters" in weak.data
     assert db.session.scalar(select(User).where(User.username == "carol")) is None
-    ok = client.post("/users/new", data={"username": "carol", "email": "carol@example.com", "role": "viewer",
-                                         "time_zone": "Europe/Paris", "password": "a-Long-enough-pass-1"})
+    ok = client.post(
+        "/users/new",
+        data={
+            "username": "carol",
+            "email": "carol@example.com",
+            "role": "viewer",
+            "time_zone": "Europe/Paris",
+            "password": "a-Long-enough-pass-1",
+        },
+    )
     assert ok.status_code == 302
     assert db.session.scalar(select(User).where(User.username == "carol")).role == Role.VIEWER
 
 
-@given(st.text(min_size=MIN_LENGTH).filter(lambda p: any(c.isalpha() for c in p) and any(c.isdigit() for c in p)
-                                           and not all(c.isalnum() for c in p)))
+@given(
+    st.text(min_size=MIN_LENGTH).filter(
+        lambda p: any(c.isalpha() for c in p) and any(c.isdigit() for c in p) and not all(c.isalnum() for c in p)
+    )
+)
 def test_long_passwords_with_letter_digit_and_symbol_meet_the_composition_rules(password):
     assert password_problems(password) in ([], [GUESSABLE])  # what remains is how guessable it is
 
@@ -176,8 +201,11 @@ def test_a_session_cookie_captured_earlier_stops_working_when_the_session_ends(a
         owner.set_cookie(app.config["SESSION_COOKIE_NAME"], cookie)
         owner.post("/logout")
     else:
-        change = {"new password": lambda: change_password(alice, "an0ther-Long-secret!"),
-                  "new role": lambda: set_role(alice, Role.VIEWER), "disabled": lambda: disable_user(alice)}
+        change = {
+            "new password": lambda: change_password(alice, "an0ther-Long-secret!"),
+            "new role": lambda: set_role(alice, Role.VIEWER),
+            "disabled": lambda: disable_user(alice),
+        }
         change[ending]()
         db.session.commit()
     assert replayed(app, cookie) == 302  # to the login page
@@ -206,6 +234,10 @@ def test_ten_wrong_passwords_in_a_row_lock_the_account_for_a_while_audited(clien
         assert log_in(client, "alice").status_code == 401
     with time_machine.travel(start + timedelta(minutes=15), tick=False):
         assert log_in(client, "alice").status_code == 302
-    reasons = [e.after["reason"] for e in db.session.scalars(
-        select(AuditEvent).where(AuditEvent.action == "login.failed").order_by(AuditEvent.id))]
+    reasons = [
+        e.after["reason"]
+        for e in db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "login.failed").order_by(AuditEvent.id)
+        )
+    ]
     assert reasons == ["bad password"] * 18 + ["bad password; account locked", "locked", "locked"]

@@ -10,8 +10,9 @@ GOOD = "a-Sturdy-passphrase-9"
 
 
 def test_create_list_set_role_disable(runner):
-    result = runner.invoke(args=["user", "create", "dana", "--email", "dana@example.com", "--role", "responder",
-                                 "--password", GOOD])
+    result = runner.invoke(
+        args=["user", "create", "dana", "--email", "dana@example.com", "--role", "responder", "--password", GOOD]
+    )
     assert result.exit_code == 0, result.output
     assert "dana\tresponder\tactive\tdana@example.com" in runner.invoke(args=["user", "list"]).output
     assert runner.invoke(args=["user", "set-role", "dana", "privacy"]).exit_code == 0
@@ -23,8 +24,9 @@ def test_create_list_set_role_disable(runner):
 
 
 def test_weak_password_and_unknown_user_are_clear_errors(runner):
-    weak = runner.invoke(args=["user", "create", "eve", "--email", "e@example.com", "--role", "viewer",
-                               "--password", "password"])
+    weak = runner.invoke(
+        args=["user", "create", "eve", "--email", "e@example.com", "--role", "viewer", "--password", "password"]
+    )
     assert weak.exit_code == 1 and "needs at least 12 characters" in weak.output and "a digit" in weak.output
     assert db.session.scalar(select(User)) is None
     missing = runner.invoke(args=["user", "disable", "ghost"])

@@ -24,9 +24,15 @@ TABLE = "bench_baseline_volumes"
 
 
 def _table() -> Table:
-    return Table(TABLE, MetaData(), Column("customer", String(64)), Column("activity", String(64)),
-                 Column("data_subject_category", String(120)), Column("data_subjects", BigInteger),
-                 Column("records", BigInteger))
+    return Table(
+        TABLE,
+        MetaData(),
+        Column("customer", String(64)),
+        Column("activity", String(64)),
+        Column("data_subject_category", String(120)),
+        Column("data_subjects", BigInteger),
+        Column("records", BigInteger),
+    )
 
 
 def load_executemany(connection, table: Table, path: str) -> None:
@@ -35,8 +41,15 @@ def load_executemany(connection, table: Table, path: str) -> None:
         next(reader)  # header
         batch = []
         for customer, activity, subject, subjects, records in reader:
-            batch.append({"customer": customer or None, "activity": activity, "data_subject_category": subject,
-                          "data_subjects": int(subjects), "records": int(records)})
+            batch.append(
+                {
+                    "customer": customer or None,
+                    "activity": activity,
+                    "data_subject_category": subject,
+                    "data_subjects": int(subjects),
+                    "records": int(records),
+                }
+            )
             if len(batch) >= BATCH:
                 connection.execute(insert(table), batch)
                 batch.clear()

@@ -102,10 +102,12 @@ HERE = Path(__file__).resolve().parent
 SCRIPT = str(Path(__file__).resolve())
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1/breachdesk_bench_dashboard"
 #: how it measures, as written into the results file
-HOW_MEASURED = ("load: gunicorn sync workers, closed-loop client threads (http.client, a connection per request), "
-                "latency from connect to last byte, targets rotated per round; parts and tick: one fresh "
-                "process each, a warm-up, gc.collect() before each timed call, time.perf_counter(); median and "
-                "nearest-rank p95")
+HOW_MEASURED = (
+    "load: gunicorn sync workers, closed-loop client threads (http.client, a connection per request), "
+    "latency from connect to last byte, targets rotated per round; parts and tick: one fresh "
+    "process each, a warm-up, gc.collect() before each timed call, time.perf_counter(); median and "
+    "nearest-rank p95"
+)
 PASSWORD = "bench-Horse-7-battery"
 USER_ZONE = "Europe/Paris"
 GOAL_P95_MS = 200.0
@@ -137,6 +139,7 @@ WORKER_MODES = ("setup", "parts", "load", "tick")
 
 # --- the measured processes -----------------------------------------------------------------------
 
+
 def _app(url: str, **config: Any):
     return harness.bench_app(url, SECRET_KEY=SECRET_KEY, **config)
 
@@ -145,8 +148,7 @@ def _user(number: int) -> str:
     return f"bench-viewer-{number}"
 
 
-def measure_setup(url: str, structure: str, incidents: int, obligations: int, seed: int,
-                  users: int) -> dict[str, Any]:
+def measure_setup(url: str, structure: str, incidents: int, obligations: int, seed: int, users: int) -> dict[str, Any]:
     """Migrate, import the inventory, make the viewers, generate the incidents and obligations."""
     from sqlalchemy import func, select
 
@@ -163,17 +165,31 @@ def measure_setup(url: str, structure: str, incidents: int, obligations: int, se
     app = _app(url)
     with app.app_context():
         imported, _ = harness.migrate_and_import(timed, structure)
-        timed("users", lambda: [create_user(_user(n), f"{_user(n)}@example.com", PASSWORD, Role.VIEWER, USER_ZONE)
-                                for n in range(1, users + 1)])
-        generated = timed("generate", lambda: generate_incidents.generate(db.session.connection(), incidents,
-                                                                          obligations, seed, now_utc()))
+        timed(
+            "users",
+            lambda: [
+                create_user(_user(n), f"{_user(n)}@example.com", PASSWORD, Role.VIEWER, USER_ZONE)
+                for n in range(1, users + 1)
+            ],
+        )
+        generated = timed(
+            "generate",
+            lambda: generate_incidents.generate(db.session.connection(), incidents, obligations, seed, now_utc()),
+        )
 
         def count(model) -> int:
             return db.session.scalar(select(func.count()).select_from(model))
 
-        return {"seconds": seconds, "import_summary": str(imported), "generated": generated,
-                "customers": count(Customer), "volume_rows": count(Volume), "incidents": count(Incident),
-                "obligations": count(Obligation), "rss_mb_self": harness.rss_mb()}
+        return {
+            "seconds": seconds,
+            "import_summary": str(imported),
+            "generated": generated,
+            "customers": count(Customer),
+            "volume_rows": count(Volume),
+            "incidents": count(Incident),
+            "obligations": count(Obligation),
+            "rss_mb_self": harness.rss_mb(),
+        }
 
 
 def measure_parts(url: str, repeat: int, profile: str | None) -> dict[str, Any]:
@@ -203,8 +219,11 @@ def measure_parts(url: str, repeat: int, profile: str | None) -> dict[str, Any]:
     numbers = json.loads(get("/bench/bare"))
 
     def check_page(body: bytes) -> None:
-        harness.expect("GET /dashboard shows the pending count",
-                       f"<strong>{numbers['pending']}</strong> pending".encode() in body, True)
+        harness.expect(
+            "GET /dashboard shows the pending count",
+            f"<strong>{numbers['pending']}</strong> pending".encode() in body,
+            True,
+        )
 
     def check_json(body: bytes) -> None:  # overdue and due-within counts move with the clock: not compared
         got = json.loads(body)
@@ -215,8 +234,14 @@ def measure_parts(url: str, repeat: int, profile: str | None) -> dict[str, Any]:
         page = db.paginate(queries.pending_duties(), page=1, per_page=dashboard_bare_app.PER_PAGE)
         rows = page.items
         plan["user"] = db.session.scalar(select(User).where(User.username == _user(1)))
-        plan["render"] = {"page": page, "rows": rows, "delivery": queries.delivery_of([o.id for o in rows]),
-                          "now": now, "counts": queries.counts(now), "incidents": queries.incident_totals(now)}
+        plan["render"] = {
+            "page": page,
+            "rows": rows,
+            "delivery": queries.delivery_of([o.id for o in rows]),
+            "now": now,
+            "counts": queries.counts(now),
+            "incidents": queries.incident_totals(now),
+        }
         # no rollback here: it would expire the page's entities, and the template would reload each one
 
     def render() -> str:
@@ -225,8 +250,7 @@ def measure_parts(url: str, repeat: int, profile: str | None) -> dict[str, Any]:
             return render_template("dashboard/index.html", **plan["render"])
 
     def page_ids() -> None:
-        plan["ids"] = [row._mapping[dashboard_bare_app.OBLIGATION_ID]
-                       for row in dashboard_bare_app.page_rows()]
+        plan["ids"] = [row._mapping[dashboard_bare_app.OBLIGATION_ID] for row in dashboard_bare_app.page_rows()]
         db.session.rollback()
 
     def nothing() -> None:
@@ -236,9 +260,11 @@ def measure_parts(url: str, repeat: int, profile: str | None) -> dict[str, Any]:
 
     def sized(name: str, check: Callable[[Any], None]) -> Callable[[Any], None]:
         """The check, and the answer's size kept: the pages' sizes are reported."""
+
         def checked(body: bytes | str) -> None:
             check(body)
             sizes[name] = len(body)
+
         return checked
 
     @contextmanager
@@ -253,25 +279,41 @@ def measure_parts(url: str, repeat: int, profile: str | None) -> dict[str, Any]:
         "dashboard": (nothing, lambda: get("/dashboard"), sized("dashboard", check_page)),
         "bare": (nothing, lambda: get("/bench/bare"), sized("bare", check_json)),
         "view": (nothing, lambda: get("/bench/view"), sized("view", check_json)),
-        "page_orm": (nothing,
-                     lambda: db.paginate(queries.pending_duties(), page=1, per_page=dashboard_bare_app.PER_PAGE),
-                     lambda page: harness.expect("ORM page", len(page.items), numbers["rows"])),
-        "page_rows": (nothing, dashboard_bare_app.page_rows,
-                      lambda rows: harness.expect("page rows", len(rows), numbers["rows"])),
-        "counts": (nothing, lambda: queries.counts(now_utc()),
-                   lambda counts: harness.expect("counts", counts["pending"], numbers["pending"])),
-        "delivery": (page_ids, lambda: queries.delivery_of(plan["ids"]),
-                     lambda found: harness.expect("delivery", len(found), numbers["delivery"])),
-        "totals": (nothing, lambda: queries.incident_totals(now_utc()),
-                   lambda found: harness.expect("incident totals", len(found), numbers["incidents"])),
+        "page_orm": (
+            nothing,
+            lambda: db.paginate(queries.pending_duties(), page=1, per_page=dashboard_bare_app.PER_PAGE),
+            lambda page: harness.expect("ORM page", len(page.items), numbers["rows"]),
+        ),
+        "page_rows": (
+            nothing,
+            dashboard_bare_app.page_rows,
+            lambda rows: harness.expect("page rows", len(rows), numbers["rows"]),
+        ),
+        "counts": (
+            nothing,
+            lambda: queries.counts(now_utc()),
+            lambda counts: harness.expect("counts", counts["pending"], numbers["pending"]),
+        ),
+        "delivery": (
+            page_ids,
+            lambda: queries.delivery_of(plan["ids"]),
+            lambda found: harness.expect("delivery", len(found), numbers["delivery"]),
+        ),
+        "totals": (
+            nothing,
+            lambda: queries.incident_totals(now_utc()),
+            lambda found: harness.expect("incident totals", len(found), numbers["incidents"]),
+        ),
         "render": (prepare_render, render, sized("render", lambda html: check_page(html.encode()))),
     }
-    times = harness.step_rounds(steps, repeat,
-                                around=lambda name: nullcontext() if name in whole_requests else own_app_context())
+    times = harness.step_rounds(
+        steps, repeat, around=lambda name: nullcontext() if name in whole_requests else own_app_context()
+    )
     plan.clear()
     result: dict[str, Any] = {"times": times, "numbers": numbers, "bytes": sizes, "rss_mb_self": harness.rss_mb()}
     if profile:
         import cProfile
+
         profiler = cProfile.Profile()
         profiler.runcall(get, "/dashboard")
         profiler.dump_stats(profile)
@@ -311,8 +353,14 @@ class Client:
             connection.close()
 
 
-def _phase(clients: list[Client], server: str, path: str, seconds: float | None, requests: int = 0,
-           check: Callable[[int, bytes], str | None] | None = None) -> dict[str, Any]:
+def _phase(
+    clients: list[Client],
+    server: str,
+    path: str,
+    seconds: float | None,
+    requests: int = 0,
+    check: Callable[[int, bytes], str | None] | None = None,
+) -> dict[str, Any]:
     """Every client in a thread, in a closed loop until `seconds` have passed (or `requests` each);
     returns the latencies (s) and any failure."""
     latencies: list[list[float]] = [[] for _ in clients]
@@ -348,12 +396,17 @@ def _phase(clients: list[Client], server: str, path: str, seconds: float | None,
     barrier.wait()
     for thread in threads:
         thread.join()
-    return {"latencies": [t for per_client in latencies for t in per_client], "failures": failures,
-            "wall": time.perf_counter() - started, "bytes": sizes[0] if sizes else 0}
+    return {
+        "latencies": [t for per_client in latencies for t in per_client],
+        "failures": failures,
+        "wall": time.perf_counter() - started,
+        "bytes": sizes[0] if sizes else 0,
+    }
 
 
-def measure_load(app_base: str, bare_base: str, users: int, clients: int, rounds: int, seconds: float,
-                 targets: list[str]) -> dict[str, Any]:
+def measure_load(
+    app_base: str, bare_base: str, users: int, clients: int, rounds: int, seconds: float, targets: list[str]
+) -> dict[str, Any]:
     servers = {}
     for name, base in (("app", app_base), ("bare", bare_base)):
         parts = urllib.parse.urlsplit(base)
@@ -394,16 +447,26 @@ def measure_load(app_base: str, bare_base: str, users: int, clients: int, rounds
             gc.collect()
             phase = _phase(people, server, path, seconds, check=checks.get(name))
             if phase["failures"]:
-                raise SystemExit(f"round {round_number + 1}, {name}: {len(phase['failures'])} failure(s), "
-                                 f"first: {phase['failures'][0]}")
+                raise SystemExit(
+                    f"round {round_number + 1}, {name}: {len(phase['failures'])} failure(s), "
+                    f"first: {phase['failures'][0]}"
+                )
             per_round[name].append(phase["latencies"])
             walls[name] += phase["wall"]
             sizes[name] = phase["bytes"]
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    return {"per_round": per_round, "walls": walls, "bytes": sizes, "orders": orders, "numbers": numbers,
-            "warm_up_seconds": warm, "clients": clients,
-            "client_cpu_seconds": round(usage.ru_utime + usage.ru_stime - cpu_before, 2),
-            "rounds_wall_seconds": round(time.perf_counter() - wall_start, 2), "rss_mb_self": harness.rss_mb()}
+    return {
+        "per_round": per_round,
+        "walls": walls,
+        "bytes": sizes,
+        "orders": orders,
+        "numbers": numbers,
+        "warm_up_seconds": warm,
+        "clients": clients,
+        "client_cpu_seconds": round(usage.ru_utime + usage.ru_stime - cpu_before, 2),
+        "rounds_wall_seconds": round(time.perf_counter() - wall_start, 2),
+        "rss_mb_self": harness.rss_mb(),
+    }
 
 
 def measure_tick(url: str, first_ticks: int, repeat: int, profile_dir: str | None) -> dict[str, Any]:
@@ -424,20 +487,37 @@ def measure_tick(url: str, first_ticks: int, repeat: int, profile_dir: str | Non
         now = now_utc()
         offsets = parse_offsets(app.config["REMINDER_OFFSETS"])
         obligations, incidents, alerts = Obligation.__table__, Incident.__table__, Alert.__table__
-        escalated = select(alerts.c.id).where(alerts.c.obligation_id == obligations.c.id,
-                                              alerts.c.kind == ESCALATION).exists()
+        escalated = (
+            select(alerts.c.id).where(alerts.c.obligation_id == obligations.c.id, alerts.c.kind == ESCALATION).exists()
+        )
         #: what tick() selects first: its candidates (the same statement, on the tables)
-        baseline = (select(obligations.c.id, obligations.c.incident_id, obligations.c.due_at, obligations.c.regime,
-                           obligations.c.stage, obligations.c.recipient)
-                    .join(incidents, incidents.c.id == obligations.c.incident_id)
-                    .where(obligations.c.status == ObligationStatus.PENDING, obligations.c.due_at.is_not(None),
-                           obligations.c.due_at <= now + max(offsets), incidents.c.status != IncidentStatus.CLOSED,
-                           ~escalated))
-        escalated_to = db.session.scalar(select(func.count()).select_from(User).where(
-            User.role.in_(ESCALATE_TO), User.disabled_at.is_(None)))
+        baseline = (
+            select(
+                obligations.c.id,
+                obligations.c.incident_id,
+                obligations.c.due_at,
+                obligations.c.regime,
+                obligations.c.stage,
+                obligations.c.recipient,
+            )
+            .join(incidents, incidents.c.id == obligations.c.incident_id)
+            .where(
+                obligations.c.status == ObligationStatus.PENDING,
+                obligations.c.due_at.is_not(None),
+                obligations.c.due_at <= now + max(offsets),
+                incidents.c.status != IncidentStatus.CLOSED,
+                ~escalated,
+            )
+        )
+        escalated_to = db.session.scalar(
+            select(func.count()).select_from(User).where(User.role.in_(ESCALATE_TO), User.disabled_at.is_(None))
+        )
         open_pending = db.session.scalar(
-            select(func.count()).select_from(obligations).join(incidents, incidents.c.id == obligations.c.incident_id)
-            .where(obligations.c.status == ObligationStatus.PENDING, incidents.c.status != IncidentStatus.CLOSED))
+            select(func.count())
+            .select_from(obligations)
+            .join(incidents, incidents.c.id == obligations.c.incident_id)
+            .where(obligations.c.status == ObligationStatus.PENDING, incidents.c.status != IncidentStatus.CLOSED)
+        )
         db.session.rollback()
 
         def fetch() -> list[Any]:
@@ -451,8 +531,12 @@ def measure_tick(url: str, first_ticks: int, repeat: int, profile_dir: str | Non
                 kinds[due.kind] = kinds.get(due.kind, 0) + 1
                 groups.add((due.kind, due.offset_minutes))
             escalation_mails = sum(1 for kind, _ in groups if kind == ESCALATION)
-            return {"alerts": len(rows), "mails": len(groups), "messages": escalation_mails * escalated_to,
-                    "by_kind": kinds}
+            return {
+                "alerts": len(rows),
+                "mails": len(groups),
+                "messages": escalation_mails * escalated_to,
+                "by_kind": kinds,
+            }
 
         def reset() -> None:
             outbox = OutboxMessage.__table__
@@ -474,8 +558,12 @@ def measure_tick(url: str, first_ticks: int, repeat: int, profile_dir: str | Non
             return elapsed, answer
 
         def answer_of(result) -> dict[str, Any]:
-            return {"alerts": result.alerts, "mails": result.mails, "messages": result.messages,
-                    "by_kind": result.by_kind}
+            return {
+                "alerts": result.alerts,
+                "mails": result.mails,
+                "messages": result.messages,
+                "by_kind": result.by_kind,
+            }
 
         times: dict[str, list[float]] = {"baseline_first": [], "first": []}
         harness.expect("alerts before the first tick", db.session.scalar(select(func.count()).select_from(alerts)), 0)
@@ -492,19 +580,35 @@ def measure_tick(url: str, first_ticks: int, repeat: int, profile_dir: str | Non
             times["first"].append(seconds)
             first_answer = {**want, "baseline_rows": len(rows)}
         steady: dict[str, int] = {}
-        times.update(harness.step_rounds({
-            "baseline_steady": (db.session.rollback, fetch, lambda rows: steady.update(rows=len(rows))),
-            "steady": (db.session.rollback, lambda: tick(now),
-                       lambda result: harness.expect("steady tick", answer_of(result),
-                                                     {"alerts": 0, "mails": 0, "messages": 0, "by_kind": {}})),
-        }, repeat, around=harness.rolled_back))
+        times.update(
+            harness.step_rounds(
+                {
+                    "baseline_steady": (db.session.rollback, fetch, lambda rows: steady.update(rows=len(rows))),
+                    "steady": (
+                        db.session.rollback,
+                        lambda: tick(now),
+                        lambda result: harness.expect(
+                            "steady tick", answer_of(result), {"alerts": 0, "mails": 0, "messages": 0, "by_kind": {}}
+                        ),
+                    ),
+                },
+                repeat,
+                around=harness.rolled_back,
+            )
+        )
         answer: dict[str, Any] = {
-            "now": now.isoformat(), "times": times, "open_pending": open_pending, "first": first_answer,
-            "steady_baseline_rows": steady["rows"], "escalation_recipients": escalated_to,
+            "now": now.isoformat(),
+            "times": times,
+            "open_pending": open_pending,
+            "first": first_answer,
+            "steady_baseline_rows": steady["rows"],
+            "escalation_recipients": escalated_to,
             "alerts_after": db.session.scalar(select(func.count()).select_from(alerts)),
-            "rss_mb_self": harness.rss_mb()}
+            "rss_mb_self": harness.rss_mb(),
+        }
         if profile_dir:
             import cProfile
+
             reset()
             for label in ("first", "steady"):
                 profiler = cProfile.Profile()
@@ -516,8 +620,9 @@ def measure_tick(url: str, first_ticks: int, repeat: int, profile_dir: str | Non
 
 
 def worker_main(argv: list[str]) -> int:
-    parser = harness.part_parser("bench_dashboard.py", "dashboard", WORKER_MODES,
-                                 url_help="the database URL (load: the application's base URL)")
+    parser = harness.part_parser(
+        "bench_dashboard.py", "dashboard", WORKER_MODES, url_help="the database URL (load: the application's base URL)"
+    )
     parser.add_argument("--incidents", type=int, default=5000)
     parser.add_argument("--obligations", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=42)
@@ -536,8 +641,9 @@ def worker_main(argv: list[str]) -> int:
     elif args.mode == "parts":
         answer = measure_parts(args.url, args.repeat, args.profile)
     elif args.mode == "load":
-        answer = measure_load(args.url, args.bare, args.users, args.clients, args.rounds, args.seconds,
-                              args.targets.split(","))
+        answer = measure_load(
+            args.url, args.bare, args.users, args.clients, args.rounds, args.seconds, args.targets.split(",")
+        )
     else:
         answer = measure_tick(args.url, args.first_ticks, args.repeat, args.profile)
     args.out.write_text(json.dumps(answer, default=str))
@@ -545,6 +651,7 @@ def worker_main(argv: list[str]) -> int:
 
 
 # --- one database -----------------------------------------------------------------------------------
+
 
 def _free_port() -> int:
     with socket.socket() as probe:
@@ -559,9 +666,20 @@ class Gunicorn:
         self.label, self.port = label, _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = logs / f"gunicorn-{label}.log"
-        command = [str(Path(sys.executable).parent / "gunicorn"), "--workers", str(workers), "--bind",
-                   f"127.0.0.1:{self.port}", "--timeout", "300", "--graceful-timeout", "10",
-                   "--pythonpath", str(HERE), app]
+        command = [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "--workers",
+            str(workers),
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--timeout",
+            "300",
+            "--graceful-timeout",
+            "10",
+            "--pythonpath",
+            str(HERE),
+            app,
+        ]
         print(f"  gunicorn {label}: {' '.join(command[1:])}", flush=True)
         self.log = self.log_path.open("wb")
         self.process = subprocess.Popen(command, stdout=self.log, stderr=self.log, env=env, start_new_session=True)
@@ -608,26 +726,57 @@ def bench_database(name: str, url: str, data: dict[str, Any], work: Path, args) 
     logs.mkdir(parents=True)
     env.update(BREACHDESK_SECRET_KEY=SECRET_KEY, BREACHDESK_RATELIMIT_ENABLED="false")
     setup = harness.run_part(
-        SCRIPT, "setup (migrate, import, users, generate incidents)", "setup", url,
-        ["--structure", data["structure"], "--incidents", str(args.incidents), "--obligations",
-         str(args.obligations), "--seed", str(args.seed), "--users", str(args.users)], env, logs,
-        args.timeout)
-    harness.expect_rows("the setup did not write the data", setup,
-                        {"customers": data["customers"], "volume_rows": data["volume_rows"],
-                         "incidents": args.incidents, "obligations": args.obligations})
+        SCRIPT,
+        "setup (migrate, import, users, generate incidents)",
+        "setup",
+        url,
+        [
+            "--structure",
+            data["structure"],
+            "--incidents",
+            str(args.incidents),
+            "--obligations",
+            str(args.obligations),
+            "--seed",
+            str(args.seed),
+            "--users",
+            str(args.users),
+        ],
+        env,
+        logs,
+        args.timeout,
+    )
+    harness.expect_rows(
+        "the setup did not write the data",
+        setup,
+        {
+            "customers": data["customers"],
+            "volume_rows": data["volume_rows"],
+            "incidents": args.incidents,
+            "obligations": args.obligations,
+        },
+    )
     generated = setup["generated"]
-    print(f"  {setup['import_summary']}; {generated['incidents']:,} incidents ({generated['open_incidents']:,} open), "
-          f"{generated['obligations']:,} obligations ({generated['pending_open']:,} of open incidents, "
-          f"{generated['overdue_open']:,} overdue, {generated['in_reminder_windows_open']:,} due within 12 h)")
+    print(
+        f"  {setup['import_summary']}; {generated['incidents']:,} incidents ({generated['open_incidents']:,} open), "
+        f"{generated['obligations']:,} obligations ({generated['pending_open']:,} of open incidents, "
+        f"{generated['overdue_open']:,} overdue, {generated['in_reminder_windows_open']:,} due within 12 h)"
+    )
     if name == "postgresql":
         harness.vacuum_analyze(url)
     result: dict[str, Any] = {"database": name, "url": url, "setup": setup}
 
     profile = str(harness.RESULTS / f"dashboard-{name}-view.prof") if args.profile else None
     parts = harness.run_part(
-        SCRIPT, f"parts (one client, 1 warm-up + {args.repeat} rounds)", "parts", url,
-        ["--repeat", str(args.repeat), *(["--profile", profile] if profile else [])], env, logs,
-        args.timeout)
+        SCRIPT,
+        f"parts (one client, 1 warm-up + {args.repeat} rounds)",
+        "parts",
+        url,
+        ["--repeat", str(args.repeat), *(["--profile", profile] if profile else [])],
+        env,
+        logs,
+        args.timeout,
+    )
     parts["stats"] = {key: harness.stats(times) for key, times in parts.pop("times").items()}
     print("    " + ", ".join(f"{key} {m['median_ms']:.0f} ms" for key, m in parts["stats"].items()))
     result["parts"] = parts
@@ -637,11 +786,28 @@ def bench_database(name: str, url: str, data: dict[str, Any], work: Path, args) 
         servers.append(Gunicorn("app", "breachdesk:create_app()", args.workers, env, logs))
         servers.append(Gunicorn("bare", "dashboard_bare_app:make_app()", args.workers, env, logs))
         load = harness.run_part(
-            SCRIPT, f"load ({args.clients} clients, {args.rounds} rounds x {len(args.targets)} targets x "
-            f"{args.seconds:g} s)", "load", servers[0].base,
-            ["--bare", servers[1].base, "--users", str(args.users), "--clients", str(args.clients),
-             "--rounds", str(args.rounds), "--seconds", str(args.seconds), "--targets",
-             ",".join(args.targets)], env, logs, args.timeout)
+            SCRIPT,
+            f"load ({args.clients} clients, {args.rounds} rounds x {len(args.targets)} targets x {args.seconds:g} s)",
+            "load",
+            servers[0].base,
+            [
+                "--bare",
+                servers[1].base,
+                "--users",
+                str(args.users),
+                "--clients",
+                str(args.clients),
+                "--rounds",
+                str(args.rounds),
+                "--seconds",
+                str(args.seconds),
+                "--targets",
+                ",".join(args.targets),
+            ],
+            env,
+            logs,
+            args.timeout,
+        )
     finally:
         for server in servers:
             server.stop()
@@ -652,20 +818,37 @@ def bench_database(name: str, url: str, data: dict[str, Any], work: Path, args) 
         for found in load["stats"].values():
             found["vs_bare_median"] = round(found["median_ms"] / base["median_ms"], 2)
             found["vs_bare_p95"] = round(found["p95_ms"] / base["p95_ms"], 2)
-            found["round_ratios"] = [round(a / b, 2) for a, b in zip(found["round_medians_ms"],
-                                                                      base["round_medians_ms"], strict=True)]
-    print("    " + ", ".join(f"{key} median {m['median_ms']:.0f} ms p95 {m['p95_ms']:.0f} ms ({m['runs']} requests)"
-                             for key, m in load["stats"].items()))
+            found["round_ratios"] = [
+                round(a / b, 2) for a, b in zip(found["round_medians_ms"], base["round_medians_ms"], strict=True)
+            ]
+    print(
+        "    "
+        + ", ".join(
+            f"{key} median {m['median_ms']:.0f} ms p95 {m['p95_ms']:.0f} ms ({m['runs']} requests)"
+            for key, m in load["stats"].items()
+        )
+    )
     result["load"] = load
 
     tick = harness.run_part(
-        SCRIPT, f"tick ({args.first_ticks} first ticks, 1 warm-up + {args.repeat} steady)", "tick", url,
-        ["--first-ticks", str(args.first_ticks), "--repeat", str(args.repeat),
-         *(["--profile", str(logs)] if args.profile else [])], env, logs, args.timeout)
+        SCRIPT,
+        f"tick ({args.first_ticks} first ticks, 1 warm-up + {args.repeat} steady)",
+        "tick",
+        url,
+        [
+            "--first-ticks",
+            str(args.first_ticks),
+            "--repeat",
+            str(args.repeat),
+            *(["--profile", str(logs)] if args.profile else []),
+        ],
+        env,
+        logs,
+        args.timeout,
+    )
     tick["stats"] = {key: harness.stats(times) for key, times in tick.pop("times").items()}
     for key, base in (("first", "baseline_first"), ("steady", "baseline_steady")):
-        tick["stats"][key]["vs_baseline"] = round(tick["stats"][key]["median_ms"] / tick["stats"][base]["median_ms"],
-                                                  2)
+        tick["stats"][key]["vs_baseline"] = round(tick["stats"][key]["median_ms"] / tick["stats"][base]["median_ms"], 2)
     for label in ("first", "steady"):
         if tick.get(f"profile_{label}"):
             kept = harness.RESULTS / f"dashboard-{name}-tick-{label}.prof"
@@ -680,16 +863,17 @@ def bench_database(name: str, url: str, data: dict[str, Any], work: Path, args) 
 
 # --- report ------------------------------------------------------------------------------------------
 
+
 def _profile_cumulative(path: str, limit: int = 25) -> list[str]:
     """The breachdesk functions (and the template's) that take the most time, callees included."""
     import io
     import pstats
+
     out = io.StringIO()
-    pstats.Stats(path, stream=out).sort_stats("cumulative").print_stats(r"breachdesk|templates|dashboard_bare",
-                                                                          limit)
+    pstats.Stats(path, stream=out).sort_stats("cumulative").print_stats(r"breachdesk|templates|dashboard_bare", limit)
     lines = [line for line in out.getvalue().splitlines() if line.strip()]
     header = next((i for i, line in enumerate(lines) if line.lstrip().startswith("ncalls")), 0)
-    return lines[header:header + limit + 1]
+    return lines[header : header + limit + 1]
 
 
 def report(payload: dict[str, Any], args) -> list[str]:
@@ -697,14 +881,37 @@ def report(payload: dict[str, Any], args) -> list[str]:
     sizes = []
     for r in runs:
         g = r["setup"]["generated"]
-        sizes.append((r["database"], f"{data['customers']:,}", f"{g['incidents']:,} ({g['open_incidents']:,} open)",
-                      f"{g['obligations']:,}", f"{r['tick']['open_pending']:,}", f"{g['overdue_open']:,}",
-                      f"{g['in_reminder_windows_open']:,}", f"{g['largest_incident']:,}",
-                      f"{r['setup']['seconds']['import']:.1f}", f"{r['setup']['seconds']['generate']:.1f}",
-                      f"{r['database_mb']:.0f}" if "database_mb" in r else "-"))
-    lines = harness.table(("database", "customers", "incidents", "obligations", "pending, open incidents",
-                           "overdue at setup", "due within 12 h", "largest incident", "import s", "generate s",
-                           "file MB"), sizes)
+        sizes.append(
+            (
+                r["database"],
+                f"{data['customers']:,}",
+                f"{g['incidents']:,} ({g['open_incidents']:,} open)",
+                f"{g['obligations']:,}",
+                f"{r['tick']['open_pending']:,}",
+                f"{g['overdue_open']:,}",
+                f"{g['in_reminder_windows_open']:,}",
+                f"{g['largest_incident']:,}",
+                f"{r['setup']['seconds']['import']:.1f}",
+                f"{r['setup']['seconds']['generate']:.1f}",
+                f"{r['database_mb']:.0f}" if "database_mb" in r else "-",
+            )
+        )
+    lines = harness.table(
+        (
+            "database",
+            "customers",
+            "incidents",
+            "obligations",
+            "pending, open incidents",
+            "overdue at setup",
+            "due within 12 h",
+            "largest incident",
+            "import s",
+            "generate s",
+            "file MB",
+        ),
+        sizes,
+    )
     for r in runs:
         load = r["load"]
         rows = []
@@ -713,43 +920,102 @@ def report(payload: dict[str, Any], args) -> list[str]:
             if key == "dashboard":
                 target = harness.goal(GOAL_P95_MS, m["p95_ms"], "p95")  # the ratio: information
             ratios = m.get("round_ratios", [])
-            rows.append((TARGETS[key][0], str(m["runs"]), f"{m['per_second']:.1f}", f"{m['median_ms']:.1f}",
-                         f"{m['p95_ms']:.1f}", f"{m['p99_ms']:.1f}", f"{m['max_ms']:.1f}",
-                         f"{m['vs_bare_median']:.2f}x" if "vs_bare_median" in m else "-",
-                         f"{m['vs_bare_p95']:.2f}x" if "vs_bare_p95" in m else "-",
-                         f"{min(ratios):.2f}-{max(ratios):.2f}x" if ratios else "-",
-                         f"{load['bytes'].get(key, 0) / 1024:.0f}", target))
-        lines += ["", f"{r['database']}: under load, {load['clients']} clients, {args.workers} gunicorn workers each, "
-                      f"{len(load['orders'])} rounds x {args.seconds:g} s per target, interleaved (the load "
-                      f"generator used {load['client_cpu_seconds']:.0f} s CPU in {load['rounds_wall_seconds']:.0f} s):",
-                  *harness.table(("measured", "requests", "req/s", "median ms", "p95 ms", "p99 ms", "max ms",
-                                  "median vs bare", "p95 vs bare", "round ratios", "KB", "goal"), rows)]
+            rows.append(
+                (
+                    TARGETS[key][0],
+                    str(m["runs"]),
+                    f"{m['per_second']:.1f}",
+                    f"{m['median_ms']:.1f}",
+                    f"{m['p95_ms']:.1f}",
+                    f"{m['p99_ms']:.1f}",
+                    f"{m['max_ms']:.1f}",
+                    f"{m['vs_bare_median']:.2f}x" if "vs_bare_median" in m else "-",
+                    f"{m['vs_bare_p95']:.2f}x" if "vs_bare_p95" in m else "-",
+                    f"{min(ratios):.2f}-{max(ratios):.2f}x" if ratios else "-",
+                    f"{load['bytes'].get(key, 0) / 1024:.0f}",
+                    target,
+                )
+            )
+        lines += [
+            "",
+            f"{r['database']}: under load, {load['clients']} clients, {args.workers} gunicorn workers each, "
+            f"{len(load['orders'])} rounds x {args.seconds:g} s per target, interleaved (the load "
+            f"generator used {load['client_cpu_seconds']:.0f} s CPU in {load['rounds_wall_seconds']:.0f} s):",
+            *harness.table(
+                (
+                    "measured",
+                    "requests",
+                    "req/s",
+                    "median ms",
+                    "p95 ms",
+                    "p99 ms",
+                    "max ms",
+                    "median vs bare",
+                    "p95 vs bare",
+                    "round ratios",
+                    "KB",
+                    "goal",
+                ),
+                rows,
+            ),
+        ]
         parts = r["parts"]["stats"]
         whole = parts["dashboard"]["median_ms"]
-        part_rows = [(PARTS[key], str(m["runs"]), f"{m['median_ms']:.1f}", f"{m['p95_ms']:.1f}",
-                      f"{m['median_ms'] / whole:.0%}") for key, m in parts.items()]
-        lines += ["", f"{r['database']}: one client, no load (test client, in process; rounds interleaved):",
-                  *harness.table(("measured", "runs", "median ms", "p95 ms", "of GET /dashboard"), part_rows)]
+        part_rows = [
+            (PARTS[key], str(m["runs"]), f"{m['median_ms']:.1f}", f"{m['p95_ms']:.1f}", f"{m['median_ms'] / whole:.0%}")
+            for key, m in parts.items()
+        ]
+        lines += [
+            "",
+            f"{r['database']}: one client, no load (test client, in process; rounds interleaved):",
+            *harness.table(("measured", "runs", "median ms", "p95 ms", "of GET /dashboard"), part_rows),
+        ]
         tick = r["tick"]
         t = tick["stats"]
         first = tick["first"]
         tick_rows = [
-            ("baseline: the tick's SELECT, before a first tick", t["baseline_first"], "1.00x",
-             f"{first['baseline_rows']:,} rows", ""),
-            ("first tick: tick(now)", t["first"], f"{t['first']['vs_baseline']:.2f}x",
-             f"{first['by_kind'].get('escalation', 0):,} escalations, {first['by_kind'].get('reminder', 0):,} "
-             f"reminders, {first['mails']:,} mails, {first['messages']:,} messages",
-             f"<{GOAL_TICK_SECONDS:g} s {harness.mark(t['first']['median_ms'] < GOAL_TICK_SECONDS * 1000)}"),
-            ("baseline: the tick's SELECT, steady state", t["baseline_steady"], "1.00x",
-             f"{tick['steady_baseline_rows']:,} rows", ""),
-            ("steady-state tick: tick(now), nothing new", t["steady"], f"{t['steady']['vs_baseline']:.2f}x",
-             "0 alerts", f"<{GOAL_TICK_SECONDS:g} s {harness.mark(t['steady']['p95_ms'] < GOAL_TICK_SECONDS * 1000)}"),
+            (
+                "baseline: the tick's SELECT, before a first tick",
+                t["baseline_first"],
+                "1.00x",
+                f"{first['baseline_rows']:,} rows",
+                "",
+            ),
+            (
+                "first tick: tick(now)",
+                t["first"],
+                f"{t['first']['vs_baseline']:.2f}x",
+                f"{first['by_kind'].get('escalation', 0):,} escalations, {first['by_kind'].get('reminder', 0):,} "
+                f"reminders, {first['mails']:,} mails, {first['messages']:,} messages",
+                f"<{GOAL_TICK_SECONDS:g} s {harness.mark(t['first']['median_ms'] < GOAL_TICK_SECONDS * 1000)}",
+            ),
+            (
+                "baseline: the tick's SELECT, steady state",
+                t["baseline_steady"],
+                "1.00x",
+                f"{tick['steady_baseline_rows']:,} rows",
+                "",
+            ),
+            (
+                "steady-state tick: tick(now), nothing new",
+                t["steady"],
+                f"{t['steady']['vs_baseline']:.2f}x",
+                "0 alerts",
+                f"<{GOAL_TICK_SECONDS:g} s {harness.mark(t['steady']['p95_ms'] < GOAL_TICK_SECONDS * 1000)}",
+            ),
         ]
-        lines += ["", f"{r['database']}: scheduler tick over {tick['open_pending']:,} open obligations (peak RSS "
-                      f"{tick['process']['peak_rss_mb']:.0f} MB):",
-                  *harness.table(("measured", "runs", "median ms", "p95 ms", "vs baseline", "rows", "goal"),
-                                 [(label, str(m["runs"]), f"{m['median_ms']:.1f}", f"{m['p95_ms']:.1f}", ratio, rows,
-                                   target) for label, m, ratio, rows, target in tick_rows])]
+        lines += [
+            "",
+            f"{r['database']}: scheduler tick over {tick['open_pending']:,} open obligations (peak RSS "
+            f"{tick['process']['peak_rss_mb']:.0f} MB):",
+            *harness.table(
+                ("measured", "runs", "median ms", "p95 ms", "vs baseline", "rows", "goal"),
+                [
+                    (label, str(m["runs"]), f"{m['median_ms']:.1f}", f"{m['p95_ms']:.1f}", ratio, rows, target)
+                    for label, m, ratio, rows, target in tick_rows
+                ],
+            ),
+        ]
     return lines
 
 
@@ -762,14 +1028,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=10, help="concurrent load clients (default 10)")
     parser.add_argument("--rounds", type=int, default=4, help="load rounds, each target once per round (default 4)")
     parser.add_argument("--seconds", type=float, default=10, help="seconds of load per target and round (default 10)")
-    parser.add_argument("--targets", default=",".join(TARGETS),
-                        help=f"load targets, comma-separated, of {', '.join(TARGETS)} (default all)")
-    parser.add_argument("--repeat", type=int, default=7,
-                        help="rounds of the one-client parts and steady ticks after one warm-up (default 7)")
-    parser.add_argument("--first-ticks", type=int, default=3,
-                        help="first ticks, the alerts deleted between them (default 3)")
-    parser.add_argument("--profile", action="store_true",
-                        help="cProfile one GET /dashboard and one first and steady tick per database")
+    parser.add_argument(
+        "--targets",
+        default=",".join(TARGETS),
+        help=f"load targets, comma-separated, of {', '.join(TARGETS)} (default all)",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=7,
+        help="rounds of the one-client parts and steady ticks after one warm-up (default 7)",
+    )
+    parser.add_argument(
+        "--first-ticks", type=int, default=3, help="first ticks, the alerts deleted between them (default 3)"
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="cProfile one GET /dashboard and one first and steady tick per database"
+    )
     args = parser.parse_args(argv)
     args.targets = [t for t in args.targets.split(",") if t]
     unknown = sorted(set(args.targets) - set(TARGETS))
@@ -779,27 +1054,37 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--repeat, --rounds, --first-ticks, --clients, --users: at least 1")
 
     return harness.run_benchmark(
-        "dashboard", args, bench_database=bench_database, report=lambda payload: report(payload, args),
+        "dashboard",
+        args,
+        bench_database=bench_database,
+        report=lambda payload: report(payload, args),
         epilogue=print_profiles,
-        sources=("breachdesk/dashboard/queries.py", "breachdesk/dashboard/views.py",
-                 "breachdesk/reminders/services.py", "templates/dashboard/index.html",
-                 "tests/bench/generate_incidents.py"),
+        sources=(
+            "breachdesk/dashboard/queries.py",
+            "breachdesk/dashboard/views.py",
+            "breachdesk/reminders/services.py",
+            "templates/dashboard/index.html",
+            "tests/bench/generate_incidents.py",
+        ),
         arguments={k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
         goals={"dashboard_p95_ms": GOAL_P95_MS, "tick_seconds": GOAL_TICK_SECONDS},
-        measure=HOW_MEASURED)
+        measure=HOW_MEASURED,
+    )
 
 
 def print_profiles(payload: dict[str, Any]) -> None:
     for r in payload["runs"]:
-        paths = [("view", r["parts"].get("profile")), ("first tick", r["tick"].get("profile_first")),
-                 ("steady tick", r["tick"].get("profile_steady"))]
+        paths = [
+            ("view", r["parts"].get("profile")),
+            ("first tick", r["tick"].get("profile_first")),
+            ("steady tick", r["tick"].get("profile_steady")),
+        ]
         for what, path in paths:
             if path:
                 print(f"\n  [{r['database']} profile of {what}: {path}; by own time]")
                 for line in harness.profile_top(path, 20):
                     print(f"    {line}")
-                print(f"  [{r['database']} profile of {what}; breachdesk and template functions by cumulative "
-                      f"time]")
+                print(f"  [{r['database']} profile of {what}; breachdesk and template functions by cumulative time]")
                 for line in _profile_cumulative(path):
                     print(f"    {line}")
 

@@ -62,8 +62,10 @@ from sqlalchemy import table as sql_table
 HERE = Path(__file__).resolve().parent
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1/breachdesk_bench_impact"
 #: how it measures, as written into the results file
-HOW_MEASURED = ("fresh process per measured thing; one warm-up, then time.perf_counter() around each run; "
-                "median and nearest-rank p95")
+HOW_MEASURED = (
+    "fresh process per measured thing; one warm-up, then time.perf_counter() around each run; "
+    "median and nearest-rank p95"
+)
 MEASURE = HERE / "impact_measure.py"
 GOAL_COMPUTE_SECONDS = 1.0
 GOAL_PAGE_SECONDS = 0.3
@@ -74,14 +76,16 @@ INDEX = "volumes_covering"
 
 # --- running the measured processes ----------------------------------------------------------------
 
+
 def worker(label: str, args: list[str], env: dict[str, str], logs: Path, timeout: float) -> dict[str, Any]:
     """Run impact_measure.py in a fresh process; returns the JSON it prints last."""
     logs.mkdir(parents=True, exist_ok=True)
     stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", label)
     stdout_path, stderr_path = logs / f"{stem}.out", logs / f"{stem}.err"
     print(f"  {label} ...", end=" ", flush=True)
-    returncode = harness.run_process(label, [sys.executable, str(MEASURE), *args], env, stdout_path, stderr_path,
-                                     timeout)
+    returncode = harness.run_process(
+        label, [sys.executable, str(MEASURE), *args], env, stdout_path, stderr_path, timeout
+    )
     lines = stdout_path.read_text(errors="replace").strip().splitlines()
     if returncode != 0 or not lines:
         raise harness.failure(label, returncode, stderr_path)
@@ -98,17 +102,31 @@ def verify(url: str, data: dict[str, Any]) -> dict[str, int]:
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
-            counts = {name: connection.execute(select(func.count()).select_from(sql_table(name))).scalar_one()
-                      for name in ("customers", "systems", "processing_activities", "volumes", "activity_systems",
-                                   "activity_customers")}
+            counts = {
+                name: connection.execute(select(func.count()).select_from(sql_table(name))).scalar_one()
+                for name in (
+                    "customers",
+                    "systems",
+                    "processing_activities",
+                    "volumes",
+                    "activity_systems",
+                    "activity_customers",
+                )
+            }
     finally:
         engine.dispose()
-    expected = {"customers": data["customers"], "systems": data["systems"],
-                "processing_activities": data["activities"], "volumes": data["volume_rows"]}
+    expected = {
+        "customers": data["customers"],
+        "systems": data["systems"],
+        "processing_activities": data["activities"],
+        "volumes": data["volume_rows"],
+    }
     harness.expect_rows("the import did not write the generated data", counts, expected)
-    print(f"  verified: {counts['volumes']:,} volume rows, {counts['customers']:,} customers, "
-          f"{counts['activity_systems']:,} activity-system and {counts['activity_customers']:,} "
-          f"activity-customer links")
+    print(
+        f"  verified: {counts['volumes']:,} volume rows, {counts['customers']:,} customers, "
+        f"{counts['activity_systems']:,} activity-system and {counts['activity_customers']:,} "
+        f"activity-customer links"
+    )
     return counts
 
 
@@ -128,13 +146,17 @@ def incident_systems(url: str, target: int, seed: int) -> tuple[list[str], int]:
     engine = create_engine(url)
     with engine.connect() as connection:
         reaches = defaultdict(set)
-        for key, activity_id in connection.execute(text(
+        for key, activity_id in connection.execute(
+            text(
                 "SELECT s.key, a.id FROM systems s JOIN activity_systems x ON x.system_id = s.id "
-                "JOIN processing_activities a ON a.id = x.activity_id WHERE a.role = 'processor'")):
+                "JOIN processing_activities a ON a.id = x.activity_id WHERE a.role = 'processor'"
+            )
+        ):
             reaches[key].add(activity_id)
         customers_of = defaultdict(set)
-        for activity_id, customer_id in connection.execute(text(
-                "SELECT activity_id, customer_id FROM activity_customers")):
+        for activity_id, customer_id in connection.execute(
+            text("SELECT activity_id, customer_id FROM activity_customers")
+        ):
             customers_of[activity_id].add(customer_id)
     engine.dispose()
     order = sorted(reaches)
@@ -156,11 +178,14 @@ def incident_systems(url: str, target: int, seed: int) -> tuple[list[str], int]:
 
 # --- one database -----------------------------------------------------------------------------------
 
+
 def _same_answer(label: str, got: dict[str, Any], want: dict[str, Any]) -> None:
     wrong = {k: (got.get(k), want[k]) for k in ("customers", "people", "records") if got.get(k) != want[k]}
     if wrong:
-        raise harness.BenchFailure(f"{label} does not give the baseline's answer: "
-                                   + ", ".join(f"{k} {a} instead of {b}" for k, (a, b) in wrong.items()))
+        raise harness.BenchFailure(
+            f"{label} does not give the baseline's answer: "
+            + ", ".join(f"{k} {a} instead of {b}" for k, (a, b) in wrong.items())
+        )
 
 
 def bench_database(name: str, url: str, data: dict[str, Any], work: Path, args) -> dict[str, Any]:
@@ -168,8 +193,7 @@ def bench_database(name: str, url: str, data: dict[str, Any], work: Path, args) 
     cli = harness.breachdesk_command()
     result: dict[str, Any] = {"database": name, "url": url}
     harness.run("db upgrade", [*cli, "db", "upgrade"], env, logs, args.timeout, measure=False)
-    result["import"] = harness.run("import", [*cli, "inventory", "import", data["structure"]], env, logs,
-                                   args.timeout)
+    result["import"] = harness.run("import", [*cli, "inventory", "import", data["structure"]], env, logs, args.timeout)
     result["counts"] = verify(url, data)
     if name == "postgresql":
         harness.vacuum_analyze(url)
@@ -179,17 +203,20 @@ def bench_database(name: str, url: str, data: dict[str, Any], work: Path, args) 
     common = [url, "--systems", ",".join(keys), "--repeat", str(args.repeat)]
     result["baseline"] = worker("baseline (bare aggregate)", ["baseline", *common], env, logs, args.timeout)
     profile = str(work / name / "compute.prof") if args.profile else None
-    result["compute"] = worker("compute(scope)", ["compute", *common, *(["--profile", profile] if profile else [])],
-                               env, logs, args.timeout)
+    result["compute"] = worker(
+        "compute(scope)", ["compute", *common, *(["--profile", profile] if profile else [])], env, logs, args.timeout
+    )
     _same_answer("compute()", result["compute"]["summary"], result["baseline"]["summary"])
     result["baseline"]["dbapi"] = harness.stats(result["baseline"]["dbapi_times"])
     result["baseline"]["full_answer"] = harness.stats(result["baseline"]["full_answer_times"])
     steps = result["compute"]["steps"]
-    result["compute"]["steps_stats"] = {k: harness.stats(steps[k])
-                                        for k in ("affected_activities", "affected_customers")}
+    result["compute"]["steps_stats"] = {
+        k: harness.stats(steps[k]) for k in ("affected_activities", "affected_customers")
+    }
     # the ratios: compute() and both baselines timed in the same rounds of one process
-    together = result["compute"]["together"] = {k: harness.stats(v)
-                                                for k, v in result["compute"].pop("interleaved").items()}
+    together = result["compute"]["together"] = {
+        k: harness.stats(v) for k, v in result["compute"].pop("interleaved").items()
+    }
     result["ratio"] = round(together["compute"]["median_ms"] / together["baseline"]["median_ms"], 2)
     result["ratio_full_answer"] = round(together["compute"]["median_ms"] / together["full_answer"]["median_ms"], 2)
     if profile:
@@ -200,8 +227,13 @@ def bench_database(name: str, url: str, data: dict[str, Any], work: Path, args) 
     if args.variants:
         for index in (None, INDEX):
             label = f"variants, {'with the index ' + index if index else 'as migrated'}"
-            measured = worker(label, ["variants", *common, "--variants", ",".join(args.variants),
-                                      *(["--index", index] if index else [])], env, logs, args.timeout)
+            measured = worker(
+                label,
+                ["variants", *common, "--variants", ",".join(args.variants), *(["--index", index] if index else [])],
+                env,
+                logs,
+                args.timeout,
+            )
             for name, entry in measured["variants"].items():
                 entry.update(harness.stats(entry["times"]))
                 if name != "baseline":
@@ -219,17 +251,24 @@ def bench_database(name: str, url: str, data: dict[str, Any], work: Path, args) 
     print(f"  incident systems: {len(chosen)} systems reaching {reached:,} customers ({', '.join(chosen)})")
     setup = worker("file incident", ["setup", url, "--systems", ",".join(chosen)], env, logs, args.timeout)
     if setup["summary"]["customers"] != reached:
-        raise harness.BenchFailure(f"the incident's snapshot counts {setup['summary']['customers']} customers, "
-                                   f"expected {reached}")
-    result["incident"] = {"systems": chosen, **setup["summary"], "id": setup["incident_id"],
-                          "file_seconds": round(setup["file_seconds"], 3)}
+        raise harness.BenchFailure(
+            f"the incident's snapshot counts {setup['summary']['customers']} customers, expected {reached}"
+        )
+    result["incident"] = {
+        "systems": chosen,
+        **setup["summary"],
+        "id": setup["incident_id"],
+        "file_seconds": round(setup["file_seconds"], 3),
+    }
     target = ["--incident", str(setup["incident_id"]), "--repeat", str(args.repeat)]
     result["page"] = worker("GET /incidents/<id>", ["page", url, *target], env, logs, args.timeout)
-    result["api"] = worker("GET /api/v1/incidents/<id>", ["api", url, *target, "--secret", setup["secret"]],
-                           env, logs, args.timeout)
+    result["api"] = worker(
+        "GET /api/v1/incidents/<id>", ["api", url, *target, "--secret", setup["secret"]], env, logs, args.timeout
+    )
     if result["api"]["summary"]["customers"] != reached:
-        raise harness.BenchFailure(f"the API lists {result['api']['summary']['customers']} customers, "
-                                   f"expected {reached}")
+        raise harness.BenchFailure(
+            f"the API lists {result['api']['summary']['customers']} customers, expected {reached}"
+        )
     if name == "sqlite":
         result["database_mb"] = harness.sqlite_size_mb(url)
     return result
@@ -237,20 +276,43 @@ def bench_database(name: str, url: str, data: dict[str, Any], work: Path, args) 
 
 # --- report ------------------------------------------------------------------------------------------
 
+
 def report(payload: dict[str, Any]) -> list[str]:
     data, runs = payload["data"], payload["runs"]
     sizes = []
     for r in runs:
         summary = r["compute"]["summary"]
-        sizes.append((r["database"], f"{data['customers']:,}", f"{data['systems']:,}", f"{data['activities']:,}",
-                      f"{data['volume_rows']:,}", f"{len(r['scope_systems'])}",
-                      f"{summary['activities']} ({summary['controller_activities']} ctrl)",
-                      f"{summary['customers']:,}", f"{r['baseline']['summary']['volume_rows_in_scope']:,}",
-                      f"{r['baseline']['summary']['groups']:,}",
-                      f"{len(r['incident']['systems'])} -> {r['incident']['customers']:,}"))
-    lines = harness.table(("database", "customers", "systems", "activities", "volume rows", "scope systems",
-                           "affected activities", "affected customers", "volume rows in scope", "groups",
-                           "incident systems -> customers"), sizes)
+        sizes.append(
+            (
+                r["database"],
+                f"{data['customers']:,}",
+                f"{data['systems']:,}",
+                f"{data['activities']:,}",
+                f"{data['volume_rows']:,}",
+                f"{len(r['scope_systems'])}",
+                f"{summary['activities']} ({summary['controller_activities']} ctrl)",
+                f"{summary['customers']:,}",
+                f"{r['baseline']['summary']['volume_rows_in_scope']:,}",
+                f"{r['baseline']['summary']['groups']:,}",
+                f"{len(r['incident']['systems'])} -> {r['incident']['customers']:,}",
+            )
+        )
+    lines = harness.table(
+        (
+            "database",
+            "customers",
+            "systems",
+            "activities",
+            "volume rows",
+            "scope systems",
+            "affected activities",
+            "affected customers",
+            "volume rows in scope",
+            "groups",
+            "incident systems -> customers",
+        ),
+        sizes,
+    )
 
     def timing(r, what, m, ratio="", note=""):
         return (r["database"], what, str(m["runs"]), f"{m['median_ms']:.1f}", f"{m['p95_ms']:.1f}", ratio, note)
@@ -261,32 +323,74 @@ def report(payload: dict[str, Any]) -> list[str]:
         base = r["baseline"]["median_ms"]
         rows.append(timing(r, "baseline: bare aggregate SQL", r["baseline"], "1.00x"))
         dbapi = r["baseline"]["dbapi"]
-        rows.append(timing(r, "  same SQL, DB-API cursor", dbapi,
-                           f"{dbapi['median_ms'] / r['baseline']['median_ms']:.2f}x"))
+        rows.append(
+            timing(r, "  same SQL, DB-API cursor", dbapi, f"{dbapi['median_ms'] / r['baseline']['median_ms']:.2f}x")
+        )
         full = r["baseline"]["full_answer"]
-        rows.append(timing(r, "  full answer, bare SQL (DB-API)", full, f"{full['median_ms'] / base:.2f}x",
-                           "+ names, activities, links"))
+        rows.append(
+            timing(
+                r,
+                "  full answer, bare SQL (DB-API)",
+                full,
+                f"{full['median_ms'] / base:.2f}x",
+                "+ names, activities, links",
+            )
+        )
         together = compute["together"]  # compute()'s own row is the last of these: one ratio, one baseline
         rows.append(timing(r, "in the same rounds: baseline", together["baseline"], "1.00x"))
-        rows.append(timing(r, "in the same rounds: full answer SQL", together["full_answer"],
-                           f"{together['full_answer']['median_ms'] / together['baseline']['median_ms']:.2f}x"))
-        rows.append(timing(r, "in the same rounds: compute(scope)", together["compute"], f"{r['ratio']:.2f}x",
-                           f"{harness.goal(GOAL_COMPUTE_SECONDS * 1000, compute['median_ms'])}; "
-                           f"{r['ratio_full_answer']:.2f}x the full answer's SQL"))
-        for step, label in (("affected_activities", "  step: affected_activities()"),
-                            ("affected_customers", "  step: affected_customers()")):
+        rows.append(
+            timing(
+                r,
+                "in the same rounds: full answer SQL",
+                together["full_answer"],
+                f"{together['full_answer']['median_ms'] / together['baseline']['median_ms']:.2f}x",
+            )
+        )
+        rows.append(
+            timing(
+                r,
+                "in the same rounds: compute(scope)",
+                together["compute"],
+                f"{r['ratio']:.2f}x",
+                f"{harness.goal(GOAL_COMPUTE_SECONDS * 1000, compute['median_ms'])}; "
+                f"{r['ratio_full_answer']:.2f}x the full answer's SQL",
+            )
+        )
+        for step, label in (
+            ("affected_activities", "  step: affected_activities()"),
+            ("affected_customers", "  step: affected_customers()"),
+        ):
             m = compute["steps_stats"][step]
             rows.append(timing(r, label, m, f"{m['median_ms'] / base:.2f}x"))
         for phase in r["variants"]:
             where = f"+ index ({phase['create_seconds']} s, {phase['size_mb']} MB)" if phase["index"] else "as migrated"
             for name, m in phase["variants"].items():
-                rows.append(timing(r, f"interleaved {where}: {name}", m, f"{m['vs_baseline']:.2f}x",
-                                   "" if name == "baseline" else f"{m['vs_compute']:.2f}x compute"))
+                rows.append(
+                    timing(
+                        r,
+                        f"interleaved {where}: {name}",
+                        m,
+                        f"{m['vs_baseline']:.2f}x",
+                        "" if name == "baseline" else f"{m['vs_compute']:.2f}x compute",
+                    )
+                )
         incident = r["incident"]
-        rows.append((r["database"], f"file incident ({incident['customers']:,} customers)", "1",
-                     f"{incident['file_seconds'] * 1000:.1f}", "-", "", ""))
-        rows.append(timing(r, "GET /incidents/<id>", r["page"], "",
-                           harness.goal(GOAL_PAGE_SECONDS * 1000, r["page"]["median_ms"])))
+        rows.append(
+            (
+                r["database"],
+                f"file incident ({incident['customers']:,} customers)",
+                "1",
+                f"{incident['file_seconds'] * 1000:.1f}",
+                "-",
+                "",
+                "",
+            )
+        )
+        rows.append(
+            timing(
+                r, "GET /incidents/<id>", r["page"], "", harness.goal(GOAL_PAGE_SECONDS * 1000, r["page"]["median_ms"])
+            )
+        )
         rows.append(timing(r, "GET /api/v1/incidents/<id>", r["api"]))
     header = ("database", "measured", "runs", "median ms", "p95 ms", "vs baseline", "goal / note")
     return [*lines, "", *harness.table(header, rows)]
@@ -297,15 +401,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--systems", type=int, default=500)
     parser.add_argument("--activities", type=int, default=2_000)
     parser.add_argument("--scope-systems", type=int, default=20, help="systems the measured incident touches")
-    parser.add_argument("--incident-customers", type=int, default=2_000,
-                        help="about how many customers the incident of the page benchmark reaches")
+    parser.add_argument(
+        "--incident-customers",
+        type=int,
+        default=2_000,
+        help="about how many customers the incident of the page benchmark reaches",
+    )
     parser.add_argument("--repeat", type=int, default=15, help="timed runs after one warm-up (default 15)")
-    parser.add_argument("--variants", default="",
-                        help=f"modified copies of compute() to time too, comma-separated, or 'all' "
-                             f"({', '.join(impact_measure.VARIANTS)}); each is timed interleaved with compute() and "
-                             f"the baseline, without and with the extra index")
-    parser.add_argument("--profile", action="store_true",
-                        help="cProfile one compute() run; top functions in the JSON, stats in results/")
+    parser.add_argument(
+        "--variants",
+        default="",
+        help=f"modified copies of compute() to time too, comma-separated, or 'all' "
+        f"({', '.join(impact_measure.VARIANTS)}); each is timed interleaved with compute() and "
+        f"the baseline, without and with the extra index",
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="cProfile one compute() run; top functions in the JSON, stats in results/",
+    )
     args = parser.parse_args(argv)
     known = list(impact_measure.VARIANTS)
     args.variants = known if args.variants == "all" else [v for v in args.variants.split(",") if v]
@@ -313,14 +427,23 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown variants {unknown}; known: {', '.join(known)}")
     return harness.run_benchmark(
-        "impact", args, bench_database=bench_database, report=report, epilogue=print_profiles,
+        "impact",
+        args,
+        bench_database=bench_database,
+        report=report,
+        epilogue=print_profiles,
         inventory={"systems": args.systems, "activities": args.activities},
-        sources=("breachdesk/impact/queries.py", "breachdesk/impact/services.py", "breachdesk/incidents/views.py",
-                 "breachdesk/inventory/models.py"),
+        sources=(
+            "breachdesk/impact/queries.py",
+            "breachdesk/impact/services.py",
+            "breachdesk/incidents/views.py",
+            "breachdesk/inventory/models.py",
+        ),
         repeat=args.repeat,
         measure=HOW_MEASURED,
         goals={"compute_seconds": GOAL_COMPUTE_SECONDS, "page_seconds": GOAL_PAGE_SECONDS},
-        baseline_sql=" ".join(impact_measure.BASELINE_SQL.split()))
+        baseline_sql=" ".join(impact_measure.BASELINE_SQL.split()),
+    )
 
 
 def print_profiles(payload: dict[str, Any]) -> None:

@@ -53,20 +53,28 @@ def verify(url: str, data: dict[str, Any]) -> dict[str, int]:
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
-            counts = {name: connection.execute(select(func.count()).select_from(sql_table(name))).scalar_one()
-                      for name in ("volumes", "customers", "processing_activities", "systems", "activity_customers")}
+            counts = {
+                name: connection.execute(select(func.count()).select_from(sql_table(name))).scalar_one()
+                for name in ("volumes", "customers", "processing_activities", "systems", "activity_customers")
+            }
     finally:
         engine.dispose()
-    expected = {"volumes": data["volume_rows"], "customers": data["customers"],
-                "processing_activities": len(generate_inventory.ACTIVITIES),
-                "systems": len(generate_inventory.SYSTEMS)}
+    expected = {
+        "volumes": data["volume_rows"],
+        "customers": data["customers"],
+        "processing_activities": len(generate_inventory.ACTIVITIES),
+        "systems": len(generate_inventory.SYSTEMS),
+    }
     harness.expect_rows("the import did not write the generated data", counts, expected)
-    print(f"  verified: {counts['volumes']} volume rows, {counts['customers']} customers, "
-          f"{counts['activity_customers']} activity-customer links")
+    print(
+        f"  verified: {counts['volumes']} volume rows, {counts['customers']} customers, "
+        f"{counts['activity_customers']} activity-customer links"
+    )
     return counts
 
 
 # --- one database -------------------------------------------------------------------------------
+
 
 def bench_database(name: str, url: str, data: dict[str, Any], work: Path, args) -> dict[str, Any]:
     env, logs = harness.start_database(name, url, work, args.postgres_wait)
@@ -82,17 +90,20 @@ def bench_database(name: str, url: str, data: dict[str, Any], work: Path, args) 
         baseline_url = f"sqlite:///{work / name / 'baseline.db'}"
     else:
         baseline_url = url
-    result["baseline"] = harness.run("baseline executemany", [*baseline, baseline_url, data["volumes"]],
-                                     env, logs, args.timeout)
+    result["baseline"] = harness.run(
+        "baseline executemany", [*baseline, baseline_url, data["volumes"]], env, logs, args.timeout
+    )
     _check_baseline(result["baseline"], data)
     if name == "postgresql":
         engine = create_engine(url)
         with engine.connect() as connection:
             result["database_mb"] = round(
-                connection.execute(text("SELECT pg_database_size(current_database())")).scalar_one() / harness.MB, 1)
+                connection.execute(text("SELECT pg_database_size(current_database())")).scalar_one() / harness.MB, 1
+            )
         engine.dispose()
-        result["copy"] = harness.run("baseline copy", [*baseline, baseline_url, data["volumes"], "--method", "copy"],
-                                     env, logs, args.timeout)
+        result["copy"] = harness.run(
+            "baseline copy", [*baseline, baseline_url, data["volumes"], "--method", "copy"], env, logs, args.timeout
+        )
         _check_baseline(result["copy"], data)
     result["ratio"] = round(result["import"]["wall_seconds"] / result["baseline"]["wall_seconds"], 2)
     return result
@@ -102,8 +113,10 @@ def _check_summary(stdout: str, data: dict[str, Any]) -> list[str]:
     """The rows the import says it wrote must be the rows it did write (into an empty database)."""
     said = re.search(r"(-?\d+) volume rows (?:written|created)", stdout)
     if said and int(said.group(1)) != data["volume_rows"]:
-        warning = (f"the import reports {said.group(1)} volume rows ({stdout.splitlines()[-1]!r}) but wrote "
-                   f"{data['volume_rows']}")
+        warning = (
+            f"the import reports {said.group(1)} volume rows ({stdout.splitlines()[-1]!r}) but wrote "
+            f"{data['volume_rows']}"
+        )
         print(f"  WARNING: {warning}")
         return [warning]
     return []
@@ -118,31 +131,65 @@ def _check_baseline(measured: dict[str, Any], data: dict[str, Any]) -> None:
 
 # --- report ---------------------------------------------------------------------------------------
 
+
 def report(payload: dict[str, Any]) -> list[str]:
     data = payload["data"]
     rows = []
     for r in payload["runs"]:
         copy = r.get("copy")
-        rows.append((r["database"], f"{data['customers']:,}", f"{data['volume_rows']:,}",
-                     f"{data['structure_mb']:.1f}", f"{data['volumes_mb']:.1f}",
-                     f"{r['import']['wall_seconds']:.1f}", f"{r['baseline']['wall_seconds']:.1f}",
-                     f"{r['ratio']:.2f}x", f"{copy['wall_seconds']:.1f}" if copy else "-",
-                     f"{r['import']['peak_rss_mb']:.0f}", f"{r['baseline']['peak_rss_mb']:.0f}"))
-    lines = harness.table(("database", "customers", "volume rows", "yaml MB", "csv MB", "import s", "baseline s",
-                           "import/base", "COPY s", "import RSS MB", "baseline RSS MB"), rows)
+        rows.append(
+            (
+                r["database"],
+                f"{data['customers']:,}",
+                f"{data['volume_rows']:,}",
+                f"{data['structure_mb']:.1f}",
+                f"{data['volumes_mb']:.1f}",
+                f"{r['import']['wall_seconds']:.1f}",
+                f"{r['baseline']['wall_seconds']:.1f}",
+                f"{r['ratio']:.2f}x",
+                f"{copy['wall_seconds']:.1f}" if copy else "-",
+                f"{r['import']['peak_rss_mb']:.0f}",
+                f"{r['baseline']['peak_rss_mb']:.0f}",
+            )
+        )
+    lines = harness.table(
+        (
+            "database",
+            "customers",
+            "volume rows",
+            "yaml MB",
+            "csv MB",
+            "import s",
+            "baseline s",
+            "import/base",
+            "COPY s",
+            "import RSS MB",
+            "baseline RSS MB",
+        ),
+        rows,
+    )
     return lines + [f"WARNING ({r['database']}): {w}" for r in payload["runs"] for w in r["warnings"]]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = harness.bench_parser(__doc__, customers=10_000, volume_rows=1_000_000, postgres_url=POSTGRES_URL,
-                                  postgres_wait=300,
-                                  postgres_help=f"SQLAlchemy URL of a PostgreSQL database the benchmark may empty "
-                                        f"(default {POSTGRES_URL})")
+    parser = harness.bench_parser(
+        __doc__,
+        customers=10_000,
+        volume_rows=1_000_000,
+        postgres_url=POSTGRES_URL,
+        postgres_wait=300,
+        postgres_help=f"SQLAlchemy URL of a PostgreSQL database the benchmark may empty (default {POSTGRES_URL})",
+    )
     args = parser.parse_args(argv)
     return harness.run_benchmark(
-        "import", args, bench_database=bench_database, report=report, own_database=False,
+        "import",
+        args,
+        bench_database=bench_database,
+        report=report,
+        own_database=False,
         sources=("breachdesk/inventory/importer.py",),
-        measure=HOW_MEASURED)
+        measure=HOW_MEASURED,
+    )
 
 
 if __name__ == "__main__":

@@ -74,14 +74,18 @@ import harness
 
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1/breachdesk_bench_notices"
 #: how it measures, as written into the results file
-HOW_MEASURED = ("setup, generate, approve, dispatch each in a fresh process under a wrapper "
-                "(getrusage(RUSAGE_CHILDREN): wall, CPU, peak RSS); each step measured once, perf_counter "
-                "around the call and its commits; the baseline interleaved with dispatch in its process, "
-                "as many bare sendgrid-library calls after each round as it claimed; the SendGrid stub "
-                "(tests/notices/mailstub.py) in a process of its own")
-PROFILE = ("format: breachdesk-inventory/1\n"
-           "organisation: {name: Bench, country: FR, lead_supervisory_authority: CNIL, regimes: [GDPR], "
-           "dpo_name: Dana, dpo_email: dpo@bench.example}\n")
+HOW_MEASURED = (
+    "setup, generate, approve, dispatch each in a fresh process under a wrapper "
+    "(getrusage(RUSAGE_CHILDREN): wall, CPU, peak RSS); each step measured once, perf_counter "
+    "around the call and its commits; the baseline interleaved with dispatch in its process, "
+    "as many bare sendgrid-library calls after each round as it claimed; the SendGrid stub "
+    "(tests/notices/mailstub.py) in a process of its own"
+)
+PROFILE = (
+    "format: breachdesk-inventory/1\n"
+    "organisation: {name: Bench, country: FR, lead_supervisory_authority: CNIL, regimes: [GDPR], "
+    "dpo_name: Dana, dpo_email: dpo@bench.example}\n"
+)
 AWARE_AT = "2026-01-05T10:00:00Z"
 USERNAME = "bench-privacy"
 PASSWORD = "correct-Horse-7-battery"
@@ -94,6 +98,7 @@ SCRIPT = str(Path(__file__).resolve())
 
 
 # --- the measured processes -----------------------------------------------------------------------
+
 
 def measure_setup(url: str, structure: str) -> dict[str, Any]:
     """Migrate, import the inventory and the profile, create the user, file the incident on every system."""
@@ -116,24 +121,34 @@ def measure_setup(url: str, structure: str) -> dict[str, Any]:
         imported, profile = harness.migrate_and_import(timed, structure, PROFILE)
         timed("user", lambda: create_user(USERNAME, "privacy@bench.example", PASSWORD, Role.PRIVACY))
         keys = list(db.session.scalars(select(System.key).order_by(System.key)))
-        incident = timed("open_incident", lambda: open_incident(
-            {"title": "Bench: notices", "aware_at": AWARE_AT, "systems": keys}, None))
+        incident = timed(
+            "open_incident",
+            lambda: open_incident({"title": "Bench: notices", "aware_at": AWARE_AT, "systems": keys}, None),
+        )
         snapshot = current_snapshot(incident.id)
         kinds = db.session.execute(
             select(Obligation.recipient_kind, Obligation.status, func.count())
             .where(Obligation.incident_id == incident.id)
-            .group_by(Obligation.recipient_kind, Obligation.status).order_by(Obligation.recipient_kind)).all()
-        return {"seconds": seconds, "import_summary": str(imported), "profile_summary": str(profile),
-                "customers": db.session.scalar(select(func.count()).select_from(Customer)),
-                "volume_rows": db.session.scalar(select(func.count()).select_from(Volume)),
-                "contacts": db.session.scalar(select(func.count()).select_from(Contact)),
-                "incident_id": incident.id, "incident_systems": len(keys),
-                "affected_customers": db.session.scalar(select(func.count()).select_from(ImpactCustomer)
-                                                        .where(ImpactCustomer.snapshot_id == snapshot.id)),
-                "obligations": sum(n for *_, n in kinds),
-                "obligations_by_kind": [[kind, str(status.value), n] for kind, status, n in kinds],
-                "to_notify": len(customer_obligations_without_notice(incident.id)),
-                "rss_mb_self": harness.rss_mb()}
+            .group_by(Obligation.recipient_kind, Obligation.status)
+            .order_by(Obligation.recipient_kind)
+        ).all()
+        return {
+            "seconds": seconds,
+            "import_summary": str(imported),
+            "profile_summary": str(profile),
+            "customers": db.session.scalar(select(func.count()).select_from(Customer)),
+            "volume_rows": db.session.scalar(select(func.count()).select_from(Volume)),
+            "contacts": db.session.scalar(select(func.count()).select_from(Contact)),
+            "incident_id": incident.id,
+            "incident_systems": len(keys),
+            "affected_customers": db.session.scalar(
+                select(func.count()).select_from(ImpactCustomer).where(ImpactCustomer.snapshot_id == snapshot.id)
+            ),
+            "obligations": sum(n for *_, n in kinds),
+            "obligations_by_kind": [[kind, str(status.value), n] for kind, status, n in kinds],
+            "to_notify": len(customer_obligations_without_notice(incident.id)),
+            "rss_mb_self": harness.rss_mb(),
+        }
 
 
 def _as_user(step):
@@ -166,16 +181,22 @@ def measure_generate(url: str, incident_id: int) -> dict[str, Any]:
         rss_before = harness.rss_mb()
         count, seconds = _as_user(lambda user: generate_all(incident_id, user, NoProgress()))
         rss_end = harness.rss_mb()
-        rows = db.session.execute(select(Notice.status, Notice.recipients, func.length(Notice.text_body),
-                                         func.length(Notice.html_body))
-                                  .where(Notice.incident_id == incident_id)).all()
-        return {"seconds": round(seconds, 3), "count": count, "notices": len(rows),
-                "by_status": dict(Counter(str(status.value) for status, *_ in rows)),
-                "messages_expected": sum(len(recipients) for _, recipients, *_ in rows),
-                "without_recipients": sum(not recipients for _, recipients, *_ in rows),
-                "text_chars_mean": round(sum(r[2] for r in rows) / max(len(rows), 1)),
-                "html_chars_mean": round(sum(r[3] for r in rows) / max(len(rows), 1)),
-                "rss_mb_self": {"before": rss_before, "end": rss_end}}
+        rows = db.session.execute(
+            select(
+                Notice.status, Notice.recipients, func.length(Notice.text_body), func.length(Notice.html_body)
+            ).where(Notice.incident_id == incident_id)
+        ).all()
+        return {
+            "seconds": round(seconds, 3),
+            "count": count,
+            "notices": len(rows),
+            "by_status": dict(Counter(str(status.value) for status, *_ in rows)),
+            "messages_expected": sum(len(recipients) for _, recipients, *_ in rows),
+            "without_recipients": sum(not recipients for _, recipients, *_ in rows),
+            "text_chars_mean": round(sum(r[2] for r in rows) / max(len(rows), 1)),
+            "html_chars_mean": round(sum(r[3] for r in rows) / max(len(rows), 1)),
+            "rss_mb_self": {"before": rss_before, "end": rss_end},
+        }
 
 
 def measure_approve(url: str, incident_id: int) -> dict[str, Any]:
@@ -193,18 +214,34 @@ def measure_approve(url: str, incident_id: int) -> dict[str, Any]:
         db.session.rollback()
         queued, seconds = _as_user(lambda user: approve_all(incident_id, user, NoProgress()))
         rss_end = harness.rss_mb()
-        statuses = db.session.execute(select(Notice.status, func.count()).where(Notice.incident_id == incident_id)
-                                      .group_by(Notice.status)).all()
-        outbox = db.session.execute(select(OutboxMessage.status, func.count()).join(Notice)
-                                    .where(Notice.incident_id == incident_id).group_by(OutboxMessage.status)).all()
-        return {"seconds": round(seconds, 3), "queued": queued, "notices": notices,
-                "notices_by_status": {str(status.value): n for status, n in statuses},
-                "outbox_by_status": {str(status.value): n for status, n in outbox},
-                "rss_mb_self": {"before": rss_before, "end": rss_end}}
+        statuses = db.session.execute(
+            select(Notice.status, func.count()).where(Notice.incident_id == incident_id).group_by(Notice.status)
+        ).all()
+        outbox = db.session.execute(
+            select(OutboxMessage.status, func.count())
+            .join(Notice)
+            .where(Notice.incident_id == incident_id)
+            .group_by(OutboxMessage.status)
+        ).all()
+        return {
+            "seconds": round(seconds, 3),
+            "queued": queued,
+            "notices": notices,
+            "notices_by_status": {str(status.value): n for status, n in statuses},
+            "outbox_by_status": {str(status.value): n for status, n in outbox},
+            "rss_mb_self": {"before": rss_before, "end": rss_end},
+        }
 
 
-def measure_dispatch(url: str, incident_id: int, stub_url: str, batch: int, profile: str | None,
-                     slow_stub_url: str | None, slow_messages: int) -> dict[str, Any]:
+def measure_dispatch(
+    url: str,
+    incident_id: int,
+    stub_url: str,
+    batch: int,
+    profile: str | None,
+    slow_stub_url: str | None,
+    slow_messages: int,
+) -> dict[str, Any]:
     """dispatch_round() until it claims nothing, each round followed by as many bare library calls."""
     from sendgrid import SendGridAPIClient
     from sendgrid.helpers.mail import Category, CustomArg, Mail
@@ -225,9 +262,12 @@ def measure_dispatch(url: str, incident_id: int, stub_url: str, batch: int, prof
         mine = Notice.incident_id == incident_id
         median = db.session.scalar(select(func.count()).select_from(Notice).where(mine)) // 2
         subject, text_body, html_body, notice_id = db.session.execute(
-            select(Notice.subject, Notice.text_body, Notice.html_body, Notice.id).where(mine)
+            select(Notice.subject, Notice.text_body, Notice.html_body, Notice.id)
+            .where(mine)
             .order_by(func.length(Notice.text_body) + func.length(Notice.html_body), Notice.id)
-            .offset(median).limit(1)).one()
+            .offset(median)
+            .limit(1)
+        ).one()
         db.session.rollback()
         client = SendGridAPIClient(api_key=os.environ["SENDGRID_API_KEY"], host=stub_url)
         client.client.timeout = timeout
@@ -235,10 +275,18 @@ def measure_dispatch(url: str, incident_id: int, stub_url: str, batch: int, prof
 
         def bare_send(client=client) -> None:
             number = next(numbers)
-            message = Mail(from_email=sender, to_emails=f"baseline-{number}@bench.example", subject=subject,
-                           plain_text_content=text_body, html_content=html_body)
-            for key, value in {"baseline": str(number), "notice_id": str(notice_id),
-                               "incident_id": str(incident_id)}.items():
+            message = Mail(
+                from_email=sender,
+                to_emails=f"baseline-{number}@bench.example",
+                subject=subject,
+                plain_text_content=text_body,
+                html_content=html_body,
+            )
+            for key, value in {
+                "baseline": str(number),
+                "notice_id": str(notice_id),
+                "incident_id": str(incident_id),
+            }.items():
                 message.personalizations[0].add_custom_arg(CustomArg(key, value))
             message.add_category(Category(CATEGORY))
             response = client.send(message)
@@ -254,8 +302,11 @@ def measure_dispatch(url: str, incident_id: int, stub_url: str, batch: int, prof
         made = 0
         while True:
             start = time.perf_counter()
-            result = profiler.runcall(dispatch_round, backend, batch=batch) if profiler else \
-                dispatch_round(backend, batch=batch)
+            result = (
+                profiler.runcall(dispatch_round, backend, batch=batch)
+                if profiler
+                else dispatch_round(backend, batch=batch)
+            )
             dispatch_times.append(time.perf_counter() - start)
             if not result.claimed:
                 break
@@ -270,22 +321,34 @@ def measure_dispatch(url: str, incident_id: int, stub_url: str, batch: int, prof
         if profiler:
             profiler.dump_stats(profile)
         db.session.rollback()
-        outbox = db.session.execute(select(OutboxMessage.id, OutboxMessage.status).join(Notice)
-                                    .where(Notice.incident_id == incident_id).order_by(OutboxMessage.id)).all()
+        outbox = db.session.execute(
+            select(OutboxMessage.id, OutboxMessage.status)
+            .join(Notice)
+            .where(Notice.incident_id == incident_id)
+            .order_by(OutboxMessage.id)
+        ).all()
         obligations = db.session.execute(
-            select(Obligation.status, func.count()).where(Obligation.incident_id == incident_id,
-                                                          Obligation.id.in_(select(Notice.obligation_id)))
-            .group_by(Obligation.status)).all()
-        return {"seconds": round(sum(dispatch_times), 3), "rounds": len(dispatch_times), "batch": batch, **totals,
-                "round_ms": harness.stats(dispatch_times[:-1] or dispatch_times),
-                "baseline_seconds": round(sum(baseline_times), 3), "baseline_calls": made,
-                "baseline_round_ms": harness.stats(baseline_times or [0.0]),
-                "outbox_by_status": dict(Counter(str(status.value) for _, status in outbox)),
-                "outbox_ids": [i for i, _ in outbox],
-                "obligations_sent": sum(n for status, n in obligations if status == ObligationStatus.SENT),
-                "obligations_by_status": {str(status.value): n for status, n in obligations},
-                "body_chars": {"subject": len(subject), "text": len(text_body), "html": len(html_body)},
-                "rss_mb_self": {"before": rss_before, "end": rss_end}, "slow_provider": slow}
+            select(Obligation.status, func.count())
+            .where(Obligation.incident_id == incident_id, Obligation.id.in_(select(Notice.obligation_id)))
+            .group_by(Obligation.status)
+        ).all()
+        return {
+            "seconds": round(sum(dispatch_times), 3),
+            "rounds": len(dispatch_times),
+            "batch": batch,
+            **totals,
+            "round_ms": harness.stats(dispatch_times[:-1] or dispatch_times),
+            "baseline_seconds": round(sum(baseline_times), 3),
+            "baseline_calls": made,
+            "baseline_round_ms": harness.stats(baseline_times or [0.0]),
+            "outbox_by_status": dict(Counter(str(status.value) for _, status in outbox)),
+            "outbox_ids": [i for i, _ in outbox],
+            "obligations_sent": sum(n for status, n in obligations if status == ObligationStatus.SENT),
+            "obligations_by_status": {str(status.value): n for status, n in obligations},
+            "body_chars": {"subject": len(subject), "text": len(text_body), "html": len(html_body)},
+            "rss_mb_self": {"before": rss_before, "end": rss_end},
+            "slow_provider": slow,
+        }
 
 
 def measure_slow_provider(stub_url: str, messages: int, batch: int, bare_send: Callable) -> dict[str, Any]:
@@ -322,9 +385,15 @@ def measure_slow_provider(stub_url: str, messages: int, batch: int, bare_send: C
     for _ in range(sample):
         bare_send(client)
     sequential_seconds = time.perf_counter() - start
-    return {"messages": sent, "concurrency": threads, "seconds": round(dispatch_seconds, 3),
-            "baseline_calls": calls, "baseline_seconds": round(baseline_seconds, 3),
-            "sequential_calls": sample, "sequential_seconds": round(sequential_seconds, 3)}
+    return {
+        "messages": sent,
+        "concurrency": threads,
+        "seconds": round(dispatch_seconds, 3),
+        "baseline_calls": calls,
+        "baseline_seconds": round(baseline_seconds, 3),
+        "sequential_calls": sample,
+        "sequential_seconds": round(sequential_seconds, 3),
+    }
 
 
 def run_stub(out: Path, url_file: Path, delay: float) -> None:
@@ -349,18 +418,31 @@ def run_stub(out: Path, url_file: Path, delay: float) -> None:
             outbox_ids.append(int(args["outbox_id"]))
         sizes[kind].append(len(json.dumps(request["body"])))
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    out.write_text(json.dumps({
-        "requests": len(requests), "statuses": dict(Counter(str(r["status"]) for r in requests)),
-        "paths": dict(Counter(r["path"] for r in requests)), "outbox_ids": outbox_ids,
-        "baseline": len(sizes["baseline"]), "other": len(sizes["other"]),
-        "body_bytes_mean": {k: round(sum(v) / len(v)) if v else 0 for k, v in sizes.items()},
-        "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2), "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
-        "delay_ms": delay * 1000}))
+    out.write_text(
+        json.dumps(
+            {
+                "requests": len(requests),
+                "statuses": dict(Counter(str(r["status"]) for r in requests)),
+                "paths": dict(Counter(r["path"] for r in requests)),
+                "outbox_ids": outbox_ids,
+                "baseline": len(sizes["baseline"]),
+                "other": len(sizes["other"]),
+                "body_bytes_mean": {k: round(sum(v) / len(v)) if v else 0 for k, v in sizes.items()},
+                "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),
+                "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+                "delay_ms": delay * 1000,
+            }
+        )
+    )
 
 
 def worker_main(argv: list[str]) -> int:
-    parser = harness.part_parser("bench_notices.py", "notices", WORKER_MODES,
-                                 url_help="the database URL (stub: a file the stub's own URL is written to)")
+    parser = harness.part_parser(
+        "bench_notices.py",
+        "notices",
+        WORKER_MODES,
+        url_help="the database URL (stub: a file the stub's own URL is written to)",
+    )
     parser.add_argument("--incident", type=int, help="generate, approve, dispatch: the incident's id")
     parser.add_argument("--stub-url", help="dispatch: the SendGrid stub's URL")
     parser.add_argument("--batch", type=int, default=200, help="dispatch: messages claimed per round")
@@ -379,13 +461,15 @@ def worker_main(argv: list[str]) -> int:
     elif args.mode == "approve":
         answer = measure_approve(args.url, args.incident)
     else:
-        answer = measure_dispatch(args.url, args.incident, args.stub_url, args.batch, args.profile,
-                                  args.slow_stub_url, args.slow_messages)
+        answer = measure_dispatch(
+            args.url, args.incident, args.stub_url, args.batch, args.profile, args.slow_stub_url, args.slow_messages
+        )
     args.out.write_text(json.dumps(answer, default=str))
     return 0
 
 
 # --- one database -----------------------------------------------------------------------------------
+
 
 class Stub:
     """The SendGrid stand-in in a process of its own: started, its URL awaited; stop() returns its summary."""
@@ -393,11 +477,9 @@ class Stub:
     def __init__(self, env: dict[str, str], logs: Path, name: str = "stub", delay: float = 0.0):
         self.out, self.url_file = logs / f"{name}.json", logs / f"{name}.url"
         self.url_file.unlink(missing_ok=True)
-        command = [sys.executable, SCRIPT, "stub", str(self.url_file), "--out", str(self.out),
-                   "--delay", str(delay)]
+        command = [sys.executable, SCRIPT, "stub", str(self.url_file), "--out", str(self.out), "--delay", str(delay)]
         self.stderr = (logs / f"{name}.err").open("wb")
-        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=self.stderr, stderr=self.stderr,
-                                        env=env)
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=self.stderr, stderr=self.stderr, env=env)
         deadline = time.monotonic() + 30
         while not self.url_file.is_file():
             if self.process.poll() is not None or time.monotonic() > deadline:
@@ -405,8 +487,10 @@ class Stub:
                 raise harness.BenchFailure(f"the SendGrid stub did not start; see {logs / f'{name}.err'}")
             time.sleep(0.05)
         self.url = self.url_file.read_text()
-        print(f"  SendGrid stub (process {self.process.pid}, answers after {delay * 1000:.0f} ms) at {self.url}",
-              flush=True)
+        print(
+            f"  SendGrid stub (process {self.process.pid}, answers after {delay * 1000:.0f} ms) at {self.url}",
+            flush=True,
+        )
 
     def stop(self) -> dict[str, Any]:
         self.process.stdin.close()
@@ -431,23 +515,37 @@ def bench_database(name: str, url: str, data: dict[str, Any], work: Path, args) 
     env, logs = harness.start_database(name, url, work, args.postgres_wait)
     env["SENDGRID_API_KEY"] = API_KEY
     setup = harness.run_part(
-        SCRIPT, "setup (migrate, import, profile, user, file incident)", "setup", url,
-        ["--structure", data["structure"]], env, logs, args.timeout)
+        SCRIPT,
+        "setup (migrate, import, profile, user, file incident)",
+        "setup",
+        url,
+        ["--structure", data["structure"]],
+        env,
+        logs,
+        args.timeout,
+    )
     for key in ("customers", "volume_rows"):
         harness.expect(f"the import: {key}", setup[key], data[key])
     if setup["to_notify"] == 0:
-        raise harness.BenchFailure("filing the incident created no pending customer obligation "
-                                   "(was the profile imported?)")
-    harness.print_incident_setup(setup, setup["incident_systems"], f"{setup['obligations']:,} obligations, "
-                                 f"{setup['to_notify']:,} pending customer obligations to notify")
+        raise harness.BenchFailure(
+            "filing the incident created no pending customer obligation (was the profile imported?)"
+        )
+    harness.print_incident_setup(
+        setup,
+        setup["incident_systems"],
+        f"{setup['obligations']:,} obligations, {setup['to_notify']:,} pending customer obligations to notify",
+    )
     if name == "postgresql":
         harness.vacuum_analyze(url)
     incident = ["--incident", str(setup["incident_id"])]
 
     generate = harness.run_part(SCRIPT, "generate", "generate", url, incident, env, logs, args.timeout)
     harness.expect("generate_all's count", generate["count"], setup["to_notify"])
-    harness.expect("notices in the database", (generate["notices"], generate["by_status"]),
-                   (setup["to_notify"], {"draft": setup["to_notify"]}))
+    harness.expect(
+        "notices in the database",
+        (generate["notices"], generate["by_status"]),
+        (setup["to_notify"], {"draft": setup["to_notify"]}),
+    )
     messages = generate["messages_expected"]
     print(f"    {generate['count']:,} notices in {generate['seconds']:.2f} s, {messages:,} recipients")
 
@@ -457,19 +555,36 @@ def bench_database(name: str, url: str, data: dict[str, Any], work: Path, args) 
     harness.expect("outbox rows", approve["outbox_by_status"], {"queued": messages})
     print(f"    {approve['queued']:,} messages queued in {approve['seconds']:.2f} s")
     if args.slow_messages >= messages:
-        raise harness.BenchFailure(f"--slow-messages {args.slow_messages} leaves none of the {messages:,} messages "
-                                   f"to dispatch at full speed; pass fewer")
+        raise harness.BenchFailure(
+            f"--slow-messages {args.slow_messages} leaves none of the {messages:,} messages "
+            f"to dispatch at full speed; pass fewer"
+        )
 
     stub = Stub(env, logs)
     slow_stub = Stub(env, logs, "stub-slow", args.provider_latency_ms / 1000) if args.slow_messages else None
     try:
         profile = logs / "dispatch.prof" if args.profile else None
-        slow_options = (["--slow-stub-url", slow_stub.url, "--slow-messages", str(args.slow_messages)]
-                        if slow_stub else [])
+        slow_options = (
+            ["--slow-stub-url", slow_stub.url, "--slow-messages", str(args.slow_messages)] if slow_stub else []
+        )
         dispatch = harness.run_part(
-            SCRIPT, "dispatch and baseline", "dispatch", url,
-            [*incident, "--stub-url", stub.url, "--batch", str(args.batch), *slow_options,
-             *(["--profile", str(profile)] if profile else [])], env, logs, args.timeout)
+            SCRIPT,
+            "dispatch and baseline",
+            "dispatch",
+            url,
+            [
+                *incident,
+                "--stub-url",
+                stub.url,
+                "--batch",
+                str(args.batch),
+                *slow_options,
+                *(["--profile", str(profile)] if profile else []),
+            ],
+            env,
+            logs,
+            args.timeout,
+        )
         received = stub.stop()
         received_slow = slow_stub.stop() if slow_stub else None
     except BaseException:
@@ -483,10 +598,16 @@ def bench_database(name: str, url: str, data: dict[str, Any], work: Path, args) 
     fast = messages - len(slow_ids)
     if slow:
         harness.expect("slow provider: messages sent", slow["messages"], len(slow_ids))
-        harness.expect("slow stub: answers", received_slow["statuses"],
-                       {"202": slow["messages"] + slow["baseline_calls"] + slow["sequential_calls"]})
-        harness.expect("slow stub: requests from the baseline", received_slow["baseline"],
-                       slow["baseline_calls"] + slow["sequential_calls"])
+        harness.expect(
+            "slow stub: answers",
+            received_slow["statuses"],
+            {"202": slow["messages"] + slow["baseline_calls"] + slow["sequential_calls"]},
+        )
+        harness.expect(
+            "slow stub: requests from the baseline",
+            received_slow["baseline"],
+            slow["baseline_calls"] + slow["sequential_calls"],
+        )
     harness.expect("dispatch: messages claimed, sent", (dispatch["claimed"], dispatch["sent"]), (fast, fast))
     harness.expect("outbox after dispatch", dispatch["outbox_by_status"], {"sent": messages})
     harness.expect("stub: answers", received["statuses"], {"202": fast + dispatch["baseline_calls"]})
@@ -505,21 +626,35 @@ def bench_database(name: str, url: str, data: dict[str, Any], work: Path, args) 
             print(f"  [{name} dispatch profile] {line}")
     warnings = []
     if dispatch["obligations_sent"] != generate["notices"]:
-        warnings.append(f"{dispatch['obligations_sent']:,} of {generate['notices']:,} notified obligations are "
-                        f"`sent` after dispatch: {dispatch['obligations_by_status']}")
+        warnings.append(
+            f"{dispatch['obligations_sent']:,} of {generate['notices']:,} notified obligations are "
+            f"`sent` after dispatch: {dispatch['obligations_by_status']}"
+        )
     if slow:
-        print(f"    slow provider: {slow['messages']:,} messages sent in {slow['seconds']:.2f} s; concurrent baseline "
-              f"{slow['baseline_seconds']:.2f} s")
-    print(f"    {fast:,} messages sent in {dispatch['seconds']:.2f} s ({dispatch['rounds']} rounds); "
-          f"baseline {dispatch['baseline_seconds']:.2f} s; stub CPU {received['cpu_seconds']:.1f} s")
+        print(
+            f"    slow provider: {slow['messages']:,} messages sent in {slow['seconds']:.2f} s; concurrent baseline "
+            f"{slow['baseline_seconds']:.2f} s"
+        )
+    print(
+        f"    {fast:,} messages sent in {dispatch['seconds']:.2f} s ({dispatch['rounds']} rounds); "
+        f"baseline {dispatch['baseline_seconds']:.2f} s; stub CPU {received['cpu_seconds']:.1f} s"
+    )
     for warning in warnings:
         print(f"  WARNING: {warning}")
 
-    result: dict[str, Any] = {"database": name, "url": url, "setup": setup, "generate": generate,
-                              "approve": approve, "dispatch": dispatch, "stub": received, "stub_slow": received_slow,
-                              "warnings": warnings,
-                              "queue_seconds": round(generate["seconds"] + approve["seconds"], 3),
-                              "dispatch_ratio": round(dispatch["seconds"] / dispatch["baseline_seconds"], 2)}
+    result: dict[str, Any] = {
+        "database": name,
+        "url": url,
+        "setup": setup,
+        "generate": generate,
+        "approve": approve,
+        "dispatch": dispatch,
+        "stub": received,
+        "stub_slow": received_slow,
+        "warnings": warnings,
+        "queue_seconds": round(generate["seconds"] + approve["seconds"], 3),
+        "dispatch_ratio": round(dispatch["seconds"] / dispatch["baseline_seconds"], 2),
+    }
     if name == "sqlite":
         result["database_mb"] = harness.sqlite_size_mb(url)
     return result
@@ -527,57 +662,139 @@ def bench_database(name: str, url: str, data: dict[str, Any], work: Path, args) 
 
 # --- report ------------------------------------------------------------------------------------------
 
+
 def _rate(count: int, seconds: float) -> str:
     return f"{count / seconds:,.0f}" if seconds > 0 else "-"
 
 
 def report(payload: dict[str, Any]) -> list[str]:
     data, runs = payload["data"], payload["runs"]
-    sizes = [(r["database"], f"{data['customers']:,}", f"{data['volume_rows']:,}",
-              f"{r['setup']['affected_customers']:,}", f"{r['setup']['to_notify']:,}",
-              f"{r['generate']['notices']:,}", f"{r['approve']['queued']:,}",
-              f"{r['generate']['text_chars_mean']:,}", f"{r['generate']['html_chars_mean']:,}",
-              f"{r['setup']['seconds']['import']:.1f}", f"{r['setup']['seconds']['open_incident']:.1f}",
-              f"{r['setup']['process']['peak_rss_mb']:.0f}")
-             for r in runs]
-    lines = harness.table(("database", "customers", "volume rows", "affected", "pending obligations", "notices",
-                           "messages", "text chars", "html chars", "import s", "file incident s",
-                           "setup RSS MB"), sizes)
+    sizes = [
+        (
+            r["database"],
+            f"{data['customers']:,}",
+            f"{data['volume_rows']:,}",
+            f"{r['setup']['affected_customers']:,}",
+            f"{r['setup']['to_notify']:,}",
+            f"{r['generate']['notices']:,}",
+            f"{r['approve']['queued']:,}",
+            f"{r['generate']['text_chars_mean']:,}",
+            f"{r['generate']['html_chars_mean']:,}",
+            f"{r['setup']['seconds']['import']:.1f}",
+            f"{r['setup']['seconds']['open_incident']:.1f}",
+            f"{r['setup']['process']['peak_rss_mb']:.0f}",
+        )
+        for r in runs
+    ]
+    lines = harness.table(
+        (
+            "database",
+            "customers",
+            "volume rows",
+            "affected",
+            "pending obligations",
+            "notices",
+            "messages",
+            "text chars",
+            "html chars",
+            "import s",
+            "file incident s",
+            "setup RSS MB",
+        ),
+        sizes,
+    )
     for r in runs:
         g, a, d, stub = r["generate"], r["approve"], r["dispatch"], r["stub"]
         messages = a["queued"]
         rows = [
-            ("1. generate_all", f"{g['notices']:,}", f"({g['messages_expected']:,})", f"{g['seconds']:.2f}",
-             _rate(g["notices"], g["seconds"]), "-", f"{g['process']['wall_seconds']:.1f}",
-             f"{g['process']['peak_rss_mb']:.0f}", f"{g['rss_mb_self']['before']:.0f}"),
-            ("2. approve_all (queue)", f"{a['notices']:,}", f"{messages:,}", f"{a['seconds']:.2f}",
-             _rate(a["notices"], a["seconds"]), _rate(messages, a["seconds"]), f"{a['process']['wall_seconds']:.1f}",
-             f"{a['process']['peak_rss_mb']:.0f}", f"{a['rss_mb_self']['before']:.0f}"),
-            ("   queue = 1 + 2", f"{g['notices']:,}", f"{messages:,}", f"{r['queue_seconds']:.2f}",
-             _rate(g["notices"], r["queue_seconds"]), _rate(messages, r["queue_seconds"]), "-", "-", "-"),
-            (f"3. dispatch_round x {d['rounds']}", "-", f"{d['sent']:,}", f"{d['seconds']:.2f}", "-",
-             _rate(d["sent"], d["seconds"]), f"{d['process']['wall_seconds']:.1f}",
-             f"{d['process']['peak_rss_mb']:.0f}", f"{d['rss_mb_self']['before']:.0f}"),
-            ("   baseline: bare sendgrid loop", "-", f"{d['baseline_calls']:,}", f"{d['baseline_seconds']:.2f}", "-",
-             _rate(d["baseline_calls"], d["baseline_seconds"]), "(same)", "(same)", "(same)"),
+            (
+                "1. generate_all",
+                f"{g['notices']:,}",
+                f"({g['messages_expected']:,})",
+                f"{g['seconds']:.2f}",
+                _rate(g["notices"], g["seconds"]),
+                "-",
+                f"{g['process']['wall_seconds']:.1f}",
+                f"{g['process']['peak_rss_mb']:.0f}",
+                f"{g['rss_mb_self']['before']:.0f}",
+            ),
+            (
+                "2. approve_all (queue)",
+                f"{a['notices']:,}",
+                f"{messages:,}",
+                f"{a['seconds']:.2f}",
+                _rate(a["notices"], a["seconds"]),
+                _rate(messages, a["seconds"]),
+                f"{a['process']['wall_seconds']:.1f}",
+                f"{a['process']['peak_rss_mb']:.0f}",
+                f"{a['rss_mb_self']['before']:.0f}",
+            ),
+            (
+                "   queue = 1 + 2",
+                f"{g['notices']:,}",
+                f"{messages:,}",
+                f"{r['queue_seconds']:.2f}",
+                _rate(g["notices"], r["queue_seconds"]),
+                _rate(messages, r["queue_seconds"]),
+                "-",
+                "-",
+                "-",
+            ),
+            (
+                f"3. dispatch_round x {d['rounds']}",
+                "-",
+                f"{d['sent']:,}",
+                f"{d['seconds']:.2f}",
+                "-",
+                _rate(d["sent"], d["seconds"]),
+                f"{d['process']['wall_seconds']:.1f}",
+                f"{d['process']['peak_rss_mb']:.0f}",
+                f"{d['rss_mb_self']['before']:.0f}",
+            ),
+            (
+                "   baseline: bare sendgrid loop",
+                "-",
+                f"{d['baseline_calls']:,}",
+                f"{d['baseline_seconds']:.2f}",
+                "-",
+                _rate(d["baseline_calls"], d["baseline_seconds"]),
+                "(same)",
+                "(same)",
+                "(same)",
+            ),
         ]
         scale = "" if g["notices"] >= GOAL_NOTICES else f" (only {g['notices']:,} notices: not the goal's size)"
-        lines += ["", f"{r['database']}:",
-                  *harness.table(("step", "notices", "messages", "seconds", "notices/s", "msgs/s", "process wall s",
-                                  "peak RSS MB", "RSS before MB"), rows),
-                  f"  goal: queue {GOAL_NOTICES:,} < {GOAL_QUEUE_SECONDS:.0f} s (generate + approve): "
-                  f"{r['queue_seconds']:.1f} s {harness.mark(r['queue_seconds'] < GOAL_QUEUE_SECONDS)}{scale}",
-                  f"  dispatch / baseline: {r['dispatch_ratio']:.2f}x (the bare HTTP calls are "
-                  f"{d['baseline_seconds'] / d['seconds']:.0%} of dispatch time; 1.00x = limited by the server)",
-                  f"    per message: dispatch {d['seconds'] / d['sent'] * 1000:.2f} ms, baseline "
-                  f"{d['baseline_seconds'] / d['sent'] * 1000:.2f} ms, our own "
-                  f"{(d['seconds'] - d['baseline_seconds']) / d['sent'] * 1000:.2f} ms; per round of up to "
-                  f"{d['batch']}: dispatch median {d['round_ms']['median_ms']:.0f} ms, baseline "
-                  f"{d['baseline_round_ms']['median_ms']:.0f} ms",
-                  *slow_provider_lines(d["slow_provider"], r["stub_slow"]),
-                  f"  stub (own process): {stub['requests']:,} requests, CPU {stub['cpu_seconds']:.1f} s, "
-                  f"peak RSS {stub['peak_rss_mb']:.0f} MB; request body bytes: dispatch "
-                  f"{stub['body_bytes_mean']['dispatch']:,}, baseline {stub['body_bytes_mean']['baseline']:,}"]
+        lines += [
+            "",
+            f"{r['database']}:",
+            *harness.table(
+                (
+                    "step",
+                    "notices",
+                    "messages",
+                    "seconds",
+                    "notices/s",
+                    "msgs/s",
+                    "process wall s",
+                    "peak RSS MB",
+                    "RSS before MB",
+                ),
+                rows,
+            ),
+            f"  goal: queue {GOAL_NOTICES:,} < {GOAL_QUEUE_SECONDS:.0f} s (generate + approve): "
+            f"{r['queue_seconds']:.1f} s {harness.mark(r['queue_seconds'] < GOAL_QUEUE_SECONDS)}{scale}",
+            f"  dispatch / baseline: {r['dispatch_ratio']:.2f}x (the bare HTTP calls are "
+            f"{d['baseline_seconds'] / d['seconds']:.0%} of dispatch time; 1.00x = limited by the server)",
+            f"    per message: dispatch {d['seconds'] / d['sent'] * 1000:.2f} ms, baseline "
+            f"{d['baseline_seconds'] / d['sent'] * 1000:.2f} ms, our own "
+            f"{(d['seconds'] - d['baseline_seconds']) / d['sent'] * 1000:.2f} ms; per round of up to "
+            f"{d['batch']}: dispatch median {d['round_ms']['median_ms']:.0f} ms, baseline "
+            f"{d['baseline_round_ms']['median_ms']:.0f} ms",
+            *slow_provider_lines(d["slow_provider"], r["stub_slow"]),
+            f"  stub (own process): {stub['requests']:,} requests, CPU {stub['cpu_seconds']:.1f} s, "
+            f"peak RSS {stub['peak_rss_mb']:.0f} MB; request body bytes: dispatch "
+            f"{stub['body_bytes_mean']['dispatch']:,}, baseline {stub['body_bytes_mean']['baseline']:,}",
+        ]
         lines += [f"  WARNING: {w}" for w in r["warnings"]]
     return lines
 
@@ -587,33 +804,60 @@ def slow_provider_lines(slow: dict[str, Any] | None, stub: dict[str, Any] | None
     if not slow:
         return []
     rate = slow["messages"] / slow["seconds"]
-    return [f"  slow provider (answers after {stub['delay_ms']:.0f} ms), the first {slow['messages']:,} messages: "
-            f"dispatch {rate:,.0f} msgs/s with {slow['concurrency']} in flight; the same calls bare from "
-            f"{slow['concurrency']} threads {slow['baseline_calls'] / slow['baseline_seconds']:,.0f} msgs/s: "
-            f"{slow['seconds'] / slow['baseline_seconds']:.2f}x (1.00x = limited by the server); one bare call at a "
-            f"time {slow['sequential_calls'] / slow['sequential_seconds']:,.0f} msgs/s"]
+    return [
+        f"  slow provider (answers after {stub['delay_ms']:.0f} ms), the first {slow['messages']:,} messages: "
+        f"dispatch {rate:,.0f} msgs/s with {slow['concurrency']} in flight; the same calls bare from "
+        f"{slow['concurrency']} threads {slow['baseline_calls'] / slow['baseline_seconds']:,.0f} msgs/s: "
+        f"{slow['seconds'] / slow['baseline_seconds']:.2f}x (1.00x = limited by the server); one bare call at a "
+        f"time {slow['sequential_calls'] / slow['sequential_seconds']:,.0f} msgs/s"
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = harness.bench_parser(__doc__, customers=10_000, volume_rows=200_000, postgres_url=POSTGRES_URL)
     parser.add_argument("--batch", type=int, default=200, help="messages claimed per dispatch round (default 200)")
-    parser.add_argument("--slow-messages", type=int, default=2000,
-                        help="messages sent first through a stub that answers after --provider-latency-ms (0: none)")
-    parser.add_argument("--provider-latency-ms", type=float, default=20.0,
-                        help="how long the slow stub thinks before answering (default 20 ms)")
-    parser.add_argument("--profile", action="store_true",
-                        help="cProfile the dispatch rounds (not the baseline): top functions printed, .prof in logs")
+    parser.add_argument(
+        "--slow-messages",
+        type=int,
+        default=2000,
+        help="messages sent first through a stub that answers after --provider-latency-ms (0: none)",
+    )
+    parser.add_argument(
+        "--provider-latency-ms",
+        type=float,
+        default=20.0,
+        help="how long the slow stub thinks before answering (default 20 ms)",
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="cProfile the dispatch rounds (not the baseline): top functions printed, .prof in logs",
+    )
     args = parser.parse_args(argv)
     if args.batch < 1:
         parser.error("--batch: at least 1")
     return harness.run_benchmark(
-        "notices", args, bench_database=bench_database, report=report,
-        sources=tuple(f"breachdesk/{name}" for name in (
-            "notices/services.py", "notices/outbox.py", "notices/mail.py", "notices/rendering.py",
-            "audit/services.py", "deadlines/services.py")),
-        profile=PROFILE, aware_at=AWARE_AT, batch=args.batch,
+        "notices",
+        args,
+        bench_database=bench_database,
+        report=report,
+        sources=tuple(
+            f"breachdesk/{name}"
+            for name in (
+                "notices/services.py",
+                "notices/outbox.py",
+                "notices/mail.py",
+                "notices/rendering.py",
+                "audit/services.py",
+                "deadlines/services.py",
+            )
+        ),
+        profile=PROFILE,
+        aware_at=AWARE_AT,
+        batch=args.batch,
         goals={"queue_notices": GOAL_NOTICES, "queue_seconds": GOAL_QUEUE_SECONDS},
-        measure=HOW_MEASURED)
+        measure=HOW_MEASURED,
+    )
 
 
 if __name__ == "__main__":

@@ -57,14 +57,18 @@ import harness
 
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1/breachdesk_bench_obligations"
 #: how it measures, as written into the results file
-HOW_MEASURED = ("setup in one fresh process, then one fresh process: a warm-up round and --repeat rounds, "
-                "each measured thing once per round in a fixed order, gc.collect() before each (not timed), "
-                "time.perf_counter() around the call and its commit; median and nearest-rank p95; ratio to "
-                "the baseline's median of the same rounds; peak RSS from getrusage(RUSAGE_CHILDREN) of a "
-                "wrapper per process")
-PROFILE = ("format: breachdesk-inventory/1\n"
-           "organisation: {name: Bench, country: FR, lead_supervisory_authority: CNIL, regimes: [GDPR, NIS2], "
-           "authorities: {NIS2: CERT-FR}, entity_status: {NIS2: important}}\n")
+HOW_MEASURED = (
+    "setup in one fresh process, then one fresh process: a warm-up round and --repeat rounds, "
+    "each measured thing once per round in a fixed order, gc.collect() before each (not timed), "
+    "time.perf_counter() around the call and its commit; median and nearest-rank p95; ratio to "
+    "the baseline's median of the same rounds; peak RSS from getrusage(RUSAGE_CHILDREN) of a "
+    "wrapper per process"
+)
+PROFILE = (
+    "format: breachdesk-inventory/1\n"
+    "organisation: {name: Bench, country: FR, lead_supervisory_authority: CNIL, regimes: [GDPR, NIS2], "
+    "authorities: {NIS2: CERT-FR}, entity_status: {NIS2: important}}\n"
+)
 #: the incident's awareness: filed at the first, then moved back and forth between the two
 AWARE = ("2026-01-05T10:00:00Z", "2026-01-05T12:00:00Z")
 #: measured things in round order: name -> (label, the baseline it is compared with)
@@ -83,6 +87,7 @@ SCRIPT = str(Path(__file__).resolve())
 
 # --- the measured processes -----------------------------------------------------------------------
 
+
 def measure_setup(url: str, structure: str, systems: int) -> dict[str, Any]:
     """Migrate, import the inventory and the profile, file the incident; counts for the parent to check."""
     from sqlalchemy import func, select
@@ -100,23 +105,32 @@ def measure_setup(url: str, structure: str, systems: int) -> dict[str, Any]:
     with app.app_context():
         imported, profile = harness.migrate_and_import(timed, structure, PROFILE)
         keys = list(db.session.scalars(select(System.key).order_by(System.key).limit(systems)))
-        incident = timed("open_incident", lambda: open_incident(
-            {"title": "Bench: obligations", "aware_at": AWARE[0], "systems": keys}, None))
+        incident = timed(
+            "open_incident",
+            lambda: open_incident({"title": "Bench: obligations", "aware_at": AWARE[0], "systems": keys}, None),
+        )
         snapshot = current_snapshot(incident.id)
         kinds = db.session.execute(
             select(Obligation.recipient_kind, Obligation.anchor, Obligation.status, func.count())
             .where(Obligation.incident_id == incident.id)
             .group_by(Obligation.recipient_kind, Obligation.anchor, Obligation.status)
-            .order_by(Obligation.recipient_kind, Obligation.anchor)).all()
-        return {"seconds": seconds, "import_summary": str(imported), "profile_summary": str(profile),
-                "customers": db.session.scalar(select(func.count()).select_from(Customer)),
-                "volume_rows": db.session.scalar(select(func.count()).select_from(Volume)),
-                "incident_id": incident.id, "incident_systems": keys,
-                "affected_customers": db.session.scalar(select(func.count()).select_from(ImpactCustomer)
-                                                        .where(ImpactCustomer.snapshot_id == snapshot.id)),
-                "obligations": sum(n for *_, n in kinds),
-                "obligations_by_kind": [[kind, anchor, str(status.value), n] for kind, anchor, status, n in kinds],
-                "rss_mb_self": harness.rss_mb()}
+            .order_by(Obligation.recipient_kind, Obligation.anchor)
+        ).all()
+        return {
+            "seconds": seconds,
+            "import_summary": str(imported),
+            "profile_summary": str(profile),
+            "customers": db.session.scalar(select(func.count()).select_from(Customer)),
+            "volume_rows": db.session.scalar(select(func.count()).select_from(Volume)),
+            "incident_id": incident.id,
+            "incident_systems": keys,
+            "affected_customers": db.session.scalar(
+                select(func.count()).select_from(ImpactCustomer).where(ImpactCustomer.snapshot_id == snapshot.id)
+            ),
+            "obligations": sum(n for *_, n in kinds),
+            "obligations_by_kind": [[kind, anchor, str(status.value), n] for kind, anchor, status, n in kinds],
+            "rss_mb_self": harness.rss_mb(),
+        }
 
 
 def measure_rounds(url: str, incident_id: int, repeat: int) -> dict[str, Any]:
@@ -138,22 +152,36 @@ def measure_rounds(url: str, incident_id: int, repeat: int) -> dict[str, Any]:
     obligations = Obligation.__table__
     mine = obligations.c.incident_id == incident_id
     #: what sync_obligations selects of the existing rows
-    read = select(obligations.c.id, obligations.c.rule_id, obligations.c.recipient_key, obligations.c.terms,
-                  *(obligations.c[name] for name in STATE)).where(mine)
-    update_due = (update(obligations).where(obligations.c.id == bindparam("b_id"))
-                  .values(due_at=bindparam("b_due_at")))
+    read = select(
+        obligations.c.id,
+        obligations.c.rule_id,
+        obligations.c.recipient_key,
+        obligations.c.terms,
+        *(obligations.c[name] for name in STATE),
+    ).where(mine)
+    update_due = update(obligations).where(obligations.c.id == bindparam("b_id")).values(due_at=bindparam("b_due_at"))
     instants = [parse_instant(value, "aware_at") for value in AWARE]
 
     app = harness.bench_app(url)
     with app.app_context():
         incident = db.session.get(Incident, incident_id)
-        written = [dict(row) for row in db.session.execute(
-            select(*(c for c in obligations.c if c.name != "id")).where(mine)).mappings()]
+        written = [
+            dict(row)
+            for row in db.session.execute(select(*(c for c in obligations.c if c.name != "id")).where(mine)).mappings()
+        ]
         snapshot_id = current_snapshot(incident_id).id
-        affected = (select(ImpactCustomer.key, ImpactCustomer.name, ImpactCustomer.customer_id, Customer.notice_hours,
-                           Customer.notice_terms)
-                    .outerjoin(Customer, Customer.id == ImpactCustomer.customer_id)
-                    .where(ImpactCustomer.snapshot_id == snapshot_id).order_by(ImpactCustomer.key))
+        affected = (
+            select(
+                ImpactCustomer.key,
+                ImpactCustomer.name,
+                ImpactCustomer.customer_id,
+                Customer.notice_hours,
+                Customer.notice_terms,
+            )
+            .outerjoin(Customer, Customer.id == ImpactCustomer.customer_id)
+            .where(ImpactCustomer.snapshot_id == snapshot_id)
+            .order_by(ImpactCustomer.key)
+        )
         db.session.rollback()
         total = len(written)
         if total == 0:
@@ -177,17 +205,23 @@ def measure_rounds(url: str, incident_id: int, repeat: int) -> dict[str, Any]:
             return instants[1] if incident.aware_at == instants[0] else instants[0]
 
         def last_derivation() -> dict[str, Any]:
-            return db.session.scalar(select(AuditEvent.after).where(
-                AuditEvent.action == "obligations.derived", AuditEvent.entity_id == str(incident_id))
-                .order_by(desc(AuditEvent.id)).limit(1))
+            return db.session.scalar(
+                select(AuditEvent.after)
+                .where(AuditEvent.action == "obligations.derived", AuditEvent.entity_id == str(incident_id))
+                .order_by(desc(AuditEvent.id))
+                .limit(1)
+            )
 
         # each: (untimed preparation, the timed call incl. commit, untimed check of its answer)
         def prepare_update() -> None:
             ready()
             target = other_instant()
             shift = target - incident.aware_at
-            moving = db.session.execute(select(obligations.c.id, obligations.c.due_at).where(
-                mine, obligations.c.status == ObligationStatus.PENDING, obligations.c.anchor == "awareness")).all()
+            moving = db.session.execute(
+                select(obligations.c.id, obligations.c.due_at).where(
+                    mine, obligations.c.status == ObligationStatus.PENDING, obligations.c.anchor == "awareness"
+                )
+            ).all()
             plan["params"] = [{"b_id": i, "b_due_at": due + shift if due else None} for i, due in moving]
 
         def run_update() -> None:
@@ -196,8 +230,11 @@ def measure_rounds(url: str, incident_id: int, repeat: int) -> dict[str, Any]:
 
         def check_update(_: Any) -> None:
             want = {p["b_id"]: p["b_due_at"] for p in plan["params"]}
-            got = dict(db.session.execute(select(obligations.c.id, obligations.c.due_at)
-                                          .where(obligations.c.id.in_(want))).all())
+            got = dict(
+                db.session.execute(
+                    select(obligations.c.id, obligations.c.due_at).where(obligations.c.id.in_(want))
+                ).all()
+            )
             harness.expect("b': rows with the new due_at", sum(got.get(i) == due for i, due in want.items()), len(want))
 
         def prepare_move() -> None:
@@ -211,8 +248,11 @@ def measure_rounds(url: str, incident_id: int, repeat: int) -> dict[str, Any]:
         def check_move(_: Any) -> None:
             harness.expect("b: incident.aware_at", incident.aware_at, plan["target"])
             derived = last_derivation()
-            harness.expect("b: obligations changed", (derived["created"], derived["changed"], derived["withdrawn"]),
-                           (0, len(plan["params"]), 0))
+            harness.expect(
+                "b: obligations changed",
+                (derived["created"], derived["changed"], derived["withdrawn"]),
+                (0, len(plan["params"]), 0),
+            )
 
         def run_sync() -> dict[str, int]:
             counts = sync_obligations(incident)
@@ -232,23 +272,39 @@ def measure_rounds(url: str, incident_id: int, repeat: int) -> dict[str, Any]:
 
         steps = {
             "insert_baseline": (delete_all, run_insert, lambda _: harness.expect("a': rows inserted", count(), total)),
-            "fresh": (delete_all, run_sync,
-                      lambda counts: harness.expect("a: obligations created", counts, {"created": total, "changed": 0,
-                                                                                       "withdrawn": 0})),
+            "fresh": (
+                delete_all,
+                run_sync,
+                lambda counts: harness.expect(
+                    "a: obligations created", counts, {"created": total, "changed": 0, "withdrawn": 0}
+                ),
+            ),
             "update_baseline": (prepare_update, run_update, check_update),
             "moved": (prepare_move, run_move, check_move),
             "select_baseline": (ready, run_select, lambda rows: harness.expect("c': rows read", len(rows), total)),
             "select_both": (ready, run_select_both, lambda rows: harness.expect("c'+: rows read", len(rows[0]), total)),
-            "noop": (ready, run_sync, lambda counts: harness.expect("c: obligations touched", counts,
-                                                                    {"created": 0, "changed": 0, "withdrawn": 0})),
+            "noop": (
+                ready,
+                run_sync,
+                lambda counts: harness.expect(
+                    "c: obligations touched", counts, {"created": 0, "changed": 0, "withdrawn": 0}
+                ),
+            ),
         }
         rss_before = harness.rss_mb()
         warm: dict[str, float] = {}
-        times = harness.step_rounds(steps, repeat, around=harness.rolled_back,
-                                    after_warm_up=lambda: warm.update(rss=harness.rss_mb()))
-        return {"times": times, "rows": {"obligations": total, "moved": len(plan["params"]),
-                                         "affected_customers": len(db.session.execute(affected).all())},
-                "rss_mb_self": {"before_rounds": rss_before, "after_warm_up": warm["rss"], "end": harness.rss_mb()}}
+        times = harness.step_rounds(
+            steps, repeat, around=harness.rolled_back, after_warm_up=lambda: warm.update(rss=harness.rss_mb())
+        )
+        return {
+            "times": times,
+            "rows": {
+                "obligations": total,
+                "moved": len(plan["params"]),
+                "affected_customers": len(db.session.execute(affected).all()),
+            },
+            "rss_mb_self": {"before_rounds": rss_before, "after_warm_up": warm["rss"], "end": harness.rss_mb()},
+        }
 
 
 def worker_main(argv: list[str]) -> int:
@@ -267,22 +323,37 @@ def worker_main(argv: list[str]) -> int:
 
 # --- one database -----------------------------------------------------------------------------------
 
+
 def bench_database(name: str, url: str, data: dict[str, Any], work: Path, args) -> dict[str, Any]:
     env, logs = harness.start_database(name, url, work, args.postgres_wait)
     setup = harness.run_part(
-        SCRIPT, "setup (migrate, import, profile, file incident)", "setup", url,
-        ["--structure", data["structure"], "--systems", str(args.incident_systems)], env, logs,
-        args.timeout)
-    harness.expect_rows("the import did not write the generated data", setup,
-                        {k: data[k] for k in ("customers", "volume_rows")})
+        SCRIPT,
+        "setup (migrate, import, profile, file incident)",
+        "setup",
+        url,
+        ["--structure", data["structure"], "--systems", str(args.incident_systems)],
+        env,
+        logs,
+        args.timeout,
+    )
+    harness.expect_rows(
+        "the import did not write the generated data", setup, {k: data[k] for k in ("customers", "volume_rows")}
+    )
     if setup["obligations"] == 0:
         raise harness.BenchFailure("filing the incident created no obligations (was the profile imported?)")
     harness.print_incident_setup(setup, len(setup["incident_systems"]), f"{setup['obligations']:,} obligations created")
     if name == "postgresql":
         harness.vacuum_analyze(url)
     rounds = harness.run_part(
-        SCRIPT, f"rounds (1 warm-up + {args.repeat})", "rounds", url,
-        ["--incident", str(setup["incident_id"]), "--repeat", str(args.repeat)], env, logs, args.timeout)
+        SCRIPT,
+        f"rounds (1 warm-up + {args.repeat})",
+        "rounds",
+        url,
+        ["--incident", str(setup["incident_id"]), "--repeat", str(args.repeat)],
+        env,
+        logs,
+        args.timeout,
+    )
     measured = {key: harness.stats(times) for key, times in rounds.pop("times").items()}
     for key, (_, baseline) in MEASURED.items():
         if baseline:
@@ -296,51 +367,102 @@ def bench_database(name: str, url: str, data: dict[str, Any], work: Path, args) 
 
 # --- report ------------------------------------------------------------------------------------------
 
+
 def report(payload: dict[str, Any]) -> list[str]:
     data, runs = payload["data"], payload["runs"]
-    sizes = [(r["database"], f"{data['customers']:,}", f"{data['volume_rows']:,}",
-              f"{len(r['setup']['incident_systems'])}", f"{r['setup']['affected_customers']:,}",
-              f"{r['setup']['obligations']:,}", f"{r['rounds']['rows']['moved']:,}",
-              f"{r['setup']['seconds']['import']:.1f}", f"{r['setup']['seconds']['open_incident'] * 1000:.0f}",
-              f"{r['setup']['process']['peak_rss_mb']:.0f}", f"{r['rounds']['process']['peak_rss_mb']:.0f}")
-             for r in runs]
-    lines = harness.table(("database", "customers", "volume rows", "incident systems", "affected customers",
-                           "obligations", "moved by b", "import s", "file incident ms", "setup RSS MB",
-                           "rounds RSS MB"), sizes)
+    sizes = [
+        (
+            r["database"],
+            f"{data['customers']:,}",
+            f"{data['volume_rows']:,}",
+            f"{len(r['setup']['incident_systems'])}",
+            f"{r['setup']['affected_customers']:,}",
+            f"{r['setup']['obligations']:,}",
+            f"{r['rounds']['rows']['moved']:,}",
+            f"{r['setup']['seconds']['import']:.1f}",
+            f"{r['setup']['seconds']['open_incident'] * 1000:.0f}",
+            f"{r['setup']['process']['peak_rss_mb']:.0f}",
+            f"{r['rounds']['process']['peak_rss_mb']:.0f}",
+        )
+        for r in runs
+    ]
+    lines = harness.table(
+        (
+            "database",
+            "customers",
+            "volume rows",
+            "incident systems",
+            "affected customers",
+            "obligations",
+            "moved by b",
+            "import s",
+            "file incident ms",
+            "setup RSS MB",
+            "rounds RSS MB",
+        ),
+        sizes,
+    )
     for r in runs:
         rows = r["rounds"]["rows"]
-        counts = {"insert_baseline": f"{rows['obligations']:,} inserted", "fresh": f"{rows['obligations']:,} created",
-                  "update_baseline": f"{rows['moved']:,} updated", "moved": f"{rows['moved']:,} changed",
-                  "select_baseline": f"{rows['obligations']:,} read",
-                  "select_both": f"{rows['obligations']:,} + {rows['affected_customers']:,} read",
-                  "noop": "0 changed"}
+        counts = {
+            "insert_baseline": f"{rows['obligations']:,} inserted",
+            "fresh": f"{rows['obligations']:,} created",
+            "update_baseline": f"{rows['moved']:,} updated",
+            "moved": f"{rows['moved']:,} changed",
+            "select_baseline": f"{rows['obligations']:,} read",
+            "select_both": f"{rows['obligations']:,} + {rows['affected_customers']:,} read",
+            "noop": "0 changed",
+        }
         timings = []
         for key, (label, baseline) in MEASURED.items():
             m = r["measured"][key]
-            timings.append((label, str(m["runs"]), f"{m['median_ms']:.1f}", f"{m['p95_ms']:.1f}",
-                          f"{m['vs_baseline']:.2f}x" if baseline else "1.00x", counts[key]))
+            timings.append(
+                (
+                    label,
+                    str(m["runs"]),
+                    f"{m['median_ms']:.1f}",
+                    f"{m['p95_ms']:.1f}",
+                    f"{m['vs_baseline']:.2f}x" if baseline else "1.00x",
+                    counts[key],
+                )
+            )
         rss = r["rounds"]["process"]["peak_rss_mb"], r["rounds"]["rss_mb_self"]["after_warm_up"]
-        lines += ["", f"{r['database']} (peak RSS of the rounds process {rss[0]:.0f} MB, {rss[1]:.0f} MB after "
-                      f"the warm-up round):",
-                  *harness.table(("measured", "runs", "median ms", "p95 ms", "vs baseline", "rows"), timings)]
+        lines += [
+            "",
+            f"{r['database']} (peak RSS of the rounds process {rss[0]:.0f} MB, {rss[1]:.0f} MB after "
+            f"the warm-up round):",
+            *harness.table(("measured", "runs", "median ms", "p95 ms", "vs baseline", "rows"), timings),
+        ]
     return lines
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = harness.bench_parser(__doc__, customers=10_000, volume_rows=200_000, postgres_url=POSTGRES_URL)
-    parser.add_argument("--incident-systems", type=int, default=40,
-                        help="the incident's systems: the first N system keys in order (default 40, all 30 of the "
-                             "generated inventory)")
+    parser.add_argument(
+        "--incident-systems",
+        type=int,
+        default=40,
+        help="the incident's systems: the first N system keys in order (default 40, all 30 of the generated inventory)",
+    )
     parser.add_argument("--repeat", type=int, default=7, help="timed rounds after one warm-up round (default 7)")
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat: at least 1")
     return harness.run_benchmark(
-        "obligations", args, bench_database=bench_database, report=report,
-        sources=("breachdesk/deadlines/services.py", "breachdesk/deadlines/obligations.py",
-                 "breachdesk/incidents/services.py"),
-        repeat=args.repeat, profile=PROFILE, aware_at=AWARE,
-        measure=HOW_MEASURED)
+        "obligations",
+        args,
+        bench_database=bench_database,
+        report=report,
+        sources=(
+            "breachdesk/deadlines/services.py",
+            "breachdesk/deadlines/obligations.py",
+            "breachdesk/incidents/services.py",
+        ),
+        repeat=args.repeat,
+        profile=PROFILE,
+        aware_at=AWARE,
+        measure=HOW_MEASURED,
+    )
 
 
 if __name__ == "__main__":

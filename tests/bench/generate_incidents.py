@@ -52,8 +52,10 @@ def _sizes(rng: random.Random, incidents: int, obligations: int, most: int) -> l
     if obligations < incidents:
         raise ValueError(f"{obligations} obligations cannot give each of {incidents} incidents one")
     if obligations > incidents * most:
-        raise ValueError(f"{obligations} obligations do not fit {incidents} incidents of at most {most} "
-                         f"(the customers plus {len(AUTHORITY_DUTIES)} authorities)")
+        raise ValueError(
+            f"{obligations} obligations do not fit {incidents} incidents of at most {most} "
+            f"(the customers plus {len(AUTHORITY_DUTIES)} authorities)"
+        )
     weights = [rng.paretovariate(PARETO_ALPHA) for _ in range(incidents)]
     cumulative = list(itertools.accumulate(weights))
     sizes = [1] * incidents
@@ -71,8 +73,9 @@ def _sizes(rng: random.Random, incidents: int, obligations: int, most: int) -> l
     return sizes
 
 
-def rows(customers: list[tuple[int, str, str]], incidents: int, obligations: int, seed: int,
-         now: dt.datetime) -> tuple[list[dict[str, Any]], list[list[dict[str, Any]]]]:
+def rows(
+    customers: list[tuple[int, str, str]], incidents: int, obligations: int, seed: int, now: dt.datetime
+) -> tuple[list[dict[str, Any]], list[list[dict[str, Any]]]]:
     """The incident rows (without id) and, per incident in the same order, its obligation rows (without
     incident_id). `customers`: (id, key, name), in a stable order."""
     from breachdesk.deadlines.rules import rule
@@ -89,25 +92,69 @@ def rows(customers: list[tuple[int, str, str]], incidents: int, obligations: int
     for number, size in enumerate(sizes, 1):
         aware = now - dt.timedelta(seconds=rng.randint(30 * 60, 30 * 86400))
         created = aware + dt.timedelta(minutes=1)
-        incident_rows.append({"title": f"Bench incident {number}", "description": "", "aware_at": aware,
-                              "nature": [], "data_categories": [], "containment": "",
-                              "status": "closed" if rng.random() < CLOSED_SHARE else "open", "created_at": created})
+        incident_rows.append(
+            {
+                "title": f"Bench incident {number}",
+                "description": "",
+                "aware_at": aware,
+                "nature": [],
+                "data_categories": [],
+                "containment": "",
+                "status": "closed" if rng.random() < CLOSED_SHARE else "open",
+                "created_at": created,
+            }
+        )
         duties = []
         chosen = authorities if size > AUTHORITY_MIN else []
         for authority, recipient in chosen:
-            duties.append((authority, authority.recipient_kind, authority.recipient_kind, recipient, None,
-                           authority.terms().as_dict()))
+            duties.append(
+                (
+                    authority,
+                    authority.recipient_kind,
+                    authority.recipient_kind,
+                    recipient,
+                    None,
+                    authority.terms().as_dict(),
+                )
+            )
         for customer_id, key, name in rng.sample(customers, size - len(chosen)):
-            duties.append((customer_rule, customer_rule.recipient_kind, key, name, customer_id,
-                           customer_terms[rng.choice(CONTRACT_HOURS)]))
-        duty_rows.append([
-            {"rule_id": r.id, "regime": r.regime, "stage": r.stage, "recipient_kind": kind, "recipient_key": key,
-             "recipient": recipient, "customer_id": customer_id, "condition": r.condition, "source": r.source,
-             "terms": terms, "anchor": "awareness", "clock_start": aware,
-             "due_at": now + dt.timedelta(seconds=DUE_FROM_HOURS * 3600 + rng.randrange(span)), "target_at": None,
-             "status": "pending", "flag": "", "sent_reference": "", "decided_by": "", "rationale": "",
-             "created_at": created}
-            for r, kind, key, recipient, customer_id, terms in duties])
+            duties.append(
+                (
+                    customer_rule,
+                    customer_rule.recipient_kind,
+                    key,
+                    name,
+                    customer_id,
+                    customer_terms[rng.choice(CONTRACT_HOURS)],
+                )
+            )
+        duty_rows.append(
+            [
+                {
+                    "rule_id": r.id,
+                    "regime": r.regime,
+                    "stage": r.stage,
+                    "recipient_kind": kind,
+                    "recipient_key": key,
+                    "recipient": recipient,
+                    "customer_id": customer_id,
+                    "condition": r.condition,
+                    "source": r.source,
+                    "terms": terms,
+                    "anchor": "awareness",
+                    "clock_start": aware,
+                    "due_at": now + dt.timedelta(seconds=DUE_FROM_HOURS * 3600 + rng.randrange(span)),
+                    "target_at": None,
+                    "status": "pending",
+                    "flag": "",
+                    "sent_reference": "",
+                    "decided_by": "",
+                    "rationale": "",
+                    "created_at": created,
+                }
+                for r, kind, key, recipient, customer_id, terms in duties
+            ]
+        )
     return incident_rows, duty_rows
 
 
@@ -120,30 +167,42 @@ def generate(connection, incidents: int, obligations: int, seed: int, now: dt.da
     from breachdesk.incidents.models import Incident
     from breachdesk.inventory.models import Customer
 
-    customers = [tuple(row) for row in connection.execute(
-        select(Customer.id, Customer.key, Customer.name).order_by(Customer.key))]
+    customers = [
+        tuple(row)
+        for row in connection.execute(select(Customer.id, Customer.key, Customer.name).order_by(Customer.key))
+    ]
     if not customers:
         raise ValueError("no customers: import an inventory first")
     incident_rows, duty_rows = rows(customers, incidents, obligations, seed, now)
     first = connection.execute(select(func.coalesce(func.max(Incident.id), 0))).scalar_one() + 1
     table = Incident.__table__
     for start in range(0, len(incident_rows), BATCH):
-        connection.execute(insert(table), [{"id": first + start + i, **row}
-                                           for i, row in enumerate(incident_rows[start:start + BATCH])])
+        connection.execute(
+            insert(table),
+            [{"id": first + start + i, **row} for i, row in enumerate(incident_rows[start : start + BATCH])],
+        )
     if connection.dialect.name == "postgresql":  # ids given explicitly: move the sequence past them
-        connection.exec_driver_sql("SELECT setval(pg_get_serial_sequence('incidents', 'id'), "
-                                   "(SELECT max(id) FROM incidents))")
+        connection.exec_driver_sql(
+            "SELECT setval(pg_get_serial_sequence('incidents', 'id'), (SELECT max(id) FROM incidents))"
+        )
     flat = [{"incident_id": first + index, **duty} for index, duties in enumerate(duty_rows) for duty in duties]
     for start in range(0, len(flat), BATCH):
-        connection.execute(insert(Obligation.__table__), flat[start:start + BATCH])
+        connection.execute(insert(Obligation.__table__), flat[start : start + BATCH])
     open_ids = {first + i for i, row in enumerate(incident_rows) if row["status"] != "closed"}
     live = [d for d in flat if d["incident_id"] in open_ids]
     reminder_window = now + dt.timedelta(hours=12)
-    return {"incidents": len(incident_rows), "open_incidents": len(open_ids), "obligations": len(flat),
-            "pending_open": len(live), "overdue_open": sum(1 for d in live if d["due_at"] <= now),
-            "in_reminder_windows_open": sum(1 for d in live if now < d["due_at"] <= reminder_window),
-            "largest_incident": max(len(d) for d in duty_rows), "customers": len(customers),
-            "now": now.isoformat(), "seed": seed}
+    return {
+        "incidents": len(incident_rows),
+        "open_incidents": len(open_ids),
+        "obligations": len(flat),
+        "pending_open": len(live),
+        "overdue_open": sum(1 for d in live if d["due_at"] <= now),
+        "in_reminder_windows_open": sum(1 for d in live if now < d["due_at"] <= reminder_window),
+        "largest_incident": max(len(d) for d in duty_rows),
+        "customers": len(customers),
+        "now": now.isoformat(),
+        "seed": seed,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -156,6 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     from sqlalchemy import create_engine
 
     import breachdesk.core.db  # noqa: F401 - SQLite pragmas (foreign keys, WAL) on every connection
+
     engine = create_engine(args.url)
     with engine.begin() as connection:
         summary = generate(connection, args.incidents, args.obligations, args.seed, dt.datetime.now(dt.UTC))

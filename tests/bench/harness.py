@@ -57,35 +57,59 @@ class BenchFailure(Exception):
 
 # --- options ----------------------------------------------------------------------------------------
 
-def bench_parser(doc: str, *, customers: int, volume_rows: int, postgres_url: str, postgres_wait: float = 60,
-                 postgres_help: str | None = None) -> argparse.ArgumentParser:
+
+def bench_parser(
+    doc: str,
+    *,
+    customers: int,
+    volume_rows: int,
+    postgres_url: str,
+    postgres_wait: float = 60,
+    postgres_help: str | None = None,
+) -> argparse.ArgumentParser:
     """The options every benchmark takes (data size, databases, kept data, time allowed); each script
     adds its own."""
     parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
-    parser.add_argument("--customers", type=int, default=customers,
-                        help=f"of the generated inventory (default {customers})")
-    parser.add_argument("--volume-rows", type=int, default=volume_rows,
-                        help=f"of the generated inventory (default {volume_rows})")
+    parser.add_argument(
+        "--customers", type=int, default=customers, help=f"of the generated inventory (default {customers})"
+    )
+    parser.add_argument(
+        "--volume-rows", type=int, default=volume_rows, help=f"of the generated inventory (default {volume_rows})"
+    )
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--skip-postgres", action="store_true", help="SQLite only")
-    parser.add_argument("--keep", type=Path, metavar="DIR",
-                        help="generate the data into DIR and keep it (reused when generated with the same arguments)")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        metavar="DIR",
+        help="generate the data into DIR and keep it (reused when generated with the same arguments)",
+    )
     parser.add_argument("--timeout", type=float, default=1800, help="seconds allowed to each process (default 1800)")
-    parser.add_argument("--postgres-url", default=postgres_url,
-                        help=postgres_help or f"SQLAlchemy URL of a PostgreSQL database of the benchmark's own "
-                                              f"(default {postgres_url}; created when missing, then dropped at the "
-                                              f"end; emptied first)")
-    parser.add_argument("--postgres-wait", type=float, default=postgres_wait,
-                        help=f"seconds to wait for other sessions to leave that database (default {postgres_wait:g})")
+    parser.add_argument(
+        "--postgres-url",
+        default=postgres_url,
+        help=postgres_help
+        or f"SQLAlchemy URL of a PostgreSQL database of the benchmark's own "
+        f"(default {postgres_url}; created when missing, then dropped at the "
+        f"end; emptied first)",
+    )
+    parser.add_argument(
+        "--postgres-wait",
+        type=float,
+        default=postgres_wait,
+        help=f"seconds to wait for other sessions to leave that database (default {postgres_wait:g})",
+    )
     return parser
 
 
-def part_parser(script: str, benchmark: str, modes: tuple[str, ...],
-                url_help: str = "the database URL") -> argparse.ArgumentParser:
+def part_parser(
+    script: str, benchmark: str, modes: tuple[str, ...], url_help: str = "the database URL"
+) -> argparse.ArgumentParser:
     """The options of a measured part (`script MODE URL --out FILE ...`, what run_part starts); each script
     adds the options of its parts."""
-    parser = argparse.ArgumentParser(prog=f"{script} {'|'.join(modes)}",
-                                     description=f"one measured part of the {benchmark} benchmark (internal)")
+    parser = argparse.ArgumentParser(
+        prog=f"{script} {'|'.join(modes)}", description=f"one measured part of the {benchmark} benchmark (internal)"
+    )
     parser.add_argument("mode", choices=modes)
     parser.add_argument("url", help=url_help)
     parser.add_argument("--out", required=True, type=Path, help="JSON answer written here")
@@ -95,44 +119,68 @@ def part_parser(script: str, benchmark: str, modes: tuple[str, ...],
 
 # --- data -------------------------------------------------------------------------------------------
 
-def prepare_data(directory: Path, customers: int, volume_rows: int, seed: int,
-                 systems: int | None = None, activities: int | None = None) -> dict[str, Any]:
+
+def prepare_data(
+    directory: Path,
+    customers: int,
+    volume_rows: int,
+    seed: int,
+    systems: int | None = None,
+    activities: int | None = None,
+) -> dict[str, Any]:
     """Generate the inventory into `directory` unless its manifest says it holds the same data (same
     arguments, same generator source, same CSV size). `systems` / `activities` (the impact benchmark)
     default to the generator's own defaults."""
     manifest_path = directory / "manifest.json"
     generator = Path(generate_inventory.__file__).read_bytes()
-    sizes = {"systems": systems or len(generate_inventory.SYSTEMS),
-             "activities": activities or len(generate_inventory.ACTIVITIES)}
-    wanted = {"customers": customers, "volume_rows": volume_rows, "seed": seed, **sizes,
-              "generator_sha256": hashlib.sha256(generator).hexdigest()}
+    sizes = {
+        "systems": systems or len(generate_inventory.SYSTEMS),
+        "activities": activities or len(generate_inventory.ACTIVITIES),
+    }
+    wanted = {
+        "customers": customers,
+        "volume_rows": volume_rows,
+        "seed": seed,
+        **sizes,
+        "generator_sha256": hashlib.sha256(generator).hexdigest(),
+    }
     structure = directory / generate_inventory.STRUCTURE_NAME
     volumes = directory / generate_inventory.VOLUMES_NAME
     generate_seconds = None
     reused = False
     if manifest_path.is_file() and structure.is_file() and volumes.is_file():
         manifest = json.loads(manifest_path.read_text())
-        reused = {k: manifest.get(k) for k in wanted} == wanted and \
-            manifest.get("volumes_bytes") == volumes.stat().st_size
+        reused = {k: manifest.get(k) for k in wanted} == wanted and manifest.get(
+            "volumes_bytes"
+        ) == volumes.stat().st_size
     if reused:
         print(f"reusing the data in {directory}")
     else:
         extra = "".join(f", {v} {k}" for k, v in sizes.items() if systems or activities)
-        print(f"generating {customers} customers{extra} and {volume_rows} volume rows (seed {seed}) in {directory} ...",
-              flush=True)
+        print(
+            f"generating {customers} customers{extra} and {volume_rows} volume rows (seed {seed}) in {directory} ...",
+            flush=True,
+        )
         manifest_path.unlink(missing_ok=True)
         start = time.perf_counter()
         generate_inventory.generate(directory, customers, volume_rows, seed, **sizes)
         generate_seconds = round(time.perf_counter() - start, 2)
         manifest_path.write_text(json.dumps({**wanted, "volumes_bytes": volumes.stat().st_size}, indent=2))
         print(f"  generated in {generate_seconds} s")
-    return {**wanted, "directory": str(directory), "reused": reused, "generate_seconds": generate_seconds,
-            "structure": str(structure), "volumes": str(volumes),
-            "structure_mb": round(structure.stat().st_size / MB, 2),
-            "volumes_mb": round(volumes.stat().st_size / MB, 2)}
+    return {
+        **wanted,
+        "directory": str(directory),
+        "reused": reused,
+        "generate_seconds": generate_seconds,
+        "structure": str(structure),
+        "volumes": str(volumes),
+        "structure_mb": round(structure.stat().st_size / MB, 2),
+        "volumes_mb": round(volumes.stat().st_size / MB, 2),
+    }
 
 
 # --- databases --------------------------------------------------------------------------------------
+
 
 def libpq_url(url: str) -> str:
     """The SQLAlchemy URL as psycopg takes it (no +driver)."""
@@ -147,6 +195,7 @@ def _database_name_and_maintenance(url: str) -> tuple[str, str]:
 def postgres_answers(url: str) -> bool:
     try:
         import psycopg
+
         with psycopg.connect(libpq_url(url), connect_timeout=3) as connection:
             connection.execute("SELECT 1")
         return True
@@ -160,10 +209,13 @@ def ensure_postgres_database(url: str) -> bool | None:
     None: PostgreSQL does not answer."""
     import psycopg
     from psycopg import sql
+
     name, maintenance = _database_name_and_maintenance(url)
     if name == "test":
-        raise BenchFailure("refusing the database `test`: the PostgreSQL test suite empties it; "
-                           "give the benchmark a database of its own")
+        raise BenchFailure(
+            "refusing the database `test`: the PostgreSQL test suite empties it; "
+            "give the benchmark a database of its own"
+        )
     try:
         with psycopg.connect(maintenance, autocommit=True, connect_timeout=3) as connection:
             if connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
@@ -179,6 +231,7 @@ def ensure_postgres_database(url: str) -> bool | None:
 def drop_postgres_database(url: str) -> None:
     import psycopg
     from psycopg import sql
+
     name, maintenance = _database_name_and_maintenance(url)
     with psycopg.connect(maintenance, autocommit=True) as connection:
         connection.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
@@ -188,23 +241,25 @@ def drop_postgres_database(url: str) -> None:
 def reset_postgres(url: str, wait: float) -> None:
     """Wait until nobody else uses the database (the test suite may share it), then empty schema public."""
     import psycopg
+
     with psycopg.connect(libpq_url(url), autocommit=True) as connection:
         deadline = time.monotonic() + wait
         while True:
             others = connection.execute(
                 "SELECT pid, coalesce(application_name, ''), state, backend_start FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()").fetchall()
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            ).fetchall()
             if not others:
                 break
             if time.monotonic() >= deadline:
-                raise BenchFailure(f"{len(others)} other session(s) still use {libpq_url(url)} after {wait:.0f} s "
-                                   f"(a test run?): {others}; not dropping its schema. Retry later or pass "
-                                   f"--postgres-url for a database of its own.")
-            print(f"  {len(others)} other session(s) connected to the database (a test run?); waiting ...",
-                  flush=True)
+                raise BenchFailure(
+                    f"{len(others)} other session(s) still use {libpq_url(url)} after {wait:.0f} s "
+                    f"(a test run?): {others}; not dropping its schema. Retry later or pass "
+                    f"--postgres-url for a database of its own."
+                )
+            print(f"  {len(others)} other session(s) connected to the database (a test run?); waiting ...", flush=True)
             time.sleep(5)
-        print(f"  dropping and re-creating schema public in {libpq_url(url)} (DROP SCHEMA public CASCADE)",
-              flush=True)
+        print(f"  dropping and re-creating schema public in {libpq_url(url)} (DROP SCHEMA public CASCADE)", flush=True)
         connection.execute("DROP SCHEMA public CASCADE")
         connection.execute("CREATE SCHEMA public")
 
@@ -247,8 +302,7 @@ def databases(args: argparse.Namespace, work: Path, own_database: bool = True) -
 def clean_env(database_url: str, instance: Path) -> dict[str, str]:
     """The environment of a measured process: no BREACHDESK_* setting of the caller's leaks in."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("BREACHDESK_")}
-    env.update(BREACHDESK_DATABASE_URL=database_url, BREACHDESK_INSTANCE_PATH=str(instance),
-               PYTHONUNBUFFERED="1")
+    env.update(BREACHDESK_DATABASE_URL=database_url, BREACHDESK_INSTANCE_PATH=str(instance), PYTHONUNBUFFERED="1")
     return env
 
 
@@ -266,10 +320,12 @@ def start_database(name: str, url: str, work: Path, postgres_wait: float) -> tup
 def bench_app(url: str, **config: Any):
     """The application of a measured process, on `url`."""
     from breachdesk import create_app
+
     return create_app({"DATABASE_URL": url, "SECRET_KEY": "bench-secret", **config})
 
 
 # --- measured processes -----------------------------------------------------------------------------
+
 
 def breachdesk_command() -> list[str]:
     script = Path(sys.executable).parent / "breachdesk"
@@ -281,8 +337,9 @@ def breachdesk_command() -> list[str]:
     return [sys.executable, "-c", "from breachdesk.cli import main; main()"]
 
 
-def run_process(label: str, argv: list[str], env: dict[str, str], stdout_path: Path, stderr_path: Path,
-                timeout: float) -> int:
+def run_process(
+    label: str, argv: list[str], env: dict[str, str], stdout_path: Path, stderr_path: Path, timeout: float
+) -> int:
     """Run `argv` in a session of its own, output to files; killed with its children after `timeout`."""
     with stdout_path.open("wb") as out, stderr_path.open("wb") as err:
         process = subprocess.Popen(argv, stdout=out, stderr=err, env=env, start_new_session=True)
@@ -291,8 +348,9 @@ def run_process(label: str, argv: list[str], env: dict[str, str], stdout_path: P
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)  # the group of the one process started here
             process.wait()
-            raise BenchFailure(f"{label} did not finish in {timeout:g} s and was killed; "
-                               f"see {stdout_path} and {stderr_path}") from None
+            raise BenchFailure(
+                f"{label} did not finish in {timeout:g} s and was killed; see {stdout_path} and {stderr_path}"
+            ) from None
 
 
 def failure(label: str, code: int, stderr_path: Path) -> BenchFailure:
@@ -300,8 +358,9 @@ def failure(label: str, code: int, stderr_path: Path) -> BenchFailure:
     return BenchFailure(f"{label} failed (exit {code}):\n{tail}")
 
 
-def run(label: str, command: list[str], env: dict[str, str], logs: Path, timeout: float,
-        measure: bool = True) -> dict[str, Any]:
+def run(
+    label: str, command: list[str], env: dict[str, str], logs: Path, timeout: float, measure: bool = True
+) -> dict[str, Any]:
     """Run `command` (under the measuring wrapper: wall time, CPU, peak RSS), logs to files; raises
     BenchFailure if it fails."""
     logs.mkdir(parents=True, exist_ok=True)
@@ -316,15 +375,19 @@ def run(label: str, command: list[str], env: dict[str, str], logs: Path, timeout
         raise failure(label, figures["returncode"], stderr_path)
     result: dict[str, Any] = {"command": command, "stdout": stdout[-2000:]}
     if measure:
-        result.update(wall_seconds=round(figures["wall_seconds"], 2), user_seconds=round(figures["user_seconds"], 2),
-                      system_seconds=round(figures["system_seconds"], 2),
-                      peak_rss_mb=round(figures["max_rss_kb"] / 1024, 1))
+        result.update(
+            wall_seconds=round(figures["wall_seconds"], 2),
+            user_seconds=round(figures["user_seconds"], 2),
+            system_seconds=round(figures["system_seconds"], 2),
+            peak_rss_mb=round(figures["max_rss_kb"] / 1024, 1),
+        )
         print(f"    {result['wall_seconds']:.1f} s, peak RSS {result['peak_rss_mb']:.0f} MB", flush=True)
     return result
 
 
-def run_part(script: str, label: str, mode: str, url: str, options: list[str], env: dict[str, str], logs: Path,
-             timeout: float) -> dict[str, Any]:
+def run_part(
+    script: str, label: str, mode: str, url: str, options: list[str], env: dict[str, str], logs: Path, timeout: float
+) -> dict[str, Any]:
     """Run `script mode url --out FILE options` (one measured part of a benchmark) in a fresh process under
     the measuring wrapper; its JSON answer, with the wrapper's figures under "process"."""
     logs.mkdir(parents=True, exist_ok=True)
@@ -342,6 +405,7 @@ def rss_mb() -> float:
 
 # --- timing -----------------------------------------------------------------------------------------
 
+
 def timed_runs(run: Callable[[], Any], repeat: int, between: Callable[[], None]) -> tuple[list[float], Any]:
     """One warm-up, then `repeat` timed runs; `between` (untimed) after each. The previous answer is
     let go before each run, as a request does: thousands of live objects would make every garbage
@@ -358,8 +422,9 @@ def timed_runs(run: Callable[[], Any], repeat: int, between: Callable[[], None])
     return times, result
 
 
-def interleaved_rounds(contenders: dict[str, Callable[[], Any]], repeat: int,
-                       between: Callable[[], None]) -> dict[str, list[float]]:
+def interleaved_rounds(
+    contenders: dict[str, Callable[[], Any]], repeat: int, between: Callable[[], None]
+) -> dict[str, list[float]]:
     """Each contender once per round, `repeat` rounds, the order rotated from round to round, `between`
     (untimed) after each run: a busy machine slows them alike, so the ratios between them hold even when
     the absolute times drift. The warm-up (one run each) is not kept."""
@@ -382,9 +447,12 @@ def interleaved_rounds(contenders: dict[str, Callable[[], Any]], repeat: int,
 Step = tuple[Callable[[], Any], Callable[[], Any], Callable[[Any], Any]]
 
 
-def step_rounds(steps: dict[str, Step], repeat: int,
-                around: Callable[[str], AbstractContextManager] = lambda name: nullcontext(),
-                after_warm_up: Callable[[], None] = lambda: None) -> dict[str, list[float]]:
+def step_rounds(
+    steps: dict[str, Step],
+    repeat: int,
+    around: Callable[[str], AbstractContextManager] = lambda name: nullcontext(),
+    after_warm_up: Callable[[], None] = lambda: None,
+) -> dict[str, list[float]]:
     """One warm-up round, then `repeat` rounds, each step once per round in the given order (a step may
     rely on the one before), each inside `around(name)`. A gc.collect() before each run, not timed: no
     step pays for the garbage of the one before."""
@@ -410,6 +478,7 @@ def step_rounds(steps: dict[str, Step], repeat: int,
 def rolled_back(_step: str = "") -> Iterator[None]:
     """Around a measured step (step_rounds' `around`): its transaction rolled back after it."""
     from breachdesk.extensions import db
+
     yield
     db.session.rollback()
 
@@ -424,8 +493,9 @@ def expect_rows(what: str, counts: dict[str, int], expected: dict[str, int]) -> 
     """Refuse a run whose tables do not hold the data it was given: it would measure nothing."""
     wrong = {k: (counts[k], v) for k, v in expected.items() if counts[k] != v}
     if wrong:
-        raise BenchFailure(f"{what}: " + ", ".join(f"{k}: {got} rows, expected {want}"
-                                                  for k, (got, want) in wrong.items()))
+        raise BenchFailure(
+            f"{what}: " + ", ".join(f"{k}: {got} rows, expected {want}" for k, (got, want) in wrong.items())
+        )
 
 
 def commit_timer(seconds: dict[str, float]) -> Callable[[str, Callable[[], Any]], Any]:
@@ -438,11 +508,13 @@ def commit_timer(seconds: dict[str, float]) -> Callable[[str, Callable[[], Any]]
         db.session.commit()
         seconds[name] = round(time.perf_counter() - start, 3)
         return answer
+
     return timed
 
 
-def migrate_and_import(timed: Callable[[str, Callable[[], Any]], Any], structure: str,
-                       profile: str | None = None) -> tuple[Any, Any]:
+def migrate_and_import(
+    timed: Callable[[str, Callable[[], Any]], Any], structure: str, profile: str | None = None
+) -> tuple[Any, Any]:
     """The first steps of every setup, each timed: the migrations, the generated inventory, and the
     organisation's profile (an inventory document) when given. Returns the two imports' summaries."""
     import flask_migrate
@@ -461,19 +533,26 @@ def migrate_and_import(timed: Callable[[str, Callable[[], Any]], Any], structure
 def print_incident_setup(setup: dict[str, Any], systems: int, filed: str) -> None:
     """What a setup that filed an incident on the generated inventory made (obligations, notices)."""
     print(f"  {setup['import_summary']}; {setup['profile_summary']}")
-    print(f"  incident {setup['incident_id']} on {systems} systems: {setup['affected_customers']:,} of "
-          f"{setup['customers']:,} customers affected, {filed}")
+    print(
+        f"  incident {setup['incident_id']} on {systems} systems: {setup['affected_customers']:,} of "
+        f"{setup['customers']:,} customers affected, {filed}"
+    )
 
 
 # --- figures and report -----------------------------------------------------------------------------
 
+
 def stats(times: list[float]) -> dict[str, Any]:
     """Median, nearest-rank p95, min and max, in milliseconds."""
     ordered = sorted(times)
-    return {"runs": len(times), "median_ms": round(statistics.median(times) * 1000, 2),
-            "p95_ms": round(ordered[math.ceil(0.95 * len(ordered)) - 1] * 1000, 2),
-            "min_ms": round(ordered[0] * 1000, 2), "max_ms": round(ordered[-1] * 1000, 2),
-            "times_ms": [round(t * 1000, 2) for t in times]}
+    return {
+        "runs": len(times),
+        "median_ms": round(statistics.median(times) * 1000, 2),
+        "p95_ms": round(ordered[math.ceil(0.95 * len(ordered)) - 1] * 1000, 2),
+        "min_ms": round(ordered[0] * 1000, 2),
+        "max_ms": round(ordered[-1] * 1000, 2),
+        "times_ms": [round(t * 1000, 2) for t in times],
+    }
 
 
 def mark(ok: bool) -> str:
@@ -490,9 +569,13 @@ def table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
     """A plain text table: figures right-aligned, words left-aligned."""
     rows = [header, *rows]
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines = ["  ".join(cell.rjust(width) if column and cell[:1].isdigit() or cell in ("-",) else cell.ljust(width)
-                       for column, (cell, width) in enumerate(zip(row, widths, strict=True))).rstrip()
-             for row in rows]
+    lines = [
+        "  ".join(
+            cell.rjust(width) if column and cell[:1].isdigit() or cell in ("-",) else cell.ljust(width)
+            for column, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
+        for row in rows
+    ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return lines
 
@@ -501,7 +584,7 @@ def profile_top(path: str, limit: int = 15) -> list[str]:
     """The functions of a .prof file that take the most time of their own."""
     out = io.StringIO()
     pstats.Stats(path, stream=out).sort_stats("tottime").print_stats(limit)
-    return [line for line in out.getvalue().splitlines() if line.strip()][-limit - 1:]
+    return [line for line in out.getvalue().splitlines() if line.strip()][-limit - 1 :]
 
 
 def source_state(files: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -516,7 +599,8 @@ def source_state(files: tuple[str, ...] = ()) -> dict[str, Any]:
 
     state: dict[str, Any] = {
         "commit": git("rev-parse", "HEAD").strip(),
-        "modified": [line[3:] for line in git("status", "--porcelain", "--untracked-files=no").splitlines()]}
+        "modified": [line[3:] for line in git("status", "--porcelain", "--untracked-files=no").splitlines()],
+    }
     for name in files:
         path = ROOT / name
         state[f"{name}_sha256"] = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
@@ -536,8 +620,10 @@ def write_results(payload: dict[str, Any], kind: str) -> Path:
 
 # --- the skeleton -----------------------------------------------------------------------------------
 
-def run_script(main: Callable[[list[str]], int], part_main: Callable[[list[str]], int] | None = None,
-               modes: tuple[str, ...] = ()) -> int:
+
+def run_script(
+    main: Callable[[list[str]], int], part_main: Callable[[list[str]], int] | None = None, modes: tuple[str, ...] = ()
+) -> int:
     """A script's entry point: `script MODE ...` (MODE one of `modes`) runs one measured part in this
     process (`part_main`, what run_part starts); anything else runs the benchmark (`main`)."""
     argv = sys.argv[1:]
@@ -546,20 +632,33 @@ def run_script(main: Callable[[list[str]], int], part_main: Callable[[list[str]]
     return main(argv)
 
 
-def run_benchmark(kind: str, args: argparse.Namespace, *,
-                  bench_database: Callable[[str, str, dict[str, Any], Path, argparse.Namespace], dict[str, Any]],
-                  report: Callable[[dict[str, Any]], list[str]], sources: tuple[str, ...] = (),
-                  inventory: dict[str, int] | None = None, own_database: bool = True,
-                  epilogue: Callable[[dict[str, Any]], None] = lambda payload: None, **described: Any) -> int:
+def run_benchmark(
+    kind: str,
+    args: argparse.Namespace,
+    *,
+    bench_database: Callable[[str, str, dict[str, Any], Path, argparse.Namespace], dict[str, Any]],
+    report: Callable[[dict[str, Any]], list[str]],
+    sources: tuple[str, ...] = (),
+    inventory: dict[str, int] | None = None,
+    own_database: bool = True,
+    epilogue: Callable[[dict[str, Any]], None] = lambda payload: None,
+    **described: Any,
+) -> int:
     """A benchmark's main(): generate (or reuse) the inventory, call `bench_database(name, url, data, work,
     args)` for each database, print `report(payload)` (then `epilogue(payload)`), write
     results/<kind>-<timestamp>.json. `described` goes into that file as it is. A failure (BenchFailure,
     ValueError) is printed and keeps the temporary folder; the exit status is 1."""
     started = dt.datetime.now().astimezone().replace(microsecond=0)
     payload: dict[str, Any] = {
-        "started": started.isoformat(), "host": platform.node(), "platform": platform.platform(),
-        "cpus": os.cpu_count(), "python": platform.python_version(), "load_average_before": os.getloadavg(),
-        "source": source_state(sources), **described, "runs": [],
+        "started": started.isoformat(),
+        "host": platform.node(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "load_average_before": os.getloadavg(),
+        "source": source_state(sources),
+        **described,
+        "runs": [],
     }
     work = Path(tempfile.mkdtemp(prefix=f"breachdesk-bench-{kind}-"))
     data_dir = args.keep.resolve() if args.keep else work / "data"

@@ -63,7 +63,8 @@ GROUP BY v.customer_id, v.data_subject_category
 #: categories come from them), from its links (which cover its volume rows; a customer linked without
 #: any volume row is affected too, counts unknown). Two statements, every row fetched, no assembly.
 #: {via}: the activity ids as text, through the dialect's string aggregate; {system_ids}: the list.
-FULL_ANSWER_SQL = ("""
+FULL_ANSWER_SQL = (
+    """
 SELECT c.id, c.key, c.name, g.subject, g.people, g.records
 FROM (SELECT v.customer_id, v.data_subject_category AS subject, MAX(v.data_subjects) AS people,
              SUM(v.records) AS records
@@ -72,12 +73,14 @@ FROM (SELECT v.customer_id, v.data_subject_category AS subject, MAX(v.data_subje
         AND v.activity_id IN (SELECT s.activity_id FROM activity_systems s WHERE s.system_id IN {system_ids})
       GROUP BY v.customer_id, v.data_subject_category) g
 JOIN customers c ON c.id = g.customer_id
-""", """
+""",
+    """
 SELECT l.customer_id, {via} AS via
 FROM activity_customers l
 WHERE l.activity_id IN (SELECT s.activity_id FROM activity_systems s WHERE s.system_id IN {system_ids})
 GROUP BY l.customer_id
-""")
+""",
+)
 STRING_AGGREGATE = {"sqlite": "group_concat({})", "postgresql": "string_agg(CAST({} AS TEXT), ',')"}
 
 ROWS_IN_SCOPE_SQL = """
@@ -88,13 +91,15 @@ WHERE v.customer_id IS NOT NULL
 
 
 def _app(url: str):
-    return harness.bench_app(url, SECRET_KEY="bench-impact", WTF_CSRF_ENABLED=False, RATELIMIT_ENABLED=False,
-                             LOG_LEVEL="WARNING")
+    return harness.bench_app(
+        url, SECRET_KEY="bench-impact", WTF_CSRF_ENABLED=False, RATELIMIT_ENABLED=False, LOG_LEVEL="WARNING"
+    )
 
 
 def _system_ids(keys: list[str]) -> list[int]:
     from breachdesk.extensions import db
     from breachdesk.inventory.models import System
+
     found = dict(db.session.execute(select(System.key, System.id).where(System.key.in_(keys))).all())
     missing = sorted(set(keys) - set(found))
     if missing:
@@ -103,20 +108,24 @@ def _system_ids(keys: list[str]) -> list[int]:
 
 
 def _impact_summary(impact) -> dict[str, Any]:
-    return {"activities": len(impact.activities),
-            "processor_activities": sum(1 for a in impact.activities.values() if a.role == "processor"),
-            "controller_activities": len(impact.own),
-            "customers": len(impact.customers),
-            "people": int(sum(c.people for c in impact.customers)),  # int: PostgreSQL's SUM gives Decimal
-            "records": int(sum(c.records for c in impact.customers)),
-            "counts_unknown": sum(1 for c in impact.customers if c.counts_unknown)}
+    return {
+        "activities": len(impact.activities),
+        "processor_activities": sum(1 for a in impact.activities.values() if a.role == "processor"),
+        "controller_activities": len(impact.own),
+        "customers": len(impact.customers),
+        "people": int(sum(c.people for c in impact.customers)),  # int: PostgreSQL's SUM gives Decimal
+        "records": int(sum(c.records for c in impact.customers)),
+        "counts_unknown": sum(1 for c in impact.customers if c.counts_unknown),
+    }
 
 
 # --- compute --------------------------------------------------------------------------------------
 
+
 def measure_compute(url: str, keys: list[str], repeat: int, profile: str | None) -> dict[str, Any]:
     from breachdesk.extensions import db
     from breachdesk.impact.queries import Scope, affected_activities, affected_customers, compute
+
     app = _app(url)
     with app.app_context():
         ids = _system_ids(keys)
@@ -127,17 +136,25 @@ def measure_compute(url: str, keys: list[str], repeat: int, profile: str | None)
         statement = text(BASELINE_SQL).bindparams(bindparam("system_ids", expanding=True))
         # compute() and the baselines in the same rounds: the ratios are judged on these
         result["interleaved"] = harness.interleaved_rounds(
-            {"compute": lambda: compute(scope),
-             "baseline": lambda: db.session.execute(statement, {"system_ids": ids}).all(),
-             "full_answer": lambda: _full_answer(ids)}, repeat, db.session.rollback)
+            {
+                "compute": lambda: compute(scope),
+                "baseline": lambda: db.session.execute(statement, {"system_ids": ids}).all(),
+                "full_answer": lambda: _full_answer(ids),
+            },
+            repeat,
+            db.session.rollback,
+        )
         result["times"] = result["interleaved"]["compute"]
         # where the time goes: the two steps alone, same repetitions
-        step_times, activities = harness.timed_runs(lambda: affected_activities(scope), repeat,
-                                                    db.session.rollback)
-        customer_times, customers = harness.timed_runs(lambda: affected_customers(activities), repeat,
-                                                       db.session.rollback)
-        result["steps"] = {"affected_activities": step_times, "affected_customers": customer_times,
-                           "affected_customers_rows": len(customers)}
+        step_times, activities = harness.timed_runs(lambda: affected_activities(scope), repeat, db.session.rollback)
+        customer_times, customers = harness.timed_runs(
+            lambda: affected_customers(activities), repeat, db.session.rollback
+        )
+        result["steps"] = {
+            "affected_activities": step_times,
+            "affected_customers": customer_times,
+            "affected_customers_rows": len(customers),
+        }
         if profile:
             profiler = cProfile.Profile()
             profiler.enable()
@@ -150,9 +167,11 @@ def measure_compute(url: str, keys: list[str], repeat: int, profile: str | None)
 
 # --- baseline and variants ------------------------------------------------------------------------
 
+
 def _full_answer(system_ids: list[int]) -> list[list]:
     """FULL_ANSWER_SQL's two statements through the session's DB-API connection, rows fetched."""
     from breachdesk.extensions import db
+
     aggregate = STRING_AGGREGATE[db.engine.dialect.name]
     listed = "(" + ",".join(str(int(i)) for i in system_ids) + ")"  # integers we read ourselves
     connection = db.session.connection().connection
@@ -169,22 +188,26 @@ def measure_baseline(url: str, keys: list[str], repeat: int, index: str | None =
     """The baseline through the session (SQLAlchemy rows), then, for scale, the same SQL straight
     through a DB-API cursor of the same engine (ids inlined: they are integers we read ourselves)."""
     from breachdesk.extensions import db
+
     statement = text(BASELINE_SQL).bindparams(bindparam("system_ids", expanding=True))
     app = _app(url)
     with app.app_context():
         ids = _system_ids(keys)
         with _with_index(index):
-            times, rows = harness.timed_runs(lambda: db.session.execute(statement, {"system_ids": ids}).all(),
-                                             repeat, db.session.rollback)
+            times, rows = harness.timed_runs(
+                lambda: db.session.execute(statement, {"system_ids": ids}).all(), repeat, db.session.rollback
+            )
             raw_sql = BASELINE_SQL.replace(":system_ids", "(" + ",".join(str(int(i)) for i in ids) + ")")
             connection = db.engine.raw_connection()
             try:
+
                 def fetch() -> list:
                     cursor = connection.cursor()
                     cursor.execute(raw_sql)
                     fetched = cursor.fetchall()
                     cursor.close()
                     return fetched
+
                 raw_times, raw_rows = harness.timed_runs(fetch, repeat, connection.rollback)
             finally:
                 connection.close()
@@ -193,13 +216,22 @@ def measure_baseline(url: str, keys: list[str], repeat: int, index: str | None =
             raise SystemExit(f"the DB-API run of the baseline found {len(raw_rows)} groups, the session {len(rows)}")
         if len(full_rows[0]) != len(rows):
             raise SystemExit(f"the full answer's SQL found {len(full_rows[0])} groups, the baseline {len(rows)}")
-        in_scope = db.session.execute(text(ROWS_IN_SCOPE_SQL).bindparams(bindparam("system_ids", expanding=True)),
-                                      {"system_ids": ids}).scalar_one()
-    return {"times": times, "dbapi_times": raw_times, "full_answer_times": full_times,
-            "full_answer_rows": [len(part) for part in full_rows],
-            "summary": {"customers": len({r[0] for r in rows}), "groups": len(rows),
-                        "people": int(sum(r[2] for r in rows)), "records": int(sum(r[3] for r in rows)),
-                        "volume_rows_in_scope": in_scope}}
+        in_scope = db.session.execute(
+            text(ROWS_IN_SCOPE_SQL).bindparams(bindparam("system_ids", expanding=True)), {"system_ids": ids}
+        ).scalar_one()
+    return {
+        "times": times,
+        "dbapi_times": raw_times,
+        "full_answer_times": full_times,
+        "full_answer_rows": [len(part) for part in full_rows],
+        "summary": {
+            "customers": len({r[0] for r in rows}),
+            "groups": len(rows),
+            "people": int(sum(r[2] for r in rows)),
+            "records": int(sum(r[3] for r in rows)),
+            "volume_rows_in_scope": in_scope,
+        },
+    }
 
 
 #: name -> (what it is, customers function(activities, processor ids) or None for compute() itself, GC mode):
@@ -216,7 +248,8 @@ INDEXES = {
     "volumes_covering": (
         "CREATE INDEX bench_ix_volumes_activity_covering ON volumes "
         "(activity_id, customer_id, data_subject_category, data_subjects, records)",
-        "DROP INDEX bench_ix_volumes_activity_covering"),
+        "DROP INDEX bench_ix_volumes_activity_covering",
+    ),
 }
 
 
@@ -230,7 +263,8 @@ def _with_index(index: str | None, report: dict[str, Any] | None = None):
     def size_bytes() -> int:
         if db.engine.dialect.name == "postgresql":
             return db.session.execute(
-                text("SELECT pg_relation_size('bench_ix_volumes_activity_covering')")).scalar_one()
+                text("SELECT pg_relation_size('bench_ix_volumes_activity_covering')")
+            ).scalar_one()
         pages = db.session.execute(text("PRAGMA page_count")).scalar_one()
         free = db.session.execute(text("PRAGMA freelist_count")).scalar_one()
         return (pages - free) * db.session.execute(text("PRAGMA page_size")).scalar_one()
@@ -247,8 +281,9 @@ def _with_index(index: str | None, report: dict[str, Any] | None = None):
                 db.session.execute(text("ANALYZE volumes"))
                 db.session.commit()
             if report is not None:
-                report.update(index=index, create_seconds=round(seconds, 2),
-                              size_mb=round((size_bytes() - before) / 2**20, 1))
+                report.update(
+                    index=index, create_seconds=round(seconds, 2), size_mb=round((size_bytes() - before) / 2**20, 1)
+                )
         try:
             yield
         finally:
@@ -256,6 +291,7 @@ def _with_index(index: str | None, report: dict[str, Any] | None = None):
                 db.session.rollback()
                 db.session.execute(text(INDEXES[index][1]))
                 db.session.commit()
+
     return scope()
 
 
@@ -263,6 +299,7 @@ def customers_digest(customers) -> str:
     """sha256 of the whole answer (every field of every customer, in order): variants must match it."""
     import hashlib
     from dataclasses import asdict
+
     document = json.dumps([asdict(c) for c in customers], default=int, sort_keys=True)
     return hashlib.sha256(document.encode()).hexdigest()
 
@@ -274,6 +311,7 @@ def measure_variants(url: str, keys: list[str], repeat: int, variants: list[str]
     from breachdesk.extensions import db
     from breachdesk.impact.queries import Impact, Scope, _own, affected_activities, compute
     from breachdesk.inventory.models import OurRole
+
     statement = text(BASELINE_SQL).bindparams(bindparam("system_ids", expanding=True))
     app = _app(url)
     report: dict[str, Any] = {"index": index, "variants": {}}
@@ -294,17 +332,22 @@ def measure_variants(url: str, keys: list[str], repeat: int, variants: list[str]
                         return compute(scope)
                     activities = affected_activities(scope)
                     processor_ids = [a.id for a in activities.values() if a.role == OurRole.PROCESSOR]
-                    return Impact(activities, customers_of(activities, processor_ids) if processor_ids else [],
-                                  _own(activities))
+                    return Impact(
+                        activities, customers_of(activities, processor_ids) if processor_ids else [], _own(activities)
+                    )
                 finally:
                     if gc_mode == "pause":
                         gc.enable()
                     elif gc_mode == "freeze":
                         gc.unfreeze()
+
             return run
 
-        contenders = {"baseline": lambda: db.session.execute(statement, {"system_ids": ids}).all(),
-                      "compute": lambda: compute(scope), **{name: variant_run(name) for name in variants}}
+        contenders = {
+            "baseline": lambda: db.session.execute(statement, {"system_ids": ids}).all(),
+            "compute": lambda: compute(scope),
+            **{name: variant_run(name) for name in variants},
+        }
         answers: dict[str, Any] = {}
         with _with_index(index, report):
             for name, run in contenders.items():  # the answers to check (only their digests kept)
@@ -325,6 +368,7 @@ def measure_variants(url: str, keys: list[str], repeat: int, variants: list[str]
 
 # --- the incident page ----------------------------------------------------------------------------
 
+
 def setup_incident(url: str, keys: list[str]) -> dict[str, Any]:
     from breachdesk.api.services import create_token
     from breachdesk.auth.models import Role, User
@@ -332,21 +376,37 @@ def setup_incident(url: str, keys: list[str]) -> dict[str, Any]:
     from breachdesk.extensions import db
     from breachdesk.impact.services import current_snapshot
     from breachdesk.incidents.services import open_incident
+
     app = _app(url)
     with app.app_context():
-        user = db.session.scalar(select(User).where(User.username == USERNAME)) or \
-            create_user(USERNAME, "bench-viewer@example.com", PASSWORD, Role.VIEWER)
+        user = db.session.scalar(select(User).where(User.username == USERNAME)) or create_user(
+            USERNAME, "bench-viewer@example.com", PASSWORD, Role.VIEWER
+        )
         _token, secret = create_token(user, "bench")
         db.session.commit()
         start = time.perf_counter()
-        incident = open_incident({"title": f"Benchmark incident on {len(keys)} systems",
-                                  "aware_at": "2026-01-05T10:00:00Z", "systems": keys}, None)
+        incident = open_incident(
+            {
+                "title": f"Benchmark incident on {len(keys)} systems",
+                "aware_at": "2026-01-05T10:00:00Z",
+                "systems": keys,
+            },
+            None,
+        )
         db.session.commit()
         seconds = time.perf_counter() - start
         snapshot = current_snapshot(incident.id)
-        return {"incident_id": incident.id, "secret": secret, "file_seconds": seconds,
-                "summary": {"customers": snapshot.totals["customers"], "activities": snapshot.totals["activities"],
-                            "people": snapshot.totals["data_subjects"], "records": snapshot.totals["records"]}}
+        return {
+            "incident_id": incident.id,
+            "secret": secret,
+            "file_seconds": seconds,
+            "summary": {
+                "customers": snapshot.totals["customers"],
+                "activities": snapshot.totals["activities"],
+                "people": snapshot.totals["data_subjects"],
+                "records": snapshot.totals["records"],
+            },
+        }
 
 
 def _get(client, path: str, headers: dict[str, str] | None = None) -> Callable[[], Any]:
@@ -355,6 +415,7 @@ def _get(client, path: str, headers: dict[str, str] | None = None) -> Callable[[
         if response.status_code != 200:
             raise SystemExit(f"GET {path}: {response.status_code} {response.get_data(as_text=True)[:500]}")
         return response
+
     return run
 
 
@@ -371,11 +432,15 @@ def measure_page(url: str, incident_id: int, repeat: int) -> dict[str, Any]:
 def measure_api(url: str, incident_id: int, repeat: int, secret: str) -> dict[str, Any]:
     app = _app(url)
     client = app.test_client()
-    times, response = harness.timed_runs(_get(client, f"/api/v1/incidents/{incident_id}",
-                                         {"Authorization": f"Bearer {secret}"}), repeat, lambda: None)
+    times, response = harness.timed_runs(
+        _get(client, f"/api/v1/incidents/{incident_id}", {"Authorization": f"Bearer {secret}"}), repeat, lambda: None
+    )
     document = response.get_json()
-    return {"times": times, "bytes": len(response.get_data()),
-            "summary": {"customers": len(document["impact"]["customers"])}}
+    return {
+        "times": times,
+        "bytes": len(response.get_data()),
+        "summary": {"customers": len(document["impact"]["customers"])},
+    }
 
 
 def main() -> int:

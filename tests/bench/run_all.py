@@ -47,8 +47,20 @@ def commands(args) -> dict[str, list[str]]:
         found["impact"] += ["--incident-customers", "200", "--repeat", "5"]
         found["obligations"] += ["--repeat", "3"]
         found["notices"] += ["--volume-rows", "20000", "--slow-messages", "200"]
-        found["dashboard"] += ["--incidents", "200", "--obligations", "4000", "--rounds", "2", "--seconds", "3",
-                               "--repeat", "3", "--first-ticks", "2"]
+        found["dashboard"] += [
+            "--incidents",
+            "200",
+            "--obligations",
+            "4000",
+            "--rounds",
+            "2",
+            "--seconds",
+            "3",
+            "--repeat",
+            "3",
+            "--first-ticks",
+            "2",
+        ]
     if args.postgres_url:
         for name in found:
             found[name] += ["--postgres-url", args.postgres_url]
@@ -66,9 +78,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-postgres", action="store_true", help="SQLite only")
     parser.add_argument("--keep", type=Path, metavar="DIR", help="keep and reuse generated data under DIR")
     parser.add_argument("--only", default=",".join(BENCHMARKS), help=f"comma-separated, of {', '.join(BENCHMARKS)}")
-    parser.add_argument("--postgres-url",
-                        help="passed to every benchmark as --postgres-url: a PostgreSQL database they may empty, "
-                             "one after the other (default: each its own)")
+    parser.add_argument(
+        "--postgres-url",
+        help="passed to every benchmark as --postgres-url: a PostgreSQL database they may empty, "
+        "one after the other (default: each its own)",
+    )
     parser.add_argument("--import-postgres-url", help="passed to bench_import.py as --postgres-url")
     args = parser.parse_args(argv)
     chosen = [name for name in args.only.split(",") if name]

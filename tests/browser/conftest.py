@@ -8,8 +8,15 @@ from werkzeug.serving import make_server
 
 CHROMIUM = "/usr/bin/chromium"
 # The machine has no outside network: stop Chromium from trying to reach Google's services.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def _closed_before_sending(app):
@@ -59,4 +66,3 @@ def page(browser):
     page = context.new_page()
     yield page
     context.close()
-

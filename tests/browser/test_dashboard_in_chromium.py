@@ -18,10 +18,25 @@ pytestmark = pytest.mark.browser
 def test_the_board_sees_live_countdowns_overdue_first_and_no_write_action(browser, live_server, demo_inventory):
     create_user("board", Role.VIEWER)
     now = datetime.now(UTC).replace(microsecond=0)
-    open_incident({"title": "Twilio SMS logs exposed", "aware_at": (now - timedelta(hours=22)).isoformat(),
-                   "systems": ["twilio"], "nature": ["confidentiality"]}, None)
-    open_incident({"title": "Old laptop lost", "aware_at": (now - timedelta(days=5)).isoformat(),
-                   "systems": ["crm"], "nature": ["confidentiality"], "cause": "lost_or_stolen_device"}, None)
+    open_incident(
+        {
+            "title": "Twilio SMS logs exposed",
+            "aware_at": (now - timedelta(hours=22)).isoformat(),
+            "systems": ["twilio"],
+            "nature": ["confidentiality"],
+        },
+        None,
+    )
+    open_incident(
+        {
+            "title": "Old laptop lost",
+            "aware_at": (now - timedelta(days=5)).isoformat(),
+            "systems": ["crm"],
+            "nature": ["confidentiality"],
+            "cause": "lost_or_stolen_device",
+        },
+        None,
+    )
     db.session.commit()
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
     page = context.new_page()

@@ -13,22 +13,62 @@ from tests.conftest import create_user
 
 pytestmark = pytest.mark.browser
 
-PAGES = ["/", "/incidents/", "/incidents/1", "/incidents/1/edit", "/incidents/new", "/customers",
-         "/customers/maison-lemaire", "/customers/maison-lemaire/edit", "/customers/new", "/systems",
-         "/systems/messaging-db", "/systems/messaging-db/blast-radius", "/systems/new", "/activities",
-         "/activities/conversations", "/activities/conversations/edit", "/volumes", "/volumes/new",
-         "/inventory/import", "/audit/", "/users", "/users/new", "/incidents/1/assessment",
-         "/incidents/1/obligations", "/obligations/1", "/settings/organisation", "/settings/organisation/edit",
-         "/incidents/1/notices", "/notices/1", "/notices/1/edit", "/settings/templates",
-         "/settings/templates/authority/fr", "/dashboard", "/dashboard/metrics", "/register", "/account/calendar"]
+PAGES = [
+    "/",
+    "/incidents/",
+    "/incidents/1",
+    "/incidents/1/edit",
+    "/incidents/new",
+    "/customers",
+    "/customers/maison-lemaire",
+    "/customers/maison-lemaire/edit",
+    "/customers/new",
+    "/systems",
+    "/systems/messaging-db",
+    "/systems/messaging-db/blast-radius",
+    "/systems/new",
+    "/activities",
+    "/activities/conversations",
+    "/activities/conversations/edit",
+    "/volumes",
+    "/volumes/new",
+    "/inventory/import",
+    "/audit/",
+    "/users",
+    "/users/new",
+    "/incidents/1/assessment",
+    "/incidents/1/obligations",
+    "/obligations/1",
+    "/settings/organisation",
+    "/settings/organisation/edit",
+    "/incidents/1/notices",
+    "/notices/1",
+    "/notices/1/edit",
+    "/settings/templates",
+    "/settings/templates/authority/fr",
+    "/dashboard",
+    "/dashboard/metrics",
+    "/register",
+    "/account/calendar",
+]
 
 
 def test_every_page_renders_cleanly_on_a_phone(browser, live_server, demo_inventory):
     create_user("ada", Role.ADMIN)
-    incident = open_incident({"title": "Messaging database snapshot exposed", "aware_at": "2026-11-20T08:00:00Z",
-                              "systems": ["messaging-db"], "nature": ["confidentiality"]}, None)
-    customer_duty = db.session.scalar(select(Obligation).where(Obligation.incident_id == incident.id,
-                                                               Obligation.recipient_kind == "controller").limit(1))
+    incident = open_incident(
+        {
+            "title": "Messaging database snapshot exposed",
+            "aware_at": "2026-11-20T08:00:00Z",
+            "systems": ["messaging-db"],
+            "nature": ["confidentiality"],
+        },
+        None,
+    )
+    customer_duty = db.session.scalar(
+        select(Obligation)
+        .where(Obligation.incident_id == incident.id, Obligation.recipient_kind == "controller")
+        .limit(1)
+    )
     generate_notice(customer_duty, None)
     db.session.commit()
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)

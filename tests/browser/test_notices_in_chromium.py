@@ -19,12 +19,19 @@ from tests.conftest import create_user
 pytestmark = pytest.mark.browser
 
 
-def test_privacy_officer_notifies_every_customer_and_one_acknowledges(browser, live_server, demo_inventory, page,
-                                                                      app, tmp_path):
+def test_privacy_officer_notifies_every_customer_and_one_acknowledges(
+    browser, live_server, demo_inventory, page, app, tmp_path
+):
     create_user("dpo", Role.PRIVACY)
-    incident = open_incident({"title": "Twilio: SMS logs read by an attacker",
-                              "aware_at": (datetime.now(UTC) - timedelta(hours=2)).isoformat(),
-                              "systems": ["twilio"], "nature": ["confidentiality"]}, None)
+    incident = open_incident(
+        {
+            "title": "Twilio: SMS logs read by an attacker",
+            "aware_at": (datetime.now(UTC) - timedelta(hours=2)).isoformat(),
+            "systems": ["twilio"],
+            "nature": ["confidentiality"],
+        },
+        None,
+    )
     db.session.commit()
     errors = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
@@ -43,8 +50,11 @@ def test_privacy_officer_notifies_every_customer_and_one_acknowledges(browser, l
     assert dispatch_round(FileBackend(tmp_path / "outbox"), batch=100).sent >= 13
     page.goto(f"{live_server}/incidents/{incident.id}/notices")
     assert "e-mails sent" in page.locator("main").inner_text()
-    lemaire = db.session.scalar(db.select(Notice).join(Notice.obligation).where(
-        Notice.incident_id == incident.id, Notice.subject.like("%Maison Lemaire%")))
+    lemaire = db.session.scalar(
+        db.select(Notice)
+        .join(Notice.obligation)
+        .where(Notice.incident_id == incident.id, Notice.subject.like("%Maison Lemaire%"))
+    )
     page.goto(f"{live_server}/notices/{lemaire.id}")
     assert "Vos données concernées" in page.locator("pre.notice-text").inner_text()
     screenshot(page, "notice-approved")

@@ -16,9 +16,16 @@ pytestmark = pytest.mark.browser
 def test_privacy_officer_assesses_decides_and_records_a_filing(browser, live_server, demo_inventory, page):
     create_user("dpo", Role.PRIVACY)
     aware = (datetime.now(UTC) - timedelta(hours=3)).replace(microsecond=0)
-    incident = open_incident({"title": "Accounts database copied by an attacker", "aware_at": aware.isoformat(),
-                              "systems": ["accounts-db", "messaging-db"], "nature": ["confidentiality"],
-                              "cause": "external_attack"}, None)
+    incident = open_incident(
+        {
+            "title": "Accounts database copied by an attacker",
+            "aware_at": aware.isoformat(),
+            "systems": ["accounts-db", "messaging-db"],
+            "nature": ["confidentiality"],
+            "cause": "external_attack",
+        },
+        None,
+    )
     db.session.commit()
     errors = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)

@@ -43,7 +43,8 @@ class Browser:
     def __init__(self, base: str):
         self.base = base
         self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar(policy=BehindTlsProxy())))
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar(policy=BehindTlsProxy()))
+        )
 
     def get(self, path: str):
         return self.opener.open(urllib.request.Request(f"{self.base}{path}", headers=HTTPS))

@@ -14,8 +14,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_no_import_runs_back_up_the_flow():
     """Imports inside functions count too; the report names the import that broke a contract."""
-    lint = subprocess.run([Path(sys.executable).with_name("lint-imports"), "--config", "pyproject.toml",
-                           "--no-cache"], cwd=ROOT, capture_output=True, text=True)
+    lint = subprocess.run(
+        [Path(sys.executable).with_name("lint-imports"), "--config", "pyproject.toml", "--no-cache"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert lint.returncode == 0, lint.stdout + lint.stderr
 
 

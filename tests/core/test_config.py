@@ -20,10 +20,10 @@ def test_layers_apply_in_order_defaults_instance_env_overrides(tmp_path, monkeyp
     monkeypatch.setenv("BREACHDESK_MAIL_BACKEND", "sendgrid")
     monkeypatch.setenv("BREACHDESK_SECRET_KEY", "from-env")
     app = create_app({"LOG_LEVEL": "WARNING"})
-    assert app.config["PAGE_SIZE"] == 7             # instance/config.py over the default
+    assert app.config["PAGE_SIZE"] == 7  # instance/config.py over the default
     assert app.config["MAIL_BACKEND"] == "sendgrid"  # environment over instance/config.py
     assert app.config["SECRET_KEY"] == "from-env"
-    assert app.config["LOG_LEVEL"] == "WARNING"      # overrides last
+    assert app.config["LOG_LEVEL"] == "WARNING"  # overrides last
     assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'breachdesk.db'}"
 
 

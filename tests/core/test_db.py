@@ -29,8 +29,13 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(app):
 
 
 def test_naive_datetime_is_refused_when_stored(app):
-    user = User(username="naive", email="n@example.com", password_hash="x", role=Role.VIEWER,
-                created_at=datetime(2026, 3, 29, 1, 30))
+    user = User(
+        username="naive",
+        email="n@example.com",
+        password_hash="x",
+        role=Role.VIEWER,
+        created_at=datetime(2026, 3, 29, 1, 30),
+    )
     db.session.add(user)
     with pytest.raises(StatementError, match="time zone is required"):
         db.session.flush()
@@ -39,8 +44,13 @@ def test_naive_datetime_is_refused_when_stored(app):
 
 def test_datetimes_come_back_aware_utc(app):
     paris_summer = timezone(timedelta(hours=2))
-    user = User(username="tz", email="t@example.com", password_hash="x", role=Role.VIEWER,
-                created_at=datetime(2024, 2, 29, 23, 30, tzinfo=paris_summer))
+    user = User(
+        username="tz",
+        email="t@example.com",
+        password_hash="x",
+        role=Role.VIEWER,
+        created_at=datetime(2024, 2, 29, 23, 30, tzinfo=paris_summer),
+    )
     db.session.add(user)
     db.session.commit()
     db.session.expire_all()
@@ -61,4 +71,3 @@ def test_require_aware_keeps_the_instant(value):
 def test_require_aware_names_the_field_for_naive_input(value):
     with pytest.raises(ValueError, match="aware_at"):
         require_aware(value, "aware_at")
-

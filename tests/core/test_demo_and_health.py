@@ -47,8 +47,7 @@ def test_healthz_answers_when_the_database_host_takes_the_connection_and_never_r
         silent.bind(("127.0.0.1", 0))
         silent.listen(8)  # the kernel completes the handshake; nobody ever speaks
         port = silent.getsockname()[1]
-        app = app_factory(DATABASE_URL=f"postgresql+psycopg://nobody@127.0.0.1:{port}/none",
-                          DATABASE_CONNECT_TIMEOUT=1)
+        app = app_factory(DATABASE_URL=f"postgresql+psycopg://nobody@127.0.0.1:{port}/none", DATABASE_CONNECT_TIMEOUT=1)
         answers = []
         request = threading.Thread(target=lambda: answers.append(app.test_client().get("/healthz")), daemon=True)
         request.start()

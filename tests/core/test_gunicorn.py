@@ -13,12 +13,30 @@ from tests.core.served import Browser, free_port, wait_until_healthy
 def test_gunicorn_workers_share_sessions_and_answer_health_checks(app, migrated, tmp_path):
     create_user("gina", Role.VIEWER)
     port = free_port()
-    env = {**os.environ, "BREACHDESK_DATABASE_URL": migrated, "BREACHDESK_INSTANCE_PATH": str(tmp_path / "inst"),
-           "BREACHDESK_SECRET_KEY": "shared-by-every-worker", "BREACHDESK_ENV": "production"}
+    env = {
+        **os.environ,
+        "BREACHDESK_DATABASE_URL": migrated,
+        "BREACHDESK_INSTANCE_PATH": str(tmp_path / "inst"),
+        "BREACHDESK_SECRET_KEY": "shared-by-every-worker",
+        "BREACHDESK_ENV": "production",
+    }
     gunicorn = Path(sys.executable).parent / "gunicorn"
-    with subprocess.Popen([str(gunicorn), "--workers", "3", "--bind", f"127.0.0.1:{port}",
-                           "--forwarded-allow-ips", "127.0.0.1", "breachdesk:create_app()"],
-                          env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) as server:
+    with subprocess.Popen(
+        [
+            str(gunicorn),
+            "--workers",
+            "3",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--forwarded-allow-ips",
+            "127.0.0.1",
+            "breachdesk:create_app()",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as server:
         try:
             browser = Browser(f"http://127.0.0.1:{port}")
             wait_until_healthy(browser.base, server)

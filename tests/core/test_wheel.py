@@ -27,12 +27,20 @@ def installed(tmp_path_factory) -> Path:
     """A fresh virtual environment holding the wheel built from this checkout, with its `prod` extra."""
     where = tmp_path_factory.mktemp("wheel")
     source = tracked_files(where / "source")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(where / "dist"),
-                    str(source)], check=True, cwd=where, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(where / "dist"), str(source)],
+        check=True,
+        cwd=where,
+        capture_output=True,
+    )
     (wheel,) = (where / "dist").glob("breachdesk-*.whl")
     venv.create(where / "venv", with_pip=True)
-    subprocess.run([str(where / "venv/bin/python"), "-m", "pip", "install", "--quiet", f"{wheel}[prod]"],
-                   check=True, cwd=where, capture_output=True)
+    subprocess.run(
+        [str(where / "venv/bin/python"), "-m", "pip", "install", "--quiet", f"{wheel}[prod]"],
+        check=True,
+        cwd=where,
+        capture_output=True,
+    )
     return where / "venv"
 
 
@@ -67,20 +75,31 @@ def database_of_its_own(migrated):
 
 
 def run(venv_dir: Path, env: dict, cwd: Path, *command: str) -> str:
-    done = subprocess.run([str(venv_dir / "bin" / command[0]), *command[1:]], env=env, cwd=cwd,
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [str(venv_dir / "bin" / command[0]), *command[1:]],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, f"{' '.join(command)}:\n{done.stdout}\n{done.stderr}"
     return done.stdout
 
 
-def test_the_wheel_alone_serves_every_page_kind_from_a_fresh_environment(installed, database_of_its_own,
-                                                                            tmp_path):
+def test_the_wheel_alone_serves_every_page_kind_from_a_fresh_environment(installed, database_of_its_own, tmp_path):
     outside = tmp_path / "elsewhere"
     outside.mkdir()
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("BREACHDESK_", "PYTHON", "VIRTUAL_ENV"))}
-    env.update({"BREACHDESK_ENV": "production", "BREACHDESK_SECRET_KEY": "wheel-test-secret",
-                "PATH": f"{installed / 'bin'}:{env['PATH']}"})
+    env = {
+        key: value for key, value in os.environ.items() if not key.startswith(("BREACHDESK_", "PYTHON", "VIRTUAL_ENV"))
+    }
+    env.update(
+        {
+            "BREACHDESK_ENV": "production",
+            "BREACHDESK_SECRET_KEY": "wheel-test-secret",
+            "PATH": f"{installed / 'bin'}:{env['PATH']}",
+        }
+    )
     if database_of_its_own:
         env["BREACHDESK_DATABASE_URL"] = database_of_its_own
     package = run(installed, env, outside, "python", "-c", "import breachdesk; print(breachdesk.__file__)")
@@ -91,10 +110,23 @@ def test_the_wheel_alone_serves_every_page_kind_from_a_fresh_environment(install
     admin_password = re.search(r"^\s+admin\s+(\S+)\s+admin$", demo, re.MULTILINE).group(1)
 
     port = free_port()
-    with subprocess.Popen([str(installed / "bin/gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}",
-                           "--forwarded-allow-ips", "127.0.0.1", "breachdesk:create_app()"],
-                          env=env, cwd=outside, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                          text=True) as server:
+    with subprocess.Popen(
+        [
+            str(installed / "bin/gunicorn"),
+            "--workers",
+            "2",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--forwarded-allow-ips",
+            "127.0.0.1",
+            "breachdesk:create_app()",
+        ],
+        env=env,
+        cwd=outside,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as server:
         try:
             browser = Browser(f"http://127.0.0.1:{port}")
             wait_until_healthy(browser.base, server)
@@ -119,8 +151,9 @@ def _preview_shipped_template(browser: Browser, kind: str, language: str) -> Non
     assert "shipped default" in page
     source = html.unescape(re.search(r"<textarea[^>]*>(.*?)</textarea>", page, re.DOTALL).group(1))
     assert "{% block subject %}" in source
-    with browser.post(f"/settings/templates/{kind}/{language}/preview", {"source": source, "obligation": ""},
-                      csrf_token(page)) as response:
+    with browser.post(
+        f"/settings/templates/{kind}/{language}/preview", {"source": source, "obligation": ""}, csrf_token(page)
+    ) as response:
         rendered = json.loads(response.read())
     assert response.status == 200 and rendered["problems"] == [], (kind, language, rendered)
     assert rendered["subject"].strip() and rendered["text"].strip() and "<" in rendered["html"], (kind, language)

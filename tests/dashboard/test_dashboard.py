@@ -25,9 +25,16 @@ from tests.incident_fixtures import duty
 @pytest.fixture
 def recent(inventory):
     """An incident whose 24-hour duties fall due in about 5 hours."""
-    found = open_incident({"title": "Relais SMS compromis — données « clients »",
-                           "aware_at": (datetime.now(UTC) - timedelta(hours=19)).isoformat(),
-                           "systems": ["db"], "nature": ["confidentiality"], "cause": "external_attack"}, None)
+    found = open_incident(
+        {
+            "title": "Relais SMS compromis — données « clients »",
+            "aware_at": (datetime.now(UTC) - timedelta(hours=19)).isoformat(),
+            "systems": ["db"],
+            "nature": ["confidentiality"],
+            "cause": "external_attack",
+        },
+        None,
+    )
     db.session.commit()
     return found
 
@@ -55,9 +62,19 @@ def test_e_mail_states_show_per_duty(incident, privacy, login, tmp_path):
 
 
 def test_the_register_lists_every_incident_with_decisions_and_exports_csv(incident, recent, privacy, login):
-    save_assessment(recent, {"dpc_category": "simple", "ei": 0.25, "decision": {
-        "authority": "not_required", "data_subjects": "not_required",
-        "rationale": "Données chiffrées ; clé intacte — « aucun risque »."}}, privacy)
+    save_assessment(
+        recent,
+        {
+            "dpc_category": "simple",
+            "ei": 0.25,
+            "decision": {
+                "authority": "not_required",
+                "data_subjects": "not_required",
+                "rationale": "Données chiffrées ; clé intacte — « aucun risque ».",
+            },
+        },
+        privacy,
+    )
     mark_sent(duty(incident, "acme"), datetime(2026, 10, 25, 12, 0, tzinfo=UTC))
     change_status(incident, "closed", None)
     db.session.commit()
@@ -82,7 +99,7 @@ def test_the_register_lists_every_incident_with_decisions_and_exports_csv(incide
 
 
 def test_the_register_export_neutralises_formulas(incident, login):
-    incident.title = "=HYPERLINK(\"https://evil.example\",\"Open\")"  # a responder can type anything
+    incident.title = '=HYPERLINK("https://evil.example","Open")'  # a responder can type anything
     db.session.commit()
     rows = list(csv.DictReader(io.StringIO(login(Role.VIEWER).get("/register.csv").data.decode("utf-8-sig"))))
     assert rows[0]["title"] == '\'=HYPERLINK("https://evil.example","Open")'
@@ -97,10 +114,16 @@ def test_the_calendar_feed_parses_holds_each_pending_deadline_and_can_be_revoked
     assert feed.mimetype == "text/calendar"
     calendar = Calendar.from_ical(feed.data)
     events = [c for c in calendar.walk("VEVENT")]
-    expected = {(o.incident_id, o.rule_id, o.due_at.replace(microsecond=0)) for o in db.session.scalars(
-        select(Obligation).where(Obligation.status == "pending", Obligation.due_at.is_not(None)))}
-    assert {(int(str(e["uid"]).split("-")[0]), str(e["uid"]).split("-", 1)[1].rsplit("-", 1)[0],
-             e.decoded("dtstart")) for e in events} == expected
+    expected = {
+        (o.incident_id, o.rule_id, o.due_at.replace(microsecond=0))
+        for o in db.session.scalars(
+            select(Obligation).where(Obligation.status == "pending", Obligation.due_at.is_not(None))
+        )
+    }
+    assert {
+        (int(str(e["uid"]).split("-")[0]), str(e["uid"]).split("-", 1)[1].rsplit("-", 1)[0], e.decoded("dtstart"))
+        for e in events
+    } == expected
     soon = next(e for e in events if "incident #" + str(recent.id) in str(e["summary"]))
     assert str(soon["summary"]).startswith("Due: ") and soon.walk("VALARM")
     client.post("/account/calendar/revoke")
@@ -118,15 +141,15 @@ def test_metrics_draw_time_to_notify_and_causes(incident, recent, login):
     assert "2026-10 external_attack: 0" not in page and "external_attack: 1" in page
 
 
-
-
 def test_pages_of_pending_duties_join_up_timed_first_then_untimed(incident, recent):
     everything = db.session.scalars(queries.pending_duties()).unique().all()
     timed = [o for o in everything if o.due_at is not None]
-    assert everything[:len(timed)] == timed and [o.due_at for o in timed] == sorted(o.due_at for o in timed)
-    assert everything[len(timed):] and all(o.due_at is None for o in everything[len(timed):])
-    pages = [db.paginate(queries.pending_duties(), page=number, per_page=3)
-             for number in range(1, -(-len(everything) // 3) + 1)]
+    assert everything[: len(timed)] == timed and [o.due_at for o in timed] == sorted(o.due_at for o in timed)
+    assert everything[len(timed) :] and all(o.due_at is None for o in everything[len(timed) :])
+    pages = [
+        db.paginate(queries.pending_duties(), page=number, per_page=3)
+        for number in range(1, -(-len(everything) // 3) + 1)
+    ]
     assert [o.id for page in pages for o in page.items] == [o.id for o in everything]
     assert {page.total for page in pages} == {len(everything)}
 
@@ -138,8 +161,15 @@ def three_incidents(incident, recent):
     mark_sent(duty(incident, "acme"), datetime(2026, 10, 25, 12, 0, tzinfo=UTC))
     mark_sent(duty(incident, "globex"), datetime(2026, 10, 25, 13, 0, tzinfo=UTC))
     mark_acknowledged(duty(incident, "globex"), datetime(2026, 10, 25, 14, 0, tzinfo=UTC))
-    closed = open_incident({"title": "Closed with duties left", "aware_at": "2026-11-01T09:30:00+01:00",
-                            "systems": ["db"], "nature": ["integrity"]}, None)
+    closed = open_incident(
+        {
+            "title": "Closed with duties left",
+            "aware_at": "2026-11-01T09:30:00+01:00",
+            "systems": ["db"],
+            "nature": ["integrity"],
+        },
+        None,
+    )
     db.session.flush()
     change_status(closed, "closed", None)
     db.session.commit()
@@ -147,8 +177,11 @@ def three_incidents(incident, recent):
 
 
 def _obligation_rows():
-    return db.session.execute(select(Obligation.incident_id, Obligation.status, Obligation.due_at, Incident.status)
-                              .join(Incident, Incident.id == Obligation.incident_id)).all()
+    return db.session.execute(
+        select(Obligation.incident_id, Obligation.status, Obligation.due_at, Incident.status).join(
+            Incident, Incident.id == Obligation.incident_id
+        )
+    ).all()
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -161,21 +194,30 @@ def test_counts_and_incident_totals_match_a_count_of_every_duty(three_incidents,
     def within(hours):
         return sum(1 for r in shown if r[2] and now <= r[2] < now + timedelta(hours=hours))
 
-    assert queries.counts(now) == {"pending": len(shown), "overdue": sum(1 for r in shown if r[2] and r[2] < now),
-                                   "under_4h": within(4), "under_24h": within(24)}
+    assert queries.counts(now) == {
+        "pending": len(shown),
+        "overdue": sum(1 for r in shown if r[2] and r[2] < now),
+        "under_4h": within(4),
+        "under_24h": within(24),
+    }
     found = queries.incident_totals(now)
     totals = {t["id"]: t for t in found}
     assert set(totals) == {r[0] for r in shown}
     for incident_id, t in totals.items():
         mine = [r for r in rows if r[0] == incident_id]
         assert (t["duties"], t["pending"], t["sent"], t["acknowledged"]) == (
-            len(mine), *(sum(1 for r in mine if r[1] == s) for s in
-                         (ObligationStatus.PENDING, ObligationStatus.SENT, ObligationStatus.ACKNOWLEDGED)))
+            len(mine),
+            *(
+                sum(1 for r in mine if r[1] == s)
+                for s in (ObligationStatus.PENDING, ObligationStatus.SENT, ObligationStatus.ACKNOWLEDGED)
+            ),
+        )
         assert t["overdue"] == sum(1 for r in mine if r[1] == ObligationStatus.PENDING and r[2] and r[2] < now)
         assert t["next_due"] == min((r[2] for r in mine if r[1] == ObligationStatus.PENDING and r[2]), default=None)
     soonest = [t["next_due"] for t in found if t["next_due"] is not None]
-    assert soonest == sorted(soonest) and [t["next_due"] for t in found[len(soonest):]] == [None] * (
-        len(found) - len(soonest))
+    assert soonest == sorted(soonest) and [t["next_due"] for t in found[len(soonest) :]] == [None] * (
+        len(found) - len(soonest)
+    )
 
 
 def test_the_counts_follow_each_change_at_once(three_incidents):

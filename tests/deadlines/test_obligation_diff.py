@@ -24,8 +24,10 @@ def stored_after(changes: Changes, before: list[Stored] = ()) -> list[Stored]:
     ids = count(1 + max((row.id for row in before), default=0))
     moved = {row.id: moved for row, moved in changes.changed} | {row.id: WITHDRAWAL for row in changes.withdrawn}
     rows = [Stored(row.id, row.key, row.terms, row.state | moved.get(row.id, {})) for row in before]
-    return rows + [Stored(next(ids), (new["rule_id"], new["recipient_key"]), new["terms"],
-                          {name: new[name] for name in STATE}) for new in changes.created]
+    return rows + [
+        Stored(next(ids), (new["rule_id"], new["recipient_key"]), new["terms"], {name: new[name] for name in STATE})
+        for new in changes.created
+    ]
 
 
 def by_key(rows: list[Stored]) -> dict[tuple[str, str], Stored]:
@@ -62,8 +64,10 @@ def test_a_pending_duty_keeps_the_terms_frozen_when_it_arose():
 
 def test_sent_and_acknowledged_duties_are_history_and_never_change():
     stored = stored_after(diff(planned(ACME, GLOBEX), [], {"awareness": AWARE}, {}))
-    history = [Stored(row.id, row.key, row.terms, row.state | {"status": status, "sent_at": AWARE})
-               for row, status in zip(stored, (ObligationStatus.SENT, ObligationStatus.ACKNOWLEDGED), strict=True)]
+    history = [
+        Stored(row.id, row.key, row.terms, row.state | {"status": status, "sent_at": AWARE})
+        for row, status in zip(stored, (ObligationStatus.SENT, ObligationStatus.ACKNOWLEDGED), strict=True)
+    ]
     moved = diff(planned(ACME, GLOBEX), history, {"awareness": AWARE + timedelta(days=1)}, {})
     no_longer_planned = diff([], history, {"awareness": AWARE}, {})
     assert moved == no_longer_planned == Changes()
@@ -85,13 +89,26 @@ def test_a_stage_filed_elsewhere_fulfils_its_authority_duty_with_its_lateness_bu
     created = {(c["rule_id"], c["recipient_key"]): c for c in changes.created}
     authority = created[("gdpr-art33-1", "supervisory_authority")]
     assert (authority["status"], authority["sent_at"], authority["sent_reference"], authority["late_by_seconds"]) == (
-        ObligationStatus.SENT, filed.at, "CNIL portal 2026-0042", 8 * 3600)
+        ObligationStatus.SENT,
+        filed.at,
+        "CNIL portal 2026-0042",
+        8 * 3600,
+    )
     assert created[("gdpr-art33-2", "acme")]["status"] == ObligationStatus.PENDING
 
 
-customers = st.lists(st.builds(AffectedCustomer, st.sampled_from(["acme", "globex", "initech", "umbrella"]),
-                               st.just("C"), st.none(), st.integers(1, 96), st.booleans()),
-                     unique_by=lambda c: c.key, max_size=4)
+customers = st.lists(
+    st.builds(
+        AffectedCustomer,
+        st.sampled_from(["acme", "globex", "initech", "umbrella"]),
+        st.just("C"),
+        st.none(),
+        st.integers(1, 96),
+        st.booleans(),
+    ),
+    unique_by=lambda c: c.key,
+    max_size=4,
+)
 instants = st.datetimes(datetime(2024, 1, 1), datetime(2030, 1, 1), timezones=st.just(UTC))
 
 

@@ -22,16 +22,32 @@ def inventory(app):
     import_text(PROFILE)
 
 
-@pytest.mark.parametrize("old, new, message", [
-    ("regimes: [GDPR, NIS2]", "regimes: [GDPR, NIS3]",
-     "profile.yaml:6: organisation.regimes: 'NIS3' is not a regime of the rules table"),
-    ("authorities: {NIS2: CERT-FR}", "authorities: {NIS9: CERT-FR}",
-     "profile.yaml:7: organisation.authorities: 'NIS9' is not a regime"),
-    ("country: FR", "country: France", "profile.yaml:4: organisation.country: 'France' is not an ISO 3166-1"),
-    ("undue_delay_target_hours: 48", "undue_delay_target_hours: 0",
-     "profile.yaml:9: organisation.undue_delay_target_hours: must be at least 1"),
-    ("  name: Parlons SAS\n", "  name: Parlons SAS\n  vat: FR123\n", "profile.yaml:4: organisation.vat: unknown field"),
-])
+@pytest.mark.parametrize(
+    "old, new, message",
+    [
+        (
+            "regimes: [GDPR, NIS2]",
+            "regimes: [GDPR, NIS3]",
+            "profile.yaml:6: organisation.regimes: 'NIS3' is not a regime of the rules table",
+        ),
+        (
+            "authorities: {NIS2: CERT-FR}",
+            "authorities: {NIS9: CERT-FR}",
+            "profile.yaml:7: organisation.authorities: 'NIS9' is not a regime",
+        ),
+        ("country: FR", "country: France", "profile.yaml:4: organisation.country: 'France' is not an ISO 3166-1"),
+        (
+            "undue_delay_target_hours: 48",
+            "undue_delay_target_hours: 0",
+            "profile.yaml:9: organisation.undue_delay_target_hours: must be at least 1",
+        ),
+        (
+            "  name: Parlons SAS\n",
+            "  name: Parlons SAS\n  vat: FR123\n",
+            "profile.yaml:4: organisation.vat: unknown field",
+        ),
+    ],
+)
 def test_the_profile_in_the_inventory_file_is_checked_naming_the_line(inventory, old, new, message):
     before = table_fingerprint()
     with pytest.raises(ValidationFailed) as refused:
@@ -51,22 +67,31 @@ def test_an_admin_edits_the_profile_and_open_incidents_follow(inventory, login):
     incident = file()
     client = login(Role.ADMIN)
     assert client.get("/settings/organisation/edit").status_code == 200
-    data = {"name": "Parlons SAS", "country": "fr", "lead_supervisory_authority": "CNIL",
-            "regimes": ["GDPR", "NIS2"], "authorities": "NIS2 CERT-FR", "entity_status": "NIS2: important",
-            "undue_delay_target_hours": "48"}
+    data = {
+        "name": "Parlons SAS",
+        "country": "fr",
+        "lead_supervisory_authority": "CNIL",
+        "regimes": ["GDPR", "NIS2"],
+        "authorities": "NIS2 CERT-FR",
+        "entity_status": "NIS2: important",
+        "undue_delay_target_hours": "48",
+    }
     before = table_fingerprint()
     refused = client.post("/settings/organisation/edit", data=data)
     assert "authorities line 1: expected “Regime: value”, got &#39;NIS2 CERT-FR&#39;" in refused.text
     assert table_fingerprint() == before
-    saved = client.post("/settings/organisation/edit", data={**data, "regimes": ["GDPR"],
-                                                              "authorities": "NIS2: CERT-FR\n\n"})
+    saved = client.post(
+        "/settings/organisation/edit", data={**data, "regimes": ["GDPR"], "authorities": "NIS2: CERT-FR\n\n"}
+    )
     assert saved.status_code == 302
     organisation = db.session.get(Organisation, 1)
     assert organisation.regimes == ["GDPR"] and organisation.country == "FR"
-    assert db.session.scalar(select(AuditEvent).where(AuditEvent.entity_type == "organisation")
-                             .order_by(AuditEvent.id.desc())).after["regimes"] == ["GDPR"]
-    nis2 = db.session.scalars(select(Obligation).where(Obligation.incident_id == incident.id,
-                                                       Obligation.regime == "NIS2")).all()
+    assert db.session.scalar(
+        select(AuditEvent).where(AuditEvent.entity_type == "organisation").order_by(AuditEvent.id.desc())
+    ).after["regimes"] == ["GDPR"]
+    nis2 = db.session.scalars(
+        select(Obligation).where(Obligation.incident_id == incident.id, Obligation.regime == "NIS2")
+    ).all()
     assert nis2 and all(o.status == ObligationStatus.NOT_REQUIRED for o in nis2)
     assert "Regimes</dt><dd>GDPR</dd>" in client.get("/settings/organisation").text
 
@@ -88,14 +113,20 @@ def test_obligation_list_filters_and_the_page_explains_the_deadline(inventory, l
 def test_recording_a_send_through_the_form_refuses_a_time_that_does_not_exist(inventory, login):
     incident = file()
     client = login(Role.PRIVACY)
-    acme = db.session.scalar(select(Obligation).where(Obligation.incident_id == incident.id,
-                                                      Obligation.recipient_key == "acme"))
-    gap = client.post(f"/obligations/{acme.id}/sent", data={"at": "2026-03-29T02:30",
-                                                            "time_zone": "Europe/Paris"}, follow_redirects=True)
+    acme = db.session.scalar(
+        select(Obligation).where(Obligation.incident_id == incident.id, Obligation.recipient_key == "acme")
+    )
+    gap = client.post(
+        f"/obligations/{acme.id}/sent",
+        data={"at": "2026-03-29T02:30", "time_zone": "Europe/Paris"},
+        follow_redirects=True,
+    )
     assert "at: 2026-03-29 02:30 does not exist (clocks jumped forward) in Europe/Paris" in gap.text
-    done = client.post(f"/obligations/{acme.id}/sent", data={"at": "2026-10-25T23:30",
-                                                             "time_zone": "Europe/Paris", "reference": "msg-7"},
-                       follow_redirects=True)
+    done = client.post(
+        f"/obligations/{acme.id}/sent",
+        data={"at": "2026-10-25T23:30", "time_zone": "Europe/Paris", "reference": "msg-7"},
+        follow_redirects=True,
+    )
     # due 22:00 UTC; 23:30 in Paris that evening is 22:30 UTC (the clocks fell back that morning)
     assert "late by 30 min" in done.text and "reference msg-7" in done.text
     db.session.expire_all()

@@ -23,8 +23,11 @@ from breachdesk.deadlines.rules import parse_rules, rule, shipped_rules
 
 AWARE = datetime(2026, 3, 28, 23, 30, tzinfo=UTC)
 EU = Profile("Parlons SAS", ("GDPR",), lead_supervisory_authority="CNIL")
-CUSTOMERS = (AffectedCustomer("acme", "Acme", 1, 24), AffectedCustomer("globex", "Globex", 2, 48),
-             AffectedCustomer("velo", "Vélo", 3, 36, contractual=False))
+CUSTOMERS = (
+    AffectedCustomer("acme", "Acme", 1, 24),
+    AffectedCustomer("globex", "Globex", 2, 48),
+    AffectedCustomer("velo", "Vélo", 3, 36, contractual=False),
+)
 
 
 def facts(roles=("processor",), customers=CUSTOMERS, **rulings) -> Facts:
@@ -43,8 +46,12 @@ def test_as_processor_every_affected_customer_is_owed_a_notice_without_a_risk_te
     assert clock(acme.terms, {"awareness": AWARE})["due_at"] == AWARE + timedelta(hours=24)
     assert clock(globex.terms, {"awareness": AWARE})["due_at"] == AWARE + timedelta(hours=48)
     # "without undue delay" in the contract: no legal due time, our internal target instead
-    assert clock(velo.terms, {"awareness": AWARE}) == {"anchor": "awareness", "clock_start": AWARE, "due_at": None,
-                                                       "target_at": AWARE + timedelta(hours=36)}
+    assert clock(velo.terms, {"awareness": AWARE}) == {
+        "anchor": "awareness",
+        "clock_start": AWARE,
+        "due_at": None,
+        "target_at": AWARE + timedelta(hours=36),
+    }
 
 
 def test_as_controller_the_authority_is_owed_unless_decided_otherwise_and_subjects_only_on_high_risk():
@@ -57,9 +64,18 @@ def test_as_controller_the_authority_is_owed_unless_decided_otherwise_and_subjec
     subjects = undecided[("gdpr-art34", "data_subjects")]
     assert clock(subjects.terms, {"awareness": AWARE})["due_at"] is None  # no high risk established yet
 
-    decided = by_key(plan(shipped_rules(), EU, facts(
-        ("controller",), (), authority=Ruling(False, "dpo", "unlikely to result in a risk: test data only"),
-        data_subjects=Ruling(False, "dpo", "unlikely to result in a risk: test data only"))))
+    decided = by_key(
+        plan(
+            shipped_rules(),
+            EU,
+            facts(
+                ("controller",),
+                (),
+                authority=Ruling(False, "dpo", "unlikely to result in a risk: test data only"),
+                data_subjects=Ruling(False, "dpo", "unlikely to result in a risk: test data only"),
+            ),
+        )
+    )
     assert not decided[("gdpr-art33-1", "supervisory_authority")].required
     assert decided[("gdpr-art33-1", "supervisory_authority")].decided_by == "dpo"
     assert "test data only" in decided[("gdpr-art34", "data_subjects")].rationale
@@ -83,11 +99,17 @@ def test_a_named_regime_that_cannot_be_resolved_is_flagged_for_a_person_never_si
     assert "no supervisory authority is named for GDPR" in authority.flag
     assert authority.recipient.startswith("unresolved")
     nis2 = plan(shipped_rules(), Profile("X", ("NIS2",)), facts((), ()))
-    assert {p.rule.id for p in nis2} == {"nis2-art23-early-warning", "nis2-art23-notification",
-                                         "nis2-art23-final-report"}
+    assert {p.rule.id for p in nis2} == {
+        "nis2-art23-early-warning",
+        "nis2-art23-notification",
+        "nis2-art23-final-report",
+    }
     assert all("not our entity status" in p.flag and "no csirt is named" in p.flag for p in nis2)
-    resolved = plan(shipped_rules(), Profile("X", ("NIS2",), authorities={"NIS2": "CERT-FR"},
-                                             entity_status={"NIS2": "important"}), facts((), ()))
+    resolved = plan(
+        shipped_rules(),
+        Profile("X", ("NIS2",), authorities={"NIS2": "CERT-FR"}, entity_status={"NIS2": "important"}),
+        facts((), ()),
+    )
     assert all(p.flag == "" and p.recipient == "CERT-FR" for p in resolved)
 
 
@@ -119,10 +141,18 @@ def test_the_organisations_target_sets_without_undue_delay_duties():
 
 
 def test_a_new_regime_is_a_new_row_and_needs_no_code():
-    row = {"id": "xx-breach-act-5", "regime": "Examplia", "stage": "notification", "recipient_kind": "regulator",
-           "our_roles": ["controller"], "anchor": "awareness", "authority": "Examplia Data Office",
-           "period": {"amount": 5, "unit": "business_days", "holiday_country": "FR", "time_zone": "Europe/Paris"},
-           "condition": "always", "source": "Examplia Breach Act s. 5: five business days after becoming aware"}
+    row = {
+        "id": "xx-breach-act-5",
+        "regime": "Examplia",
+        "stage": "notification",
+        "recipient_kind": "regulator",
+        "our_roles": ["controller"],
+        "anchor": "awareness",
+        "authority": "Examplia Data Office",
+        "period": {"amount": 5, "unit": "business_days", "holiday_country": "FR", "time_zone": "Europe/Paris"},
+        "condition": "always",
+        "source": "Examplia Breach Act s. 5: five business days after becoming aware",
+    }
     [duty] = plan(parse_rules({"rules": [row]}), Profile("X", ("Examplia",)), facts(("controller",), ()))
     # Friday 1 May 2026 (Labour Day, a French holiday); then 4, 5, 6, 7 May, and 8 May (a holiday), then 11 May
     due = clock(duty.terms, {"awareness": datetime(2026, 4, 30, 9, 0, tzinfo=UTC)})["due_at"]
@@ -146,9 +176,11 @@ def test_terms_survive_a_round_trip_through_their_stored_form():
         assert Terms.from_dict(terms.as_dict()) == terms
 
 
-@given(hours=st.integers(1, 24 * 30), aware=st.datetimes(datetime(2020, 1, 1), datetime(2030, 12, 31),
-                                                          timezones=st.just(UTC)),
-       later=st.timedeltas(timedelta(0), timedelta(days=400)))
+@given(
+    hours=st.integers(1, 24 * 30),
+    aware=st.datetimes(datetime(2020, 1, 1), datetime(2030, 12, 31), timezones=st.just(UTC)),
+    later=st.timedeltas(timedelta(0), timedelta(days=400)),
+)
 def test_customer_deadlines_are_exact_elapsed_hours_and_never_move_earlier(hours, aware, later):
     [duty] = plan(shipped_rules(), EU, facts(customers=(AffectedCustomer("c", "C", 1, hours),)))
     assert duty.terms.period.unit == Unit.HOURS
@@ -173,7 +205,14 @@ def test_countdown_and_urgency_boundaries_fall_on_the_later_side():
     assert duration(86_400) == "1 d 0 h" and duration(-3_600) == "1 h 0 min"
     hours = (-0.5, 0, 0.5, 4, 4.5, 24, 24.5)
     assert [urgency(now + timedelta(hours=h), now) for h in hours] == [
-        "overdue", "h4", "h4", "h24", "h24", "later", "later"]
+        "overdue",
+        "h4",
+        "h4",
+        "h24",
+        "h24",
+        "later",
+        "later",
+    ]
     assert urgency(None, now) == "later"
     assert lateness(now, None) is None and lateness(now, now + timedelta(hours=1)) == 0
     assert lateness(now, now - timedelta(minutes=2)) == 120

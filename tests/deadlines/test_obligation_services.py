@@ -24,6 +24,8 @@ from tests.conftest import table_fingerprint
 from tests.inventories import PROFILE, import_text, load
 
 AWARE = datetime(2026, 10, 24, 22, 0, tzinfo=UTC)  # the night before Paris falls back an hour
+
+
 @pytest.fixture
 def inventory(app):
     load()
@@ -31,8 +33,15 @@ def inventory(app):
 
 
 def file(systems=("db",), aware=AWARE):
-    incident = incidents.open_incident({"title": "Exposed snapshot", "aware_at": aware.isoformat(),
-                                        "systems": list(systems), "nature": ["confidentiality"]}, None)
+    incident = incidents.open_incident(
+        {
+            "title": "Exposed snapshot",
+            "aware_at": aware.isoformat(),
+            "systems": list(systems),
+            "nature": ["confidentiality"],
+        },
+        None,
+    )
     db.session.commit()
     return incident
 
@@ -72,8 +81,9 @@ def test_not_required_needs_a_rationale_and_changes_nothing_without_one(inventor
     incident = file(systems=("crm",))
     before = table_fingerprint()
     with pytest.raises(ValidationFailed, match="decision.rationale: required"):
-        save_assessment(incident, {"dpc_category": "simple", "ei": 0.25,
-                                   "decision": {"authority": "not_required"}}, privacy)
+        save_assessment(
+            incident, {"dpc_category": "simple", "ei": 0.25, "decision": {"authority": "not_required"}}, privacy
+        )
     db.session.rollback()
     assert table_fingerprint() == before
 
@@ -81,9 +91,16 @@ def test_not_required_needs_a_rationale_and_changes_nothing_without_one(inventor
 def test_a_decision_sets_the_authority_and_data_subject_duties(inventory, privacy):
     incident = file(systems=("crm",))
     decided_at = datetime.now(UTC)
-    save_assessment(incident, {"dpc_category": "sensitive", "ei": 1, "cb": {"confidentiality": 0.5,
-                                                                           "malicious": True},
-                               "decision": {"authority": "required", "data_subjects": "required"}}, privacy)
+    save_assessment(
+        incident,
+        {
+            "dpc_category": "sensitive",
+            "ei": 1,
+            "cb": {"confidentiality": 0.5, "malicious": True},
+            "decision": {"authority": "required", "data_subjects": "required"},
+        },
+        privacy,
+    )
     db.session.commit()
     assessment = db.session.scalar(select(Assessment))
     assert (assessment.score, assessment.band) == ("5", "very high")
@@ -92,9 +109,19 @@ def test_a_decision_sets_the_authority_and_data_subject_duties(inventory, privac
     # deciding that the data subjects must be told establishes the high risk: Art. 34's target runs from then
     assert subjects.anchor == "high_risk_established" and subjects.clock_start >= decided_at - timedelta(seconds=1)
     assert subjects.target_at == subjects.clock_start + timedelta(hours=48)  # the organisation's target
-    save_assessment(incident, {"dpc_category": "simple", "ei": 0.25, "decision": {
-        "authority": "not_required", "data_subjects": "not_required",
-        "rationale": "Only test accounts were in the export."}}, privacy)
+    save_assessment(
+        incident,
+        {
+            "dpc_category": "simple",
+            "ei": 0.25,
+            "decision": {
+                "authority": "not_required",
+                "data_subjects": "not_required",
+                "rationale": "Only test accounts were in the export.",
+            },
+        },
+        privacy,
+    )
     db.session.commit()
     authority = duties(incident)[("gdpr-art33-1", "supervisory_authority")]
     assert authority.status == ObligationStatus.NOT_REQUIRED
@@ -108,8 +135,9 @@ def test_a_decision_sets_the_authority_and_data_subject_duties(inventory, privac
 def test_a_rules_table_change_does_not_move_an_existing_obligation(inventory, monkeypatch):
     incident = file()
     before = {k: (o.due_at, o.target_at) for k, o in duties(incident).items()}
-    changed = tuple(replace(r, period=replace(r.period, amount=r.period.amount * 2))
-                    for r in rules_table.shipped_rules())
+    changed = tuple(
+        replace(r, period=replace(r.period, amount=r.period.amount * 2)) for r in rules_table.shipped_rules()
+    )
     monkeypatch.setattr(services, "shipped_rules", lambda: changed)
     incidents.update_incident(incident, {"title": "Exposed snapshot (confirmed)"}, None)
     db.session.commit()
@@ -127,8 +155,12 @@ def test_moving_awareness_moves_pending_deadlines_but_not_a_sent_ones_lateness(i
     sent = duties(incident)[("gdpr-art33-2", "acme")]
     assert sent.status == ObligationStatus.SENT and sent.late_by_seconds == 6 * 3600
     earlier = AWARE - timedelta(hours=10)
-    incidents.update_incident(incident, {"aware_at": earlier.isoformat()}, None,
-                              reason="the SIEM alert was acknowledged at 22:00 the day before")
+    incidents.update_incident(
+        incident,
+        {"aware_at": earlier.isoformat()},
+        None,
+        reason="the SIEM alert was acknowledged at 22:00 the day before",
+    )
     db.session.commit()
     owed = duties(incident)
     assert owed[("gdpr-art33-2", "globex")].due_at == earlier + timedelta(hours=48)
@@ -167,25 +199,44 @@ def test_events_anchor_and_end_duties(inventory, privacy):
     incident = file()
     with pytest.raises(ValidationFailed) as refused:
         record_event(incident, {"kind": "not_significant", "at": "2026-10-25T09:00:00"}, privacy)
-    assert refused.value.problems == ["note: required for a negative determination (who decided what, and why)",
-                                      "at: a time zone is required (got a naive date-time 2026-10-25T09:00:00)"]
+    assert refused.value.problems == [
+        "note: required for a negative determination (who decided what, and why)",
+        "at: a time zone is required (got a naive date-time 2026-10-25T09:00:00)",
+    ]
     db.session.rollback()
-    for bad, message in [({"kind": "sunrise", "at": "2026-10-25T09:00:00Z"}, "kind: one of"),
-                         ({"kind": "stage_filed", "at": "2026-10-25T09:00:00Z"}, "stage: None is not a rule id"),
-                         ({"kind": "stage_filed", "stage": "nis2-art23-notification",
-                           "at": "2099-01-01T00:00:00Z"}, "at: is in the future"),
-                         ({"kind": "classified_major", "at": "2026-10-25T09:00:00Z", "colour": "red"},
-                          "colour: unknown field")]:
+    for bad, message in [
+        ({"kind": "sunrise", "at": "2026-10-25T09:00:00Z"}, "kind: one of"),
+        ({"kind": "stage_filed", "at": "2026-10-25T09:00:00Z"}, "stage: None is not a rule id"),
+        (
+            {"kind": "stage_filed", "stage": "nis2-art23-notification", "at": "2099-01-01T00:00:00Z"},
+            "at: is in the future",
+        ),
+        ({"kind": "classified_major", "at": "2026-10-25T09:00:00Z", "colour": "red"}, "colour: unknown field"),
+    ]:
         with pytest.raises(ValidationFailed, match=message):
             record_event(incident, bad, privacy)
         db.session.rollback()
-    record_event(incident, {"kind": "not_significant", "at": "2026-10-25T09:00:00+01:00",
-                                      "note": "Two test tenants only; no service disruption."}, privacy)
+    record_event(
+        incident,
+        {
+            "kind": "not_significant",
+            "at": "2026-10-25T09:00:00+01:00",
+            "note": "Two test tenants only; no service disruption.",
+        },
+        privacy,
+    )
     db.session.commit()
     early = duties(incident)[("nis2-art23-early-warning", "csirt")]
     assert early.status == ObligationStatus.NOT_REQUIRED and early.decided_by == "dpo"
-    record_event(incident, {"kind": "significance_determined", "at": "2026-10-25T11:00:00+01:00",
-                                      "note": "Revised: a third tenant is a hospital."}, privacy)
+    record_event(
+        incident,
+        {
+            "kind": "significance_determined",
+            "at": "2026-10-25T11:00:00+01:00",
+            "note": "Revised: a third tenant is a hospital.",
+        },
+        privacy,
+    )
     db.session.commit()
     assert duties(incident)[("nis2-art23-early-warning", "csirt")].status == ObligationStatus.PENDING
 

@@ -34,15 +34,31 @@ CASES = [
     ("nis2-art23-notification", {"awareness": "2026-01-01T00:00:00Z"}, None, "2026-01-04T00:00:00Z"),
     ("nis2-art23-notification", {"awareness": "2026-10-23T10:00:00Z"}, None, "2026-10-26T10:00:00Z"),
     # one month from 31 January ends on the last day of February (Reg. 1182/71 Art. 3(2)(c))
-    ("nis2-art23-final-report", {"stage_filed:nis2-art23-notification": "2026-01-31T10:00:00Z"}, None,
-     "2026-02-28T23:59:59+01:00"),
-    ("nis2-art23-final-report", {"stage_filed:nis2-art23-notification": "2028-01-31T10:00:00Z"}, None,
-     "2028-02-29T23:59:59+01:00"),
+    (
+        "nis2-art23-final-report",
+        {"stage_filed:nis2-art23-notification": "2026-01-31T10:00:00Z"},
+        None,
+        "2026-02-28T23:59:59+01:00",
+    ),
+    (
+        "nis2-art23-final-report",
+        {"stage_filed:nis2-art23-notification": "2028-01-31T10:00:00Z"},
+        None,
+        "2028-02-29T23:59:59+01:00",
+    ),
     ("nis2-art23-final-report", {"awareness": "2026-01-31T10:00:00Z"}, None, None),
-    ("dora-initial", {"classified_major": "2026-05-04T10:00:00Z", "awareness": "2026-05-04T08:00:00Z"}, None,
-     "2026-05-04T14:00:00Z"),
-    ("dora-initial", {"classified_major": "2026-05-05T06:00:00Z", "awareness": "2026-05-04T08:00:00Z"}, None,
-     "2026-05-05T08:00:00Z"),  # no later than 24 h after awareness
+    (
+        "dora-initial",
+        {"classified_major": "2026-05-04T10:00:00Z", "awareness": "2026-05-04T08:00:00Z"},
+        None,
+        "2026-05-04T14:00:00Z",
+    ),
+    (
+        "dora-initial",
+        {"classified_major": "2026-05-05T06:00:00Z", "awareness": "2026-05-04T08:00:00Z"},
+        None,
+        "2026-05-05T08:00:00Z",
+    ),  # no later than 24 h after awareness
     ("dora-initial", {"awareness": "2026-05-04T08:00:00Z"}, None, "2026-05-05T08:00:00Z"),
     ("dora-intermediate", {"stage_filed:dora-initial": "2026-05-04T14:00:00Z"}, None, "2026-05-07T14:00:00Z"),
     ("dora-intermediate", {"stage_filed:dora-initial": "2026-12-30T00:00:00Z"}, None, "2027-01-02T00:00:00Z"),
@@ -69,8 +85,9 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("rule_id, anchors, contract_hours, expected", CASES,
-                         ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
+@pytest.mark.parametrize(
+    "rule_id, anchors, contract_hours, expected", CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)]
+)
 def test_due_times_per_regime_and_stage(rule_id, anchors, contract_hours, expected):
     due = rule(rule_id).due({k: utc(v) for k, v in anchors.items()}, contract_hours)
     assert due == (utc(expected) if expected else None)
@@ -84,7 +101,8 @@ def test_each_rule_can_say_how_its_period_is_counted():
     assert rule("gdpr-art34").period.describe() == "without undue delay (internal target 72 hours)"
     assert rule("nis2-art23-final-report").period.describe() == "1 month, days ending in Europe/Brussels"
     assert Period(10, Unit.CALENDAR_DAYS, time_zone="Europe/Paris").describe() == (
-        "10 calendar days, days ending in Europe/Paris")
+        "10 calendar days, days ending in Europe/Paris"
+    )
 
 
 def test_every_shipped_rule_has_at_least_two_cases_and_a_source():
@@ -101,22 +119,33 @@ def test_clock_hours_are_elapsed_hours_across_a_dst_change():
 
 
 def test_a_bad_rules_table_is_refused_naming_the_row():
-    good = {"id": "x", "regime": "X", "stage": "s", "recipient_kind": "regulator", "our_roles": ["controller"],
-            "anchor": "awareness", "period": {"amount": 3, "unit": "business_days", "holiday_country": "BR"},
-            "condition": "always", "source": "A law, article 1, which says three business days."}
+    good = {
+        "id": "x",
+        "regime": "X",
+        "stage": "s",
+        "recipient_kind": "regulator",
+        "our_roles": ["controller"],
+        "anchor": "awareness",
+        "period": {"amount": 3, "unit": "business_days", "holiday_country": "BR"},
+        "condition": "always",
+        "source": "A law, article 1, which says three business days.",
+    }
     assert parse_rules({"rules": [good]})[0].period.unit == Unit.BUSINESS_DAYS
-    for change, message in [({"anchor": "sunrise"}, "rules[x].anchor"),
-                            ({"period": {"amount": 3, "unit": "business_days"}}, "holiday_country"),
-                            ({"period": {"amount": 0, "unit": "hours"}}, "rules[x].period.amount"),
-                            ({"recipient_kind": "press"}, "rules[x].recipient_kind"),
-                            ({"source": " "}, "rules[x].source"),
-                            ({"anchor": "stage_filed:nowhere"}, "names an unknown stage")]:
+    for change, message in [
+        ({"anchor": "sunrise"}, "rules[x].anchor"),
+        ({"period": {"amount": 3, "unit": "business_days"}}, "holiday_country"),
+        ({"period": {"amount": 0, "unit": "hours"}}, "rules[x].period.amount"),
+        ({"recipient_kind": "press"}, "rules[x].recipient_kind"),
+        ({"source": " "}, "rules[x].source"),
+        ({"anchor": "stage_filed:nowhere"}, "names an unknown stage"),
+    ]:
         with pytest.raises(RulesError, match=message.replace("[", r"\[").replace("]", r"\]")):
             parse_rules({"rules": [{**good, **change}]})
 
 
 def test_months_end_on_the_same_date_or_the_last_day_of_the_month():
     from datetime import date
+
     assert add_months(date(2026, 1, 31), 1) == date(2026, 2, 28)
     assert add_months(date(2028, 1, 31), 1) == date(2028, 2, 29)
     assert add_months(date(2026, 12, 15), 1) == date(2027, 1, 15)
@@ -125,10 +154,20 @@ def test_months_end_on_the_same_date_or_the_last_day_of_the_month():
 
 PERIODS = st.one_of(
     st.builds(Period, st.integers(1, 2000), st.just(Unit.HOURS)),
-    st.builds(Period, st.integers(1, 400), st.just(Unit.CALENDAR_DAYS), st.none(),
-              st.sampled_from(["Europe/Paris", "America/New_York", "Asia/Singapore"])),
-    st.builds(Period, st.integers(1, 30), st.just(Unit.BUSINESS_DAYS), st.sampled_from(["BR", "US", "FR"]),
-              st.sampled_from(["America/Sao_Paulo", "America/New_York", "Europe/Paris"])),
+    st.builds(
+        Period,
+        st.integers(1, 400),
+        st.just(Unit.CALENDAR_DAYS),
+        st.none(),
+        st.sampled_from(["Europe/Paris", "America/New_York", "Asia/Singapore"]),
+    ),
+    st.builds(
+        Period,
+        st.integers(1, 30),
+        st.just(Unit.BUSINESS_DAYS),
+        st.sampled_from(["BR", "US", "FR"]),
+        st.sampled_from(["America/Sao_Paulo", "America/New_York", "Europe/Paris"]),
+    ),
     st.builds(Period, st.integers(1, 24), st.just(Unit.MONTHS), st.none(), st.sampled_from(["Europe/Brussels"])),
 )
 STARTS = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2090, 1, 1), timezones=st.just(UTC))

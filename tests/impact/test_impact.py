@@ -19,9 +19,15 @@ from breachdesk.inventory.services import save_entry
 from breachdesk.inventory.taxonomy import Sensitivity, data_categories, sensitivity_of
 from tests.inventories import load
 
-ACTIVITY_MESSAGES = {"key": "messages", "name": "Messages", "role": "processor", "retention_days": 6,
-                     "systems": ["db"], "data_categories": ["user.content.private", "user.contact.email"],
-                     "data_subject_categories": ["customer"]}
+ACTIVITY_MESSAGES = {
+    "key": "messages",
+    "name": "Messages",
+    "role": "processor",
+    "retention_days": 6,
+    "systems": ["db"],
+    "data_categories": ["user.content.private", "user.contact.email"],
+    "data_subject_categories": ["customer"],
+}
 
 
 def scope(*keys, categories=()):
@@ -45,8 +51,11 @@ def test_a_customer_reached_by_two_paths_is_counted_once(small_inventory):
     assert acme.data_subjects == {"customer": 100, "prospect": 20}
     assert acme.records == 1000 + 80 + 20  # records are distinct per activity
     assert [p["activity"] for p in acme.paths] == ["directory", "messages"]
-    assert acme.paths[1] == {"systems": ["db"], "activity": "messages",
-                             "data_categories": ["user.contact.email", "user.content.private"]}
+    assert acme.paths[1] == {
+        "systems": ["db"],
+        "activity": "messages",
+        "data_categories": ["user.contact.email", "user.content.private"],
+    }
     assert acme.sensitivity == Sensitivity.BEHAVIOURAL
     impact = compute(scope("db", "sms"))
     assert impact.totals == {"customers": 3, "data_subjects": 120 + 50, "records": 1100 + 50, "activities": 2}
@@ -60,9 +69,14 @@ def test_a_linked_customer_without_volumes_is_still_affected(small_inventory):
 
 def linked(activity_key):
     links = activity_customers.c
-    return sorted(db.session.scalars(select(Customer.key).join(activity_customers, links.customer_id == Customer.id)
-                                     .join(ProcessingActivity, ProcessingActivity.id == links.activity_id)
-                                     .where(ProcessingActivity.key == activity_key)))
+    return sorted(
+        db.session.scalars(
+            select(Customer.key)
+            .join(activity_customers, links.customer_id == Customer.id)
+            .join(ProcessingActivity, ProcessingActivity.id == links.activity_id)
+            .where(ProcessingActivity.key == activity_key)
+        )
+    )
 
 
 def test_a_customer_keeps_its_link_while_it_has_volume_rows(small_inventory):
@@ -83,8 +97,13 @@ def test_the_database_refuses_a_customer_volume_row_without_its_link(small_inven
     links = activity_customers.c
     umbrella = db.session.scalar(select(Customer.id).where(Customer.key == "umbrella"))
     messages = db.session.scalar(select(ProcessingActivity.id).where(ProcessingActivity.key == "messages"))
-    row = {"customer_id": umbrella, "activity_id": messages, "data_subject_category": "customer",
-           "data_subjects": 1, "records": 1}
+    row = {
+        "customer_id": umbrella,
+        "activity_id": messages,
+        "data_subject_category": "customer",
+        "data_subjects": 1,
+        "records": 1,
+    }
     with pytest.raises(IntegrityError):
         db.session.execute(insert(Volume), [row])
     db.session.rollback()
@@ -105,8 +124,11 @@ def test_the_migration_links_customers_of_volume_rows_left_unlinked(small_invent
     links = activity_customers.c
     downgrade(directory=directory, revision="0009")
     try:
-        db.session.execute(delete(activity_customers).where(
-            links.customer_id == select(Customer.id).where(Customer.key == "acme").scalar_subquery()))
+        db.session.execute(
+            delete(activity_customers).where(
+                links.customer_id == select(Customer.id).where(Customer.key == "acme").scalar_subquery()
+            )
+        )
         db.session.commit()
         assert linked("messages") == ["initech"] and linked("directory") == ["globex"]
     finally:
@@ -119,11 +141,13 @@ def test_customers_come_in_code_point_order_of_name_then_key(app):
     accented letters after z, equal names by key."""
     names = {"c1": "beta", "c2": "Zeta", "c3": "Émile", "c4": "alpha", "c5": "Ärger", "c6": "beta", "c7": "Zeta "}
     customers = "\n".join(f"  - {{key: {k}, name: '{n}', country: FR}}" for k, n in names.items())
-    structure = (f"format: breachdesk-inventory/1\ncustomers:\n{customers}\n"
-                 "systems:\n  - {key: db, name: Main database, hosting_country: IE}\n"
-                 "activities:\n  - {key: mail, name: Mail, role: processor, systems: [db], "
-                 "data_categories: [user.contact.email], data_subject_categories: [customer], "
-                 f"customers: [{', '.join(names)}]}}\n")
+    structure = (
+        f"format: breachdesk-inventory/1\ncustomers:\n{customers}\n"
+        "systems:\n  - {key: db, name: Main database, hosting_country: IE}\n"
+        "activities:\n  - {key: mail, name: Mail, role: processor, systems: [db], "
+        "data_categories: [user.contact.email], data_subject_categories: [customer], "
+        f"customers: [{', '.join(names)}]}}\n"
+    )
     import_inventory(("order.yaml", structure))
     db.session.commit()
     found = [(c.name, c.key) for c in compute(scope("db")).customers]
@@ -148,9 +172,18 @@ def test_a_parent_category_covers_its_children(small_inventory):
 def test_controller_activities_are_reported_apart_from_customers(small_inventory):
     impact = compute(scope("crm"))
     assert impact.customers == []
-    assert impact.own == [{"activity": "prospects", "name": "Prospection", "systems": ["crm"],
-                           "data_categories": ["user.contact.email"], "sensitivity": 1, "retention_days": None,
-                           "data_subjects": {"prospect": 300}, "records": 310}]
+    assert impact.own == [
+        {
+            "activity": "prospects",
+            "name": "Prospection",
+            "systems": ["crm"],
+            "data_categories": ["user.contact.email"],
+            "sensitivity": 1,
+            "retention_days": None,
+            "data_subjects": {"prospect": 300},
+            "records": 310,
+        }
+    ]
     assert impact.totals["data_subjects"] == 300
 
 
@@ -195,15 +228,25 @@ def random_inventory(seed: int) -> dict[str, Any]:
     activities = {}
     for n in range(12):
         key = f"a{rng.randrange(100):02d}-{n}"
-        activities[key] = {"systems": sorted(rng.sample(systems, rng.randint(1, 3))),
-                           "data_categories": sorted(rng.sample(categories, rng.randint(1, 6))),
-                           "subjects": sorted(rng.sample(subjects, rng.randint(1, 3))),
-                           "linked": sorted(rng.sample(sorted(customers), rng.randint(0, 12)))}
-    volumes = [(customer, key, subject, rng.randint(0, 500), rng.randint(0, 5000))
-               for key, activity in activities.items() for customer in activity["linked"]
-               for subject in activity["subjects"] if rng.random() < 0.6]
-    return {"customers": customers, "activities": activities, "volumes": volumes,
-            "scope": sorted(rng.sample(systems, rng.randint(2, 4)))}
+        activities[key] = {
+            "systems": sorted(rng.sample(systems, rng.randint(1, 3))),
+            "data_categories": sorted(rng.sample(categories, rng.randint(1, 6))),
+            "subjects": sorted(rng.sample(subjects, rng.randint(1, 3))),
+            "linked": sorted(rng.sample(sorted(customers), rng.randint(0, 12))),
+        }
+    volumes = [
+        (customer, key, subject, rng.randint(0, 500), rng.randint(0, 5000))
+        for key, activity in activities.items()
+        for customer in activity["linked"]
+        for subject in activity["subjects"]
+        if rng.random() < 0.6
+    ]
+    return {
+        "customers": customers,
+        "activities": activities,
+        "volumes": volumes,
+        "scope": sorted(rng.sample(systems, rng.randint(2, 4))),
+    }
 
 
 def import_random_inventory(inventory: dict[str, Any]) -> None:
@@ -212,9 +255,11 @@ def import_random_inventory(inventory: dict[str, Any]) -> None:
     lines += ["systems:"] + [f"  - {{key: s{n}, name: System {n}, hosting_country: IE}}" for n in range(6)]
     lines += ["activities:"]
     for key, a in inventory["activities"].items():
-        lines.append(f"  - {{key: {key}, name: {key}, role: processor, systems: [{', '.join(a['systems'])}], "
-                     f"data_categories: [{', '.join(a['data_categories'])}], "
-                     f"data_subject_categories: [{', '.join(a['subjects'])}], customers: [{', '.join(a['linked'])}]}}")
+        lines.append(
+            f"  - {{key: {key}, name: {key}, role: processor, systems: [{', '.join(a['systems'])}], "
+            f"data_categories: [{', '.join(a['data_categories'])}], "
+            f"data_subject_categories: [{', '.join(a['subjects'])}], customers: [{', '.join(a['linked'])}]}}"
+        )
     csv = "customer,activity,data_subject_category,data_subjects,records\n"
     csv += "".join(f"{c},{a},{s},{people},{records}\n" for c, a, s, people, records in inventory["volumes"])
     data = csv.encode()
@@ -234,10 +279,17 @@ def read_plainly(inventory: dict[str, Any]) -> list[tuple]:
         rows = [v for v in inventory["volumes"] if v[0] == customer and v[1] in reached]
         people = {s: max(v[3] for v in rows if v[2] == s) for s in {v[2] for v in rows}}
         held = sorted({c for k in via for c in reached[k]["data_categories"]})
-        paths = [{"systems": sorted(scope & set(reached[k]["systems"])), "activity": k,
-                  "data_categories": reached[k]["data_categories"]} for k in via]
-        found.append((name, customer, people, sum(v[4] for v in rows), held, max(map(sensitivity_of, held)),
-                      paths, not rows))
+        paths = [
+            {
+                "systems": sorted(scope & set(reached[k]["systems"])),
+                "activity": k,
+                "data_categories": reached[k]["data_categories"],
+            }
+            for k in via
+        ]
+        found.append(
+            (name, customer, people, sum(v[4] for v in rows), held, max(map(sensitivity_of, held)), paths, not rows)
+        )
     return sorted(found)
 
 
@@ -249,5 +301,7 @@ def test_every_customer_impact_is_the_plain_reading_of_the_inventory(app, seed):
     import_random_inventory(inventory)
     ids = {s.key: s.id for s in db.session.scalars(select(System))}
     impact = compute(Scope(tuple(ids[k] for k in inventory["scope"])))
-    assert [(c.name, c.key, c.data_subjects, c.records, c.data_categories, c.sensitivity, c.paths, c.counts_unknown)
-            for c in impact.customers] == read_plainly(inventory)
+    assert [
+        (c.name, c.key, c.data_subjects, c.records, c.data_categories, c.sensitivity, c.paths, c.counts_unknown)
+        for c in impact.customers
+    ] == read_plainly(inventory)

@@ -31,8 +31,13 @@ def inventory(app):
 
 
 def file(**changes) -> Incident:
-    data = {"title": "Exposed database snapshot", "aware_at": AWARE, "systems": ["db"],
-            "nature": ["confidentiality"], **changes}
+    data = {
+        "title": "Exposed database snapshot",
+        "aware_at": AWARE,
+        "systems": ["db"],
+        "nature": ["confidentiality"],
+        **changes,
+    }
     incident = services.open_incident(data, None)
     db.session.commit()
     return incident
@@ -46,20 +51,25 @@ def test_filing_stores_utc_and_computes_the_impact_at_once(inventory):
     assert stale_reasons(incident, snapshot) == []
 
 
-@pytest.mark.parametrize("changes, message", [
-    ({"aware_at": "2026-03-29T01:30:00"}, "aware_at: a time zone is required"),
-    ({"aware_at": "yesterday"}, "aware_at: 'yesterday' is not an RFC 3339 date-time"),
-    ({"systems": []}, "systems: is required"),
-    ({"systems": ["db", "mainframe"]}, "systems: unknown system key(s) 'mainframe'"),
-    ({"nature": ["confidentiality", "secrecy"]}, "nature: 'secrecy' is not one of"),
-    ({"cause": "aliens"}, "cause: 'aliens' is not one of"),
-    ({"data_categories": ["user.contact.emial"]}, "data_categories: 'user.contact.emial' is not a data category"),
-    ({"occurred_from": "2026-03-02T00:00:00Z", "occurred_to": "2026-03-01T00:00:00Z"},
-     "occurred_to: is before occurred_from"),
-    ({"title": "x" * 201}, "title: longer than 200 characters"),
-    ({"encrypted": "yes"}, "encrypted: expected true or false"),
-    ({"colour": "red"}, "colour: unknown field"),
-])
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"aware_at": "2026-03-29T01:30:00"}, "aware_at: a time zone is required"),
+        ({"aware_at": "yesterday"}, "aware_at: 'yesterday' is not an RFC 3339 date-time"),
+        ({"systems": []}, "systems: is required"),
+        ({"systems": ["db", "mainframe"]}, "systems: unknown system key(s) 'mainframe'"),
+        ({"nature": ["confidentiality", "secrecy"]}, "nature: 'secrecy' is not one of"),
+        ({"cause": "aliens"}, "cause: 'aliens' is not one of"),
+        ({"data_categories": ["user.contact.emial"]}, "data_categories: 'user.contact.emial' is not a data category"),
+        (
+            {"occurred_from": "2026-03-02T00:00:00Z", "occurred_to": "2026-03-01T00:00:00Z"},
+            "occurred_to: is before occurred_from",
+        ),
+        ({"title": "x" * 201}, "title: longer than 200 characters"),
+        ({"encrypted": "yes"}, "encrypted: expected true or false"),
+        ({"colour": "red"}, "colour: unknown field"),
+    ],
+)
 def test_bad_input_is_refused_naming_the_field_and_nothing_is_filed(inventory, changes, message):
     with pytest.raises(ValidationFailed) as refused:
         file(**changes)
@@ -106,7 +116,8 @@ def test_impact_goes_stale_when_the_scope_changes(inventory):
     services.update_incident(incident, {"data_categories": ["user.content.private"]}, None)
     db.session.commit()
     assert stale_reasons(incident, current_snapshot(incident.id)) == [
-        "the incident's systems or data categories changed"]
+        "the incident's systems or data categories changed"
+    ]
     snapshot = take_snapshot(incident)
     # globex holds no private content; acme and initech keep only that category
     assert snapshot.difference == {"added": [], "removed": ["globex"], "changed": ["acme", "initech"]}
@@ -117,20 +128,27 @@ def test_a_change_of_sensitivity_alone_is_a_change_of_impact(inventory):
     and counts (here the class stored for the directory's e-mail addresses is revised upwards)."""
     incident = file(systems=["db"])
     directory = db.session.scalar(select(ProcessingActivity).where(ProcessingActivity.key == "directory"))
-    db.session.execute(update(ActivityDataCategory).where(ActivityDataCategory.activity_id == directory.id,
-                                                          ActivityDataCategory.data_category == "user.contact.email")
-                       .values(sensitivity=int(Sensitivity.SENSITIVE)))
+    db.session.execute(
+        update(ActivityDataCategory)
+        .where(
+            ActivityDataCategory.activity_id == directory.id, ActivityDataCategory.data_category == "user.contact.email"
+        )
+        .values(sensitivity=int(Sensitivity.SENSITIVE))
+    )
     snapshot = take_snapshot(incident)
     # acme and globex hold the directory; initech only the messages, whose classes did not move
     assert snapshot.difference == {"added": [], "removed": [], "changed": ["acme", "globex"]}
 
 
-@pytest.mark.parametrize("local, zone, expected", [
-    (datetime(2026, 3, 29, 1, 30), "Europe/Paris", datetime(2026, 3, 29, 0, 30, tzinfo=UTC)),
-    (datetime(2026, 3, 29, 3, 30), "Europe/Paris", datetime(2026, 3, 29, 1, 30, tzinfo=UTC)),
-    (datetime(2024, 2, 29, 23, 59), "America/New_York", datetime(2024, 3, 1, 4, 59, tzinfo=UTC)),
-    (datetime(2026, 11, 22, 12, 0), "UTC", datetime(2026, 11, 22, 12, 0, tzinfo=UTC)),
-])
+@pytest.mark.parametrize(
+    "local, zone, expected",
+    [
+        (datetime(2026, 3, 29, 1, 30), "Europe/Paris", datetime(2026, 3, 29, 0, 30, tzinfo=UTC)),
+        (datetime(2026, 3, 29, 3, 30), "Europe/Paris", datetime(2026, 3, 29, 1, 30, tzinfo=UTC)),
+        (datetime(2024, 2, 29, 23, 59), "America/New_York", datetime(2024, 3, 1, 4, 59, tzinfo=UTC)),
+        (datetime(2026, 11, 22, 12, 0), "UTC", datetime(2026, 11, 22, 12, 0, tzinfo=UTC)),
+    ],
+)
 def test_wall_clock_times_become_utc(local, zone, expected):
     assert local_to_utc(local, zone, "aware_at") == expected
 
@@ -144,10 +162,21 @@ def test_times_in_the_dst_gap_or_fold_are_refused_not_guessed():
 
 # --- pages ---
 
+
 def intake(**changes):
-    return {"title": "Laptop stolen", "aware_at": "2026-10-25T01:15", "time_zone": "Europe/Paris",
-            "systems": ["db"], "nature": ["confidentiality"], "description": "", "cause": "", "encrypted": "",
-            "key_compromised": "", "owner_id": "", **changes}
+    return {
+        "title": "Laptop stolen",
+        "aware_at": "2026-10-25T01:15",
+        "time_zone": "Europe/Paris",
+        "systems": ["db"],
+        "nature": ["confidentiality"],
+        "description": "",
+        "cause": "",
+        "encrypted": "",
+        "key_compromised": "",
+        "owner_id": "",
+        **changes,
+    }
 
 
 def test_intake_form_files_in_the_reporters_zone(client, login, inventory):
@@ -175,8 +204,11 @@ def test_list_filters_by_status_customer_system_and_date(client, login, inventor
     services.change_status(first, IncidentStatus.ASSESSED, None)
     db.session.commit()
     login(Role.VIEWER)
-    titles = lambda query: [t for t in ("Database exposed", "SMS relay leak", "CRM export lost")  # noqa: E731
-                            if t in client.get(f"/incidents/?{query}").data.decode()]
+    titles = lambda query: [
+        t
+        for t in ("Database exposed", "SMS relay leak", "CRM export lost")  # noqa: E731
+        if t in client.get(f"/incidents/?{query}").data.decode()
+    ]
     assert titles("status=assessed") == ["Database exposed"]
     assert titles("customer=globex") == ["Database exposed", "SMS relay leak"]
     assert titles("system=crm") == ["CRM export lost"]
@@ -196,8 +228,13 @@ def test_affected_customers_sort_paginate_and_export(client, login, inventory):
 
 
 def test_the_customers_export_neutralises_formulas(client, login, inventory):
-    import_inventory(("rename.yaml", "format: breachdesk-inventory/1\ncustomers:\n"
-                                     "  - {key: acme, name: '=HYPERLINK(\"https://evil.example\")', country: FR}\n"))
+    import_inventory(
+        (
+            "rename.yaml",
+            "format: breachdesk-inventory/1\ncustomers:\n"
+            "  - {key: acme, name: '=HYPERLINK(\"https://evil.example\")', country: FR}\n",
+        )
+    )
     db.session.commit()
     incident = file(systems=["db"])
     login(Role.VIEWER)
@@ -223,9 +260,21 @@ def test_what_if_a_system_were_breached(client, login, inventory):
 
 
 @settings(max_examples=300, deadline=None)
-@given(local=st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2060, 12, 31)),
-       zone=st.sampled_from(["Europe/Paris", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata", "UTC",
-                             "America/Sao_Paulo", "Europe/London", "Pacific/Chatham"]))
+@given(
+    local=st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2060, 12, 31)),
+    zone=st.sampled_from(
+        [
+            "Europe/Paris",
+            "America/New_York",
+            "Australia/Lord_Howe",
+            "Asia/Kolkata",
+            "UTC",
+            "America/Sao_Paulo",
+            "Europe/London",
+            "Pacific/Chatham",
+        ]
+    ),
+)
 def test_a_wall_clock_time_is_either_refused_or_maps_back_to_itself(local, zone):
     try:
         instant = local_to_utc(local, zone, "aware_at")

@@ -51,10 +51,20 @@ def test_killing_an_import_midway_changes_nothing(app, runner, migrated, tmp_pat
     volumes = tmp_path / "volumes-pipe.csv"
     os.mkfifo(volumes)
     rows = "".join(f"c{i % customers:05d},messaging,customer,{i},{i}\n" for i in range(ROWS))
-    env = {**os.environ, "BREACHDESK_DATABASE_URL": migrated, "BREACHDESK_INSTANCE_PATH": str(tmp_path / "inst"),
-           "BREACHDESK_SECRET_KEY": "test"}
-    command = [str(Path(sys.executable).parent / "breachdesk"), "inventory", "import", str(path),
-               "--volumes", str(volumes)]
+    env = {
+        **os.environ,
+        "BREACHDESK_DATABASE_URL": migrated,
+        "BREACHDESK_INSTANCE_PATH": str(tmp_path / "inst"),
+        "BREACHDESK_SECRET_KEY": "test",
+    }
+    command = [
+        str(Path(sys.executable).parent / "breachdesk"),
+        "inventory",
+        "import",
+        str(path),
+        "--volumes",
+        str(volumes),
+    ]
     with subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) as process:
         with open(opened_for_writing(volumes, process), "wb") as pipe:
             # returns once the importer has read all but what the pipe and its reader buffer (some 140 KB)

@@ -48,10 +48,12 @@ STRUCTURE = textwrap.dedent("""\
         data_subject_categories: [prospect]
     volumes: volumes.csv
     """)
-VOLUMES = ("customer,activity,data_subject_category,data_subjects,records\n"
-           "acme,messaging,customer,1200,16000\n"
-           "globex,messaging,prospect,300,900\n"
-           ",prospects,prospect,5000,5200\n")
+VOLUMES = (
+    "customer,activity,data_subject_category,data_subjects,records\n"
+    "acme,messaging,customer,1200,16000\n"
+    "globex,messaging,prospect,300,900\n"
+    ",prospects,prospect,5000,5200\n"
+)
 
 
 def write(tmp_path, structure=STRUCTURE, volumes=VOLUMES, encoding="utf-8"):
@@ -69,12 +71,17 @@ def test_import_creates_the_inventory_with_derived_sensitivity(runner, tmp_path)
     assert result.exit_code == 0, result.output
     assert "2 customers created" in result.output and "3 volume rows created" in result.output
     acme = db.session.scalar(select(Customer).where(Customer.key == "acme"))
-    assert (acme.country, acme.time_zone, acme.notice_hours, acme.contacts[0].email) == \
-        ("FR", "Europe/Paris", 24, "dpo@acme.example")
+    assert (acme.country, acme.time_zone, acme.notice_hours, acme.contacts[0].email) == (
+        "FR",
+        "Europe/Paris",
+        24,
+        "dpo@acme.example",
+    )
     messaging = db.session.scalar(select(ProcessingActivity).where(ProcessingActivity.key == "messaging"))
     assert [c.key for c in messaging.customers] == ["acme", "globex"]  # linked by their volume rows
-    sensitivity = dict(db.session.execute(select(ActivityDataCategory.data_category,
-                                                 ActivityDataCategory.sensitivity)).all())
+    sensitivity = dict(
+        db.session.execute(select(ActivityDataCategory.data_category, ActivityDataCategory.sensitivity)).all()
+    )
     assert sensitivity["user.financial.bank_account"] == Sensitivity.FINANCIAL
     assert sensitivity["user.content.private"] == Sensitivity.BEHAVIOURAL
 
@@ -116,21 +123,36 @@ BAD_STRUCTURES = {
     "unknown taxonomy key": (
         ("user.financial.bank_account]", "user.financial.bank_acount]"),
         "inventory.yaml:22: activities[messaging].data_categories: 'user.financial.bank_acount' is not a data "
-        "category of the Fides taxonomy"),
-    "unknown system": (("systems: [main-db, sms]", "systems: [main-db, ghost]"),
-                       "inventory.yaml:21: activities[messaging].systems: unknown system 'ghost'"),
-    "duplicate key": (("  - key: globex", "  - key: acme"),
-                      "inventory.yaml:10: customers[acme].key: duplicate key (first on line 3)"),
-    "bad country": (("country: GB", "country: UK"),
-                    "inventory.yaml:12: customers[globex].country: 'UK' is not an ISO 3166-1 alpha-2 country code"),
-    "bad time zone": (("Europe/Paris", "Europe/Pariss"),
-                      "inventory.yaml:7: customers[acme].time_zone: 'Europe/Pariss' is not an IANA time zone"),
-    "unknown subject category": (("[customer, prospect]", "[customer, martian]"),
-                                 "inventory.yaml:23: activities[messaging].data_subject_categories: 'martian'"),
-    "wrong type": (("retention_days: 6", "retention_days: six"),
-                   "inventory.yaml:20: activities[messaging].retention_days: expected int, got str 'six'"),
-    "unknown field": (("    language: fr", "    langauge: fr"),
-                      "inventory.yaml:6: customers[acme].langauge: unknown field"),
+        "category of the Fides taxonomy",
+    ),
+    "unknown system": (
+        ("systems: [main-db, sms]", "systems: [main-db, ghost]"),
+        "inventory.yaml:21: activities[messaging].systems: unknown system 'ghost'",
+    ),
+    "duplicate key": (
+        ("  - key: globex", "  - key: acme"),
+        "inventory.yaml:10: customers[acme].key: duplicate key (first on line 3)",
+    ),
+    "bad country": (
+        ("country: GB", "country: UK"),
+        "inventory.yaml:12: customers[globex].country: 'UK' is not an ISO 3166-1 alpha-2 country code",
+    ),
+    "bad time zone": (
+        ("Europe/Paris", "Europe/Pariss"),
+        "inventory.yaml:7: customers[acme].time_zone: 'Europe/Pariss' is not an IANA time zone",
+    ),
+    "unknown subject category": (
+        ("[customer, prospect]", "[customer, martian]"),
+        "inventory.yaml:23: activities[messaging].data_subject_categories: 'martian'",
+    ),
+    "wrong type": (
+        ("retention_days: 6", "retention_days: six"),
+        "inventory.yaml:20: activities[messaging].retention_days: expected int, got str 'six'",
+    ),
+    "unknown field": (
+        ("    language: fr", "    langauge: fr"),
+        "inventory.yaml:6: customers[acme].langauge: unknown field",
+    ),
     "missing required": (("    name: Globex Ltd\n", ""), "inventory.yaml:10: customers[globex].name: is required"),
     "bad email": (("dpo@acme.example", "dpo-at-acme"), "inventory.yaml:9: customers[acme].contacts[0].email"),
     "yaml syntax": (("systems:\n  - {key: main-db", "systems: [\n  - {key: main-db"), "inventory.yaml:14: syntax:"),
@@ -150,25 +172,43 @@ def test_a_bad_structure_is_refused_whole_with_its_place_named(runner, tmp_path,
 
 
 BAD_VOLUMES = {
-    "bad number": ("acme,messaging,customer,1200,16000", "acme,messaging,customer,12O0,16000",
-                   "volumes.csv:2: data_subjects: '12O0' is not a whole number >= 0"),
-    "negative number": ("globex,messaging,prospect,300,900", "globex,messaging,prospect,300,-9",
-                        "volumes.csv:3: records: '-9' is not a whole number >= 0"),
-    "missing column": ("customer,activity,data_subject_category,data_subjects,records",
-                       "customer,activity,data_subject_category,data_subjects",
-                       "volumes.csv:1: header: missing column(s) records"),
-    "unknown customer": ("globex,messaging", "initech,messaging",
-                         "volumes.csv:3: customer: unknown customer 'initech'"),
+    "bad number": (
+        "acme,messaging,customer,1200,16000",
+        "acme,messaging,customer,12O0,16000",
+        "volumes.csv:2: data_subjects: '12O0' is not a whole number >= 0",
+    ),
+    "negative number": (
+        "globex,messaging,prospect,300,900",
+        "globex,messaging,prospect,300,-9",
+        "volumes.csv:3: records: '-9' is not a whole number >= 0",
+    ),
+    "missing column": (
+        "customer,activity,data_subject_category,data_subjects,records",
+        "customer,activity,data_subject_category,data_subjects",
+        "volumes.csv:1: header: missing column(s) records",
+    ),
+    "unknown customer": (
+        "globex,messaging",
+        "initech,messaging",
+        "volumes.csv:3: customer: unknown customer 'initech'",
+    ),
     "unknown activity": (",prospects,", ",prospecting,", "volumes.csv:4: activity: unknown activity 'prospecting'"),
-    "undeclared subject": ("globex,messaging,prospect", "globex,messaging,employee",
-                           ("volumes.csv:3: data_subject_category: 'employee' is not a data subject category of "
-                            "activity 'messaging'")),
-    "customer on a controller activity": (",prospects,", "acme,prospects,",
-                                          "volumes.csv:4: customer: must be empty"),
-    "duplicate row": ("globex,messaging,prospect,300,900", "acme,messaging,customer,1,1",
-                      "volumes.csv:3: row: duplicate of line 2"),
-    "short row": (",prospects,prospect,5000,5200", ",prospects,prospect,5000",
-                  "volumes.csv:4: row: expected 5 columns"),
+    "undeclared subject": (
+        "globex,messaging,prospect",
+        "globex,messaging,employee",
+        ("volumes.csv:3: data_subject_category: 'employee' is not a data subject category of activity 'messaging'"),
+    ),
+    "customer on a controller activity": (",prospects,", "acme,prospects,", "volumes.csv:4: customer: must be empty"),
+    "duplicate row": (
+        "globex,messaging,prospect,300,900",
+        "acme,messaging,customer,1,1",
+        "volumes.csv:3: row: duplicate of line 2",
+    ),
+    "short row": (
+        ",prospects,prospect,5000,5200",
+        ",prospects,prospect,5000",
+        "volumes.csv:4: row: expected 5 columns",
+    ),
 }
 
 
@@ -200,10 +240,12 @@ def test_a_refused_volume_file_leaves_nothing_behind_for_the_next_import(app, tm
     assert db.session.scalar(select(func.count()).select_from(Volume)) == 3
 
 
-BILLION_LAUGHS = ("format: breachdesk-inventory/1\n"
-                  "lol: &lol [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
-                  "lol2: &lol2 [*lol, *lol, *lol, *lol, *lol, *lol, *lol, *lol, *lol]\n"
-                  + "".join(f"lol{n}: &lol{n} [{', '.join([f'*lol{n - 1}'] * 9)}]\n" for n in range(3, 10)))
+BILLION_LAUGHS = (
+    "format: breachdesk-inventory/1\n"
+    "lol: &lol [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+    "lol2: &lol2 [*lol, *lol, *lol, *lol, *lol, *lol, *lol, *lol, *lol]\n"
+    + "".join(f"lol{n}: &lol{n} [{', '.join([f'*lol{n - 1}'] * 9)}]\n" for n in range(3, 10))
+)
 
 
 def test_yaml_aliases_are_refused_before_they_expand(runner, tmp_path):
@@ -294,8 +336,11 @@ def test_a_fides_manifest_becomes_systems_and_activities(runner, tmp_path):
     assert result.exit_code == 0, result.output
     activities = {a.key: a for a in db.session.scalars(select(ProcessingActivity))}
     usage = activities["analytics-platform.usage-analytics"]
-    assert (usage.role, usage.retention_days, [s.key for s in usage.systems]) == \
-        ("processor", 395, ["analytics-platform"])
+    assert (usage.role, usage.retention_days, [s.key for s in usage.systems]) == (
+        "processor",
+        395,
+        ["analytics-platform"],
+    )
     assert usage.systems[0].hosting_country == "US"
     prospection = activities["crm.prospection"]
     assert (prospection.role, prospection.legal_basis) == ("controller", "consent")
@@ -307,8 +352,10 @@ def test_an_invalid_fides_manifest_names_the_system_and_field(runner, tmp_path):
     path.write_text(FIDES_MANIFEST.replace("user.contact.email, user.name", "user.contact.emial"))
     result = run_import(runner, path)
     assert result.exit_code == 1
-    assert "fides.yml:14: system[crm].privacy_declarations[Prospection].data_categories: " \
-           "'user.contact.emial' is not a data category" in result.output
+    assert (
+        "fides.yml:14: system[crm].privacy_declarations[Prospection].data_categories: "
+        "'user.contact.emial' is not a data category" in result.output
+    )
 
 
 def test_a_missing_volumes_file_named_by_the_structure_is_an_error(runner, tmp_path):

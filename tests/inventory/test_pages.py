@@ -11,9 +11,18 @@ from breachdesk.inventory.models import Customer, ProcessingActivity, Volume
 from tests.conftest import table_fingerprint
 from tests.inventory.test_import_export import STRUCTURE, VOLUMES
 
-CUSTOMER = {"key": "nouvelle", "name": "Nouvelle Boutique", "country": "fr", "language": "fr",
-            "time_zone": "Europe/Paris", "notice_terms": "contract_hours", "notice_hours": "24",
-            "contacts-0-role": "dpo", "contacts-0-name": "Inès", "contacts-0-email": "dpo@nouvelle.example"}
+CUSTOMER = {
+    "key": "nouvelle",
+    "name": "Nouvelle Boutique",
+    "country": "fr",
+    "language": "fr",
+    "time_zone": "Europe/Paris",
+    "notice_terms": "contract_hours",
+    "notice_hours": "24",
+    "contacts-0-role": "dpo",
+    "contacts-0-name": "Inès",
+    "contacts-0-email": "dpo@nouvelle.example",
+}
 
 
 def test_customer_search_finds_by_name_and_paginates(client, login, demo_inventory):
@@ -51,8 +60,9 @@ def test_customer_form_creates_a_customer_and_audits_who_did_it(client, login):
 def test_customer_form_names_the_bad_field_and_changes_nothing(client, login):
     login(Role.PRIVACY)
     before = table_fingerprint()
-    response = client.post("/customers/new", data={**CUSTOMER, "time_zone": "Mars/Olympus",
-                                                   "contacts-0-email": "not-an-address"})
+    response = client.post(
+        "/customers/new", data={**CUSTOMER, "time_zone": "Mars/Olympus", "contacts-0-email": "not-an-address"}
+    )
     page = response.data.decode()
     assert "customers.time_zone: &#39;Mars/Olympus&#39; is not an IANA time zone" in page
     assert "contacts[0].email" in page
@@ -62,7 +72,7 @@ def test_customer_form_names_the_bad_field_and_changes_nothing(client, login):
 def test_a_customer_key_cannot_be_changed_by_editing(client, login, demo_inventory):
     login(Role.ADMIN)
     form = client.get("/customers/maison-lemaire/edit").data.decode()
-    assert 'readonly' in form
+    assert "readonly" in form
     client.post("/customers/maison-lemaire/edit", data={**CUSTOMER, "key": "renamed", "name": "Maison L."})
     customer = db.session.scalar(select(Customer).where(Customer.key == "maison-lemaire"))
     assert customer.name == "Maison L." and customer.contacts[0].email == "dpo@nouvelle.example"
@@ -70,30 +80,57 @@ def test_a_customer_key_cannot_be_changed_by_editing(client, login, demo_invento
 
 def test_activity_form_saves_taxonomy_categories_and_links(client, login, demo_inventory):
     login(Role.PRIVACY)
-    response = client.post("/activities/new", data={
-        "key": "support-desk", "name": "Support desk", "role": "processor", "purpose": "Answer tickets",
-        "legal_basis": "contract", "retention_days": "30", "systems": ["messaging-db"],
-        "customers": "maison-lemaire, tienda-sol", "data_categories": ["user.contact.email", "user.name"],
-        "data_subject_categories": ["customer"], "transfers": "US: SCCs"})
+    response = client.post(
+        "/activities/new",
+        data={
+            "key": "support-desk",
+            "name": "Support desk",
+            "role": "processor",
+            "purpose": "Answer tickets",
+            "legal_basis": "contract",
+            "retention_days": "30",
+            "systems": ["messaging-db"],
+            "customers": "maison-lemaire, tienda-sol",
+            "data_categories": ["user.contact.email", "user.name"],
+            "data_subject_categories": ["customer"],
+            "transfers": "US: SCCs",
+        },
+    )
     assert response.status_code == 302
     activity = db.session.scalar(select(ProcessingActivity).where(ProcessingActivity.key == "support-desk"))
     assert [c.key for c in activity.customers] == ["maison-lemaire", "tienda-sol"]
     assert activity.transfers == [{"country": "US", "safeguard": "SCCs"}]
-    refused = client.post("/activities/new", data={"key": "bad", "name": "Bad", "role": "processor", "legal_basis": "",
-                                                   "customers": "nobody-we-know"})
+    refused = client.post(
+        "/activities/new",
+        data={"key": "bad", "name": "Bad", "role": "processor", "legal_basis": "", "customers": "nobody-we-know"},
+    )
     assert b"activities.customers: unknown customer &#39;nobody-we-know&#39;" in refused.data
 
 
 def test_volume_form_checks_the_subject_category_against_the_activity(client, login, demo_inventory):
     login(Role.PRIVACY)
-    bad = client.post("/volumes/new", data={"customer": "maison-lemaire", "activity": "location-features",
-                                            "data_subject_category": "employee", "data_subjects": "5",
-                                            "records": "5"})
+    bad = client.post(
+        "/volumes/new",
+        data={
+            "customer": "maison-lemaire",
+            "activity": "location-features",
+            "data_subject_category": "employee",
+            "data_subjects": "5",
+            "records": "5",
+        },
+    )
     assert b"is not a data subject category of activity" in bad.data
     volume = db.session.scalar(select(Volume).join(Volume.activity).where(ProcessingActivity.key == "suppliers"))
-    ok = client.post(f"/volumes/{volume.id}/edit", data={"customer": "", "activity": "suppliers",
-                                                         "data_subject_category": "supplier_vendor",
-                                                         "data_subjects": "150", "records": "2000"})
+    ok = client.post(
+        f"/volumes/{volume.id}/edit",
+        data={
+            "customer": "",
+            "activity": "suppliers",
+            "data_subject_category": "supplier_vendor",
+            "data_subjects": "150",
+            "records": "2000",
+        },
+    )
     assert ok.status_code == 302
     db.session.refresh(volume)
     assert (volume.data_subjects, volume.records) == (150, 2000)
@@ -104,9 +141,16 @@ def test_a_volume_row_for_a_customer_new_to_the_activity_links_it(client, login,
     login(Role.PRIVACY)
     activity = db.session.scalar(select(ProcessingActivity).where(ProcessingActivity.key == "location-features"))
     assert "optique-vidal" not in [c.key for c in activity.customers]
-    added = client.post("/volumes/new", data={"customer": "optique-vidal", "activity": "location-features",
-                                              "data_subject_category": "customer", "data_subjects": "12",
-                                              "records": "40"})
+    added = client.post(
+        "/volumes/new",
+        data={
+            "customer": "optique-vidal",
+            "activity": "location-features",
+            "data_subject_category": "customer",
+            "data_subjects": "12",
+            "records": "40",
+        },
+    )
     assert added.status_code == 302
     db.session.expire_all()
     assert "optique-vidal" in [c.key for c in activity.customers]
@@ -114,16 +158,26 @@ def test_a_volume_row_for_a_customer_new_to_the_activity_links_it(client, login,
 
 def test_upload_page_streams_progress_and_imports_all_or_nothing(client, login):
     login(Role.PRIVACY)
-    bad = client.post("/inventory/import", content_type="multipart/form-data", data={
-        "structure": (io.BytesIO(STRUCTURE.encode()), "inventory.yaml"),
-        "volumes": (io.BytesIO(VOLUMES.replace("1200", "many").encode()), "volumes.csv")})
+    bad = client.post(
+        "/inventory/import",
+        content_type="multipart/form-data",
+        data={
+            "structure": (io.BytesIO(STRUCTURE.encode()), "inventory.yaml"),
+            "volumes": (io.BytesIO(VOLUMES.replace("1200", "many").encode()), "volumes.csv"),
+        },
+    )
     page = bad.data.decode()
     assert "Nothing was imported: 1 problem(s)" in page
     assert "volumes.csv:2: data_subjects: &#39;many&#39; is not a whole number" in page
     assert db.session.scalar(select(Customer)) is None  # the structure part was rolled back too
-    good = client.post("/inventory/import", content_type="multipart/form-data", data={
-        "structure": (io.BytesIO(STRUCTURE.encode()), "inventory.yaml"),
-        "volumes": (io.BytesIO(VOLUMES.encode()), "volumes.csv")})
+    good = client.post(
+        "/inventory/import",
+        content_type="multipart/form-data",
+        data={
+            "structure": (io.BytesIO(STRUCTURE.encode()), "inventory.yaml"),
+            "volumes": (io.BytesIO(VOLUMES.encode()), "volumes.csv"),
+        },
+    )
     page = good.data.decode()
     assert 'customers <progress value="100" max="100">' in page and 'volumes <progress value="100"' in page
     assert "Imported: 2 customers created" in page

@@ -41,8 +41,9 @@ class SendGridStub:
                 time.sleep(stub.delay)
                 with stub.lock:
                     status = stub.answers.popleft() if stub.answers else 202
-                    stub.requests.append({"path": self.path, "headers": dict(self.headers), "body": body,
-                                          "status": status})
+                    stub.requests.append(
+                        {"path": self.path, "headers": dict(self.headers), "body": body, "status": status}
+                    )
                     number = len(stub.requests)
                 self.send_response(status)
                 if status == 202:
@@ -73,5 +74,8 @@ class SendGridStub:
 
     def accepted_outbox_ids(self) -> list[int]:
         with self.lock:
-            return [int(r["body"]["personalizations"][0]["custom_args"]["outbox_id"])
-                    for r in self.requests if r["status"] == 202]
+            return [
+                int(r["body"]["personalizations"][0]["custom_args"]["outbox_id"])
+                for r in self.requests
+                if r["status"] == 202
+            ]

@@ -34,19 +34,27 @@ def queue_messages(incident, privacy, count: int) -> list[int]:
 
 
 def dispatcher(migrated: str, stub_url: str, instance: Path, *extra: str, lease: int = LEASE) -> subprocess.Popen:
-    env = {**os.environ, "BREACHDESK_DATABASE_URL": migrated, "BREACHDESK_INSTANCE_PATH": str(instance),
-           "BREACHDESK_SECRET_KEY": "test", "BREACHDESK_MAIL_BACKEND": "sendgrid",
-           "BREACHDESK_SENDGRID_API_HOST": stub_url, "SENDGRID_API_KEY": "SG.test",
-           "BREACHDESK_DISPATCH_LEASE_SECONDS": str(lease), "BREACHDESK_LOG_LEVEL": "WARNING",
-           "BREACHDESK_MAIL_TIMEOUT": "3600"}  # a request the stub holds stays in flight, however long the wait
+    env = {
+        **os.environ,
+        "BREACHDESK_DATABASE_URL": migrated,
+        "BREACHDESK_INSTANCE_PATH": str(instance),
+        "BREACHDESK_SECRET_KEY": "test",
+        "BREACHDESK_MAIL_BACKEND": "sendgrid",
+        "BREACHDESK_SENDGRID_API_HOST": stub_url,
+        "SENDGRID_API_KEY": "SG.test",
+        "BREACHDESK_DISPATCH_LEASE_SECONDS": str(lease),
+        "BREACHDESK_LOG_LEVEL": "WARNING",
+        "BREACHDESK_MAIL_TIMEOUT": "3600",
+    }  # a request the stub holds stays in flight, however long the wait
     command = [str(Path(sys.executable).parent / "breachdesk"), "dispatch", *extra]
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
 def queued() -> int:
     db.session.rollback()
-    return db.session.scalar(select(func.count()).select_from(OutboxMessage)
-                             .where(OutboxMessage.status == OutboxStatus.QUEUED))
+    return db.session.scalar(
+        select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == OutboxStatus.QUEUED)
+    )
 
 
 def run_until_empty(migrated, stub_url, instance) -> None:
@@ -59,7 +67,8 @@ def run_until_empty(migrated, stub_url, instance) -> None:
 
 
 def test_a_dispatcher_killed_mid_batch_loses_nothing_and_repeats_at_most_what_was_in_flight(
-        incident, privacy, migrated, sendgrid_stub, tmp_path):
+    incident, privacy, migrated, sendgrid_stub, tmp_path
+):
     ids = queue_messages(incident, privacy, 500)
     sendgrid_stub.hold_after = 120  # then every send stays in flight until the dispatcher is killed
     with dispatcher(migrated, sendgrid_stub.url, tmp_path / "inst", "--batch", "50") as process:
@@ -75,8 +84,11 @@ def test_a_dispatcher_killed_mid_batch_loses_nothing_and_repeats_at_most_what_wa
     while len(sendgrid_stub.requests) < 120 + DISPATCH_CONCURRENCY:
         time.sleep(0.01)
     db.session.rollback()
-    unrecorded = db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
-        OutboxMessage.status == OutboxStatus.QUEUED, OutboxMessage.claimed_by.is_not(None)))
+    unrecorded = db.session.scalar(
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.QUEUED, OutboxMessage.claimed_by.is_not(None))
+    )
     assert unrecorded > DISPATCH_CONCURRENCY  # the rest of its batch was claimed too, and is not sent twice
 
     run_until_empty(migrated, sendgrid_stub.url, tmp_path / "inst")
@@ -134,7 +146,8 @@ def test_dispatch_forever_waits_out_a_dropped_database_and_goes_on(app, runner, 
 
 
 def test_a_claim_outlives_a_slow_provider_and_another_dispatcher_never_takes_it_over(
-        incident, privacy, migrated, sendgrid_stub, tmp_path):
+    incident, privacy, migrated, sendgrid_stub, tmp_path
+):
     """Each send takes longer than the lease: the dispatcher renews its claim while it sends, so the one
     polling beside it finds nothing to take over and every message goes out once."""
     ids = queue_messages(incident, privacy, 8)

@@ -58,8 +58,11 @@ def test_file_backend_writes_eml_files_that_parse_back(incident, privacy, tmp_pa
     assert parsed.get_body(("html",)).get_content().strip() == notice.html_body
     db.session.expire_all()
     sent = messages()
-    assert all(m.status == OutboxStatus.SENT and m.provider_message_id == email.message_from_bytes(
-        f.read_bytes(), policy=email.policy.default)["Message-ID"] for m, f in zip(sent, files, strict=True))
+    assert all(
+        m.status == OutboxStatus.SENT
+        and m.provider_message_id == email.message_from_bytes(f.read_bytes(), policy=email.policy.default)["Message-ID"]
+        for m, f in zip(sent, files, strict=True)
+    )
     obligation = duty(incident, "acme")
     assert obligation.status == ObligationStatus.SENT and obligation.sent_at == min(m.sent_at for m in sent)
     assert obligation.late_by_seconds > 0  # aware in October 2026, sent today: late, and it says by how much
@@ -102,8 +105,9 @@ def test_smtp_backend_delivers_to_a_local_server_and_sorts_refusals(incident, pr
     approved(incident, privacy, "acme")
     approved(incident, privacy, "globex")
     attempted = now_utc()
-    result = dispatch_round(SmtpBackend("127.0.0.1", port, starttls=False, username=None, password=None,
-                                        timeout=LOCAL_TIMEOUT))
+    result = dispatch_round(
+        SmtpBackend("127.0.0.1", port, starttls=False, username=None, password=None, timeout=LOCAL_TIMEOUT)
+    )
     assert (result.sent, result.failed, result.retried) == (1, 1, 1)
     [delivered] = recorder.envelopes
     parsed = email.message_from_bytes(delivered.content, policy=email.policy.default)
@@ -138,20 +142,26 @@ def test_sendgrid_request_has_the_v3_shape(incident, privacy, sendgrid, app):
     assert body["from"] == {"email": "notices@parlons.example"} and body["subject"] == notice.subject
     [personalization] = body["personalizations"]
     assert personalization["to"] == [{"email": "dpo@globex.example"}]
-    assert personalization["custom_args"] == {"outbox_id": str(messages()[0].id), "notice_id": str(notice.id),
-                                              "incident_id": str(incident.id)}
+    assert personalization["custom_args"] == {
+        "outbox_id": str(messages()[0].id),
+        "notice_id": str(notice.id),
+        "incident_id": str(incident.id),
+    }
     assert [c["type"] for c in body["content"]] == ["text/plain", "text/html"]
     assert body["content"][0]["value"] == notice.text_body and body["categories"] == ["breachdesk-notice"]
     assert messages()[0].provider_message_id == "stub-1"
 
 
-@pytest.mark.parametrize("answers, outcome, attempts", [
-    ([429], OutboxStatus.QUEUED, 1),
-    ([500], OutboxStatus.QUEUED, 1),
-    ([503], OutboxStatus.QUEUED, 1),
-    ([400], OutboxStatus.FAILED, 1),
-    ([403], OutboxStatus.FAILED, 1),
-])
+@pytest.mark.parametrize(
+    "answers, outcome, attempts",
+    [
+        ([429], OutboxStatus.QUEUED, 1),
+        ([500], OutboxStatus.QUEUED, 1),
+        ([503], OutboxStatus.QUEUED, 1),
+        ([400], OutboxStatus.FAILED, 1),
+        ([403], OutboxStatus.FAILED, 1),
+    ],
+)
 def test_sendgrid_answers_decide_retry_or_failure(incident, privacy, sendgrid, app, answers, outcome, attempts):
     sendgrid.answers.extend(answers)
     approved(incident, privacy, "globex")
@@ -181,10 +191,16 @@ def test_one_round_records_a_send_a_retry_and_a_failure_each_as_it_was(incident,
     assert all(m.claimed_by is None and m.attempts == 1 for m in (sent, retry, failed))
     assert duty(incident, "acme").status == ObligationStatus.SENT  # one of its two messages went out
     assert duty(incident, "globex").status == ObligationStatus.PENDING
-    audited = db.session.execute(select(AuditEvent.action, AuditEvent.entity_id)
-                                 .where(AuditEvent.entity_type == "outbox_messages").order_by(AuditEvent.id)).all()
-    assert audited == [("outbox.sent", str(sent.id)), ("outbox.retry", str(retry.id)),
-                       ("outbox.failed", str(failed.id))]
+    audited = db.session.execute(
+        select(AuditEvent.action, AuditEvent.entity_id)
+        .where(AuditEvent.entity_type == "outbox_messages")
+        .order_by(AuditEvent.id)
+    ).all()
+    assert audited == [
+        ("outbox.sent", str(sent.id)),
+        ("outbox.retry", str(retry.id)),
+        ("outbox.failed", str(failed.id)),
+    ]
 
 
 def sent_by_slow_then_taken_over(incident, privacy, app) -> tuple[list[int], list[outbox.Attempt]]:
@@ -201,12 +217,15 @@ def sent_by_slow_then_taken_over(incident, privacy, app) -> tuple[list[int], lis
 
 
 def test_a_message_the_provider_accepted_is_recorded_as_sent_even_after_its_lease_moved(
-        incident, privacy, sendgrid, app):
+    incident, privacy, sendgrid, app
+):
     ids, finished = sent_by_slow_then_taken_over(incident, privacy, app)
     assert [outbox.record_outcome(done, "slow") for done in finished] == ["sent", "sent"]
     db.session.expire_all()
     assert [(m.status, m.provider_message_id, m.claimed_by) for m in messages()] == [
-        (OutboxStatus.SENT, "stub-1", None), (OutboxStatus.SENT, "stub-2", None)]
+        (OutboxStatus.SENT, "stub-1", None),
+        (OutboxStatus.SENT, "stub-2", None),
+    ]
     assert duty(incident, "acme").status == ObligationStatus.SENT
     assert outbox.load_claimed([ids[1]], "fast", "notices@parlons.example") == []  # "fast" won't send it
     # had "fast" sent it before that, its outcome would find the first acceptance on record and leave it
@@ -243,8 +262,9 @@ def test_a_timeout_is_a_retry(incident, privacy, monkeypatch, app):
     listener.bind(("127.0.0.1", 0))
     listener.listen(1)  # accepts the connection, never answers
     monkeypatch.setenv("SENDGRID_API_KEY", "SG.test-key")
-    app.config.update(MAIL_BACKEND="sendgrid", MAIL_TIMEOUT=0.5,
-                      SENDGRID_API_HOST=f"http://127.0.0.1:{listener.getsockname()[1]}")
+    app.config.update(
+        MAIL_BACKEND="sendgrid", MAIL_TIMEOUT=0.5, SENDGRID_API_HOST=f"http://127.0.0.1:{listener.getsockname()[1]}"
+    )
     approved(incident, privacy, "globex")
     try:
         assert dispatch_round(backend_from(app.config, app.instance_path)).retried == 1
@@ -253,15 +273,17 @@ def test_a_timeout_is_a_retry(incident, privacy, monkeypatch, app):
     assert "unreachable" in messages()[0].last_error
 
 
-@pytest.mark.parametrize("attempts, shortest, longest", [
-    (1, 30, 90),        # a minute, give or take half
-    (2, 60, 180),
-    (4, 240, 720),      # doubling each time
-    (7, 1800, 5400),    # an hour: the cap
-    (30, 1800, 5400),   # the cap holds however many attempts
-])
-def test_backoff_doubles_from_its_base_up_to_its_cap_within_half_either_way(attempts, shortest, longest,
-                                                                           monkeypatch):
+@pytest.mark.parametrize(
+    "attempts, shortest, longest",
+    [
+        (1, 30, 90),  # a minute, give or take half
+        (2, 60, 180),
+        (4, 240, 720),  # doubling each time
+        (7, 1800, 5400),  # an hour: the cap
+        (30, 1800, 5400),  # the cap holds however many attempts
+    ],
+)
+def test_backoff_doubles_from_its_base_up_to_its_cap_within_half_either_way(attempts, shortest, longest, monkeypatch):
     monkeypatch.setattr(random, "uniform", lambda low, high: low)
     assert backoff(attempts, base=60, cap=3600) == shortest
     monkeypatch.setattr(random, "uniform", lambda low, high: high)
@@ -300,8 +322,7 @@ def test_a_failed_message_can_be_sent_again_to_the_same_address_once(incident, p
     assert browser.post(f"/outbox/{failed.id}/resend", data={"recipient": "dpo@globex.example"}).status_code == 302
     again = messages()[-1]
     assert (again.recipient, again.status, again.id != failed.id) == ("dpo@globex.example", OutboxStatus.QUEUED, True)
-    twice = browser.post(f"/outbox/{failed.id}/resend", data={"recipient": "dpo@globex.example"},
-                         follow_redirects=True)
+    twice = browser.post(f"/outbox/{failed.id}/resend", data={"recipient": "dpo@globex.example"}, follow_redirects=True)
     assert "already queued for dpo@globex.example" in twice.text and len(messages()) == 2
     resent = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "outbox.resend"))
     assert (resent.entity_id, resent.after) == (str(failed.id), {"copy": again.id, "recipient": "dpo@globex.example"})
@@ -337,7 +358,9 @@ def test_a_lease_keeps_a_batch_from_other_dispatchers_until_it_ends(incident, pr
         assert claim("w3", batch=10, lease_seconds=60) == [first.id]
     db.session.expire_all()
     assert [(m.claimed_by, m.claimed_until) for m in messages()] == [
-        ("w3", due_at + timedelta(seconds=121)), ("w2", due_at + timedelta(seconds=90))]
+        ("w3", due_at + timedelta(seconds=121)),
+        ("w2", due_at + timedelta(seconds=90)),
+    ]
 
 
 def self_signed(tmp_path):
@@ -353,17 +376,23 @@ def self_signed(tmp_path):
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = dt.datetime.now(dt.UTC)
-    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-                   .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
-                   .not_valid_after(now + dt.timedelta(days=1))
-                   .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                                  critical=False)
-                   .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-                   .sign(key, hashes.SHA256()))
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
     cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
     cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return cert_file, key_file
 
 
@@ -374,8 +403,9 @@ def test_smtp_with_starttls_verifies_the_server_and_sends(incident, privacy, tmp
     server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server_tls.load_cert_chain(cert_file, key_file)
     recorder = Recorder()
-    controller = Controller(recorder, hostname="127.0.0.1", port=free_port(), tls_context=server_tls,
-                            require_starttls=True)
+    controller = Controller(
+        recorder, hostname="127.0.0.1", port=free_port(), tls_context=server_tls, require_starttls=True
+    )
     controller.start()
     try:
         approved(incident, privacy, "globex")
@@ -384,8 +414,9 @@ def test_smtp_with_starttls_verifies_the_server_and_sends(incident, privacy, tmp
         assert "CERTIFICATE_VERIFY_FAILED" in messages()[0].last_error
         db.session.execute(OutboxMessage.__table__.update().values(next_attempt_at=now_utc()))
         db.session.commit()
-        trusted = SmtpBackend("127.0.0.1", controller.port, True, None, None, timeout=LOCAL_TIMEOUT,
-                              ca_file=str(cert_file))
+        trusted = SmtpBackend(
+            "127.0.0.1", controller.port, True, None, None, timeout=LOCAL_TIMEOUT, ca_file=str(cert_file)
+        )
         assert dispatch_round(trusted).sent == 1
     finally:
         controller.stop()

@@ -20,8 +20,11 @@ def test_a_follow_up_is_offered_once_the_impact_moved(incident, privacy, login):
     assert client.post(f"/obligations/{duty(incident, 'globex').id}/notice").status_code == 302
     notice = db.session.scalar(select(Notice))
     assert "Regenerate the draft" in client.get(f"/obligations/{notice.obligation_id}").text
-    edited = client.post(f"/notices/{notice.id}/edit", data={"subject": "Breach notice", "text_body": "Dear Globex",
-                                                             "html_body": "<p>Dear Globex</p>"}, follow_redirects=True)
+    edited = client.post(
+        f"/notices/{notice.id}/edit",
+        data={"subject": "Breach notice", "text_body": "Dear Globex", "html_body": "<p>Dear Globex</p>"},
+        follow_redirects=True,
+    )
     assert "Notice saved." in edited.text and "Dear Globex" in edited.text
     approved = client.post(f"/notices/{notice.id}/approve", follow_redirects=True)
     assert "Approved; 1 message(s) queued." in approved.text
@@ -32,16 +35,15 @@ def test_a_follow_up_is_offered_once_the_impact_moved(incident, privacy, login):
     db.session.commit()
     page = client.get(f"/notices/{notice.id}").text
     assert "The impact changed for this recipient" in page
-    follow = client.post(f"/obligations/{notice.obligation_id}/notice", data={"follow_up": "1"},
-                         follow_redirects=True)
+    follow = client.post(f"/obligations/{notice.obligation_id}/notice", data={"follow_up": "1"}, follow_redirects=True)
     assert "follow-up 1" in follow.text and "people: 50 → 75" in follow.text
 
 
 def test_the_authority_notice_prints_as_a_document_and_html_is_sandboxed(inventory, privacy, login):
-    controller = open_incident({"title": "CRM exported", "aware_at": "2026-10-25T08:00:00Z", "systems": ["crm"]},
-                               None)
-    obligation = db.session.scalar(select(Obligation).where(Obligation.incident_id == controller.id,
-                                                            Obligation.rule_id == "gdpr-art33-1"))
+    controller = open_incident({"title": "CRM exported", "aware_at": "2026-10-25T08:00:00Z", "systems": ["crm"]}, None)
+    obligation = db.session.scalar(
+        select(Obligation).where(Obligation.incident_id == controller.id, Obligation.rule_id == "gdpr-art33-1")
+    )
     notice = services.generate_notice(obligation, privacy)
     db.session.commit()
     client = login(Role.PRIVACY)
@@ -56,13 +58,23 @@ def test_the_authority_notice_prints_as_a_document_and_html_is_sandboxed(invento
 
 def test_html_a_person_wrote_is_shown_and_sent_only_through_an_allow_list(incident, privacy, login):
     notice = services.generate_notice(duty(incident, "acme"), privacy)
-    services.edit_notice(notice, notice.subject, notice.text_body,
-                         '<p>Dear customer</p><meta http-equiv="refresh" content="0;url=https://evil.example">'
-                         '<script>alert(1)</script><a href="javascript:alert(2)">here</a>', privacy)
+    services.edit_notice(
+        notice,
+        notice.subject,
+        notice.text_body,
+        '<p>Dear customer</p><meta http-equiv="refresh" content="0;url=https://evil.example">'
+        '<script>alert(1)</script><a href="javascript:alert(2)">here</a>',
+        privacy,
+    )
     db.session.commit()
-    assert notice.html_body == "<p>Dear customer</p><a rel=\"noopener noreferrer\">here</a>"
-    db.session.execute(update(Notice).where(Notice.id == notice.id).values(  # written before the allow-list
-        html_body='<p>Old</p><meta http-equiv="refresh" content="0;url=https://evil.example">'))
+    assert notice.html_body == '<p>Dear customer</p><a rel="noopener noreferrer">here</a>'
+    db.session.execute(
+        update(Notice)
+        .where(Notice.id == notice.id)
+        .values(  # written before the allow-list
+            html_body='<p>Old</p><meta http-equiv="refresh" content="0;url=https://evil.example">'
+        )
+    )
     db.session.commit()
     client = login(Role.PRIVACY)
     for page in (f"/notices/{notice.id}/document", f"/notices/{notice.id}/html"):

@@ -122,10 +122,10 @@ def test_a_follow_up_says_what_changed_for_that_customer(incident, privacy):
 def test_the_authority_notice_has_no_email_and_is_filed_by_hand(incident, privacy):
     from breachdesk.incidents.services import open_incident
 
-    controller = open_incident({"title": "CRM exported", "aware_at": "2026-10-25T08:00:00Z", "systems": ["crm"]},
-                               None)
-    obligation = db.session.scalar(select(Obligation).where(Obligation.incident_id == controller.id,
-                                                            Obligation.rule_id == "gdpr-art33-1"))
+    controller = open_incident({"title": "CRM exported", "aware_at": "2026-10-25T08:00:00Z", "systems": ["crm"]}, None)
+    obligation = db.session.scalar(
+        select(Obligation).where(Obligation.incident_id == controller.id, Obligation.rule_id == "gdpr-art33-1")
+    )
     notice = services.generate_notice(obligation, privacy)
     assert notice.kind == "authority" and notice.language == "fr" and notice.recipients == []
     assert "Camille DPO" in notice.text_body and "prospect : environ 300" in notice.text_body
@@ -136,8 +136,9 @@ def test_bulk_generation_and_approval_cover_every_pending_customer_once(incident
     assert services.generate_all(incident.id, privacy, NoProgress()) == 3
     assert services.generate_all(incident.id, privacy, NoProgress()) == 0  # a rerun continues, it does not repeat
     assert services.approve_all(incident.id, privacy, NoProgress()) == 3  # acme 2 contacts, globex 1, initech 0
-    assert db.session.scalar(select(func.count()).select_from(Notice).where(
-        Notice.status == NoticeStatus.APPROVED)) == 3
+    assert (
+        db.session.scalar(select(func.count()).select_from(Notice).where(Notice.status == NoticeStatus.APPROVED)) == 3
+    )
 
 
 def test_a_template_is_versioned_refused_with_its_line_and_restorable(incident, privacy):
@@ -146,13 +147,18 @@ def test_a_template_is_versioned_refused_with_its_line_and_restorable(incident, 
     assert version == 0
     before = table_fingerprint()
     with pytest.raises(ValidationFailed) as refused:
-        services.save_template("controller_initial", "en", source.replace("{{ customer.name }}",
-                                                                          "{{ customer.name }} {{ config }}", 1),
-                               "", admin)
+        services.save_template(
+            "controller_initial",
+            "en",
+            source.replace("{{ customer.name }}", "{{ customer.name }} {{ config }}", 1),
+            "",
+            admin,
+        )
     assert refused.value.problems[0].startswith("source: line 1: unknown variable 'config'")
     assert table_fingerprint() == before
-    first = services.save_template("controller_initial", "en", source.replace("[Personal data breach]", "[Breach]"),
-                                   "shorter subject", admin)
+    first = services.save_template(
+        "controller_initial", "en", source.replace("[Personal data breach]", "[Breach]"), "shorter subject", admin
+    )
     services.save_template("controller_initial", "en", source, "back to the default wording", admin)
     db.session.commit()
     assert services.current_template("controller_initial", "en")[0] == 2

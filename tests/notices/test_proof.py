@@ -22,15 +22,19 @@ from tests.conftest import table_fingerprint
 from tests.incident_fixtures import duty
 
 PRIVATE_KEY = ec.generate_private_key(ec.SECP256R1())
-PUBLIC_KEY = base64.b64encode(PRIVATE_KEY.public_key().public_bytes(
-    serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)).decode()
+PUBLIC_KEY = base64.b64encode(
+    PRIVATE_KEY.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+).decode()
 
 
 def signed(payload: str, key=PRIVATE_KEY, timestamp: str | None = None) -> dict[str, str]:
     timestamp = timestamp or str(int(time.time()))
     signature = key.sign((timestamp + payload).encode(), ec.ECDSA(hashes.SHA256()))
-    return {"X-Twilio-Email-Event-Webhook-Signature": base64.b64encode(signature).decode(),
-            "X-Twilio-Email-Event-Webhook-Timestamp": timestamp, "Content-Type": "application/json"}
+    return {
+        "X-Twilio-Email-Event-Webhook-Signature": base64.b64encode(signature).decode(),
+        "X-Twilio-Email-Event-Webhook-Timestamp": timestamp,
+        "Content-Type": "application/json",
+    }
 
 
 @pytest.fixture
@@ -45,9 +49,20 @@ def sent(app, incident, privacy, tmp_path):
 
 
 def events_for(message_ids, kind="delivered", **extra) -> str:
-    return json.dumps([{"email": "x@acme.example", "timestamp": 1795000000 + i, "event": kind,
-                        "sg_event_id": f"evt-{kind}-{m}", "sg_message_id": "m", "outbox_id": str(m), **extra}
-                       for i, m in enumerate(message_ids)])
+    return json.dumps(
+        [
+            {
+                "email": "x@acme.example",
+                "timestamp": 1795000000 + i,
+                "event": kind,
+                "sg_event_id": f"evt-{kind}-{m}",
+                "sg_message_id": "m",
+                "outbox_id": str(m),
+                **extra,
+            }
+            for i, m in enumerate(message_ids)
+        ]
+    )
 
 
 def test_signed_events_are_recorded_once_and_bounces_show_with_a_resend(client, login, sent):
@@ -58,8 +73,12 @@ def test_signed_events_are_recorded_once_and_bounces_show_with_a_resend(client, 
     again = client.post("/webhooks/sendgrid", data=payload, headers=signed(payload))
     assert again.json["duplicate"] == 1  # SendGrid retries batches: recorded once
     bounce = events_for(ids[1:], "bounce", reason="550 5.1.1 mailbox does not exist")
-    other = json.dumps([{"event": "processed", "outbox_id": str(ids[0]), "timestamp": 1795000000},
-                        {"event": "delivered", "outbox_id": "999999", "timestamp": 1795000000}])
+    other = json.dumps(
+        [
+            {"event": "processed", "outbox_id": str(ids[0]), "timestamp": 1795000000},
+            {"event": "delivered", "outbox_id": "999999", "timestamp": 1795000000},
+        ]
+    )
     assert client.post("/webhooks/sendgrid", data=bounce, headers=signed(bounce)).json["recorded"] == 1
     assert client.post("/webhooks/sendgrid", data=other, headers=signed(other)).json["ignored"] == 2
     db.session.expire_all()
@@ -71,21 +90,29 @@ def test_signed_events_are_recorded_once_and_bounces_show_with_a_resend(client, 
     assert "1 notice e-mail(s) not delivered" in client.get(f"/incidents/{sent.incident_id}").text
     resent = client.post(f"/outbox/{messages[1].id}/resend", data={"recipient": "it@acme.example"})
     assert resent.status_code == 302
-    assert db.session.scalar(select(OutboxMessage).where(OutboxMessage.recipient == "it@acme.example")).status \
+    assert (
+        db.session.scalar(select(OutboxMessage).where(OutboxMessage.recipient == "it@acme.example")).status
         == OutboxStatus.QUEUED
-    twice = client.post(f"/outbox/{messages[1].id}/resend", data={"recipient": "it@acme.example"},
-                        follow_redirects=True)
+    )
+    twice = client.post(
+        f"/outbox/{messages[1].id}/resend", data={"recipient": "it@acme.example"}, follow_redirects=True
+    )
     assert "this notice was already queued for it@acme.example" in twice.text
 
 
-@pytest.mark.parametrize("headers", [
-    {},  # unsigned
-    {"X-Twilio-Email-Event-Webhook-Timestamp": "1795000000"},
-    "other key",
-    "tampered",
-    {"X-Twilio-Email-Event-Webhook-Signature": "bm90IGEgc2lnbmF0dXJl",
-     "X-Twilio-Email-Event-Webhook-Timestamp": "1795000000"},
-])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},  # unsigned
+        {"X-Twilio-Email-Event-Webhook-Timestamp": "1795000000"},
+        "other key",
+        "tampered",
+        {
+            "X-Twilio-Email-Event-Webhook-Signature": "bm90IGEgc2lnbmF0dXJl",
+            "X-Twilio-Email-Event-Webhook-Timestamp": "1795000000",
+        },
+    ],
+)
 def test_unsigned_or_badly_signed_webhooks_are_refused_and_record_nothing(client, sent, headers):
     ids = db.session.scalars(select(OutboxMessage.id)).all()
     payload = events_for(ids)
@@ -104,23 +131,28 @@ def test_a_signed_request_replayed_after_its_window_is_refused(client, sent):
     payload = events_for(db.session.scalars(select(OutboxMessage.id)).all())
     long_ago = str(int(time.time()) - 601)  # the window is 600 s
     before = table_fingerprint()
-    assert client.post("/webhooks/sendgrid", data=payload, headers=signed(payload, timestamp=long_ago)).status_code \
-        == 403
+    assert (
+        client.post("/webhooks/sendgrid", data=payload, headers=signed(payload, timestamp=long_ago)).status_code == 403
+    )
     assert table_fingerprint() == before
 
 
-@pytest.mark.parametrize("event", [
-    {"event": ["delivered"]},                       # a kind that is not a word
-    {"outbox_id": {"id": 1}},                       # an id that is not a number
-    {"outbox_id": str(2**63)},                      # past any database integer
-    {"outbox_id": "١"},                             # a digit, but not an ASCII one
-    {"sg_event_id": {"id": "x"}},                   # an event id that is not text
-    {"sg_event_id": None},                          # no event id: a replay could not be told apart
-])
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"event": ["delivered"]},  # a kind that is not a word
+        {"outbox_id": {"id": 1}},  # an id that is not a number
+        {"outbox_id": str(2**63)},  # past any database integer
+        {"outbox_id": "١"},  # a digit, but not an ASCII one
+        {"sg_event_id": {"id": "x"}},  # an event id that is not text
+        {"sg_event_id": None},  # no event id: a replay could not be told apart
+    ],
+)
 def test_signed_but_malformed_events_are_ignored_not_server_errors(client, sent, event):
     [first, _] = db.session.scalars(select(OutboxMessage.id).order_by(OutboxMessage.id)).all()
-    payload = json.dumps([{"timestamp": 1795000000, "event": "delivered", "sg_event_id": "evt-1",
-                           "outbox_id": str(first), **event}])
+    payload = json.dumps(
+        [{"timestamp": 1795000000, "event": "delivered", "sg_event_id": "evt-1", "outbox_id": str(first), **event}]
+    )
     for _ in range(2):  # and a replay of it is ignored again
         answer = client.post("/webhooks/sendgrid", data=payload, headers=signed(payload))
         assert answer.status_code == 200 and answer.json == {"recorded": 0, "ignored": 1, "duplicate": 0}

@@ -6,8 +6,10 @@ from breachdesk.notices import rendering
 from breachdesk.notices.models import NoticeKind
 from breachdesk.notices.rendering import TemplateProblem, check, default_source, render, sample_context
 
-GOOD = "{% block subject %}Hello {{ customer.name }}{% endblock %}\n{% block text %}Text{% endblock %}\n" \
-       "{% block html %}<p>{{ incident.title }}</p>{% endblock %}"
+GOOD = (
+    "{% block subject %}Hello {{ customer.name }}{% endblock %}\n{% block text %}Text{% endblock %}\n"
+    "{% block html %}<p>{{ incident.title }}</p>{% endblock %}"
+)
 
 
 @pytest.mark.parametrize("kind", list(NoticeKind))
@@ -21,8 +23,10 @@ def test_every_shipped_template_renders_against_the_sample(kind, language):
 
 def test_the_authority_notice_has_the_article_33_3_points_in_order():
     text = render(default_source("authority", "en"), sample_context()).text
-    points = [text.index(p) for p in ("(a) Nature", "(b) Data protection officer", "(c) Likely consequences",
-                                      "(d) Measures taken")]
+    points = [
+        text.index(p)
+        for p in ("(a) Nature", "(b) Data protection officer", "(c) Likely consequences", "(d) Measures taken")
+    ]
     assert points == sorted(points)
     assert "customer: about 120" in text and "Dana Protect" in text
 
@@ -35,22 +39,26 @@ def test_html_is_escaped_and_text_is_not():
     assert rendered.text.startswith("<script>alert(1)</script> & co")
 
 
-@pytest.mark.parametrize("attack", [
-    "{{ incident.__class__ }}",
-    "{{ incident.title.__class__.__mro__ }}",
-    "{{ ''.__class__.__mro__[1].__subclasses__() }}",
-    "{{ cycler.__init__.__globals__ }}",
-    "{{ self._TemplateReference__context }}",
-    "{{ incident.aware_at.__reduce__() }}",
-])
+@pytest.mark.parametrize(
+    "attack",
+    [
+        "{{ incident.__class__ }}",
+        "{{ incident.title.__class__.__mro__ }}",
+        "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+        "{{ cycler.__init__.__globals__ }}",
+        "{{ self._TemplateReference__context }}",
+        "{{ incident.aware_at.__reduce__() }}",
+    ],
+)
 def test_the_sandbox_refuses_to_reach_python_internals(attack):
     with pytest.raises(TemplateProblem) as refused:
         render(GOOD.replace("Text", attack), sample_context())
     assert refused.value.problems[0].startswith("line 2:")
 
 
-@pytest.mark.parametrize("reach", ["{{ config }}", "{{ request.environ }}", "{{ g }}", "{{ url_for('x') }}",
-                                   "{{ session }}"])
+@pytest.mark.parametrize(
+    "reach", ["{{ config }}", "{{ request.environ }}", "{{ g }}", "{{ url_for('x') }}", "{{ session }}"]
+)
 def test_the_application_is_not_in_reach(reach):
     problems = check(GOOD.replace("Text", reach))
     assert problems and problems[0].startswith("line 2: unknown variable")
@@ -59,9 +67,12 @@ def test_the_application_is_not_in_reach(reach):
 def test_problems_name_the_line():
     assert check(GOOD.replace("Text", "{% if %}")) == ["line 2: Expected an expression, got 'end of statement block'"]
     assert check(GOOD.replace("{% block html %}<p>{{ incident.title }}</p>{% endblock %}", "")) == [
-        "block 'html': missing ({% block html %}...{% endblock %})"]
-    assert check("{% block subject %}{{ customr.name }}{% endblock %}{% block text %}{% endblock %}"
-                 "{% block html %}{% endblock %}")[0].startswith("line 1: unknown variable 'customr'")
+        "block 'html': missing ({% block html %}...{% endblock %})"
+    ]
+    assert check(
+        "{% block subject %}{{ customr.name }}{% endblock %}{% block text %}{% endblock %}"
+        "{% block html %}{% endblock %}"
+    )[0].startswith("line 1: unknown variable 'customr'")
     with pytest.raises(TemplateProblem) as refused:  # a documented variable, a field it does not have
         render(GOOD.replace("Text", "ok\n{{ incident.severity }}"), sample_context())
     assert refused.value.problems == ["line 3: UndefinedError: 'dict object' has no attribute 'severity'"]
@@ -70,22 +81,34 @@ def test_problems_name_the_line():
 
 
 def in_text(body: str) -> str:
-    return "{% block subject %}Subject{% endblock %}\n{% block text %}\n" + body + "\n{% endblock %}\n" \
-           "{% block html %}<p>x</p>{% endblock %}"
+    return (
+        "{% block subject %}Subject{% endblock %}\n{% block text %}\n" + body + "\n{% endblock %}\n"
+        "{% block html %}<p>x</p>{% endblock %}"
+    )
 
 
-NESTED_MACROS = "\n".join(["{% macro m0() %}x{% endmacro %}"] + [
-    f"{{% macro m{n}() %}}{{{{ m{n - 1}() }}}}{{{{ m{n - 1}() }}}}{{% endmacro %}}" for n in range(1, 41)]) \
+NESTED_MACROS = (
+    "\n".join(
+        ["{% macro m0() %}x{% endmacro %}"]
+        + [f"{{% macro m{n}() %}}{{{{ m{n - 1}() }}}}{{{{ m{n - 1}() }}}}{{% endmacro %}}" for n in range(1, 41)]
+    )
     + "\n{{ m40() }}"
+)
 
 
-@pytest.mark.parametrize("body, line, problem", [
-    ("{{ ('a' * 10**9) | length }}", 3, "the product would be longer than 1,000,000 items"),
-    ("{{ [0] * 10**7 }}", 3, "the product would be longer than 1,000,000 items"),
-    ("{{ 9 ** 999999999 }}", 3, "the power would be too large a number"),
-    ("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}", 3,
-     "the template does more than 200,000 operations"),
-])
+@pytest.mark.parametrize(
+    "body, line, problem",
+    [
+        ("{{ ('a' * 10**9) | length }}", 3, "the product would be longer than 1,000,000 items"),
+        ("{{ [0] * 10**7 }}", 3, "the product would be longer than 1,000,000 items"),
+        ("{{ 9 ** 999999999 }}", 3, "the power would be too large a number"),
+        (
+            "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+            3,
+            "the template does more than 200,000 operations",
+        ),
+    ],
+)
 def test_a_template_that_would_exhaust_the_server_is_refused_naming_its_line(body, line, problem, monkeypatch):
     monkeypatch.setattr(rendering, "MAX_SECONDS", 3600)  # the bound under test, not this machine's speed
     with pytest.raises(TemplateProblem) as refused:
@@ -116,6 +139,7 @@ def test_a_template_whose_output_would_be_too_long_is_refused_naming_its_block()
 
 
 def test_ranges_and_products_of_a_sensible_size_still_work():
-    text = render(in_text("{% for i in range(3) %}{{ i }}{% endfor %} {{ '-' * 20 }} {{ 2 ** 10 }}"),
-                  sample_context()).text
+    text = render(
+        in_text("{% for i in range(3) %}{{ i }}{% endfor %} {{ '-' * 20 }} {{ 2 ** 10 }}"), sample_context()
+    ).text
     assert text == "012 -------------------- 1024\n"

@@ -12,17 +12,20 @@ DUE = datetime(2026, 3, 29, 12, 0, tzinfo=UTC)
 OFFSETS = parse_offsets("12h,4h,1h")
 
 
-@pytest.mark.parametrize("before, expected", [
-    (timedelta(hours=13), None),
-    (timedelta(hours=12), AlertDue(REMINDER, 720)),
-    (timedelta(hours=5), AlertDue(REMINDER, 720)),
-    (timedelta(hours=4), AlertDue(REMINDER, 240)),
-    (timedelta(hours=1, minutes=1), AlertDue(REMINDER, 240)),
-    (timedelta(minutes=59), AlertDue(REMINDER, 60)),
-    (timedelta(seconds=1), AlertDue(REMINDER, 60)),
-    (timedelta(0), AlertDue(ESCALATION, 0)),
-    (-timedelta(days=3), AlertDue(ESCALATION, 0)),
-])
+@pytest.mark.parametrize(
+    "before, expected",
+    [
+        (timedelta(hours=13), None),
+        (timedelta(hours=12), AlertDue(REMINDER, 720)),
+        (timedelta(hours=5), AlertDue(REMINDER, 720)),
+        (timedelta(hours=4), AlertDue(REMINDER, 240)),
+        (timedelta(hours=1, minutes=1), AlertDue(REMINDER, 240)),
+        (timedelta(minutes=59), AlertDue(REMINDER, 60)),
+        (timedelta(seconds=1), AlertDue(REMINDER, 60)),
+        (timedelta(0), AlertDue(ESCALATION, 0)),
+        (-timedelta(days=3), AlertDue(ESCALATION, 0)),
+    ],
+)
 def test_each_moment_falls_in_one_window(before, expected):
     assert alert_due(DUE, DUE - before, OFFSETS) == expected
 

@@ -36,9 +36,11 @@ def keys() -> set[str]:
 
 def alerts_per_duty(incident) -> dict[str, list[str]]:
     """The alerts recorded for each of an incident's duties, as "recipient stage" -> ["kind:offset", ...]."""
-    rows = db.session.execute(select(Obligation.recipient_key, Obligation.stage, Alert.key)
-                              .join(Alert, Alert.obligation_id == Obligation.id)
-                              .where(Obligation.incident_id == incident.id)).all()
+    rows = db.session.execute(
+        select(Obligation.recipient_key, Obligation.stage, Alert.key)
+        .join(Alert, Alert.obligation_id == Obligation.id)
+        .where(Obligation.incident_id == incident.id)
+    ).all()
     found: dict[str, list[str]] = {}
     for recipient, stage, key in rows:
         found.setdefault(f"{recipient} {stage}", []).append(key.split(":", 1)[1])
@@ -52,15 +54,16 @@ def test_a_scheduler_down_across_reminder_times_catches_up_once_in_the_right_win
     db.session.commit()
     assert tick(ACME_DUE - timedelta(hours=13)).alerts == 0
     first = tick(ACME_DUE - timedelta(hours=11))  # 11 h left for acme and the early warning; globex 35 h
-    assert alerts_per_duty(incident) == {"acme notification": ["reminder:720"],
-                                         "csirt early warning": ["reminder:720"]}
+    assert alerts_per_duty(incident) == {"acme notification": ["reminder:720"], "csirt early warning": ["reminder:720"]}
     assert (first.alerts, first.mails, first.messages) == (2, 1, 2)  # one mail to on-call and the owner
     assert first.by_kind == {"reminder": 2}
     assert tick(ACME_DUE - timedelta(hours=10)).alerts == 0  # the same window: nothing again
     # down from 10 h before until 30 minutes before: the 4 h window passed unseen; only the 1 h reminder goes
     caught_up = tick(ACME_DUE - timedelta(minutes=30))
-    assert alerts_per_duty(incident) == {"acme notification": ["reminder:60", "reminder:720"],
-                                         "csirt early warning": ["reminder:60", "reminder:720"]}
+    assert alerts_per_duty(incident) == {
+        "acme notification": ["reminder:60", "reminder:720"],
+        "csirt early warning": ["reminder:60", "reminder:720"],
+    }
     assert (caught_up.alerts, caught_up.mails, caught_up.messages) == (2, 1, 2)  # not one per missed tick
     mail = db.session.scalar(select(AlertMail).order_by(AlertMail.id.desc()))
     assert mail.recipients == ["oncall@parlons.example", "owner@example.com"]
@@ -73,8 +76,7 @@ def test_past_the_deadline_it_escalates_and_never_says_hours_left(app, incident)
     create_user("dpo", Role.PRIVACY)
     create_user("dev", Role.RESPONDER)
     result = tick(ACME_DUE + timedelta(minutes=5))  # down across every reminder of acme's duty; globex 23 h 55 left
-    assert alerts_per_duty(incident) == {"acme notification": ["escalation:0"],
-                                         "csirt early warning": ["escalation:0"]}
+    assert alerts_per_duty(incident) == {"acme notification": ["escalation:0"], "csirt early warning": ["escalation:0"]}
     assert (result.alerts, result.mails, result.messages) == (2, 1, 2)
     assert result.by_kind == {"escalation": 2}
     mail = db.session.scalar(select(AlertMail))
@@ -90,8 +92,12 @@ def test_the_same_people_get_one_mail_per_tick_listing_every_incident(app, incid
     monkeypatch.setattr(services, "LISTED", 2)
     create_user("board", Role.VIEWER)
     owner = create_user("owner", Role.RESPONDER)
-    later = [open_incident({"title": f"Later {n}", "aware_at": (AWARE + timedelta(hours=n)).isoformat(),
-                            "systems": ["db"]}, None) for n in (1, 2)]
+    later = [
+        open_incident(
+            {"title": f"Later {n}", "aware_at": (AWARE + timedelta(hours=n)).isoformat(), "systems": ["db"]}, None
+        )
+        for n in (1, 2)
+    ]
     owned = open_incident({"title": "Owned", "aware_at": AWARE.isoformat(), "systems": ["db"]}, None)
     update_incident(owned, {"owner_id": owner.id}, None)
     db.session.commit()
@@ -101,14 +107,18 @@ def test_the_same_people_get_one_mail_per_tick_listing_every_incident(app, incid
     assert alerts_per_duty(later[0])["globex notification"] == ["reminder:60"]  # 1 h left: the 1 h window's edge
     assert alerts_per_duty(later[1])["globex notification"] == ["reminder:240"]
     assert result.by_kind == {"escalation": 10, "reminder": 2} and result.alerts == 12
-    shared, own = sorted(db.session.scalars(select(AlertMail).where(AlertMail.kind == "escalation")),
-                         key=lambda mail: len(mail.recipients))
+    shared, own = sorted(
+        db.session.scalars(select(AlertMail).where(AlertMail.kind == "escalation")),
+        key=lambda mail: len(mail.recipients),
+    )
     assert shared.recipients == ["board@example.com", "oncall@parlons.example"] and shared.incident_id is None
     assert shared.subject == "OVERDUE: 7 notification duty(ies) of 3 incidents passed their deadline"
     lines = shared.text_body.splitlines()
     assert lines[0] == "Dashboard: http://127.0.0.1:5000/dashboard"
-    assert lines[2].startswith(f"- Incident #{incident.id}: Directory export left public: "
-                               f"3 duty(ies), soonest due {ACME_DUE:%Y-%m-%d %H:%M} UTC, ")
+    assert lines[2].startswith(
+        f"- Incident #{incident.id}: Directory export left public: "
+        f"3 duty(ies), soonest due {ACME_DUE:%Y-%m-%d %H:%M} UTC, "
+    )
     assert lines[3].startswith(f"- Incident #{later[0].id}: Later 1: 2 duty(ies), soonest due 2026-10-25 23:00 UTC")
     assert lines[4] == "... and 1 more incidents: http://127.0.0.1:5000/dashboard"
     assert own.recipients == ["board@example.com", "oncall@parlons.example", "owner@example.com"]
@@ -155,8 +165,13 @@ def test_alert_mails_go_through_the_outbox_and_the_digest_goes_once_a_day(app, i
 
 
 def test_the_background_scheduler_ticks_and_dispatches_and_starts_once(app, incident, tmp_path):
-    app.config.update(SCHEDULER_TICK_SECONDS=1, DISPATCH_INTERVAL_SECONDS=1, OUTBOX_DIR=str(tmp_path),
-                      ONCALL_EMAIL="oncall@parlons.example", DIGEST_HOUR_UTC=24)
+    app.config.update(
+        SCHEDULER_TICK_SECONDS=1,
+        DISPATCH_INTERVAL_SECONDS=1,
+        OUTBOX_DIR=str(tmp_path),
+        ONCALL_EMAIL="oncall@parlons.example",
+        DIGEST_HOUR_UTC=24,
+    )
     running = scheduler.start_in_process(app)
     try:
         assert scheduler.start_in_process(app) is running  # the second call starts nothing
@@ -174,14 +189,32 @@ def test_the_background_scheduler_ticks_and_dispatches_and_starts_once(app, inci
 def test_two_schedulers_at_once_send_each_reminder_once(app, inventory, migrated, tmp_path):
     now = datetime.now(UTC)
     for n in range(12):  # each 24-hour duty falls due in 30 minutes: a 1 h reminder for each
-        open_incident({"title": f"Incident {n}", "aware_at": (now - timedelta(hours=23, minutes=30)).isoformat(),
-                       "systems": ["db"]}, None)
+        open_incident(
+            {
+                "title": f"Incident {n}",
+                "aware_at": (now - timedelta(hours=23, minutes=30)).isoformat(),
+                "systems": ["db"],
+            },
+            None,
+        )
     db.session.commit()
-    env = {**os.environ, "BREACHDESK_DATABASE_URL": migrated, "BREACHDESK_SECRET_KEY": "test",
-           "BREACHDESK_ONCALL_EMAIL": "oncall@parlons.example", "BREACHDESK_DIGEST_HOUR_UTC": "24"}
+    env = {
+        **os.environ,
+        "BREACHDESK_DATABASE_URL": migrated,
+        "BREACHDESK_SECRET_KEY": "test",
+        "BREACHDESK_ONCALL_EMAIL": "oncall@parlons.example",
+        "BREACHDESK_DIGEST_HOUR_UTC": "24",
+    }
     command = [str(Path(sys.executable).parent / "breachdesk"), "scheduler", "--once"]
-    processes = [subprocess.Popen(command, env={**env, "BREACHDESK_INSTANCE_PATH": str(tmp_path / str(i))},
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE) for i in range(2)]
+    processes = [
+        subprocess.Popen(
+            command,
+            env={**env, "BREACHDESK_INSTANCE_PATH": str(tmp_path / str(i))},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for i in range(2)
+    ]
     outputs = [p.communicate(timeout=120) for p in processes]
     assert all(p.returncode == 0 for p in processes), outputs
     db.session.rollback()
@@ -199,8 +232,7 @@ def test_a_reminder_mail_cannot_be_resent_to_another_address(app, incident, logi
     message = db.session.scalar(select(OutboxMessage))
     client = login(Role.PRIVACY)
     before = db.session.scalar(select(func.count()).select_from(OutboxMessage))
-    answer = client.post(f"/outbox/{message.id}/resend", data={"recipient": "x@parlons.example"},
-                         follow_redirects=True)
+    answer = client.post(f"/outbox/{message.id}/resend", data={"recipient": "x@parlons.example"}, follow_redirects=True)
     assert answer.status_code == 200 and "only notices are resent" in answer.text
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == before
 
@@ -216,8 +248,14 @@ def test_an_alert_inserted_twice_is_stored_once(app, incident):
     """What two schedulers racing on one alert meet: the unique key decides in the database, and only the
     insert that stored the alert reports its key (so only that tick mails it)."""
     acme = db.session.scalar(select(Obligation).where(Obligation.recipient_key == "acme"))
-    alert = {"key": f"{acme.id}:reminder:60", "kind": "reminder", "offset_minutes": 60, "obligation_id": acme.id,
-             "due_at": acme.due_at, "created_at": ACME_DUE - timedelta(minutes=30)}
+    alert = {
+        "key": f"{acme.id}:reminder:60",
+        "kind": "reminder",
+        "offset_minutes": 60,
+        "obligation_id": acme.id,
+        "due_at": acme.due_at,
+        "created_at": ACME_DUE - timedelta(minutes=30),
+    }
     assert services._insert_ignoring_duplicates([alert]) == {alert["key"]}
     escalation = {**alert, "key": f"{acme.id}:escalation:0", "kind": "escalation", "offset_minutes": 0}
     assert services._insert_ignoring_duplicates([alert, escalation]) == {escalation["key"]}
@@ -234,8 +272,9 @@ def test_a_tick_that_misses_what_another_recorded_still_alerts_once(app, inciden
     again = tick(ACME_DUE - timedelta(minutes=20))
     assert (again.alerts, again.mails, again.messages) == (0, 0, 0)
     assert db.session.scalar(select(func.count()).select_from(Alert)) == 2
-    stored = db.session.execute(select(Alert.due_at, Obligation.due_at)
-                                .join(Obligation, Obligation.id == Alert.obligation_id)).all()
+    stored = db.session.execute(
+        select(Alert.due_at, Obligation.due_at).join(Obligation, Obligation.id == Alert.obligation_id)
+    ).all()
     assert len(stored) == 2 and all(alert == duty for alert, duty in stored)  # the deadline as it stood
 
 
