@@ -263,12 +263,13 @@ def summary_of(incident_id: int, now: datetime | None = None) -> dict[str, int]:
 
 
 def mark_sent(obligation: Obligation, sent_at: datetime, reference: str = "") -> None:
-    """Sent means fulfilled as of the send time: lateness is frozen at the first send."""
+    """Sent means fulfilled as of the send time: lateness is frozen at the first send, the earliest one even
+    when several messages sent at once are recorded in another order."""
     if obligation.status == ObligationStatus.NOT_REQUIRED:
         raise DomainError("status: this obligation is not required; nothing to send")
     if sent_at > now_utc():
         raise ValidationFailed(["sent_at: is in the future"])
-    if obligation.sent_at is None:
+    if obligation.sent_at is None or sent_at < obligation.sent_at:
         obligation.sent_at = sent_at
         obligation.late_by_seconds = lateness(sent_at, obligation.due_at or obligation.target_at)
     if obligation.status == ObligationStatus.PENDING:

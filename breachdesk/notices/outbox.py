@@ -203,10 +203,12 @@ def record_outcome(done: Attempt, worker: str) -> str:
     if outcome == "sent" and done.claimed.obligation_id is not None:
         obligation = db.session.scalar(
             select(Obligation).where(
-                Obligation.id == done.claimed.obligation_id, Obligation.status == ObligationStatus.PENDING
+                Obligation.id == done.claimed.obligation_id,
+                Obligation.status != ObligationStatus.NOT_REQUIRED,
+                or_(Obligation.sent_at.is_(None), Obligation.sent_at > done.at),
             )
         )
-        if obligation is not None:  # the first message sent fulfils it
+        if obligation is not None:  # the first message sent fulfils it (sends in flight finish in any order)
             mark_sent(obligation, done.at, f"e-mail {done.provider_id}")
     record(
         db.session,

@@ -168,6 +168,15 @@ def test_moving_awareness_moves_pending_deadlines_but_not_a_sent_ones_lateness(i
     assert owed[("gdpr-art33-2", "acme")].due_at == AWARE + timedelta(hours=24)
 
 
+def test_two_sends_recorded_out_of_order_freeze_lateness_at_the_earlier(inventory):
+    """Messages in flight together finish in any order: the first send is the earliest, not the first recorded."""
+    acme = duties(file())[("gdpr-art33-2", "acme")]  # due 24 h after awareness
+    services.mark_sent(acme, AWARE + timedelta(hours=26), "msg-2")
+    services.mark_sent(acme, AWARE + timedelta(hours=25), "msg-1")
+    services.mark_sent(acme, AWARE + timedelta(hours=27), "msg-3")
+    assert (acme.sent_at, acme.late_by_seconds) == (AWARE + timedelta(hours=25), 3600)
+
+
 def test_on_time_send_then_receipt(inventory):
     incident = file()
     acme = duties(incident)[("gdpr-art33-2", "acme")]
