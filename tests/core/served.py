@@ -3,9 +3,14 @@
 import http.cookiejar
 import re
 import socket
+import subprocess
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 
 HTTPS = {"X-Forwarded-Proto": "https"}  # TLS ends at the proxy, which says so
 
@@ -67,3 +72,26 @@ class Browser:
 
 def csrf_token(page: str) -> str:
     return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+
+
+@dataclass
+class Served:
+    browser: Browser
+    log: str = ""  # gunicorn's own log, once it has stopped
+
+
+@contextmanager
+def gunicorn(executable: Path, workers: int, env: dict, cwd: Path | None = None) -> Iterator[Served]:
+    """`breachdesk:create_app()` under gunicorn behind a (pretended) TLS proxy on loopback, healthy before use."""
+    port = free_port()
+    command = [str(executable), "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
+               "--forwarded-allow-ips", "127.0.0.1", "breachdesk:create_app()"]  # fmt: skip
+    with subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                          text=True) as server:  # fmt: skip
+        served = Served(Browser(f"http://127.0.0.1:{port}"))
+        try:
+            wait_until_healthy(served.browser.base, server)
+            yield served
+        finally:
+            server.terminate()
+            _, served.log = server.communicate(timeout=60)

@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from breachdesk.notices.models import NoticeKind
-from tests.core.served import Browser, csrf_token, free_port, wait_until_healthy
+from tests.core.served import Browser, csrf_token, gunicorn
 
 CHECKOUT = Path(__file__).resolve().parents[2]
 LANGUAGES = ("en", "fr")
@@ -109,39 +109,17 @@ def test_the_wheel_alone_serves_every_page_kind_from_a_fresh_environment(install
     demo = run(installed, env, outside, "breachdesk", "demo")
     admin_password = re.search(r"^\s+admin\s+(\S+)\s+admin$", demo, re.MULTILINE).group(1)
 
-    port = free_port()
-    with subprocess.Popen(
-        [
-            str(installed / "bin/gunicorn"),
-            "--workers",
-            "2",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--forwarded-allow-ips",
-            "127.0.0.1",
-            "breachdesk:create_app()",
-        ],
-        env=env,
-        cwd=outside,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    ) as server:
-        try:
-            browser = Browser(f"http://127.0.0.1:{port}")
-            wait_until_healthy(browser.base, server)
-            assert "<h1>Log in</h1>" in browser.page("/login")
-            assert "svg" in browser.page("/static/favicon.svg")
-            assert json.loads(browser.page("/api/v1/openapi.json"))["openapi"].startswith("3.")
-            browser.log_in("admin", admin_password)
-            assert "<title>Deadlines · BreachDesk</title>" in browser.page("/dashboard")
-            for kind in NoticeKind:
-                for language in LANGUAGES:
-                    _preview_shipped_template(browser, kind.value, language)
-        finally:
-            server.terminate()
-            _, log = server.communicate(timeout=60)
-    assert "Traceback" not in log, log
+    with gunicorn(installed / "bin/gunicorn", 2, env, cwd=outside) as served:
+        browser = served.browser
+        assert "<h1>Log in</h1>" in browser.page("/login")
+        assert "svg" in browser.page("/static/favicon.svg")
+        assert json.loads(browser.page("/api/v1/openapi.json"))["openapi"].startswith("3.")
+        browser.log_in("admin", admin_password)
+        assert "<title>Deadlines · BreachDesk</title>" in browser.page("/dashboard")
+        for kind in NoticeKind:
+            for language in LANGUAGES:
+                _preview_shipped_template(browser, kind.value, language)
+    assert "Traceback" not in served.log, served.log
 
 
 def _preview_shipped_template(browser: Browser, kind: str, language: str) -> None:
