@@ -84,7 +84,6 @@ def configure_logging(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     from breachdesk.api.views import token_user
-    from breachdesk.auth.models import User
     from breachdesk.core.access import enforce_access
 
     db.init_app(app)
@@ -94,22 +93,20 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "strong"
-    login_manager.user_loader(lambda user_id: _active_user(User, user_id))
+    login_manager.user_loader(_browser_session_user)
     login_manager.request_loader(token_user)
     login_manager.blueprint_login_views = {"api": None}  # the API answers 401, it never redirects
     app.before_request(enforce_access)
 
 
-def _active_user(model, user_id: str):
+def _browser_session_user(session_id: str):
     from flask import request
+
+    from breachdesk.auth.services import session_user
 
     if request.blueprint == "api":
         return None  # a browser session never authenticates the API: tokens only, so no CSRF exposure
-    user_id, _, version = user_id.partition(".")
-    user = db.session.get(model, int(user_id)) if user_id.isdigit() else None
-    if user is None or not user.is_active or version != str(user.session_version):
-        return None  # logged out, password or role changed since: the session has ended
-    return user
+    return session_user(session_id)
 
 
 def register_blueprints(app: Flask) -> None:

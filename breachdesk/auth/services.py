@@ -103,3 +103,13 @@ def _refusal(user: User | None, password: str) -> str | None:
         user.failed_logins = 0
         return "bad password; account locked"
     return "bad password"
+
+
+def session_user(session_id: str) -> User | None:
+    """The user a session names (`User.get_id()`: id and session version), while the session is still theirs:
+    none after logout, a new password or role, or a disabled account."""
+    user_id, _, version = session_id.partition(".")
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    if user is None or not user.is_active or version != str(user.session_version):
+        return None
+    return user

@@ -26,13 +26,15 @@ PER_PAGE = 50
 @allow(EVERYONE)
 def dashboard():
     now = now_utc()
-    page = db.paginate(queries.pending_duties(), per_page=PER_PAGE)
+    counts = queries.counts(now)
+    page = db.paginate(queries.pending_duties(), per_page=PER_PAGE, count=False)
+    page.total = counts["pending"]  # the tiles' statement counted them already
     return render_template(
         "dashboard/index.html",
         page=page,
         rows=page.items,
         now=now,
-        counts=queries.counts(now),
+        counts=counts,
         delivery=queries.delivery_of([o.id for o in page.items]),
         incidents=queries.incident_totals(now),
     )

@@ -248,15 +248,20 @@ def _outcome(done: Attempt, config) -> tuple[OutboxStatus, dict, str]:
 
 class Lease:
     """A claim outlives its sending: however slow the provider, the messages still ours are held for another
-    lease period whenever half of the current one has gone, so no other dispatcher takes them over mid-send."""
+    lease period whenever a third of the current one has gone. Checked at least every sixth of it, so half a
+    lease is left to spare when the dispatcher itself is held up."""
 
     def __init__(self, worker: str, ids: list[int], seconds: float):
         self.worker, self.ids, self.seconds = worker, ids, seconds
         self.renewed_at = now_utc()
 
-    def renew_if_half_gone(self) -> None:
+    @property
+    def check_every(self) -> float:
+        return self.seconds / 6
+
+    def renew_when_due(self) -> None:
         now = now_utc()
-        if now - self.renewed_at < timedelta(seconds=self.seconds / 2):
+        if now - self.renewed_at < timedelta(seconds=self.seconds / 3):
             return
         db.session.execute(
             update(OutboxMessage)
@@ -289,11 +294,11 @@ def dispatch_round(backend: Backend | None = None, worker: str | None = None, ba
     with acting_as(f"dispatcher:{worker}"), ThreadPoolExecutor(threads, thread_name_prefix="dispatch") as pool:
         in_flight = {pool.submit(attempt, one, backend) for one in islice(waiting, threads)}
         while in_flight:
-            finished, in_flight = wait(in_flight, timeout=lease.seconds / 3, return_when=FIRST_COMPLETED)
+            finished, in_flight = wait(in_flight, timeout=lease.check_every, return_when=FIRST_COMPLETED)
             for future in finished:
                 outcomes[record_outcome(future.result(), worker)] += 1
             in_flight |= {pool.submit(attempt, one, backend) for one in islice(waiting, len(finished))}
-            lease.renew_if_half_gone()
+            lease.renew_when_due()
     result.sent, result.retried, result.failed = outcomes["sent"], outcomes["retry"], outcomes["failed"]
     log.info(
         "dispatch round: %d claimed, %d sent, %d to retry, %d failed, %d left to another dispatcher",

@@ -72,7 +72,9 @@ def test_a_dispatcher_killed_mid_batch_loses_nothing_and_repeats_at_most_what_wa
     ids = queue_messages(incident, privacy, 500)
     sendgrid_stub.hold_after = 120  # then every send stays in flight until the dispatcher is killed
     with dispatcher(migrated, sendgrid_stub.url, tmp_path / "inst", "--batch", "50") as process:
+        started = time.monotonic()
         while sendgrid_stub.held < DISPATCH_CONCURRENCY and process.poll() is None:
+            assert time.monotonic() - started < GUARD, "the dispatcher never reached the held requests"
             time.sleep(0.01)
         assert process.poll() is None, process.stderr.read().decode()
         process.send_signal(signal.SIGKILL)
@@ -81,7 +83,9 @@ def test_a_dispatcher_killed_mid_batch_loses_nothing_and_repeats_at_most_what_wa
     # the provider takes what was in flight as the dispatcher died: the worst case, as it was never recorded
     sendgrid_stub.hold_after = None
     sendgrid_stub.release.set()
+    started = time.monotonic()
     while len(sendgrid_stub.requests) < 120 + DISPATCH_CONCURRENCY:
+        assert time.monotonic() - started < GUARD, "the held requests were never answered"
         time.sleep(0.01)
     db.session.rollback()
     unrecorded = db.session.scalar(

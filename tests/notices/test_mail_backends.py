@@ -22,6 +22,7 @@ from breachdesk.notices import outbox, services
 from breachdesk.notices.mail import FileBackend, SmtpBackend, backend_from
 from breachdesk.notices.models import OutboxMessage, OutboxStatus
 from breachdesk.notices.outbox import backoff, claim, dispatch_round
+from tests.core.served import free_port
 from tests.incident_fixtures import duty
 
 #: seconds a local test server may take to answer: a guard against hanging, never reached when all is well
@@ -82,12 +83,6 @@ class Recorder:
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd API
         self.envelopes.append(envelope)
         return "250 Message accepted"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
