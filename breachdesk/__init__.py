@@ -52,22 +52,36 @@ def configure(app: Flask, overrides: dict[str, Any]) -> None:
             "connect_args", {"connect_timeout": int(app.config["DATABASE_CONNECT_TIMEOUT"])}
         )
     if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = _instance_secret(app)
+        app.config["SECRET_KEY"] = _instance_secret(app, "SECRET_KEY")
+    if not app.config.get("AUDIT_KEY"):
+        # its own key, not SECRET_KEY: that one may be changed to end every session, this one must last as long
+        # as the audit log, which cannot be verified without it
+        app.config["AUDIT_KEY"] = _instance_secret(app, "AUDIT_KEY")
     if app.config["ENV"] == "production":
         app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = True
 
 
-def _instance_secret(app: Flask) -> str:
+def _instance_secret(app: Flask, name: str) -> str:
+    """Development keeps its keys in the instance folder (`secret_key`, `audit_key`), created on first use,
+    readable by their owner only. Production needs them from its operator: workers on several hosts share them."""
     if app.config["ENV"] == "production":
         raise RuntimeError(
-            "BREACHDESK_SECRET_KEY is not set: production mode will not start without a secret key "
+            f"BREACHDESK_{name} is not set: production mode will not start without it "
             "(generate one with: python -c 'import secrets; print(secrets.token_hex(32))')"
         )
-    path = Path(app.instance_path) / "secret_key"
+    path = Path(app.instance_path) / name.lower()
     if not path.exists():
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        # written aside, then linked into place: a process starting at the same moment never reads half a key
+        draft = path.with_name(f".{path.name}.{os.getpid()}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_hex(32))
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another process placed its key first: both use that one
+        finally:
+            draft.unlink()
     return path.read_text().strip()
 
 

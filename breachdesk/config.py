@@ -3,8 +3,8 @@
 Every key here is documented because an operator reads this file to learn what can be set.
 """
 
-#: "development" generates a secret key into the instance folder on first start; "production"
-#: refuses to start without BREACHDESK_SECRET_KEY.
+#: "development" generates a secret key and an audit key into the instance folder on first start; "production"
+#: refuses to start without BREACHDESK_SECRET_KEY and BREACHDESK_AUDIT_KEY (README: "The audit log").
 ENV = "development"
 
 #: SQLAlchemy URL. Empty means the embedded default: a SQLite file in the instance folder.

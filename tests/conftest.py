@@ -18,6 +18,8 @@ from breachdesk.extensions import db
 pytest_plugins = ["tests.incident_fixtures"]
 
 PASSWORD = "correct-Horse-7-battery"
+#: the audit chain's key in every test app; a process a test starts must be given the same one
+AUDIT_KEY = "test-audit-key"
 
 # Hypothesis fails an example slower than 200 ms, or data drawn slowly: on a busy machine that is the machine,
 # not the code. A property holds however long an example takes.
@@ -48,6 +50,7 @@ def make_app(database_url: str, instance_path: Path, **overrides):
         "TESTING": True,
         "DATABASE_URL": database_url,
         "SECRET_KEY": "test-secret",
+        "AUDIT_KEY": AUDIT_KEY,
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "LOG_LEVEL": "WARNING",

@@ -29,5 +29,5 @@ class AuditEvent(db.Model):
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     #: hash of the previous event; unique, so two writers can never fork the chain
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    #: sha256 over this event's content and prev_hash
+    #: HMAC-SHA256 under the audit key (configuration, never this database) over the content and prev_hash
     hash: Mapped[str] = mapped_column(String(64), unique=True)

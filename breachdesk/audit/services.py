@@ -7,13 +7,22 @@ from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from flask import has_request_context
+from flask import current_app, has_request_context
 from sqlalchemy import Connection, event, func, inspect, select, text
 from sqlalchemy.orm import Session
 
-from breachdesk.audit.chain import ChainBreak, event_hash, find_breaks
+from breachdesk.audit.chain import (
+    ChainBreak,
+    Checkpoint,
+    checkpoint_problems,
+    event_hash,
+    find_breaks,
+    read_checkpoint,
+    write_checkpoint,
+)
 from breachdesk.audit.models import GENESIS_HASH, AuditEvent
 from breachdesk.core.clock import now_utc
+from breachdesk.core.errors import DomainError
 
 #: Set by CLI commands and jobs, which have no logged-in user.
 _actor_override: contextvars.ContextVar[tuple[str, int | None] | None] = contextvars.ContextVar(
@@ -103,12 +112,14 @@ def append_events(session: Session, rows: list[dict[str, Any]]) -> None:
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK_KEY})
     prev = chain_head(connection)
     actor, user_id = current_actor()
+    key = audit_key()
     chained = []
     for row in rows:
         row = {"actor": actor, "actor_user_id": user_id, "occurred_at": now_utc(), "before": None, "after": None, **row}
         row["before"], row["after"] = json_safe(row["before"]), json_safe(row["after"])
         row["prev_hash"] = prev
         row["hash"] = prev = event_hash(
+            key,
             prev,
             row["occurred_at"],
             row["actor"],
@@ -135,11 +146,38 @@ def record(
     )
 
 
+def audit_key() -> bytes:
+    """The key of the chain's HMAC, from the configuration (AUDIT_KEY): kept out of the database, so whoever can
+    write to it cannot recompute the chain after an edit."""
+    return current_app.config["AUDIT_KEY"].encode("utf-8")
+
+
 def verify_chain(session: Session, batch: int = 5000) -> tuple[int, list[ChainBreak]]:
     """Return how many events were checked and every break found."""
     checked = session.scalar(select(func.count()).select_from(AuditEvent))
     events = session.scalars(select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=batch))
-    return checked, find_breaks(events, GENESIS_HASH)
+    return checked, find_breaks(events, GENESIS_HASH, audit_key())
+
+
+def make_checkpoint(session: Session) -> str:
+    """A signed checkpoint of the chain as it stands (its newest event and how many there are), as file text."""
+    head = session.execute(select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).first()
+    if head is None:
+        raise DomainError("the audit log is empty: there is nothing to checkpoint yet")
+    checkpoint = Checkpoint(head.id, head.hash, _count_up_to(session, head.id), now_utc().isoformat())
+    return write_checkpoint(audit_key(), checkpoint)
+
+
+def check_checkpoint(session: Session, document: str) -> list[str]:
+    """What the log now contradicts in a checkpoint: a cut tail, a rewritten head, events removed before it.
+    Raises CheckpointError when the file cannot be read or its signature is not ours."""
+    checkpoint = read_checkpoint(audit_key(), document)
+    hash_at_head = session.scalar(select(AuditEvent.hash).where(AuditEvent.id == checkpoint.head_id))
+    return checkpoint_problems(checkpoint, hash_at_head, _count_up_to(session, checkpoint.head_id))
+
+
+def _count_up_to(session: Session, event_id: int) -> int:
+    return session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.id <= event_id))
 
 
 # --- automatic capture ------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select, text, update
 
-from breachdesk.audit.chain import event_hash
+from breachdesk.audit.chain import event_hash, event_payload
 from breachdesk.audit.models import AuditEvent
 from breachdesk.audit.services import acting_as, verify_chain
 from breachdesk.auth.models import Role
@@ -14,7 +14,7 @@ from breachdesk.inventory.models import Customer
 from breachdesk.inventory.services import save_entry
 from tests.conftest import PASSWORD, create_user
 
-EDITED = "content does not match its hash (the event was edited)"
+EDITED = "content does not match its hash (the event was edited, or the audit key is not the one it was written with)"
 REMOVED = "previous-hash link broken (an event before it was removed or reordered)"
 
 
@@ -109,8 +109,11 @@ def test_an_edit_of_any_hashed_column_is_detected(app, column, forged):
     assert [(b.event_id, b.reason) for b in breaks] == [(victim.id, EDITED)]
 
 
-def test_an_event_hash_covers_every_field_of_the_event():
-    """A stated digest (SHA-256 of the documented JSON payload), then one field changed at a time."""
+KEY = b"test-audit-key"
+
+
+def test_an_event_hash_covers_every_field_of_the_event_and_the_key():
+    """A stated digest (HMAC-SHA256 of the documented JSON payload), then one field changed at a time."""
     fields = {
         "prev_hash": "0" * 64,
         "occurred_at": datetime(2026, 10, 24, 22, 0, tzinfo=UTC),
@@ -121,9 +124,12 @@ def test_an_event_hash_covers_every_field_of_the_event():
         "before": {"name": "Acme"},
         "after": {"name": "Acme SAS"},
     }
-    # the payload: ["000…0","2026-10-24T22:00:00+00:00","user:ada","update","customers","7",{"name":"Acme"},
-    # {"name":"Acme SAS"}], JSON with sorted keys and no spaces, hashed by `sha256sum`
-    assert event_hash(**fields) == "2c7d4061d817c1b2df8a718f2d316234a26a1bf4bd7d60383fb8ef3ae37fde49"
+    assert event_payload(**fields) == (
+        b'["' + b"0" * 64 + b'","2026-10-24T22:00:00+00:00","user:ada","update","customers","7",{"name":"Acme"},'
+        b'{"name":"Acme SAS"}]'
+    )
+    # that payload in a file, then: openssl dgst -sha256 -hmac test-audit-key FILE
+    assert event_hash(KEY, **fields) == "279129373bacde73a289db12e2b5d5ede5d176370a65f3d32c37f735cb72d3f4"
     others = {
         "prev_hash": "1" * 64,
         "occurred_at": datetime(2026, 10, 24, 22, 0, 1, tzinfo=UTC),
@@ -135,13 +141,14 @@ def test_an_event_hash_covers_every_field_of_the_event():
         "after": {"name": "Forged"},
     }
     for name, other in others.items():
-        assert event_hash(**{**fields, name: other}) != event_hash(**fields), name
+        assert event_hash(KEY, **{**fields, name: other}) != event_hash(KEY, **fields), name
+    assert event_hash(b"another-key", **fields) != event_hash(KEY, **fields)
 
 
 def test_dates_and_accents_are_hashed_as_their_text():
     """A date in before/after goes into the payload as its ISO text (as `str` gives it) rather than being refused,
-    and an accent as itself in UTF-8, not a JSON escape: the documented payload, checkable with `sha256sum`."""
-    digest = event_hash(
+    and an accent as itself in UTF-8, not a JSON escape: the documented payload, checkable with `openssl dgst`."""
+    fields = (
         "0" * 64,
         datetime(2026, 10, 24, 22, 0, tzinfo=UTC),
         "user:ada",
@@ -151,16 +158,19 @@ def test_dates_and_accents_are_hashed_as_their_text():
         {"aware_at": date(2026, 10, 24)},
         {"aware_at": date(2026, 10, 25), "title": "Fuite chez Société Générale"},
     )
-    # sha256sum of ["000…0","2026-10-24T22:00:00+00:00","user:ada","update","incidents","7",
-    # {"aware_at":"2026-10-24"},{"aware_at":"2026-10-25","title":"Fuite chez Société Générale"}]
-    assert digest == "6f0159f9363cddd8f3d4ebb9ff4ea739e512e4a36b2db7a1e355e5af0310652f"
+    assert event_payload(*fields) == (
+        '["' + "0" * 64 + '","2026-10-24T22:00:00+00:00","user:ada","update","incidents","7",'
+        '{"aware_at":"2026-10-24"},{"aware_at":"2026-10-25","title":"Fuite chez Société Générale"}]'
+    ).encode("utf-8")
+    # openssl dgst -sha256 -hmac test-audit-key over that payload
+    assert event_hash(KEY, *fields) == "cb992a9864e23dd8385a4bf594c166c9ae74ff8ab462a34382e4e9134584ff89"
 
 
 def test_an_event_hash_does_not_depend_on_key_order():
     """PostgreSQL's JSONB gives keys back in its own order: the hash read back must match the one written."""
     fields = ("0" * 64, datetime(2026, 10, 24, 22, 0, tzinfo=UTC), "user:ada", "update", "customers", "7")
-    assert event_hash(*fields, {"name": "Acme", "country": "FR"}, None) == event_hash(
-        *fields, {"country": "FR", "name": "Acme"}, None
+    assert event_hash(KEY, *fields, {"name": "Acme", "country": "FR"}, None) == event_hash(
+        KEY, *fields, {"country": "FR", "name": "Acme"}, None
     )
 
 

@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 from breachdesk.auth.models import Role
-from tests.conftest import PASSWORD, create_user
+from tests.conftest import AUDIT_KEY, PASSWORD, create_user
 from tests.core.served import gunicorn
 
 
@@ -16,6 +16,7 @@ def test_gunicorn_workers_share_sessions_and_answer_health_checks(app, migrated,
         "BREACHDESK_DATABASE_URL": migrated,
         "BREACHDESK_INSTANCE_PATH": str(tmp_path / "inst"),
         "BREACHDESK_SECRET_KEY": "shared-by-every-worker",
+        "BREACHDESK_AUDIT_KEY": AUDIT_KEY,
         "BREACHDESK_ENV": "production",
     }
     with gunicorn(Path(sys.executable).parent / "gunicorn", 3, env) as served:

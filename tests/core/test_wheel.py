@@ -97,6 +97,7 @@ def test_the_wheel_alone_serves_every_page_kind_from_a_fresh_environment(install
         {
             "BREACHDESK_ENV": "production",
             "BREACHDESK_SECRET_KEY": "wheel-test-secret",
+            "BREACHDESK_AUDIT_KEY": "wheel-test-audit-key",
             "PATH": f"{installed / 'bin'}:{env['PATH']}",
         }
     )

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from breachdesk.audit.services import verify_chain
 from breachdesk.extensions import db
 from breachdesk.inventory.models import Volume
-from tests.conftest import table_fingerprint
+from tests.conftest import AUDIT_KEY, table_fingerprint
 from tests.inventory.test_import_export import STRUCTURE, write
 
 #: rows written before the kill: ten of the importer's staging batches, far more than its buffers hold
@@ -56,6 +56,7 @@ def test_killing_an_import_midway_changes_nothing(app, runner, migrated, tmp_pat
         "BREACHDESK_DATABASE_URL": migrated,
         "BREACHDESK_INSTANCE_PATH": str(tmp_path / "inst"),
         "BREACHDESK_SECRET_KEY": "test",
+        "BREACHDESK_AUDIT_KEY": AUDIT_KEY,
     }
     command = [
         str(Path(sys.executable).parent / "breachdesk"),

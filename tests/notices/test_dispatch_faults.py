@@ -17,6 +17,7 @@ from breachdesk.extensions import db
 from breachdesk.notices import cli, services
 from breachdesk.notices.models import OutboxMessage, OutboxStatus
 from breachdesk.notices.outbox import Round
+from tests.conftest import AUDIT_KEY
 from tests.incident_fixtures import duty
 
 LEASE = 2  # short, so that the claims of a killed dispatcher come back soon
@@ -39,6 +40,7 @@ def dispatcher(migrated: str, stub_url: str, instance: Path, *extra: str, lease:
         "BREACHDESK_DATABASE_URL": migrated,
         "BREACHDESK_INSTANCE_PATH": str(instance),
         "BREACHDESK_SECRET_KEY": "test",
+        "BREACHDESK_AUDIT_KEY": AUDIT_KEY,  # its events join the chain the test verifies
         "BREACHDESK_MAIL_BACKEND": "sendgrid",
         "BREACHDESK_SENDGRID_API_HOST": stub_url,
         "SENDGRID_API_KEY": "SG.test",
