@@ -64,5 +64,8 @@ def checkpoint(out: Path | None):
     if out is None:
         click.echo(text, nl=False)
     else:
-        out.write_text(text, encoding="utf-8")
+        try:
+            out.write_text(text, encoding="utf-8")
+        except OSError as error:
+            raise click.ClickException(f"cannot write {out}: {error.strerror}") from None
         click.echo(f"checkpoint written to {out}", err=True)

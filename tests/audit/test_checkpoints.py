@@ -131,7 +131,7 @@ def signed_document(**changes) -> str:
         ("{'head_id': 12}", "not JSON (Expecting property name enclosed in double quotes: line 1 column 2 (char 1))"),
         ("[12]", "not a JSON object"),
         (signed_document(count=None, signature=None), "missing field(s): count, signature"),
-        (signed_document(note="hello"), "unexpected field(s): note"),
+        (signed_document(note="hello", extra=1), "unexpected field(s): extra, note"),
         (
             signed_document(format="breachdesk-audit-checkpoint/2"),
             "format is 'breachdesk-audit-checkpoint/2', expected 'breachdesk-audit-checkpoint/1'",
@@ -290,6 +290,15 @@ def test_an_unreadable_checkpoint_file_is_named_not_a_traceback(app, runner, tmp
 def test_a_missing_checkpoint_file_is_a_usage_error(app, runner, tmp_path):
     result = runner.invoke(args=["audit", "verify", "--checkpoint", str(tmp_path / "nowhere.json")])
     assert result.exit_code == 2 and "does not exist" in result.output
+
+
+def test_a_checkpoint_that_cannot_be_written_is_named(app, runner, tmp_path):
+    some_events()
+    result = runner.invoke(args=["audit", "checkpoint", "--out", str(tmp_path / "missing" / "checkpoint.json")])
+    assert result.exit_code == 1
+    assert (
+        result.output == f"Error: cannot write {tmp_path / 'missing' / 'checkpoint.json'}: No such file or directory\n"
+    )
 
 
 def test_an_empty_log_has_no_checkpoint(app, runner):
