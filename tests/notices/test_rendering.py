@@ -15,7 +15,7 @@ GOOD = (
 @pytest.mark.parametrize("kind", list(NoticeKind))
 @pytest.mark.parametrize("language", ["en", "fr"])
 def test_every_shipped_template_renders_against_the_sample(kind, language):
-    rendered = render(default_source(kind, language), sample_context())
+    rendered = render(default_source(kind, language), sample_context(language))
     assert rendered.subject and "\n" not in rendered.subject
     assert "Sample incident" in rendered.text and "Sample incident" in rendered.html
     assert "{{" not in rendered.text + rendered.html
@@ -28,7 +28,7 @@ def test_the_authority_notice_has_the_article_33_3_points_in_order():
         for p in ("(a) Nature", "(b) Data protection officer", "(c) Likely consequences", "(d) Measures taken")
     ]
     assert points == sorted(points)
-    assert "customer: about 120" in text and "Dana Protect" in text
+    assert "Customer: about 120" in text and "Dana Protect" in text
 
 
 def test_html_is_escaped_and_text_is_not():
