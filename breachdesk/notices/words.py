@@ -19,7 +19,7 @@ from fideslang.default_taxonomy import DEFAULT_TAXONOMY
 
 from breachdesk.assessments.enisa import BAND_LABELS
 from breachdesk.assessments.models import DECISION_LABELS, EXEMPTION_LABELS
-from breachdesk.core.i18n import DATE_TIME, Label, translations
+from breachdesk.core.i18n import DATE_TIME, TRANSLATIONS, Label, translations
 from breachdesk.deadlines.rules import RECIPIENT_KIND_LABELS, shipped_rules
 from breachdesk.incidents.models import CAUSE_LABELS, NATURE_LABELS
 from breachdesk.inventory.models import CONTACT_ROLE_LABELS
@@ -241,11 +241,18 @@ def needed_messages() -> dict[Label, list[str]]:
 
 
 def add_to_template(path: str) -> None:
-    """Adds the words that come from data (and every label) to an extracted template (`make translations`)."""
+    """Adds the words that come from data (and every label) to an extracted template (`make translations`).
+    When the messages are those of the catalogues already, the template keeps their date: a run that changes
+    no word leaves the committed files as they are."""
     with open(path, "rb") as handle:
         template = read_po(handle)
     for found, notes in needed_messages().items():
         template.add(found.english, context=found.context, auto_comments=notes)
+    for existing in TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"):
+        with existing.open("rb") as handle:
+            catalogue = read_po(handle)
+        if {(m.context, m.id) for m in catalogue if m.id} == {(m.context, m.id) for m in template if m.id}:
+            template.creation_date = catalogue.creation_date
     with open(path, "wb") as handle:
         write_po(handle, template, width=120, sort_output=True)
 
