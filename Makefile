@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: install run test lint chromium bench mutation clean
+.PHONY: install run test lint chromium bench mutation translations clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,17 @@ bench: install
 mutation: install
 	$(BIN)/mutmut run --max-children 2
 	$(BIN)/mutmut results
+
+## Message catalogues (README "Translations"): extract the code's labels and the pages' messages, add the words that
+## come from data (the Fides taxonomy, the rules table: breachdesk/notices/words.py), merge them into each language's
+## .po (new words come untranslated), compile the .mo files that ship beside them.
+translations: install
+	mkdir -p build
+	$(BIN)/pybabel -q extract -F babel.cfg -k Label:1c,2 --add-location=file --sort-output -w 120 \
+	  --project=BreachDesk -o build/messages.pot .
+	$(BIN)/python -m breachdesk.notices.words build/messages.pot
+	$(BIN)/pybabel -q update -i build/messages.pot -d breachdesk/translations --ignore-obsolete -w 120
+	$(BIN)/pybabel compile --statistics -d breachdesk/translations
 
 clean:
 	rm -rf $(VENV) .pytest_cache mutants

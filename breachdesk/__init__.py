@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from breachdesk.extensions import csrf, db, limiter, login_manager, migrate
+from breachdesk.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 PACKAGE = Path(__file__).resolve().parent
 MIGRATIONS = PACKAGE / "migrations"
@@ -99,12 +99,15 @@ def configure_logging(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     from breachdesk.api.views import token_user
     from breachdesk.core.access import enforce_access
+    from breachdesk.core.i18n import TRANSLATIONS
+    from breachdesk.core.web import request_language
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
+    babel.init_app(app, default_translation_directories=str(TRANSLATIONS), locale_selector=request_language)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "strong"
     login_manager.user_loader(_browser_session_user)

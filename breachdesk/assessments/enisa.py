@@ -14,11 +14,20 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
+from breachdesk.core.i18n import Label
+
 DPC_CATEGORIES = {"simple": 1, "behavioural": 2, "financial": 3, "sensitive": 4}
 EI_VALUES = (Fraction(1, 4), Fraction(1, 2), Fraction(3, 4), Fraction(1))
 CB_LOSS_VALUES = (Fraction(0), Fraction(1, 4), Fraction(1, 2))
 MALICIOUS = Fraction(1, 2)
 BANDS = ((Fraction(2), "low"), (Fraction(3), "medium"), (Fraction(4), "high"))
+#: what a notice says for each band (breachdesk/translations holds the other languages' words)
+BAND_LABELS = {
+    "low": Label("severity band", "low"),
+    "medium": Label("severity band", "medium"),
+    "high": Label("severity band", "high"),
+    "very high": Label("severity band", "very high"),
+}
 #: what the aid suggests telling, per band; the privacy officer decides
 SUGGESTED = {
     "low": (),

@@ -10,6 +10,7 @@ from breachdesk.audit.services import Audited
 from breachdesk.auth.models import User
 from breachdesk.core.clock import now_utc
 from breachdesk.core.db import UTCDateTime, str_enum
+from breachdesk.core.i18n import Label
 from breachdesk.extensions import db
 
 
@@ -25,6 +26,25 @@ class Exemption(enum.StrEnum):
     UNINTELLIGIBLE = "unintelligible"  # (a) e.g. encrypted with a key not compromised
     MITIGATED = "mitigated"  # (b) later measures remove the high risk
     DISPROPORTIONATE_EFFORT = "disproportionate_effort"  # (c) a public communication instead
+
+
+#: what a notice says for each value (breachdesk/translations holds the other languages' words)
+DECISION_LABELS = {
+    Decision.UNDECIDED: Label("notification decision", "not decided yet"),
+    Decision.REQUIRED: Label("notification decision", "required"),
+    Decision.NOT_REQUIRED: Label("notification decision", "not required"),
+}
+EXEMPTION_LABELS = {
+    Exemption.UNINTELLIGIBLE: Label(
+        "Art. 34(3) exemption", "the data is unintelligible to anyone not authorised to access it (Art. 34(3)(a))"
+    ),
+    Exemption.MITIGATED: Label(
+        "Art. 34(3) exemption", "later measures ensure that the high risk is no longer likely (Art. 34(3)(b))"
+    ),
+    Exemption.DISPROPORTIONATE_EFFORT: Label(
+        "Art. 34(3) exemption", "a public communication replaces individual notices (Art. 34(3)(c))"
+    ),
+}
 
 
 class Assessment(Audited, db.Model):

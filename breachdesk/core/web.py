@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from breachdesk.core.access import PUBLIC, allow, can
 from breachdesk.core.html import clean_html
+from breachdesk.core.i18n import SOURCE_LANGUAGE
 from breachdesk.extensions import db
 
 log = logging.getLogger(__name__)
@@ -116,6 +117,20 @@ def local_time(value, zone_name: str | None = None) -> str:
     zone_name = zone_name or _viewer_zone()
     utc = value.strftime("%Y-%m-%d %H:%M UTC")
     return utc if zone_name == "UTC" else f"{value.astimezone(ZoneInfo(zone_name)):%Y-%m-%d %H:%M %Z} ({utc})"
+
+
+def use_language(language: str) -> None:
+    """A page written for someone outside (the acknowledgement page, in the customer's language) sets its
+    language; Flask-Babel's `_()` and `pgettext()` then speak it for the rest of the request."""
+    from flask_babel import refresh
+
+    g.page_language = language
+    refresh()
+
+
+def request_language() -> str:
+    """Flask-Babel's locale: the language a view set, else English, the language of the team's pages."""
+    return g.get("page_language", SOURCE_LANGUAGE)
 
 
 def _viewer_zone() -> str:

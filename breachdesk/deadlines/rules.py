@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from breachdesk.core.i18n import Label
 from breachdesk.deadlines.calendar import Period, Unit, due_at
 
 RECIPIENT_KINDS = {
@@ -19,6 +20,17 @@ RECIPIENT_KINDS = {
     "regulator",
     "covered_entity",
     "state_attorney_general",
+}
+#: what a notice says for each recipient kind (breachdesk/translations holds the other languages' words); a
+#: row's regime and stage are words already, translated through the catalogue too (notices/words.py)
+RECIPIENT_KIND_LABELS = {
+    "controller": Label("recipient kind", "controller"),
+    "supervisory_authority": Label("recipient kind", "supervisory authority"),
+    "data_subjects": Label("recipient kind", "data subjects"),
+    "csirt": Label("recipient kind", "computer security incident response team (CSIRT)"),
+    "regulator": Label("recipient kind", "regulator"),
+    "covered_entity": Label("recipient kind", "covered entity (HIPAA)"),
+    "state_attorney_general": Label("recipient kind", "state attorney general"),
 }
 ANCHORS = {
     "awareness",

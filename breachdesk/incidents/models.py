@@ -10,6 +10,7 @@ from breachdesk.audit.services import Audited
 from breachdesk.auth.models import User
 from breachdesk.core.clock import now_utc
 from breachdesk.core.db import UTCDateTime, str_enum
+from breachdesk.core.i18n import Label
 from breachdesk.extensions import db
 from breachdesk.inventory.models import System
 
@@ -36,6 +37,22 @@ class Cause(enum.StrEnum):
     MISDIRECTED_EMAIL = "misdirected_email"
     SUBPROCESSOR_INCIDENT = "subprocessor_incident"
     OTHER = "other"
+
+
+#: what a notice says for each value, in English; breachdesk/translations holds the other languages' words
+NATURE_LABELS = {
+    Nature.CONFIDENTIALITY: Label("breach nature", "confidentiality breach"),
+    Nature.INTEGRITY: Label("breach nature", "integrity breach"),
+    Nature.AVAILABILITY: Label("breach nature", "availability breach"),
+}
+CAUSE_LABELS = {
+    Cause.EXTERNAL_ATTACK: Label("breach cause", "external attack"),
+    Cause.INTERNAL_ERROR: Label("breach cause", "internal error"),
+    Cause.LOST_OR_STOLEN_DEVICE: Label("breach cause", "lost or stolen device"),
+    Cause.MISDIRECTED_EMAIL: Label("breach cause", "e-mail sent to the wrong recipient"),
+    Cause.SUBPROCESSOR_INCIDENT: Label("breach cause", "incident at a sub-processor"),
+    Cause.OTHER: Label("breach cause", "other cause"),
+}
 
 
 incident_systems = Table(

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from breachdesk.audit.services import Audited
 from breachdesk.core.db import str_enum
+from breachdesk.core.i18n import Label
 from breachdesk.extensions import db
 
 
@@ -39,6 +40,14 @@ class ContactRole(enum.StrEnum):
     SECURITY = "security"
     DPO = "dpo"
     LEGAL = "legal"
+
+
+#: what a notice says for each role (breachdesk/translations holds the other languages' words)
+CONTACT_ROLE_LABELS = {
+    ContactRole.SECURITY: Label("contact role", "security contact"),
+    ContactRole.DPO: Label("contact role", "data protection officer"),
+    ContactRole.LEGAL: Label("contact role", "legal contact"),
+}
 
 
 class OurRole(enum.StrEnum):

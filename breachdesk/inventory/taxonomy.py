@@ -11,12 +11,23 @@ from functools import cache
 import pycountry
 from fideslang.default_taxonomy import DEFAULT_TAXONOMY
 
+from breachdesk.core.i18n import Label
+
 
 class Sensitivity(enum.IntEnum):
     SIMPLE = 1  # contact details, names, professional data
     BEHAVIOURAL = 2  # location, traffic, habits, communications
     FINANCIAL = 3  # bank accounts, cards, payments, income
     SENSITIVE = 4  # Art. 9 special categories and criminal records (Art. 10)
+
+
+#: what a notice says for each class (breachdesk/translations holds the other languages' words)
+SENSITIVITY_LABELS = {
+    Sensitivity.SIMPLE: Label("data sensitivity", "simple data"),
+    Sensitivity.BEHAVIOURAL: Label("data sensitivity", "behavioural data"),
+    Sensitivity.FINANCIAL: Label("data sensitivity", "financial data"),
+    Sensitivity.SENSITIVE: Label("data sensitivity", "sensitive data"),
+}
 
 
 # Longest matching prefix wins; anything unlisted is simple data.

@@ -11,48 +11,60 @@ import time
 from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, meta, nodes
+from babel.numbers import format_decimal
+from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, meta, nodes, pass_context
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment, safe_range
 
 from breachdesk.core.html import clean_html
+from breachdesk.core.i18n import localized_instant
+from breachdesk.deadlines.rules import rule
+from breachdesk.notices.words import in_words
 
 BLOCKS = ("subject", "text", "html")
 DEFAULTS = Path(__file__).resolve().parent.parent / "templates" / "notices"  # shipped in the package
 
-#: the variables a template may use, documented for the people who edit them (shown on the edit page)
+#: the variables a template may use, documented for the people who edit them (shown on the edit page). Every
+#: value is in the notice's language and in words (notices/words.py): categories by their names, never a key.
 VARIABLES = {
-    "organisation": "us: name, country, lead_supervisory_authority, dpo_name, dpo_email",
-    "incident": "id, title, description, aware_at, detected_at, occurred_from, occurred_to (UTC instants), "
-    "nature (list), cause, containment, encrypted, key_compromised",
+    "organisation": "us: name, country (its name), lead_supervisory_authority, dpo_name, dpo_email",
+    "incident": "id, title, description, aware_at, detected_at, occurred_from, occurred_to (instants: show them "
+    "with `|when`), nature (list of words), cause (words, or None), containment, encrypted, key_compromised",
     "impact": "for this recipient only: data_subjects (category -> people), people, records, data_categories "
     "(list), sensitivity (0-4), activities (list of names); for the authority and data subjects: our "
-    "controller-side data",
-    "customer": "the controller told (None for the authority and data subjects): key, name, country, language",
-    "contacts": "the customer's contacts: list of role, name, email",
-    "deadline": "the obligation: regime, stage, source, due_at, target_at, recipient",
-    "assessment": "severity score and band, decision, exemptions (None before the risk is assessed)",
+    "controller-side data. A category shows as its name; `category.description` says more",
+    "customer": "the controller told (None for the authority and data subjects): key, name, country (its name), "
+    "language (its name)",
+    "contacts": "the customer's contacts: list of role (words), name, email",
+    "deadline": "the obligation: regime, stage, source (the legal text it cites), due_at, target_at, recipient, "
+    "recipient_kind (words)",
+    "assessment": "severity score and band (words), decision (authority, data_subjects: words), exemptions (list "
+    "of words); None before the risk is assessed",
     "changes": "for a follow-up: lines saying what changed for this recipient since the previous notice",
     "acknowledgement_link": "the signed link that confirms receipt (controllers only, else None)",
-    "time_zone": "the recipient's time zone, for the `when` filter",
+    "time_zone": "the recipient's time zone (the customer's; for an authority or data subjects, the regime's, "
+    "else the organisation's country's, else UTC), used by `|when`",
+    "language": "the notice's language code (en, fr): `|when` and `|number` write in it",
 }
 
 
-def when(value: datetime | None, zone: str = "UTC") -> str:
-    """`{{ incident.aware_at|when(time_zone) }}`: an instant in the reader's zone, with its offset."""
+@pass_context
+def when(context, value: datetime | None, zone: str | None = None) -> str:
+    """`{{ incident.aware_at|when }}`: an instant on the recipient's clock, in words of the notice's language,
+    with UTC beside it (`29 mars 2026 à 02:30 CEST (00:30 UTC)`); `|when("UTC")` names another zone."""
     if value is None:
         return "—"
-    local = value.astimezone(ZoneInfo(zone))
-    return f"{local:%Y-%m-%d %H:%M} {local.tzname()} ({value.astimezone(ZoneInfo('UTC')):%H:%M} UTC)"
+    return localized_instant(value, zone or context.get("time_zone") or "UTC", context.get("language") or "en")
 
 
-def number(value: int | None) -> str:
-    return "—" if value is None else f"{value:,}".replace(",", "\u202f")
+@pass_context
+def number(context, value: int | None) -> str:
+    """`1,400` in English, `1 400` in French."""
+    return "—" if value is None else format_decimal(value, locale=context.get("language") or "en")
 
 
 #: what one rendering of one block may spend: calls (filters, macros, methods) and `range` items together,
@@ -251,58 +263,61 @@ def _plain_error(error: Exception) -> str:
     return str(error) if isinstance(error, SecurityError) else f"{type(error).__name__}: {error}"
 
 
-def sample_context() -> dict:
-    """Every documented variable with plausible values: a template must render against it to be saved."""
-    from datetime import UTC
-
+def sample_context(language: str = "en") -> dict:
+    """Every documented variable with plausible values, in words of `language`: a template must render
+    against it to be saved."""
     aware = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
-    return {
-        "organisation": {
-            "name": "Example SAS",
-            "country": "FR",
-            "lead_supervisory_authority": "CNIL",
-            "dpo_name": "Dana Protect",
-            "dpo_email": "dpo@example.invalid",
-        },
-        "incident": {
-            "id": 1,
-            "title": "Sample incident",
-            "description": "A sample description.",
-            "aware_at": aware,
-            "detected_at": aware,
-            "occurred_from": None,
-            "occurred_to": None,
-            "nature": ["confidentiality"],
-            "cause": "external attack",
-            "containment": "Keys rotated.",
-            "encrypted": False,
-            "key_compromised": None,
-        },
-        "impact": {
-            "data_subjects": {"customer": 120, "prospect": 8},
-            "people": 128,
-            "records": 1400,
-            "data_categories": ["user.contact.email", "user.name"],
-            "sensitivity": 1,
-            "activities": ["Customer conversations"],
-        },
-        "customer": {"key": "sample", "name": "Sample Customer", "country": "FR", "language": "fr"},
-        "contacts": [{"role": "dpo", "name": "Claire Sample", "email": "dpo@customer.invalid"}],
-        "deadline": {
-            "regime": "GDPR",
-            "stage": "notification",
-            "source": "GDPR Art. 33(2)",
-            "due_at": aware,
-            "target_at": None,
-            "recipient": "Sample Customer",
-        },
-        "assessment": {
-            "score": "2.75",
-            "band": "medium",
-            "exemptions": [],
-            "decision": {"authority": "required", "data_subjects": "undecided"},
-        },
-        "changes": ["records: 1,200 → 1,400"],
-        "acknowledgement_link": "https://breachdesk.invalid/ack/sample",
-        "time_zone": "Europe/Paris",
-    }
+    return in_words(
+        {
+            "organisation": {
+                "name": "Example SAS",
+                "country": "FR",
+                "lead_supervisory_authority": "CNIL",
+                "dpo_name": "Dana Protect",
+                "dpo_email": "dpo@example.invalid",
+            },
+            "incident": {
+                "id": 1,
+                "title": "Sample incident",
+                "description": "A sample description.",
+                "aware_at": aware,
+                "detected_at": aware,
+                "occurred_from": None,
+                "occurred_to": None,
+                "nature": ["confidentiality"],
+                "cause": "external_attack",
+                "containment": "Keys rotated.",
+                "encrypted": False,
+                "key_compromised": None,
+            },
+            "impact": {
+                "data_subjects": {"customer": 120, "prospect": 8},
+                "people": 128,
+                "records": 1400,
+                "data_categories": ["user.contact.email", "user.name"],
+                "sensitivity": 1,
+                "activities": ["Customer conversations"],
+            },
+            "customer": {"key": "sample", "name": "Sample Customer", "country": "FR", "language": "fr"},
+            "contacts": [{"role": "dpo", "name": "Claire Sample", "email": "dpo@customer.invalid"}],
+            "deadline": {
+                "regime": "GDPR",
+                "stage": "notification",
+                "source": rule("gdpr-art33-2").source,
+                "due_at": aware,
+                "target_at": None,
+                "recipient": "Sample Customer",
+                "recipient_kind": "controller",
+            },
+            "assessment": {
+                "score": "2.75",
+                "band": "medium",
+                "exemptions": [],
+                "decision": {"authority": "required", "data_subjects": "undecided"},
+            },
+            "changes": {"records": [1200, 1400]},
+            "acknowledgement_link": "https://breachdesk.invalid/ack/sample",
+            "time_zone": "Europe/Paris",
+            "language": language,
+        }
+    )

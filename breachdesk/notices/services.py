@@ -21,6 +21,7 @@ from breachdesk.auth.models import User
 from breachdesk.core.clock import now_utc
 from breachdesk.core.errors import DomainError, ValidationFailed
 from breachdesk.core.html import clean_html
+from breachdesk.core.i18n import country_zone
 from breachdesk.core.progress import Progress
 from breachdesk.deadlines.models import Obligation, ObligationStatus
 from breachdesk.deadlines.obligations import PER_CUSTOMER
@@ -31,6 +32,7 @@ from breachdesk.incidents.models import Incident
 from breachdesk.inventory.models import Customer, Organisation
 from breachdesk.notices import rendering
 from breachdesk.notices.models import Notice, NoticeKind, NoticeStatus, NoticeTemplate, OutboxMessage, OutboxStatus
+from breachdesk.notices.words import in_words
 
 FRENCH_SPEAKING = {"FR", "BE", "LU", "MC"}
 #: provider events that mean the message will not arrive
@@ -86,7 +88,7 @@ def _incident(incident: Incident) -> dict[str, Any]:
         "occurred_from": incident.occurred_from,
         "occurred_to": incident.occurred_to,
         "nature": list(incident.nature or []),
-        "cause": incident.cause.value.replace("_", " ") if incident.cause else None,
+        "cause": incident.cause.value if incident.cause else None,
         "containment": incident.containment,
         "encrypted": incident.encrypted,
         "key_compromised": incident.key_compromised,
@@ -217,44 +219,53 @@ class Drafter:
             self.templates[kind, language] = current_template(kind, language)
         return self.templates[kind, language]
 
-    def context(self, obligation: Obligation, changes: list[str], link: str | None) -> dict[str, Any]:
+    def context(
+        self, obligation: Obligation, difference: dict | None, link: str | None, language: str | None = None
+    ) -> dict[str, Any]:
+        """What the template sees, in words of the recipient's language (or `language`, for a preview)."""
         customer = self.customer(obligation)
-        return {
-            **self.shared,
-            "impact": self.impact(obligation),
-            "customer": {
-                "key": customer.key,
-                "name": customer.name,
-                "country": customer.country,
-                "language": str(customer.language),
+        return in_words(
+            {
+                **self.shared,
+                "impact": self.impact(obligation),
+                "customer": {
+                    "key": customer.key,
+                    "name": customer.name,
+                    "country": customer.country,
+                    "language": str(customer.language),
+                }
+                if customer
+                else None,
+                "contacts": [{"role": c.role, "name": c.name, "email": c.email} for c in customer.contacts]
+                if customer
+                else [],
+                "deadline": {
+                    "regime": obligation.regime,
+                    "stage": obligation.stage,
+                    "source": obligation.source,
+                    "due_at": obligation.due_at,
+                    "target_at": obligation.target_at,
+                    "recipient": obligation.recipient,
+                    "recipient_kind": obligation.recipient_kind,
+                },
+                "changes": difference,
+                "acknowledgement_link": link,
+                "time_zone": zone_for(obligation, customer, self.organisation),
+                "language": language or language_for(customer, self.organisation),
             }
-            if customer
-            else None,
-            "contacts": [{"role": str(c.role), "name": c.name, "email": c.email} for c in customer.contacts]
-            if customer
-            else [],
-            "deadline": {
-                "regime": obligation.regime,
-                "stage": obligation.stage,
-                "source": obligation.source,
-                "due_at": obligation.due_at,
-                "target_at": obligation.target_at,
-                "recipient": obligation.recipient,
-            },
-            "changes": changes,
-            "acknowledgement_link": link,
-            "time_zone": customer.time_zone if customer else "UTC",
-        }
+        )
 
-    def draft(self, obligation: Obligation, sequence: int, changes: list[str]) -> dict[str, Any]:
-        """The frozen columns of a notice: rendered text, recipients, language, template version."""
+    def draft(self, obligation: Obligation, sequence: int, difference: dict | None) -> dict[str, Any]:
+        """The frozen columns of a notice: rendered text, recipients, language, template version, and for a
+        follow-up what changed (the difference, and the lines the notice said it in)."""
         customer = self.customer(obligation)
         kind = kind_for(obligation, sequence)
         language = language_for(customer, self.organisation)
         version, source = self.template(kind, language)
         link = acknowledgement_link(obligation.id, sequence) if obligation.recipient_kind in PER_CUSTOMER else None
+        context = self.context(obligation, difference, link)
         try:
-            rendered = rendering.render(source, self.context(obligation, changes, link))
+            rendered = rendering.render(source, context)
         except rendering.TemplateProblem as problem:
             raise ValidationFailed([f"template {kind}.{language} v{version}: {p}" for p in problem.problems]) from None
         return {
@@ -266,7 +277,19 @@ class Drafter:
             "html_body": rendered.html,
             "snapshot_id": self.snapshot.id if self.snapshot else None,
             "recipients": sorted({c.email for c in customer.contacts}) if customer else [],
+            "changes": {"lines": context["changes"], "difference": difference} if sequence > 1 else None,
         }
+
+
+def zone_for(obligation: Obligation, customer: Customer | None, organisation: Organisation | None) -> str:
+    """The recipient's clock: the customer's zone; for an authority or the data subjects, the zone the rule
+    counts its days in (rules.yaml `time_zone`), else our country's when it has one zone, else UTC."""
+    if customer is not None:
+        return customer.time_zone
+    ruled = (obligation.terms or {}).get("period", {}).get("time_zone") or "UTC"
+    if ruled != "UTC":
+        return ruled
+    return (country_zone(organisation.country) if organisation else None) or "UTC"
 
 
 # --- acknowledgement links ------------------------------------------------------------------------------
@@ -316,8 +339,10 @@ def latest_notice(obligation_id: int) -> Notice | None:
     )
 
 
-def changes_since(previous: Notice, obligation: Obligation, snapshot: ImpactSnapshot) -> tuple[list[str], dict]:
-    """What changed for this recipient between the snapshot of the previous notice and the current one."""
+def changes_since(previous: Notice, obligation: Obligation, snapshot: ImpactSnapshot) -> dict[str, Any]:
+    """What changed for this recipient between the snapshot of the previous notice and the current one, as
+    values ({field: [before, after]}, or added / removed); empty when nothing did. A notice says it in its
+    reader's words (notices/words.py)."""
     before_snapshot = db.session.get(ImpactSnapshot, previous.snapshot_id) if previous.snapshot_id else None
     key = obligation.recipient_key
     if obligation.recipient_kind in PER_CUSTOMER:
@@ -327,20 +352,10 @@ def changes_since(previous: Notice, obligation: Obligation, snapshot: ImpactSnap
         before, after = _own_impact(before_snapshot), _own_impact(snapshot)
     fields = ("data_subjects", "people", "records", "data_categories", "sensitivity")
     if after is None:
-        return [f"{key} is no longer affected"], {"removed": True}
+        return {"removed": True}
     if before is None:
-        return [f"{key} is now affected"], {"added": True}
-    diff = {f: [before[f], after[f]] for f in fields if before[f] != after[f]}
-    lines = [f"{field.replace('_', ' ')}: {_plain(old)} → {_plain(new)}" for field, (old, new) in diff.items()]
-    return lines, diff
-
-
-def _plain(value) -> str:
-    if isinstance(value, dict):
-        return ", ".join(f"{k} {v:,}" for k, v in sorted(value.items())) or "none"
-    if isinstance(value, list):
-        return ", ".join(value) or "none"
-    return f"{value:,}" if isinstance(value, int) else str(value)
+        return {"added": True}
+    return {f: [before[f], after[f]] for f in fields if before[f] != after[f]}
 
 
 def generate_notice(obligation: Obligation, author: User | None, follow_up: bool = False) -> Notice:
@@ -349,22 +364,19 @@ def generate_notice(obligation: Obligation, author: User | None, follow_up: bool
         raise DomainError("obligation: not required; there is nothing to notify")
     drafter = Drafter(obligation.incident)
     last = latest_notice(obligation.id)
-    changes: list[str] = []
-    diff = None
+    difference = None
     if last is not None and last.status == NoticeStatus.APPROVED:
         if not follow_up:
             raise DomainError("notice: already approved; write a follow-up for what changed since")
-        changes, diff = changes_since(last, obligation, drafter.snapshot)
+        difference = changes_since(last, obligation, drafter.snapshot)
         notice = Notice(obligation_id=obligation.id, incident_id=obligation.incident_id, sequence=last.sequence + 1)
     elif last is not None:
         notice = last
-        changes = list((last.changes or {}).get("lines", []))
-        diff = (last.changes or {}).get("difference")
+        difference = (last.changes or {}).get("difference")
     else:
         notice = Notice(obligation_id=obligation.id, incident_id=obligation.incident_id, sequence=1)
-    for name, value in drafter.draft(obligation, notice.sequence, changes).items():
+    for name, value in drafter.draft(obligation, notice.sequence, difference).items():
         setattr(notice, name, value)
-    notice.changes = {"lines": changes, "difference": diff} if notice.sequence > 1 else None
     notice.author = author
     notice.status = NoticeStatus.DRAFT
     db.session.add(notice)
@@ -489,14 +501,13 @@ def generate_all(incident_id: int, author: User | None, progress: Progress, batc
         now = now_utc()
         rows = [
             {
-                **drafter.draft(o, 1, []),
+                **drafter.draft(o, 1, None),
                 "obligation_id": o.id,
                 "incident_id": incident_id,
                 "sequence": 1,
                 "status": NoticeStatus.DRAFT.value,
                 "author_id": author.id if author else None,
                 "created_at": now,
-                "changes": None,
             }
             for o in obligations
         ]
@@ -554,7 +565,7 @@ def save_template(kind: str, language: str, source: str, note: str, author: User
     """A new version, refused with the line named when it does not parse, uses an unknown variable, or
     fails to render against the sample context."""
     try:
-        rendering.render(source, rendering.sample_context())
+        rendering.render(source, rendering.sample_context(language))
     except rendering.TemplateProblem as problem:
         raise ValidationFailed([f"source: {p}" for p in problem.problems]) from None
     version, _ = current_template(kind, language)
@@ -566,13 +577,15 @@ def save_template(kind: str, language: str, source: str, note: str, author: User
     return template
 
 
-def preview(source: str, obligation: Obligation | None) -> rendering.Rendered:
-    """Render a source as typed, against a real obligation when one is chosen, else the sample."""
+def preview(source: str, language: str, obligation: Obligation | None) -> rendering.Rendered:
+    """Render a source as typed, in the template's language, against a real obligation when one is chosen,
+    else the sample."""
     try:
         if obligation is None:
-            return rendering.render(source, rendering.sample_context())
+            return rendering.render(source, rendering.sample_context(language))
         drafter = Drafter(obligation.incident)
-        return rendering.render(source, drafter.context(obligation, [], "https://breachdesk.invalid/ack/preview"))
+        context = drafter.context(obligation, None, "https://breachdesk.invalid/ack/preview", language)
+        return rendering.render(source, context)
     except rendering.TemplateProblem as problem:
         raise ValidationFailed(problem.problems) from None
 

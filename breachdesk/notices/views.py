@@ -164,8 +164,7 @@ def _impact_moved(found: Notice) -> bool:
     snapshot = current_snapshot(found.incident_id)
     if snapshot is None or snapshot.id == found.snapshot_id:
         return False
-    lines, _diff = services.changes_since(found, found.obligation, snapshot)
-    return bool(lines)
+    return bool(services.changes_since(found, found.obligation, snapshot))
 
 
 @bp.get("/notices/<int:notice_id>/html")
@@ -320,7 +319,7 @@ def template_preview(kind: str, language: str):
     source = request.form.get("source", "")
     obligation = db.session.get(Obligation, request.form.get("obligation", type=int) or 0)
     try:
-        rendered = services.preview(source, obligation)
+        rendered = services.preview(source, language, obligation)
     except ValidationFailed as error:
         return jsonify({"problems": error.problems}), 422
     return jsonify({"subject": rendered.subject, "text": rendered.text, "html": rendered.html, "problems": []})

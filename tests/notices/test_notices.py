@@ -2,6 +2,7 @@
 
 import io
 import re
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
@@ -26,11 +27,11 @@ def test_a_controllers_notice_carries_only_its_own_data(incident, privacy):
     db.session.commit()
     # Acme: 100 customers through messages, 80 customers + 20 prospects through the directory (tests/impact)
     assert acme.language == "fr" and acme.kind == "controller_initial"
-    assert "customer : environ 100 personnes" in acme.text_body and "prospect : environ 20" in acme.text_body
+    assert "Client : environ 100 personnes" in acme.text_body and "Prospect : environ 20" in acme.text_body
     assert "enregistrements : environ 1\u202f100" in acme.text_body
     assert acme.recipients == ["dpo@acme.example", "security@acme.example"]
-    assert "customer: about 50 people" in globex.text_body and "records: about 50" in globex.text_body
-    for other in ("Acme", "acme", "1\u202f100", "prospect", "Messages"):
+    assert "Customer: about 50 people" in globex.text_body and "records: about 50" in globex.text_body
+    for other in ("Acme", "acme", "1\u202f100", "1,100", "Prospect", "Messages"):
         assert other not in globex.text_body + globex.html_body + globex.subject
     for other in ("Globex", "globex", "environ 50", "about 50"):
         assert other not in acme.text_body + acme.html_body + acme.subject
@@ -41,6 +42,37 @@ def test_a_controllers_notice_carries_only_its_own_data(incident, privacy):
         link = re.search(r"\S+/ack/([\w.-]+)", notice.text_body)
         assert f'href="{link.group(0)}"' in notice.html_body
         assert services.notice_of_token(link.group(1)) is notice  # it verifies and names this notice's duty
+
+
+def test_a_notice_speaks_its_recipients_language_and_reads_their_clock(incident, privacy):
+    """Acme is French in Europe/Paris, Globex English in UTC: the same incident (aware 24 October 2026 at
+    22:00 UTC, already the 25th in Paris) in each one's words and on each one's clock, UTC beside it."""
+    acme = services.generate_notice(duty(incident, "acme"), privacy)
+    globex = services.generate_notice(duty(incident, "globex"), privacy)
+    assert "le 25 octobre 2026 à 00:00 CEST (24 octobre 2026 à 22:00 UTC)" in acme.text_body
+    assert "Nature : violation de la confidentialité." in acme.text_body
+    assert "catégories de données : Adresse électronique, Contenus privés, Nom" in acme.text_body
+    assert (
+        "on 24 October 2026, 22:00 UTC." in globex.text_body and "Nature: confidentiality breach." in globex.text_body
+    )
+    assert "data categories: Name, User Contact Email" in globex.text_body
+    for notice in (acme, globex):
+        shown = notice.subject + notice.text_body + notice.html_body
+        assert "user." not in shown and "customer:" not in shown and "Client" not in globex.text_body
+    assert "confidentiality" not in acme.text_body + acme.html_body
+
+
+def test_the_recipients_clock_is_the_customers_else_the_regimes_else_our_countrys():
+    customer = SimpleNamespace(time_zone="America/New_York")
+    france, germany = SimpleNamespace(country="FR"), SimpleNamespace(country="US")
+    in_utc = SimpleNamespace(terms={"period": {"amount": 72, "unit": "hours", "time_zone": "UTC"}})
+    in_sao_paulo = SimpleNamespace(
+        terms={"period": {"amount": 3, "unit": "business_days", "time_zone": "America/Sao_Paulo"}}
+    )
+    assert services.zone_for(in_sao_paulo, customer, france) == "America/New_York"
+    assert services.zone_for(in_sao_paulo, None, france) == "America/Sao_Paulo"
+    assert services.zone_for(in_utc, None, france) == "Europe/Paris"
+    assert services.zone_for(in_utc, None, germany) == services.zone_for(in_utc, None, None) == "UTC"
 
 
 def test_approval_queues_one_message_per_contact_once(incident, privacy):
@@ -117,6 +149,32 @@ def test_a_follow_up_says_what_changed_for_that_customer(incident, privacy):
     assert "people: 50 → 75" in follow_up.changes["lines"] and "records: 50 → 90" in follow_up.changes["lines"]
     assert "  - records: 50 → 90" in follow_up.text_body
     assert follow_up.snapshot_id != first.snapshot_id
+    assert follow_up.changes["difference"] == {
+        "data_subjects": [{"customer": 50}, {"customer": 75}],
+        "people": [50, 75],
+        "records": [50, 90],
+    }
+    assert "people by category: Customer 50 → Customer 75" in follow_up.changes["lines"]
+
+
+def test_a_french_follow_up_says_what_changed_in_french(incident, privacy):
+    first = services.generate_notice(duty(incident, "acme"), privacy)
+    services.approve_notice(first, privacy)
+    db.session.commit()
+    data = b"customer,activity,data_subject_category,data_subjects,records\nacme,directory,prospect,25,40\n"
+    import_inventory(None, ("volumes.csv", io.BytesIO(data), len(data)))
+    recompute_impact(incident)
+    db.session.commit()
+    follow_up = services.generate_notice(duty(incident, "acme"), privacy, follow_up=True)
+    assert follow_up.changes["lines"] == [
+        "personnes par catégorie : Client 100, Prospect 20 → Client 100, Prospect 25",
+        "personnes : 120 → 125",
+        "enregistrements : 1\u202f100 → 1\u202f120",
+    ]
+    assert "  - enregistrements : 1\u202f100 → 1\u202f120" in follow_up.text_body
+    services.edit_notice(follow_up, "Objet", "Texte", "", privacy)
+    again = services.generate_notice(duty(incident, "acme"), privacy, follow_up=True)  # the draft, re-rendered
+    assert again.id == follow_up.id and again.changes["lines"] == follow_up.changes["lines"]
 
 
 def test_the_authority_notice_has_no_email_and_is_filed_by_hand(incident, privacy):
@@ -128,7 +186,9 @@ def test_the_authority_notice_has_no_email_and_is_filed_by_hand(incident, privac
     )
     notice = services.generate_notice(obligation, privacy)
     assert notice.kind == "authority" and notice.language == "fr" and notice.recipients == []
-    assert "Camille DPO" in notice.text_body and "prospect : environ 300" in notice.text_body
+    assert "Camille DPO" in notice.text_body and "Prospect : environ 300" in notice.text_body
+    # CNIL reads Paris time (the rule counts in UTC; our country has one zone): 08:00 UTC, after the autumn change
+    assert "Prise de connaissance : 25 octobre 2026 à 09:00 CET (08:00 UTC)." in notice.text_body
     assert services.approve_notice(notice, privacy) == 0
 
 

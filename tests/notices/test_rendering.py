@@ -1,5 +1,7 @@
 """Notice templates in the sandbox: what renders, what is refused, and the line it is refused at."""
 
+import re
+
 import pytest
 
 from breachdesk.notices import rendering
@@ -15,10 +17,21 @@ GOOD = (
 @pytest.mark.parametrize("kind", list(NoticeKind))
 @pytest.mark.parametrize("language", ["en", "fr"])
 def test_every_shipped_template_renders_against_the_sample(kind, language):
-    rendered = render(default_source(kind, language), sample_context())
+    rendered = render(default_source(kind, language), sample_context(language))
     assert rendered.subject and "\n" not in rendered.subject
     assert "Sample incident" in rendered.text and "Sample incident" in rendered.html
     assert "{{" not in rendered.text + rendered.html
+
+
+@pytest.mark.parametrize("kind", list(NoticeKind))
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_shipped_text_part_keeps_its_layout(kind, language):
+    """Jinja's block trimming neither eats the blank line between sections nor leaves a line of spaces."""
+    context = sample_context(language)
+    for assessment in (context["assessment"], None):
+        text = render(default_source(kind, language), context | {"assessment": assessment}).text
+        assert "\n\n\n" not in text and not re.search(r"^[ \t]+$", text, re.MULTILINE)
+        assert not re.search(r"\S\n(\(\w\)|\d\.) ", text), "a numbered section follows its previous line"
 
 
 def test_the_authority_notice_has_the_article_33_3_points_in_order():
@@ -28,7 +41,7 @@ def test_the_authority_notice_has_the_article_33_3_points_in_order():
         for p in ("(a) Nature", "(b) Data protection officer", "(c) Likely consequences", "(d) Measures taken")
     ]
     assert points == sorted(points)
-    assert "customer: about 120" in text and "Dana Protect" in text
+    assert "Customer: about 120" in text and "Dana Protect" in text
 
 
 def test_html_is_escaped_and_text_is_not():

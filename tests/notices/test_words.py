@@ -1,0 +1,255 @@
+"""Every value a notice shows is in the recipient's language and in words: the catalogue holds a word for
+every value there is, and every shipped template, in every language, rendered with every value, shows no
+taxonomy key, no enum value and (in French) no English word."""
+
+import html
+import re
+from datetime import UTC, datetime
+
+import pytest
+from babel import Locale
+from babel.messages.pofile import read_po
+from fideslang.default_taxonomy import DEFAULT_TAXONOMY
+
+from breachdesk.assessments.enisa import BAND_LABELS, BANDS
+from breachdesk.assessments.models import DECISION_LABELS, EXEMPTION_LABELS, Decision, Exemption
+from breachdesk.core.i18n import TRANSLATIONS, translations
+from breachdesk.deadlines.rules import RECIPIENT_KIND_LABELS, RECIPIENT_KINDS, shipped_rules
+from breachdesk.incidents.models import CAUSE_LABELS, NATURE_LABELS, Cause, Nature
+from breachdesk.inventory.models import CONTACT_ROLE_LABELS, ContactRole
+from breachdesk.inventory.taxonomy import SENSITIVITY_LABELS, Sensitivity, data_categories, data_subject_categories
+from breachdesk.notices.models import NoticeKind
+from breachdesk.notices.rendering import default_source, render
+from breachdesk.notices.words import DATA_CATEGORY, DATA_SUBJECT, change_lines, in_words, needed_messages, words_in
+
+LANGUAGES = ("en", "fr")
+AWARE = datetime(2026, 10, 24, 22, 0, tzinfo=UTC)
+
+
+def _french_catalogue():
+    with (TRANSLATIONS / "fr/LC_MESSAGES/messages.po").open("rb") as handle:
+        return read_po(handle)
+
+
+def test_every_message_a_notice_needs_has_a_french_word():
+    """Driven by the values themselves (the taxonomy, the enums, the rules table): a Fides category added by
+    a fideslang upgrade, a regime added to rules.yaml or a new enum value fails here until it is translated."""
+    catalogue = _french_catalogue()
+    problems = []
+    for needed in needed_messages():
+        found = catalogue.get(needed.english, context=needed.context)
+        if found is None or not found.string:
+            problems.append(f"missing: [{needed.context}] {needed.english}")
+        elif found.fuzzy:
+            problems.append(f"fuzzy (a guess to check): [{needed.context}] {needed.english}")
+    assert problems == []
+    assert len(needed_messages()) > len(data_categories()) * 2  # names and descriptions of every category
+
+
+def test_every_value_of_every_enum_has_its_english_words():
+    assert set(NATURE_LABELS) == set(Nature) and set(CAUSE_LABELS) == set(Cause)
+    assert set(BAND_LABELS) == {name for _, name in BANDS} | {"very high"}
+    assert set(DECISION_LABELS) == set(Decision) and set(EXEMPTION_LABELS) == set(Exemption)
+    assert set(CONTACT_ROLE_LABELS) == set(ContactRole) and set(SENSITIVITY_LABELS) == set(Sensitivity)
+    assert set(RECIPIENT_KIND_LABELS) == RECIPIENT_KINDS
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("context, keys", [(DATA_CATEGORY, data_categories), (DATA_SUBJECT, data_subject_categories)])
+def test_two_categories_never_share_a_name(language, context, keys):
+    """A notice lists categories by name (and counts people per name): two keys with one name would merge."""
+    names = [words_in(language).term(context, key).name for key in keys()]
+    assert len(set(names)) == len(names)
+
+
+def test_a_follow_ups_lines_say_what_changed_in_words():
+    difference = {
+        "data_subjects": [{"customer": 1200, "prospect": 8}, {}],
+        "records": [1200, 1400],
+        "data_categories": [["user.contact.email"], ["user.name", "user.contact.email"]],
+        "sensitivity": [0, 3],
+    }
+    assert change_lines(difference, words_in("fr")) == [
+        "personnes par catégorie : Client 1\u202f200, Prospect 8 → aucune",
+        "enregistrements : 1\u202f200 → 1\u202f400",
+        "catégories de données : Adresse électronique → Adresse électronique, Nom",
+        "données les plus sensibles : aucune → données financières",
+    ]
+    assert change_lines(difference, words_in("en"))[1:3] == [
+        "records: 1,200 → 1,400",
+        "data categories: User Contact Email → Name, User Contact Email",
+    ]
+    assert change_lines({"added": True}, words_in("fr")) == ["Vos données sont désormais concernées."]
+    assert change_lines({"removed": True}, words_in("en")) == ["Your data is no longer concerned."]
+    assert change_lines({}, words_in("fr")) == change_lines(None, words_in("fr")) == []
+
+
+# --- every template, every language, every value -------------------------------------------------------
+
+
+def raw_contexts(language: str):
+    """One context per rule of the rules table (its regime, stage, source and recipient kind), each with every
+    data category, every subject category and every nature; the single-valued values (cause, band, decision,
+    sensitivity) turn with the rules so that each is shown at least once."""
+    causes, bands = list(Cause), list(BAND_LABELS)
+    decisions, levels = list(Decision), [0, *Sensitivity]
+    subjects = {key: 10 + index for index, key in enumerate(data_subject_categories())}
+    for index, rule in enumerate(shipped_rules()):
+        yield {
+            "organisation": {
+                "name": "Parlons SAS",
+                "country": "FR",
+                "lead_supervisory_authority": "CNIL",
+                "dpo_name": "Camille Martin",
+                "dpo_email": "privacy@parlons.example",
+            },
+            "incident": {
+                "id": 7,
+                "title": "Incident",
+                "description": "",
+                "aware_at": AWARE,
+                "detected_at": AWARE,
+                "occurred_from": AWARE,
+                "occurred_to": AWARE,
+                "nature": list(Nature),
+                "cause": causes[index % len(causes)].value,
+                "containment": "",
+                "encrypted": True,
+                "key_compromised": False,
+            },
+            "impact": {
+                "data_subjects": subjects,
+                "people": 1234,
+                "records": 56789,
+                "data_categories": sorted(data_categories()),
+                "sensitivity": levels[index % len(levels)],
+                "activities": ["Messagerie"],
+            },
+            "customer": {"key": "acme", "name": "Acme", "country": "DE", "language": language},
+            "contacts": [{"role": role.value, "name": "Alice", "email": "alice@acme.example"} for role in ContactRole],
+            "deadline": {
+                "regime": rule.regime,
+                "stage": rule.stage,
+                "source": rule.source,
+                "due_at": AWARE,
+                "target_at": AWARE,
+                "recipient": "Acme",
+                "recipient_kind": rule.recipient_kind,
+            },
+            "assessment": {
+                "score": "3.5",
+                "band": bands[index % len(bands)],
+                "exemptions": list(Exemption),
+                "decision": {
+                    "authority": decisions[index % len(decisions)].value,
+                    "data_subjects": decisions[(index + 1) % len(decisions)].value,
+                },
+            },
+            "changes": {
+                "data_subjects": [subjects, {}],
+                "people": [1000, 1234],
+                "records": [50000, 56789],
+                "data_categories": [sorted(data_categories()), []],
+                "sensitivity": [levels[index % len(levels)], levels[(index + 1) % len(levels)]],
+            },
+            "acknowledgement_link": "https://breachdesk.example/ack/token",
+            "time_zone": "Europe/Paris",
+            "language": language,
+        }
+
+
+def values_with_words(raw: dict, language: str) -> list[tuple[str, str]]:
+    """(the value as the application keeps it, its words in `language`) for every value of a raw context,
+    read from the catalogue and the taxonomy directly, not through the code under test."""
+    say = translations(language).pgettext
+    fides = {c.fides_key: c.name for c in [*DEFAULT_TAXONOMY.data_category, *DEFAULT_TAXONOMY.data_subject]}
+    shown = [(key, say(DATA_CATEGORY, fides[key])) for key in raw["impact"]["data_categories"]]
+    shown += [(key, say(DATA_SUBJECT, fides[key])) for key in raw["impact"]["data_subjects"]]
+    shown += [(value, say(*NATURE_LABELS[value])) for value in raw["incident"]["nature"]]
+    shown.append((raw["incident"]["cause"], say(*CAUSE_LABELS[raw["incident"]["cause"]])))
+    shown.append((raw["assessment"]["band"], say(*BAND_LABELS[raw["assessment"]["band"]])))
+    shown += [(e.value, say(*EXEMPTION_LABELS[e])) for e in raw["assessment"]["exemptions"]]
+    shown += [(d, say(*DECISION_LABELS[d])) for d in raw["assessment"]["decision"].values()]
+    shown += [(c["role"], say(*CONTACT_ROLE_LABELS[c["role"]])) for c in raw["contacts"]]
+    deadline = raw["deadline"]
+    shown.append((deadline["recipient_kind"], say(*RECIPIENT_KIND_LABELS[deadline["recipient_kind"]])))
+    shown += [(deadline[field], say(context, deadline[field])) for field, context in RULE_WORDS]
+    shown += [(code, Locale(language).territories[code]) for code in ("FR", "DE")]
+    return shown
+
+
+RULE_WORDS = (("regime", "regime"), ("stage", "stage"), ("source", "legal source"))
+
+
+def _reads(rendered) -> str:
+    """What a reader sees: the subject, the text, and the HTML without its tags, entities decoded."""
+    return "\n".join((rendered.subject, rendered.text, html.unescape(re.sub(r"<[^>]+>", " ", rendered.html))))
+
+
+def _appears(word: str, text: str, ignore_case: bool = False) -> bool:
+    return re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text, re.IGNORECASE if ignore_case else 0) is not None
+
+
+FIDES_KEY = re.compile(r"\b(?:user|system)(?:\.[a-z_]+)+")
+#: the French words of the catalogue: an English label that French also uses ("Patient", "notification",
+#: "Religion" in a description) is French too
+FRENCH = " ".join(m.string for m in _french_catalogue() if m.id)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("kind", list(NoticeKind))
+def test_a_shipped_notice_shows_every_value_in_words_of_its_language(kind, language):
+    english = words_in("en")
+    source = default_source(kind, language)
+    for raw in raw_contexts(language):
+        read = _reads(render(source, in_words(raw)))
+        assert not FIDES_KEY.search(read), FIDES_KEY.search(read).group(0)
+        for value, word in values_with_words(raw, language):
+            # a value as the application keeps it (a key, an enum value, the rules table's English) never
+            # shows, unless it is its own word ("DORA", "notification", "Patient")
+            assert _appears(value, word, ignore_case=True) or not _appears(value, read), (value, word)
+        if language == "en":
+            continue
+        for (value, word), (_, french) in zip(
+            values_with_words(raw, "en"), values_with_words(raw, language), strict=True
+        ):
+            # nor does the English word of a value, unless French uses it too ("France", "Religion")
+            if not _appears(word, french, ignore_case=True) and not _appears(word, FRENCH, ignore_case=True):
+                assert not _appears(word, read, ignore_case=True), (value, word)
+        assert english.say(CAUSE_LABELS[raw["incident"]["cause"]]) not in read
+
+
+#: what each kind of notice shows, checked in words of its language
+SHOWN = {
+    "controller_initial": ("data categories", "data subjects", "nature"),
+    "controller_followup": ("data categories", "data subjects", "changes"),
+    "authority": ("data categories", "data subjects", "nature", "cause", "band", "country"),
+    "data_subjects": ("data categories", "descriptions"),
+    "final_report": ("nature", "cause", "band", "regime", "stage", "source", "country"),
+}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("kind", list(NoticeKind))
+def test_a_shipped_notice_names_what_it_shows_in_its_language(kind, language):
+    raw = next(raw_contexts(language))
+    context = in_words(raw)
+    read = _reads(render(default_source(kind, language), context))
+    expected = {
+        "data categories": [c.name for c in context["impact"]["data_categories"]],
+        "descriptions": [c.description for c in context["impact"]["data_categories"]],
+        "data subjects": [c.name for c in context["impact"]["data_subjects"]],
+        "nature": context["incident"]["nature"],
+        "cause": [context["incident"]["cause"]],
+        "band": [context["assessment"]["band"]],
+        "regime": [context["deadline"]["regime"]],
+        "stage": [context["deadline"]["stage"]],
+        "source": [context["deadline"]["source"]],
+        "country": [context["organisation"]["country"]],
+        "changes": context["changes"],
+    }
+    for field in SHOWN[kind]:
+        missing = [word for word in expected[field] if word not in read]
+        assert missing == [], (field, missing)
+    at = "25 octobre 2026 à 00:00 CEST (24 octobre 2026 à 22:00 UTC)" if language == "fr" else "25 October 2026"
+    assert kind == "controller_followup" or at in read
