@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Flask
 
-from breachdesk.api.schemas import ERROR
+from breachdesk.api.schemas import ERROR, ROW_ID
 
 _ERRORS = {
     "400": "Malformed request",
@@ -67,7 +67,7 @@ def build(app: Flask) -> dict[str, Any]:
                 "name": name,
                 "in": "path",
                 "required": True,
-                "schema": {"type": "integer" if converter == "int" else "string"},
+                "schema": ROW_ID if converter == "int" else {"type": "string"},  # our int parameters are row ids
             }
             for converter, name in re.findall(r"<(?:(\w+):)?(\w+)>", rule.rule)
         ]

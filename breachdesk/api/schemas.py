@@ -1,10 +1,23 @@
 """JSON Schemas of the API, used for the OpenAPI document and by the tests to check real answers."""
 
+from breachdesk.core.db import MAX_ROW_ID
 from breachdesk.incidents.models import Cause, IncidentStatus, Nature
+
+#: a row's id: a larger number names no row
+ROW_ID = {"type": "integer", "minimum": 1, "maximum": MAX_ROW_ID}
 
 INSTANT = {"type": "string", "format": "date-time", "description": "RFC 3339 with an offset; naive times are refused"}
 NULLABLE_INSTANT = {**INSTANT, "nullable": True}
 KEYS = {"type": "array", "items": {"type": "string"}}
+
+
+def optional(schema: dict) -> dict:
+    """An input field that may be left out or sent as null: the services read null as not given. (OpenAPI 3.0
+    wants null among an enum's values too.)"""
+    if "enum" in schema:
+        return {**schema, "nullable": True, "enum": [*schema["enum"], None]}
+    return {**schema, "nullable": True}
+
 
 INCIDENT_INPUT = {
     "type": "object",
@@ -14,17 +27,17 @@ INCIDENT_INPUT = {
         "title": {"type": "string", "maxLength": 200},
         "aware_at": {**INSTANT, "description": "When we became aware: starts every notification clock"},
         "systems": {**KEYS, "minItems": 1, "description": "System keys from the inventory"},
-        "nature": {"type": "array", "items": {"type": "string", "enum": [n.value for n in Nature]}},
-        "description": {"type": "string", "maxLength": 20000},
-        "detected_at": INSTANT,
-        "occurred_from": INSTANT,
-        "occurred_to": INSTANT,
-        "cause": {"type": "string", "enum": [c.value for c in Cause]},
-        "data_categories": {**KEYS, "description": "Fides data category keys, when only some were touched"},
-        "encrypted": {"type": "boolean"},
-        "key_compromised": {"type": "boolean"},
-        "containment": {"type": "string", "maxLength": 20000},
-        "owner_id": {"type": "integer"},
+        "nature": optional({"type": "array", "items": {"type": "string", "enum": [n.value for n in Nature]}}),
+        "description": optional({"type": "string", "maxLength": 20000}),
+        "detected_at": NULLABLE_INSTANT,
+        "occurred_from": NULLABLE_INSTANT,
+        "occurred_to": NULLABLE_INSTANT,
+        "cause": optional({"type": "string", "enum": [c.value for c in Cause]}),
+        "data_categories": optional({**KEYS, "description": "Fides data category keys, when only some were touched"}),
+        "encrypted": optional({"type": "boolean"}),
+        "key_compromised": optional({"type": "boolean"}),
+        "containment": optional({"type": "string", "maxLength": 20000}),
+        "owner_id": optional({**ROW_ID, "description": "the user who owns the incident (default: whoever files it)"}),
     },
 }
 
@@ -86,34 +99,40 @@ ASSESSMENT_INPUT = {
     "description": "ENISA 2013: severity = DPC x EI + CB. Give dpc, or dpc_category with dpc_adjustment and "
     "dpc_reason (without either, the impact's highest sensitivity class is used).",
     "properties": {
-        "dpc": {"type": "integer", "minimum": 1, "maximum": 4, "description": "the adjusted context score"},
-        "dpc_category": {"type": "string", "enum": ["simple", "behavioural", "financial", "sensitive"]},
+        "dpc": optional({"type": "integer", "minimum": 1, "maximum": 4, "description": "the adjusted context score"}),
+        "dpc_category": optional({"type": "string", "enum": ["simple", "behavioural", "financial", "sensitive"]}),
         "dpc_adjustment": {"type": "integer", "description": "whole steps; the result stays within 1..4"},
-        "dpc_reason": {"type": "string", "description": "required when dpc_adjustment is not 0"},
+        "dpc_reason": optional({"type": "string", "description": "required when dpc_adjustment is not 0"}),
         "ei": {**NUMBER_CHOICE, "enum": [0.25, 0.5, 0.75, 1]},
-        "cb": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": {
-                "confidentiality": {**NUMBER_CHOICE, "enum": [0, 0.25, 0.5]},
-                "integrity": {**NUMBER_CHOICE, "enum": [0, 0.25, 0.5]},
-                "availability": {**NUMBER_CHOICE, "enum": [0, 0.25, 0.5]},
-                "malicious": {"type": "boolean"},
-            },
-        },
-        "exemptions": {
-            "type": "array",
-            "items": {"type": "string", "enum": ["unintelligible", "mitigated", "disproportionate_effort"]},
-        },
-        "decision": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": {
-                "authority": DECISION_VALUE,
-                "data_subjects": DECISION_VALUE,
-                "rationale": {"type": "string", "description": "required when either is not_required"},
-            },
-        },
+        "cb": optional(
+            {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "confidentiality": {**NUMBER_CHOICE, "enum": [0, 0.25, 0.5]},
+                    "integrity": {**NUMBER_CHOICE, "enum": [0, 0.25, 0.5]},
+                    "availability": {**NUMBER_CHOICE, "enum": [0, 0.25, 0.5]},
+                    "malicious": {"type": "boolean"},
+                },
+            }
+        ),
+        "exemptions": optional(
+            {
+                "type": "array",
+                "items": {"type": "string", "enum": ["unintelligible", "mitigated", "disproportionate_effort"]},
+            }
+        ),
+        "decision": optional(
+            {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "authority": DECISION_VALUE,
+                    "data_subjects": DECISION_VALUE,
+                    "rationale": optional({"type": "string", "description": "required when either is not_required"}),
+                },
+            }
+        ),
     },
 }
 
@@ -217,9 +236,9 @@ EVENT_INPUT = {
             ],
         },
         "at": {**INSTANT, "description": "when it was determined or filed"},
-        "stage": {"type": "string", "description": "for stage_filed: the rule id of the stage"},
-        "note": {"type": "string", "description": "required for a negative determination"},
-        "reference": {"type": "string", "maxLength": 200},
+        "stage": optional({"type": "string", "description": "for stage_filed: the rule id of the stage"}),
+        "note": optional({"type": "string", "description": "required for a negative determination"}),
+        "reference": optional({"type": "string", "maxLength": 200}),
     },
 }
 

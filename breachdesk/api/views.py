@@ -1,10 +1,10 @@
 """API v1 routes. Bearer-token only (a browser session does not count, so no CSRF exposure)."""
 
 import io
-from datetime import date
+from functools import partial
 from typing import Any
 
-from flask import Blueprint, current_app, g, jsonify, request, url_for
+from flask import Blueprint, abort, current_app, g, jsonify, request, url_for
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
@@ -12,7 +12,8 @@ from breachdesk.api import schemas
 from breachdesk.api.openapi import build, operation
 from breachdesk.assessments import services as assessments
 from breachdesk.core.access import EVERYONE, PRIVACY_TEAM, PUBLIC, RESPONDERS, allow
-from breachdesk.core.clock import now_utc
+from breachdesk.core.clock import now_utc, parse_day
+from breachdesk.core.db import MAX_ROW_ID
 from breachdesk.core.errors import DomainError, ValidationFailed
 from breachdesk.deadlines.events import record_event
 from breachdesk.deadlines.models import Obligation
@@ -73,7 +74,25 @@ def _json_body(limit: int) -> dict[str, Any]:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise ValidationFailed(["body: expected a JSON object (Content-Type: application/json)"])
+    if fields := _fields_with_nul(body):
+        raise ValidationFailed([f"{field}: contains a NUL character" for field in fields])
     return body
+
+
+def _fields_with_nul(value: Any, field: str = "") -> list[str]:
+    """Where the JSON holds a NUL character, as `title`, `systems[1]`, `decision.rationale`: PostgreSQL text
+    cannot hold one, so it is refused here, naming the field, rather than by the database."""
+    if isinstance(value, str):
+        return [field or "body"] if "\x00" in value else []
+    if isinstance(value, list):
+        return [found for index, item in enumerate(value) for found in _fields_with_nul(item, f"{field}[{index}]")]
+    if isinstance(value, dict):
+        return [
+            found
+            for key, item in value.items()
+            for found in _fields_with_nul(key, field) + _fields_with_nul(item, f"{field}.{key}" if field else key)
+        ]
+    return []
 
 
 class _TooLarge(HTTPException):
@@ -188,11 +207,15 @@ def create_incident():
     return response
 
 
+#: past any register's size: a larger page number only asks the database for an offset it may not hold
+MAX_PAGE = 100_000
+MAX_PER_PAGE = 200
+
 _LIST_PARAMETERS = [
     {"name": name, "in": "query", "required": False, "schema": schema}
     for name, schema in (
-        ("page", {"type": "integer", "minimum": 1}),
-        ("per_page", {"type": "integer", "minimum": 1, "maximum": 200}),
+        ("page", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}),
+        ("per_page", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}),
         ("status", {"type": "string"}),
         ("customer", {"type": "string"}),
         ("system", {"type": "string"}),
@@ -211,22 +234,17 @@ _LIST_PARAMETERS = [
     errors=("401", "422"),
 )
 def incidents():
-    args = request.args
-    try:
-        aware_from = date.fromisoformat(args["aware_from"]) if args.get("aware_from") else None
-        aware_to = date.fromisoformat(args["aware_to"]) if args.get("aware_to") else None
-    except ValueError:
-        raise ValidationFailed(["aware_from/aware_to: expected a date YYYY-MM-DD"]) from None
+    given = _list_arguments(request.args)
     page = db.paginate(
         queries.incidents(
-            status=args.get("status", ""),
-            customer=args.get("customer", ""),
-            system=args.get("system", ""),
-            aware_from=aware_from,
-            aware_to=aware_to,
+            status=given["status"] or "",
+            customer=given["customer"] or "",
+            system=given["system"] or "",
+            aware_from=given["aware_from"],
+            aware_to=given["aware_to"],
         ),
-        per_page=args.get("per_page", current_app.config["PAGE_SIZE"], type=int),
-        max_per_page=200,
+        page=given["page"] or 1,
+        per_page=given["per_page"] or current_app.config["PAGE_SIZE"],
         error_out=False,
     )
     return jsonify(
@@ -240,11 +258,55 @@ def incidents():
     )
 
 
+def _list_arguments(args) -> dict[str, Any]:
+    """The list's arguments, each checked (None when not given); every problem names its argument."""
+    parsers = {
+        "status": _filter_text,
+        "customer": _filter_text,
+        "system": _filter_text,
+        "page": partial(_whole_number, largest=MAX_PAGE),
+        "per_page": partial(_whole_number, largest=MAX_PER_PAGE),
+        "aware_from": parse_day,
+        "aware_to": parse_day,
+    }
+    checked, problems = {}, []
+    for name, parse in parsers.items():
+        try:
+            checked[name] = parse(args[name], name) if name in args else None
+        except ValueError as error:
+            problems.append(str(error))
+    if problems:
+        raise ValidationFailed(problems)
+    return checked
+
+
+def _filter_text(text: str, field: str) -> str:
+    if "\x00" in text:
+        raise ValueError(f"{field}: contains a NUL character")  # PostgreSQL text cannot hold one
+    return text
+
+
+def _whole_number(text: str, field: str, largest: int) -> int:
+    """Digits only, and no more of them than `largest` has, so a huge number is refused before it is converted."""
+    number = int(text) if text.isascii() and text.isdigit() and len(text) <= len(str(largest)) else 0
+    if not 1 <= number <= largest:
+        raise ValueError(f"{field}: a whole number from 1 to {largest}")
+    return number
+
+
+def _incident(incident_id: int) -> Incident:
+    """The incident, or 404: an id past the database's integer range names no row (PostgreSQL would refuse it)."""
+    missing = f"incident_id: no incident {incident_id}"
+    if incident_id > MAX_ROW_ID:
+        abort(404, description=missing)
+    return db.get_or_404(Incident, incident_id, description=missing)
+
+
 @bp.get("/incidents/<int:incident_id>")
 @allow(EVERYONE)
 @operation("An incident with its impact", response=schemas.INCIDENT, errors=("401", "404"))
 def incident(incident_id: int):
-    return jsonify(incident_document(db.get_or_404(Incident, incident_id)))
+    return jsonify(incident_document(_incident(incident_id)))
 
 
 @bp.put("/incidents/<int:incident_id>/assessment")
@@ -256,7 +318,7 @@ def incident(incident_id: int):
     errors=("401", "403", "404", "413", "422"),
 )
 def assessment(incident_id: int):
-    incident = db.get_or_404(Incident, incident_id)
+    incident = _incident(incident_id)
     saved = assessments.save_assessment(incident, _json_body(MAX_INCIDENT_BODY), current_user)
     db.session.commit()
     return jsonify(assessments.as_dict(saved, incident))
@@ -272,7 +334,7 @@ def assessment(incident_id: int):
     errors=("401", "403", "404", "413", "422"),
 )
 def events(incident_id: int):
-    incident = db.get_or_404(Incident, incident_id)
+    incident = _incident(incident_id)
     event = record_event(incident, _json_body(MAX_INCIDENT_BODY), current_user)
     db.session.commit()
     now = now_utc()

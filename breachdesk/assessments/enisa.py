@@ -52,7 +52,7 @@ def _exact(value, allowed: tuple[Fraction, ...], field: str) -> Fraction:
 
 
 def adjusted_dpc(category: str, adjustment: int = 0, reason: str = "") -> int:
-    if category not in DPC_CATEGORIES:
+    if not isinstance(category, str) or category not in DPC_CATEGORIES:
         raise AssessmentError(f"dpc_category: one of {', '.join(DPC_CATEGORIES)}")
     if not isinstance(adjustment, int) or isinstance(adjustment, bool):
         raise AssessmentError("dpc_adjustment: a whole number of steps")

@@ -64,17 +64,21 @@ def clean(data: dict[str, Any], incident: Incident) -> dict[str, Any]:
 
 def _dpc(data, incident) -> dict[str, Any]:
     reason = _text(data.get("dpc_reason"), "dpc_reason")
+    adjustment = data.get("dpc_adjustment", 0)
+    if not isinstance(adjustment, int) or isinstance(adjustment, bool):
+        raise enisa.AssessmentError("dpc_adjustment: a whole number of steps")
     if data.get("dpc") is not None:
-        if data.get("dpc_category") is not None:
-            raise enisa.AssessmentError("dpc: give either dpc or dpc_category with dpc_adjustment, not both")
         dpc = data["dpc"]
         if not isinstance(dpc, int) or isinstance(dpc, bool) or not 1 <= dpc <= 4:
             raise enisa.AssessmentError("dpc: an integer from 1 to 4")
+        if data.get("dpc_category") is not None or adjustment:
+            raise enisa.AssessmentError("dpc: give either dpc or dpc_category with dpc_adjustment, not both")
         return {"dpc": dpc, "dpc_category": None, "dpc_adjustment": 0, "dpc_reason": reason}
-    category = data.get("dpc_category") or prefilled_category(incident)
+    category = data.get("dpc_category")
+    if category is None:
+        category = prefilled_category(incident)
     if category is None:
         raise enisa.AssessmentError("dpc_category: required (the impact names no data category to start from)")
-    adjustment = data.get("dpc_adjustment", 0)
     return {
         "dpc": enisa.adjusted_dpc(category, adjustment, reason),
         "dpc_category": category,
@@ -91,7 +95,7 @@ def _ei(data, _incident) -> dict[str, Any]:
 
 
 def _cb(data, _incident) -> dict[str, Any]:
-    cb = data.get("cb") or {}
+    cb = {} if data.get("cb") is None else data["cb"]
     if not isinstance(cb, dict):
         raise enisa.AssessmentError("cb: expected an object with confidentiality, integrity, availability, malicious")
     unknown = sorted(set(cb) - {*CB_FIELDS, "malicious"})
@@ -104,7 +108,7 @@ def _cb(data, _incident) -> dict[str, Any]:
 
 
 def _exemptions(data, _incident) -> dict[str, Any]:
-    raw = data.get("exemptions") or []
+    raw = [] if data.get("exemptions") is None else data["exemptions"]
     known = [e.value for e in Exemption]
     if not isinstance(raw, list):
         raise enisa.AssessmentError(f"exemptions: expected a list of {', '.join(known)}")

@@ -1,6 +1,10 @@
 """The only way code reads "now": aware UTC, so tests can freeze it and nothing is ever naive."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+
+#: the years a date or date-time given to BreachDesk may fall in: no record of ours predates the Unix epoch, and the
+#: last one leaves a year before the largest date Python holds, so deadline arithmetic on it cannot overflow
+YEARS = range(1970, 9999)
 
 
 def now_utc() -> datetime:
@@ -36,4 +40,21 @@ def parse_instant(text: str, field: str) -> datetime:
         value = datetime.fromisoformat(text.strip().replace("z", "Z"))
     except (ValueError, AttributeError):
         raise ValueError(f"{field}: {text!r} is not an RFC 3339 date-time") from None
+    _require_recordable(value.year, text, field)
     return require_aware(value, field)
+
+
+def parse_day(text: str, field: str) -> date:
+    """A calendar day, `YYYY-MM-DD`."""
+    try:
+        value = date.fromisoformat(text.strip())
+    except (ValueError, AttributeError):
+        raise ValueError(f"{field}: {text!r} is not a date YYYY-MM-DD") from None
+    _require_recordable(value.year, text, field)
+    return value
+
+
+def _require_recordable(year: int, text: str, field: str) -> None:
+    """Year 1 or 9999 is a typo, and converting it to UTC or adding a deadline to it would overflow."""
+    if year not in YEARS:
+        raise ValueError(f"{field}: {text!r} is not between the years {YEARS.start} and {YEARS.stop - 1}")

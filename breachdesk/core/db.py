@@ -18,6 +18,10 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+#: the largest id a row can have: ids are SQL INTEGER, 32 bits on PostgreSQL, which refuses a query comparing one
+#: with a larger number (SQLite's go to 2**63 - 1, past which its driver refuses it), so a larger id names no row
+MAX_ROW_ID = 2**31 - 1
+
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)

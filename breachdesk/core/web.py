@@ -10,6 +10,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 from sqlalchemy import text
+from werkzeug.exceptions import MethodNotAllowed
 
 from breachdesk.core.access import PUBLIC, allow, can
 from breachdesk.core.html import clean_html
@@ -79,9 +80,20 @@ def flash_problems(error) -> None:
         flash(problem, "error")
 
 
-def _error_page(status: int, title: str, message: str):
+#: where programs call: an error there answers JSON, even for a path or method that no route matches
+API_PATHS = "/api/"
+
+
+def _error_page(status: int, title: str, message: str, headers: dict[str, str] | None = None):
     db.session.rollback()
-    return render_template("errors/error.html", status=status, title=title, message=message), status
+    if request.path.startswith(API_PATHS):
+        return jsonify(error=message), status, headers or {}
+    return render_template("errors/error.html", status=status, title=title, message=message), status, headers or {}
+
+
+def _method_not_allowed(error: MethodNotAllowed):
+    allow = {"Allow": ", ".join(sorted(error.valid_methods or ()))}
+    return _error_page(405, "Not allowed here", "This address does not take that method.", allow)
 
 
 def register_web(app: Flask) -> None:
@@ -93,6 +105,7 @@ def register_web(app: Flask) -> None:
     app.jinja_env.globals["page_url"] = page_url
     app.register_error_handler(403, lambda e: _error_page(403, "Not allowed", "Your role cannot do this."))
     app.register_error_handler(404, lambda e: _error_page(404, "Not found", "There is nothing here."))
+    app.register_error_handler(405, _method_not_allowed)
     app.register_error_handler(413, lambda e: _error_page(413, "Too large", "The upload is larger than allowed."))
     app.register_error_handler(
         429, lambda e: _error_page(429, "Too many attempts", "Too many attempts: wait a minute and try again.")

@@ -18,11 +18,12 @@ EVENT_FIELDS = {"kind", "at", "stage", "note", "reference"}
 def record_event(incident: Incident, data: dict[str, Any], user: User | None) -> IncidentEvent:
     """A dated fact that anchors clocks: a determination, or a stage filed outside BreachDesk."""
     problems = [f"{name}: unknown field" for name in sorted(set(data) - EVENT_FIELDS)]
-    kind, stage = data.get("kind"), data.get("stage") or None
+    kind = data["kind"] if isinstance(data.get("kind"), str) else None  # anything else is refused like an unknown kind
+    stage = data.get("stage") or None
     if kind not in EVENT_KINDS:
         problems.append(f"kind: one of {', '.join(sorted(EVENT_KINDS))}")
     if kind == "stage_filed":
-        if stage not in {r.id for r in shipped_rules()}:
+        if not isinstance(stage, str) or stage not in {r.id for r in shipped_rules()}:
             problems.append(f"stage: {stage!r} is not a rule id of the rules table")
     elif stage is not None:
         problems.append("stage: only for kind stage_filed")

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from breachdesk.auth.models import User
 from breachdesk.core.clock import now_utc, parse_instant
+from breachdesk.core.db import MAX_ROW_ID
 from breachdesk.core.errors import DomainError, ValidationFailed
 from breachdesk.core.signals import incident_changed
 from breachdesk.extensions import db
@@ -105,7 +106,7 @@ def _nature(value: Any) -> list[str]:
 
 
 def _cause(value: Any) -> Cause:
-    if value not in {c.value for c in Cause}:
+    if not isinstance(value, str) or value not in {c.value for c in Cause}:
         raise ValueError(f"cause: {value!r} is not one of {', '.join(c.value for c in Cause)}")
     return Cause(value)
 
@@ -122,7 +123,7 @@ def _data_categories(value: Any) -> list[str]:
 def _owner_id(value: Any) -> int:
     if not isinstance(value, int) or isinstance(value, bool):
         raise ValueError("owner_id: expected a user id")
-    owner = db.session.get(User, value)
+    owner = db.session.get(User, value) if 1 <= value <= MAX_ROW_ID else None
     if owner is None or not owner.is_active:
         raise ValueError(f"owner_id: no active user with id {value}")
     return value

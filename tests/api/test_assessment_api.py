@@ -91,6 +91,10 @@ def test_assessment_answers_severity_suggestion_and_decision(client, incident_id
         ({"dpc_reason": ""}, "dpc_reason: required when the context score is adjusted"),
         ({"dpc": 5, "dpc_category": None}, "dpc: an integer from 1 to 4"),
         ({"dpc": 2}, "dpc: give either dpc or dpc_category"),
+        ({"dpc": 2, "dpc_category": None, "dpc_adjustment": {}}, "dpc_adjustment: a whole number of steps"),
+        ({"dpc_category": ""}, "dpc_category: one of"),
+        ({"cb": []}, "cb: expected an object"),
+        ({"exemptions": {}}, "exemptions: expected a list"),
         (
             {"exemptions": ["encrypted"]},
             "exemptions: 'encrypted' is not one of unintelligible, mitigated, disproportionate_effort",
