@@ -275,6 +275,7 @@ class Drafter:
             "subject": rendered.subject,
             "text_body": rendered.text,
             "html_body": rendered.html,
+            "sender_name": self.organisation.name if self.organisation else "",
             "snapshot_id": self.snapshot.id if self.snapshot else None,
             "recipients": sorted({c.email for c in customer.contacts}) if customer else [],
             "changes": {"lines": context["changes"], "difference": difference} if sequence > 1 else None,

@@ -17,7 +17,6 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from markupsafe import escape
 from sqlalchemy import func, select
 
 from breachdesk.audit.services import carrying_actor, record
@@ -25,7 +24,6 @@ from breachdesk.auth.models import User
 from breachdesk.core.access import ADMINS, EVERYONE, PRIVACY_TEAM, PUBLIC, allow
 from breachdesk.core.clock import now_utc
 from breachdesk.core.errors import ValidationFailed
-from breachdesk.core.html import clean_html
 from breachdesk.core.progress import run_in_background
 from breachdesk.core.signals import incident_page, obligation_page
 from breachdesk.core.web import commit_or_flash, flash_problems
@@ -33,7 +31,7 @@ from breachdesk.deadlines.models import Obligation, ObligationStatus
 from breachdesk.deadlines.services import mark_acknowledged, mark_sent
 from breachdesk.extensions import csrf, db
 from breachdesk.incidents.models import Incident
-from breachdesk.notices import rendering, services
+from breachdesk.notices import layout, rendering, services
 from breachdesk.notices.forms import AcknowledgeForm, FollowUpForm, NoticeEditForm, ResendForm, TemplateForm
 from breachdesk.notices.models import (
     Acknowledgement,
@@ -170,10 +168,17 @@ def _impact_moved(found: Notice) -> bool:
 @bp.get("/notices/<int:notice_id>/html")
 @allow(EVERYONE)
 def notice_html(notice_id: int):
-    """The HTML body alone, sandboxed: no script, no request to anywhere."""
+    """The e-mail's HTML part exactly as the outbox sends it (notices/layout.py), sandboxed: no script, no
+    request to anywhere."""
     found = db.get_or_404(Notice, notice_id)
     response = Response(
-        f"<!doctype html><meta charset=utf-8><title>{escape(found.subject)}</title>{clean_html(found.html_body)}",
+        layout.email_html(
+            subject=found.subject,
+            html_body=found.html_body,
+            text_body=found.text_body,
+            language=found.language,
+            organisation=found.sender_name,
+        ),
         mimetype="text/html",
     )
     response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
