@@ -40,10 +40,14 @@ def _layout() -> Template:
 
 
 def email_html(*, subject: str, html_body: str, text_body: str, language: str, organisation: str) -> str:
-    """The notice's HTML part: the sanitised body under the organisation's name, every style inline."""
+    """The notice's HTML part: the sanitised body under the organisation's name, every style inline. A notice
+    whose HTML was emptied has none: it goes as text only, as it was approved."""
+    body = clean_html(html_body)
+    if not body.strip():
+        return ""
     page = _layout().render(
         subject=subject,
-        body=Markup(clean_html(html_body)),  # the allow-list's output: the one HTML a person wrote
+        body=Markup(body),  # the allow-list's output: the one HTML a person wrote
         language=language,
         organisation=organisation,
         preheader=preheader(text_body),

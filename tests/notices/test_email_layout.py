@@ -13,7 +13,7 @@ from breachdesk.notices.layout import PREHEADER_LENGTH, email_html, preheader, s
 from breachdesk.notices.mail import FileBackend
 from breachdesk.notices.models import Notice
 from breachdesk.notices.outbox import dispatch_round
-from breachdesk.notices.services import approve_notice, generate_notice
+from breachdesk.notices.services import approve_notice, edit_notice, generate_notice
 from tests.incident_fixtures import duty
 
 BODY = {"subject": "Breach notice", "html_body": "<p>Dear Globex</p>", "text_body": "Dear Globex", "language": "en"}
@@ -70,3 +70,14 @@ def test_notices_from_before_the_name_was_kept_take_the_organisations_name(incid
     upgrade(directory=directory)
     db.session.expire_all()
     assert db.session.get(Notice, notice.id).sender_name == "Parlons Renamed SAS"
+
+
+def test_a_notice_whose_html_was_emptied_goes_as_text_only(incident, privacy, tmp_path):
+    notice = generate_notice(duty(incident, "globex"), privacy)
+    edit_notice(notice, notice.subject, notice.text_body, "  ", privacy)
+    approve_notice(notice, privacy)
+    db.session.commit()
+    assert dispatch_round(FileBackend(tmp_path)).sent == 1
+    [eml] = tmp_path.glob("*.eml")
+    parsed = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    assert parsed.get_content_type() == "text/plain" and parsed.get_content() == notice.text_body
