@@ -51,7 +51,7 @@ mutation: install
 ## .po (new words come untranslated), compile the .mo files that ship beside them.
 translations: install
 	mkdir -p build
-	$(BIN)/pybabel -q extract -F babel.cfg -k Label:1c,2 --add-location=file --sort-output -w 120 \
+	$(BIN)/pybabel -q extract -F babel.cfg -k Label:1c,2 -k lazy_gettext --add-location=file --sort-output -w 120 \
 	  --project=BreachDesk -o build/messages.pot .
 	$(BIN)/python -m breachdesk.notices.words build/messages.pot
 	$(BIN)/pybabel -q update -i build/messages.pot -d breachdesk/translations --ignore-obsolete -w 120

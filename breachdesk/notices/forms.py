@@ -1,5 +1,6 @@
 """Notice forms: editing a draft, resending to another contact, acknowledging, editing a template."""
 
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length
@@ -20,7 +21,11 @@ class FollowUpForm(FlaskForm):
 
 
 class AcknowledgeForm(FlaskForm):
-    name = StringField("Your name", validators=[DataRequired(), Length(max=200)])
+    """On the customer's page, in the customer's language (WTForms' own messages come in it too)."""
+
+    name = StringField(
+        lazy_gettext("Your name"), validators=[DataRequired(), Length(max=200)], render_kw={"autocomplete": "name"}
+    )
 
 
 class TemplateForm(FlaskForm):

@@ -76,6 +76,9 @@ class Notice(db.Model):
     subject: Mapped[str] = mapped_column(String(300))
     text_body: Mapped[str] = mapped_column(Text)
     html_body: Mapped[str] = mapped_column(Text)
+    #: the organisation's name when the notice was written, frozen with its words: the e-mail's sender name
+    #: and header (notices/layout.py), whatever the organisation is called by the time a retry goes out
+    sender_name: Mapped[str] = mapped_column(String(200), default="")
     recipients: Mapped[list[str]] = mapped_column(JSON, default=list)
     #: for follow-ups: what changed for this recipient since the previous notice
     changes: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -27,6 +27,7 @@ from breachdesk.deadlines.models import Obligation, ObligationStatus
 from breachdesk.deadlines.services import mark_sent
 from breachdesk.extensions import db
 from breachdesk.inventory.rules import email_problem
+from breachdesk.notices import layout
 from breachdesk.notices.mail import Backend, OutgoingMail, PermanentFailure, TemporaryFailure, backend_from
 from breachdesk.notices.models import AlertMail, Notice, OutboxMessage, OutboxStatus
 from breachdesk.notices.services import idempotency_key
@@ -113,6 +114,8 @@ def load_claimed(ids: list[int], worker: str, sender: str) -> list[Claimed]:
             Notice.subject,
             Notice.text_body,
             Notice.html_body,
+            Notice.language,
+            Notice.sender_name,
             Notice.incident_id,
             Notice.obligation_id,
             AlertMail.subject,
@@ -135,20 +138,24 @@ def load_claimed(ids: list[int], worker: str, sender: str) -> list[Claimed]:
         subject,
         text,
         html,
+        language,
+        sender_name,
         incident_id,
         obligation_id,
         alert_subject,
         alert_text,
     ) in rows:
-        if notice_id is not None:
+        if notice_id is not None:  # in the organisation's name and layout (notices/layout.py)
             mail = OutgoingMail(
                 message_id,
                 key,
-                sender,
+                layout.sender(sender, sender_name),
                 recipient,
                 subject,
                 text,
-                html,
+                layout.email_html(
+                    subject=subject, html_body=html, text_body=text, language=language, organisation=sender_name
+                ),
                 {"notice_id": str(notice_id), "incident_id": str(incident_id)},
             )
         else:  # a reminder, an escalation or a digest

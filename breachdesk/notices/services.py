@@ -21,7 +21,7 @@ from breachdesk.auth.models import User
 from breachdesk.core.clock import now_utc
 from breachdesk.core.errors import DomainError, ValidationFailed
 from breachdesk.core.html import clean_html
-from breachdesk.core.i18n import country_zone
+from breachdesk.core.i18n import Label, country_zone
 from breachdesk.core.progress import Progress
 from breachdesk.deadlines.models import Obligation, ObligationStatus
 from breachdesk.deadlines.obligations import PER_CUSTOMER
@@ -275,6 +275,7 @@ class Drafter:
             "subject": rendered.subject,
             "text_body": rendered.text,
             "html_body": rendered.html,
+            "sender_name": self.organisation.name if self.organisation else "",
             "snapshot_id": self.snapshot.id if self.snapshot else None,
             "recipients": sorted({c.email for c in customer.contacts}) if customer else [],
             "changes": {"lines": context["changes"], "difference": difference} if sequence > 1 else None,
@@ -305,29 +306,46 @@ def acknowledgement_link(obligation_id: int, sequence: int) -> str:
     return f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/ack/{token}"
 
 
+#: why a link is refused, in words the refusal page shows in its reader's language
+LINK_EXPIRED = Label("acknowledgement link", "This link has expired. Ask the sender for a new one.")
+LINK_ALTERED = Label("acknowledgement link", "This link is not valid: it may have been copied incompletely or altered.")
+LINK_NOT_SENT = Label("acknowledgement link", "This link does not name a notice that was sent.")
+
+
 class LinkRefused(DomainError):
-    pass
+    """A refused link: why, and the notice it names when that can be known. An expired link still carries
+    its signature, so its notice (and so its reader's language and its sender) is known; an altered one
+    names nothing."""
+
+    def __init__(self, reason: Label, notice: Notice | None = None):
+        super().__init__(reason.english)
+        self.reason, self.notice = reason, notice
 
 
 def notice_of_token(token: str) -> Notice:
     """The notice a signed link names; a tampered or expired link is refused and records nothing."""
     max_age = current_app.config["ACK_LINK_MAX_AGE_DAYS"] * 86400
+    serializer = _serializer()
     try:
-        payload = _serializer().loads(token, max_age=max_age)
-    except SignatureExpired:
-        raise LinkRefused("This link has expired. Ask the sender for a new one.") from None
+        payload = serializer.loads(token, max_age=max_age)
+    except SignatureExpired as expired:
+        raise LinkRefused(LINK_EXPIRED, _named_notice(serializer.load_payload(expired.payload))) from None
     except BadSignature:
-        raise LinkRefused("This link is not valid: it may have been copied incompletely or altered.") from None
-    notice = None
-    if isinstance(payload, dict):
-        notice = db.session.scalar(
-            select(Notice).where(
-                Notice.obligation_id == payload.get("obligation"), Notice.sequence == payload.get("sequence")
-            )
-        )
+        raise LinkRefused(LINK_ALTERED) from None
+    notice = _named_notice(payload)
     if notice is None or notice.status != NoticeStatus.APPROVED:
-        raise LinkRefused("This link does not name a notice that was sent.")
+        raise LinkRefused(LINK_NOT_SENT, notice)
     return notice
+
+
+def _named_notice(payload: Any) -> Notice | None:
+    if not isinstance(payload, dict):
+        return None
+    return db.session.scalar(
+        select(Notice).where(
+            Notice.obligation_id == payload.get("obligation"), Notice.sequence == payload.get("sequence")
+        )
+    )
 
 
 # --- generating, editing, approving ---------------------------------------------------------------------

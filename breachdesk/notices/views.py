@@ -17,7 +17,6 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from markupsafe import escape
 from sqlalchemy import func, select
 
 from breachdesk.audit.services import carrying_actor, record
@@ -25,15 +24,16 @@ from breachdesk.auth.models import User
 from breachdesk.core.access import ADMINS, EVERYONE, PRIVACY_TEAM, PUBLIC, allow
 from breachdesk.core.clock import now_utc
 from breachdesk.core.errors import ValidationFailed
-from breachdesk.core.html import clean_html
+from breachdesk.core.i18n import Label, localized_instant
 from breachdesk.core.progress import run_in_background
 from breachdesk.core.signals import incident_page, obligation_page
-from breachdesk.core.web import commit_or_flash, flash_problems
+from breachdesk.core.web import commit_or_flash, flash_problems, use_language
 from breachdesk.deadlines.models import Obligation, ObligationStatus
 from breachdesk.deadlines.services import mark_acknowledged, mark_sent
 from breachdesk.extensions import csrf, db
 from breachdesk.incidents.models import Incident
-from breachdesk.notices import rendering, services
+from breachdesk.inventory.models import Customer, Organisation
+from breachdesk.notices import layout, rendering, services
 from breachdesk.notices.forms import AcknowledgeForm, FollowUpForm, NoticeEditForm, ResendForm, TemplateForm
 from breachdesk.notices.models import (
     Acknowledgement,
@@ -170,10 +170,17 @@ def _impact_moved(found: Notice) -> bool:
 @bp.get("/notices/<int:notice_id>/html")
 @allow(EVERYONE)
 def notice_html(notice_id: int):
-    """The HTML body alone, sandboxed: no script, no request to anywhere."""
+    """The e-mail's HTML part exactly as the outbox sends it (notices/layout.py), sandboxed: no script, no
+    request to anywhere."""
     found = db.get_or_404(Notice, notice_id)
     response = Response(
-        f"<!doctype html><meta charset=utf-8><title>{escape(found.subject)}</title>{clean_html(found.html_body)}",
+        layout.email_html(
+            subject=found.subject,
+            html_body=found.html_body,
+            text_body=found.text_body,
+            language=found.language,
+            organisation=found.sender_name,
+        ),
         mimetype="text/html",
     )
     response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
@@ -343,13 +350,22 @@ def template_restore(kind: str, language: str, version: int):
 # --- public: acknowledgement and the provider's webhook -------------------------------------------------------
 
 
+#: the page of a refused link, said in the notice's language, or in each language when the link names none
+REFUSED = Label("acknowledgement page", "This link cannot be used")
+NOTHING_RECORDED = Label("acknowledgement page", "Nothing was recorded.")
+
+
 @bp.route("/ack/<token>", methods=["GET", "POST"])
 @allow(PUBLIC)
+@csrf.exempt  # the form checks its own token, so a stale form is answered here, in the reader's language
 def acknowledge(token: str):
+    """The customer's page: in the notice's language, under the organisation's name, times on the customer's
+    clock with UTC beside them, the notice as it was sent."""
     try:
         found = services.notice_of_token(token)
     except services.LinkRefused as error:
-        return render_template("notices/ack_refused.html", message=str(error)), 400
+        return _refused(error), 400
+    use_language(found.language)
     existing = db.session.scalar(select(Acknowledgement).where(Acknowledgement.notice_id == found.id))
     form = AcknowledgeForm()
     if existing is None and form.validate_on_submit():
@@ -367,7 +383,44 @@ def acknowledge(token: str):
         if obligation.status == ObligationStatus.SENT:
             mark_acknowledged(obligation, existing.acknowledged_at)
         db.session.commit()
-    return render_template("notices/ack.html", notice=found, form=form, acknowledgement=existing)
+    zone = _reader_zone(found)
+    return render_template(
+        "notices/ack.html",
+        notice=found,
+        form=form,
+        form_expired="csrf_token" in form.errors,
+        acknowledgement=existing,
+        language=found.language,
+        organisation=found.sender_name,
+        when=lambda instant: localized_instant(instant, zone, found.language),
+    )
+
+
+def _reader_zone(found: Notice) -> str:
+    """The customer's clock, the one the notice itself reads."""
+    obligation = found.obligation
+    customer = db.session.get(Customer, obligation.customer_id) if obligation.customer_id else None
+    return services.zone_for(obligation, customer, db.session.get(Organisation, 1))
+
+
+def _refused(error: services.LinkRefused) -> str:
+    """In the language of the notice the link names; when it names none, in each language notices are written
+    in, under today's name of the organisation."""
+    named = error.notice
+    languages = [named.language] if named is not None else list(LANGUAGES)
+    organisation = named.sender_name if named is not None else db.session.scalar(select(Organisation.name))
+    sections = [
+        {
+            "language": language,
+            "title": REFUSED.translated(language),
+            "reason": error.reason.translated(language),
+            "nothing_recorded": NOTHING_RECORDED.translated(language),
+        }
+        for language in languages
+    ]
+    return render_template(
+        "notices/ack_refused.html", sections=sections, language=languages[0], organisation=organisation or ""
+    )
 
 
 @bp.post("/webhooks/sendgrid")

@@ -47,7 +47,10 @@ def test_a_translation_keeps_the_placeholders_of_its_message(source: Path):
         catalogue = read_po(handle)
     for message in catalogue:
         if message.id and message.string:
-            assert set(re.findall(r"{\w+}", message.string)) == set(re.findall(r"{\w+}", message.id)), message.id
+            placeholders = r"{\w+}|%\(\w+\)s"  # the notices' str.format, the pages' gettext
+            assert set(re.findall(placeholders, message.string)) == set(re.findall(placeholders, message.id)), (
+                message.id
+            )
 
 
 def test_a_language_without_a_catalogue_is_refused_rather_than_shown_in_english():

@@ -5,12 +5,14 @@ import email
 import email.policy
 import http.client
 import random
+import re
 import socket
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
 from aiosmtpd.controller import Controller
+from markupsafe import escape
 from sqlalchemy import select, update
 
 from breachdesk.audit.models import AuditEvent
@@ -18,9 +20,11 @@ from breachdesk.auth.models import Role
 from breachdesk.core.clock import now_utc
 from breachdesk.deadlines.models import ObligationStatus
 from breachdesk.extensions import db
+from breachdesk.inventory.models import Organisation
 from breachdesk.notices import outbox, services
+from breachdesk.notices.layout import email_html
 from breachdesk.notices.mail import FileBackend, SmtpBackend, backend_from
-from breachdesk.notices.models import OutboxMessage, OutboxStatus
+from breachdesk.notices.models import Notice, OutboxMessage, OutboxStatus
 from breachdesk.notices.outbox import backoff, claim, dispatch_round
 from tests.core.served import free_port
 from tests.incident_fixtures import duty
@@ -46,6 +50,26 @@ def messages() -> list[OutboxMessage]:
     return db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
 
 
+def notice_email_html(notice: Notice) -> str:
+    """The HTML part a notice's e-mail must carry: its frozen words in the layout, as the preview shows it."""
+    return email_html(
+        subject=notice.subject,
+        html_body=notice.html_body,
+        text_body=notice.text_body,
+        language=notice.language,
+        organisation=notice.sender_name,
+    )
+
+
+def assert_a_notice_email(html: str, language: str, organisation: str) -> None:
+    """The layout survives mail clients: the reader's language, the organisation in the header, the subject as
+    its heading, and every style on its element (Gmail and Outlook drop <style> and external sheets)."""
+    assert html.startswith(f'<!DOCTYPE html><html lang="{language}"')
+    assert 'class="banner" style="background-color: #1e3a5f;' in html and f">{escape(organisation)}</td>" in html
+    assert "<style" not in html and "<link" not in html
+    assert re.search(r"<h1 style=\"[^\"]*font-size: 22px", html) and re.search(r"<p style=\"[^\"]*margin", html)
+
+
 def test_file_backend_writes_eml_files_that_parse_back(incident, privacy, tmp_path):
     notice = approved(incident, privacy)
     result = dispatch_round(FileBackend(tmp_path))
@@ -56,7 +80,7 @@ def test_file_backend_writes_eml_files_that_parse_back(incident, privacy, tmp_pa
     assert parsed["To"] == "dpo@acme.example" and parsed["Subject"] == notice.subject
     assert parsed["X-BreachDesk-Idempotency-Key"] == f"{notice.id}:dpo@acme.example:1"
     assert parsed.get_body(("plain",)).get_content() == notice.text_body
-    assert parsed.get_body(("html",)).get_content().strip() == notice.html_body
+    assert parsed.get_body(("html",)).get_content() == notice_email_html(notice)
     db.session.expire_all()
     sent = messages()
     assert all(
@@ -134,7 +158,8 @@ def test_sendgrid_request_has_the_v3_shape(incident, privacy, sendgrid, app):
     [request] = sendgrid.requests
     body = request["body"]
     assert request["path"] == "/v3/mail/send" and request["headers"]["Authorization"] == "Bearer SG.test-key"
-    assert body["from"] == {"email": "notices@parlons.example"} and body["subject"] == notice.subject
+    assert body["from"] == {"email": "notices@parlons.example", "name": "Parlons SAS"}
+    assert body["subject"] == notice.subject
     [personalization] = body["personalizations"]
     assert personalization["to"] == [{"email": "dpo@globex.example"}]
     assert personalization["custom_args"] == {
@@ -144,6 +169,8 @@ def test_sendgrid_request_has_the_v3_shape(incident, privacy, sendgrid, app):
     }
     assert [c["type"] for c in body["content"]] == ["text/plain", "text/html"]
     assert body["content"][0]["value"] == notice.text_body and body["categories"] == ["breachdesk-notice"]
+    assert body["content"][1]["value"] == notice_email_html(notice)
+    assert_a_notice_email(body["content"][1]["value"], "en", "Parlons SAS")
     assert messages()[0].provider_message_id == "stub-1"
 
 
@@ -416,3 +443,49 @@ def test_smtp_with_starttls_verifies_the_server_and_sends(incident, privacy, tmp
     finally:
         controller.stop()
     assert [e.rcpt_tos for e in recorder.envelopes] == [["dpo@globex.example"]]
+
+
+def test_smtp_sends_both_parts_in_the_name_recorded_with_the_notice(incident, privacy, smtp_server, app):
+    """The organisation's name is frozen with the notice's words: renamed after approval, the retry still
+    speaks in the name the approver saw (non-ASCII and a comma survive the header's encoding)."""
+    app.config["MAIL_FROM"] = "BreachDesk <notices@parlons.example>"
+    db.session.get(Organisation, 1).name = "Parlons Société, SAS"
+    notice = approved(incident, privacy, "acme")
+    db.session.get(Organisation, 1).name = "Renamed Ltd"
+    db.session.commit()
+    recorder, port = smtp_server
+    sent = dispatch_round(SmtpBackend("127.0.0.1", port, False, None, None, timeout=LOCAL_TIMEOUT)).sent
+    assert sent == 2 and len(recorder.envelopes) == 2
+    parsed = email.message_from_bytes(
+        recorder.envelopes[0].content.replace(b"\r\n", b"\n"), policy=email.policy.default
+    )  # SMTP's line ends
+    assert recorder.envelopes[0].mail_from == "notices@parlons.example"
+    [sender] = parsed["From"].addresses
+    assert (sender.display_name, sender.addr_spec) == ("Parlons Société, SAS", "notices@parlons.example")
+    assert parsed.get_content_type() == "multipart/alternative"
+    assert [part.get_content_type() for part in parsed.iter_parts()] == ["text/plain", "text/html"]
+    assert parsed.get_body(("plain",)).get_content() == notice.text_body
+    html = parsed.get_body(("html",)).get_content()
+    assert html == notice_email_html(notice)
+    assert_a_notice_email(html, "fr", "Parlons Société, SAS")
+    assert "Renamed Ltd" not in html
+
+
+def test_html_written_before_the_allow_list_is_sent_through_it(incident, privacy, tmp_path):
+    notice = approved(incident, privacy, "globex")
+    db.session.execute(
+        update(Notice)
+        .where(Notice.id == notice.id)
+        .values(
+            html_body="<p>Dear Globex</p><script>alert(1)</script><style>p{}</style>"
+            '<meta http-equiv="refresh" content="0;url=https://evil.example"><a href="javascript:alert(2)">here</a>'
+        )
+    )
+    db.session.commit()
+    assert dispatch_round(FileBackend(tmp_path)).sent == 1
+    [eml] = tmp_path.glob("*.eml")
+    html = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default).get_body(("html",)).get_content()
+    assert "Dear Globex</p>" in html and ">here</a>" in html
+    for forbidden in ("<script", "alert(", "http-equiv", "evil.example", "javascript:", "<style"):
+        assert forbidden not in html, forbidden
+    assert_a_notice_email(html, "en", "Parlons SAS")

@@ -174,9 +174,9 @@ def test_the_acknowledgement_link_records_once_and_marks_the_obligation(client, 
     page = client.get(path)
     assert page.status_code == 200 and sent.subject.replace("'", "&#39;") in page.text
     done = client.post(path, data={"name": "Alice Acme"}, environ_base={"REMOTE_ADDR": "203.0.113.7"})
-    assert "Receipt acknowledged by Alice Acme" in done.text
+    assert "Réception confirmée par Alice Acme" in done.text  # Acme reads French
     again = client.post(path, data={"name": "Someone Else"})
-    assert "Receipt acknowledged by Alice Acme" in again.text  # idempotent: the first stays
+    assert "Réception confirmée par Alice Acme" in again.text  # idempotent: the first stays
     [ack] = db.session.scalars(select(Acknowledgement)).all()
     assert (ack.name, ack.ip_address) == ("Alice Acme", "203.0.113.7")
     obligation = duty(sent.obligation.incident, "acme")
@@ -193,6 +193,6 @@ def test_a_tampered_or_expired_link_shows_a_clear_page_and_records_nothing(app, 
     assert client.post(f"/ack/{forged}", data={"name": "Mallory"}).status_code == 400
     app.config["ACK_LINK_MAX_AGE_DAYS"] = -1  # every link is now past its age
     expired = client.post(path, data={"name": "Late Larry"})
-    assert expired.status_code == 400 and "expired" in expired.text
+    assert expired.status_code == 400 and "Ce lien a expiré" in expired.text  # it still names Acme's notice
     assert table_fingerprint() == before
     assert db.session.scalar(select(func.count()).select_from(DeliveryEvent)) == 0
