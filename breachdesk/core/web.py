@@ -11,8 +11,10 @@ from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 from sqlalchemy import text
 from werkzeug.exceptions import MethodNotAllowed
+from werkzeug.routing import IntegerConverter
 
 from breachdesk.core.access import PUBLIC, allow, can
+from breachdesk.core.db import MAX_ROW_ID
 from breachdesk.core.html import clean_html
 from breachdesk.core.i18n import SOURCE_LANGUAGE
 from breachdesk.extensions import db
@@ -96,7 +98,17 @@ def _method_not_allowed(error: MethodNotAllowed):
     return _error_page(405, "Not allowed here", "This address does not take that method.", allow)
 
 
+class RowIdConverter(IntegerConverter):
+    """What `<int:...>` matches in every route: the numbers in our paths are ids (and versions) stored as SQL
+    INTEGER, so one past MAX_ROW_ID names no row. Such a path matches no route (404) instead of reaching a query
+    that PostgreSQL (past 2**31 - 1) or SQLite's driver (past 2**63 - 1) refuses with a server error."""
+
+    def __init__(self, map, *args, **kwargs):
+        super().__init__(map, *args, **{"min": 1, "max": MAX_ROW_ID, **kwargs})
+
+
 def register_web(app: Flask) -> None:
+    app.url_map.converters["int"] = RowIdConverter  # before any route is added
     app.register_blueprint(bp)
     app.after_request(add_security_headers)
     app.jinja_env.globals["can"] = can
