@@ -2,10 +2,11 @@
 
 import logging
 from collections.abc import Callable
+from datetime import date
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Flask, g, jsonify, render_template, request
+from flask import Blueprint, Flask, abort, g, jsonify, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
@@ -14,6 +15,7 @@ from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.routing import IntegerConverter
 
 from breachdesk.core.access import PUBLIC, allow, can
+from breachdesk.core.clock import parse_day
 from breachdesk.core.db import MAX_ROW_ID
 from breachdesk.core.html import clean_html
 from breachdesk.core.i18n import SOURCE_LANGUAGE
@@ -115,6 +117,7 @@ def register_web(app: Flask) -> None:
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["sanitized"] = lambda html: Markup(clean_html(html))  # people's HTML, shown as HTML
     app.jinja_env.globals["page_url"] = page_url
+    app.register_error_handler(400, lambda e: _error_page(400, "Bad request", e.description))
     app.register_error_handler(403, lambda e: _error_page(403, "Not allowed", "Your role cannot do this."))
     app.register_error_handler(404, lambda e: _error_page(404, "Not found", "There is nothing here."))
     app.register_error_handler(405, _method_not_allowed)
@@ -126,6 +129,17 @@ def register_web(app: Flask) -> None:
         CSRFError, lambda e: _error_page(400, "Form expired", "The form was stale or forged; reload and retry.")
     )
     app.register_error_handler(500, lambda e: _error_page(500, "Server error", "Something failed; it is logged."))
+
+
+def day_argument(name: str) -> date | None:
+    """A list page's day filter (`YYYY-MM-DD`), None when empty. A malformed day, or one outside the years we record
+    (core.clock.YEARS: a filter to 9999-12-31 would end at a midnight that does not exist), is refused naming the
+    argument rather than ignored: a list filtered otherwise than asked could be taken for the answer."""
+    text = request.args.get(name, "")
+    try:
+        return parse_day(text, name) if text else None
+    except ValueError as error:
+        abort(400, description=str(error))
 
 
 def page_url(number: int) -> str:

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from breachdesk.api.services import create_token
 from breachdesk.auth.models import Role, User
 from breachdesk.extensions import db
+from tests.conftest import table_fingerprint
 
 
 @pytest.fixture
@@ -36,3 +37,52 @@ def test_every_route_with_an_id_answers_404_past_the_database_integer_range(app,
                 assert response.is_json, path
     assert len(answered) > 30  # every route with an id, each with its methods
     assert set(answered.values()) == {404}, {request: status for request, status in answered.items() if status != 404}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/incidents/?to=9999-12-31",  # its next midnight would be past the largest date
+        "/incidents/?from=0001-01-01",
+        "/register?to=9999-12-31",
+        "/register.csv?from=0001-01-01",
+    ],
+)
+def test_a_date_filter_outside_the_years_we_record_is_refused_naming_it(client, login, incident, path):
+    login(Role.VIEWER)
+    name, day = path.split("?")[1].split("=")
+    response = client.get(path)
+    assert response.status_code == 400
+    assert f"{name}: &#39;{day}&#39; is not between the years 1970 and 9998" in response.text
+
+
+def test_a_malformed_date_filter_is_refused_not_ignored(client, login, incident):
+    login(Role.VIEWER)
+    response = client.get("/incidents/?from=2026-02-30")
+    assert response.status_code == 400 and "from: &#39;2026-02-30&#39; is not a date YYYY-MM-DD" in response.text
+
+
+# Wall-clock times typed in a zone: year 1 east of UTC and year 9999 west of it overflowed in the conversion to UTC.
+UNKNOWNS = {"cause": "", "encrypted": "", "key_compromised": "", "owner_id": ""}  # the form's "not known yet"
+WHEN = [("0001-01-01T00:30", "Europe/Paris"), ("9999-12-31T23:00", "America/New_York"), ("9999-12-31T23:00", "UTC")]
+
+
+@pytest.mark.parametrize("when, zone", WHEN)
+def test_an_incident_time_outside_the_years_we_record_is_refused_naming_it(client, login, inventory, when, zone):
+    login(Role.RESPONDER)
+    form = {"title": "Bucket public", "aware_at": when, "time_zone": zone, "systems": ["db"], **UNKNOWNS}
+    before = table_fingerprint()
+    response = client.post("/incidents/new", data=form)
+    assert response.status_code == 200
+    assert f"aware_at: &#39;{when}&#39; is not between the years 1970 and 9998" in response.text
+    assert table_fingerprint() == before
+
+
+@pytest.mark.parametrize("when, zone", WHEN)
+def test_an_event_time_outside_the_years_we_record_is_refused_naming_it(client, login, incident, when, zone):
+    login(Role.PRIVACY)
+    form = {"kind": "high_risk_established", "at": when, "time_zone": zone}
+    before = table_fingerprint()
+    response = client.post(f"/incidents/{incident.id}/events", data=form, follow_redirects=True)
+    assert f"at: &#39;{when}&#39; is not between the years 1970 and 9998" in response.text
+    assert table_fingerprint() == before
