@@ -23,7 +23,7 @@ from breachdesk.extensions import csrf, db
 from breachdesk.impact import services as impact
 from breachdesk.impact.models import ImpactCustomer
 from breachdesk.incidents import queries, services
-from breachdesk.incidents.models import Incident, IncidentEvent
+from breachdesk.incidents.models import Incident, IncidentEvent, IncidentStatus
 from breachdesk.inventory.importer import import_inventory
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -215,7 +215,7 @@ _LIST_PARAMETERS = [
     for name, schema in (
         ("page", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}),
         ("per_page", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}),
-        ("status", {"type": "string"}),
+        ("status", {"type": "string", "enum": [s.value for s in IncidentStatus]}),
         ("customer", {"type": "string"}),
         ("system", {"type": "string"}),
         ("aware_from", {"type": "string", "format": "date"}),
@@ -260,7 +260,7 @@ def incidents():
 def _list_arguments(args) -> dict[str, Any]:
     """The list's arguments, each checked (None when not given); every problem names its argument."""
     parsers = {
-        "status": _filter_text,
+        "status": _status,
         "customer": _filter_text,
         "system": _filter_text,
         "page": partial(_whole_number, largest=MAX_PAGE),
@@ -282,6 +282,13 @@ def _list_arguments(args) -> dict[str, Any]:
 def _filter_text(text: str, field: str) -> str:
     if "\x00" in text:
         raise ValueError(f"{field}: contains a NUL character")  # PostgreSQL text cannot hold one
+    return text
+
+
+def _status(text: str, field: str) -> str:
+    """An unknown status is refused: an empty list would read as "no incident has it"."""
+    if _filter_text(text, field) not in {s.value for s in IncidentStatus}:
+        raise ValueError(f"{field}: {text!r} is not one of {', '.join(s.value for s in IncidentStatus)}")
     return text
 
 

@@ -91,6 +91,17 @@ def test_an_object_or_a_list_where_text_is_expected_is_refused_naming_the_field(
     assert [problem.split(":")[0] for problem in problems_of(response)] == [field]
 
 
+@pytest.mark.parametrize("status", ["closd", "OPEN", ""])
+def test_an_unknown_status_filter_is_refused_listing_the_known_ones(client, incident, privacy, status):
+    response = client.get(f"/api/v1/incidents?status={status}", headers=privacy)
+    assert problems_of(response) == [f"status: {status!r} is not one of open, assessed, notifying, closed"]
+
+
+def test_a_known_status_filters_the_list(client, incident, privacy):
+    listed = {s: client.get(f"/api/v1/incidents?status={s}", headers=privacy).json["items"] for s in ("open", "closed")}
+    assert [i["id"] for i in listed["open"]] == [incident.id] and listed["closed"] == []
+
+
 @pytest.mark.parametrize(
     "query, field",
     [("page=9223372036854775808", "page"), ("page=0", "page"), ("page=two", "page"), ("per_page=201", "per_page")],
