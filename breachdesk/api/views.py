@@ -13,6 +13,7 @@ from breachdesk.api.openapi import build, operation
 from breachdesk.assessments import services as assessments
 from breachdesk.core.access import EVERYONE, PRIVACY_TEAM, PUBLIC, RESPONDERS, allow
 from breachdesk.core.clock import now_utc, parse_day
+from breachdesk.core.db import MAX_PAGE
 from breachdesk.core.errors import DomainError, ValidationFailed
 from breachdesk.deadlines.events import record_event
 from breachdesk.deadlines.models import Obligation
@@ -206,8 +207,6 @@ def create_incident():
     return response
 
 
-#: past any register's size: a larger page number only asks the database for an offset it may not hold
-MAX_PAGE = 100_000
 MAX_PER_PAGE = 200
 
 _LIST_PARAMETERS = [

@@ -16,7 +16,7 @@ from werkzeug.routing import IntegerConverter
 
 from breachdesk.core.access import PUBLIC, allow, can
 from breachdesk.core.clock import parse_day
-from breachdesk.core.db import MAX_ROW_ID
+from breachdesk.core.db import MAX_PAGE, MAX_ROW_ID
 from breachdesk.core.html import clean_html
 from breachdesk.core.i18n import SOURCE_LANGUAGE
 from breachdesk.extensions import db
@@ -95,6 +95,20 @@ def _error_page(status: int, title: str, message: str, headers: dict[str, str] |
     return render_template("errors/error.html", status=status, title=title, message=message), status, headers or {}
 
 
+def refuse_unusable_input():
+    """before_request, for the pages (the API checks its own input and answers JSON): a NUL character in the path,
+    the query or a form is refused naming its field, since PostgreSQL text cannot hold one (browsers never send
+    one: it is a forged request or a broken client); a page number past MAX_PAGE is a page that does not exist."""
+    if request.path.startswith(API_PATHS):
+        return
+    given = [*(request.view_args or {}).items(), *request.args.items(multi=True), *request.form.items(multi=True)]
+    for name, value in given:
+        if isinstance(value, str) and "\x00" in value:
+            abort(400, description=f"{name}: contains a NUL character")
+    if request.args.get("page", 1, type=int) > MAX_PAGE:
+        abort(404)
+
+
 def _method_not_allowed(error: MethodNotAllowed):
     allow = {"Allow": ", ".join(sorted(error.valid_methods or ()))}
     return _error_page(405, "Not allowed here", "This address does not take that method.", allow)
@@ -112,6 +126,7 @@ class RowIdConverter(IntegerConverter):
 def register_web(app: Flask) -> None:
     app.url_map.converters["int"] = RowIdConverter  # before any route is added
     app.register_blueprint(bp)
+    app.before_request(refuse_unusable_input)
     app.after_request(add_security_headers)
     app.jinja_env.globals["can"] = can
     app.jinja_env.filters["local_time"] = local_time
