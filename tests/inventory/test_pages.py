@@ -8,7 +8,7 @@ from sqlalchemy import select
 from breachdesk.audit.models import AuditEvent
 from breachdesk.auth.models import Role
 from breachdesk.extensions import db
-from breachdesk.inventory.models import Customer, ProcessingActivity, Volume
+from breachdesk.inventory.models import Customer, Organisation, ProcessingActivity, Volume
 from tests.conftest import table_fingerprint
 from tests.inventory.test_import_export import STRUCTURE, VOLUMES
 
@@ -96,6 +96,17 @@ def test_inventory_forms_take_the_numbers_the_import_takes(client, login, demo_i
     assert refused.status_code == 200 and f" and {largest}." in refused.data.decode()
     assert table_fingerprint() == before
     assert client.post(path, data={**data, field: str(largest)}).status_code == 302
+
+
+def test_the_profile_form_reads_a_post_without_its_maps_as_empty(client, login, demo_inventory):
+    """A browser always sends the text areas; a script may leave them out (this answered 500)."""
+    login(Role.ADMIN)
+    data = {"name": "Parlons SAS", "country": "FR", "regimes": ["GDPR"], "undue_delay_target_hours": "48"}
+    assert client.post("/settings/organisation/edit", data=data).status_code == 302
+    assert db.session.get(Organisation, 1).authorities == {}
+    del data["undue_delay_target_hours"]  # nor is a number left out taken from the stored profile
+    response = client.post("/settings/organisation/edit", data=data)
+    assert response.status_code == 200 and "This field is required." in response.text
 
 
 def test_a_customer_key_cannot_be_changed_by_editing(client, login, demo_inventory):
