@@ -4,7 +4,7 @@ import io
 from functools import partial
 from typing import Any
 
-from flask import Blueprint, abort, current_app, g, jsonify, request, url_for
+from flask import Blueprint, current_app, g, jsonify, request, url_for
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
@@ -13,7 +13,7 @@ from breachdesk.api.openapi import build, operation
 from breachdesk.assessments import services as assessments
 from breachdesk.core.access import EVERYONE, PRIVACY_TEAM, PUBLIC, RESPONDERS, allow
 from breachdesk.core.clock import now_utc, parse_day
-from breachdesk.core.db import MAX_ROW_ID
+from breachdesk.core.db import MAX_PAGE
 from breachdesk.core.errors import DomainError, ValidationFailed
 from breachdesk.deadlines.events import record_event
 from breachdesk.deadlines.models import Obligation
@@ -24,7 +24,7 @@ from breachdesk.extensions import csrf, db
 from breachdesk.impact import services as impact
 from breachdesk.impact.models import ImpactCustomer
 from breachdesk.incidents import queries, services
-from breachdesk.incidents.models import Incident, IncidentEvent
+from breachdesk.incidents.models import Incident, IncidentEvent, IncidentStatus
 from breachdesk.inventory.importer import import_inventory
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -207,8 +207,6 @@ def create_incident():
     return response
 
 
-#: past any register's size: a larger page number only asks the database for an offset it may not hold
-MAX_PAGE = 100_000
 MAX_PER_PAGE = 200
 
 _LIST_PARAMETERS = [
@@ -216,7 +214,7 @@ _LIST_PARAMETERS = [
     for name, schema in (
         ("page", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}),
         ("per_page", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}),
-        ("status", {"type": "string"}),
+        ("status", {"type": "string", "enum": [s.value for s in IncidentStatus]}),
         ("customer", {"type": "string"}),
         ("system", {"type": "string"}),
         ("aware_from", {"type": "string", "format": "date"}),
@@ -261,7 +259,7 @@ def incidents():
 def _list_arguments(args) -> dict[str, Any]:
     """The list's arguments, each checked (None when not given); every problem names its argument."""
     parsers = {
-        "status": _filter_text,
+        "status": _status,
         "customer": _filter_text,
         "system": _filter_text,
         "page": partial(_whole_number, largest=MAX_PAGE),
@@ -286,6 +284,13 @@ def _filter_text(text: str, field: str) -> str:
     return text
 
 
+def _status(text: str, field: str) -> str:
+    """An unknown status is refused: an empty list would read as "no incident has it"."""
+    if _filter_text(text, field) not in {s.value for s in IncidentStatus}:
+        raise ValueError(f"{field}: {text!r} is not one of {', '.join(s.value for s in IncidentStatus)}")
+    return text
+
+
 def _whole_number(text: str, field: str, largest: int) -> int:
     """Digits only, and no more of them than `largest` has, so a huge number is refused before it is converted."""
     number = int(text) if text.isascii() and text.isdigit() and len(text) <= len(str(largest)) else 0
@@ -295,11 +300,8 @@ def _whole_number(text: str, field: str, largest: int) -> int:
 
 
 def _incident(incident_id: int) -> Incident:
-    """The incident, or 404: an id past the database's integer range names no row (PostgreSQL would refuse it)."""
-    missing = f"incident_id: no incident {incident_id}"
-    if incident_id > MAX_ROW_ID:
-        abort(404, description=missing)
-    return db.get_or_404(Incident, incident_id, description=missing)
+    """The incident, or 404 naming the id (one past the database's integer range matches no route: core.web)."""
+    return db.get_or_404(Incident, incident_id, description=f"incident_id: no incident {incident_id}")
 
 
 @bp.get("/incidents/<int:incident_id>")

@@ -20,11 +20,13 @@ def require_aware(value: datetime, field: str) -> datetime:
 
 def local_to_utc(local: datetime, zone_name: str, field: str) -> datetime:
     """A wall-clock time typed in a zone, as UTC. Times that do not exist (the spring-forward gap) or
-    happen twice (the autumn fold) are refused naming the field: a legal clock cannot start on a guess."""
+    happen twice (the autumn fold) are refused naming the field: a legal clock cannot start on a guess. So is a
+    year outside YEARS, before its conversion overflows (year 1 east of UTC, year 9999 west of it)."""
     from zoneinfo import ZoneInfo
 
     if local.tzinfo is not None:
         return require_aware(local, field)
+    _require_recordable(local.year, local.isoformat(timespec="minutes"), field)
     zone = ZoneInfo(zone_name)
     first, second = local.replace(tzinfo=zone, fold=0), local.replace(tzinfo=zone, fold=1)
     if first.utcoffset() != second.utcoffset():

@@ -21,6 +21,9 @@ NAMING_CONVENTION = {
 #: the largest id a row can have: ids are SQL INTEGER, 32 bits on PostgreSQL, which refuses a query comparing one
 #: with a larger number (SQLite's go to 2**63 - 1, past which its driver refuses it), so a larger id names no row
 MAX_ROW_ID = 2**31 - 1
+#: the last page a list answers, past any register's size: a larger page number only asks the database for an offset
+#: it may not hold (past 2**63 neither database does)
+MAX_PAGE = 100_000
 
 
 class Base(DeclarativeBase):

@@ -2,17 +2,21 @@
 
 import logging
 from collections.abc import Callable
+from datetime import date
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Flask, g, jsonify, render_template, request
+from flask import Blueprint, Flask, abort, g, jsonify, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 from sqlalchemy import text
 from werkzeug.exceptions import MethodNotAllowed
+from werkzeug.routing import IntegerConverter
 
 from breachdesk.core.access import PUBLIC, allow, can
+from breachdesk.core.clock import parse_day
+from breachdesk.core.db import MAX_PAGE, MAX_ROW_ID
 from breachdesk.core.html import clean_html
 from breachdesk.core.i18n import SOURCE_LANGUAGE
 from breachdesk.extensions import db
@@ -91,18 +95,44 @@ def _error_page(status: int, title: str, message: str, headers: dict[str, str] |
     return render_template("errors/error.html", status=status, title=title, message=message), status, headers or {}
 
 
+def refuse_unusable_input():
+    """before_request, for the pages (the API checks its own input and answers JSON): a NUL character in the path,
+    the query or a form is refused naming its field, since PostgreSQL text cannot hold one (browsers never send
+    one: it is a forged request or a broken client); a page number past MAX_PAGE is a page that does not exist."""
+    if request.path.startswith(API_PATHS):
+        return
+    given = [*(request.view_args or {}).items(), *request.args.items(multi=True), *request.form.items(multi=True)]
+    for name, value in given:
+        if isinstance(value, str) and "\x00" in value:
+            abort(400, description=f"{name}: contains a NUL character")
+    if request.args.get("page", 1, type=int) > MAX_PAGE:
+        abort(404)
+
+
 def _method_not_allowed(error: MethodNotAllowed):
     allow = {"Allow": ", ".join(sorted(error.valid_methods or ()))}
     return _error_page(405, "Not allowed here", "This address does not take that method.", allow)
 
 
+class RowIdConverter(IntegerConverter):
+    """What `<int:...>` matches in every route: the numbers in our paths are ids (and versions) stored as SQL
+    INTEGER, so one past MAX_ROW_ID names no row. Such a path matches no route (404) instead of reaching a query
+    that PostgreSQL (past 2**31 - 1) or SQLite's driver (past 2**63 - 1) refuses with a server error."""
+
+    def __init__(self, map, *args, **kwargs):
+        super().__init__(map, *args, **{"min": 1, "max": MAX_ROW_ID, **kwargs})
+
+
 def register_web(app: Flask) -> None:
+    app.url_map.converters["int"] = RowIdConverter  # before any route is added
     app.register_blueprint(bp)
+    app.before_request(refuse_unusable_input)
     app.after_request(add_security_headers)
     app.jinja_env.globals["can"] = can
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["sanitized"] = lambda html: Markup(clean_html(html))  # people's HTML, shown as HTML
     app.jinja_env.globals["page_url"] = page_url
+    app.register_error_handler(400, lambda e: _error_page(400, "Bad request", e.description))
     app.register_error_handler(403, lambda e: _error_page(403, "Not allowed", "Your role cannot do this."))
     app.register_error_handler(404, lambda e: _error_page(404, "Not found", "There is nothing here."))
     app.register_error_handler(405, _method_not_allowed)
@@ -114,6 +144,17 @@ def register_web(app: Flask) -> None:
         CSRFError, lambda e: _error_page(400, "Form expired", "The form was stale or forged; reload and retry.")
     )
     app.register_error_handler(500, lambda e: _error_page(500, "Server error", "Something failed; it is logged."))
+
+
+def day_argument(name: str) -> date | None:
+    """A list page's day filter (`YYYY-MM-DD`), None when empty. A malformed day, or one outside the years we record
+    (core.clock.YEARS: a filter to 9999-12-31 would end at a midnight that does not exist), is refused naming the
+    argument rather than ignored: a list filtered otherwise than asked could be taken for the answer."""
+    text = request.args.get(name, "")
+    try:
+        return parse_day(text, name) if text else None
+    except ValueError as error:
+        abort(400, description=str(error))
 
 
 def page_url(number: int) -> str:

@@ -1,7 +1,7 @@
 """Management's read side: the deadline dashboard, metrics, the breach register (page and CSV), and the
 per-user calendar feed of pending deadlines."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -12,6 +12,7 @@ from breachdesk.core.access import EVERYONE, PUBLIC, allow
 from breachdesk.core.clock import now_utc
 from breachdesk.core.spreadsheet import csv_download
 from breachdesk.core.tokens import digest, new_secret
+from breachdesk.core.web import day_argument
 from breachdesk.dashboard import charts, queries
 from breachdesk.dashboard.models import CalendarFeed
 from breachdesk.deadlines.models import Obligation, ObligationStatus
@@ -59,18 +60,11 @@ def metrics():
 
 def _register_filters() -> dict:
     args = request.args
-
-    def day(name: str) -> date | None:
-        try:
-            return date.fromisoformat(args[name]) if args.get(name) else None
-        except ValueError:
-            return None
-
     return {
         "status": args.get("status", "") if args.get("status") in {s.value for s in IncidentStatus} else "",
         "cause": args.get("cause", "") if args.get("cause") in {c.value for c in Cause} else "",
-        "aware_from": day("from"),
-        "aware_to": day("to"),
+        "aware_from": day_argument("from"),
+        "aware_to": day_argument("to"),
         "notified": args.get("notified", "") if args.get("notified") in ("yes", "no") else "",
     }
 

@@ -3,7 +3,6 @@
 The incident page also shows the assessment, the obligations and undelivered notices: the domains above add
 those parts through `core.signals.incident_page`."""
 
-from datetime import date
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -16,7 +15,7 @@ from breachdesk.core.clock import local_to_utc, now_utc
 from breachdesk.core.errors import ValidationFailed
 from breachdesk.core.signals import incident_page, page_parts
 from breachdesk.core.spreadsheet import csv_download
-from breachdesk.core.web import commit_or_flash, flash_problems
+from breachdesk.core.web import commit_or_flash, day_argument, flash_problems
 from breachdesk.extensions import db
 from breachdesk.impact import services as impact
 from breachdesk.impact.explain import exposure_window
@@ -82,20 +81,13 @@ def index():
             status=args.get("status", ""),
             customer=args.get("customer", "").strip(),
             system=args.get("system", "").strip(),
-            aware_from=_date(args.get("from")),
-            aware_to=_date(args.get("to")),
+            aware_from=day_argument("from"),
+            aware_to=day_argument("to"),
             zone=zone,
         ),
         per_page=current_app.config["PAGE_SIZE"],
     )
     return render_template("incidents/index.html", page=page, statuses=list(IncidentStatus), args=args)
-
-
-def _date(text: str | None) -> date | None:
-    try:
-        return date.fromisoformat(text) if text else None
-    except ValueError:
-        return None
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -19,6 +19,19 @@ FORMAT = "breachdesk-inventory/1"
 VOLUME_COLUMNS = ("customer", "activity", "data_subject_category", "data_subjects", "records")
 MAX_PROBLEMS = 100
 
+# Upper bounds of the inventory's whole numbers: past any real value, and low enough that what is computed from them
+# stays within its type.
+#: hours a customer's contract gives us to notify it, and our target for "without undue delay": the longest period
+#: in the rules table is 60 days (HIPAA's business associate), so 90 days of hours is past any agreement and catches
+#: days typed as hours; a deadline that long after the last instant BreachDesk records (core.clock.YEARS) still falls
+#: within year 9999, whatever the time zone it is shown in
+MAX_NOTICE_HOURS = 90 * 24
+#: a century, past any retention a record of processing states
+MAX_RETENTION_DAYS = 100 * 365
+#: data subjects or records in one volume row: a trillion is past any processing, and a million rows of it still sum
+#: within the BIGINT of the impact totals
+MAX_COUNT = 10**12
+
 
 class Problems:
     """Collects problems for one import; raises them together so one run shows them all."""
@@ -66,7 +79,21 @@ def _construct_mapping(loader, node):
     return mapping
 
 
+#: far past any number a field holds; a longer one is refused as it is read, since Python's int() and repr() refuse
+#: numbers of more than 4,300 digits
+MAX_NUMBER_DIGITS = 100
+
+
+def _construct_int(loader, node):
+    if len(node.value) > MAX_NUMBER_DIGITS:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"a number of more than {MAX_NUMBER_DIGITS} digits", node.start_mark
+        )
+    return loader.construct_yaml_int(node)
+
+
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_LineLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 
 
 #: bounds checked before any Python object is built: an inventory of ten thousand customers is a few MB
@@ -110,6 +137,7 @@ class Field:
     choices: type[enum.StrEnum] | None = None
     max_length: int = 200
     minimum: int | None = None
+    maximum: int | None = None
     item_check: Callable[[Any], str | None] | None = None
 
 
@@ -125,7 +153,7 @@ CUSTOMER = {
     "language": Field(str, default="en", choices=Language),
     "time_zone": Field(str, default="UTC", check=rules.time_zone_problem),
     "notice_terms": Field(str, default="contract_hours", choices=NoticeTerms),
-    "notice_hours": Field(int, default=24, minimum=1),
+    "notice_hours": Field(int, default=24, minimum=1, maximum=MAX_NOTICE_HOURS),
     "contacts": Field(list, default=()),
 }
 SYSTEM = {
@@ -144,7 +172,7 @@ ACTIVITY = {
     "role": Field(str, required=True, choices=OurRole),
     "purpose": Field(str, default="", max_length=5000),
     "legal_basis": Field(str, choices=LegalBasis),
-    "retention_days": Field(int, minimum=0),
+    "retention_days": Field(int, minimum=0, maximum=MAX_RETENTION_DAYS),
     "retention_note": Field(str, default="", max_length=300),
     "transfers": Field(list, default=()),
     "systems": Field(list, default=(), item_check=rules.key_problem),
@@ -160,7 +188,7 @@ ORGANISATION = {
     "regimes": Field(list, default=(), item_check=rules.regime_problem),
     "authorities": Field(dict, default={}, check=rules.regime_map_problem),
     "entity_status": Field(dict, default={}, check=rules.regime_map_problem),
-    "undue_delay_target_hours": Field(int, default=72, minimum=1),
+    "undue_delay_target_hours": Field(int, default=72, minimum=1, maximum=MAX_NOTICE_HOURS),
     "dpo_name": Field(str, default=""),
     "dpo_email": Field(str, default="", max_length=254, check=lambda v: rules.email_problem(v) if v else None),
 }
@@ -229,14 +257,29 @@ def _value_problem(value: Any, rule: Field) -> str | None:
     """What is wrong with a value of the right type, in words, or None."""
     if rule.kind is str and len(value) > rule.max_length:
         return f"longer than {rule.max_length} characters"
+    if rule.kind is str and "\x00" in value:
+        return "contains a NUL character"  # a YAML "\0" or a JSON "\u0000": PostgreSQL text cannot hold one
     if rule.choices is not None and value not in {c.value for c in rule.choices}:
         return f"{value!r} is not one of {', '.join(c.value for c in rule.choices)}"
     if rule.minimum is not None and value < rule.minimum:
         return f"must be at least {rule.minimum}"
+    if rule.maximum is not None and value > rule.maximum:
+        return f"must be at most {rule.maximum:,}"
     if rule.check is not None:
         return rule.check(value)
     if rule.item_check is not None:
         return _list_problem(value, rule.item_check)
+    return None
+
+
+def count_problem(text: str, largest: int) -> str | None:
+    """What is wrong with `text` as a whole number from 0 to `largest`, or None. Its digits are counted before it is
+    converted: int() takes "²", and refuses a number of more than 4,300 digits."""
+    digits = text.strip()
+    if not (digits.isascii() and digits.isdigit()):
+        return f"{text!r} is not a whole number >= 0"
+    if len(digits.lstrip("0")) > len(str(largest)) or int(digits) > largest:
+        return f"must be at most {largest:,}"
     return None
 
 

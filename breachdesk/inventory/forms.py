@@ -19,6 +19,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from breachdesk.core.errors import ValidationFailed
+from breachdesk.inventory.fileformat import MAX_COUNT, MAX_NOTICE_HOURS, MAX_RETENTION_DAYS
 from breachdesk.inventory.models import ContactRole, Language, LegalBasis, NoticeTerms, OurRole
 from breachdesk.inventory.taxonomy import data_categories, data_subject_categories
 
@@ -52,7 +53,7 @@ class CustomerForm(FlaskForm):
     notice_hours = IntegerField(
         "Notice deadline (hours after we become aware)",
         default=24,
-        validators=[InputRequired(), NumberRange(min=1, max=24 * 365)],
+        validators=[InputRequired(), NumberRange(min=1, max=MAX_NOTICE_HOURS)],
     )
     contacts = FieldList(FormField(ContactForm), min_entries=1, max_entries=10)
 
@@ -76,7 +77,7 @@ class ActivityForm(FlaskForm):
     legal_basis = SelectField("Legal basis (Art. 6)", choices=_choices(LegalBasis, blank=True))
     retention_days = IntegerField(
         "Retention (days)",
-        validators=[Optional(), NumberRange(min=0)],
+        validators=[Optional(), NumberRange(min=0, max=MAX_RETENTION_DAYS)],
         description="Empty: kept while the relationship lasts (explain below).",
     )
     retention_note = StringField("Retention note", validators=[Length(max=300)])
@@ -101,8 +102,8 @@ class VolumeForm(FlaskForm):
     customer = StringField("Customer key (empty for controller activities)", validators=[Length(max=64)])
     activity = SelectField("Activity", choices={})
     data_subject_category = SelectField("Data subject category", choices={})
-    data_subjects = IntegerField("Data subjects", validators=[InputRequired(), NumberRange(min=0)])
-    records = IntegerField("Records", validators=[InputRequired(), NumberRange(min=0)])
+    data_subjects = IntegerField("Data subjects", validators=[InputRequired(), NumberRange(min=0, max=MAX_COUNT)])
+    records = IntegerField("Records", validators=[InputRequired(), NumberRange(min=0, max=MAX_COUNT)])
 
     def __init__(self, *args, activity_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -140,7 +141,7 @@ class OrganisationForm(FlaskForm):
     undue_delay_target_hours = IntegerField(
         "Internal target for “without undue delay” (hours)",
         default=72,
-        validators=[InputRequired(), NumberRange(min=1, max=24 * 90)],
+        validators=[InputRequired(), NumberRange(min=1, max=MAX_NOTICE_HOURS)],
     )
     dpo_name = StringField("Data protection officer (named in notices)", validators=[Length(max=200)])
     dpo_email = StringField("DPO e-mail", validators=[Length(max=254)])

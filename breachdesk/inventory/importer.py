@@ -196,7 +196,8 @@ def _parse_fides(doc: ff.LineDict, file: str, problems: ff.Problems) -> Structur
         controller = any("Controller" in str(r) for r in (fides.responsibility or []))
         for declaration in fides.privacy_declarations:
             name = declaration.name or declaration.data_use
-            retention = declaration.retention_period
+            where = f"system[{fides.fides_key}].privacy_declarations[{name}]"
+            retention_days, retention_note = _fides_retention(declaration.retention_period, file, line, where, problems)
             basis = _FIDES_LEGAL_BASIS.get((declaration.legal_basis_for_processing or "").lower())
             activity_raw = ff.LineDict(
                 key=f"{system.values['key']}.{_slug(name)}"[:64],
@@ -204,19 +205,30 @@ def _parse_fides(doc: ff.LineDict, file: str, problems: ff.Problems) -> Structur
                 purpose=declaration.data_use,
                 role="controller" if controller else "processor",
                 legal_basis=basis,
-                retention_days=int(retention) if retention and retention.isdigit() else None,
-                retention_note=retention if retention and not retention.isdigit() else "",
+                retention_days=retention_days,
+                retention_note=retention_note,
                 systems=[system.values["key"]],
                 data_categories=list(declaration.data_categories),
                 data_subject_categories=list(declaration.data_subjects),
             )
             activity_raw.line = line
-            activity = ff.validate_record(
-                activity_raw, ff.ACTIVITY, file, f"system[{fides.fides_key}].privacy_declarations[{name}]", problems
-            )
+            activity = ff.validate_record(activity_raw, ff.ACTIVITY, file, where, problems)
             if activity:
                 activities.append(activity)
     return Structure([], systems, activities)
+
+
+def _fides_retention(
+    period: str | None, file: str, line: int, where: str, problems: ff.Problems
+) -> tuple[int | None, str]:
+    """(days, note): a retention period in whole days ("395") gives the days, any other text ("until the account is
+    closed") the note."""
+    if not period or not (period.isascii() and period.isdigit()):
+        return None, period or ""
+    if problem := ff.count_problem(period, ff.MAX_RETENTION_DAYS):
+        problems.add(file, line, f"{where}.retention_period", problem)
+        return None, ""
+    return int(period), ""
 
 
 # --- writing the structure ---------------------------------------------------------------------
@@ -400,11 +412,10 @@ def _staging_table() -> Table:
 
 
 def _count(text: str, file: str, line: int, column: str, problems: ff.Problems) -> int | None:
-    value = text.strip()
-    if not value.isdigit():
-        problems.add(file, line, column, f"{text!r} is not a whole number >= 0")
+    if problem := ff.count_problem(text, ff.MAX_COUNT):
+        problems.add(file, line, column, problem)
         return None
-    return int(value)
+    return int(text)
 
 
 def import_volumes(stream: IO[bytes], file: str, size: int, progress: Progress, summary: ImportSummary) -> str:

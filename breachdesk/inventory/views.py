@@ -396,7 +396,8 @@ def organisation():
 @allow(ADMINS)
 def organisation_edit():
     current = db.session.get(Organisation, 1)
-    form = OrganisationForm(obj=current, regime_choices=REGIMES)
+    # a post is read from what it sends: a field it leaves out is empty, not the stored mapping (which is no text)
+    form = OrganisationForm(obj=current if request.method == "GET" else None, regime_choices=REGIMES)
     if request.method == "GET" and current is not None:
         form.authorities.data = as_lines(current.authorities)
         form.entity_status.data = as_lines(current.entity_status)

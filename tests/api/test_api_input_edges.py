@@ -2,11 +2,15 @@
 found it: each is a 4xx JSON error naming the field, never a server error, and API paths that match no route
 answer JSON too."""
 
+import io
+
 import jsonschema
 import pytest
 
 from breachdesk.api import schemas
 from breachdesk.auth.models import Role
+from tests.conftest import table_fingerprint
+from tests.inventories import PROFILE, VOLUMES
 
 BODY = {"title": "Bucket public", "aware_at": "2026-03-29T01:30:00+01:00", "systems": ["db"]}
 EVENT = {"kind": "high_risk_established", "at": "2026-10-25T08:00:00Z"}
@@ -87,6 +91,17 @@ def test_an_object_or_a_list_where_text_is_expected_is_refused_naming_the_field(
     assert [problem.split(":")[0] for problem in problems_of(response)] == [field]
 
 
+@pytest.mark.parametrize("status", ["closd", "OPEN", ""])
+def test_an_unknown_status_filter_is_refused_listing_the_known_ones(client, incident, privacy, status):
+    response = client.get(f"/api/v1/incidents?status={status}", headers=privacy)
+    assert problems_of(response) == [f"status: {status!r} is not one of open, assessed, notifying, closed"]
+
+
+def test_a_known_status_filters_the_list(client, incident, privacy):
+    listed = {s: client.get(f"/api/v1/incidents?status={s}", headers=privacy).json["items"] for s in ("open", "closed")}
+    assert [i["id"] for i in listed["open"]] == [incident.id] and listed["closed"] == []
+
+
 @pytest.mark.parametrize(
     "query, field",
     [("page=9223372036854775808", "page"), ("page=0", "page"), ("page=two", "page"), ("per_page=201", "per_page")],
@@ -118,6 +133,39 @@ def test_a_date_time_outside_the_years_we_record_is_refused_naming_it(client, in
 def test_a_date_filter_outside_the_years_we_record_is_refused_naming_it(client, incident, privacy, name, day):
     response = client.get(f"/api/v1/incidents?{name}={day}", headers=privacy)
     assert problems_of(response) == [f"{name}: {day!r} is not between the years 1970 and 9998"]
+
+
+@pytest.mark.parametrize(
+    "name, text, problem",
+    [
+        (
+            "profile.yaml",
+            PROFILE.replace("target_hours: 48", "target_hours: 2147483648"),
+            "profile.yaml:9: organisation.undue_delay_target_hours: must be at most 2,160",
+        ),
+        (
+            "profile.yaml",
+            PROFILE.replace("notice_hours: 36", f"notice_hours: {2**63}"),
+            "profile.yaml:12: customers[initech].notice_hours: must be at most 2,160",
+        ),
+        (
+            "volumes.csv",
+            VOLUMES.replace("100,1000", f"100,{2**63}"),
+            "volumes.csv:2: records: must be at most 1,000,000,000,000",
+        ),
+    ],
+)
+def test_an_inventory_number_past_its_bound_is_refused_naming_its_line(client, inventory, privacy, name, text, problem):
+    before = table_fingerprint()
+    part = "volumes" if name.endswith(".csv") else "structure"
+    response = client.post(
+        "/api/v1/inventory",
+        data={part: (io.BytesIO(text.encode()), name)},
+        content_type="multipart/form-data",
+        headers=privacy,
+    )
+    assert problems_of(response) == [problem]
+    assert table_fingerprint() == before
 
 
 @pytest.mark.parametrize(

@@ -156,6 +156,23 @@ BAD_STRUCTURES = {
     "missing required": (("    name: Globex Ltd\n", ""), "inventory.yaml:10: customers[globex].name: is required"),
     "bad email": (("dpo@acme.example", "dpo-at-acme"), "inventory.yaml:9: customers[acme].contacts[0].email"),
     "yaml syntax": (("systems:\n  - {key: main-db", "systems: [\n  - {key: main-db"), "inventory.yaml:14: syntax:"),
+    # whole numbers past their bounds: past 2**31 PostgreSQL's INTEGER refuses them, past 2**63 SQLite's driver
+    "retention past a century": (
+        ("retention_days: 6", "retention_days: 2147483648"),
+        "inventory.yaml:20: activities[messaging].retention_days: must be at most 36,500",
+    ),
+    "notice hours past 90 days": (
+        ("    language: fr", "    notice_hours: 9223372036854775808"),
+        "inventory.yaml:6: customers[acme].notice_hours: must be at most 2,160",
+    ),
+    "a number int() cannot read": (
+        ("retention_days: 6", "retention_days: " + "9" * 5000),
+        "inventory.yaml:20: syntax: a number of more than 100 digits",
+    ),
+    "a NUL character": (
+        ("name: Acme SAS", 'name: "Acme\\0SAS"'),
+        "inventory.yaml:4: customers[acme].name: contains a NUL",
+    ),
 }
 
 
@@ -208,6 +225,21 @@ BAD_VOLUMES = {
         ",prospects,prospect,5000,5200",
         ",prospects,prospect,5000",
         "volumes.csv:4: row: expected 5 columns",
+    ),
+    "count past a trillion": (
+        "globex,messaging,prospect,300,900",
+        "globex,messaging,prospect,300,9223372036854775808",
+        "volumes.csv:3: records: must be at most 1,000,000,000,000",
+    ),
+    "count int() cannot read": (
+        "globex,messaging,prospect,300,900",
+        "globex,messaging,prospect," + "9" * 5000 + ",900",
+        "volumes.csv:3: data_subjects: must be at most 1,000,000,000,000",
+    ),
+    "digits that are not ASCII": (
+        "globex,messaging,prospect,300,900",
+        "globex,messaging,prospect,3²,900",
+        "volumes.csv:3: data_subjects: '3²' is not a whole number >= 0",
     ),
 }
 
@@ -356,6 +388,34 @@ def test_an_invalid_fides_manifest_names_the_system_and_field(runner, tmp_path):
         "fides.yml:14: system[crm].privacy_declarations[Prospection].data_categories: "
         "'user.contact.emial' is not a data category" in result.output
     )
+
+
+@pytest.mark.parametrize(
+    "period, message",
+    [
+        (
+            "2147483648",
+            "fides.yml:2: system[analytics_platform].privacy_declarations[Usage analytics]"
+            ".retention_period: must be at most 36,500",
+        ),
+        ("9" * 5000, "retention_period: must be at most 36,500"),
+    ],
+)
+def test_a_fides_retention_period_past_a_century_is_refused_naming_it(runner, tmp_path, period, message):
+    path = tmp_path / "fides.yml"
+    path.write_text(FIDES_MANIFEST.replace('retention_period: "395"', f'retention_period: "{period}"'))
+    before = table_fingerprint()
+    result = run_import(runner, path)
+    assert result.exit_code == 1 and message in result.output, result.output
+    assert table_fingerprint() == before
+
+
+def test_a_fides_retention_period_in_words_is_a_note(runner, tmp_path):
+    path = tmp_path / "fides.yml"
+    path.write_text(FIDES_MANIFEST.replace('retention_period: "395"', 'retention_period: "3²"'))
+    assert run_import(runner, path).exit_code == 0
+    usage = db.session.scalar(select(ProcessingActivity).where(ProcessingActivity.key.like("analytics%")))
+    assert (usage.retention_days, usage.retention_note) == (None, "3²")
 
 
 def test_a_missing_volumes_file_named_by_the_structure_is_an_error(runner, tmp_path):

@@ -2,12 +2,13 @@
 
 import io
 
+import pytest
 from sqlalchemy import select
 
 from breachdesk.audit.models import AuditEvent
 from breachdesk.auth.models import Role
 from breachdesk.extensions import db
-from breachdesk.inventory.models import Customer, ProcessingActivity, Volume
+from breachdesk.inventory.models import Customer, Organisation, ProcessingActivity, Volume
 from tests.conftest import table_fingerprint
 from tests.inventory.test_import_export import STRUCTURE, VOLUMES
 
@@ -67,6 +68,45 @@ def test_customer_form_names_the_bad_field_and_changes_nothing(client, login):
     assert "customers.time_zone: &#39;Mars/Olympus&#39; is not an IANA time zone" in page
     assert "contacts[0].email" in page
     assert table_fingerprint() == before
+
+
+ACTIVITY = {"key": "support-desk", "name": "Support desk", "role": "controller", "legal_basis": "contract"}
+VOLUME = {
+    "customer": "optique-vidal",
+    "activity": "location-features",
+    "data_subject_category": "customer",
+    "records": "1",
+}
+PROFILE = {"name": "Parlons SAS", "country": "FR", "authorities": "", "entity_status": "", "regimes": ["GDPR"]}
+
+
+@pytest.mark.parametrize(
+    "path, data, field, largest",
+    [
+        ("/customers/new", CUSTOMER, "notice_hours", 2160),
+        ("/activities/new", ACTIVITY, "retention_days", 36500),
+        ("/volumes/new", VOLUME, "data_subjects", 10**12),
+        ("/settings/organisation/edit", PROFILE, "undue_delay_target_hours", 2160),
+    ],
+)
+def test_inventory_forms_take_the_numbers_the_import_takes(client, login, demo_inventory, path, data, field, largest):
+    login(Role.ADMIN)
+    before = table_fingerprint()
+    refused = client.post(path, data={**data, field: str(largest + 1)})
+    assert refused.status_code == 200 and f" and {largest}." in refused.data.decode()
+    assert table_fingerprint() == before
+    assert client.post(path, data={**data, field: str(largest)}).status_code == 302
+
+
+def test_the_profile_form_reads_a_post_without_its_maps_as_empty(client, login, demo_inventory):
+    """A browser always sends the text areas; a script may leave them out (this answered 500)."""
+    login(Role.ADMIN)
+    data = {"name": "Parlons SAS", "country": "FR", "regimes": ["GDPR"], "undue_delay_target_hours": "48"}
+    assert client.post("/settings/organisation/edit", data=data).status_code == 302
+    assert db.session.get(Organisation, 1).authorities == {}
+    del data["undue_delay_target_hours"]  # nor is a number left out taken from the stored profile
+    response = client.post("/settings/organisation/edit", data=data)
+    assert response.status_code == 200 and "This field is required." in response.text
 
 
 def test_a_customer_key_cannot_be_changed_by_editing(client, login, demo_inventory):
