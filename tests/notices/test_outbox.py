@@ -98,6 +98,18 @@ def test_a_claim_leases_the_oldest_due_messages_up_to_the_batch_to_one_worker(ap
         assert claim("w3", batch=5, lease_seconds=60) == []
 
 
+def test_the_oldest_messages_go_first_whatever_their_retry_times(app):
+    """A retried message keeps its place: the batch is taken in the order messages were queued."""
+    with time_machine.travel(T, tick=False):
+        retried, waiting, newest = queue("a@x.example", "b@x.example", "c@x.example")
+    set_rows([waiting], next_attempt_at=T - timedelta(minutes=10))
+    set_rows([newest], next_attempt_at=T - timedelta(minutes=20))
+    set_rows([retried], next_attempt_at=T - timedelta(minutes=1), attempts=3)
+    with time_machine.travel(T, tick=False):
+        assert claim("w1", batch=2, lease_seconds=60) == [retried, waiting]
+        assert [one.mail.outbox_id for one in load_claimed([retried, waiting], "w1", SENDER)] == [retried, waiting]
+
+
 def test_a_lease_holds_through_its_last_instant_and_is_taken_over_after_it(app):
     """A dispatcher killed mid-batch hands its messages over when its lease has run out, not before."""
     with time_machine.travel(T, tick=False):
@@ -502,6 +514,25 @@ def test_up_to_the_concurrency_sends_are_in_flight_at_once(app, concurrency):
     with time_machine.travel(T, tick=False):
         queue(*(f"{n}@x.example" for n in range(concurrency)))
     assert dispatch_round(Recording(during=lambda mail: together.wait()), worker="w1").sent == concurrency
+
+
+def test_a_finished_send_frees_its_place_while_the_others_are_still_in_flight(app):
+    """Two at a time: the first answers at once, the second only once the third has started. The third must
+    start as soon as the first is recorded, not when every send in flight has ended."""
+    app.config.update(DISPATCH_CONCURRENCY=2, DISPATCH_LEASE_SECONDS=3600)  # wakes every 10 min: never here
+    third_started = threading.Event()
+    saw_third = []
+
+    def second_waits_for_third(mail):
+        if mail.to == "b@x.example":
+            saw_third.append(third_started.wait(GUARD))
+        elif mail.to == "c@x.example":
+            third_started.set()
+
+    with time_machine.travel(T, tick=False):
+        queue("a@x.example", "b@x.example", "c@x.example")
+    assert dispatch_round(Recording(during=second_waits_for_third), worker="w1").sent == 3
+    assert saw_third == [True]
 
 
 def test_a_concurrency_below_one_still_sends(app):
