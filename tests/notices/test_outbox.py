@@ -24,7 +24,7 @@ from breachdesk.notices.models import AlertMail, OutboxMessage, OutboxStatus
 from breachdesk.notices.outbox import Attempt, Claimed, Lease, Round, claim, dispatch_round, load_claimed
 from tests.incident_fixtures import duty
 
-#: the dispatcher's clock in these tests (earlier than any real run of them: a send is never in the future)
+#: the instant the clock is frozen at in these tests
 T = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
 SENDER = "notices@parlons.example"
 #: seconds a test waits for the dispatcher's threads: a guard against hanging, never reached when all is well
