@@ -3,12 +3,21 @@
 from datetime import UTC, datetime, timedelta
 from itertools import count
 
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
 from breachdesk.deadlines.diff import STATE, WITHDRAWAL, WITHDRAWN, Changes, Filing, Stored, diff
-from breachdesk.deadlines.obligations import AffectedCustomer, Facts, ObligationStatus, Profile, plan, rulings_from
-from breachdesk.deadlines.rules import shipped_rules
+from breachdesk.deadlines.obligations import (
+    AffectedCustomer,
+    Facts,
+    ObligationStatus,
+    Profile,
+    Ruling,
+    plan,
+    rulings_from,
+)
+from breachdesk.deadlines.rules import parse_rules, shipped_rules
 
 AWARE = datetime(2026, 3, 28, 23, 30, tzinfo=UTC)
 EU = Profile("Parlons SAS", ("GDPR",), lead_supervisory_authority="CNIL")
@@ -122,3 +131,185 @@ def test_writing_the_changes_brings_the_stored_rows_in_line_with_the_plan(before
     assert diff(planned(*after), synced, {"awareness": moved_to}, {}) == Changes()
     assert {c.key for c in after} <= {key for _, key in by_key(synced)}
     assert len(synced) == len(by_key(synced))
+
+
+TABLE = """
+rules:
+  - id: ctl
+    regime: Examplia
+    stage: notification
+    recipient_kind: controller
+    our_roles: [processor]
+    anchor: awareness
+    period: {amount: 24, unit: hours, contract_hours: true}
+    condition: always
+    source: "s. 1"
+  - id: dpa
+    regime: Examplia
+    stage: notification
+    recipient_kind: supervisory_authority
+    authority: Autorité
+    our_roles: [controller]
+    anchor: awareness
+    period: {amount: 72, unit: hours}
+    condition: unless_unlikely_risk
+    source: "s. 2"
+  - id: people
+    regime: Examplia
+    stage: communication
+    recipient_kind: data_subjects
+    our_roles: [controller]
+    anchor: high_risk_established
+    period: {amount: 72, unit: without_undue_delay}
+    condition: high_risk
+    source: "s. 3"
+"""
+EXAMPLIA = Profile("Parlons", ("Examplia",))
+ANCHORS = {"awareness": AWARE, "high_risk_established": AWARE + timedelta(hours=2)}
+#: the data subjects were told by a press release 80 h after awareness; the customers' stage is not filed that way
+FILINGS = {"people": Filing(AWARE + timedelta(hours=80), "press release"), "ctl": Filing(AWARE, "by hand")}
+
+
+#: the assessment's decision on the authority in the first derivation
+LOW_RISK = Ruling(False, "dpo", "test data only")
+
+
+def worked_plan(customer_name="Acme", authority=LOW_RISK):
+    rulings = {"unless_unlikely_risk": authority, "high_risk": Ruling(True, "dpo", "passwords in clear")}
+    customers = (AffectedCustomer("acme", customer_name, 1, 24),)
+    facts = Facts(frozenset({"processor", "controller"}), customers, rulings)
+    return plan(parse_rules(yaml.safe_load(TABLE)), EXAMPLIA, facts)
+
+
+def test_created_rows_worked_by_hand_column_by_column():
+    changes = diff(worked_plan(), [], ANCHORS, FILINGS)
+    hours = {"time_zone": "UTC", "unit": "hours"}
+    assert changes.created == [
+        {
+            "status": ObligationStatus.PENDING,
+            "anchor": "awareness",
+            "clock_start": AWARE,
+            "due_at": AWARE + timedelta(hours=24),
+            "target_at": None,
+            "recipient": "Acme",
+            "flag": "",
+            "decided_by": "",
+            "rationale": "",
+            "customer_id": 1,
+            "sent_at": None,
+            "late_by_seconds": None,
+            "sent_reference": "",
+            "rule_id": "ctl",
+            "regime": "Examplia",
+            "stage": "notification",
+            "recipient_kind": "controller",
+            "recipient_key": "acme",
+            "condition": "always",
+            "source": "s. 1",
+            "terms": {"anchor": "awareness", "period": {"amount": 24, **hours}, "not_later_than": None},
+        },
+        {
+            "status": ObligationStatus.NOT_REQUIRED,
+            "anchor": "awareness",
+            "clock_start": AWARE,
+            "due_at": AWARE + timedelta(hours=72),
+            "target_at": None,
+            "recipient": "Autorité",
+            "flag": "",
+            "decided_by": "dpo",
+            "rationale": "test data only",
+            "customer_id": None,
+            "sent_at": None,
+            "late_by_seconds": None,
+            "sent_reference": "",
+            "rule_id": "dpa",
+            "regime": "Examplia",
+            "stage": "notification",
+            "recipient_kind": "supervisory_authority",
+            "recipient_key": "supervisory_authority",
+            "condition": "unless_unlikely_risk",
+            "source": "s. 2",
+            "terms": {"anchor": "awareness", "period": {"amount": 72, **hours}, "not_later_than": None},
+        },
+        {
+            # filed 80 h after awareness, 6 h after the internal target (2 h + 72 h): sent, 6 h late
+            "status": ObligationStatus.SENT,
+            "anchor": "high_risk_established",
+            "clock_start": AWARE + timedelta(hours=2),
+            "due_at": None,
+            "target_at": AWARE + timedelta(hours=74),
+            "recipient": "data subjects",
+            "flag": "",
+            "decided_by": "",  # a duty that stands keeps no "decided not required" trace
+            "rationale": "",
+            "customer_id": None,
+            "sent_at": AWARE + timedelta(hours=80),
+            "late_by_seconds": 6 * 3600,
+            "sent_reference": "press release",
+            "rule_id": "people",
+            "regime": "Examplia",
+            "stage": "communication",
+            "recipient_kind": "data_subjects",
+            "recipient_key": "data_subjects",
+            "condition": "high_risk",
+            "source": "s. 3",
+            "terms": {
+                "anchor": "high_risk_established",
+                "period": {"amount": 72, "unit": "without_undue_delay", "time_zone": "UTC"},
+                "not_later_than": None,
+            },
+        },
+    ]
+    assert changes.changed == [] and changes.withdrawn == []
+
+
+def test_a_later_ruling_and_a_renamed_customer_move_only_those_columns_and_history_stays():
+    stored = stored_after(diff(worked_plan(), [], ANCHORS, FILINGS))
+    ctl, dpa, people = stored
+    moved_anchors = {"awareness": AWARE, "high_risk_established": AWARE + timedelta(hours=9)}
+    changes = diff(worked_plan("Acme Corp", Ruling(None)), stored, moved_anchors, FILINGS)
+    assert changes.changed == [
+        (ctl, {"recipient": "Acme Corp"}),
+        (dpa, {"status": ObligationStatus.PENDING, "decided_by": "", "rationale": ""}),
+    ]  # the data subjects' duty was filed: history, whatever its anchor says now
+    assert changes.created == [] and changes.withdrawn == []
+    assert people.state["status"] == ObligationStatus.SENT
+
+
+def test_only_pending_duties_are_withdrawn_when_the_plan_drops_them():
+    ctl, dpa, people = stored_after(diff(worked_plan(), [], ANCHORS, FILINGS))
+    assert (ctl.state["status"], dpa.state["status"], people.state["status"]) == (
+        ObligationStatus.PENDING,
+        ObligationStatus.NOT_REQUIRED,
+        ObligationStatus.SENT,
+    )
+    assert diff([], [ctl, dpa, people], ANCHORS, FILINGS) == Changes(withdrawn=[ctl])
+
+
+def test_a_recipient_name_is_cut_to_the_column_and_a_filing_on_time_is_zero_seconds_late():
+    long_name = "A" * 199 + "BC"
+    [ctl, _, people] = diff(
+        worked_plan(long_name), [], ANCHORS, {"people": Filing(AWARE + timedelta(hours=74), "on time")}
+    ).created
+    assert ctl["recipient"] == "A" * 199 + "B"
+    assert (people["status"], people["late_by_seconds"]) == (ObligationStatus.SENT, 0)
+
+
+def test_a_stage_filed_after_its_duty_was_stored_turns_it_sent_with_its_lateness():
+    ctl, dpa, people = stored = stored_after(diff(worked_plan(), [], ANCHORS, {}))
+    assert people.state["status"] == ObligationStatus.PENDING
+    filed = Filing(AWARE + timedelta(hours=80), "press release")
+    changes = diff(worked_plan(), stored, ANCHORS, {"people": filed})
+    assert changes == Changes(
+        changed=[
+            (
+                people,
+                {
+                    "status": ObligationStatus.SENT,
+                    "sent_at": AWARE + timedelta(hours=80),
+                    "late_by_seconds": 6 * 3600,
+                    "sent_reference": "press release",
+                },
+            )
+        ]
+    )

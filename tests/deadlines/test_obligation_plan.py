@@ -1,15 +1,18 @@
 """Who is owed what, decided by our role, the profile and the rulings: the pure planner, no database."""
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from breachdesk.deadlines.calendar import Unit
+from breachdesk.deadlines.calendar import Period, Unit
 from breachdesk.deadlines.diff import lateness
 from breachdesk.deadlines.obligations import (
     AffectedCustomer,
     Facts,
+    Planned,
     Profile,
     Ruling,
     clock,
@@ -19,7 +22,7 @@ from breachdesk.deadlines.obligations import (
     rulings_from,
     urgency,
 )
-from breachdesk.deadlines.rules import parse_rules, rule, shipped_rules
+from breachdesk.deadlines.rules import Limit, Terms, parse_rules, rule, shipped_rules
 
 AWARE = datetime(2026, 3, 28, 23, 30, tzinfo=UTC)
 EU = Profile("Parlons SAS", ("GDPR",), lead_supervisory_authority="CNIL")
@@ -169,7 +172,6 @@ def test_dora_clock_binds_on_whichever_limit_ends_first():
 
 
 def test_terms_survive_a_round_trip_through_their_stored_form():
-    from breachdesk.deadlines.rules import Terms
 
     for each in shipped_rules():
         terms = each.terms(30, contractual=True)
@@ -216,3 +218,224 @@ def test_countdown_and_urgency_boundaries_fall_on_the_later_side():
     assert urgency(None, now) == "later"
     assert lateness(now, None) is None and lateness(now, now + timedelta(hours=1)) == 0
     assert lateness(now, now - timedelta(minutes=2)) == 120
+
+
+WORKED_TABLE = """
+rules:
+  - id: ctl
+    regime: Examplia
+    stage: notification
+    recipient_kind: controller
+    our_roles: [processor]
+    anchor: awareness
+    period: {amount: 24, unit: without_undue_delay, contract_hours: true}
+    condition: always
+    source: "s. 1"
+  - id: dpa
+    regime: Examplia
+    stage: notification
+    recipient_kind: supervisory_authority
+    authority: lead_supervisory_authority
+    our_roles: [controller]
+    anchor: awareness
+    period: {amount: 72, unit: hours}
+    condition: unless_unlikely_risk
+    source: "s. 2"
+  - id: people
+    regime: Examplia
+    stage: communication
+    recipient_kind: data_subjects
+    our_roles: [controller]
+    anchor: high_risk_established
+    period: {amount: 72, unit: without_undue_delay}
+    condition: high_risk
+    source: "s. 3"
+  - id: cert
+    regime: Netland
+    stage: early warning
+    recipient_kind: csirt
+    entity_status: true
+    our_roles: [processor, controller]
+    anchor: awareness
+    period: {amount: 24, unit: hours}
+    condition: significant
+    source: "s. 4"
+  - id: hospital
+    regime: Netland
+    stage: notification
+    recipient_kind: covered_entity
+    entity_status: true
+    our_roles: [processor]
+    anchor: awareness
+    period: {amount: 10, unit: without_undue_delay}
+    condition: notifiable
+    source: "s. 5"
+  - id: office
+    regime: Examplia
+    stage: notification
+    recipient_kind: regulator
+    authority: " Netland Data Office "
+    our_roles: [controller]
+    anchor: awareness
+    period: {amount: 3, unit: without_undue_delay}
+    condition: always
+    source: "s. 6"
+  - id: elsewhere
+    regime: Otherland
+    stage: notification
+    recipient_kind: regulator
+    authority: Otherland Office
+    our_roles: [processor, controller]
+    anchor: awareness
+    period: {amount: 1, unit: hours}
+    condition: always
+    source: "s. 7"
+"""
+
+
+def worked_rules():
+    return {r.id: r for r in parse_rules(yaml.safe_load(WORKED_TABLE))}
+
+
+def test_a_processors_plan_worked_by_hand_field_by_field():
+    rules = worked_rules()
+    profile = Profile(
+        "Parlons", ("Examplia", "Netland"), " CNIL ", entity_status={"Netland": " None "}, undue_delay_target_hours=12
+    )
+    customers = (AffectedCustomer("acme", "Acme", 1, 24), AffectedCustomer("velo", "Vélo", 3, 36, contractual=False))
+    rulings = {
+        "unless_unlikely_risk": Ruling(False, "dpo", "test data only"),
+        "significant": Ruling(None),
+        "notifiable": Ruling(False, "dpo", "no harm likely"),
+    }
+    planned = plan(tuple(rules.values()), profile, Facts(frozenset({"processor"}), customers, rulings))
+    no_status = (
+        "the organisation profile names Netland but not our entity status under it: confirm that the regime applies"
+    )
+    unresolved = f"{no_status}; no csirt is named for Netland: name it in the organisation profile"
+    # no contract hours in the row: the organisation's target for "without undue delay", for every customer
+    target = Terms("awareness", Period(12, Unit.WITHOUT_UNDUE_DELAY))
+    not_notifiable = {"required": False, "decided_by": "dpo", "rationale": "no harm likely", "flag": no_status}
+    assert planned == [
+        # the customer's contract sets the hours: clock hours, or our target where it says "without undue delay"
+        Planned(rules["ctl"], "acme", "Acme", Terms("awareness", Period(24, Unit.HOURS)), 1),
+        Planned(rules["ctl"], "velo", "Vélo", Terms("awareness", Period(36, Unit.WITHOUT_UNDUE_DELAY)), 3),
+        # undecided: owed, and flagged twice (no entity status, no CSIRT named)
+        Planned(
+            rules["cert"],
+            "csirt",
+            "unresolved csirt (Netland)",
+            Terms("awareness", Period(24, Unit.HOURS)),
+            flag=unresolved,
+        ),
+        Planned(rules["hospital"], "acme", "Acme", target, 1, **not_notifiable),
+        Planned(rules["hospital"], "velo", "Vélo", target, 3, **not_notifiable),
+    ]
+
+
+def test_a_controllers_plan_worked_by_hand_field_by_field():
+    rules = worked_rules()
+    profile = Profile(
+        "Parlons",
+        ("Examplia", "Netland"),
+        " CNIL ",
+        authorities={"Netland": " CERT-NL "},
+        entity_status={"Netland": " Important "},
+        undue_delay_target_hours=12,
+    )
+    rulings = {
+        "unless_unlikely_risk": Ruling(False, "dpo", "test data only"),
+        "high_risk": Ruling(True, "dpo", "passwords in clear"),
+        "significant": Ruling(False, "ciso", "no outage"),
+    }
+    facts = Facts(frozenset({"controller"}), (AffectedCustomer("acme", "Acme", 1, 24),), rulings, True)
+    planned = plan(tuple(rules.values()), profile, facts)
+    public = "the public (Art. 34(3)(c): individual notice would involve disproportionate effort)"
+    assert planned == [
+        Planned(
+            rules["dpa"],
+            "supervisory_authority",
+            "CNIL",
+            Terms("awareness", Period(72, Unit.HOURS)),
+            required=False,
+            decided_by="dpo",
+            rationale="test data only",
+        ),
+        # the organisation's 12 h target replaces the table's 72 for "without undue delay"
+        Planned(
+            rules["people"],
+            "data_subjects",
+            public,
+            Terms("high_risk_established", Period(12, Unit.WITHOUT_UNDUE_DELAY)),
+            decided_by="dpo",
+            rationale="passwords in clear",
+        ),
+        Planned(
+            rules["cert"],
+            "csirt",
+            "CERT-NL",
+            Terms("awareness", Period(24, Unit.HOURS)),
+            required=False,
+            decided_by="ciso",
+            rationale="no outage",
+        ),
+        # the profile's authorities map names regimes; the rule's own authority otherwise, trimmed
+        Planned(
+            rules["office"],
+            "regulator",
+            "Netland Data Office",
+            Terms("awareness", Period(12, Unit.WITHOUT_UNDUE_DELAY)),
+        ),
+    ]
+
+
+def test_without_a_lead_authority_the_duty_is_flagged_and_without_public_notice_it_goes_to_the_subjects():
+    rules = worked_rules()
+    profile = Profile("Parlons", ("Examplia",), "  ", authorities={"Netland": "CERT-NL"})
+    planned = by_key(plan((rules["dpa"], rules["people"]), profile, Facts(frozenset({"controller"}), (), {})))
+    authority = planned[("dpa", "supervisory_authority")]
+    assert (authority.recipient, authority.flag, authority.required) == (
+        "unresolved supervisory authority (Examplia)",
+        "no supervisory authority is named for Examplia: name it in the organisation profile",
+        True,
+    )
+    assert planned[("people", "data_subjects")].recipient == "data subjects"
+
+
+def test_the_public_replaces_the_data_subjects_only_for_the_high_risk_duty():
+    rules = worked_rules()
+    always = dataclasses.replace(rules["people"], condition="always")
+    facts = Facts(frozenset({"controller"}), (), {}, public_communication=True)
+    [duty] = plan((always,), Profile("Parlons", ("Examplia",)), facts)
+    assert duty.recipient == "data subjects"
+
+
+def test_rulings_gather_the_assessments_two_decisions_and_the_recorded_determinations():
+    authority, subjects = Ruling(False, "dpo", "a"), Ruling(True, "dpo", "b")
+    significant, other = Ruling(True, "ciso", "c"), Ruling(False, "x", "d")
+    assert rulings_from({"authority": authority, "data_subjects": subjects}, {"significant": significant}) == {
+        "unless_unlikely_risk": authority,
+        "high_risk": subjects,
+        "significant": significant,
+    }
+    assert rulings_from({}, {"unknown": other}) == {"unless_unlikely_risk": Ruling(None), "high_risk": Ruling(None)}
+
+
+def test_a_second_limit_that_binds_says_whether_it_is_a_due_time_or_a_target():
+
+    terms = Terms("classified_major", Period(4, Unit.HOURS), Limit("awareness", Period(2, Unit.WITHOUT_UNDUE_DELAY)))
+    anchors = {"awareness": AWARE, "classified_major": AWARE + timedelta(hours=1)}
+    assert clock(terms, anchors) == {
+        "anchor": "awareness",
+        "clock_start": AWARE,
+        "due_at": None,
+        "target_at": AWARE + timedelta(hours=2),
+    }
+    later = {"awareness": AWARE, "classified_major": AWARE - timedelta(hours=3)}
+    assert clock(terms, later) == {
+        "anchor": "classified_major",
+        "clock_start": AWARE - timedelta(hours=3),
+        "due_at": AWARE + timedelta(hours=1),
+        "target_at": None,
+    }
+    assert clock(terms, {}) == {"anchor": "classified_major", "clock_start": None, "due_at": None, "target_at": None}

@@ -4,13 +4,11 @@ SendGrid through the official library into a local stand-in of its v3 API; retri
 import email
 import email.policy
 import http.client
-import random
 import re
 import socket
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
-import time_machine
 from aiosmtpd.controller import Controller
 from markupsafe import escape
 from sqlalchemy import select, update
@@ -25,7 +23,7 @@ from breachdesk.notices import outbox, services
 from breachdesk.notices.layout import email_html
 from breachdesk.notices.mail import FileBackend, SmtpBackend, backend_from
 from breachdesk.notices.models import Notice, OutboxMessage, OutboxStatus
-from breachdesk.notices.outbox import backoff, claim, dispatch_round
+from breachdesk.notices.outbox import dispatch_round
 from tests.core.served import free_port
 from tests.incident_fixtures import duty
 
@@ -295,23 +293,6 @@ def test_a_timeout_is_a_retry(incident, privacy, monkeypatch, app):
     assert "unreachable" in messages()[0].last_error
 
 
-@pytest.mark.parametrize(
-    "attempts, shortest, longest",
-    [
-        (1, 30, 90),  # a minute, give or take half
-        (2, 60, 180),
-        (4, 240, 720),  # doubling each time
-        (7, 1800, 5400),  # an hour: the cap
-        (30, 1800, 5400),  # the cap holds however many attempts
-    ],
-)
-def test_backoff_doubles_from_its_base_up_to_its_cap_within_half_either_way(attempts, shortest, longest, monkeypatch):
-    monkeypatch.setattr(random, "uniform", lambda low, high: low)
-    assert backoff(attempts, base=60, cap=3600) == shortest
-    monkeypatch.setattr(random, "uniform", lambda low, high: high)
-    assert backoff(attempts, base=60, cap=3600) == longest
-
-
 class GarbledProvider:
     """Answers the first message with something no backend expects (a truncated body, a bad status line)."""
 
@@ -348,41 +329,6 @@ def test_a_failed_message_can_be_sent_again_to_the_same_address_once(incident, p
     assert "already queued for dpo@globex.example" in twice.text and len(messages()) == 2
     resent = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "outbox.resend"))
     assert (resent.entity_id, resent.after) == (str(failed.id), {"copy": again.id, "recipient": "dpo@globex.example"})
-
-
-def test_a_message_waiting_out_its_backoff_is_not_claimed_before_its_time(incident, privacy):
-    approved(incident, privacy, "globex")
-    [message] = messages()
-    retry_at = datetime(2026, 10, 25, 3, 0, tzinfo=UTC)
-    db.session.execute(OutboxMessage.__table__.update().values(next_attempt_at=retry_at, attempts=1))
-    db.session.commit()
-    with time_machine.travel(retry_at - timedelta(seconds=1), tick=False):
-        assert claim("w1", batch=10, lease_seconds=60) == []
-    with time_machine.travel(retry_at, tick=False):
-        assert claim("w1", batch=10, lease_seconds=60) == [message.id]
-
-
-def test_a_lease_keeps_a_batch_from_other_dispatchers_until_it_ends(incident, privacy):
-    """The oldest due messages first, no more than the batch; another dispatcher takes them only once the
-    lease has run out (a dispatcher killed mid-batch hands its messages over then, not before)."""
-    approved(incident, privacy, "acme")  # two contacts: two messages
-    first, second = messages()
-    due_at = datetime(2026, 10, 25, 3, 0, tzinfo=UTC)
-    db.session.execute(OutboxMessage.__table__.update().values(next_attempt_at=due_at))
-    db.session.commit()
-    with time_machine.travel(due_at, tick=False):
-        assert claim("w1", batch=1, lease_seconds=60) == [first.id]
-    with time_machine.travel(due_at + timedelta(seconds=30), tick=False):
-        assert claim("w2", batch=10, lease_seconds=60) == [second.id]  # not the one w1 holds
-    with time_machine.travel(due_at + timedelta(seconds=60), tick=False):
-        assert claim("w3", batch=10, lease_seconds=60) == []  # w1's lease ends at this instant: still w1's
-    with time_machine.travel(due_at + timedelta(seconds=61), tick=False):
-        assert claim("w3", batch=10, lease_seconds=60) == [first.id]
-    db.session.expire_all()
-    assert [(m.claimed_by, m.claimed_until) for m in messages()] == [
-        ("w3", due_at + timedelta(seconds=121)),
-        ("w2", due_at + timedelta(seconds=90)),
-    ]
 
 
 def self_signed(tmp_path):
