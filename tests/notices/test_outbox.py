@@ -19,6 +19,7 @@ from breachdesk.deadlines.models import Obligation, ObligationStatus
 from breachdesk.extensions import db
 from breachdesk.inventory.rules import email_problem
 from breachdesk.notices import outbox, services
+from breachdesk.notices.layout import email_html
 from breachdesk.notices.mail import OutgoingMail, PermanentFailure, TemporaryFailure
 from breachdesk.notices.models import AlertMail, OutboxMessage, OutboxStatus
 from breachdesk.notices.outbox import Attempt, Claimed, Lease, Round, claim, dispatch_round, load_claimed
@@ -177,14 +178,21 @@ def test_a_claimed_reminder_carries_its_mail_and_only_while_it_is_still_ours_and
 def test_a_claimed_notice_carries_its_bodies_and_the_obligation_it_fulfils(incident, privacy):
     notice = approved(incident, privacy, "globex")
     [message_id] = claim("w1", batch=5, lease_seconds=60)
+    in_layout = email_html(
+        subject=notice.subject,
+        html_body=notice.html_body,
+        text_body=notice.text_body,
+        language=notice.language,
+        organisation="Parlons SAS",
+    )
     mail = OutgoingMail(
         message_id,
         f"{notice.id}:dpo@globex.example:1",
-        SENDER,
+        "Parlons SAS <notices@parlons.example>",  # in the organisation's name (notices/layout.py)
         "dpo@globex.example",
         notice.subject,
         notice.text_body,
-        notice.html_body,
+        in_layout,
         {"notice_id": str(notice.id), "incident_id": str(incident.id)},
     )
     assert load_claimed([message_id], "w1", SENDER) == [Claimed(mail, 0, notice.id, None, duty(incident, "globex").id)]
