@@ -113,6 +113,7 @@ def measure_setup(url: str, structure: str) -> dict[str, Any]:
     from breachdesk.incidents.services import open_incident
     from breachdesk.inventory.models import Contact, Customer, System, Volume
     from breachdesk.notices.services import customer_obligations_without_notice
+    from tests.incident_fixtures import write_statements
 
     seconds: dict[str, float] = {}
     timed = harness.commit_timer(seconds)
@@ -125,6 +126,8 @@ def measure_setup(url: str, structure: str) -> dict[str, Any]:
             "open_incident",
             lambda: open_incident({"title": "Bench: notices", "aware_at": AWARE_AT, "systems": keys}, None),
         )
+        write_statements(incident)
+        db.session.commit()
         snapshot = current_snapshot(incident.id)
         kinds = db.session.execute(
             select(Obligation.recipient_kind, Obligation.status, func.count())

@@ -1,0 +1,58 @@
+"""Through the pages: the draft shows its rule's checklist, generating says which part of the statement is
+missing, approval is refused while an item is missing (naming it), and a late notice needs its reasons."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from sqlalchemy import select
+
+from breachdesk.auth.models import Role
+from breachdesk.core.errors import DomainError, ValidationFailed
+from breachdesk.extensions import db
+from breachdesk.notices import services
+from breachdesk.notices.models import NoticeStatus, OutboxMessage
+from breachdesk.notices.statements import save_statement
+from tests.conftest import create_user
+from tests.incident_fixtures import duty
+
+
+def test_a_draft_shows_its_checklist_and_approval_waits_for_the_missing_item(incident, privacy, login):
+    save_statement(incident, "fr", {"consequences": ""})
+    db.session.commit()
+    client = login(Role.PRIVACY)
+    generated = client.post(f"/obligations/{duty(incident, 'acme').id}/notice", follow_redirects=True)
+    assert "The likely consequences of the breach (GDPR Art. 33(3)(c) via Art. 28(3)(f)" in generated.text
+    assert "write in the statement (fr): The likely consequences of the breach" in generated.text
+    assert (
+        "What its rule requires" in generated.text and generated.text.count(">present<") == 5
+    )  # with the reasons for the delay
+    assert generated.text.count(">missing<") == 1
+    notice = services.latest_notice(duty(incident, "acme").id)
+    refused = client.post(f"/notices/{notice.id}/approve", follow_redirects=True)
+    assert "The likely consequences of the breach" in refused.text and "is missing" in refused.text
+    db.session.refresh(notice)
+    assert notice.status == NoticeStatus.DRAFT and db.session.scalar(select(OutboxMessage)) is None
+    save_statement(incident, "fr", {"consequences": "Hameçonnage possible."})
+    db.session.commit()
+    client.post(f"/obligations/{notice.obligation_id}/notice")
+    assert "Approved; 2 message(s) queued." in client.post(f"/notices/{notice.id}/approve", follow_redirects=True).text
+
+
+def test_bulk_approval_refuses_naming_the_notice_and_the_item(incident, privacy):
+    notice = services.generate_notice(duty(incident, "globex"), privacy)
+    save_statement(incident, "en", {"measures_proposed": ""})
+    with pytest.raises(ValidationFailed, match="to Globex: The measures we have taken or propose"):
+        services.approve_notice(notice, create_user("approver", Role.PRIVACY))
+
+
+def test_a_notice_past_its_due_time_needs_the_reasons_for_the_delay(incident, privacy):
+    globex = duty(incident, "globex")
+    save_statement(incident, "en", {"delay_reasons": ""})
+    with time_machine.travel(globex.due_at - timedelta(minutes=1), tick=False):
+        notice = services.generate_notice(globex, privacy)  # on time: no reasons asked
+    with time_machine.travel(globex.due_at + timedelta(minutes=1), tick=False):
+        with pytest.raises(DomainError, match=r"reasons for the delay \(none in GDPR Art. 33\(2\)"):
+            services.generate_notice(globex, privacy)
+        with pytest.raises(ValidationFailed, match="The reasons for the delay"):
+            services.approve_notice(notice, create_user("approver", Role.PRIVACY))
