@@ -1,6 +1,8 @@
 """Through the pages: the draft shows its rule's checklist, generating says which part of the statement is
 missing, approval is refused while an item is missing (naming it), and a late notice needs its reasons."""
 
+import csv
+import io
 from datetime import timedelta
 
 import pytest
@@ -9,6 +11,7 @@ from sqlalchemy import select
 
 from breachdesk.auth.models import Role
 from breachdesk.core.errors import DomainError, ValidationFailed
+from breachdesk.deadlines.services import mark_sent
 from breachdesk.extensions import db
 from breachdesk.notices import services
 from breachdesk.notices.models import NoticeStatus, OutboxMessage
@@ -56,3 +59,13 @@ def test_a_notice_past_its_due_time_needs_the_reasons_for_the_delay(incident, pr
             services.generate_notice(globex, privacy)
         with pytest.raises(ValidationFailed, match="The reasons for the delay"):
             services.approve_notice(notice, create_user("approver", Role.PRIVACY))
+
+
+def test_the_breach_register_shows_the_reasons_for_a_late_notice(incident, login):
+    mark_sent(duty(incident, "globex"), duty(incident, "globex").due_at + timedelta(hours=3))
+    db.session.commit()
+    client = login(Role.VIEWER)
+    assert "1 duty(ies) late" in client.get("/register").text
+    assert "[fr] Découverte lors d&#39;un audit le week-end" in client.get("/register").text
+    [row] = csv.DictReader(io.StringIO(client.get("/register.csv").data.decode("utf-8-sig")))
+    assert row["duties_sent_late"] == "1" and row["delay_reasons"].startswith("[en] The exposure was found")
