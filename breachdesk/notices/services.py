@@ -519,6 +519,7 @@ def approve_notices(notices: Iterable[Notice], approver: User) -> int:
         if notice.obligation.status == ObligationStatus.NOT_REQUIRED:  # decided after the draft was written
             raise DomainError(f"notice {notice.id}: its obligation is not required; there is nothing to notify")
     now = now_utc()
+    _refuse_stale(notices)
     _refuse_incomplete(notices, now)
     rows = []
     for notice in notices:
@@ -541,6 +542,22 @@ def approve_notices(notices: Iterable[Notice], approver: User) -> int:
         db.session.execute(insert(OutboxMessage.__table__), rows)
     _audit(notices, "notice.approved", approver)
     return len(rows)
+
+
+def _refuse_stale(notices: list[Notice]) -> None:
+    """A draft whose recipient's impact changed since it was written would send old figures: regenerate it."""
+    snapshots: dict[int, ImpactSnapshot | None] = {}
+    for notice in notices:
+        if notice.incident_id not in snapshots:
+            snapshots[notice.incident_id] = current_snapshot(notice.incident_id)
+        current = snapshots[notice.incident_id]
+        if current is None or current.id == notice.snapshot_id:
+            continue
+        if changes_since(notice, notice.obligation, current):
+            raise DomainError(
+                f"notice {notice.id} to {notice.obligation.recipient}: the impact changed since it was drafted; "
+                "regenerate the draft before approving it"
+            )
 
 
 def _refuse_incomplete(notices: list[Notice], now: datetime) -> None:
