@@ -46,7 +46,9 @@ def queue(url: str, messages: int) -> None:
         load()
         import_text(PROFILE)
         privacy = create_user("dpo", "dpo@parlons.example", "Kill-test-2026-dpo!", Role.PRIVACY)
-        incident = open_incident({"title": "Kill test", "aware_at": "2026-10-24T22:00:00Z", "systems": ["db"]}, None)
+        incident = open_incident(
+            {"title": "Kill test", "aware_at": "2026-10-24T22:00:00Z", "systems": ["db"], "nature": ["integrity"]}, None
+        )
         write_statements(incident)
         db.session.commit()
         duty = db.session.scalar(

@@ -124,7 +124,9 @@ def measure_setup(url: str, structure: str) -> dict[str, Any]:
         keys = list(db.session.scalars(select(System.key).order_by(System.key)))
         incident = timed(
             "open_incident",
-            lambda: open_incident({"title": "Bench: notices", "aware_at": AWARE_AT, "systems": keys}, None),
+            lambda: open_incident(
+                {"title": "Bench: notices", "aware_at": AWARE_AT, "systems": keys, "nature": ["confidentiality"]}, None
+            ),
         )
         write_statements(incident)
         db.session.commit()
