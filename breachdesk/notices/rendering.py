@@ -287,9 +287,9 @@ def sample_statement(language: str) -> dict[str, str]:
     return statement_variables({fact.id: f"[{language}] {fact.label}." for fact in shipped_facts().values()})
 
 
-def sample_context(language: str = "en") -> dict:
-    """Every documented variable with plausible values, in words of `language`: a template must render
-    against it to be saved."""
+def sample_context(language: str = "en", follow_up: bool = False) -> dict:
+    """Every documented variable with plausible values, in words of `language`, for a first notice on time or
+    (follow_up) a late complementary one: a template must render against both to be saved."""
     aware = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
     return in_words(
         {
@@ -330,7 +330,7 @@ def sample_context(language: str = "en") -> dict:
                 "target_at": None,
                 "recipient": "Sample Customer",
                 "recipient_kind": "controller",
-                "late": True,
+                "late": follow_up,
             },
             "assessment": {
                 "score": "2.75",
@@ -338,11 +338,9 @@ def sample_context(language: str = "en") -> dict:
                 "exemptions": [],
                 "decision": {"authority": "required", "data_subjects": "undecided"},
             },
-            "followup": {
-                "first_sent_at": aware,
-                "first_reference": "1-1-1",
-                "changes": {"records": [1200, 1400]},
-            },
+            "followup": {"first_sent_at": aware, "first_reference": "1-1-1", "changes": {"records": [1200, 1400]}}
+            if follow_up
+            else None,
             "acknowledgement_link": "https://breachdesk.invalid/ack/sample",
             "time_zone": "Europe/Paris",
             "language": language,

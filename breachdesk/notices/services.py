@@ -704,7 +704,8 @@ def save_template(kind: str, language: str, source: str, note: str, author: User
     """A new version, refused with the line named when it does not parse, uses an unknown variable, or
     fails to render against the sample context."""
     try:
-        rendering.render(source, rendering.sample_context(language))
+        for follow_up in (False, True):
+            rendering.render(source, rendering.sample_context(language, follow_up))
     except rendering.TemplateProblem as problem:
         raise ValidationFailed([f"source: {p}" for p in problem.problems]) from None
     version, _ = current_template(kind, language)

@@ -46,7 +46,7 @@ PAGES = [
     "/notices/1",
     "/notices/1/edit",
     "/settings/templates",
-    "/settings/templates/authority/fr",
+    "/settings/templates/gdpr-art33-1/fr",
     "/dashboard",
     "/dashboard/metrics",
     "/register",

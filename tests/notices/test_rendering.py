@@ -24,7 +24,7 @@ GOOD = (
 
 @pytest.mark.parametrize("kind, language", shipped_templates())
 def test_every_shipped_template_renders_against_the_sample(kind, language):
-    rendered = render(default_source(kind, language), sample_context(language))
+    rendered = render(default_source(kind, language), sample_context(language, follow_up=True))
     assert rendered.subject and "\n" not in rendered.subject
     assert rendered.text.strip() and rendered.html.strip()
     assert "{{" not in rendered.text + rendered.html
@@ -34,13 +34,13 @@ def test_every_shipped_template_renders_against_the_sample(kind, language):
 def test_a_shipped_text_part_keeps_its_layout(kind, language):
     """Jinja's block trimming neither eats the blank line between sections nor leaves a line of spaces, for
     a first notice on time and a late follow-up, with or without the optional parts."""
-    context = sample_context(language)
+    context = sample_context(language, follow_up=True)
     bare = {**context["statement"], "pending_information": "", "newly_known": ""}
-    first = {"followup": None, "deadline": {**context["deadline"], "late": False}, "statement": bare}
-    for variant in ({}, first, {"assessment": None}):
-        text = render(default_source(kind, language), context | variant).text
-        assert "\n\n\n" not in text and not re.search(r"^[ \t]+$", text, re.MULTILINE)
-        assert not re.search(r"\S\n(\(\w\)|\d\.) ", text), "a numbered section follows its previous line"
+    for variant in ({}, {"statement": bare}, {"assessment": None}):
+        for each in (context, sample_context(language)):
+            text = render(default_source(kind, language), each | variant).text
+            assert "\n\n\n" not in text and not re.search(r"^[ \t]+$", text, re.MULTILINE)
+            assert not re.search(r"\S\n(\(\w\)|\d\.) ", text), "a numbered section follows its previous line"
 
 
 def test_the_authority_notice_has_the_article_33_3_points_in_order():
@@ -57,7 +57,7 @@ def test_the_authority_notice_has_the_article_33_3_points_in_order():
 def test_each_template_carries_every_item_of_its_rule(kind, language):
     """Rendered with every fact present, each checklist item (and the follow-up's, and the reasons for a
     delay where the regime asks) shows its content: every statement fact it needs, and its system facts."""
-    context = sample_context(language)
+    context = sample_context(language, follow_up=True)
     read = _read(render(default_source(kind, language), context))
     found = rule(kind)
     items = [*found.content, *(found.followup.content if found.followup else ())]
