@@ -257,7 +257,6 @@ class Drafter:
         followup: dict | None,
         link: str | None,
         language: str | None = None,
-        at: datetime | None = None,
     ) -> dict[str, Any]:
         """What the template sees, in words of the recipient's language (or `language`, for a preview)."""
         customer = self.customer(obligation)
@@ -286,7 +285,7 @@ class Drafter:
                     "target_at": obligation.target_at,
                     "recipient": obligation.recipient,
                     "recipient_kind": obligation.recipient_kind,
-                    "late": is_late(obligation, at or now_utc()),
+                    "late": is_late(obligation, now_utc()),
                 },
                 "followup": followup,
                 "acknowledgement_link": link,
@@ -570,11 +569,16 @@ def _refuse_incomplete(notices: list[Notice], now: datetime) -> None:
             drafters[obligation.incident_id].prefetch(
                 [n.obligation for n in notices if n.incident_id == notice.incident_id]
             )
-        lacking = missing_items(
-            drafters[obligation.incident_id].checks(obligation, notice.language, notice.sequence, now), notice.language
-        )
+        checks = drafters[obligation.incident_id].checks(obligation, notice.language, notice.sequence, now)
+        lacking = missing_items(checks, notice.language)
         if lacking:
             raise ValidationFailed([f"notice {notice.id} to {obligation.recipient}: {line}" for line in lacking])
+        reasons = drafters[obligation.incident_id].statement(notice.language)["delay_reasons"]
+        if any(c.item.id == DELAY_ITEM_ID for c in checks) and reasons not in notice.text_body:
+            raise DomainError(
+                f"notice {notice.id} to {obligation.recipient}: past its due time, it must state the reasons for "
+                "the delay; regenerate the draft"
+            )
 
 
 def idempotency_key(notice: Notice, recipient: str) -> str:

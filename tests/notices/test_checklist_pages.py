@@ -63,6 +63,12 @@ def test_a_notice_past_its_due_time_needs_the_reasons_for_the_delay(incident, pr
             services.generate_notice(globex, privacy)
         with pytest.raises(ValidationFailed, match="The reasons for the delay"):
             services.approve_notice(notice, create_user("approver", Role.PRIVACY))
+        save_statement(incident, "en", {"delay_reasons": "The scope took two days to establish."})
+        with pytest.raises(DomainError, match="it must state the reasons for the delay; regenerate the draft"):
+            services.approve_notice(notice, create_user("second", Role.PRIVACY))  # drafted on time, says none
+        late = services.generate_notice(globex, privacy)
+        assert "Reasons for the delay" in late.text_body and "two days to establish" in late.text_body
+        services.approve_notice(late, create_user("third", Role.PRIVACY))
 
 
 def test_the_breach_register_shows_the_reasons_for_a_late_notice(incident, login):
