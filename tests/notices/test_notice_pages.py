@@ -13,7 +13,7 @@ from breachdesk.incidents.services import open_incident, recompute_impact
 from breachdesk.inventory.importer import import_inventory
 from breachdesk.notices import services
 from breachdesk.notices.models import Notice
-from tests.incident_fixtures import duty, write_statements
+from tests.incident_fixtures import STATEMENTS, duty, write_statements
 
 
 def test_a_follow_up_is_offered_once_the_impact_moved(incident, privacy, login):
@@ -21,9 +21,10 @@ def test_a_follow_up_is_offered_once_the_impact_moved(incident, privacy, login):
     assert client.post(f"/obligations/{duty(incident, 'globex').id}/notice").status_code == 302
     notice = db.session.scalar(select(Notice))
     assert "Regenerate the draft" in client.get(f"/obligations/{notice.obligation_id}").text
+    reasons = STATEMENTS["en"]["delay_reasons"]  # past its due time, the edited text still states them
     edited = client.post(
         f"/notices/{notice.id}/edit",
-        data={"subject": "Breach notice", "text_body": "Dear Globex", "html_body": "<p>Dear Globex</p>"},
+        data={"subject": "Breach notice", "text_body": f"Dear Globex\n{reasons}", "html_body": "<p>Dear Globex</p>"},
         follow_redirects=True,
     )
     assert "Notice saved." in edited.text and "Dear Globex" in edited.text
