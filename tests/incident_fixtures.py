@@ -1,6 +1,7 @@
 """Fixtures shared by the notice, reminder and dashboard tests (a pytest plugin named in the root conftest):
 the hand-built inventory with contacts for the customers written to, a privacy officer, and an incident
-on the main database that makes duties towards three controllers; `duty` finds one of them."""
+on the main database that makes duties towards three controllers, with its statement for recipients in English and
+French; `duty` finds one of them."""
 
 import pytest
 
@@ -8,6 +9,7 @@ from breachdesk.auth.models import Role
 from breachdesk.deadlines.models import Obligation
 from breachdesk.extensions import db
 from breachdesk.incidents.services import open_incident
+from breachdesk.notices.statements import save_statement
 from tests.conftest import create_user
 from tests.inventories import PROFILE, import_text, load
 
@@ -50,8 +52,37 @@ def incident(inventory):
         },
         None,
     )
+    write_statements(found)
     db.session.commit()
     return found
+
+
+#: what the privacy team tells recipients, per language: notices render from it, never from the incident
+STATEMENTS = {
+    "en": {
+        "what_happened": "A copy of our customer directory was readable from the internet for two days.",
+        "consequences": "Contact details may be used for unwanted messages or phishing.",
+        "measures_taken": "We closed access and rotated the keys.",
+        "measures_proposed": "We are reviewing every storage bucket.",
+        "advice": "Be wary of messages asking for your password.",
+        "contact_point": "privacy@parlons.example",
+        "delay_reasons": "The exposure was found during a weekend audit and its scope took two days to establish.",
+    },
+    "fr": {
+        "what_happened": "Une copie de notre annuaire clients était lisible depuis internet pendant deux jours.",
+        "consequences": "Les coordonnées peuvent servir à des messages non sollicités ou à l'hameçonnage.",
+        "measures_taken": "Nous avons fermé l'accès et changé les clés.",
+        "measures_proposed": "Nous vérifions chaque espace de stockage.",
+        "advice": "Méfiez-vous des messages qui demandent votre mot de passe.",
+        "contact_point": "privacy@parlons.example",
+        "delay_reasons": "Découverte lors d'un audit le week-end, l'exposition a demandé deux jours d'analyse.",
+    },
+}
+
+
+def write_statements(incident, languages=("en", "fr")) -> None:
+    for language in languages:
+        save_statement(incident, language, STATEMENTS[language])
 
 
 def duty(incident, key: str) -> Obligation:

@@ -13,7 +13,7 @@ from breachdesk.deadlines.models import Obligation, ObligationStatus
 from breachdesk.extensions import db
 from breachdesk.impact.models import ImpactSnapshot
 from breachdesk.incidents.models import Incident, IncidentStatus
-from breachdesk.notices.models import Notice, OutboxMessage, OutboxStatus
+from breachdesk.notices.models import Notice, OutboxMessage, OutboxStatus, Statement
 
 PENDING = ObligationStatus.PENDING
 INCIDENTS_SHOWN = 20
@@ -210,8 +210,11 @@ def register(
 
 
 def register_details(incident_ids: list[int]) -> dict[int, dict[str, Any]]:
-    """Per incident: the latest impact totals, the assessment with its decision, how many duties were sent."""
-    details: dict[int, dict[str, Any]] = {i: {"totals": None, "assessment": None, "sent": 0} for i in incident_ids}
+    """Per incident: the latest impact totals, the assessment with its decision, how many duties were sent, how
+    many were sent late and the reasons for the delay its statement gives (Art. 33(1), by language)."""
+    details: dict[int, dict[str, Any]] = {
+        i: {"totals": None, "assessment": None, "sent": 0, "late": 0, "delay_reasons": {}} for i in incident_ids
+    }
     if not incident_ids:
         return details
     latest = (
@@ -231,4 +234,16 @@ def register_details(incident_ids: list[int]) -> dict[int, dict[str, Any]]:
         .group_by(Obligation.incident_id)
     ):
         details[incident_id]["sent"] = count
+    for incident_id, count in db.session.execute(
+        select(Obligation.incident_id, func.count())
+        .where(Obligation.incident_id.in_(incident_ids), Obligation.late_by_seconds > 0)
+        .group_by(Obligation.incident_id)
+    ):
+        details[incident_id]["late"] = count
+    for incident_id, language, reasons in db.session.execute(
+        select(Statement.incident_id, Statement.language, Statement.delay_reasons)
+        .where(Statement.incident_id.in_(incident_ids), Statement.delay_reasons != "")
+        .order_by(Statement.language)
+    ):
+        details[incident_id]["delay_reasons"][language] = reasons
     return details

@@ -109,6 +109,8 @@ REGISTER_COLUMNS = [
     "rationale",
     "exemptions",
     "notices_sent",
+    "duties_sent_late",
+    "delay_reasons",
 ]
 
 
@@ -116,7 +118,7 @@ def _utc(value) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S") if value else ""
 
 
-def _register_row(incident: Incident, totals, assessment, sent) -> list:
+def _register_row(incident: Incident, totals, assessment, sent, late, delay_reasons) -> list:
     totals = totals or {}
     return [
         incident.id,
@@ -143,6 +145,8 @@ def _register_row(incident: Incident, totals, assessment, sent) -> list:
         assessment.rationale if assessment else "",
         "; ".join(assessment.exemptions) if assessment else "",
         sent,
+        late,
+        " | ".join(f"[{language}] {reasons}" for language, reasons in delay_reasons.items()),
     ]
 
 

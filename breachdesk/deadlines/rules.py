@@ -125,6 +125,48 @@ def _period_dict(period: Period) -> dict:
 
 
 @dataclass(frozen=True)
+class Fact:
+    """Something a notice's content is made of (the `facts:` table of rules.yaml)."""
+
+    id: str
+    label: str
+    #: a person writes it in the statement for recipients, per language; else the system knows it
+    written: bool
+
+
+@dataclass(frozen=True)
+class ContentItem:
+    """One thing a notice under a rule must say, with the law that asks for it."""
+
+    id: str
+    label: str
+    source: str
+    #: the facts that together say it
+    satisfied_by: tuple[str, ...]
+    #: the law qualifies it ("where possible", "if known"): an explicit "not yet known" counts
+    where_possible: bool = False
+    #: required only in this situation, which a person judges
+    applies_when: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Late:
+    """The regime asks a notice made after its due time to state the reasons for the delay."""
+
+    source: str
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Followup:
+    """What a complementary notice to the same recipient carries on top of the rule's content."""
+
+    source: str
+    content: tuple[ContentItem, ...]
+
+
+@dataclass(frozen=True)
 class Rule:
     id: str
     regime: str
@@ -142,6 +184,9 @@ class Rule:
     authority: str | None = None
     #: the regime binds only entities of a status the organisation profile must state (NIS2, DORA)
     entity_status: bool = False
+    content: tuple[ContentItem, ...] = ()
+    late: Late | None = None
+    followup: Followup | None = None
 
     def terms(
         self, contract_hours: int | None = None, contractual: bool = True, undue_delay_target_hours: int | None = None
@@ -186,11 +231,31 @@ def _period(raw: dict, where: str) -> Period:
 
 
 FIELDS = {"id", "regime", "stage", "recipient_kind", "our_roles", "anchor", "period", "condition", "source"}
-OPTIONAL_FIELDS = {"not_later_than", "authority", "entity_status"}
+OPTIONAL_FIELDS = {"not_later_than", "authority", "entity_status", "content", "late", "followup"}
+ITEM_FIELDS = {"id", "label", "source", "satisfied_by"}
+OPTIONAL_ITEM_FIELDS = {"where_possible", "applies_when", "note"}
+WRITERS = {"statement": True, "system": False}
+
+
+def parse_facts(document: dict) -> dict[str, Fact]:
+    facts: dict[str, Fact] = {}
+    for index, raw in enumerate(document.get("facts") or []):
+        where = f"facts[{raw.get('id', index)}]"
+        if set(raw) != {"id", "label", "written_by"}:
+            raise RulesError(f"{where}: the fields are id, label and written_by")
+        if raw["written_by"] not in WRITERS:
+            raise RulesError(f"{where}.written_by: statement or system")
+        if raw["id"] in facts:
+            raise RulesError(f"{where}: duplicate id")
+        facts[raw["id"]] = Fact(raw["id"], _text(raw["label"], f"{where}.label"), WRITERS[raw["written_by"]])
+    return facts
 
 
 def parse_rules(document: dict) -> tuple[Rule, ...]:
-    rules = [_rule(raw, f"rules[{raw.get('id', index)}]") for index, raw in enumerate(document.get("rules") or [])]
+    facts = parse_facts(document)
+    rules = [
+        _rule(raw, f"rules[{raw.get('id', index)}]", facts) for index, raw in enumerate(document.get("rules") or [])
+    ]
     ids = [r.id for r in rules]
     if len(ids) != len(set(ids)):
         raise RulesError("rules: duplicate id")
@@ -200,7 +265,7 @@ def parse_rules(document: dict) -> tuple[Rule, ...]:
     return tuple(rules)
 
 
-def _rule(raw: dict, where: str) -> Rule:
+def _rule(raw: dict, where: str, facts: dict[str, Fact]) -> Rule:
     """One row of the table, or a RulesError naming its field."""
     _check_fields(raw, where)
     limit = None
@@ -221,6 +286,58 @@ def _rule(raw: dict, where: str) -> Rule:
         limit,
         raw.get("authority"),
         bool(raw.get("entity_status", False)),
+        _items(raw.get("content") or [], f"{where}.content", facts),
+        _late(raw["late"], f"{where}.late") if "late" in raw else None,
+        _followup(raw["followup"], f"{where}.followup", facts) if "followup" in raw else None,
+    )
+
+
+def _text(value, where: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise RulesError(f"{where}: a non-empty text")
+    return " ".join(value.split())
+
+
+def _items(raw: list, where: str, facts: dict[str, Fact]) -> tuple[ContentItem, ...]:
+    items = tuple(_item(entry, f"{where}[{entry.get('id', index)}]", facts) for index, entry in enumerate(raw))
+    if len({i.id for i in items}) != len(items):
+        raise RulesError(f"{where}: duplicate item id")
+    return items
+
+
+def _item(raw: dict, where: str, facts: dict[str, Fact]) -> ContentItem:
+    if unknown := set(raw) - ITEM_FIELDS - OPTIONAL_ITEM_FIELDS:
+        raise RulesError(f"{where}: unknown field(s) {sorted(unknown)}")
+    if missing := ITEM_FIELDS - set(raw):
+        raise RulesError(f"{where}: missing {sorted(missing)}")
+    if not raw["satisfied_by"]:
+        raise RulesError(f"{where}.satisfied_by: at least one fact")
+    if unknown := [f for f in raw["satisfied_by"] if f not in facts]:
+        raise RulesError(f"{where}.satisfied_by: unknown fact(s) {unknown} (define them under facts:)")
+    return ContentItem(
+        raw["id"],
+        _text(raw["label"], f"{where}.label"),
+        _text(raw["source"], f"{where}.source"),
+        tuple(raw["satisfied_by"]),
+        bool(raw.get("where_possible", False)),
+        _text(raw["applies_when"], f"{where}.applies_when") if "applies_when" in raw else None,
+        _text(raw["note"], f"{where}.note") if "note" in raw else None,
+    )
+
+
+def _late(raw: dict, where: str) -> Late:
+    if unknown := set(raw) - {"source", "note"}:
+        raise RulesError(f"{where}: unknown field(s) {sorted(unknown)}")
+    return Late(
+        _text(raw.get("source"), f"{where}.source"), _text(raw["note"], f"{where}.note") if "note" in raw else None
+    )
+
+
+def _followup(raw: dict, where: str, facts: dict[str, Fact]) -> Followup:
+    if unknown := set(raw) - {"source", "content"}:
+        raise RulesError(f"{where}: unknown field(s) {sorted(unknown)}")
+    return Followup(
+        _text(raw.get("source"), f"{where}.source"), _items(raw.get("content") or [], f"{where}.content", facts)
     )
 
 
@@ -245,9 +362,18 @@ def _check_fields(raw: dict, where: str) -> None:
 
 
 @cache
+def _shipped_document() -> dict:
+    return yaml.safe_load(resources.files("breachdesk.deadlines").joinpath("rules.yaml").read_text(encoding="utf-8"))
+
+
+@cache
 def shipped_rules() -> tuple[Rule, ...]:
-    text = resources.files("breachdesk.deadlines").joinpath("rules.yaml").read_text(encoding="utf-8")
-    return parse_rules(yaml.safe_load(text))
+    return parse_rules(_shipped_document())
+
+
+@cache
+def shipped_facts() -> dict[str, Fact]:
+    return parse_facts(_shipped_document())
 
 
 def rule(rule_id: str) -> Rule:

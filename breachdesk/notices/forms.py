@@ -1,15 +1,31 @@
-"""Notice forms: editing a draft, resending to another contact, acknowledging, editing a template."""
+"""Notice forms: the statement for recipients, editing a draft, resending to another contact, acknowledging,
+editing a template."""
 
 from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length
 
+from breachdesk.deadlines.rules import Fact
+from breachdesk.notices.statements import MAX_LENGTH
+
 
 class NoticeEditForm(FlaskForm):
     subject = StringField("Subject", validators=[DataRequired(), Length(max=300)])
     text_body = TextAreaField("Text", validators=[DataRequired(), Length(max=200_000)])
     html_body = TextAreaField("HTML", validators=[Length(max=400_000)])
+
+
+def statement_form(facts: list[Fact], written: dict[str, str]) -> FlaskForm:
+    """The statement's parts the incident's duties need, one text area each, labelled from the facts table;
+    what is written shows as text (the page escapes it) and is never evaluated."""
+
+    class StatementForm(FlaskForm):
+        pass
+
+    for fact in facts:
+        setattr(StatementForm, fact.id, TextAreaField(fact.label, validators=[Length(max=MAX_LENGTH)]))
+    return StatementForm(data={fact.id: written.get(fact.id, "") for fact in facts})
 
 
 class ResendForm(FlaskForm):

@@ -13,14 +13,7 @@ from breachdesk.core.clock import now_utc
 from breachdesk.core.db import UTCDateTime, str_enum
 from breachdesk.deadlines.models import Obligation
 from breachdesk.extensions import db
-
-
-class NoticeKind(enum.StrEnum):
-    CONTROLLER_INITIAL = "controller_initial"  # processor -> controller, Art. 33(2)
-    CONTROLLER_FOLLOWUP = "controller_followup"  # further information in phases, Art. 33(4)
-    AUTHORITY = "authority"  # Art. 33(3) content
-    DATA_SUBJECTS = "data_subjects"  # Art. 34(2): clear and plain language
-    FINAL_REPORT = "final_report"
+from breachdesk.notices.checklist import STATEMENT_PARTS
 
 
 class NoticeStatus(enum.StrEnum):
@@ -35,13 +28,15 @@ class OutboxStatus(enum.StrEnum):
 
 
 class NoticeTemplate(Audited, db.Model):
-    """An admin's version of a template. Without one, the default shipped in templates/notices/ applies."""
+    """An admin's version of a rule's template in one language. Without one, the default shipped in
+    templates/notices/<rule id>.<language>.j2 applies."""
 
     __tablename__ = "notice_templates"
     __table_args__ = (UniqueConstraint("kind", "language", "version"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[NoticeKind] = mapped_column(str_enum(NoticeKind))
+    #: the rule (rules.yaml id) whose notices it writes, initial and follow-up
+    kind: Mapped[str] = mapped_column(String(32))
     language: Mapped[str] = mapped_column(String(8))
     version: Mapped[int]
     source: Mapped[str] = mapped_column(Text)
@@ -53,6 +48,45 @@ class NoticeTemplate(Audited, db.Model):
 
     def audit_label(self) -> str:
         return f"{self.kind}.{self.language}.v{self.version}"
+
+
+class Statement(Audited, db.Model):
+    """What recipients are told, written for them by the privacy team, one per incident and language (no
+    machine translation). Notices render from it, never from the incident's internal title, description,
+    notes or containment, which stay with the team."""
+
+    __tablename__ = "statements"
+    __table_args__ = (UniqueConstraint("incident_id", "language"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    language: Mapped[str] = mapped_column(String(8))
+    #: what happened, in plain words for the reader (Art. 33(3)(a), Art. 34(2))
+    what_happened: Mapped[str] = mapped_column(Text, default="")
+    #: the likely consequences (Art. 33(3)(c))
+    consequences: Mapped[str] = mapped_column(Text, default="")
+    #: measures taken and proposed, including to mitigate adverse effects (Art. 33(3)(d))
+    measures_taken: Mapped[str] = mapped_column(Text, default="")
+    measures_proposed: Mapped[str] = mapped_column(Text, default="")
+    #: what the reader can do to protect themselves (Recital 86)
+    advice: Mapped[str] = mapped_column(Text, default="")
+    contact_point: Mapped[str] = mapped_column(Text, default="")
+    #: a notice made after its due time states them (Art. 33(1))
+    delay_reasons: Mapped[str] = mapped_column(Text, default="")
+    #: for a follow-up: what was unknown when the first notice was sent (Art. 33(4))
+    newly_known: Mapped[str] = mapped_column(Text, default="")
+    #: what is not yet known and will follow: where the law says "where possible", it counts (Art. 33(4))
+    pending_information: Mapped[str] = mapped_column(Text, default="")
+    #: the other facts the rules ask a person to write (rules.yaml `facts:`), by fact id
+    answers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    def audit_label(self) -> str:
+        return f"{self.incident_id}.{self.language}"
+
+    def facts(self) -> dict[str, str]:
+        """Every part and answer by fact id, as the checklist and the templates read them."""
+        return {**(self.answers or {}), **{part: getattr(self, part) or "" for part in STATEMENT_PARTS}}
 
 
 class Notice(db.Model):
@@ -69,7 +103,8 @@ class Notice(db.Model):
     snapshot_id: Mapped[int | None] = mapped_column(ForeignKey("impact_snapshots.id", ondelete="SET NULL"))
     #: 1 for the initial notice, then 2, 3 ... for follow-ups (Art. 33(4))
     sequence: Mapped[int] = mapped_column(default=1)
-    kind: Mapped[NoticeKind] = mapped_column(str_enum(NoticeKind))
+    #: the rule whose template wrote it (rules.yaml id)
+    kind: Mapped[str] = mapped_column(String(32))
     language: Mapped[str] = mapped_column(String(8))
     #: the template version used (0: the shipped default)
     template_version: Mapped[int] = mapped_column(default=0)

@@ -22,7 +22,7 @@ from jinja2.sandbox import SandboxedEnvironment, safe_range
 
 from breachdesk.core.html import clean_html
 from breachdesk.core.i18n import localized_instant
-from breachdesk.deadlines.rules import rule
+from breachdesk.deadlines.rules import rule, shipped_facts, shipped_rules
 from breachdesk.notices.words import in_words
 
 BLOCKS = ("subject", "text", "html")
@@ -32,8 +32,12 @@ DEFAULTS = Path(__file__).resolve().parent.parent / "templates" / "notices"  # s
 #: value is in the notice's language and in words (notices/words.py): categories by their names, never a key.
 VARIABLES = {
     "organisation": "us: name, country (its name), lead_supervisory_authority, dpo_name, dpo_email",
-    "incident": "id, title, description, aware_at, detected_at, occurred_from, occurred_to (instants: show them "
-    "with `|when`), nature (list of words), cause (words, or None), containment, encrypted, key_compromised",
+    "statement": "what the privacy team wrote for recipients, in the notice's language: what_happened, "
+    "consequences, measures_taken, measures_proposed, advice, contact_point, delay_reasons, newly_known, "
+    "pending_information, and every other fact a person writes (rules.yaml `facts:`), '' when not written",
+    "incident": "id (our reference), aware_at, detected_at, occurred_from, occurred_to (instants: show them with "
+    "`|when`), nature (list of words), cause (words, or None), encrypted, key_compromised. The incident's "
+    "internal title, description and notes are not here: they never leave BreachDesk",
     "impact": "for this recipient only: data_subjects (category -> people), people, records, data_categories "
     "(list), sensitivity (0-4), activities (list of names); for the authority and data subjects: our "
     "controller-side data. A category shows as its name; `category.description` says more",
@@ -41,10 +45,12 @@ VARIABLES = {
     "language (its name)",
     "contacts": "the customer's contacts: list of role (words), name, email",
     "deadline": "the obligation: regime, stage, source (the legal text it cites), due_at, target_at, recipient, "
-    "recipient_kind (words)",
+    "recipient_kind (words), late (made after its due time: say the statement's delay_reasons, Art. 33(1))",
     "assessment": "severity score and band (words), decision (authority, data_subjects: words), exemptions (list "
     "of words); None before the risk is assessed",
-    "changes": "for a follow-up: lines saying what changed for this recipient since the previous notice",
+    "followup": "None for the first notice; for a complementary one (Art. 33(4)): first_sent_at (the first notice's "
+    "date), first_reference, changes (lines saying what changed for this recipient since); the statement's "
+    "newly_known says what was previously unknown",
     "acknowledgement_link": "the signed link that confirms receipt (controllers only, else None)",
     "time_zone": "the recipient's time zone (the customer's; for an authority or data subjects, the regime's, "
     "else the organisation's country's, else UTC), used by `|when`",
@@ -167,6 +173,15 @@ class TemplateProblem(ValueError):
         super().__init__("; ".join(problems))
 
 
+def has_default(kind: str, language: str) -> bool:
+    return (DEFAULTS / f"{kind}.{language}.j2").is_file()
+
+
+def shipped_templates() -> list[tuple[str, str]]:
+    """(rule id, language) of every template shipped, in the rules table's order."""
+    return [(r.id, lang) for r in shipped_rules() for lang in ("en", "fr") if has_default(r.id, lang)]
+
+
 def default_source(kind: str, language: str) -> str:
     return (DEFAULTS / f"{kind}.{language}.j2").read_text(encoding="utf-8")
 
@@ -263,9 +278,18 @@ def _plain_error(error: Exception) -> str:
     return str(error) if isinstance(error, SecurityError) else f"{type(error).__name__}: {error}"
 
 
-def sample_context(language: str = "en") -> dict:
-    """Every documented variable with plausible values, in words of `language`: a template must render
-    against it to be saved."""
+def statement_variables(written: dict[str, str]) -> dict[str, str]:
+    """Every fact a person writes, '' where the statement does not say it: a template may name any of them."""
+    return {fact.id: written.get(fact.id, "") for fact in shipped_facts().values() if fact.written}
+
+
+def sample_statement(language: str) -> dict[str, str]:
+    return statement_variables({fact.id: f"[{language}] {fact.label}." for fact in shipped_facts().values()})
+
+
+def sample_context(language: str = "en", follow_up: bool = False) -> dict:
+    """Every documented variable with plausible values, in words of `language`, for a first notice on time or
+    (follow_up) a late complementary one: a template must render against both to be saved."""
     aware = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
     return in_words(
         {
@@ -278,18 +302,16 @@ def sample_context(language: str = "en") -> dict:
             },
             "incident": {
                 "id": 1,
-                "title": "Sample incident",
-                "description": "A sample description.",
                 "aware_at": aware,
                 "detected_at": aware,
                 "occurred_from": None,
                 "occurred_to": None,
                 "nature": ["confidentiality"],
                 "cause": "external_attack",
-                "containment": "Keys rotated.",
                 "encrypted": False,
                 "key_compromised": None,
             },
+            "statement": sample_statement(language),
             "impact": {
                 "data_subjects": {"customer": 120, "prospect": 8},
                 "people": 128,
@@ -308,6 +330,7 @@ def sample_context(language: str = "en") -> dict:
                 "target_at": None,
                 "recipient": "Sample Customer",
                 "recipient_kind": "controller",
+                "late": follow_up,
             },
             "assessment": {
                 "score": "2.75",
@@ -315,7 +338,9 @@ def sample_context(language: str = "en") -> dict:
                 "exemptions": [],
                 "decision": {"authority": "required", "data_subjects": "undecided"},
             },
-            "changes": {"records": [1200, 1400]},
+            "followup": {"first_sent_at": aware, "first_reference": "1-1-1", "changes": {"records": [1200, 1400]}}
+            if follow_up
+            else None,
             "acknowledgement_link": "https://breachdesk.invalid/ack/sample",
             "time_zone": "Europe/Paris",
             "language": language,

@@ -25,14 +25,17 @@ from breachdesk.core.i18n import Label, country_zone
 from breachdesk.core.progress import Progress
 from breachdesk.deadlines.models import Obligation, ObligationStatus
 from breachdesk.deadlines.obligations import PER_CUSTOMER
+from breachdesk.deadlines.rules import Rule, shipped_facts, shipped_rules
 from breachdesk.extensions import db
 from breachdesk.impact.models import ImpactCustomer, ImpactSnapshot
 from breachdesk.impact.services import current_snapshot
 from breachdesk.incidents.models import Incident
 from breachdesk.inventory.models import Customer, Organisation
 from breachdesk.notices import rendering
-from breachdesk.notices.models import Notice, NoticeKind, NoticeStatus, NoticeTemplate, OutboxMessage, OutboxStatus
-from breachdesk.notices.words import in_words
+from breachdesk.notices.checklist import DELAY_ITEM_ID, Check, checklist, known_facts, missing
+from breachdesk.notices.models import Notice, NoticeStatus, NoticeTemplate, OutboxMessage, OutboxStatus
+from breachdesk.notices.statements import statement_of
+from breachdesk.notices.words import in_words, words_in
 
 FRENCH_SPEAKING = {"FR", "BE", "LU", "MC"}
 #: provider events that mean the message will not arrive
@@ -43,12 +46,9 @@ ACK_SALT = "notice-acknowledgement"
 # --- which template, which language ----------------------------------------------------------------------
 
 
-def kind_for(obligation: Obligation, sequence: int) -> NoticeKind:
-    if obligation.recipient_kind in PER_CUSTOMER:
-        return NoticeKind.CONTROLLER_INITIAL if sequence == 1 else NoticeKind.CONTROLLER_FOLLOWUP
-    if obligation.recipient_kind == "data_subjects":
-        return NoticeKind.DATA_SUBJECTS
-    return NoticeKind.FINAL_REPORT if "final" in obligation.stage else NoticeKind.AUTHORITY
+def kind_for(obligation: Obligation) -> str:
+    """A notice is written by its rule's template, initial and follow-ups alike: no GDPR letter for NIS2."""
+    return obligation.rule_id
 
 
 def language_for(customer: Customer | None, organisation: Organisation | None) -> str:
@@ -67,6 +67,11 @@ def current_template(kind: str, language: str) -> tuple[int, str]:
     )
     if latest is not None:
         return latest.version, latest.source
+    if not rendering.has_default(kind, language):
+        raise DomainError(
+            f"template: none for {kind} in {words_in('en').language_name(language)} ({language}); no notice is "
+            f"written from another rule's template or in another language (templates/notices/{kind}.{language}.j2)"
+        )
     return 0, rendering.default_source(kind, language)
 
 
@@ -79,17 +84,16 @@ def _organisation(row: Organisation | None) -> dict[str, Any]:
 
 
 def _incident(incident: Incident) -> dict[str, Any]:
+    """The incident's facts a recipient may read; its title, description, notes and containment are the
+    team's own words and stay inside (the statement says what recipients are told)."""
     return {
         "id": incident.id,
-        "title": incident.title,
-        "description": incident.description,
         "aware_at": incident.aware_at,
         "detected_at": incident.detected_at,
         "occurred_from": incident.occurred_from,
         "occurred_to": incident.occurred_to,
         "nature": list(incident.nature or []),
         "cause": incident.cause.value if incident.cause else None,
-        "containment": incident.containment,
         "encrypted": incident.encrypted,
         "key_compromised": incident.key_compromised,
     }
@@ -174,6 +178,8 @@ class Drafter:
             "assessment": _assessment(incident.id),
         }
         self.activity_names = {a["key"]: a["name"] for a in self.snapshot.activities} if self.snapshot else {}
+        self.incident_id = incident.id
+        self.statements: dict[str, dict[str, str] | None] = {}
         self.impacts: dict[str, dict[str, Any]] = {}
         self.customers: dict[int, Customer] = {}
         self.templates: dict[tuple[str, str], tuple[int, str]] = {}
@@ -214,19 +220,51 @@ class Drafter:
             raise DomainError(f"notice: {obligation.recipient_key} is not in the current impact; recompute it")
         return impact
 
+    def statement(self, language: str) -> dict[str, str]:
+        """The statement's facts in `language`, refused naming the language when it has not been written:
+        nobody translates a statement for us."""
+        if language not in self.statements:
+            found = statement_of(self.incident_id, language)
+            self.statements[language] = found.facts() if found else None
+        written = self.statements[language]
+        if written is None:
+            raise DomainError(
+                f"statement: incident #{self.incident_id} has no statement in {words_in('en').language_name(language)}"
+                f" ({language}); write it for recipients before generating a notice in that language"
+            )
+        return written
+
+    def checks(self, obligation: Obligation, language: str, sequence: int, at: datetime) -> list[Check]:
+        """The checklist of the notice in `language` (a follow-up from the second on), as things stand at `at`."""
+        follow_up = sequence > 1
+        known = known_facts(
+            self.statement(language),
+            self.shared["incident"],
+            self.impact(obligation),
+            self.shared["organisation"],
+            follow_up,
+        )
+        return checklist(rule_of(obligation), known, follow_up=follow_up, late=is_late(obligation, at))
+
     def template(self, kind: str, language: str) -> tuple[int, str]:
         if (kind, language) not in self.templates:
             self.templates[kind, language] = current_template(kind, language)
         return self.templates[kind, language]
 
     def context(
-        self, obligation: Obligation, difference: dict | None, link: str | None, language: str | None = None
+        self,
+        obligation: Obligation,
+        followup: dict | None,
+        link: str | None,
+        language: str | None = None,
     ) -> dict[str, Any]:
         """What the template sees, in words of the recipient's language (or `language`, for a preview)."""
         customer = self.customer(obligation)
+        language = language or language_for(customer, self.organisation)
         return in_words(
             {
                 **self.shared,
+                "statement": rendering.statement_variables(self.statement(language)),
                 "impact": self.impact(obligation),
                 "customer": {
                     "key": customer.key,
@@ -247,11 +285,12 @@ class Drafter:
                     "target_at": obligation.target_at,
                     "recipient": obligation.recipient,
                     "recipient_kind": obligation.recipient_kind,
+                    "late": is_late(obligation, now_utc()),
                 },
-                "changes": difference,
+                "followup": followup,
                 "acknowledgement_link": link,
                 "time_zone": zone_for(obligation, customer, self.organisation),
-                "language": language or language_for(customer, self.organisation),
+                "language": language,
             }
         )
 
@@ -259,11 +298,12 @@ class Drafter:
         """The frozen columns of a notice: rendered text, recipients, language, template version, and for a
         follow-up what changed (the difference, and the lines the notice said it in)."""
         customer = self.customer(obligation)
-        kind = kind_for(obligation, sequence)
+        kind = kind_for(obligation)
         language = language_for(customer, self.organisation)
         version, source = self.template(kind, language)
         link = acknowledgement_link(obligation.id, sequence) if obligation.recipient_kind in PER_CUSTOMER else None
-        context = self.context(obligation, difference, link)
+        followup = first_notice_facts(obligation, difference) if sequence > 1 else None
+        context = self.context(obligation, followup, link, language)
         try:
             rendered = rendering.render(source, context)
         except rendering.TemplateProblem as problem:
@@ -278,8 +318,58 @@ class Drafter:
             "sender_name": self.organisation.name if self.organisation else "",
             "snapshot_id": self.snapshot.id if self.snapshot else None,
             "recipients": sorted({c.email for c in customer.contacts}) if customer else [],
-            "changes": {"lines": context["changes"], "difference": difference} if sequence > 1 else None,
+            "changes": {"lines": context["followup"]["changes"], "difference": difference} if followup else None,
         }
+
+
+def notice_reference(notice: Notice) -> str:
+    """How a recipient names a notice: ours (incident-obligation-sequence), and the authority's when it gave one."""
+    ours = f"{notice.incident_id}-{notice.obligation_id}-{notice.sequence}"
+    theirs = notice.obligation.sent_reference
+    return f"{ours} ({theirs})" if theirs else ours
+
+
+def first_notice_facts(obligation: Obligation, difference: dict | None) -> dict[str, Any]:
+    """What a follow-up says of the first notice (Art. 33(4)): when it was sent and its reference, and what
+    changed since (the difference, put in words by the template context)."""
+    first = db.session.scalar(select(Notice).where(Notice.obligation_id == obligation.id, Notice.sequence == 1))
+    return {
+        "first_sent_at": obligation.sent_at or first.approved_at,
+        "first_reference": notice_reference(first),
+        "changes": difference,
+    }
+
+
+def rule_of(obligation: Obligation) -> Rule:
+    found = next((r for r in shipped_rules() if r.id == obligation.rule_id), None)
+    if found is None:
+        raise DomainError(f"obligation: its rule {obligation.rule_id} is no longer in the rules table")
+    return found
+
+
+def is_late(obligation: Obligation, at: datetime) -> bool:
+    """After its due time: the notice must then state the reasons for the delay where its regime asks."""
+    return obligation.due_at is not None and at > obligation.due_at
+
+
+def missing_items(checks: list[Check], language: str) -> list[str]:
+    """Each missing item, naming what to write and where."""
+    facts = shipped_facts()
+    lines = []
+    for check in missing(checks):
+        written = [facts[f].label for f in check.lacking if facts[f].written]
+        known = [facts[f].label for f in check.lacking if not facts[f].written]
+        where = []
+        if written:
+            where.append(f"write in the statement ({language}): {'; '.join(written)}")
+        if known:
+            where.append(f"not known yet: {'; '.join(known)}")
+        lines.append(f"{check.item.label} ({check.item.source}) is missing: {'. '.join(where)}")
+    return lines
+
+
+def notice_checklist(notice: Notice) -> list[Check]:
+    return Drafter(notice.obligation.incident).checks(notice.obligation, notice.language, notice.sequence, now_utc())
 
 
 def zone_for(obligation: Obligation, customer: Customer | None, organisation: Organisation | None) -> str:
@@ -393,7 +483,11 @@ def generate_notice(obligation: Obligation, author: User | None, follow_up: bool
         difference = (last.changes or {}).get("difference")
     else:
         notice = Notice(obligation_id=obligation.id, incident_id=obligation.incident_id, sequence=1)
-    for name, value in drafter.draft(obligation, notice.sequence, difference).items():
+    drafted = drafter.draft(obligation, notice.sequence, difference)
+    _refuse_late_without_reasons(
+        drafter.checks(obligation, drafted["language"], notice.sequence, now_utc()), drafted["language"]
+    )
+    for name, value in drafted.items():
         setattr(notice, name, value)
     notice.author = author
     notice.status = NoticeStatus.DRAFT
@@ -401,6 +495,15 @@ def generate_notice(obligation: Obligation, author: User | None, follow_up: bool
     db.session.flush()
     _audit([notice], "notice.generated", author)
     return notice
+
+
+def _refuse_late_without_reasons(checks: list[Check], language: str) -> None:
+    late = [c for c in missing(checks) if c.item.id == DELAY_ITEM_ID]
+    if late:
+        raise DomainError(
+            f"notice: past its due time, it must state the reasons for the delay ({late[0].item.source}); write "
+            f"them in the statement ({language})"
+        )
 
 
 def edit_notice(notice: Notice, subject: str, text_body: str, html_body: str, editor: User | None) -> None:
@@ -433,6 +536,8 @@ def approve_notices(notices: Iterable[Notice], approver: User) -> int:
         if notice.obligation.status == ObligationStatus.NOT_REQUIRED:  # decided after the draft was written
             raise DomainError(f"notice {notice.id}: its obligation is not required; there is nothing to notify")
     now = now_utc()
+    _refuse_stale(notices)
+    _refuse_incomplete(notices, now)
     rows = []
     for notice in notices:
         notice.status, notice.approved_by, notice.approved_at = NoticeStatus.APPROVED, approver, now
@@ -454,6 +559,44 @@ def approve_notices(notices: Iterable[Notice], approver: User) -> int:
         db.session.execute(insert(OutboxMessage.__table__), rows)
     _audit(notices, "notice.approved", approver)
     return len(rows)
+
+
+def _refuse_stale(notices: list[Notice]) -> None:
+    """A draft whose recipient's impact changed since it was written would send old figures: regenerate it."""
+    snapshots: dict[int, ImpactSnapshot | None] = {}
+    for notice in notices:
+        if notice.incident_id not in snapshots:
+            snapshots[notice.incident_id] = current_snapshot(notice.incident_id)
+        current = snapshots[notice.incident_id]
+        if current is None or current.id == notice.snapshot_id:
+            continue
+        if changes_since(notice, notice.obligation, current):
+            raise DomainError(
+                f"notice {notice.id} to {notice.obligation.recipient}: the impact changed since it was drafted; "
+                "regenerate the draft before approving it"
+            )
+
+
+def _refuse_incomplete(notices: list[Notice], now: datetime) -> None:
+    """No notice leaves while an item its rule requires is missing (rules.yaml `content:`)."""
+    drafters: dict[int, Drafter] = {}
+    for notice in notices:
+        obligation = notice.obligation
+        if obligation.incident_id not in drafters:
+            drafters[obligation.incident_id] = Drafter(obligation.incident)
+            drafters[obligation.incident_id].prefetch(
+                [n.obligation for n in notices if n.incident_id == notice.incident_id]
+            )
+        checks = drafters[obligation.incident_id].checks(obligation, notice.language, notice.sequence, now)
+        lacking = missing_items(checks, notice.language)
+        if lacking:
+            raise ValidationFailed([f"notice {notice.id} to {obligation.recipient}: {line}" for line in lacking])
+        reasons = drafters[obligation.incident_id].statement(notice.language)["delay_reasons"]
+        if any(c.item.id == DELAY_ITEM_ID for c in checks) and reasons not in notice.text_body:
+            raise DomainError(
+                f"notice {notice.id} to {obligation.recipient}: past its due time, it must state the reasons for "
+                "the delay; regenerate the draft"
+            )
 
 
 def idempotency_key(notice: Notice, recipient: str) -> str:
@@ -583,7 +726,8 @@ def save_template(kind: str, language: str, source: str, note: str, author: User
     """A new version, refused with the line named when it does not parse, uses an unknown variable, or
     fails to render against the sample context."""
     try:
-        rendering.render(source, rendering.sample_context(language))
+        for follow_up in (False, True):
+            rendering.render(source, rendering.sample_context(language, follow_up))
     except rendering.TemplateProblem as problem:
         raise ValidationFailed([f"source: {p}" for p in problem.problems]) from None
     version, _ = current_template(kind, language)
@@ -606,6 +750,8 @@ def preview(source: str, language: str, obligation: Obligation | None) -> render
         return rendering.render(source, context)
     except rendering.TemplateProblem as problem:
         raise ValidationFailed(problem.problems) from None
+    except DomainError as refused:
+        raise ValidationFailed([str(refused)]) from None
 
 
 def undelivered_count(incident_id: int) -> int:

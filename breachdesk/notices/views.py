@@ -1,5 +1,5 @@
-"""Notice pages: an incident's notices with bulk generation and approval (progress on the page), one notice
-(edit, approve, follow-up, print), resending, template editing, and the two public endpoints: the
+"""Notice pages: the statement for recipients, an incident's notices with bulk generation and approval (progress on the
+page), one notice (edit, approve, follow-up, print), resending, template editing, and the two public endpoints: the
 acknowledgement page behind a signed link and the SendGrid Event Webhook; the notices' parts of the incident and
 obligation pages (core.signals)."""
 
@@ -23,22 +23,29 @@ from breachdesk.audit.services import carrying_actor, record
 from breachdesk.auth.models import User
 from breachdesk.core.access import ADMINS, EVERYONE, PRIVACY_TEAM, PUBLIC, allow
 from breachdesk.core.clock import now_utc
-from breachdesk.core.errors import ValidationFailed
+from breachdesk.core.errors import DomainError, ValidationFailed
 from breachdesk.core.i18n import Label, localized_instant
 from breachdesk.core.progress import run_in_background
 from breachdesk.core.signals import incident_page, obligation_page
 from breachdesk.core.web import commit_or_flash, flash_problems, use_language
 from breachdesk.deadlines.models import Obligation, ObligationStatus
+from breachdesk.deadlines.rules import RECIPIENT_KIND_LABELS, Rule, shipped_rules
 from breachdesk.deadlines.services import mark_acknowledged, mark_sent
 from breachdesk.extensions import csrf, db
 from breachdesk.incidents.models import Incident
 from breachdesk.inventory.models import Customer, Organisation
-from breachdesk.notices import layout, rendering, services
-from breachdesk.notices.forms import AcknowledgeForm, FollowUpForm, NoticeEditForm, ResendForm, TemplateForm
+from breachdesk.notices import layout, rendering, services, statements
+from breachdesk.notices.forms import (
+    AcknowledgeForm,
+    FollowUpForm,
+    NoticeEditForm,
+    ResendForm,
+    TemplateForm,
+    statement_form,
+)
 from breachdesk.notices.models import (
     Acknowledgement,
     Notice,
-    NoticeKind,
     NoticeStatus,
     NoticeTemplate,
     OutboxMessage,
@@ -92,6 +99,7 @@ def incident_notices(incident_id: int):
         resend_form=ResendForm(),
         to_generate=len(services.customer_obligations_without_notice(incident.id)),
         drafts=len(services.drafts_of(incident.id)),
+        statement_languages=LANGUAGES,
     )
 
 
@@ -126,6 +134,42 @@ def approve_all(incident_id: int):
     return _stream("Approving notices", job, url_for("notices.incident_notices", incident_id=incident.id))
 
 
+# --- the statement for recipients --------------------------------------------------------------------------
+
+
+@bp.route("/incidents/<int:incident_id>/statement/<language>", methods=["GET", "POST"])
+@allow(PRIVACY_TEAM)
+def statement(incident_id: int, language: str):
+    """What recipients are told, in one language: exactly the parts the incident's duties need."""
+    incident = db.get_or_404(Incident, incident_id)
+    if language not in LANGUAGES:
+        abort(404)
+    facts = statements.facts_asked(statements.rules_of(incident.id))
+    found = statements.statement_of(incident.id, language)
+    form = statement_form(facts, found.facts() if found else {})
+    if form.validate_on_submit():
+        try:
+            statements.save_statement(incident, language, {fact.id: form[fact.id].data or "" for fact in facts})
+        except ValidationFailed as error:
+            db.session.rollback()
+            for problem in error.problems:
+                name, _, message = problem.partition(": ")
+                form[name].errors.append(message) if name in form else flash(problem, "error")
+        else:
+            db.session.commit()
+            flash("Statement saved.", "info")
+            return redirect(url_for("notices.statement", incident_id=incident.id, language=language))
+    return render_template(
+        "notices/statement.html",
+        incident=incident,
+        language=language,
+        languages=LANGUAGES,
+        form=form,
+        statement=found,
+        written={lang: statements.statement_of(incident.id, lang) is not None for lang in LANGUAGES},
+    )
+
+
 # --- one notice -------------------------------------------------------------------------------------------
 
 
@@ -137,6 +181,8 @@ def generate(obligation_id: int):
     ok, notice = commit_or_flash(lambda: services.generate_notice(obligation, current_user, follow_up=follow_up))
     if not ok:
         return redirect(url_for("deadlines.obligation", obligation_id=obligation.id))
+    for line in services.missing_items(services.notice_checklist(notice), notice.language):
+        flash(line, "error")
     return redirect(url_for("notices.notice", notice_id=notice.id))
 
 
@@ -147,9 +193,17 @@ def notice(notice_id: int):
     acknowledgement = db.session.scalar(select(Acknowledgement).where(Acknowledgement.notice_id == found.id))
     later = db.session.scalar(select(func.max(Notice.sequence)).where(Notice.obligation_id == found.obligation_id))
     stale = found.status == NoticeStatus.APPROVED and later == found.sequence and _impact_moved(found)
+    checks, refused = [], None
+    if found.status == NoticeStatus.DRAFT:
+        try:
+            checks = services.notice_checklist(found)
+        except DomainError as error:
+            refused = str(error)
     return render_template(
         "notices/notice.html",
         notice=found,
+        checks=checks,
+        checklist_refused=refused,
         acknowledgement=acknowledgement,
         follow_up_form=FollowUpForm(),
         resend_form=ResendForm(),
@@ -190,7 +244,7 @@ def notice_html(notice_id: int):
 @bp.get("/notices/<int:notice_id>/document")
 @allow(PRIVACY_TEAM)
 def document(notice_id: int):
-    """Print-ready: the authority notice as a document with the Art. 33(3) points in order."""
+    """Print-ready: the notice's text version as a document (the very text, so the two cannot diverge)."""
     found = db.get_or_404(Notice, notice_id)
     return render_template("notices/document.html", notice=found, printed_at=now_utc())
 
@@ -268,19 +322,28 @@ def templates():
             )
         ).all()
     )
-    return render_template("notices/templates.html", kinds=list(NoticeKind), languages=LANGUAGES, versions=versions)
+    return render_template(
+        "notices/templates.html",
+        rules=shipped_rules(),
+        shipped={(r.id, lang) for r in shipped_rules() for lang in LANGUAGES if rendering.has_default(r.id, lang)},
+        labels=RECIPIENT_KIND_LABELS,
+        languages=LANGUAGES,
+        versions=versions,
+    )
 
 
-def _kind_and_language(kind: str, language: str) -> NoticeKind:
-    if kind not in {k.value for k in NoticeKind} or language not in LANGUAGES:
+def _kind_and_language(kind: str, language: str) -> Rule:
+    """A rule's template in a language it is shipped in: no other exists."""
+    found = next((r for r in shipped_rules() if r.id == kind), None)
+    if found is None or language not in LANGUAGES or not rendering.has_default(kind, language):
         abort(404)
-    return NoticeKind(kind)
+    return found
 
 
 @bp.route("/settings/templates/<kind>/<language>", methods=["GET", "POST"])
 @allow(ADMINS)
 def template_edit(kind: str, language: str):
-    kind = _kind_and_language(kind, language)
+    rule = _kind_and_language(kind, language)
     version, source = services.current_template(kind, language)
     form = TemplateForm(source=source)
     problems: list[str] = []
@@ -293,7 +356,7 @@ def template_edit(kind: str, language: str):
         else:
             db.session.commit()
             flash(f"Template saved as version {saved.version}.", "info")
-            return redirect(url_for("notices.template_edit", kind=kind.value, language=language))
+            return redirect(url_for("notices.template_edit", kind=kind, language=language))
     history = db.session.scalars(
         select(NoticeTemplate)
         .where(NoticeTemplate.kind == kind, NoticeTemplate.language == language)
@@ -301,20 +364,21 @@ def template_edit(kind: str, language: str):
     ).all()
     samples = db.session.scalars(
         select(Obligation)
-        .where(Obligation.status != ObligationStatus.NOT_REQUIRED)
+        .where(Obligation.status != ObligationStatus.NOT_REQUIRED, Obligation.rule_id == kind)
         .order_by(Obligation.id.desc())
-        .limit(200)
+        .limit(30)
     ).all()
     return render_template(
         "notices/template_edit.html",
         kind=kind,
+        rule=rule,
         language=language,
         version=version,
         form=form,
         problems=problems,
         history=history,
         variables=rendering.VARIABLES,
-        samples=[o for o in samples if services.kind_for(o, 1 if kind != "controller_followup" else 2) == kind][:30],
+        samples=samples,
     )
 
 
@@ -335,7 +399,7 @@ def template_preview(kind: str, language: str):
 @bp.post("/settings/templates/<kind>/<language>/restore/<int:version>")
 @allow(ADMINS)
 def template_restore(kind: str, language: str, version: int):
-    kind = _kind_and_language(kind, language)
+    _kind_and_language(kind, language)
     old = db.first_or_404(
         select(NoticeTemplate).where(
             NoticeTemplate.kind == kind, NoticeTemplate.language == language, NoticeTemplate.version == version
@@ -344,7 +408,7 @@ def template_restore(kind: str, language: str, version: int):
     saved = services.save_template(kind, language, old.source, f"restored version {version}", current_user)
     db.session.commit()
     flash(f"Version {version} restored as version {saved.version}.", "info")
-    return redirect(url_for("notices.template_edit", kind=kind.value, language=language))
+    return redirect(url_for("notices.template_edit", kind=kind, language=language))
 
 
 # --- public: acknowledgement and the provider's webhook -------------------------------------------------------

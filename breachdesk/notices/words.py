@@ -123,8 +123,14 @@ def in_words(raw: dict[str, Any]) -> dict[str, Any]:
         "contacts": [{**c, "role": words.say(CONTACT_ROLE_LABELS[c["role"]])} for c in raw["contacts"]],
         "deadline": _deadline(raw["deadline"], words),
         "assessment": _assessment(raw["assessment"], words),
-        "changes": change_lines(raw["changes"], words),
+        "followup": _followup(raw["followup"], words),
     }
+
+
+def _followup(raw: dict[str, Any] | None, words: Words) -> dict[str, Any] | None:
+    if raw is None:
+        return None
+    return {**raw, "changes": change_lines(raw["changes"], words)}
 
 
 def _organisation(raw: dict[str, Any], words: Words) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from breachdesk.inventory.models import Volume
 from breachdesk.notices.models import Notice, OutboxMessage
 from breachdesk.notices.services import approve_notice, generate_notice
 from tests.conftest import create_user, log_in
+from tests.incident_fixtures import write_statements
 
 ADMIN, PRIVACY, RESPONDER, VIEWER = Role.ADMIN, Role.PRIVACY, Role.RESPONDER, Role.VIEWER
 ALL = {ADMIN, PRIVACY, RESPONDER, VIEWER}
@@ -48,6 +49,7 @@ EXPECTED = {
     "notices.generate_all": {ADMIN, PRIVACY},
     "notices.approve_all": {ADMIN, PRIVACY},
     "notices.generate": {ADMIN, PRIVACY},
+    "notices.statement": {ADMIN, PRIVACY},
     "notices.notice": ALL,
     "notices.notice_html": ALL,
     "notices.document": {ADMIN, PRIVACY},
@@ -153,7 +155,11 @@ def test_every_view_declares_its_roles(app):
 @pytest.fixture
 def an_incident(demo_inventory):
     """An incident with an approved notice, so that every notice and outbox route has something to show."""
-    open_incident({"title": "Test", "aware_at": "2026-01-05T10:00:00Z", "systems": ["messaging-db"]}, None)
+    found = open_incident(
+        {"title": "Test", "aware_at": "2026-01-05T10:00:00Z", "systems": ["messaging-db"], "nature": ["integrity"]},
+        None,
+    )
+    write_statements(found)
     obligation = db.session.scalar(db.select(Obligation).where(Obligation.recipient_kind == "controller").limit(1))
     approver = create_user("approver", ADMIN)
     approve_notice(generate_notice(obligation, None), approver)

@@ -38,6 +38,7 @@ def queue(url: str, messages: int) -> None:
     from breachdesk.extensions import db
     from breachdesk.incidents.services import open_incident
     from breachdesk.notices import services
+    from tests.incident_fixtures import write_statements
 
     app = harness.bench_app(url)
     with app.app_context():
@@ -45,7 +46,10 @@ def queue(url: str, messages: int) -> None:
         load()
         import_text(PROFILE)
         privacy = create_user("dpo", "dpo@parlons.example", "Kill-test-2026-dpo!", Role.PRIVACY)
-        incident = open_incident({"title": "Kill test", "aware_at": "2026-10-24T22:00:00Z", "systems": ["db"]}, None)
+        incident = open_incident(
+            {"title": "Kill test", "aware_at": "2026-10-24T22:00:00Z", "systems": ["db"], "nature": ["integrity"]}, None
+        )
+        write_statements(incident)
         db.session.commit()
         duty = db.session.scalar(
             db.select(Obligation).where(Obligation.incident_id == incident.id, Obligation.recipient_key == "acme")

@@ -113,6 +113,7 @@ def measure_setup(url: str, structure: str) -> dict[str, Any]:
     from breachdesk.incidents.services import open_incident
     from breachdesk.inventory.models import Contact, Customer, System, Volume
     from breachdesk.notices.services import customer_obligations_without_notice
+    from tests.incident_fixtures import write_statements
 
     seconds: dict[str, float] = {}
     timed = harness.commit_timer(seconds)
@@ -123,8 +124,12 @@ def measure_setup(url: str, structure: str) -> dict[str, Any]:
         keys = list(db.session.scalars(select(System.key).order_by(System.key)))
         incident = timed(
             "open_incident",
-            lambda: open_incident({"title": "Bench: notices", "aware_at": AWARE_AT, "systems": keys}, None),
+            lambda: open_incident(
+                {"title": "Bench: notices", "aware_at": AWARE_AT, "systems": keys, "nature": ["confidentiality"]}, None
+            ),
         )
+        write_statements(incident)
+        db.session.commit()
         snapshot = current_snapshot(incident.id)
         kinds = db.session.execute(
             select(Obligation.recipient_kind, Obligation.status, func.count())

@@ -10,6 +10,7 @@ from breachdesk.incidents.services import open_incident
 from breachdesk.notices.services import generate_notice
 from tests.browser.helpers import log_in, screenshot
 from tests.conftest import create_user
+from tests.incident_fixtures import write_statements
 
 pytestmark = pytest.mark.browser
 
@@ -45,7 +46,7 @@ PAGES = [
     "/notices/1",
     "/notices/1/edit",
     "/settings/templates",
-    "/settings/templates/authority/fr",
+    "/settings/templates/gdpr-art33-1/fr",
     "/dashboard",
     "/dashboard/metrics",
     "/register",
@@ -64,6 +65,7 @@ def test_every_page_renders_cleanly_on_a_phone(browser, live_server, demo_invent
         },
         None,
     )
+    write_statements(incident)
     customer_duty = db.session.scalar(
         select(Obligation)
         .where(Obligation.incident_id == incident.id, Obligation.recipient_kind == "controller")

@@ -15,6 +15,7 @@ from breachdesk.notices.models import Notice
 from breachdesk.notices.outbox import dispatch_round
 from tests.browser.helpers import log_in, screenshot
 from tests.conftest import create_user
+from tests.incident_fixtures import write_statements
 
 pytestmark = pytest.mark.browser
 
@@ -32,6 +33,7 @@ def test_privacy_officer_notifies_every_customer_and_one_acknowledges(
         },
         None,
     )
+    write_statements(incident)
     db.session.commit()
     errors = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
@@ -56,7 +58,7 @@ def test_privacy_officer_notifies_every_customer_and_one_acknowledges(
         .where(Notice.incident_id == incident.id, Notice.subject.like("%Maison Lemaire%"))
     )
     page.goto(f"{live_server}/notices/{lemaire.id}")
-    assert "Vos données concernées" in page.locator("pre.notice-text").inner_text()
+    assert "Données et personnes concernées" in page.locator("pre.notice-text").inner_text()
     screenshot(page, "notice-approved")
 
     customer = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
@@ -78,7 +80,7 @@ def test_privacy_officer_notifies_every_customer_and_one_acknowledges(
 def test_admin_edits_a_template_with_a_live_preview(browser, live_server, demo_inventory, page):
     create_user("ada", Role.ADMIN)
     log_in(page, live_server, "ada")
-    page.goto(f"{live_server}/settings/templates/controller_initial/en")
+    page.goto(f"{live_server}/settings/templates/gdpr-art33-2/en")
     subject, status = page.locator("[data-preview-subject]"), page.locator("[data-preview-status]")
     expect(subject).to_have_text(re.compile(r"^\[Personal data breach\] Example SAS notice to Sample Customer"))
     source = page.locator("textarea[name=source]")

@@ -3,6 +3,7 @@ authority notice, and the HTML part served in a sandbox."""
 
 import io
 
+from markupsafe import escape
 from sqlalchemy import select, update
 
 from breachdesk.auth.models import Role
@@ -12,7 +13,7 @@ from breachdesk.incidents.services import open_incident, recompute_impact
 from breachdesk.inventory.importer import import_inventory
 from breachdesk.notices import services
 from breachdesk.notices.models import Notice
-from tests.incident_fixtures import duty
+from tests.incident_fixtures import STATEMENTS, duty, write_statements
 
 
 def test_a_follow_up_is_offered_once_the_impact_moved(incident, privacy, login):
@@ -20,9 +21,10 @@ def test_a_follow_up_is_offered_once_the_impact_moved(incident, privacy, login):
     assert client.post(f"/obligations/{duty(incident, 'globex').id}/notice").status_code == 302
     notice = db.session.scalar(select(Notice))
     assert "Regenerate the draft" in client.get(f"/obligations/{notice.obligation_id}").text
+    reasons = STATEMENTS["en"]["delay_reasons"]  # past its due time, the edited text still states them
     edited = client.post(
         f"/notices/{notice.id}/edit",
-        data={"subject": "Breach notice", "text_body": "Dear Globex", "html_body": "<p>Dear Globex</p>"},
+        data={"subject": "Breach notice", "text_body": f"Dear Globex\n{reasons}", "html_body": "<p>Dear Globex</p>"},
         follow_redirects=True,
     )
     assert "Notice saved." in edited.text and "Dear Globex" in edited.text
@@ -40,7 +42,10 @@ def test_a_follow_up_is_offered_once_the_impact_moved(incident, privacy, login):
 
 
 def test_the_authority_notice_prints_as_a_document_and_html_is_sandboxed(inventory, privacy, login):
-    controller = open_incident({"title": "CRM exported", "aware_at": "2026-10-25T08:00:00Z", "systems": ["crm"]}, None)
+    controller = open_incident(
+        {"title": "CRM exported", "aware_at": "2026-10-25T08:00:00Z", "systems": ["crm"], "nature": ["integrity"]}, None
+    )
+    write_statements(controller)
     obligation = db.session.scalar(
         select(Obligation).where(Obligation.incident_id == controller.id, Obligation.rule_id == "gdpr-art33-1")
     )
@@ -50,6 +55,9 @@ def test_the_authority_notice_prints_as_a_document_and_html_is_sandboxed(invento
     document = client.get(f"/notices/{notice.id}/document").text
     points = [document.index(p) for p in ("(a) Nature", "(b) Délégué", "(c) Conséquences", "(d) Mesures")]
     assert points == sorted(points) and "print.css" in document
+    # the printed document holds the text version itself: the occurrence window, the encryption statement...
+    assert str(escape(notice.text_body)) in document
+    assert "date de survenue" in notice.text_body and "chiffrement" in notice.text_body
     html = client.get(f"/notices/{notice.id}/html")
     assert html.headers["Content-Security-Policy"] == "default-src 'none'; style-src 'unsafe-inline'; sandbox"
     approved = client.post(f"/notices/{notice.id}/approve", follow_redirects=True)
@@ -77,6 +85,6 @@ def test_html_a_person_wrote_is_shown_and_sent_only_through_an_allow_list(incide
     )
     db.session.commit()
     client = login(Role.PRIVACY)
-    for page in (f"/notices/{notice.id}/document", f"/notices/{notice.id}/html"):
-        shown = client.get(page).text
-        assert ">Old</p>" in shown and "evil.example" not in shown and "http-equiv" not in shown, page
+    shown = client.get(f"/notices/{notice.id}/html").text
+    assert ">Old</p>" in shown and "evil.example" not in shown and "http-equiv" not in shown
+    assert "evil.example" not in client.get(f"/notices/{notice.id}/document").text

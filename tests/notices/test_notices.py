@@ -17,8 +17,9 @@ from breachdesk.incidents.services import recompute_impact
 from breachdesk.inventory.importer import import_inventory
 from breachdesk.notices import services
 from breachdesk.notices.models import Notice, NoticeStatus, NoticeTemplate, OutboxMessage
+from breachdesk.notices.statements import save_statement
 from tests.conftest import create_user, table_fingerprint
-from tests.incident_fixtures import duty
+from tests.incident_fixtures import duty, write_statements
 
 
 def test_a_controllers_notice_carries_only_its_own_data(incident, privacy):
@@ -26,14 +27,14 @@ def test_a_controllers_notice_carries_only_its_own_data(incident, privacy):
     globex = services.generate_notice(duty(incident, "globex"), privacy)
     db.session.commit()
     # Acme: 100 customers through messages, 80 customers + 20 prospects through the directory (tests/impact)
-    assert acme.language == "fr" and acme.kind == "controller_initial"
+    assert acme.language == "fr" and acme.kind == "gdpr-art33-2"
     assert "Client : environ 100 personnes" in acme.text_body and "Prospect : environ 20" in acme.text_body
-    assert "enregistrements : environ 1\u202f100" in acme.text_body
+    assert "Environ 1\u202f100 enregistrements." in acme.text_body
     assert acme.recipients == ["dpo@acme.example", "security@acme.example"]
-    assert "Customer: about 50 people" in globex.text_body and "records: about 50" in globex.text_body
+    assert "Customer: about 50 people" in globex.text_body and "About 50 records." in globex.text_body
     for other in ("Acme", "acme", "1\u202f100", "1,100", "Prospect", "Messages"):
         assert other not in globex.text_body + globex.html_body + globex.subject
-    for other in ("Globex", "globex", "environ 50", "about 50"):
+    for other in ("Globex", "globex", "nviron 50 ", "bout 50 "):
         assert other not in acme.text_body + acme.html_body + acme.subject
     services.approve_notice(acme, privacy)
     services.approve_notice(globex, privacy)
@@ -49,13 +50,13 @@ def test_a_notice_speaks_its_recipients_language_and_reads_their_clock(incident,
     22:00 UTC, already the 25th in Paris) in each one's words and on each one's clock, UTC beside it."""
     acme = services.generate_notice(duty(incident, "acme"), privacy)
     globex = services.generate_notice(duty(incident, "globex"), privacy)
-    assert "le 25 octobre 2026 à 00:00 CEST (24 octobre 2026 à 22:00 UTC)" in acme.text_body
+    assert "Prise de connaissance : 25 octobre 2026 à 00:00 CEST (24 octobre 2026 à 22:00 UTC)." in acme.text_body
     assert "Nature : violation de la confidentialité." in acme.text_body
-    assert "catégories de données : Adresse électronique, Contenus privés, Nom" in acme.text_body
+    assert "Données personnelles concernées : Adresse électronique, Contenus privés, Nom." in acme.text_body
     assert (
         "on 24 October 2026, 22:00 UTC." in globex.text_body and "Nature: confidentiality breach." in globex.text_body
     )
-    assert "data categories: Name, User Contact Email" in globex.text_body
+    assert "Personal data concerned: Name, User Contact Email." in globex.text_body
     for notice in (acme, globex):
         shown = notice.subject + notice.text_body + notice.html_body
         assert "user." not in shown and "customer:" not in shown and "Client" not in globex.text_body
@@ -145,7 +146,7 @@ def test_a_follow_up_says_what_changed_for_that_customer(incident, privacy):
     db.session.commit()
     follow_up = services.generate_notice(duty(incident, "globex"), privacy, follow_up=True)
     db.session.commit()
-    assert (follow_up.sequence, follow_up.kind) == (2, "controller_followup")
+    assert (follow_up.sequence, follow_up.kind) == (2, "gdpr-art33-2")
     assert "people: 50 → 75" in follow_up.changes["lines"] and "records: 50 → 90" in follow_up.changes["lines"]
     assert "  - records: 50 → 90" in follow_up.text_body
     assert follow_up.snapshot_id != first.snapshot_id
@@ -180,12 +181,15 @@ def test_a_french_follow_up_says_what_changed_in_french(incident, privacy):
 def test_the_authority_notice_has_no_email_and_is_filed_by_hand(incident, privacy):
     from breachdesk.incidents.services import open_incident
 
-    controller = open_incident({"title": "CRM exported", "aware_at": "2026-10-25T08:00:00Z", "systems": ["crm"]}, None)
+    controller = open_incident(
+        {"title": "CRM exported", "aware_at": "2026-10-25T08:00:00Z", "systems": ["crm"], "nature": ["integrity"]}, None
+    )
+    write_statements(controller)
     obligation = db.session.scalar(
         select(Obligation).where(Obligation.incident_id == controller.id, Obligation.rule_id == "gdpr-art33-1")
     )
     notice = services.generate_notice(obligation, privacy)
-    assert notice.kind == "authority" and notice.language == "fr" and notice.recipients == []
+    assert notice.kind == "gdpr-art33-1" and notice.language == "fr" and notice.recipients == []
     assert "Camille DPO" in notice.text_body and "Prospect : environ 300" in notice.text_body
     # CNIL reads Paris time (the rule counts in UTC; our country has one zone): 08:00 UTC, after the autumn change
     assert "Prise de connaissance : 25 octobre 2026 à 09:00 CET (08:00 UTC)." in notice.text_body
@@ -195,6 +199,7 @@ def test_the_authority_notice_has_no_email_and_is_filed_by_hand(incident, privac
 def test_bulk_generation_and_approval_cover_every_pending_customer_once(incident, privacy):
     assert services.generate_all(incident.id, privacy, NoProgress()) == 3
     assert services.generate_all(incident.id, privacy, NoProgress()) == 0  # a rerun continues, it does not repeat
+    save_statement(incident, "en", {"pending_information": "Initech's numbers are being established."})
     assert services.approve_all(incident.id, privacy, NoProgress()) == 3  # acme 2 contacts, globex 1, initech 0
     assert (
         db.session.scalar(select(func.count()).select_from(Notice).where(Notice.status == NoticeStatus.APPROVED)) == 3
@@ -203,12 +208,12 @@ def test_bulk_generation_and_approval_cover_every_pending_customer_once(incident
 
 def test_a_template_is_versioned_refused_with_its_line_and_restorable(incident, privacy):
     admin = create_user("admin", Role.ADMIN)
-    version, source = services.current_template("controller_initial", "en")
+    version, source = services.current_template("gdpr-art33-2", "en")
     assert version == 0
     before = table_fingerprint()
     with pytest.raises(ValidationFailed) as refused:
         services.save_template(
-            "controller_initial",
+            "gdpr-art33-2",
             "en",
             source.replace("{{ customer.name }}", "{{ customer.name }} {{ config }}", 1),
             "",
@@ -217,14 +222,14 @@ def test_a_template_is_versioned_refused_with_its_line_and_restorable(incident, 
     assert refused.value.problems[0].startswith("source: line 1: unknown variable 'config'")
     assert table_fingerprint() == before
     first = services.save_template(
-        "controller_initial", "en", source.replace("[Personal data breach]", "[Breach]"), "shorter subject", admin
+        "gdpr-art33-2", "en", source.replace("[Personal data breach]", "[Breach]"), "shorter subject", admin
     )
-    services.save_template("controller_initial", "en", source, "back to the default wording", admin)
+    services.save_template("gdpr-art33-2", "en", source, "back to the default wording", admin)
     db.session.commit()
-    assert services.current_template("controller_initial", "en")[0] == 2
+    assert services.current_template("gdpr-art33-2", "en")[0] == 2
     umbrella = services.generate_notice(duty(incident, "umbrella"), privacy) if duty(incident, "umbrella") else None
     assert umbrella is None  # umbrella is not reached by the db system
-    services.save_template("controller_initial", "en", first.source, "restored version 1", admin)
+    services.save_template("gdpr-art33-2", "en", first.source, "restored version 1", admin)
     db.session.commit()
     notice = services.generate_notice(duty(incident, "globex"), privacy)
     assert notice.subject.startswith("[Breach]") and notice.template_version == 3

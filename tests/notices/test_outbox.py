@@ -23,6 +23,7 @@ from breachdesk.notices.layout import email_html
 from breachdesk.notices.mail import OutgoingMail, PermanentFailure, TemporaryFailure
 from breachdesk.notices.models import AlertMail, OutboxMessage, OutboxStatus
 from breachdesk.notices.outbox import Attempt, Claimed, Lease, Round, claim, dispatch_round, load_claimed
+from breachdesk.notices.statements import save_statement
 from tests.incident_fixtures import duty
 
 #: the instant the clock is frozen at in these tests
@@ -626,6 +627,7 @@ def test_a_failed_notice_is_sent_again_to_its_address_once_per_failure_or_to_ano
 
 def test_a_follow_up_is_sent_again_counting_only_its_own_messages_to_that_address(incident, privacy):
     initial = approved(incident, privacy, "globex")
+    save_statement(incident, "en", {"newly_known": "The export was read twice."})  # a follow-up says what is new
     follow_up = services.generate_notice(duty(incident, "globex"), privacy, follow_up=True)
     services.approve_notice(follow_up, privacy)
     [failed] = follow_up.messages

@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0014'
-down_revision = '0012'  # written beside 0013 (recipient statements): the branch merged second revises the other
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
