@@ -23,6 +23,7 @@ from breachdesk.audit.services import carrying_actor, record
 from breachdesk.auth.models import User
 from breachdesk.core.access import ADMINS, EVERYONE, PRIVACY_TEAM, PUBLIC, allow
 from breachdesk.core.clock import now_utc
+from breachdesk.core.db import MAX_ROW_ID
 from breachdesk.core.errors import DomainError, ValidationFailed
 from breachdesk.core.i18n import Label, localized_instant
 from breachdesk.core.progress import run_in_background
@@ -388,7 +389,8 @@ def template_preview(kind: str, language: str):
     """Live preview: the source as typed, against a real obligation or the sample; nothing is saved."""
     _kind_and_language(kind, language)
     source = request.form.get("source", "")
-    obligation = db.session.get(Obligation, request.form.get("obligation", type=int) or 0)
+    chosen = request.form.get("obligation", type=int) or 0
+    obligation = db.session.get(Obligation, chosen) if 1 <= chosen <= MAX_ROW_ID else None
     try:
         rendered = services.preview(source, language, obligation)
     except ValidationFailed as error:

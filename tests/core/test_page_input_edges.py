@@ -9,6 +9,7 @@ from sqlalchemy import select
 from breachdesk.api.services import create_token
 from breachdesk.auth.models import Role, User
 from breachdesk.extensions import db
+from breachdesk.notices.rendering import default_source
 from tests.conftest import table_fingerprint
 
 
@@ -117,3 +118,13 @@ def test_a_page_number_past_the_last_page_answers_404(client, login, incident, p
     login(Role.ADMIN)
     assert client.get(path.format(id=incident.id) + "?page=9223372036854775808").status_code == 404
     assert client.get(path.format(id=incident.id) + "?page=100000").status_code == 404  # past the rows, as ever
+
+
+@pytest.mark.parametrize("too_large", [2**31, 2**63])
+def test_a_template_preview_against_an_id_past_the_integer_range_renders_the_sample(admin, too_large):
+    client, _ = admin
+    source = default_source("gdpr-art33-2", "en")
+    answer = client.post(
+        "/settings/templates/gdpr-art33-2/en/preview", data={"source": source, "obligation": str(too_large)}
+    )
+    assert answer.status_code == 200 and answer.json["problems"] == [] and "Example SAS" in answer.json["text"]
