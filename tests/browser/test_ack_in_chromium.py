@@ -11,7 +11,7 @@ from breachdesk.incidents.services import open_incident
 from breachdesk.notices.services import approve_notice, generate_notice
 from tests.browser.helpers import screenshot
 from tests.conftest import create_user
-from tests.incident_fixtures import duty
+from tests.incident_fixtures import duty, write_statements
 
 pytestmark = pytest.mark.browser
 
@@ -29,8 +29,15 @@ def phone(browser):
 
 def test_a_french_customer_acknowledges_on_a_phone(app, live_server, demo_inventory, phone):
     incident = open_incident(
-        {"title": "Instantané exposé", "aware_at": "2026-11-20T08:00:00Z", "systems": ["messaging-db"]}, None
+        {
+            "title": "Instantané exposé",
+            "aware_at": "2026-11-20T08:00:00Z",
+            "systems": ["messaging-db"],
+            "nature": ["confidentiality"],
+        },
+        None,
     )
+    write_statements(incident, ("fr",))
     app.config["PUBLIC_BASE_URL"] = live_server
     notice = generate_notice(duty(incident, "maison-lemaire"), None)
     approve_notice(notice, create_user("dpo", Role.PRIVACY))
@@ -38,7 +45,7 @@ def test_a_french_customer_acknowledges_on_a_phone(app, live_server, demo_invent
     phone.goto(re.search(r"https?://\S+/ack/[\w.-]+", notice.text_body).group(0))
     assert phone.title() == "Accuser réception · Parlons SAS"
     assert phone.locator("header").inner_text() == "Parlons SAS"
-    assert phone.get_by_role("heading", name="Vos données concernées").is_visible()  # the notice, formatted
+    assert phone.get_by_role("heading", name="Données et personnes concernées").is_visible()  # the notice, formatted
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390, "the page scrolls sideways"
     screenshot(phone, "ack-page-fr-on-phone")
     phone.get_by_label("Votre nom").fill("Julie Lemaire")

@@ -14,8 +14,10 @@ from breachdesk.incidents.services import open_incident
 from breachdesk.notices.mail import FileBackend
 from breachdesk.notices.outbox import dispatch_round
 from breachdesk.notices.services import approve_notice, generate_notice
+from breachdesk.notices.statements import save_statement
 from tests.browser.helpers import screenshot
 from tests.conftest import create_user
+from tests.incident_fixtures import STATEMENTS
 
 pytestmark = pytest.mark.browser
 
@@ -47,6 +49,16 @@ LOWEST_CONTRAST = r"""() => {
 }"""
 
 
+#: the words the privacy team wrote for French recipients (the README's screenshot shows them)
+README_STATEMENT = {
+    "what_happened": "Une copie de sauvegarde de notre base de messagerie a été accessible sans authentification "
+    "pendant environ six heures, le 20 novembre 2026.",
+    "consequences": "Les adresses et les messages exposés peuvent servir à des courriels d'hameçonnage ciblés.",
+    "measures_taken": "La copie a été supprimée et les clés du compte de stockage renouvelées.",
+    "measures_proposed": "Nous contrôlons les droits d'accès de toutes nos sauvegardes.",
+}
+
+
 def sent_html(tmp_path, customer: str) -> str:
     """A customer's notice as the file backend wrote it: the e-mail's HTML part. The incident's words are
     French, as Maison Lemaire reads them (the screenshot is the README's)."""
@@ -60,6 +72,7 @@ def sent_html(tmp_path, customer: str) -> str:
         },
         None,
     )
+    save_statement(incident, "fr", {**STATEMENTS["fr"], **README_STATEMENT})
     duty = db.session.scalar(
         select(Obligation).where(Obligation.incident_id == incident.id, Obligation.recipient_key == customer)
     )
