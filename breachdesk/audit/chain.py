@@ -35,21 +35,10 @@ def event_payload(
     ).encode("utf-8")
 
 
-def event_hash(
-    key: bytes,
-    prev_hash: str,
-    occurred_at: datetime,
-    actor: str,
-    action: str,
-    entity_type: str,
-    entity_id: str,
-    before: Any,
-    after: Any,
-) -> str:
-    """HMAC-SHA256 of the payload under the audit key: without the key nobody can recompute the chain after
-    editing an event, as anyone could with a public hash."""
-    payload = event_payload(prev_hash, occurred_at, actor, action, entity_type, entity_id, before, after)
-    return hmac.new(key, payload, hashlib.sha256).hexdigest()
+def event_hash(key: bytes, *fields: Any, **named: Any) -> str:
+    """HMAC-SHA256 under the audit key of the payload of `event_payload`'s fields: without the key nobody can
+    recompute the chain after editing an event, as anyone could with a public hash."""
+    return hmac.new(key, event_payload(*fields, **named), hashlib.sha256).hexdigest()
 
 
 @dataclass(frozen=True)
