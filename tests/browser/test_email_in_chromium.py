@@ -5,6 +5,7 @@ import email
 import email.policy
 
 import pytest
+import time_machine
 from sqlalchemy import select
 
 from breachdesk.auth.models import Role
@@ -59,9 +60,11 @@ README_STATEMENT = {
 }
 
 
+@time_machine.travel("2026-11-20T10:00:00Z", tick=False)
 def sent_html(tmp_path, customer: str) -> str:
     """A customer's notice as the file backend wrote it: the e-mail's HTML part. The incident's words are
-    French, as Maison Lemaire reads them (the screenshot is the README's)."""
+    French, as Maison Lemaire reads them (the screenshot is the README's). Written two hours after awareness,
+    whatever today's date: the e-mail is on time, the same every run."""
     incident = open_incident(
         {
             "title": "Instantané de la base de messagerie exposé",
