@@ -81,3 +81,11 @@ def test_a_notice_whose_html_was_emptied_goes_as_text_only(incident, privacy, tm
     [eml] = tmp_path.glob("*.eml")
     parsed = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
     assert parsed.get_content_type() == "text/plain" and parsed.get_content() == notice.text_body
+
+
+def test_an_image_written_into_a_notice_is_dropped_so_opening_the_mail_fetches_nothing():
+    html = email_html(
+        **{**BODY, "html_body": '<p>Dear Globex<img src="https://tracker.example/p.gif" alt=""></p>'},
+        organisation="Parlons SAS",
+    )
+    assert "tracker.example" not in html and "<img" not in html and "Dear Globex" in html
