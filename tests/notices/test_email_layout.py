@@ -66,7 +66,7 @@ def test_notices_from_before_the_name_was_kept_take_the_organisations_name(incid
     db.session.get(Organisation, 1).name = "Parlons Renamed SAS"
     db.session.commit()
     directory = app.extensions["migrate"].directory
-    downgrade(directory=directory, revision="-1")
+    downgrade(directory=directory, revision="0013")
     upgrade(directory=directory)
     db.session.expire_all()
     assert db.session.get(Notice, notice.id).sender_name == "Parlons Renamed SAS"
