@@ -101,7 +101,8 @@ def _incident(incident: Incident) -> dict[str, Any]:
     }
 
 
-def _impact_of(row: ImpactCustomer, activity_names: dict[str, str]) -> dict[str, Any]:
+def _impact_of(row, activity_names: dict[str, str]) -> dict[str, Any]:
+    """A controller's impact row (an ImpactCustomer, or a row of its columns) as notices read it."""
     return {
         "data_subjects": dict(row.data_subjects),
         "people": row.people,
@@ -118,8 +119,16 @@ def impact_rows(snapshot: ImpactSnapshot, keys: list[str]) -> dict[str, dict[str
     if not keys:
         return {}
     names = {a["key"]: a["name"] for a in snapshot.activities}
-    rows = db.session.scalars(
-        select(ImpactCustomer).where(ImpactCustomer.snapshot_id == snapshot.id, ImpactCustomer.key.in_(keys))
+    rows = db.session.execute(
+        select(
+            ImpactCustomer.key,
+            ImpactCustomer.data_subjects,
+            ImpactCustomer.people,
+            ImpactCustomer.records,
+            ImpactCustomer.data_categories,
+            ImpactCustomer.sensitivity,
+            ImpactCustomer.paths,
+        ).where(ImpactCustomer.snapshot_id == snapshot.id, ImpactCustomer.key.in_(keys))
     )
     return {row.key: _impact_of(row, names) for row in rows}
 
@@ -190,15 +199,20 @@ class Drafter:
         self.templates: dict[tuple[str, str], tuple[int, str]] = {}
 
     def prefetch(self, obligations: list[Obligation]) -> None:
-        keys = [o.recipient_key for o in obligations if o.recipient_kind in PER_CUSTOMER]
-        if self.snapshot is not None:
-            self.impacts.update(impact_rows(self.snapshot, keys))
+        """What drafting these obligations' notices reads: their recipients' impact rows and customers."""
+        self.prefetch_impacts(obligations)
         ids = [o.customer_id for o in obligations if o.customer_id and o.customer_id not in self.customers]
         if ids:
             for customer in db.session.scalars(
                 select(Customer).where(Customer.id.in_(ids)).options(selectinload(Customer.contacts))
             ):
                 self.customers[customer.id] = customer
+
+    def prefetch_impacts(self, obligations: list[Obligation]) -> None:
+        """What their checklists read: the recipients' impact rows (a checklist needs no customer)."""
+        keys = [o.recipient_key for o in obligations if o.recipient_kind in PER_CUSTOMER]
+        if self.snapshot is not None:
+            self.impacts.update(impact_rows(self.snapshot, keys))
 
     def forget(self) -> None:
         """Between batches: what one batch fetched is not needed by the next."""
@@ -214,7 +228,7 @@ class Drafter:
         if obligation.recipient_kind not in PER_CUSTOMER:
             return _own_impact(self.snapshot)
         if obligation.recipient_key not in self.impacts:
-            self.prefetch([obligation])
+            self.prefetch_impacts([obligation])
         impact = self.impacts.get(obligation.recipient_key)
         if impact is None:
             raise DomainError(f"notice: {obligation.recipient_key} is not in the current impact; recompute it")
@@ -645,7 +659,7 @@ def _held_by_checklist(notices: list[Notice], now: datetime) -> dict[int, list[H
         if notice.incident_id not in drafters:
             drafters[notice.incident_id] = Drafter(notice.obligation.incident)
     for incident_id, drafter in drafters.items():
-        drafter.prefetch([n.obligation for n in notices if n.incident_id == incident_id])
+        drafter.prefetch_impacts([n.obligation for n in notices if n.incident_id == incident_id])
     return {n.id: _checklist_holds(n, drafters[n.incident_id], now) for n in notices}
 
 
