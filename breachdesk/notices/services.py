@@ -101,36 +101,40 @@ def _incident(incident: Incident) -> dict[str, Any]:
     }
 
 
-def _impact_of(row, activity_names: dict[str, str]) -> dict[str, Any]:
-    """A controller's impact row (an ImpactCustomer, or a row of its columns) as notices read it."""
-    return {
+def impact_rows(snapshot: ImpactSnapshot, keys: list[str], activities: bool = True) -> dict[str, dict[str, Any]]:
+    """The snapshot's rows of these controllers, by key, in one query: each its own subjects, counts and
+    categories, nobody else's; and, unless told not to, the names of the activities that reach it. Only a
+    notice's words need those: a checklist and the comparison of two snapshots do not, and the paths they are read
+    from are most of a row. A controller the snapshot does not reach has no row."""
+    if not keys:
+        return {}
+    figures = (
+        ImpactCustomer.data_subjects,
+        ImpactCustomer.people,
+        ImpactCustomer.records,
+        ImpactCustomer.data_categories,
+        ImpactCustomer.sensitivity,
+    )
+    rows = db.session.execute(
+        select(ImpactCustomer.key, *figures, *([ImpactCustomer.paths] if activities else [])).where(
+            ImpactCustomer.snapshot_id == snapshot.id, ImpactCustomer.key.in_(keys)
+        )
+    )
+    names = {a["key"]: a["name"] for a in snapshot.activities}
+    return {row.key: _impact_of(row, names if activities else None) for row in rows}
+
+
+def _impact_of(row, activity_names: dict[str, str] | None) -> dict[str, Any]:
+    impact = {
         "data_subjects": dict(row.data_subjects),
         "people": row.people,
         "records": row.records,
         "data_categories": list(row.data_categories),
         "sensitivity": row.sensitivity,
-        "activities": sorted({activity_names.get(p["activity"], p["activity"]) for p in row.paths}),
     }
-
-
-def impact_rows(snapshot: ImpactSnapshot, keys: list[str]) -> dict[str, dict[str, Any]]:
-    """The snapshot's rows of these controllers, by key, in one query: each its own subjects, counts and
-    categories, nobody else's. A controller the snapshot does not reach has no row."""
-    if not keys:
-        return {}
-    names = {a["key"]: a["name"] for a in snapshot.activities}
-    rows = db.session.execute(
-        select(
-            ImpactCustomer.key,
-            ImpactCustomer.data_subjects,
-            ImpactCustomer.people,
-            ImpactCustomer.records,
-            ImpactCustomer.data_categories,
-            ImpactCustomer.sensitivity,
-            ImpactCustomer.paths,
-        ).where(ImpactCustomer.snapshot_id == snapshot.id, ImpactCustomer.key.in_(keys))
-    )
-    return {row.key: _impact_of(row, names) for row in rows}
+    if activity_names is not None:
+        impact["activities"] = sorted({activity_names.get(p["activity"], p["activity"]) for p in row.paths})
+    return impact
 
 
 def _own_impact(snapshot: ImpactSnapshot | None) -> dict[str, Any]:
@@ -208,11 +212,12 @@ class Drafter:
             ):
                 self.customers[customer.id] = customer
 
-    def prefetch_impacts(self, obligations: list[Obligation]) -> None:
-        """What their checklists read: the recipients' impact rows (a checklist needs no customer)."""
+    def prefetch_impacts(self, obligations: list[Obligation], activities: bool = True) -> None:
+        """The recipients' impact rows; without their activities for a Drafter that only checks notices
+        (impact_rows): a checklist needs neither those nor the customers."""
         keys = [o.recipient_key for o in obligations if o.recipient_kind in PER_CUSTOMER]
         if self.snapshot is not None:
-            self.impacts.update(impact_rows(self.snapshot, keys))
+            self.impacts.update(impact_rows(self.snapshot, keys, activities))
 
     def forget(self) -> None:
         """Between batches: what one batch fetched is not needed by the next."""
@@ -475,8 +480,8 @@ def impacts_between(
     """Each obligation's recipient's impact in two snapshots (None where a controller is not in one), by
     obligation id; each snapshot's rows of those controllers are read in one query."""
     keys = [o.recipient_key for o in obligations if o.recipient_kind in PER_CUSTOMER]
-    earlier = impact_rows(before, keys) if before is not None else {}
-    later = impact_rows(after, keys)
+    earlier = impact_rows(before, keys, activities=False) if before is not None else {}
+    later = impact_rows(after, keys, activities=False)
     own = (_own_impact(before), _own_impact(after))
     return {
         o.id: (earlier.get(o.recipient_key), later.get(o.recipient_key)) if o.recipient_kind in PER_CUSTOMER else own
@@ -659,7 +664,7 @@ def _held_by_checklist(notices: list[Notice], now: datetime) -> dict[int, list[H
         if notice.incident_id not in drafters:
             drafters[notice.incident_id] = Drafter(notice.obligation.incident)
     for incident_id, drafter in drafters.items():
-        drafter.prefetch_impacts([n.obligation for n in notices if n.incident_id == incident_id])
+        drafter.prefetch_impacts([n.obligation for n in notices if n.incident_id == incident_id], activities=False)
     return {n.id: _checklist_holds(n, drafters[n.incident_id], now) for n in notices}
 
 
