@@ -18,7 +18,7 @@ from breachdesk.core.access import PUBLIC, allow, can
 from breachdesk.core.clock import parse_day
 from breachdesk.core.db import MAX_PAGE, MAX_ROW_ID
 from breachdesk.core.html import clean_html
-from breachdesk.core.i18n import SOURCE_LANGUAGE
+from breachdesk.core.i18n import SOURCE_LANGUAGE, Label
 from breachdesk.extensions import db
 
 log = logging.getLogger(__name__)
@@ -130,6 +130,7 @@ def register_web(app: Flask) -> None:
     app.after_request(add_security_headers)
     app.jinja_env.globals["can"] = can
     app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["say"] = say
     app.jinja_env.filters["sanitized"] = lambda html: Markup(clean_html(html))  # people's HTML, shown as HTML
     app.jinja_env.globals["page_url"] = page_url
     app.register_error_handler(400, lambda e: _error_page(400, "Bad request", e.description))
@@ -171,6 +172,14 @@ def local_time(value, zone_name: str | None = None) -> str:
     zone_name = zone_name or _viewer_zone()
     utc = value.strftime("%Y-%m-%d %H:%M UTC")
     return utc if zone_name == "UTC" else f"{value.astimezone(ZoneInfo(zone_name)):%Y-%m-%d %H:%M %Z} ({utc})"
+
+
+def say(label: Label) -> str:
+    """A value's words (`{{ message.state|say }}`), in the page's language: the team's pages speak English, a
+    customer's page the customer's language. No page shows a value as it is stored."""
+    from flask_babel import pgettext
+
+    return pgettext(label.context, label.english)
 
 
 def use_language(language: str) -> None:

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from breachdesk.core.i18n import Label
 from breachdesk.deadlines.rules import ContentItem, Rule
 
 #: the statement's parts kept as columns; its other facts are answers keyed by fact id
@@ -38,12 +39,25 @@ class State(enum.StrEnum):
     MISSING = "missing"
 
 
+#: what the draft page calls each state
+STATE_LABELS = {
+    State.PRESENT: Label("checklist state", "present"),
+    State.NOT_YET_KNOWN: Label("checklist state", "stated as not yet known"),
+    State.CONDITIONAL: Label("checklist state", "only if it applies"),
+    State.MISSING: Label("checklist state", "missing"),
+}
+
+
 @dataclass(frozen=True)
 class Check:
     item: ContentItem
     state: State
     #: the facts the notice lacks for this item
     lacking: tuple[str, ...] = ()
+
+    @property
+    def state_label(self) -> Label:
+        return STATE_LABELS[self.state]
 
     @property
     def blocking(self) -> bool:

@@ -11,6 +11,7 @@ from breachdesk.audit.services import Audited
 from breachdesk.auth.models import User
 from breachdesk.core.clock import now_utc
 from breachdesk.core.db import UTCDateTime, str_enum
+from breachdesk.core.i18n import Label
 from breachdesk.deadlines.models import Obligation
 from breachdesk.extensions import db
 from breachdesk.notices.checklist import STATEMENT_PARTS
@@ -25,6 +26,27 @@ class OutboxStatus(enum.StrEnum):
     QUEUED = "queued"
     SENT = "sent"  # the provider accepted it
     FAILED = "failed"  # gave up: shown to people, who may resend to another contact
+
+
+#: what the pages call each state (the team's pages are English; the words are labels all the same, so that no
+#: value is shown as stored)
+NOTICE_STATUS_LABELS = {
+    NoticeStatus.DRAFT: Label("notice status", "draft"),
+    NoticeStatus.APPROVED: Label("notice status", "approved"),
+}
+OUTBOX_STATUS_LABELS = {
+    OutboxStatus.QUEUED: Label("e-mail state", "waiting to be sent"),
+    OutboxStatus.SENT: Label("e-mail state", "sent"),
+    OutboxStatus.FAILED: Label("e-mail state", "sending failed"),
+}
+#: the provider's delivery events that are recorded (SendGrid's Event Webhook names), in words
+DELIVERY_LABELS = {
+    "delivered": Label("e-mail state", "delivered"),
+    "deferred": Label("e-mail state", "delayed by the receiving server"),
+    "bounce": Label("e-mail state", "bounced"),
+    "dropped": Label("e-mail state", "dropped by the mail provider"),
+    "open": Label("e-mail state", "opened"),
+}
 
 
 class NoticeTemplate(Audited, db.Model):
@@ -129,6 +151,10 @@ class Notice(db.Model):
     approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
     messages: Mapped[list["OutboxMessage"]] = relationship(back_populates="notice", order_by="OutboxMessage.id")
 
+    @property
+    def status_label(self) -> Label:
+        return NOTICE_STATUS_LABELS[self.status]
+
 
 class AlertMail(db.Model):
     """The e-mail that carries a tick's new alerts of one incident and kind (or a digest) to its people. The
@@ -178,6 +204,11 @@ class OutboxMessage(db.Model):
     alert_mail: Mapped[AlertMail | None] = relationship()
     events: Mapped[list["DeliveryEvent"]] = relationship(order_by="DeliveryEvent.id")
 
+    @property
+    def state_label(self) -> Label:
+        """The provider's last word on it once it has one, else ours."""
+        return DELIVERY_LABELS[self.delivery] if self.delivery else OUTBOX_STATUS_LABELS[self.status]
+
 
 class DeliveryEvent(db.Model):
     """What the provider told us happened to a message (SendGrid Event Webhook)."""
@@ -192,6 +223,10 @@ class DeliveryEvent(db.Model):
     provider_event_id: Mapped[str | None] = mapped_column(String(200), unique=True)
     reason: Mapped[str] = mapped_column(Text, default="")
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    @property
+    def label(self) -> Label:
+        return DELIVERY_LABELS[self.event]
 
 
 class Acknowledgement(Audited, db.Model):

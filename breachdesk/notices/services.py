@@ -5,14 +5,16 @@ another customer's data. Callers commit.
 """
 
 import hashlib
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, insert, select
+from sqlalchemy import Text, cast, func, insert, select
 from sqlalchemy.orm import selectinload
 
 from breachdesk.assessments.models import Assessment
@@ -99,23 +101,40 @@ def _incident(incident: Incident) -> dict[str, Any]:
     }
 
 
-def _impact_of(row: ImpactCustomer, activity_names: dict[str, str]) -> dict[str, Any]:
-    return {
+def impact_rows(snapshot: ImpactSnapshot, keys: list[str], activities: bool = True) -> dict[str, dict[str, Any]]:
+    """The snapshot's rows of these controllers, by key, in one query: each its own subjects, counts and
+    categories, nobody else's; and, unless told not to, the names of the activities that reach it. Only a
+    notice's words need those: a checklist and the comparison of two snapshots do not, and the paths they are read
+    from are most of a row. A controller the snapshot does not reach has no row."""
+    if not keys:
+        return {}
+    figures = (
+        ImpactCustomer.data_subjects,
+        ImpactCustomer.people,
+        ImpactCustomer.records,
+        ImpactCustomer.data_categories,
+        ImpactCustomer.sensitivity,
+    )
+    rows = db.session.execute(
+        select(ImpactCustomer.key, *figures, *([ImpactCustomer.paths] if activities else [])).where(
+            ImpactCustomer.snapshot_id == snapshot.id, ImpactCustomer.key.in_(keys)
+        )
+    )
+    names = {a["key"]: a["name"] for a in snapshot.activities}
+    return {row.key: _impact_of(row, names if activities else None) for row in rows}
+
+
+def _impact_of(row, activity_names: dict[str, str] | None) -> dict[str, Any]:
+    impact = {
         "data_subjects": dict(row.data_subjects),
         "people": row.people,
         "records": row.records,
         "data_categories": list(row.data_categories),
         "sensitivity": row.sensitivity,
-        "activities": sorted({activity_names.get(p["activity"], p["activity"]) for p in row.paths}),
     }
-
-
-def customer_impact(snapshot: ImpactSnapshot, key: str) -> dict[str, Any] | None:
-    """One controller's row of the snapshot: its own subjects, counts and categories, nobody else's."""
-    row = db.session.scalar(
-        select(ImpactCustomer).where(ImpactCustomer.snapshot_id == snapshot.id, ImpactCustomer.key == key)
-    )
-    return _impact_of(row, {a["key"]: a["name"] for a in snapshot.activities}) if row else None
+    if activity_names is not None:
+        impact["activities"] = sorted({activity_names.get(p["activity"], p["activity"]) for p in row.paths})
+    return impact
 
 
 def _own_impact(snapshot: ImpactSnapshot | None) -> dict[str, Any]:
@@ -177,7 +196,6 @@ class Drafter:
             "incident": _incident(incident),
             "assessment": _assessment(incident.id),
         }
-        self.activity_names = {a["key"]: a["name"] for a in self.snapshot.activities} if self.snapshot else {}
         self.incident_id = incident.id
         self.statements: dict[str, dict[str, str] | None] = {}
         self.impacts: dict[str, dict[str, Any]] = {}
@@ -185,20 +203,21 @@ class Drafter:
         self.templates: dict[tuple[str, str], tuple[int, str]] = {}
 
     def prefetch(self, obligations: list[Obligation]) -> None:
-        keys = [o.recipient_key for o in obligations if o.recipient_kind in PER_CUSTOMER]
-        if self.snapshot is not None and keys:
-            for row in db.session.scalars(
-                select(ImpactCustomer).where(
-                    ImpactCustomer.snapshot_id == self.snapshot.id, ImpactCustomer.key.in_(keys)
-                )
-            ):
-                self.impacts[row.key] = _impact_of(row, self.activity_names)
+        """What drafting these obligations' notices reads: their recipients' impact rows and customers."""
+        self.prefetch_impacts(obligations)
         ids = [o.customer_id for o in obligations if o.customer_id and o.customer_id not in self.customers]
         if ids:
             for customer in db.session.scalars(
                 select(Customer).where(Customer.id.in_(ids)).options(selectinload(Customer.contacts))
             ):
                 self.customers[customer.id] = customer
+
+    def prefetch_impacts(self, obligations: list[Obligation], activities: bool = True) -> None:
+        """The recipients' impact rows; without their activities for a Drafter that only checks notices
+        (impact_rows): a checklist needs neither those nor the customers."""
+        keys = [o.recipient_key for o in obligations if o.recipient_kind in PER_CUSTOMER]
+        if self.snapshot is not None:
+            self.impacts.update(impact_rows(self.snapshot, keys, activities))
 
     def forget(self) -> None:
         """Between batches: what one batch fetched is not needed by the next."""
@@ -214,7 +233,7 @@ class Drafter:
         if obligation.recipient_kind not in PER_CUSTOMER:
             return _own_impact(self.snapshot)
         if obligation.recipient_key not in self.impacts:
-            self.prefetch([obligation])
+            self.prefetch_impacts([obligation])
         impact = self.impacts.get(obligation.recipient_key)
         if impact is None:
             raise DomainError(f"notice: {obligation.recipient_key} is not in the current impact; recompute it")
@@ -452,18 +471,36 @@ def changes_since(previous: Notice, obligation: Obligation, snapshot: ImpactSnap
     values ({field: [before, after]}, or added / removed); empty when nothing did. A notice says it in its
     reader's words (notices/words.py)."""
     before_snapshot = db.session.get(ImpactSnapshot, previous.snapshot_id) if previous.snapshot_id else None
-    key = obligation.recipient_key
-    if obligation.recipient_kind in PER_CUSTOMER:
-        before = customer_impact(before_snapshot, key) if before_snapshot else None
-        after = customer_impact(snapshot, key)
-    else:
-        before, after = _own_impact(before_snapshot), _own_impact(snapshot)
-    fields = ("data_subjects", "people", "records", "data_categories", "sensitivity")
+    return impact_difference(*impacts_between([obligation], before_snapshot, snapshot)[obligation.id])
+
+
+def impacts_between(
+    obligations: list[Obligation], before: ImpactSnapshot | None, after: ImpactSnapshot
+) -> dict[int, tuple[dict[str, Any] | None, dict[str, Any] | None]]:
+    """Each obligation's recipient's impact in two snapshots (None where a controller is not in one), by
+    obligation id; each snapshot's rows of those controllers are read in one query."""
+    keys = [o.recipient_key for o in obligations if o.recipient_kind in PER_CUSTOMER]
+    earlier = impact_rows(before, keys, activities=False) if before is not None else {}
+    later = impact_rows(after, keys, activities=False)
+    own = (_own_impact(before), _own_impact(after))
+    return {
+        o.id: (earlier.get(o.recipient_key), later.get(o.recipient_key)) if o.recipient_kind in PER_CUSTOMER else own
+        for o in obligations
+    }
+
+
+#: what a follow-up reports as changed for its recipient (notices/words.py says it in the reader's words)
+IMPACT_FIELDS = ("data_subjects", "people", "records", "data_categories", "sensitivity")
+
+
+def impact_difference(before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[str, Any]:
+    """{field: [before, after]} for each field that differs between two impact rows of one recipient, or
+    added / removed when the recipient is in only one of them; empty when nothing changed."""
     if after is None:
         return {"removed": True}
     if before is None:
         return {"added": True}
-    return {f: [before[f], after[f]] for f in fields if before[f] != after[f]}
+    return {f: [before[f], after[f]] for f in IMPACT_FIELDS if before[f] != after[f]}
 
 
 def generate_notice(obligation: Obligation, author: User | None, follow_up: bool = False) -> Notice:
@@ -528,16 +565,18 @@ def approve_notice(notice: Notice, approver: User) -> int:
 
 
 def approve_notices(notices: Iterable[Notice], approver: User) -> int:
-    notices = [n for n in notices if n.status == NoticeStatus.DRAFT]
-    four_eyes = current_app.config["NOTICE_FOUR_EYES"]
-    for notice in notices:
-        if four_eyes and notice.author_id is not None and notice.author_id == approver.id:
-            raise DomainError(f"notice {notice.id}: four-eyes rule: the approver cannot be its author")
-        if notice.obligation.status == ObligationStatus.NOT_REQUIRED:  # decided after the draft was written
-            raise DomainError(f"notice {notice.id}: its obligation is not required; there is nothing to notify")
+    """Approve and queue each draft given, or none of them: what holds any back is refused, each named."""
+    drafts = [n for n in notices if n.status == NoticeStatus.DRAFT]
     now = now_utc()
-    _refuse_stale(notices)
-    _refuse_incomplete(notices, now)
+    held = holds(drafts, approver, now)
+    problems = [f"notice {n.id} to {n.obligation.recipient}: {hold.says}" for n in drafts for hold in held[n.id]]
+    if problems:
+        raise ValidationFailed(problems)
+    return _queue(drafts, approver, now)
+
+
+def _queue(notices: list[Notice], approver: User, now: datetime) -> int:
+    """Approved, frozen, and one outbox message per address, in the caller's transaction. Returns messages queued."""
     rows = []
     for notice in notices:
         notice.status, notice.approved_by, notice.approved_at = NoticeStatus.APPROVED, approver, now
@@ -561,42 +600,109 @@ def approve_notices(notices: Iterable[Notice], approver: User) -> int:
     return len(rows)
 
 
-def _refuse_stale(notices: list[Notice]) -> None:
-    """A draft whose recipient's impact changed since it was written would send old figures: regenerate it."""
-    snapshots: dict[int, ImpactSnapshot | None] = {}
+@dataclass(frozen=True)
+class Hold:
+    """Why a draft cannot be approved now: what the review counts it as (`kind`), and the sentence saying it."""
+
+    kind: str
+    says: str
+
+
+#: the kinds of hold, as the review counts them
+WRITTEN_BY_APPROVER = "written by you: another person must approve them (four-eyes)"
+NO_LONGER_REQUIRED = "their duty is no longer required"
+IMPACT_MOVED = "the impact changed since they were drafted: regenerate them"
+ITEM_MISSING = "an item their rule requires is missing"
+DELAY_UNSTATED = "past their due time, they do not state the reasons for the delay: regenerate them"
+NOT_CHECKABLE = "their checklist cannot be worked out"
+
+
+def holds(notices: list[Notice], approver: User, now: datetime) -> dict[int, list[Hold]]:
+    """Everything that keeps each draft from being approved by `approver` at `now`, by notice id (empty: it
+    may go). The review shows exactly these and approval refuses on exactly these."""
+    found = {notice.id: _held_by_people(notice, approver) for notice in notices}
+    for notice in _impact_moved(notices):
+        found[notice.id].append(
+            Hold(IMPACT_MOVED, "the impact changed since it was drafted; regenerate the draft before approving it")
+        )
+    for notice_id, held in _held_by_checklist(notices, now).items():
+        found[notice_id] += held
+    return found
+
+
+def _held_by_people(notice: Notice, approver: User) -> list[Hold]:
+    held = []
+    if current_app.config["NOTICE_FOUR_EYES"] and notice.author_id is not None and notice.author_id == approver.id:
+        held.append(Hold(WRITTEN_BY_APPROVER, "four-eyes rule: you wrote it, so another person must approve it"))
+    if notice.obligation.status == ObligationStatus.NOT_REQUIRED:  # decided after the draft was written
+        held.append(Hold(NO_LONGER_REQUIRED, "its obligation is not required; there is nothing to notify"))
+    return held
+
+
+def _impact_moved(notices: list[Notice]) -> list[Notice]:
+    """The drafts whose recipient's impact changed since they were written: they would send old figures. The
+    snapshots are compared once per snapshot a draft was written from, for all its drafts at once."""
+    current = {incident_id: current_snapshot(incident_id) for incident_id in {n.incident_id for n in notices}}
+    written_from: dict[tuple[int, int | None], list[Notice]] = defaultdict(list)
     for notice in notices:
-        if notice.incident_id not in snapshots:
-            snapshots[notice.incident_id] = current_snapshot(notice.incident_id)
-        current = snapshots[notice.incident_id]
-        if current is None or current.id == notice.snapshot_id:
-            continue
-        if changes_since(notice, notice.obligation, current):
-            raise DomainError(
-                f"notice {notice.id} to {notice.obligation.recipient}: the impact changed since it was drafted; "
-                "regenerate the draft before approving it"
-            )
+        snapshot = current[notice.incident_id]
+        if snapshot is not None and snapshot.id != notice.snapshot_id:
+            written_from[notice.incident_id, notice.snapshot_id].append(notice)
+    moved = []
+    for (incident_id, snapshot_id), drafts in written_from.items():
+        before = db.session.get(ImpactSnapshot, snapshot_id) if snapshot_id else None
+        impacts = impacts_between([n.obligation for n in drafts], before, current[incident_id])
+        moved += [n for n in drafts if impact_difference(*impacts[n.obligation_id])]
+    return moved
 
 
-def _refuse_incomplete(notices: list[Notice], now: datetime) -> None:
-    """No notice leaves while an item its rule requires is missing (rules.yaml `content:`)."""
+def _held_by_checklist(notices: list[Notice], now: datetime) -> dict[int, list[Hold]]:
+    """No notice leaves while an item its rule requires is missing (rules.yaml `content:`), nor, past its due
+    time, without the reasons for the delay its regime asks for (`late:`)."""
     drafters: dict[int, Drafter] = {}
     for notice in notices:
-        obligation = notice.obligation
-        if obligation.incident_id not in drafters:
-            drafters[obligation.incident_id] = Drafter(obligation.incident)
-            drafters[obligation.incident_id].prefetch(
-                [n.obligation for n in notices if n.incident_id == notice.incident_id]
-            )
-        checks = drafters[obligation.incident_id].checks(obligation, notice.language, notice.sequence, now)
-        lacking = missing_items(checks, notice.language)
-        if lacking:
-            raise ValidationFailed([f"notice {notice.id} to {obligation.recipient}: {line}" for line in lacking])
-        reasons = drafters[obligation.incident_id].statement(notice.language)["delay_reasons"]
-        if any(c.item.id == DELAY_ITEM_ID for c in checks) and reasons not in notice.text_body:
-            raise DomainError(
-                f"notice {notice.id} to {obligation.recipient}: past its due time, it must state the reasons for "
-                "the delay; regenerate the draft"
-            )
+        if notice.incident_id not in drafters:
+            drafters[notice.incident_id] = Drafter(notice.obligation.incident)
+    for incident_id, drafter in drafters.items():
+        drafter.prefetch_impacts([n.obligation for n in notices if n.incident_id == incident_id], activities=False)
+    return {n.id: _checklist_holds(n, drafters[n.incident_id], now) for n in notices}
+
+
+def _checklist_holds(notice: Notice, drafter: Drafter, now: datetime) -> list[Hold]:
+    try:
+        checks = drafter.checks(notice.obligation, notice.language, notice.sequence, now)
+    except DomainError as refused:  # no statement in its language, its recipient gone from the impact, ...
+        return [Hold(NOT_CHECKABLE, str(refused))]
+    held = [Hold(ITEM_MISSING, line) for line in missing_items(checks, notice.language)]
+    reasons = drafter.statement(notice.language)["delay_reasons"]
+    if any(c.item.id == DELAY_ITEM_ID for c in checks) and reasons not in notice.text_body:
+        held.append(
+            Hold(DELAY_UNSTATED, "past its due time, it must state the reasons for the delay; regenerate the draft")
+        )
+    return held
+
+
+#: between the parts of a notice's content digest: no part can run into the next
+_PART = "\x1f"
+
+
+def content_digests(*where) -> dict[int, str]:
+    """Each notice's digest of what its recipients get (subject, bodies, addresses, sender, language), by id,
+    computed by the database: a review's fingerprint needs no body read into Python."""
+    content = (
+        Notice.subject
+        + _PART
+        + Notice.text_body
+        + _PART
+        + Notice.html_body
+        + _PART
+        + cast(Notice.recipients, Text)
+        + _PART
+        + Notice.sender_name
+        + _PART
+        + Notice.language
+    )
+    return dict(db.session.execute(select(Notice.id, func.md5(content)).where(*where)).tuples().all())
 
 
 def idempotency_key(notice: Notice, recipient: str) -> str:
@@ -681,28 +787,44 @@ def generate_all(incident_id: int, author: User | None, progress: Progress, batc
     return len(ids)
 
 
-def drafts_of(incident_id: int) -> list[int]:
-    return list(
-        db.session.scalars(
-            select(Notice.id)
-            .where(Notice.incident_id == incident_id, Notice.status == NoticeStatus.DRAFT)
-            .order_by(Notice.id)
-        )
-    )
+@dataclass(frozen=True)
+class Approval:
+    """What a confirmed review came to: notices approved, e-mails queued, and reviewed drafts left as drafts
+    because they changed, or something came to hold them, while the approval ran."""
+
+    approved: int
+    queued: int
+    left: int
 
 
-def approve_all(incident_id: int, approver: User, progress: Progress, batch: int = 500) -> int:
-    """Approve every draft of the incident and queue its messages, a batch per transaction."""
-    ids = drafts_of(incident_id)
-    queued = 0
+def approve_reviewed(
+    incident_id: int, reviewed: Mapping[int, str], approver: User, progress: Progress, batch: int = 500
+) -> Approval:
+    """Approve the drafts a person reviewed (notice id -> content digest, notices/review.py) and queue their
+    messages, a batch per transaction. Each draft goes only as it was reviewed: one edited, regenerated or held
+    since stays a draft. Its rows are locked meanwhile (PostgreSQL), so none changes between check and approval."""
+    ids = sorted(reviewed)
+    approved = queued = 0
     progress.start("Approving and queueing", len(ids))
     for start in range(0, len(ids), batch):
         chunk = ids[start : start + batch]
-        queued += approve_notices(db.session.scalars(select(Notice).where(Notice.id.in_(chunk))).all(), approver)
+        notices = db.session.scalars(
+            select(Notice)
+            .where(Notice.id.in_(chunk), Notice.incident_id == incident_id, Notice.status == NoticeStatus.DRAFT)
+            .options(selectinload(Notice.obligation))
+            .order_by(Notice.id)
+            .with_for_update(of=Notice)
+        ).all()
+        digests = content_digests(Notice.id.in_(chunk))
+        now = now_utc()
+        held = holds(notices, approver, now)
+        going = [n for n in notices if digests[n.id] == reviewed[n.id] and not held[n.id]]
+        queued += _queue(going, approver, now)
+        approved += len(going)
         db.session.commit()
         progress.advance(len(chunk))
     progress.finish()
-    return queued
+    return Approval(approved, queued, len(ids) - approved)
 
 
 def notice_counts(incident_id: int) -> dict[str, int]:

@@ -1,7 +1,9 @@
-"""Notice pages: the statement for recipients, an incident's notices with bulk generation and approval (progress on the
-page), one notice (edit, approve, follow-up, print), resending, template editing, and the two public endpoints: the
-acknowledgement page behind a signed link and the SendGrid Event Webhook; the notices' parts of the incident and
-obligation pages (core.signals)."""
+"""Notice pages: the statement for recipients, an incident's notices with bulk generation, the review before
+approval (one notice or all drafts) and its confirmation (progress on the page), one notice (edit, follow-up,
+print), resending, template editing, and the two public endpoints: the acknowledgement page behind a signed link
+and the SendGrid Event Webhook; the notices' parts of the incident and obligation pages (core.signals)."""
+
+from dataclasses import asdict
 
 from flask import (
     Blueprint,
@@ -18,26 +20,29 @@ from flask import (
 )
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from breachdesk.audit.services import carrying_actor, record
 from breachdesk.auth.models import User
-from breachdesk.core.access import ADMINS, EVERYONE, PRIVACY_TEAM, PUBLIC, allow
+from breachdesk.core.access import ADMINS, EVERYONE, PRIVACY_TEAM, PUBLIC, allow, can
 from breachdesk.core.clock import now_utc
 from breachdesk.core.db import MAX_ROW_ID
 from breachdesk.core.errors import DomainError, ValidationFailed
 from breachdesk.core.i18n import Label, localized_instant
-from breachdesk.core.progress import run_in_background
+from breachdesk.core.progress import NoProgress, run_in_background
 from breachdesk.core.signals import incident_page, obligation_page
-from breachdesk.core.web import commit_or_flash, flash_problems, use_language
+from breachdesk.core.web import commit_or_flash, flash_problems, request_language, say, use_language
 from breachdesk.deadlines.models import Obligation, ObligationStatus
 from breachdesk.deadlines.rules import RECIPIENT_KIND_LABELS, Rule, shipped_rules
 from breachdesk.deadlines.services import mark_acknowledged, mark_sent
 from breachdesk.extensions import csrf, db
+from breachdesk.impact.models import ImpactSnapshot
 from breachdesk.incidents.models import Incident
 from breachdesk.inventory.models import Customer, Organisation
-from breachdesk.notices import layout, rendering, services, statements
+from breachdesk.notices import layout, rendering, review, services, statements
 from breachdesk.notices.forms import (
     AcknowledgeForm,
+    ApprovalForm,
     FollowUpForm,
     NoticeEditForm,
     ResendForm,
@@ -45,6 +50,8 @@ from breachdesk.notices.forms import (
     statement_form,
 )
 from breachdesk.notices.models import (
+    NOTICE_STATUS_LABELS,
+    OUTBOX_STATUS_LABELS,
     Acknowledgement,
     Notice,
     NoticeStatus,
@@ -54,9 +61,22 @@ from breachdesk.notices.models import (
 )
 from breachdesk.notices.outbox import resend
 from breachdesk.notices.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, record_events, verified
+from breachdesk.notices.words import REGIME, STAGE, words_in
 
 bp = Blueprint("notices", __name__)
 LANGUAGES = ("en", "fr")
+
+
+@bp.app_template_filter("language_name")
+def language_name(code: str) -> str:
+    """A language by its name in the page's language ("French"), never its code."""
+    return words_in(request_language()).language_name(code)
+
+
+@bp.app_template_global()
+def rule_words(regime: str, stage: str) -> str:
+    """A duty's regime and stage in words of the page's language: "GDPR · notification"."""
+    return f"{say(Label(REGIME, regime))} · {say(Label(STAGE, stage))}"
 
 
 def _problems_of(form) -> ValidationFailed:
@@ -71,7 +91,12 @@ def _problems_of(form) -> ValidationFailed:
 def incident_notices(incident_id: int):
     incident = db.get_or_404(Incident, incident_id)
     page = db.paginate(
-        select(Notice).where(Notice.incident_id == incident.id).order_by(Notice.id), per_page=100, max_per_page=500
+        select(Notice)
+        .where(Notice.incident_id == incident.id)
+        .options(selectinload(Notice.obligation), selectinload(Notice.messages))
+        .order_by(Notice.id),
+        per_page=100,
+        max_per_page=500,
     )
     outbox = dict(
         db.session.execute(
@@ -90,17 +115,20 @@ def incident_notices(incident_id: int):
         )
         .order_by(OutboxMessage.id)
     ).all()
+    counts = services.notice_counts(incident.id)
     return render_template(
         "notices/incident.html",
         incident=incident,
         page=page,
         outbox=outbox,
         trouble=trouble,
-        counts=services.notice_counts(incident.id),
+        counts=counts,
         resend_form=ResendForm(),
         to_generate=len(services.customer_obligations_without_notice(incident.id)),
-        drafts=len(services.drafts_of(incident.id)),
+        drafts=counts.get(NoticeStatus.DRAFT, 0),
         statement_languages=LANGUAGES,
+        notice_status=NOTICE_STATUS_LABELS,
+        outbox_status=OUTBOX_STATUS_LABELS,
     )
 
 
@@ -122,17 +150,77 @@ def generate_all(incident_id: int):
     return _stream("Generating notices", job, url_for("notices.incident_notices", incident_id=incident.id))
 
 
+@bp.get("/incidents/<int:incident_id>/notices/review")
+@allow(PRIVACY_TEAM)
+def review_all(incident_id: int):
+    """Every draft of the incident before it is approved and sent: a summary over all, a page of them at a time,
+    and the one confirmation."""
+    incident = db.get_or_404(Incident, incident_id)
+    found = review.of_incident(incident.id, current_user, now_utc())
+    page = db.paginate(
+        select(Notice.id)
+        .where(Notice.incident_id == incident.id, Notice.status == NoticeStatus.DRAFT)
+        .order_by(Notice.id),
+        per_page=request.args.get("per_page", 100, type=int),
+        max_per_page=500,
+    )
+    return _review_page(
+        found,
+        [found.drafts[i] for i in page.items if i in found.drafts],
+        page,
+        incident,
+        url_for("notices.approve_all", incident_id=incident.id),
+        url_for("notices.incident_notices", incident_id=incident.id),
+    )
+
+
 @bp.post("/incidents/<int:incident_id>/notices/approve")
 @allow(PRIVACY_TEAM)
 def approve_all(incident_id: int):
+    """The confirmation of the review: approves the drafts reviewed, as they were reviewed, or nothing."""
     incident = db.get_or_404(Incident, incident_id)
-    approver_id = current_user.id
+    found = _confirmed(review.of_incident, incident.id)
+    if found is None:
+        return redirect(url_for("notices.review_all", incident_id=incident.id))
+    approver_id, reviewed = current_user.id, found.reviewed()
 
     def job(progress) -> str:
-        queued = services.approve_all(incident.id, db.session.get(User, approver_id), progress)
-        return f"approved; {queued} messages queued"
+        done = services.approve_reviewed(incident.id, reviewed, db.session.get(User, approver_id), progress)
+        left = f"; {done.left} left as drafts: they changed while approving, review them again" if done.left else ""
+        return f"{done.approved} notices approved, {done.queued} e-mails queued{left}"
 
-    return _stream("Approving notices", job, url_for("notices.incident_notices", incident_id=incident.id))
+    return _stream("Approving and sending notices", job, url_for("notices.incident_notices", incident_id=incident.id))
+
+
+def _confirmed(review_of, scope_id: int) -> review.Review | None:
+    """The review a confirmation approves: the form ticked and carrying exactly what would be approved now.
+    Otherwise None, the reason flashed, and nothing changed."""
+    form = ApprovalForm()
+    if not form.validate_on_submit():
+        for name, errors in form.errors.items():
+            flash(f"{'; '.join(errors)}" if name == "confirmed" else f"{name}: {'; '.join(errors)}", "error")
+        return None
+    found = review_of(scope_id, current_user, now_utc())
+    refused = found.refusal(form.seen())
+    if refused:
+        flash(refused, "error")
+        return None
+    return found
+
+
+def _review_page(found: review.Review, rows: list, page, incident: Incident, action: str, back: str):
+    form = ApprovalForm(data=asdict(found.confirmation()))
+    return render_template(
+        "notices/review.html",
+        review=found,
+        rows=rows,
+        page=page,
+        incident=incident,
+        form=form,
+        action=action,
+        back=back,
+        now=now_utc(),
+    )
 
 
 # --- the statement for recipients --------------------------------------------------------------------------
@@ -194,17 +282,21 @@ def notice(notice_id: int):
     acknowledgement = db.session.scalar(select(Acknowledgement).where(Acknowledgement.notice_id == found.id))
     later = db.session.scalar(select(func.max(Notice.sequence)).where(Notice.obligation_id == found.obligation_id))
     stale = found.status == NoticeStatus.APPROVED and later == found.sequence and _impact_moved(found)
-    checks, refused = [], None
+    checks, refused, held = [], None, []
     if found.status == NoticeStatus.DRAFT:
         try:
             checks = services.notice_checklist(found)
         except DomainError as error:
             refused = str(error)
+        if can("notices.review_one"):
+            held = services.holds([found], current_user, now_utc())[found.id]
     return render_template(
         "notices/notice.html",
         notice=found,
+        snapshot=db.session.get(ImpactSnapshot, found.snapshot_id) if found.snapshot_id else None,
         checks=checks,
         checklist_refused=refused,
+        held=held,
         acknowledgement=acknowledgement,
         follow_up_form=FollowUpForm(),
         resend_form=ResendForm(),
@@ -267,18 +359,41 @@ def edit(notice_id: int):
     return render_template("notices/edit.html", notice=found, form=form)
 
 
+@bp.get("/notices/<int:notice_id>/review")
+@allow(PRIVACY_TEAM)
+def review_one(notice_id: int):
+    """One draft before it is approved and sent, and the confirmation."""
+    found = db.get_or_404(Notice, notice_id)
+    if found.status != NoticeStatus.DRAFT:
+        flash("This notice is approved already: it is frozen.", "info")
+        return redirect(url_for("notices.notice", notice_id=found.id))
+    reviewed = review.of_notice(found.id, current_user, now_utc())
+    return _review_page(
+        reviewed,
+        list(reviewed.drafts.values()),
+        None,
+        found.obligation.incident,
+        url_for("notices.approve", notice_id=found.id),
+        url_for("notices.notice", notice_id=found.id),
+    )
+
+
 @bp.post("/notices/<int:notice_id>/approve")
 @allow(PRIVACY_TEAM)
 def approve(notice_id: int):
+    """The confirmation of one draft's review: approves it as it was reviewed, or nothing."""
     found = db.get_or_404(Notice, notice_id)
-    commit_or_flash(
-        lambda: services.approve_notice(found, current_user),
-        lambda queued: (
-            f"Approved; {queued} message(s) queued."
-            if queued
-            else "Approved. It has no e-mail recipient: submit it yourself, then record it as sent with its reference."
-        ),
-    )
+    reviewed = _confirmed(review.of_notice, found.id)
+    if reviewed is None:
+        return redirect(url_for("notices.review_one", notice_id=found.id))
+    done = services.approve_reviewed(found.incident_id, reviewed.reviewed(), current_user, NoProgress())
+    if not done.approved:
+        flash("Nothing was approved: the draft changed while approving it. Review it again.", "error")
+        return redirect(url_for("notices.review_one", notice_id=found.id))
+    if done.queued:
+        flash(f"Approved; {done.queued} e-mail(s) queued.", "info")
+    else:
+        flash("Approved. It has no e-mail recipient: submit it yourself, then record it as sent with its reference.")
     return redirect(url_for("notices.notice", notice_id=found.id))
 
 

@@ -9,12 +9,12 @@ from sqlalchemy import select
 from breachdesk.audit.services import record
 from breachdesk.core.errors import ValidationFailed
 from breachdesk.extensions import db
-from breachdesk.notices.models import DeliveryEvent, OutboxMessage
+from breachdesk.notices.models import DELIVERY_LABELS, DeliveryEvent, OutboxMessage
 
 SIGNATURE_HEADER = "X-Twilio-Email-Event-Webhook-Signature"
 TIMESTAMP_HEADER = "X-Twilio-Email-Event-Webhook-Timestamp"
 #: the events that say what happened to a message; others (processed, click ...) are acknowledged and ignored
-RECORDED = {"delivered", "deferred", "bounce", "dropped", "open"}
+RECORDED = set(DELIVERY_LABELS)
 
 
 def verified(

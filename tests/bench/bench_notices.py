@@ -21,9 +21,11 @@ process under harness's measuring wrapper (wall time, peak RSS from getrusage(RU
    after the import;
 2. GENERATE: notices.services.generate_all(incident, user, NoProgress()) (it commits batch by batch),
    acting as the user, as the web job does. Checked: one draft per pending customer obligation;
-3. APPROVE AND QUEUE: notices.services.approve_all(incident, user, NoProgress()): every draft approved
-   and its outbox rows written. Checked: the messages queued are the drafts' recipients, one outbox row
-   each;
+3. REVIEW, APPROVE AND QUEUE: notices.review.of_incident(incident, user, now) (what the review page computes and
+   the confirmation computes again: every draft judged, the summary's figures, the fingerprint), then
+   notices.services.approve_reviewed(incident, review.reviewed(), user, NoProgress()), each timed: every draft
+   approved and its outbox rows written. Checked: the review finds every draft approvable, and the messages
+   queued are the drafts' recipients, one outbox row each;
 4. SLOW PROVIDER: the first --slow-messages (2,000) messages through a second stub that answers after
    --provider-latency-ms (20), as the real API takes its time: dispatch_round() against the bare calls
    made from as many threads as the dispatcher keeps in flight (1.00x: limited by the server), and a
@@ -48,7 +50,7 @@ measured process's peak RSS. It reports its own CPU time and peak RSS at the end
 Reported per database: count, seconds (perf_counter around the call, commits included) and notices or
 messages per second for each step, the process's wall time and peak RSS (and its own ru_maxrss before
 the step: interpreter, app and imports), the dispatch / baseline ratio. Goals: queueing 10,000 (generate
-+ approve) under 30 s: ok or MISSED; the dispatch ratio is printed (1.0x: limited by the server).
++ review + approve) under 30 s: ok or MISSED; the dispatch ratio is printed (1.0x: limited by the server).
 Results are written as JSON to tests/bench/results/notices-<timestamp>.json. Data comes from
 generate_inventory.py (through harness.prepare_data) into a temporary directory or --keep DIR.
 
@@ -90,7 +92,7 @@ AWARE_AT = "2026-01-05T10:00:00Z"
 USERNAME = "bench-privacy"
 PASSWORD = "correct-Horse-7-battery"
 API_KEY = "SG.bench"
-#: the product owner's goal: generate + approve for this many customers, in under this many seconds
+#: the product owner's goal: generate + review + approve for this many customers, in under this many seconds
 GOAL_NOTICES = 10_000
 GOAL_QUEUE_SECONDS = 30.0
 WORKER_MODES = ("setup", "generate", "approve", "dispatch", "stub")
@@ -207,17 +209,20 @@ def measure_generate(url: str, incident_id: int) -> dict[str, Any]:
 def measure_approve(url: str, incident_id: int) -> dict[str, Any]:
     from sqlalchemy import func, select
 
+    from breachdesk.core.clock import now_utc
     from breachdesk.core.progress import NoProgress
     from breachdesk.extensions import db
+    from breachdesk.notices import review
     from breachdesk.notices.models import Notice, OutboxMessage
-    from breachdesk.notices.services import approve_all
+    from breachdesk.notices.services import approve_reviewed
 
     app = harness.bench_app(url)
     with app.app_context():
         rss_before = harness.rss_mb()
         notices = db.session.scalar(select(func.count()).select_from(Notice).where(Notice.incident_id == incident_id))
         db.session.rollback()
-        queued, seconds = _as_user(lambda user: approve_all(incident_id, user, NoProgress()))
+        reviewed, review_seconds = _as_user(lambda user: review.of_incident(incident_id, user, now_utc()))
+        done, seconds = _as_user(lambda user: approve_reviewed(incident_id, reviewed.reviewed(), user, NoProgress()))
         rss_end = harness.rss_mb()
         statuses = db.session.execute(
             select(Notice.status, func.count()).where(Notice.incident_id == incident_id).group_by(Notice.status)
@@ -229,8 +234,11 @@ def measure_approve(url: str, incident_id: int) -> dict[str, Any]:
             .group_by(OutboxMessage.status)
         ).all()
         return {
+            "review_seconds": round(review_seconds, 3),
+            "approvable": len(reviewed.approvable),
             "seconds": round(seconds, 3),
-            "queued": queued,
+            "queued": done.queued,
+            "left": done.left,
             "notices": notices,
             "notices_by_status": {str(status.value): n for status, n in statuses},
             "outbox_by_status": {str(status.value): n for status, n in outbox},
@@ -554,11 +562,15 @@ def bench_database(name: str, url: str, data: dict[str, Any], work: Path, args) 
     messages = generate["messages_expected"]
     print(f"    {generate['count']:,} notices in {generate['seconds']:.2f} s, {messages:,} recipients")
 
-    approve = harness.run_part(SCRIPT, "approve and queue", "approve", url, incident, env, logs, args.timeout)
-    harness.expect("approve_all's count of messages queued", approve["queued"], messages)
+    approve = harness.run_part(SCRIPT, "review, approve and queue", "approve", url, incident, env, logs, args.timeout)
+    harness.expect("drafts the review finds approvable", approve["approvable"], generate["notices"])
+    harness.expect("approve_reviewed's count of messages queued", approve["queued"], messages)
     harness.expect("notices after approval", approve["notices_by_status"], {"approved": generate["notices"]})
     harness.expect("outbox rows", approve["outbox_by_status"], {"queued": messages})
-    print(f"    {approve['queued']:,} messages queued in {approve['seconds']:.2f} s")
+    print(
+        f"    reviewed in {approve['review_seconds']:.2f} s; {approve['queued']:,} messages queued in "
+        f"{approve['seconds']:.2f} s"
+    )
     if args.slow_messages >= messages:
         raise harness.BenchFailure(
             f"--slow-messages {args.slow_messages} leaves none of the {messages:,} messages "
@@ -657,7 +669,7 @@ def bench_database(name: str, url: str, data: dict[str, Any], work: Path, args) 
         "stub": received,
         "stub_slow": received_slow,
         "warnings": warnings,
-        "queue_seconds": round(generate["seconds"] + approve["seconds"], 3),
+        "queue_seconds": round(generate["seconds"] + approve["review_seconds"] + approve["seconds"], 3),
         "dispatch_ratio": round(dispatch["seconds"] / dispatch["baseline_seconds"], 2),
     }
     if name == "sqlite":
@@ -724,7 +736,18 @@ def report(payload: dict[str, Any]) -> list[str]:
                 f"{g['rss_mb_self']['before']:.0f}",
             ),
             (
-                "2. approve_all (queue)",
+                "2. review.of_incident",
+                f"{a['notices']:,}",
+                f"{messages:,}",
+                f"{a['review_seconds']:.2f}",
+                _rate(a["notices"], a["review_seconds"]),
+                "-",
+                "(with 3)",
+                "(with 3)",
+                "(with 3)",
+            ),
+            (
+                "3. approve_reviewed (queue)",
                 f"{a['notices']:,}",
                 f"{messages:,}",
                 f"{a['seconds']:.2f}",
@@ -735,7 +758,7 @@ def report(payload: dict[str, Any]) -> list[str]:
                 f"{a['rss_mb_self']['before']:.0f}",
             ),
             (
-                "   queue = 1 + 2",
+                "   queue = 1 + 2 + 3",
                 f"{g['notices']:,}",
                 f"{messages:,}",
                 f"{r['queue_seconds']:.2f}",
@@ -746,7 +769,7 @@ def report(payload: dict[str, Any]) -> list[str]:
                 "-",
             ),
             (
-                f"3. dispatch_round x {d['rounds']}",
+                f"4. dispatch_round x {d['rounds']}",
                 "-",
                 f"{d['sent']:,}",
                 f"{d['seconds']:.2f}",
@@ -786,7 +809,7 @@ def report(payload: dict[str, Any]) -> list[str]:
                 ),
                 rows,
             ),
-            f"  goal: queue {GOAL_NOTICES:,} < {GOAL_QUEUE_SECONDS:.0f} s (generate + approve): "
+            f"  goal: queue {GOAL_NOTICES:,} < {GOAL_QUEUE_SECONDS:.0f} s (generate + review + approve): "
             f"{r['queue_seconds']:.1f} s {harness.mark(r['queue_seconds'] < GOAL_QUEUE_SECONDS)}{scale}",
             f"  dispatch / baseline: {r['dispatch_ratio']:.2f}x (the bare HTTP calls are "
             f"{d['baseline_seconds'] / d['seconds']:.0%} of dispatch time; 1.00x = limited by the server)",

@@ -1,5 +1,6 @@
-"""Notices in a real Chromium: bulk generation with progress, approval, sending, the customer's
-acknowledgement, and the template editor's live preview."""
+"""Notices in a real Chromium: bulk generation with progress, the review before sending (at 1366 and 390 px) and
+its one confirmation, approval with progress, sending, the customer's acknowledgement, and the template editor's
+live preview."""
 
 import re
 from datetime import UTC, datetime, timedelta
@@ -45,13 +46,27 @@ def test_privacy_officer_notifies_every_customer_and_one_acknowledges(
     assert page.locator("progress").last.get_attribute("value") == "100"
     screenshot(page, "notices-generated")
     page.get_by_role("link", name="Back to the notices").click()
-    page.get_by_role("button", name=re.compile(r"Approve and queue 13 draft")).click()
-    expect(page.locator(".stream .flash")).to_have_text(re.compile(r"Done: approved; \d+ messages queued"))
+    page.get_by_role("link", name="Review and approve 13 draft(s)").click()
+    summary = page.locator(".review-summary").inner_text()
+    assert "13 draft notices to 13 recipients" in summary and "Can be approved and sent now: 13" in summary
+    assert page.locator("table.review tbody tr").count() == 13
+    send = page.get_by_role("button", name=re.compile(r"^Approve and send 13 notices \(\d+ e-mails\)$"))
+    emails = int(re.search(r"\((\d+) e-mails\)", send.inner_text()).group(1))
+    review_url = page.url
+    page.set_viewport_size({"width": 1366, "height": 900})
+    screenshot(page, "review-1366")
+    _review_on_a_phone(browser, live_server, review_url)
+    send.click()  # the box is not ticked: the browser asks for it, nothing is sent
+    assert page.url == review_url and page.locator("input[name=confirmed]:invalid").count() == 1
+    page.get_by_label(re.compile(r"^I have reviewed these 13 notices")).check()
+    send.click()
+    expect(page.locator(".stream .flash")).to_have_text(f"Done: 13 notices approved, {emails} e-mails queued.")
+    assert page.locator("progress").last.get_attribute("value") == "100"
 
     app.config["PUBLIC_BASE_URL"] = live_server
-    assert dispatch_round(FileBackend(tmp_path / "outbox"), batch=100).sent >= 13
+    assert dispatch_round(FileBackend(tmp_path / "outbox"), batch=100).sent == emails
     page.goto(f"{live_server}/incidents/{incident.id}/notices")
-    assert "e-mails sent" in page.locator("main").inner_text()
+    assert f"E-mails: sent: {emails}" in page.locator("main").inner_text()
     lemaire = db.session.scalar(
         db.select(Notice)
         .join(Notice.obligation)
@@ -75,6 +90,21 @@ def test_privacy_officer_notifies_every_customer_and_one_acknowledges(
     page.goto(f"{live_server}/notices/{lemaire.id}")
     assert "Acknowledged" in page.locator("dl.facts").inner_text()
     assert errors == []
+
+
+def _review_on_a_phone(browser, live_server, review_url):
+    """The review at 390 px: the page does not scroll sideways (the table scrolls in its frame), the summary and
+    the confirmation wrap."""
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    small = phone.new_page()
+    log_in(small, live_server, "dpo")
+    small.goto(review_url)
+    small.wait_for_load_state("load")
+    assert small.evaluate("document.documentElement.scrollWidth") <= 390
+    confirm = small.locator("form.confirm").bounding_box()
+    assert confirm["x"] >= 0 and confirm["x"] + confirm["width"] <= 390
+    screenshot(small, "review-390")
+    phone.close()
 
 
 def test_admin_edits_a_template_with_a_live_preview(browser, live_server, demo_inventory, page):

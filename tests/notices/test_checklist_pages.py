@@ -22,6 +22,7 @@ from breachdesk.notices.models import NoticeStatus, OutboxMessage
 from breachdesk.notices.statements import save_statement
 from tests.conftest import create_user
 from tests.incident_fixtures import duty, write_statements
+from tests.notices.pages import confirm
 
 
 def test_a_draft_shows_its_checklist_and_approval_waits_for_the_missing_item(incident, privacy, login):
@@ -36,14 +37,16 @@ def test_a_draft_shows_its_checklist_and_approval_waits_for_the_missing_item(inc
     )  # with the reasons for the delay
     assert generated.text.count(">missing<") == 1
     notice = services.latest_notice(duty(incident, "acme").id)
-    refused = client.post(f"/notices/{notice.id}/approve", follow_redirects=True)
-    assert "The likely consequences of the breach" in refused.text and "is missing" in refused.text
+    review = client.get(f"/notices/{notice.id}/review").text
+    assert "The likely consequences of the breach" in review and "is missing" in review
+    refused = confirm(client, f"/notices/{notice.id}/review")
+    assert "Nothing was approved. No draft here can be approved yet" in refused.text
     db.session.refresh(notice)
     assert notice.status == NoticeStatus.DRAFT and db.session.scalar(select(OutboxMessage)) is None
     save_statement(incident, "fr", {"consequences": "Hameçonnage possible."})
     db.session.commit()
     client.post(f"/obligations/{notice.obligation_id}/notice")
-    assert "Approved; 2 message(s) queued." in client.post(f"/notices/{notice.id}/approve", follow_redirects=True).text
+    assert "Approved; 2 e-mail(s) queued." in confirm(client, f"/notices/{notice.id}/review").text
 
 
 def test_bulk_approval_refuses_naming_the_notice_and_the_item(incident, privacy):
@@ -89,13 +92,14 @@ def test_a_draft_whose_impact_changed_is_refused_until_regenerated(incident, pri
     recompute_impact(incident)
     db.session.commit()
     client = login(Role.PRIVACY)
-    refused = client.post(f"/notices/{notice.id}/approve", follow_redirects=True)
+    assert "the impact changed since it was drafted; regenerate the draft" in client.get(f"/notices/{notice.id}").text
+    refused = confirm(client, f"/notices/{notice.id}/review")
     assert "the impact changed since it was drafted; regenerate the draft" in refused.text
     assert db.session.scalar(select(OutboxMessage)) is None
     client.post(f"/obligations/{notice.obligation_id}/notice")
     db.session.expire_all()
     assert "About 90 records." in services.latest_notice(notice.obligation_id).text_body
-    assert "Approved; 1 message(s) queued." in client.post(f"/notices/{notice.id}/approve", follow_redirects=True).text
+    assert "Approved; 1 e-mail(s) queued." in confirm(client, f"/notices/{notice.id}/review").text
 
 
 def test_the_authoritys_follow_up_is_complementary_naming_the_first_notice_and_what_changed(inventory, privacy):

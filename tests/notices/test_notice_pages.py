@@ -14,6 +14,7 @@ from breachdesk.inventory.importer import import_inventory
 from breachdesk.notices import services
 from breachdesk.notices.models import Notice
 from tests.incident_fixtures import STATEMENTS, duty, write_statements
+from tests.notices.pages import confirm
 
 
 def test_a_follow_up_is_offered_once_the_impact_moved(incident, privacy, login):
@@ -28,8 +29,8 @@ def test_a_follow_up_is_offered_once_the_impact_moved(incident, privacy, login):
         follow_redirects=True,
     )
     assert "Notice saved." in edited.text and "Dear Globex" in edited.text
-    approved = client.post(f"/notices/{notice.id}/approve", follow_redirects=True)
-    assert "Approved; 1 message(s) queued." in approved.text
+    approved = confirm(client, f"/notices/{notice.id}/review")
+    assert "Approved; 1 e-mail(s) queued." in approved.text
     assert "Write a follow-up" not in client.get(f"/notices/{notice.id}").text
     data = b"customer,activity,data_subject_category,data_subjects,records\nglobex,directory,customer,75,90\n"
     import_inventory(None, ("volumes.csv", io.BytesIO(data), len(data)))
@@ -60,7 +61,7 @@ def test_the_authority_notice_prints_as_a_document_and_html_is_sandboxed(invento
     assert "date de survenue" in notice.text_body and "chiffrement" in notice.text_body
     html = client.get(f"/notices/{notice.id}/html")
     assert html.headers["Content-Security-Policy"] == "default-src 'none'; style-src 'unsafe-inline'; sandbox"
-    approved = client.post(f"/notices/{notice.id}/approve", follow_redirects=True)
+    approved = confirm(client, f"/notices/{notice.id}/review")
     assert "It has no e-mail recipient: submit it yourself" in approved.text
 
 

@@ -9,13 +9,14 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from breachdesk.auth.models import Role
+from breachdesk.core.clock import now_utc
 from breachdesk.core.errors import DomainError, ValidationFailed
 from breachdesk.core.progress import NoProgress
 from breachdesk.deadlines.models import Obligation, ObligationStatus
 from breachdesk.extensions import db
 from breachdesk.incidents.services import recompute_impact
 from breachdesk.inventory.importer import import_inventory
-from breachdesk.notices import services
+from breachdesk.notices import review, services
 from breachdesk.notices.models import Notice, NoticeStatus, NoticeTemplate, OutboxMessage
 from breachdesk.notices.statements import save_statement
 from tests.conftest import create_user, table_fingerprint
@@ -200,7 +201,9 @@ def test_bulk_generation_and_approval_cover_every_pending_customer_once(incident
     assert services.generate_all(incident.id, privacy, NoProgress()) == 3
     assert services.generate_all(incident.id, privacy, NoProgress()) == 0  # a rerun continues, it does not repeat
     save_statement(incident, "en", {"pending_information": "Initech's numbers are being established."})
-    assert services.approve_all(incident.id, privacy, NoProgress()) == 3  # acme 2 contacts, globex 1, initech 0
+    reviewed = review.of_incident(incident.id, privacy, now_utc()).reviewed()
+    done = services.approve_reviewed(incident.id, reviewed, privacy, NoProgress())
+    assert done == services.Approval(approved=3, queued=3, left=0)  # acme 2 contacts, globex 1, initech 0
     assert (
         db.session.scalar(select(func.count()).select_from(Notice).where(Notice.status == NoticeStatus.APPROVED)) == 3
     )
