@@ -31,7 +31,7 @@ def test_a_controllers_notice_carries_only_its_own_data(incident, privacy):
     assert "Client : environ 100 personnes" in acme.text_body and "Prospect : environ 20" in acme.text_body
     assert "Environ 1\u202f100 enregistrements." in acme.text_body
     assert acme.recipients == ["dpo@acme.example", "security@acme.example"]
-    assert "Customer: about 50 people" in globex.text_body and "About 50 records." in globex.text_body
+    assert "Customers: about 50 people" in globex.text_body and "About 50 records." in globex.text_body
     for other in ("Acme", "acme", "1\u202f100", "1,100", "Prospect", "Messages"):
         assert other not in globex.text_body + globex.html_body + globex.subject
     for other in ("Globex", "globex", "nviron 50 ", "bout 50 "):
@@ -56,7 +56,7 @@ def test_a_notice_speaks_its_recipients_language_and_reads_their_clock(incident,
     assert (
         "on 24 October 2026, 22:00 UTC." in globex.text_body and "Nature: confidentiality breach." in globex.text_body
     )
-    assert "Personal data concerned: Name, User Contact Email." in globex.text_body
+    assert "Personal data concerned: email address, name." in globex.text_body
     for notice in (acme, globex):
         shown = notice.subject + notice.text_body + notice.html_body
         assert "user." not in shown and "customer:" not in shown and "Client" not in globex.text_body
@@ -155,7 +155,7 @@ def test_a_follow_up_says_what_changed_for_that_customer(incident, privacy):
         "people": [50, 75],
         "records": [50, 90],
     }
-    assert "people by category: Customer 50 → Customer 75" in follow_up.changes["lines"]
+    assert "people by category: Customers 50 → Customers 75" in follow_up.changes["lines"]
 
 
 def test_a_french_follow_up_says_what_changed_in_french(incident, privacy):
