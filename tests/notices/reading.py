@@ -8,9 +8,12 @@ from functools import cache
 from babel.messages.pofile import read_po
 
 from breachdesk.core.i18n import TRANSLATIONS
+from breachdesk.notices.rendering import default_source, shipped_templates
 
 #: a Fides key (user.contact.email, system.operations): taxonomy, never a reader's word
 FIDES_KEY = re.compile(r"\b(?:user|system)(?:\.[a-z_]+)+")
+#: what a template writes itself: not its tags, expressions and statements
+TEMPLATE_CODE = re.compile(r"{[{%#].*?[}%#]}|<[^>]+>", re.DOTALL)
 #: an e-mail address or a link: an identifier, not words (dpo@... names no contact role)
 ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|https?://\S+")
 
@@ -30,6 +33,8 @@ def without_addresses(read: str) -> str:
 
 def appears(word: str, text: str, ignore_case: bool = False) -> bool:
     """`word` as a whole word (or phrase) of `text`: "sent" is not in "consent"."""
+    if (word.lower() not in text.lower()) if ignore_case else (word not in text):
+        return False  # most words are not there at all: no pattern to build
     return re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text, re.IGNORECASE if ignore_case else 0) is not None
 
 
@@ -47,3 +52,11 @@ def words_of(language: str) -> str:
     if language == "en":
         written += [m.id for m in catalogue("fr") if m.id]
     return " ".join(written)
+
+
+@cache
+def prose(language: str) -> str:
+    """What the shipped templates of a language write themselves, in that language, around the values."""
+    return " ".join(
+        TEMPLATE_CODE.sub(" ", default_source(kind, lang)) for kind, lang in shipped_templates() if lang == language
+    )
