@@ -61,7 +61,7 @@ def test_every_category_name_has_plain_english_words():
     words = words_in("en")
     assert [words.term(DATA_CATEGORY, key).name for key in ("user.contact.email", "user.content.private")] == [
         "email address",
-        "private messages and content",
+        "private messages and files",
     ]
     assert words.term(DATA_SUBJECT, "supplier_vendor").name == "Suppliers"
     assert words.term(DATA_CATEGORY, "user.contact.email").description == "User's contact email address."
@@ -91,7 +91,7 @@ def test_a_follow_ups_lines_say_what_changed_in_words():
         "sensitivity": [0, 3],
     }
     assert change_lines(difference, words_in("fr")) == [
-        "personnes par catégorie : Client 1\u202f200, Prospect 8 → aucune",
+        "personnes par catégorie : Clients 1\u202f200, Prospects 8 → aucune",
         "enregistrements : 1\u202f200 → 1\u202f400",
         "catégories de données : Adresse électronique → Adresse électronique, Nom",
         "données les plus sensibles : aucune → données financières",
