@@ -48,13 +48,18 @@ mutation: install
 
 ## Message catalogues (README "Translations"): extract the code's labels and the pages' messages, add the words that
 ## come from data (the Fides taxonomy, the rules table: breachdesk/notices/words.py), merge them into each language's
-## .po (new words come untranslated), compile the .mo files that ship beside them.
+## .po (new words come untranslated), and the taxonomy's names into the English one (plain words for Fides's names),
+## compile the .mo files that ship beside them.
+TRANSLATED = fr
 translations: install
 	mkdir -p build
 	$(BIN)/pybabel -q extract -F babel.cfg -k Label:1c,2 -k lazy_gettext --add-location=file --sort-output -w 120 \
 	  --project=BreachDesk -o build/messages.pot .
-	$(BIN)/python -m breachdesk.notices.words build/messages.pot
-	$(BIN)/pybabel -q update -i build/messages.pot -d breachdesk/translations --ignore-obsolete -w 120
+	$(BIN)/python -m breachdesk.notices.words build/messages.pot build/plain-english.pot
+	for language in $(TRANSLATED); do \
+	  $(BIN)/pybabel -q update -i build/messages.pot -d breachdesk/translations -l $$language --ignore-obsolete -w 120; \
+	done
+	$(BIN)/pybabel -q update -i build/plain-english.pot -d breachdesk/translations -l en --ignore-obsolete -w 120
 	$(BIN)/pybabel compile --statistics -d breachdesk/translations
 
 clean:

@@ -169,6 +169,19 @@ def demo_inventory(app):
     return summary
 
 
+@pytest.fixture
+def demo(demo_inventory):
+    """The whole demo, as `breachdesk demo` leaves it: the inventory, the on-call account that reported the demo
+    incident, and that incident (aware two and a half hours ago) with its statements for recipients."""
+    from breachdesk.core.clock import now_utc
+    from breachdesk.demo.incident import file_demo_incident
+
+    create_user("oncall", Role.RESPONDER)
+    incident, _ = file_demo_incident(now_utc())
+    db.session.commit()
+    return incident
+
+
 def table_fingerprint() -> dict[str, list]:
     """Every row of every table, to prove that a refused operation changed nothing."""
     result = {}

@@ -1,8 +1,10 @@
 """Words and times in a reader's language: the message catalogues and a localized instant. Pure: Babel only.
 
 The catalogues live in `breachdesk/translations/<language>/LC_MESSAGES/messages.po` (compiled to `.mo`, both
-shipped); their message ids are the English words (gettext's convention), so English needs no catalogue.
-Flask-Babel reads the same folder for the pages (`core.web.use_language`).
+shipped); their message ids are the English words (gettext's convention). English's own catalogue holds only
+the words an English reader gets instead of an id that is not yet plain English: the Fides taxonomy's names
+("User Contact Email" reads "email address"). Flask-Babel reads the same folder for the pages
+(`core.web.use_language`).
 """
 
 from datetime import UTC, datetime
@@ -35,11 +37,9 @@ class Label(NamedTuple):
 @cache
 def translations(language: str) -> NullTranslations:
     """The catalogue of a language; refused when it has none, so that a notice can never fall back to
-    English words without anyone noticing."""
-    if language == SOURCE_LANGUAGE:
-        return NullTranslations()
+    English words without anyone noticing (English, the ids' language, falls back to the ids)."""
     found = Translations.load(str(TRANSLATIONS), [language])
-    if not isinstance(found, Translations):
+    if not isinstance(found, Translations) and language != SOURCE_LANGUAGE:
         raise LookupError(f"no message catalogue for the language {language!r} in {TRANSLATIONS}")
     return found
 

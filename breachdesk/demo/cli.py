@@ -1,4 +1,5 @@
-"""`breachdesk demo` (migrate, load the demo inventory, create demo accounts) and `breachdesk serve`."""
+"""`breachdesk demo` (migrate, load the demo inventory, create demo accounts, file the demo incident) and
+`breachdesk serve`."""
 
 import json
 import os
@@ -16,6 +17,8 @@ from werkzeug.serving import run_simple
 from breachdesk.audit.services import acting_as
 from breachdesk.auth.models import Role, User
 from breachdesk.auth.services import create_user
+from breachdesk.core.clock import now_utc
+from breachdesk.demo.incident import file_demo_incident
 from breachdesk.extensions import db
 from breachdesk.inventory.cli import run_import
 from breachdesk.reminders.scheduler import start_in_process
@@ -46,13 +49,16 @@ def ensure_demo_users(credentials_file: Path) -> dict[str, str]:
 @click.command("demo")
 @with_appcontext
 def demo_command():
-    """Apply migrations, load the demo inventory and create demo accounts (safe to run again)."""
+    """Apply migrations, load the demo inventory, create demo accounts, file the demo incident (safe to run again)."""
     upgrade(directory=current_app.extensions["migrate"].directory)
     with acting_as("demo"):
         summary = run_import(DEMO_DIR / "inventory.yaml", None)
         credentials = ensure_demo_users(Path(current_app.instance_path) / "demo_credentials.json")
+        incident, filed = file_demo_incident(now_utc())
         db.session.commit()
     click.echo(f"demo inventory: {summary}")
+    state = "filed" if filed else "filed before, left as it is"
+    click.echo(f"demo incident #{incident.id}: {state} (aware {incident.aware_at:%Y-%m-%d %H:%M} UTC)")
     click.echo("demo accounts (user / password / role):")
     for username, role in DEMO_USERS:
         click.echo(f"  {username:8} {credentials.get(username, '(set before; unchanged)'):28} {role.value}")

@@ -4,7 +4,9 @@ The Drafter gathers the values of a notice as the application keeps them (Fides 
 table's regime, stage and source); `in_words` turns them into what a template shows, through the message
 catalogues (core.i18n). `needed_messages` lists every message this takes, so a test can hold each language's
 catalogue complete (a Fides category added by a fideslang upgrade fails it until it is translated) and
-`make translations` can add the words that come from data rather than code.
+`make translations` can add the words that come from data rather than code. English is the message ids'
+language, except for the taxonomy's names: `plain_english_messages` lists those, which the English catalogue
+puts in plain words.
 """
 
 import sys
@@ -13,6 +15,7 @@ from functools import cache
 from typing import Any, NamedTuple
 
 from babel import Locale
+from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 from babel.numbers import format_decimal
 from fideslang.default_taxonomy import DEFAULT_TAXONOMY
@@ -246,13 +249,34 @@ def needed_messages() -> dict[Label, list[str]]:
     return needed
 
 
+def plain_english_messages() -> dict[Label, list[str]]:
+    """The names of the Fides categories, which English readers get in plain words too: Fides names them for
+    a data map ("User Contact Email"), a notice says "email address". Their descriptions stay Fides's own."""
+    needed: dict[Label, list[str]] = {}
+    for context in (DATA_CATEGORY, DATA_SUBJECT):
+        for key, (name, _) in _fides(context).items():
+            needed.setdefault(Label(context, name), []).append(f"Fides {key}: name")
+    return needed
+
+
 def add_to_template(path: str) -> None:
-    """Adds the words that come from data (and every label) to an extracted template (`make translations`).
-    When the messages are those of the catalogues already, the template keeps their date: a run that changes
-    no word leaves the committed files as they are."""
+    """Adds the words that come from data (and every label) to an extracted template (`make translations`)."""
     with open(path, "rb") as handle:
         template = read_po(handle)
-    for found, notes in needed_messages().items():
+    _write_template(path, template, needed_messages())
+
+
+def write_plain_english_template(path: str) -> None:
+    """The template of the English catalogue: the taxonomy's names only, since every other message id is
+    already the English a reader gets."""
+    template = Catalog(project="BreachDesk", fuzzy=False)
+    _write_template(path, template, plain_english_messages())
+
+
+def _write_template(path: str, template: Catalog, messages: dict[Label, list[str]]) -> None:
+    """When the messages are those of a catalogue already, the template keeps its date: a run that changes
+    no word leaves the committed files as they are."""
+    for found, notes in messages.items():
         template.add(found.english, context=found.context, auto_comments=notes)
     for existing in TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"):
         with existing.open("rb") as handle:
@@ -265,3 +289,4 @@ def add_to_template(path: str) -> None:
 
 if __name__ == "__main__":
     add_to_template(sys.argv[1])
+    write_plain_english_template(sys.argv[2])

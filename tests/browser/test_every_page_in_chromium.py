@@ -6,11 +6,9 @@ from sqlalchemy import select
 from breachdesk.auth.models import Role
 from breachdesk.deadlines.models import Obligation
 from breachdesk.extensions import db
-from breachdesk.incidents.services import open_incident
 from breachdesk.notices.services import generate_notice
 from tests.browser.helpers import log_in, screenshot
 from tests.conftest import create_user
-from tests.incident_fixtures import write_statements
 
 pytestmark = pytest.mark.browser
 
@@ -44,6 +42,8 @@ PAGES = [
     "/settings/organisation/edit",
     "/incidents/1/notices",
     "/incidents/1/notices/review",
+    "/incidents/1/statement/en",
+    "/incidents/1/statement/fr",
     "/notices/1",
     "/notices/1/review",
     "/notices/1/edit",
@@ -56,22 +56,11 @@ PAGES = [
 ]
 
 
-def test_every_page_renders_cleanly_on_a_phone(browser, live_server, demo_inventory):
+def test_every_page_renders_cleanly_on_a_phone(browser, live_server, demo):
+    """On the demo, as `breachdesk demo` leaves it: its incident (#1), its statements, and one notice generated."""
     create_user("ada", Role.ADMIN)
-    incident = open_incident(
-        {
-            "title": "Messaging database snapshot exposed",
-            "aware_at": "2026-11-20T08:00:00Z",
-            "systems": ["messaging-db"],
-            "nature": ["confidentiality"],
-        },
-        None,
-    )
-    write_statements(incident)
     customer_duty = db.session.scalar(
-        select(Obligation)
-        .where(Obligation.incident_id == incident.id, Obligation.recipient_kind == "controller")
-        .limit(1)
+        select(Obligation).where(Obligation.incident_id == demo.id, Obligation.recipient_kind == "controller").limit(1)
     )
     generate_notice(customer_duty, None)
     db.session.commit()

@@ -1,33 +1,74 @@
-"""The demo command is idempotent; /healthz reports the database."""
+"""The demo command is idempotent and shows the real flow (an incident filed, its statement written); /healthz
+reports the database."""
 
 import json
 import socket
 import threading
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import time_machine
 from sqlalchemy import func, select
 
 from breachdesk.auth.models import User
+from breachdesk.deadlines.models import Obligation
+from breachdesk.demo.incident import demo_incident_data
 from breachdesk.extensions import db
+from breachdesk.incidents.models import Incident, IncidentNote
 from breachdesk.inventory.models import Customer, System, Volume
+from breachdesk.notices.models import Statement
+from breachdesk.notices.statements import facts_asked, rules_of, statement_of
+
+LOADED = datetime(2026, 11, 9, 10, 30, 45, tzinfo=UTC)
+#: parts written only when they apply: the reasons for a delay (a late notice), what became known since a first
+#: notice (a follow-up)
+WRITTEN_LATER = {"delay_reasons", "newly_known"}
 
 
 def counts():
-    return [db.session.scalar(select(func.count()).select_from(m)) for m in (Customer, System, Volume, User)]
+    models = (Customer, System, Volume, User, Incident, IncidentNote, Statement, Obligation)
+    return [db.session.scalar(select(func.count()).select_from(m)) for m in models]
 
 
 def test_demo_twice_reuses_what_exists(app, runner):
-    first = runner.invoke(args=["demo"])
+    with time_machine.travel(LOADED, tick=False):
+        first = runner.invoke(args=["demo"])
     assert first.exit_code == 0, first.output
-    assert "13 customers created" in first.output
+    assert (
+        "13 customers created" in first.output
+        and "demo incident #1: filed (aware 2026-11-09 08:00 UTC)" in first.output
+    )
     after_first = counts()
     credentials = json.loads((Path(app.instance_path) / "demo_credentials.json").read_text())
-    second = runner.invoke(args=["demo"])
+    with time_machine.travel(LOADED + timedelta(days=2), tick=False):
+        second = runner.invoke(args=["demo"])
     assert second.exit_code == 0 and "created" not in second.output.split("demo accounts")[0]
-    assert counts() == after_first == [13, 9, 88, 4]
+    assert "demo incident #1: filed before, left as it is (aware 2026-11-09 08:00 UTC)" in second.output
+    # 13 customers owed a notice each, and the three NIS2 stages to CERT-FR
+    assert counts() == after_first == [13, 9, 88, 4, 1, 3, 2, 16]
     assert credentials["admin"] in second.output  # the same login is shown again
     admin = db.session.scalar(select(User).where(User.username == "admin"))
     assert admin.check_password(credentials["admin"])
+
+
+def test_the_demo_incident_is_live_and_its_statement_answers_what_the_form_asks(app, runner):
+    """Its clocks start when the demo is loaded; the statement, in both languages the customers read, says every
+    part the incident's duties need, except those that only apply later."""
+    with time_machine.travel(LOADED, tick=False):
+        assert runner.invoke(args=["demo"]).exit_code == 0
+    incident = db.session.scalar(select(Incident))
+    hours = demo_incident_data()["incident"]["hours_before_loading"]
+    loaded = LOADED.replace(second=0)
+    assert {name: getattr(incident, name) for name in hours} == {
+        name: loaded - timedelta(hours=value) for name, value in hours.items()
+    }
+    assert incident.reported_by.username == "oncall" and len(incident.notes) == 3
+    due = sorted(o.due_at for o in db.session.scalars(select(Obligation)) if o.due_at)
+    assert due[0] == incident.aware_at + timedelta(hours=12)  # Milano Moda's contract: 12 hours
+    asked = {fact.id for fact in facts_asked(rules_of(incident.id))}
+    for language in ("en", "fr"):
+        written = {fact for fact, text in statement_of(incident.id, language).facts().items() if text}
+        assert written == asked - WRITTEN_LATER, language
 
 
 def test_healthz_checks_the_database(client):

@@ -23,8 +23,9 @@ def _messages(catalogue) -> dict:
     return {(m.context, m.id): m.string for m in catalogue if m.id}
 
 
-def test_there_is_a_french_catalogue():
-    assert [p.parts[-3] for p in CATALOGUES] == ["fr"]
+def test_there_is_a_french_catalogue_and_an_english_one_for_the_taxonomys_names():
+    assert [p.parts[-3] for p in CATALOGUES] == ["en", "fr"]
+    assert translations("en").pgettext("data category", "User Contact Email") == "email address"
 
 
 @pytest.mark.parametrize("source", CATALOGUES, ids=lambda p: p.parts[-3])

@@ -29,10 +29,10 @@ def test_a_controllers_notice_carries_only_its_own_data(incident, privacy):
     db.session.commit()
     # Acme: 100 customers through messages, 80 customers + 20 prospects through the directory (tests/impact)
     assert acme.language == "fr" and acme.kind == "gdpr-art33-2"
-    assert "Client : environ 100 personnes" in acme.text_body and "Prospect : environ 20" in acme.text_body
+    assert "Clients : environ 100 personnes" in acme.text_body and "Prospects : environ 20" in acme.text_body
     assert "Environ 1\u202f100 enregistrements." in acme.text_body
     assert acme.recipients == ["dpo@acme.example", "security@acme.example"]
-    assert "Customer: about 50 people" in globex.text_body and "About 50 records." in globex.text_body
+    assert "Customers: about 50 people" in globex.text_body and "About 50 records." in globex.text_body
     for other in ("Acme", "acme", "1\u202f100", "1,100", "Prospect", "Messages"):
         assert other not in globex.text_body + globex.html_body + globex.subject
     for other in ("Globex", "globex", "nviron 50 ", "bout 50 "):
@@ -51,13 +51,16 @@ def test_a_notice_speaks_its_recipients_language_and_reads_their_clock(incident,
     22:00 UTC, already the 25th in Paris) in each one's words and on each one's clock, UTC beside it."""
     acme = services.generate_notice(duty(incident, "acme"), privacy)
     globex = services.generate_notice(duty(incident, "globex"), privacy)
-    assert "Prise de connaissance : 25 octobre 2026 à 00:00 CEST (24 octobre 2026 à 22:00 UTC)." in acme.text_body
+    assert (
+        "Nous en avons pris connaissance le 25 octobre 2026 à 00:00 CEST (24 octobre 2026 à 22:00 UTC)."
+        in acme.text_body
+    )
     assert "Nature : violation de la confidentialité." in acme.text_body
     assert "Données personnelles concernées : Adresse électronique, Contenus privés, Nom." in acme.text_body
     assert (
         "on 24 October 2026, 22:00 UTC." in globex.text_body and "Nature: confidentiality breach." in globex.text_body
     )
-    assert "Personal data concerned: Name, User Contact Email." in globex.text_body
+    assert "Personal data concerned: email address, name." in globex.text_body
     for notice in (acme, globex):
         shown = notice.subject + notice.text_body + notice.html_body
         assert "user." not in shown and "customer:" not in shown and "Client" not in globex.text_body
@@ -156,7 +159,7 @@ def test_a_follow_up_says_what_changed_for_that_customer(incident, privacy):
         "people": [50, 75],
         "records": [50, 90],
     }
-    assert "people by category: Customer 50 → Customer 75" in follow_up.changes["lines"]
+    assert "people by category: Customers 50 → Customers 75" in follow_up.changes["lines"]
 
 
 def test_a_french_follow_up_says_what_changed_in_french(incident, privacy):
@@ -169,7 +172,7 @@ def test_a_french_follow_up_says_what_changed_in_french(incident, privacy):
     db.session.commit()
     follow_up = services.generate_notice(duty(incident, "acme"), privacy, follow_up=True)
     assert follow_up.changes["lines"] == [
-        "personnes par catégorie : Client 100, Prospect 20 → Client 100, Prospect 25",
+        "personnes par catégorie : Clients 100, Prospects 20 → Clients 100, Prospects 25",
         "personnes : 120 → 125",
         "enregistrements : 1\u202f100 → 1\u202f120",
     ]
@@ -191,7 +194,7 @@ def test_the_authority_notice_has_no_email_and_is_filed_by_hand(incident, privac
     )
     notice = services.generate_notice(obligation, privacy)
     assert notice.kind == "gdpr-art33-1" and notice.language == "fr" and notice.recipients == []
-    assert "Camille DPO" in notice.text_body and "Prospect : environ 300" in notice.text_body
+    assert "Camille DPO" in notice.text_body and "Prospects : environ 300" in notice.text_body
     # CNIL reads Paris time (the rule counts in UTC; our country has one zone): 08:00 UTC, after the autumn change
     assert "Prise de connaissance : 25 octobre 2026 à 09:00 CET (08:00 UTC)." in notice.text_body
     assert services.approve_notice(notice, privacy) == 0

@@ -50,7 +50,7 @@ def test_the_authority_notice_has_the_article_33_3_points_in_order():
         for p in ("(a) Nature", "(b) Data protection officer", "(c) Likely consequences", "(d) Measures taken")
     ]
     assert points == sorted(points)
-    assert "Customer: about 120 people" in text and "Dana Protect" in text
+    assert "Customers: about 120 people" in text and "Dana Protect" in text
 
 
 @pytest.mark.parametrize("kind, language", shipped_templates())
