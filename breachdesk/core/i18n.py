@@ -61,12 +61,12 @@ def localized_instant(instant: datetime, zone: str, language: str) -> str:
     in_utc = f"{format_datetime(utc, pattern, tzinfo=UTC, locale=language)} UTC"
     if local.tzname() == "UTC":
         return in_utc
-    wall = f"{format_datetime(local, pattern, tzinfo=local.tzinfo, locale=language)} {_zone_name(local, language)}"
+    wall = f"{format_datetime(local, pattern, tzinfo=local.tzinfo, locale=language)} {zone_name(local, language)}"
     utc_part = in_utc if local.date() != utc.date() else f"{format_datetime(utc, 'HH:mm', tzinfo=UTC)} UTC"
     return f"{wall} ({utc_part})"
 
 
-def _zone_name(local: datetime, language: str) -> str:
+def zone_name(local: datetime, language: str) -> str:
     """The zone's abbreviation where it has one in letters (CET, CEST, EDT), else its offset (UTC-03:00):
     the tz database writes `-03` for zones without an agreed abbreviation."""
     abbreviation = local.tzname() or ""

@@ -1,7 +1,16 @@
-"""Chart geometry for server-rendered SVG. Pure: numbers in, coordinates out; the templates draw them."""
+"""Chart geometry for the metrics page: numbers in, percentages of a row's width and sentences out. Each row is
+an SVG as wide as the page (lengths in percent, set as attributes: the pages allow no inline style) beside
+HTML text, so a chart fits any screen and its words keep the page's type size. Pure."""
 
 from dataclasses import dataclass
+from statistics import median
 
+from breachdesk.deadlines.obligations import duration
+
+#: a row of the time-to-notify chart spans this many times the time allowed, so the deadline's tick stands at
+#: the same place on every row (DEADLINE_AT percent) and a send up to half as late again still fits
+SPAN = 1.5
+DEADLINE_AT = 100 / SPAN
 CAUSE_COLOURS = {
     "external_attack": "#b3261e",
     "internal_error": "#c77700",
@@ -15,64 +24,77 @@ CAUSE_COLOURS = {
 
 @dataclass(frozen=True)
 class Bar:
+    """One kind of duty: the median send as a bar, the slowest as a line, in percent of the row."""
+
     label: str
-    y: float
-    median_width: float
-    slowest_x: float
-    limit_x: float | None
+    median_pct: float
+    slowest_pct: float
     late: bool
     text: str
 
 
-def notify_bars(items: list[dict], width: float = 600, row: float = 26) -> tuple[list[Bar], float, float]:
-    """Horizontal bars: median hours to notify, a whisker at the slowest, a tick at the deadline.
-    Returns the bars, the hours the full width stands for, and the chart's height."""
-    scale_hours = max([max(i["slowest"], i["limit"] or 0) for i in items], default=1) or 1
-    per_hour = width / scale_hours
-    bars = [
-        Bar(
-            i["label"],
-            index * row,
-            max(1.0, i["median"] * per_hour),
-            i["slowest"] * per_hour,
-            i["limit"] * per_hour if i["limit"] is not None else None,
-            i["late"] > 0,
-            f"median {i['median']:.1f} h, slowest {i['slowest']:.1f} h"
-            + (f", deadline {i['limit']:.0f} h" if i["limit"] is not None else "")
-            + (f", {i['late']} of {i['count']} late" if i["late"] else f", {i['count']} on time"),
-        )
-        for index, i in enumerate(items)
-    ]
-    return bars, scale_hours, max(row, len(items) * row)
+def hours_in_words(hours: float) -> str:
+    """A time allowed as the law states it: "24 h", "72 h", "30 days"."""
+    if hours >= 96 and hours % 24 == 0:
+        return f"{hours / 24:.0f} days"
+    return f"{hours:.0f} h"
+
+
+def _allowed(limits: list[float], target: bool) -> str:
+    """The time allowed: "a deadline of 72 h", or "internal targets of 24 h to 48 h" where contracts and
+    calendars give duties of one kind different times."""
+    low, high = round(min(limits)), round(max(limits))
+    if low == high:
+        return f"{'an internal target' if target else 'a deadline'} of {hours_in_words(low)}"
+    return f"{'internal targets' if target else 'deadlines'} of {hours_in_words(low)} to {hours_in_words(high)}"
+
+
+def notify_bar(label: str, sends: list[tuple[float, float]], target: bool) -> Bar:
+    """One kind of duty from its sends, each (hours from the clock start to the send, hours it had): the
+    median and the slowest share of the time allowed, and a sentence saying each figure and what it counts."""
+    shares = sorted(taken / allowed if allowed > 0 else SPAN for taken, allowed in sends)
+    taken = sorted(t for t, _ in sends)
+    late = sum(1 for t, allowed in sends if t > allowed)
+    text = (
+        f"{len(sends)} sent; from the clock start, median {duration(median(taken) * 3600)}, slowest "
+        f"{duration(taken[-1] * 3600)}, against {_allowed([a for _, a in sends], target)}; "
+        + (f"{late} sent after its {'target' if target else 'deadline'}" if late else "all sent in time")
+    )
+    return Bar(label, min(median(shares) / SPAN, 1) * 100, min(shares[-1] / SPAN, 1) * 100, late > 0, text)
 
 
 @dataclass(frozen=True)
 class Segment:
     cause: str
-    y: float
-    height: float
-    colour: str
     count: int
+    colour: str
+    x_pct: float
+    width_pct: float
 
 
 @dataclass(frozen=True)
-class Column:
+class MonthRow:
     month: str
-    x: float
-    segments: list[Segment]
     total: int
+    segments: list[Segment]
 
 
-def month_columns(months: list[dict], height: float = 160, column: float = 34) -> tuple[list[Column], int]:
-    """Stacked columns of incidents per month by cause; returns the columns and the tallest total."""
-    tallest = max([sum(m["causes"].values()) for m in months], default=1) or 1
-    columns = []
-    for index, month in enumerate(months):
-        y = height
-        segments = []
-        for cause, count in sorted(month["causes"].items()):
-            part = count * height / tallest
-            y -= part
-            segments.append(Segment(cause, y, part, CAUSE_COLOURS.get(cause, "#5f6b7a"), count))
-        columns.append(Column(month["month"], index * column, segments, sum(month["causes"].values())))
-    return columns, tallest
+def last_months(year: int, month: int, count: int) -> list[tuple[int, int]]:
+    """(year, month) of this month and the `count - 1` before it, newest first."""
+    return [(y, m + 1) for y, m in (divmod(year * 12 + month - 1 - back, 12) for back in range(count))]
+
+
+def month_rows(months: list[tuple[str, dict[str, int]]], cause_words: dict[str, str]) -> list[MonthRow]:
+    """Each month (its name, its incidents per cause key) as a bar of one segment per cause, in percent of the
+    busiest month's count so that months compare; causes in the order of `cause_words`."""
+    busiest = max((sum(causes.values()) for _, causes in months), default=0) or 1
+    rows = []
+    for name, causes in months:
+        segments, x = [], 0.0
+        for cause, words in cause_words.items():
+            if causes.get(cause):
+                width = causes[cause] * 100 / busiest
+                segments.append(Segment(words, causes[cause], CAUSE_COLOURS[cause], x, width))
+                x += width
+        rows.append(MonthRow(name, sum(causes.values()), segments))
+    return rows

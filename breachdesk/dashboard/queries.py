@@ -1,12 +1,14 @@
-"""The read side for management: pending duties soonest first, per-incident totals, delivery status per
-duty, metrics, the breach register. Each figure is one aggregate statement; pages fetch only what they show."""
+"""The read side for management: open incidents with pending duties soonest first (one aggregate row each), the
+duties of the incidents a page shows, delivery status per duty, metrics, the breach register. Each figure is one
+aggregate statement; pages fetch only what they show."""
 
 from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import contains_eager, load_only
+from sqlalchemy.orm import load_only
 
 from breachdesk.assessments.models import Assessment
 from breachdesk.deadlines.models import Obligation, ObligationStatus
@@ -16,53 +18,119 @@ from breachdesk.incidents.models import Incident, IncidentStatus
 from breachdesk.notices.models import Notice, OutboxMessage, OutboxStatus, Statement
 
 PENDING = ObligationStatus.PENDING
-INCIDENTS_SHOWN = 20
+#: when a duty is next owed: its deadline, or for "without undue delay" its internal target (never both)
+NEXT_AT = func.coalesce(Obligation.due_at, Obligation.target_at)
 
 
 def _open_pending():
     return (Obligation.status == PENDING, Incident.status != IncidentStatus.CLOSED)
 
 
-def pending_duties() -> Select:
-    """Pending duties of open incidents, soonest first: overdue ones lead by nature; duties without a due time
-    (clock not started, or "without undue delay") come after all the others, by internal target. In the order
-    of the (status, due_at) index, so a page reads the rows it shows, not a sort of every pending duty; loads
-    what a row of the dashboard shows, and no more (a duty's frozen terms are JSON to decode)."""
-    return (
-        select(Obligation)
-        .join(Obligation.incident)
-        .options(
-            load_only(
-                Obligation.incident_id,
-                Obligation.recipient,
-                Obligation.flag,
-                Obligation.regime,
-                Obligation.stage,
-                Obligation.due_at,
-                Obligation.target_at,
-            ),
-            contains_eager(Obligation.incident).load_only(Incident.title),
-        )
-        .where(*_open_pending())
-        .order_by(Obligation.due_at.asc().nulls_last(), Obligation.target_at.asc().nulls_last(), Obligation.id)
-    )
+class RowPagination(Pagination):
+    """`db.paginate` for a statement of columns (it returns the first column only): a page of rows; the total
+    is given by the caller, who counted it already."""
+
+    def _query_items(self) -> list[Any]:
+        statement = self._query_args["select"].limit(self.per_page).offset(self._query_offset)
+        return db.session.execute(statement).all()
 
 
 def counts(now: datetime) -> dict[str, int]:
-    """Pending duties of open incidents: all of them, overdue, due within 4 h and within 24 h."""
-    due_at = Obligation.due_at
-    pending, overdue, under_4h, under_24h = db.session.execute(
+    """Pending duties of open incidents: all of them, the incidents they belong to, overdue, due within 4 h and
+    within 24 h; and the "without undue delay" ones (an internal target, not a deadline) whose target has passed."""
+    due_at, target_at = Obligation.due_at, Obligation.target_at
+    row = db.session.execute(
         select(
-            func.count(),
-            func.count().filter(due_at < now),
-            func.count().filter(due_at >= now, due_at < now + timedelta(hours=4)),
-            func.count().filter(due_at >= now, due_at < now + timedelta(hours=24)),
+            func.count().label("pending"),
+            func.count(func.distinct(Obligation.incident_id)).label("incidents"),
+            func.count().filter(due_at < now).label("overdue"),
+            func.count().filter(due_at >= now, due_at < now + timedelta(hours=4)).label("under_4h"),
+            func.count().filter(due_at >= now, due_at < now + timedelta(hours=24)).label("under_24h"),
+            func.count().filter(due_at.is_(None), target_at < now).label("targets_passed"),
         )
         .select_from(Obligation)
         .join(Incident, Incident.id == Obligation.incident_id)
         .where(*_open_pending())
     ).one()
-    return {"pending": pending, "overdue": overdue, "under_4h": under_4h, "under_24h": under_24h}
+    return row._asdict()
+
+
+def incident_queue(now: datetime, incident_id: int | None = None) -> Select:
+    """One row per open incident with pending duties: how many duties and recipients wait, how many are overdue,
+    the soonest deadline and the soonest time anything is owed (a deadline or a target). Soonest first, so what
+    is overdue leads; incidents whose clocks have not started come last."""
+    next_at = func.min(NEXT_AT)
+    query = (
+        select(
+            Incident.id,
+            Incident.title,
+            Incident.status,
+            func.count().label("pending"),
+            func.count(func.distinct(Obligation.recipient)).label("recipients"),
+            func.count().filter(Obligation.due_at < now).label("overdue"),
+            func.min(Obligation.due_at).label("next_due"),
+            next_at.label("next_at"),
+        )
+        .join(Obligation, Obligation.incident_id == Incident.id)
+        .where(*_open_pending())
+        .group_by(Incident.id, Incident.title, Incident.status)
+        .order_by(next_at.asc().nulls_last(), Incident.id)
+    )
+    return query if incident_id is None else query.where(Incident.id == incident_id)
+
+
+def _duty_columns():
+    return load_only(
+        Obligation.incident_id,
+        Obligation.recipient,
+        Obligation.recipient_kind,
+        Obligation.flag,
+        Obligation.regime,
+        Obligation.stage,
+        Obligation.due_at,
+        Obligation.target_at,
+    )
+
+
+def _duty_order():
+    return NEXT_AT.asc().nulls_last(), Obligation.id
+
+
+def soonest_duties(incident_ids: list[int], limit: int) -> Select:
+    """The `limit` soonest pending duties of each of these incidents, in one statement (ranked per incident):
+    what a page of the queue shows when its incidents are expanded, however many duties they have."""
+    rank = func.row_number().over(partition_by=Obligation.incident_id, order_by=_duty_order()).label("rank")
+    ranked = (
+        select(Obligation.id, rank)
+        .where(Obligation.incident_id.in_(incident_ids), Obligation.status == PENDING)
+        .subquery()
+    )
+    return (
+        select(Obligation)
+        .options(_duty_columns())
+        .join(ranked, ranked.c.id == Obligation.id)
+        .where(ranked.c.rank <= limit)
+        .order_by(Obligation.incident_id, ranked.c.rank)
+    )
+
+
+def first_duties(incident_ids: list[int], limit: int) -> dict[int, list[Obligation]]:
+    """`soonest_duties`, per incident."""
+    found: dict[int, list[Obligation]] = {i: [] for i in incident_ids}
+    if incident_ids:
+        for duty in db.session.scalars(soonest_duties(incident_ids, limit)):
+            found[duty.incident_id].append(duty)
+    return found
+
+
+def incident_duties(incident_id: int) -> Select:
+    """Every pending duty of one incident, soonest first: the expanded incident, a page at a time."""
+    return (
+        select(Obligation)
+        .options(_duty_columns())
+        .where(Obligation.incident_id == incident_id, Obligation.status == PENDING)
+        .order_by(*_duty_order())
+    )
 
 
 def _mail_state(status: OutboxStatus, delivery: str | None) -> str:
@@ -88,86 +156,60 @@ def delivery_of(obligation_ids: list[int]) -> dict[int, str]:
     return {oid: next(s for s in order if s in states) for oid, states in found.items()}
 
 
-def incident_totals(now: datetime) -> list[dict[str, Any]]:
-    """The open incidents with pending duties, the soonest-due first (INCIDENTS_SHOWN): their duties by
-    status, how many are overdue now, the soonest due time, and the customers' e-mails by state."""
-    pending = Obligation.status == PENDING
-    next_due = func.min(Obligation.due_at).filter(pending)
-    rows = db.session.execute(
-        select(
-            Incident.id,
-            Incident.title,
-            Incident.status,
-            func.count().label("duties"),
-            func.count().filter(pending).label("pending"),
-            func.count().filter(Obligation.status == ObligationStatus.SENT).label("sent"),
-            func.count().filter(Obligation.status == ObligationStatus.ACKNOWLEDGED).label("acknowledged"),
-            func.count().filter(pending, Obligation.due_at < now).label("overdue"),
-            next_due.label("next_due"),
-        )
-        .join(Obligation, Obligation.incident_id == Incident.id)
-        .where(Incident.status != IncidentStatus.CLOSED)
-        .group_by(Incident.id, Incident.title, Incident.status)
-        .having(func.count().filter(pending) > 0)
-        .order_by(next_due.asc().nulls_last(), Incident.id)
-        .limit(INCIDENTS_SHOWN)
-    ).all()
-    mail: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    if rows:
-        for incident_id, status, delivery, count in db.session.execute(
-            select(Notice.incident_id, OutboxMessage.status, OutboxMessage.delivery, func.count())
-            .join(OutboxMessage, OutboxMessage.notice_id == Notice.id)
-            .where(Notice.incident_id.in_([row.id for row in rows]))
-            .group_by(Notice.incident_id, OutboxMessage.status, OutboxMessage.delivery)
-        ):
-            mail[incident_id][_mail_state(status, delivery)] += count
-    return [{**row._asdict(), "status": row.status.value, "mail": dict(mail[row.id])} for row in rows]
+def incident_figures(incident_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """For the incidents a page shows: their duties sent and acknowledged, and the customers' e-mails by state."""
+    figures: dict[int, dict[str, Any]] = {i: {"sent": 0, "acknowledged": 0, "mail": {}} for i in incident_ids}
+    if not incident_ids:
+        return figures
+    done = (ObligationStatus.SENT, ObligationStatus.ACKNOWLEDGED)
+    for incident_id, status, count in db.session.execute(
+        select(Obligation.incident_id, Obligation.status, func.count())
+        .where(Obligation.incident_id.in_(incident_ids), Obligation.status.in_(done))
+        .group_by(Obligation.incident_id, Obligation.status)
+    ):
+        figures[incident_id][status.value] = count
+    for incident_id, status, delivery, count in db.session.execute(
+        select(Notice.incident_id, OutboxMessage.status, OutboxMessage.delivery, func.count())
+        .join(OutboxMessage, OutboxMessage.notice_id == Notice.id)
+        .where(Notice.incident_id.in_(incident_ids))
+        .group_by(Notice.incident_id, OutboxMessage.status, OutboxMessage.delivery)
+    ):
+        mail = figures[incident_id]["mail"]
+        state = _mail_state(status, delivery)
+        mail[state] = mail.get(state, 0) + count
+    return figures
 
 
 # --- metrics ------------------------------------------------------------------------------------------------
 
 
-def time_to_notify() -> list[dict[str, Any]]:
-    """Per incident and duty kind: hours from clock start to sending (median, slowest) against the deadline."""
+def time_to_notify() -> dict[tuple[str, str, str, bool], list[tuple[float, float]]]:
+    """Per kind of duty (regime, stage, recipient kind; "without undue delay" duties apart, as their limit is
+    our internal target): each sent duty's hours from its clock start to the send, and the hours it had."""
     rows = db.session.execute(
         select(
-            Obligation.incident_id,
             Obligation.regime,
             Obligation.stage,
+            Obligation.recipient_kind,
             Obligation.clock_start,
             Obligation.sent_at,
             Obligation.due_at,
             Obligation.target_at,
         )
-        .where(Obligation.sent_at.is_not(None), Obligation.clock_start.is_not(None))
-        .order_by(Obligation.incident_id, Obligation.regime, Obligation.stage)
+        .where(Obligation.sent_at.is_not(None), NEXT_AT.is_not(None))
+        .order_by(Obligation.regime, Obligation.stage, Obligation.recipient_kind)
     ).all()
-    grouped: dict[tuple, list] = defaultdict(list)
+    kinds: dict[tuple[str, str, str, bool], list[tuple[float, float]]] = defaultdict(list)
     for row in rows:
-        grouped[row.incident_id, row.regime, row.stage].append(row)
-    result = []
-    for (incident_id, regime, stage), items in grouped.items():
-        taken = sorted((r.sent_at - r.clock_start).total_seconds() / 3600 for r in items)
-        limits = [
-            ((r.due_at or r.target_at) - r.clock_start).total_seconds() / 3600
-            for r in items
-            if (r.due_at or r.target_at)
-        ]
-        late = sum(1 for r in items if r.due_at and r.sent_at > r.due_at)
-        result.append(
-            {
-                "label": f"#{incident_id} {regime} {stage}",
-                "median": taken[len(taken) // 2],
-                "slowest": taken[-1],
-                "limit": min(limits) if limits else None,
-                "count": len(items),
-                "late": late,
-            }
+        limit = row.due_at or row.target_at
+        kinds[row.regime, row.stage, row.recipient_kind, row.due_at is None].append(
+            ((row.sent_at - row.clock_start).total_seconds() / 3600, (limit - row.clock_start).total_seconds() / 3600)
         )
-    return result
+    return kinds
 
 
 def on_time() -> dict[str, Any]:
+    """Duties sent that had a deadline (not an internal target): how many, how many after it, the share on time."""
     total, late = db.session.execute(
         select(func.count(), func.count().filter(Obligation.late_by_seconds > 0)).where(
             Obligation.sent_at.is_not(None), Obligation.due_at.is_not(None)
@@ -176,12 +218,14 @@ def on_time() -> dict[str, Any]:
     return {"sent": total, "late": late, "rate": (total - late) / total if total else None}
 
 
-def incidents_by_cause_and_month() -> list[dict[str, Any]]:
-    rows = db.session.execute(select(Incident.aware_at, Incident.cause)).all()
-    months: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for aware_at, cause in rows:
-        months[f"{aware_at:%Y-%m}"][cause.value if cause else "unknown"] += 1
-    return [{"month": month, "causes": dict(causes)} for month, causes in sorted(months.items())]
+def incidents_between(start: datetime, end: datetime) -> list[tuple[datetime, str | None]]:
+    """When we became aware of each incident from `start` to `end`, and its cause (None when not known yet)."""
+    return [
+        (aware_at, cause.value if cause else None)
+        for aware_at, cause in db.session.execute(
+            select(Incident.aware_at, Incident.cause).where(Incident.aware_at >= start, Incident.aware_at <= end)
+        )
+    ]
 
 
 # --- the breach register (Art. 33(5)) ---------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 """Management's read side: the deadline dashboard, metrics, the breach register (page and CSV), and the
 per-user calendar feed of pending deadlines."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -10,52 +12,152 @@ from sqlalchemy import func, select
 
 from breachdesk.core.access import EVERYONE, PUBLIC, allow
 from breachdesk.core.clock import now_utc
+from breachdesk.core.db import MAX_ROW_ID
 from breachdesk.core.spreadsheet import csv_download
 from breachdesk.core.tokens import digest, new_secret
 from breachdesk.core.web import day_argument
-from breachdesk.dashboard import charts, queries
+from breachdesk.dashboard import charts, queries, words
 from breachdesk.dashboard.models import CalendarFeed
 from breachdesk.deadlines.models import Obligation, ObligationStatus
+from breachdesk.deadlines.obligations import urgency
 from breachdesk.extensions import db
-from breachdesk.incidents.models import Cause, Incident, IncidentStatus
+from breachdesk.incidents.models import CAUSE_LABELS, Cause, Incident, IncidentStatus
 
 bp = Blueprint("dashboard", __name__)
-PER_PAGE = 50
+#: incidents a page of the dashboard shows, and the soonest duties each shows when expanded
+PER_PAGE = 20
+DUTIES_SHOWN = 10
+#: one incident's pending duties, a page at a time (`/dashboard?incident=<id>`)
+DUTIES_PER_PAGE = 50
+MONTHS_SHOWN = 12
+
+
+class Board:
+    """What the dashboard shows for a time and a duty, in the viewer's zone, worked out once per request."""
+
+    def __init__(self, now: datetime, zone: str):
+        self.now, self.zone = now, zone
+
+    def shown(self, instant: datetime) -> words.Shown:
+        return words.shown(instant, self.zone, self.now)
+
+    def moment(self, instant: datetime | None, target: bool = False) -> dict[str, Any] | None:
+        """When something is owed, how long is left, its urgency band and whether it is an internal target;
+        None for a clock that has not started."""
+        if instant is None:
+            return None
+        return {
+            "shown": self.shown(instant),
+            "left": words.time_left(instant, self.now, target),
+            "level": urgency(instant, self.now),
+            "target": target,
+            "past": words.PAST_TARGET if target else words.PAST_DEADLINE,
+        }
+
+    def duty(self, duty: Obligation, mail: dict[int, str]) -> dict[str, Any]:
+        kind = words.recipient_kind_in_words(duty.recipient_kind)
+        return {
+            "id": duty.id,
+            "words": words.duty_in_words(duty.regime, duty.stage, duty.recipient),
+            "kind": None if kind == duty.recipient else kind,
+            "flag": duty.flag,
+            "when": self.moment(duty.due_at or duty.target_at, target=duty.due_at is None),
+            "mail": mail.get(duty.id),
+        }
+
+    def incident(self, row, duties: list[Obligation], figures: dict[str, Any], mail: dict[int, str]) -> dict:
+        return {
+            **row._asdict(),
+            "status": row.status.value,
+            "when": self.moment(row.next_at, target=row.next_due is None or row.next_at < row.next_due),
+            "duties": [self.duty(d, mail) for d in duties],
+            **figures,
+        }
+
+
+def _incidents(board: Board, rows: list, duties: dict[int, list[Obligation]]) -> list[dict[str, Any]]:
+    """The page's incidents with their duties, what their customers' e-mails say, their sent and acknowledged."""
+    ids = [row.id for row in rows]
+    mail = queries.delivery_of([d.id for listed in duties.values() for d in listed])
+    figures = queries.incident_figures(ids)
+    return [board.incident(row, duties[row.id], figures[row.id], mail) for row in rows]
 
 
 @bp.get("/dashboard")
 @allow(EVERYONE)
 def dashboard():
-    now = now_utc()
-    counts = queries.counts(now)
-    page = db.paginate(queries.pending_duties(), per_page=PER_PAGE, count=False)
-    page.total = counts["pending"]  # the tiles' statement counted them already
+    """Open incidents with duties pending, soonest first, each with its soonest duties; `?incident=<id>` shows
+    one incident with all its pending duties, a page at a time."""
+    board = Board(now_utc(), current_user.time_zone)
+    counts = queries.counts(board.now)
+    focus = request.args.get("incident", type=int)
+    if focus is not None:
+        return _one_incident(board, counts, focus)
+    page, incidents = queue_page(board, counts)
     return render_template(
-        "dashboard/index.html",
-        page=page,
-        rows=page.items,
-        now=now,
-        counts=counts,
-        delivery=queries.delivery_of([o.id for o in page.items]),
-        incidents=queries.incident_totals(now),
+        "dashboard/index.html", board=board, counts=counts, page=page, incidents=incidents, focus=None
+    )
+
+
+def queue_page(board: Board, counts: dict[str, int], number: int | None = None):
+    """A page of the queue (the request's, or `number`) and its incidents with their soonest duties."""
+    page = queries.RowPagination(select=queries.incident_queue(board.now), page=number, per_page=PER_PAGE, count=False)
+    page.total = counts["incidents"]  # the tiles' statement counted them already
+    duties = queries.first_duties([row.id for row in page.items], DUTIES_SHOWN)
+    return page, _incidents(board, page.items, duties)
+
+
+def _one_incident(board: Board, counts: dict[str, int], incident_id: int):
+    if not 1 <= incident_id <= MAX_ROW_ID:
+        abort(404)
+    row = db.session.execute(queries.incident_queue(board.now, incident_id)).one_or_none()
+    page, incidents = None, []  # closed, or nothing pending any more: nothing to page through
+    if row is not None:
+        page = db.paginate(queries.incident_duties(incident_id), per_page=DUTIES_PER_PAGE, count=False)
+        page.total = row.pending
+        incidents = _incidents(board, [row], {incident_id: page.items})
+    return render_template(
+        "dashboard/index.html", board=board, counts=counts, page=page, incidents=incidents, focus=incident_id
     )
 
 
 @bp.get("/dashboard/metrics")
 @allow(EVERYONE)
 def metrics():
-    bars, scale_hours, height = charts.notify_bars(queries.time_to_notify())
-    columns, tallest = charts.month_columns(queries.incidents_by_cause_and_month())
+    """On-time rate, time to notify against the deadline by kind of duty, incidents by month and cause."""
+    now = now_utc()
+    bars = [
+        charts.notify_bar(words.duty_kind_in_words(regime, stage, kind, target), sends, target)
+        for (regime, stage, kind, target), sends in queries.time_to_notify().items()
+    ]
     return render_template(
         "dashboard/metrics.html",
-        bars=bars,
-        scale_hours=scale_hours,
-        bars_height=height,
-        columns=columns,
-        tallest=tallest,
         on_time=queries.on_time(),
+        bars=bars,
+        deadline_at=charts.DEADLINE_AT,
+        months=_months(now, current_user.time_zone),
+        zone=current_user.time_zone,
+        causes=_cause_words(),
         colours=charts.CAUSE_COLOURS,
     )
+
+
+def _cause_words() -> dict[str, str]:
+    """Each cause key, and "unknown" for an incident whose cause is not recorded yet, in words."""
+    return {**{cause.value: CAUSE_LABELS[cause].english for cause in Cause}, "unknown": "cause not known yet"}
+
+
+def _months(now: datetime, zone: str) -> list[charts.MonthRow]:
+    """The last MONTHS_SHOWN months on the viewer's clock, newest first, with their incidents by cause."""
+    local = now.astimezone(ZoneInfo(zone))
+    months = charts.last_months(local.year, local.month, MONTHS_SHOWN)
+    oldest = datetime(*months[-1], 1, tzinfo=local.tzinfo)
+    found: dict[tuple[int, int], dict[str, int]] = {month: {} for month in months}
+    for aware_at, cause in queries.incidents_between(oldest, now):
+        when, key = aware_at.astimezone(local.tzinfo), cause or "unknown"
+        causes = found[when.year, when.month]
+        causes[key] = causes.get(key, 0) + 1
+    return charts.month_rows([(words.month_name(*month), found[month]) for month in months], _cause_words())
 
 
 def _register_filters() -> dict:

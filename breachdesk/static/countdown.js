@@ -1,5 +1,6 @@
-// Live countdowns: each [data-due] element shows the time left (or overdue), recomputed every second from its
-// due instant in UTC; the row's urgency class follows (overdue, under 4 h, under 24 h, later).
+// Live countdowns: each .countdown[data-due] shows the time left until its instant (UTC), or how long ago it
+// passed ("overdue by", or its data-past words: "target passed by" for an internal target), recomputed every
+// second; the nearest [data-urgency] around it takes the band: overdue, under 4 h (h4), under 24 h (h24), later.
 (function () {
   const cells = Array.from(document.querySelectorAll(".countdown[data-due]"));
   if (!cells.length) return;
@@ -18,12 +19,9 @@
     const now = Date.now();
     cells.forEach(function (cell, index) {
       const seconds = Math.round((dues[index] - now) / 1000);
-      cell.textContent = seconds >= 0 ? "in " + part(seconds) : "overdue by " + part(-seconds);
-      const row = cell.closest("tr"), td = cell.parentElement, urgency = level(seconds);
-      td.className = "due-" + urgency;
-      row.classList.remove("urgency-overdue", "urgency-h4", "urgency-h24", "urgency-later");
-      row.classList.add("urgency-" + urgency);
-      row.classList.toggle("overdue", urgency === "overdue");
+      cell.textContent = seconds >= 0 ? "in " + part(seconds) : (cell.dataset.past || "overdue by") + " " + part(-seconds);
+      const box = cell.closest("[data-urgency]");
+      if (box) box.dataset.urgency = level(seconds);
     });
   }
   update();

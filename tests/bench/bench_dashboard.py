@@ -24,8 +24,8 @@ never the test suite's `test`, and emptied with DROP SCHEMA public CASCADE first
    setup to 10 days after it). PostgreSQL then gets VACUUM ANALYZE, as autovacuum would shortly after;
 2. PARTS, in a fresh process, one client, no concurrency, through Flask's test client (logged in as a
    viewer): GET /dashboard, GET /bench/bare, GET /bench/view (dashboard_bare_app.py) and each step of the
-   view alone (the page as ORM entities with its pager count (db.paginate) and as rows, counts(),
-   delivery_of(), incident_totals(), render_template() alone): one warm-up round, then
+   view alone (counts(), the queue's page of incidents, the soonest duties of its incidents as ORM
+   entities, delivery_of(), incident_figures(), render_template() alone): one warm-up round, then
    --repeat rounds, each step once per round, gc.collect() before each (not timed). Where a request's
    time goes, without the queueing;
 3. LOAD: two gunicorn servers, --workers sync workers each, with the same environment:
@@ -41,9 +41,10 @@ never the test suite's `test`, and emptied with DROP SCHEMA public CASCADE first
    request still running at the end of the --seconds is waited for and counted. Targets:
    * GET /dashboard on the application, with the client's session cookie;
    * baseline: GET /bench/bare on the baseline server: the same SQL (counts(), the first page of
-     pending_duties() fetched as rows, delivery_of(), incident_totals()), JSON out;
-   * info: GET /bench/view on the baseline server: the view's own calls (ORM entities) without the
-     template.
+     incident_queue() and the soonest duties of its incidents fetched as rows, delivery_of(),
+     incident_figures()), JSON out;
+   * info: GET /bench/view on the baseline server: the view's own calls (ORM entities, times and duties
+     put into words) without the template.
    Every answer must be 200 (and the dashboard's must be the dashboard, not the login page);
 4. TICK, in a fresh process (the app with DIGEST_HOUR_UTC=24: no digest), one fixed `now`:
    * the baseline: the SELECT the tick needs (pending obligations of open incidents due by now + 12 h,
@@ -124,16 +125,16 @@ PARTS = {
     "dashboard": "GET /dashboard (test client)",
     "bare": "GET /bench/bare (same SQL)",
     "view": "GET /bench/view (view, no template)",
-    "page_orm": "  the page, ORM entities and count (db.paginate)",
-    "page_rows": "  the page, rows",
     "counts": "  counts(now)",
-    "delivery": "  delivery_of(the page's ids)",
-    "totals": "  incident_totals(now)",
+    "queue": "  the queue's page of incidents (incident_queue)",
+    "duties": "  their soonest duties, ORM entities (first_duties)",
+    "delivery": "  delivery_of(those duties)",
+    "figures": "  incident_figures(the page's incidents)",
     "render": "  render_template() alone",
 }
 DASHBOARD_MARK = b"Are we going to miss anything?"
 #: the baseline routes' numbers that do not move with the clock
-STABLE = ("rows", "delivery", "incidents", "pending")
+STABLE = ("rows", "duties", "delivery", "figures", "incidents", "pending")
 WORKER_MODES = ("setup", "parts", "load", "tick")
 
 
@@ -202,6 +203,7 @@ def measure_parts(url: str, repeat: int, profile: str | None) -> dict[str, Any]:
     from breachdesk.auth.models import User
     from breachdesk.core.clock import now_utc
     from breachdesk.dashboard import queries
+    from breachdesk.dashboard.views import DUTIES_SHOWN, PER_PAGE
     from breachdesk.extensions import db
 
     app = dashboard_bare_app.add_routes(_app(url, WTF_CSRF_ENABLED=False, RATELIMIT_ENABLED=False))
@@ -221,7 +223,7 @@ def measure_parts(url: str, repeat: int, profile: str | None) -> dict[str, Any]:
     def check_page(body: bytes) -> None:
         harness.expect(
             "GET /dashboard shows the pending count",
-            f"<strong>{numbers['pending']}</strong> pending".encode() in body,
+            f"<strong>{numbers['pending']:,}</strong> pending".encode() in body,
             True,
         )
 
@@ -230,19 +232,11 @@ def measure_parts(url: str, repeat: int, profile: str | None) -> dict[str, Any]:
         harness.expect("the JSON numbers", {k: got[k] for k in STABLE}, {k: numbers[k] for k in STABLE})
 
     def prepare_render() -> None:
-        now = now_utc()
-        page = db.paginate(queries.pending_duties(), page=1, per_page=dashboard_bare_app.PER_PAGE)
-        rows = page.items
+        board = dashboard_bare_app.Board(now_utc(), dashboard_bare_app.ZONE)
+        counts = queries.counts(board.now)
+        page, incidents = dashboard_bare_app.queue_page(board, counts, 1)
         plan["user"] = db.session.scalar(select(User).where(User.username == _user(1)))
-        plan["render"] = {
-            "page": page,
-            "rows": rows,
-            "delivery": queries.delivery_of([o.id for o in rows]),
-            "now": now,
-            "counts": queries.counts(now),
-            "incidents": queries.incident_totals(now),
-        }
-        # no rollback here: it would expire the page's entities, and the template would reload each one
+        plan["render"] = {"board": board, "counts": counts, "page": page, "incidents": incidents, "focus": None}
 
     def render() -> str:
         with app.test_request_context("/dashboard"):  # within the step's app context, as in a request
@@ -250,7 +244,12 @@ def measure_parts(url: str, repeat: int, profile: str | None) -> dict[str, Any]:
             return render_template("dashboard/index.html", **plan["render"])
 
     def page_ids() -> None:
-        plan["ids"] = [row._mapping[dashboard_bare_app.OBLIGATION_ID] for row in dashboard_bare_app.page_rows()]
+        plan["ids"] = [row.id for row in dashboard_bare_app.page_rows(now_utc())]
+        db.session.rollback()
+
+    def duty_ids() -> None:
+        page_ids()
+        plan["duties"] = [d.id for found in queries.first_duties(plan["ids"], DUTIES_SHOWN).values() for d in found]
         db.session.rollback()
 
     def nothing() -> None:
@@ -279,30 +278,32 @@ def measure_parts(url: str, repeat: int, profile: str | None) -> dict[str, Any]:
         "dashboard": (nothing, lambda: get("/dashboard"), sized("dashboard", check_page)),
         "bare": (nothing, lambda: get("/bench/bare"), sized("bare", check_json)),
         "view": (nothing, lambda: get("/bench/view"), sized("view", check_json)),
-        "page_orm": (
-            nothing,
-            lambda: db.paginate(queries.pending_duties(), page=1, per_page=dashboard_bare_app.PER_PAGE),
-            lambda page: harness.expect("ORM page", len(page.items), numbers["rows"]),
-        ),
-        "page_rows": (
-            nothing,
-            dashboard_bare_app.page_rows,
-            lambda rows: harness.expect("page rows", len(rows), numbers["rows"]),
-        ),
         "counts": (
             nothing,
             lambda: queries.counts(now_utc()),
             lambda counts: harness.expect("counts", counts["pending"], numbers["pending"]),
         ),
-        "delivery": (
+        "queue": (
+            nothing,
+            lambda: queries.RowPagination(
+                select=queries.incident_queue(now_utc()), page=1, per_page=PER_PAGE, count=False
+            ),
+            lambda page: harness.expect("queue page", len(page.items), numbers["rows"]),
+        ),
+        "duties": (
             page_ids,
-            lambda: queries.delivery_of(plan["ids"]),
+            lambda: queries.first_duties(plan["ids"], DUTIES_SHOWN),
+            lambda found: harness.expect("duties", sum(map(len, found.values())), numbers["duties"]),
+        ),
+        "delivery": (
+            duty_ids,
+            lambda: queries.delivery_of(plan["duties"]),
             lambda found: harness.expect("delivery", len(found), numbers["delivery"]),
         ),
-        "totals": (
-            nothing,
-            lambda: queries.incident_totals(now_utc()),
-            lambda found: harness.expect("incident totals", len(found), numbers["incidents"]),
+        "figures": (
+            page_ids,
+            lambda: queries.incident_figures(plan["ids"]),
+            lambda found: harness.expect("incident figures", len(found), numbers["figures"]),
         ),
         "render": (prepare_render, render, sized("render", lambda html: check_page(html.encode()))),
     }
@@ -415,7 +416,7 @@ def measure_load(
     status, body = people[0].request("bare", "/bench/bare")
     harness.expect("GET /bench/bare", status, 200)
     numbers = json.loads(body)
-    pending = f"<strong>{numbers['pending']}</strong> pending".encode()
+    pending = f"<strong>{numbers['pending']:,}</strong> pending".encode()
 
     def check_dashboard(_: int, body: bytes) -> str | None:
         return None if DASHBOARD_MARK in body else "GET /dashboard: not the dashboard (the login page?)"
@@ -1062,6 +1063,7 @@ def main(argv: list[str] | None = None) -> int:
         sources=(
             "breachdesk/dashboard/queries.py",
             "breachdesk/dashboard/views.py",
+            "breachdesk/dashboard/words.py",
             "breachdesk/reminders/services.py",
             "templates/dashboard/index.html",
             "tests/bench/generate_incidents.py",

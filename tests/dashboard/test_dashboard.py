@@ -39,26 +39,26 @@ def recent(inventory):
     return found
 
 
-def test_overdue_duties_lead_the_dashboard_and_totals_add_up(incident, recent, login):
+def test_the_overdue_incident_leads_the_dashboard_and_the_tiles_add_up(incident, recent, login):
     page = login(Role.VIEWER).get("/dashboard").text
-    rows = page.split('<table class="dashboard">')[1].split("</table>")[0].split("<tr class=")[1:]
-    assert rows[0].startswith('"urgency-overdue overdue"')
-    levels = [r.split('"')[1].split()[0] for r in rows]
-    assert levels == sorted(levels, key=["urgency-overdue", "urgency-h4", "urgency-h24", "urgency-later"].index)
-    assert 'data-due="' in rows[0] and "overdue by" in rows[0]
-    assert "Relais SMS compromis" in page
+    cards = page.split('<ol class="queue">')[1].split("</ol>")[0].split('<li class="queue-incident"')[1:]
+    assert [c.split('data-urgency="')[1].split('"')[0] for c in cards] == ["overdue", "h24"]
+    assert f"#{incident.id} Directory export left public" in cards[0] and "overdue by" in cards[0]
+    assert "Relais SMS compromis" in cards[1]
     pending = db.session.scalar(select(db.func.count()).select_from(Obligation).where(Obligation.status == "pending"))
-    assert f"<strong>{pending}</strong> pending" in page
+    assert f"<strong>{pending}</strong> pending duties in 2 open incidents" in page
     # viewers see no write action
     assert "<form" not in page.split("</nav>", 1)[1].replace('<form class="logout"', "")
 
 
-def test_e_mail_states_show_per_duty(incident, privacy, login, tmp_path):
+def test_e_mail_states_show_per_duty_and_per_incident(incident, privacy, login):
     notice = notices.generate_notice(duty(incident, "acme"), privacy)
     notices.approve_notice(notice, privacy)
     db.session.commit()
     page = login(Role.PRIVACY).get("/dashboard").text
-    assert "mail-queued" in page and "queued 2" in page
+    acme = page.split(f'href="/obligations/{duty(incident, "acme").id}"')[1].split("</li>")[0]
+    assert '<span class="badge mail-queued">e-mail queued</span>' in acme
+    assert "customers' e-mails: 2 queued" in page
 
 
 def test_the_register_lists_every_incident_with_decisions_and_exports_csv(incident, recent, privacy, login):
@@ -131,29 +131,6 @@ def test_the_calendar_feed_parses_holds_each_pending_deadline_and_can_be_revoked
     assert client.get("/calendar/not-a-token.ics").status_code == 404
 
 
-def test_metrics_draw_time_to_notify_and_causes(incident, recent, login):
-    mark_sent(duty(incident, "acme"), datetime(2026, 10, 26, 0, 0, tzinfo=UTC))  # 2 h late
-    mark_sent(duty(incident, "globex"), datetime(2026, 10, 25, 6, 0, tzinfo=UTC))
-    db.session.commit()
-    page = login(Role.VIEWER).get("/dashboard/metrics").text
-    assert "50%" in page and "<strong>1</strong> sent late" in page
-    assert f"#{incident.id} GDPR notification: median" in page and "1 of 2 late" in page
-    assert "2026-10 external_attack: 0" not in page and "external_attack: 1" in page
-
-
-def test_pages_of_pending_duties_join_up_timed_first_then_untimed(incident, recent):
-    everything = db.session.scalars(queries.pending_duties()).unique().all()
-    timed = [o for o in everything if o.due_at is not None]
-    assert everything[: len(timed)] == timed and [o.due_at for o in timed] == sorted(o.due_at for o in timed)
-    assert everything[len(timed) :] and all(o.due_at is None for o in everything[len(timed) :])
-    pages = [
-        db.paginate(queries.pending_duties(), page=number, per_page=3)
-        for number in range(1, -(-len(everything) // 3) + 1)
-    ]
-    assert [o.id for page in pages for o in page.items] == [o.id for o in everything]
-    assert {page.total for page in pages} == {len(everything)}
-
-
 @pytest.fixture
 def three_incidents(incident, recent):
     """Overdue duties (one sent, one acknowledged), duties due within hours, and a closed incident that still
@@ -178,15 +155,15 @@ def three_incidents(incident, recent):
 
 def _obligation_rows():
     return db.session.execute(
-        select(Obligation.incident_id, Obligation.status, Obligation.due_at, Incident.status).join(
-            Incident, Incident.id == Obligation.incident_id
-        )
+        select(
+            Obligation.incident_id, Obligation.status, Obligation.due_at, Incident.status, Obligation.target_at
+        ).join(Incident, Incident.id == Obligation.incident_id)
     ).all()
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(now=st.datetimes(min_value=datetime(2026, 10, 20), max_value=datetime(2026, 12, 31), timezones=st.just(UTC)))
-def test_counts_and_incident_totals_match_a_count_of_every_duty(three_incidents, now):
+def test_counts_and_the_queue_match_a_count_of_every_duty(three_incidents, now):
     rows = _obligation_rows()
     assert any(r[1] == ObligationStatus.PENDING and r[3] == IncidentStatus.CLOSED for r in rows)
     shown = [r for r in rows if r[1] == ObligationStatus.PENDING and r[3] != IncidentStatus.CLOSED]
@@ -196,45 +173,45 @@ def test_counts_and_incident_totals_match_a_count_of_every_duty(three_incidents,
 
     assert queries.counts(now) == {
         "pending": len(shown),
+        "incidents": len({r[0] for r in shown}),
         "overdue": sum(1 for r in shown if r[2] and r[2] < now),
         "under_4h": within(4),
         "under_24h": within(24),
+        "targets_passed": sum(1 for r in shown if r[2] is None and r[4] and r[4] < now),
     }
-    found = queries.incident_totals(now)
-    totals = {t["id"]: t for t in found}
-    assert set(totals) == {r[0] for r in shown}
-    for incident_id, t in totals.items():
-        mine = [r for r in rows if r[0] == incident_id]
-        assert (t["duties"], t["pending"], t["sent"], t["acknowledged"]) == (
-            len(mine),
-            *(
-                sum(1 for r in mine if r[1] == s)
-                for s in (ObligationStatus.PENDING, ObligationStatus.SENT, ObligationStatus.ACKNOWLEDGED)
-            ),
-        )
-        assert t["overdue"] == sum(1 for r in mine if r[1] == ObligationStatus.PENDING and r[2] and r[2] < now)
-        assert t["next_due"] == min((r[2] for r in mine if r[1] == ObligationStatus.PENDING and r[2]), default=None)
-    soonest = [t["next_due"] for t in found if t["next_due"] is not None]
-    assert soonest == sorted(soonest) and [t["next_due"] for t in found[len(soonest) :]] == [None] * (
-        len(found) - len(soonest)
+    queue = db.session.execute(queries.incident_queue(now)).all()
+    assert {row.id for row in queue} == {r[0] for r in shown}
+    for row in queue:
+        mine = [r for r in shown if r[0] == row.id]
+        assert (row.pending, row.overdue) == (len(mine), sum(1 for r in mine if r[2] and r[2] < now))
+        assert row.next_due == min((r[2] for r in mine if r[2]), default=None)
+        assert row.next_at == min((r[2] or r[4] for r in mine if r[2] or r[4]), default=None)
+    soonest = [row.next_at for row in queue if row.next_at is not None]
+    assert soonest == sorted(soonest) and [row.next_at for row in queue[len(soonest) :]] == [None] * (
+        len(queue) - len(soonest)
     )
 
 
 def test_the_counts_follow_each_change_at_once(three_incidents):
     """A duty sent leaves the pending figures, a reopened incident's duties count again: nothing is kept
     between views."""
-    _, recent, closed = three_incidents
+    incident, recent, closed = three_incidents
     now = datetime.now(UTC)
-    before = queries.counts(now)
-    recent_before = next(t for t in queries.incident_totals(now) if t["id"] == recent.id)
+
+    def queued(incident_id):
+        row = db.session.execute(queries.incident_queue(now, incident_id)).one_or_none()
+        return row and (row.pending, queries.incident_figures([incident_id])[incident_id]["sent"])
+
+    before, recent_before = queries.counts(now), queued(recent.id)
+    assert queries.incident_figures([incident.id])[incident.id] == {"sent": 1, "acknowledged": 1, "mail": {}}
     mark_sent(duty(recent, "acme"), now - timedelta(minutes=1))
     db.session.commit()
     after = queries.counts(now)
     assert after["pending"] == before["pending"] - 1
-    recent_after = next(t for t in queries.incident_totals(now) if t["id"] == recent.id)
-    assert (recent_after["pending"], recent_after["sent"]) == (recent_before["pending"] - 1, recent_before["sent"] + 1)
+    assert queued(recent.id) == (recent_before[0] - 1, recent_before[1] + 1)
     left_in_closed = sum(1 for r in _obligation_rows() if r[0] == closed.id and r[1] == ObligationStatus.PENDING)
+    assert queued(closed.id) is None
     change_status(closed, "open", None, reason="More records found in the export")
     db.session.commit()
     assert queries.counts(now)["pending"] == after["pending"] + left_in_closed > after["pending"]
-    assert closed.id in {t["id"] for t in queries.incident_totals(now)}
+    assert queued(closed.id)[0] == left_in_closed
