@@ -9,7 +9,7 @@ one summary audit event; what a person does to one obligation is audited row by 
 from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Select, func, insert, select, update
 
 from breachdesk.assessments.models import Assessment, Decision
 from breachdesk.assessments.services import assessment_of
@@ -233,17 +233,21 @@ def resync_open_incidents() -> int:
 
 def obligations_of(incident_id: int) -> list[Obligation]:
     """Soonest first; customer duties after the authorities' at the same instant, by recipient."""
-    return list(
-        db.session.scalars(
-            select(Obligation)
-            .where(Obligation.incident_id == incident_id)
-            .order_by(
-                Obligation.due_at.is_(None),
-                Obligation.due_at,
-                Obligation.target_at,
-                Obligation.rule_id,
-                Obligation.recipient_key,
-            )
+    return list(db.session.scalars(obligations_in_order(incident_id)))
+
+
+def obligations_in_order(incident_id: int) -> Select:
+    """The incident's obligations in the order of `obligations_of`, whole (the id last), so pages of it hold."""
+    return (
+        select(Obligation)
+        .where(Obligation.incident_id == incident_id)
+        .order_by(
+            Obligation.due_at.is_(None),
+            Obligation.due_at,
+            Obligation.target_at,
+            Obligation.rule_id,
+            Obligation.recipient_key,
+            Obligation.id,
         )
     )
 
