@@ -24,7 +24,7 @@ from breachdesk.audit.services import acting_as, append_events
 from breachdesk.core.clock import now_utc
 from breachdesk.core.errors import ValidationFailed
 from breachdesk.deadlines.models import Obligation, ObligationStatus
-from breachdesk.deadlines.services import mark_sent
+from breachdesk.deadlines.services import mark_all_sent
 from breachdesk.extensions import db
 from breachdesk.inventory.rules import email_problem
 from breachdesk.notices import layout
@@ -111,7 +111,7 @@ class Claimed:
 
 def load_claimed(ids: list[int], worker: str, sender: str) -> list[Claimed]:
     """The batch's messages with their contents, in one query per kind, still leased to `worker`. A notice's
-    contacts get the same e-mail: its layout is built once for the batch."""
+    contacts get the same e-mail: its sender and layout are built once for the batch."""
     claimed, layouts = [], {}
     rows = db.session.execute(
         select(
@@ -157,17 +157,20 @@ def load_claimed(ids: list[int], worker: str, sender: str) -> list[Claimed]:
     ) in rows:
         if notice_id is not None:  # in the organisation's name and layout (notices/layout.py)
             if notice_id not in layouts:
-                layouts[notice_id] = layout.email_html(
-                    subject=subject, html_body=html, text_body=text, language=language, organisation=sender_name
+                layouts[notice_id] = (
+                    layout.sender(sender, sender_name),
+                    layout.email_html(
+                        subject=subject, html_body=html, text_body=text, language=language, organisation=sender_name
+                    ),
                 )
             mail = OutgoingMail(
                 message_id,
                 key,
-                layout.sender(sender, sender_name),
+                layouts[notice_id][0],
                 recipient,
                 subject,
                 text,
-                layouts[notice_id],
+                layouts[notice_id][1],
                 {"notice_id": str(notice_id), "incident_id": str(incident_id)},
             )
         else:  # a reminder, an escalation or a digest
@@ -277,10 +280,12 @@ def _fulfil(first_sends: dict[int, Attempt]) -> None:
     obligations = db.session.scalars(
         select(Obligation).where(Obligation.id.in_(first_sends), Obligation.status != ObligationStatus.NOT_REQUIRED)
     )
+    sends = []
     for obligation in obligations:
         done = first_sends[obligation.id]
         if obligation.sent_at is None or obligation.sent_at > done.at:
-            mark_sent(obligation, done.at, f"e-mail {done.provider_id}")
+            sends.append((obligation, done.at, f"e-mail {done.provider_id}"))
+    mark_all_sent(sends)
 
 
 def _event(done: Attempt, outcome: str, changes: dict) -> dict:
