@@ -59,6 +59,16 @@ def configure(app: Flask, overrides: dict[str, Any]) -> None:
         app.config["AUDIT_KEY"] = _instance_secret(app, "AUDIT_KEY")
     if app.config["ENV"] == "production":
         app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = True
+    check_dispatch(app.config)
+
+
+def check_dispatch(config) -> None:
+    """A lease shorter than a batch's sending would let another dispatcher send the same messages again: refuse
+    to start rather than find out from a customer."""
+    from breachdesk.notices.pacing import lease_problem
+
+    if problem := lease_problem(config):
+        raise RuntimeError(problem)
 
 
 def _instance_secret(app: Flask, name: str) -> str:

@@ -38,13 +38,34 @@ SENDGRID_WEBHOOK_PUBLIC_KEY = ""
 #: how old (or how far ahead) a signed webhook request's timestamp may be: an older one is a replay, refused
 SENDGRID_WEBHOOK_MAX_AGE_SECONDS = 600
 
-#: Dispatcher: messages claimed per round, how long a claim lasts (a killed dispatcher's messages are taken
-#: over after it), attempts before a message fails, and the exponential backoff (with jitter) between them.
-DISPATCH_BATCH = 50
-#: Sends in flight at once per dispatcher. Each outcome is recorded before another send starts, so a killed
-#: dispatcher may repeat at most these.
-DISPATCH_CONCURRENCY = 4
-DISPATCH_LEASE_SECONDS = 120
+#: Dispatcher. How fast it may send follows what the provider documents. SendGrid's v3 API
+#: (https://www.twilio.com/docs/sendgrid/api-reference/how-to-use-the-sendgrid-v3-api/rate-limits) allows each
+#: endpoint "a specific number of requests per refresh period", counted in every answer's X-RateLimit-Limit,
+#: X-RateLimit-Remaining and X-RateLimit-Reset (the Unix time the period ends), and answers 429 once it is spent,
+#: until the period ends. It publishes no number for Mail Send (the 600 requests a minute of its 2019 changelog,
+#: https://twilio.com/en-us/changelog/imposing-rate-limits-on-some-sendgrid-v2-api-endpoints, exclude mail/send),
+#: and its Mail Send limits (https://www.twilio.com/docs/sendgrid/api-reference/mail-send/limitations: 1,000
+#: recipients and 30 MB a request) are met by one recipient a request. So no ceiling is guessed by default: the
+#: provider's 429 is obeyed instead. The message waits at least its Retry-After (else until X-RateLimit-Reset, else
+#: its backoff), and so does every other due message of the outbox, whichever dispatcher holds it.
+#:
+#: Messages claimed per round. A round ends when its last sends come back, with fewer in flight meanwhile; a
+#: batch several times DISPATCH_CONCURRENCY keeps that tail short.
+DISPATCH_BATCH = 200
+#: Sends in flight at once per dispatcher: the rate is about this many per provider answer time (32 per 50 ms:
+#: 640 a second, if the dispatcher's own work keeps up). Each outcome is recorded before its place takes another
+#: send, so a killed dispatcher may repeat at most these. SMTP relays often cap connections per client: lower it
+#: for smtp.
+DISPATCH_CONCURRENCY = 32
+#: A ceiling on messages per second per dispatcher, shared by its threads (0: none, the provider's 429 paces us):
+#: set it to what your plan or relay allows, divided by the dispatchers you run.
+DISPATCH_MAX_PER_SECOND = 0
+#: How long a claim lasts: a killed dispatcher's messages are taken over after it. It must outlive a batch's
+#: sending, ceil(DISPATCH_BATCH / DISPATCH_CONCURRENCY) x MAIL_TIMEOUT + DISPATCH_BATCH / DISPATCH_MAX_PER_SECOND
+#: (140 s with these defaults): the app refuses to start otherwise (notices/pacing.py). While sending, the
+#: dispatcher also renews it for the messages it still holds, whenever a third of it has gone.
+DISPATCH_LEASE_SECONDS = 180
+#: Attempts before a message fails, and the exponential backoff (with jitter) between them.
 DISPATCH_MAX_ATTEMPTS = 8
 DISPATCH_RETRY_BASE_SECONDS = 30
 DISPATCH_RETRY_MAX_SECONDS = 3600

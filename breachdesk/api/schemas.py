@@ -76,14 +76,31 @@ TOTALS = {
     "properties": {k: {"type": "integer"} for k in ("customers", "data_subjects", "records", "activities")},
 }
 
+FIRST_PAGE = {
+    "type": "object",
+    "required": ["per_page", "total", "pages", "next"],
+    "description": "the list above is the first page of this many; `next` reads the second (null: none)",
+    "properties": {
+        "per_page": {"type": "integer"},
+        "total": {"type": "integer"},
+        "pages": {"type": "integer"},
+        "next": {"type": "string", "nullable": True},
+    },
+}
+
 IMPACT = {
     "type": "object",
     "nullable": True,
-    "required": ["customers", "totals"],
+    "required": ["customers", "customers_page", "totals"],
     "properties": {
         "computed_at": INSTANT,
         "stale": {"type": "array", "items": {"type": "string"}},
-        "customers": {"type": "array", "items": CUSTOMER_IMPACT},
+        "customers": {
+            "type": "array",
+            "items": CUSTOMER_IMPACT,
+            "description": "the first page, by name; GET /api/v1/incidents/{incident_id}/customers has them all",
+        },
+        "customers_page": FIRST_PAGE,
         "controller_activities": {"type": "array", "items": {"type": "object"}},
         "totals": TOTALS,
     },
@@ -253,7 +270,8 @@ EVENT = {
         "note": {"type": "string"},
         "reference": {"type": "string"},
         "recorded_by": {"type": "string", "nullable": True},
-        "obligations": {"type": "array", "items": OBLIGATION},
+        "obligations": {"type": "array", "items": OBLIGATION, "description": "the first page"},
+        "obligations_page": FIRST_PAGE,
     },
 }
 
@@ -269,7 +287,17 @@ INCIDENT_SUMMARY_PROPERTIES = {
 
 INCIDENT = {
     "type": "object",
-    "required": ["id", "title", "aware_at", "systems", "status", "impact", "assessment", "obligations"],
+    "required": [
+        "id",
+        "title",
+        "aware_at",
+        "systems",
+        "status",
+        "impact",
+        "assessment",
+        "obligations",
+        "obligations_page",
+    ],
     "properties": {
         **INCIDENT_SUMMARY_PROPERTIES,
         "description": {"type": "string"},
@@ -284,22 +312,36 @@ INCIDENT = {
         "created_at": INSTANT,
         "impact": IMPACT,
         "assessment": ASSESSMENT,
-        "obligations": {"type": "array", "items": OBLIGATION},
+        "obligations": {
+            "type": "array",
+            "items": OBLIGATION,
+            "description": "the first page, soonest due first; GET /api/v1/incidents/{incident_id}/obligations has "
+            "them all",
+        },
+        "obligations_page": FIRST_PAGE,
         "events": {"type": "array", "items": EVENT},
     },
 }
 
-INCIDENT_LIST = {
-    "type": "object",
-    "required": ["items", "page", "per_page", "total"],
-    "properties": {
-        "items": {"type": "array", "items": {"type": "object", "properties": INCIDENT_SUMMARY_PROPERTIES}},
-        "page": {"type": "integer"},
-        "per_page": {"type": "integer"},
-        "total": {"type": "integer"},
-        "pages": {"type": "integer"},
-    },
-}
+
+def page_of(item: dict) -> dict:
+    """One page of a list, as every list of the API answers it."""
+    return {
+        "type": "object",
+        "required": ["items", "page", "per_page", "total"],
+        "properties": {
+            "items": {"type": "array", "items": item},
+            "page": {"type": "integer"},
+            "per_page": {"type": "integer"},
+            "total": {"type": "integer"},
+            "pages": {"type": "integer"},
+        },
+    }
+
+
+INCIDENT_LIST = page_of({"type": "object", "properties": INCIDENT_SUMMARY_PROPERTIES})
+CUSTOMER_LIST = page_of(CUSTOMER_IMPACT)
+OBLIGATION_LIST = page_of(OBLIGATION)
 
 IMPORT_SUMMARY = {
     "type": "object",

@@ -19,7 +19,7 @@ from breachdesk.deadlines.events import record_event
 from breachdesk.deadlines.models import Obligation
 from breachdesk.deadlines.obligations import PER_CUSTOMER
 from breachdesk.deadlines.rules import Terms
-from breachdesk.deadlines.services import obligations_of
+from breachdesk.deadlines.services import obligations_in_order
 from breachdesk.extensions import csrf, db
 from breachdesk.impact import services as impact
 from breachdesk.impact.models import ImpactCustomer
@@ -156,18 +156,29 @@ def event_document(event: IncidentEvent) -> dict[str, Any]:
 
 
 def incident_document(incident: Incident) -> dict[str, Any]:
+    """The incident with its impact's totals and the first page of its affected customers and of its obligations:
+    the answer's size does not grow with the customers; the rest is a page of /customers or /obligations away."""
     now = now_utc()
     snapshot = impact.current_snapshot(incident.id)
     impact_doc = None
     if snapshot is not None:
-        rows = db.session.scalars(queries.affected_customers(snapshot.id)).all()
+        customers, customers_page = _first_page(
+            queries.affected_customers(snapshot.id), ImpactCustomer.as_dict, "api.incident_customers", incident.id
+        )
         impact_doc = {
             "computed_at": _instant(snapshot.computed_at),
             "stale": impact.stale_reasons(incident, snapshot),
-            "customers": [ImpactCustomer.as_dict(r) for r in rows],
+            "customers": customers,
+            "customers_page": customers_page,
             "controller_activities": snapshot.own,
             "totals": snapshot.totals,
         }
+    obligations, obligations_page = _first_page(
+        obligations_in_order(incident.id),
+        partial(obligation_document, now=now),
+        "api.incident_obligations",
+        incident.id,
+    )
     return {
         **_summary(incident),
         "description": incident.description,
@@ -184,8 +195,21 @@ def incident_document(incident: Incident) -> dict[str, Any]:
         "assessment": assessments.as_dict(assessment, incident)
         if (assessment := assessments.assessment_of(incident.id))
         else None,
-        "obligations": [obligation_document(o, now) for o in obligations_of(incident.id)],
+        "obligations": obligations,
+        "obligations_page": obligations_page,
         "events": [event_document(e) for e in queries.events_of(incident.id)],
+    }
+
+
+def _first_page(query, document, endpoint: str, incident_id: int) -> tuple[list[dict], dict[str, Any]]:
+    """The first page of a list an incident's answer carries (PAGE_SIZE rows), and where the next one is."""
+    page = db.paginate(query, page=1, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    following = url_for(endpoint, incident_id=incident_id, page=2, per_page=page.per_page) if page.has_next else None
+    return [document(row) for row in page.items], {
+        "per_page": page.per_page,
+        "total": page.total,
+        "pages": page.pages,
+        "next": following,
     }
 
 
@@ -209,11 +233,16 @@ def create_incident():
 
 MAX_PER_PAGE = 200
 
-_LIST_PARAMETERS = [
+_PAGE_PARAMETERS = [
     {"name": name, "in": "query", "required": False, "schema": schema}
     for name, schema in (
         ("page", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}),
         ("per_page", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}),
+    )
+]
+_LIST_PARAMETERS = _PAGE_PARAMETERS + [
+    {"name": name, "in": "query", "required": False, "schema": schema}
+    for name, schema in (
         ("status", {"type": "string", "enum": [s.value for s in IncidentStatus]}),
         ("customer", {"type": "string"}),
         ("system", {"type": "string"}),
@@ -232,41 +261,36 @@ _LIST_PARAMETERS = [
     errors=("401", "422"),
 )
 def incidents():
-    given = _list_arguments(request.args)
+    given = _arguments(request.args, _INCIDENT_FILTERS | _PAGE_ARGUMENTS)
+    query = queries.incidents(
+        status=given["status"] or "",
+        customer=given["customer"] or "",
+        system=given["system"] or "",
+        aware_from=given["aware_from"],
+        aware_to=given["aware_to"],
+    )
+    return jsonify(_page(query, _summary, given))
+
+
+def _page(query, document, given: dict[str, Any]) -> dict[str, Any]:
+    """One page of a list, as every list of the API answers it."""
     page = db.paginate(
-        queries.incidents(
-            status=given["status"] or "",
-            customer=given["customer"] or "",
-            system=given["system"] or "",
-            aware_from=given["aware_from"],
-            aware_to=given["aware_to"],
-        ),
+        query,
         page=given["page"] or 1,
         per_page=given["per_page"] or current_app.config["PAGE_SIZE"],
         error_out=False,
     )
-    return jsonify(
-        {
-            "items": [_summary(i) for i in page.items],
-            "page": page.page,
-            "per_page": page.per_page,
-            "total": page.total,
-            "pages": page.pages,
-        }
-    )
-
-
-def _list_arguments(args) -> dict[str, Any]:
-    """The list's arguments, each checked (None when not given); every problem names its argument."""
-    parsers = {
-        "status": _status,
-        "customer": _filter_text,
-        "system": _filter_text,
-        "page": partial(_whole_number, largest=MAX_PAGE),
-        "per_page": partial(_whole_number, largest=MAX_PER_PAGE),
-        "aware_from": parse_day,
-        "aware_to": parse_day,
+    return {
+        "items": [document(row) for row in page.items],
+        "page": page.page,
+        "per_page": page.per_page,
+        "total": page.total,
+        "pages": page.pages,
     }
+
+
+def _arguments(args, parsers: dict) -> dict[str, Any]:
+    """A list's arguments, each checked (None when not given); every problem names its argument."""
     checked, problems = {}, []
     for name, parse in parsers.items():
         try:
@@ -299,6 +323,19 @@ def _whole_number(text: str, field: str, largest: int) -> int:
     return number
 
 
+_PAGE_ARGUMENTS = {
+    "page": partial(_whole_number, largest=MAX_PAGE),
+    "per_page": partial(_whole_number, largest=MAX_PER_PAGE),
+}
+_INCIDENT_FILTERS = {
+    "status": _status,
+    "customer": _filter_text,
+    "system": _filter_text,
+    "aware_from": parse_day,
+    "aware_to": parse_day,
+}
+
+
 def _incident(incident_id: int) -> Incident:
     """The incident, or 404 naming the id (one past the database's integer range matches no route: core.web)."""
     return db.get_or_404(Incident, incident_id, description=f"incident_id: no incident {incident_id}")
@@ -309,6 +346,36 @@ def _incident(incident_id: int) -> Incident:
 @operation("An incident with its impact", response=schemas.INCIDENT, errors=("401", "404"))
 def incident(incident_id: int):
     return jsonify(incident_document(_incident(incident_id)))
+
+
+@bp.get("/incidents/<int:incident_id>/customers")
+@allow(EVERYONE)
+@operation(
+    "The incident's affected customers, a page at a time, by name",
+    response=schemas.CUSTOMER_LIST,
+    parameters=_PAGE_PARAMETERS,
+    errors=("401", "404", "422"),
+)
+def incident_customers(incident_id: int):
+    incident = _incident(incident_id)
+    given = _arguments(request.args, _PAGE_ARGUMENTS)
+    snapshot = impact.current_snapshot(incident.id)
+    query = queries.affected_customers(snapshot.id if snapshot else 0)  # not computed yet: no customer
+    return jsonify(_page(query, ImpactCustomer.as_dict, given))
+
+
+@bp.get("/incidents/<int:incident_id>/obligations")
+@allow(EVERYONE)
+@operation(
+    "The incident's obligations, a page at a time, soonest due first",
+    response=schemas.OBLIGATION_LIST,
+    parameters=_PAGE_PARAMETERS,
+    errors=("401", "404", "422"),
+)
+def incident_obligations(incident_id: int):
+    incident = _incident(incident_id)
+    given = _arguments(request.args, _PAGE_ARGUMENTS)
+    return jsonify(_page(obligations_in_order(incident.id), partial(obligation_document, now=now_utc()), given))
 
 
 @bp.put("/incidents/<int:incident_id>/assessment")
@@ -339,10 +406,13 @@ def events(incident_id: int):
     incident = _incident(incident_id)
     event = record_event(incident, _json_body(MAX_INCIDENT_BODY), current_user)
     db.session.commit()
-    now = now_utc()
-    response = jsonify(
-        {**event_document(event), "obligations": [obligation_document(o, now) for o in obligations_of(incident.id)]}
+    obligations, obligations_page = _first_page(
+        obligations_in_order(incident.id),
+        partial(obligation_document, now=now_utc()),
+        "api.incident_obligations",
+        incident.id,
     )
+    response = jsonify({**event_document(event), "obligations": obligations, "obligations_page": obligations_page})
     response.status_code = 201
     return response
 

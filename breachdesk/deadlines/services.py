@@ -9,7 +9,7 @@ one summary audit event; what a person does to one obligation is audited row by 
 from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Select, func, insert, select, update
 
 from breachdesk.assessments.models import Assessment, Decision
 from breachdesk.assessments.services import assessment_of
@@ -233,17 +233,21 @@ def resync_open_incidents() -> int:
 
 def obligations_of(incident_id: int) -> list[Obligation]:
     """Soonest first; customer duties after the authorities' at the same instant, by recipient."""
-    return list(
-        db.session.scalars(
-            select(Obligation)
-            .where(Obligation.incident_id == incident_id)
-            .order_by(
-                Obligation.due_at.is_(None),
-                Obligation.due_at,
-                Obligation.target_at,
-                Obligation.rule_id,
-                Obligation.recipient_key,
-            )
+    return list(db.session.scalars(obligations_in_order(incident_id)))
+
+
+def obligations_in_order(incident_id: int) -> Select:
+    """The incident's obligations in the order of `obligations_of`, whole (the id last), so pages of it hold."""
+    return (
+        select(Obligation)
+        .where(Obligation.incident_id == incident_id)
+        .order_by(
+            Obligation.due_at.is_(None),
+            Obligation.due_at,
+            Obligation.target_at,
+            Obligation.rule_id,
+            Obligation.recipient_key,
+            Obligation.id,
         )
     )
 
@@ -265,20 +269,29 @@ def summary_of(incident_id: int, now: datetime | None = None) -> dict[str, int]:
 def mark_sent(obligation: Obligation, sent_at: datetime, reference: str = "") -> None:
     """Sent means fulfilled as of the send time: lateness is frozen at the first send, the earliest one even
     when several messages sent at once are recorded in another order."""
-    if obligation.status == ObligationStatus.NOT_REQUIRED:
-        raise DomainError("status: this obligation is not required; nothing to send")
-    if sent_at > now_utc():
-        raise ValidationFailed(["sent_at: is in the future"])
-    if obligation.sent_at is None or sent_at < obligation.sent_at:
-        obligation.sent_at = sent_at
-        obligation.late_by_seconds = lateness(sent_at, obligation.due_at or obligation.target_at)
-    if obligation.status == ObligationStatus.PENDING:
-        obligation.status = ObligationStatus.SENT
-    if reference.strip():
-        obligation.sent_reference = reference.strip()[:200]
+    mark_all_sent([(obligation, sent_at, reference)])
+
+
+def mark_all_sent(sends: list[tuple[Obligation, datetime, str]]) -> None:
+    """`mark_sent` for each (obligation, sent_at, reference), written in one flush (and so one audit append): the
+    dispatcher records hundreds of first sends a second."""
+    now = now_utc()
+    for obligation, sent_at, reference in sends:
+        if obligation.status == ObligationStatus.NOT_REQUIRED:
+            raise DomainError("status: this obligation is not required; nothing to send")
+        if sent_at > now:
+            raise ValidationFailed(["sent_at: is in the future"])
+        if obligation.sent_at is None or sent_at < obligation.sent_at:
+            obligation.sent_at = sent_at
+            obligation.late_by_seconds = lateness(sent_at, obligation.due_at or obligation.target_at)
+        if obligation.status == ObligationStatus.PENDING:
+            obligation.status = ObligationStatus.SENT
+        if reference.strip():
+            obligation.sent_reference = reference.strip()[:200]
     db.session.flush()
-    if f"stage_filed:{obligation.rule_id}" in {r.anchor for r in shipped_rules()}:
-        sync_obligations(obligation.incident)  # a filed stage starts the next stage's clock
+    filed = {r.anchor for r in shipped_rules()}
+    for incident in {o.incident for o, *_ in sends if f"stage_filed:{o.rule_id}" in filed}:
+        sync_obligations(incident)  # a filed stage starts the next stage's clock
 
 
 def mark_acknowledged(obligation: Obligation, acknowledged_at: datetime) -> None:

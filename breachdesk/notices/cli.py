@@ -11,18 +11,23 @@ from sqlalchemy.exc import DBAPIError
 from breachdesk.extensions import db
 from breachdesk.notices.mail import backend_from
 from breachdesk.notices.outbox import dispatch_round, worker_name
+from breachdesk.notices.pacing import lease_problem
 
 log = logging.getLogger(__name__)
 
 
 @click.command("dispatch")
 @click.option("--once", is_flag=True, help="One round, then exit (default: until the outbox is empty).")
-@click.option("--batch", type=int, default=None, help="Messages claimed per round (default DISPATCH_BATCH).")
+@click.option(
+    "--batch", type=click.IntRange(min=1), default=None, help="Messages claimed per round (default DISPATCH_BATCH)."
+)
 @click.option("--forever", is_flag=True, help="Keep polling for new messages every --interval seconds.")
 @click.option("--interval", type=float, default=5.0, show_default=True)
 @with_appcontext
 def dispatch_command(once: bool, batch: int | None, forever: bool, interval: float) -> None:
     """Send due outbox messages through the configured mail backend."""
+    if batch is not None and (problem := lease_problem(current_app.config, batch)):
+        raise click.BadParameter(problem, param_hint="--batch")
     backend = backend_from(current_app.config, current_app.instance_path)
     worker = worker_name()
     totals = {"sent": 0, "retried": 0, "failed": 0}

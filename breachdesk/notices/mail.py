@@ -2,7 +2,7 @@
 
 Each turns one outgoing mail into a provider message id, or raises TemporaryFailure (try again later: 429,
 5xx, a timeout, a refused connection) or PermanentFailure (a 4xx that will never succeed, with the
-provider's own words).
+provider's own words). A 429 is RateLimited: the provider refuses every request for a while, and says how long.
 """
 
 import os
@@ -12,12 +12,14 @@ import ssl
 import tempfile
 import urllib.error
 from dataclasses import dataclass, field
+from datetime import datetime
 from email.message import EmailMessage
-from email.utils import format_datetime
+from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 from typing import Protocol
 
 from breachdesk.core.clock import now_utc
+from breachdesk.notices.pacing import Pacer
 
 CATEGORY = "breachdesk-notice"
 
@@ -28,6 +30,31 @@ class TemporaryFailure(Exception):
 
 class PermanentFailure(Exception):
     pass
+
+
+class RateLimited(TemporaryFailure):
+    """The provider refuses requests until `wait` seconds from now (0: it did not say): not this message's fault,
+    so the dispatcher holds back the whole outbox, not only this message."""
+
+    def __init__(self, message: str, wait: float = 0.0):
+        super().__init__(message)
+        self.wait = wait
+
+
+def provider_wait(headers, now: datetime) -> float:
+    """Seconds a rate-limited answer asks us to wait: `Retry-After` (seconds, or an HTTP date: RFC 9110 10.2.3),
+    else SendGrid's `X-RateLimit-Reset` (the Unix time its refresh period ends, per its v3 rate-limits page);
+    0 when neither is there or readable."""
+    retry_after = (headers.get("Retry-After") or "").strip()
+    if retry_after.isdigit():
+        return float(retry_after)
+    if retry_after:
+        try:
+            return max(0.0, (parsedate_to_datetime(retry_after) - now).total_seconds())
+        except (TypeError, ValueError):
+            pass
+    reset = (headers.get("X-RateLimit-Reset") or "").strip()
+    return max(0.0, int(reset) - now.timestamp()) if reset.isdigit() else 0.0
 
 
 @dataclass(frozen=True)
@@ -146,7 +173,10 @@ class SendGridBackend:
             response = self.client.send(message)
         except HTTPError as error:
             body = error.body.decode("utf-8", "replace") if isinstance(error.body, bytes) else str(error.body)
-            if error.status_code == 429 or error.status_code >= 500:
+            if error.status_code == 429:
+                wait = provider_wait(error.headers or {}, now_utc())
+                raise RateLimited(f"SendGrid 429 (wait {wait:.0f} s): {body[:500]}", wait) from None
+            if error.status_code >= 500:
                 raise TemporaryFailure(f"SendGrid {error.status_code}: {body[:500]}") from None
             raise PermanentFailure(f"SendGrid {error.status_code}: {body[:2000]}") from None
         except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
@@ -154,7 +184,26 @@ class SendGridBackend:
         return response.headers.get("X-Message-Id") or f"sendgrid:{mail.idempotency_key}"
 
 
+class Paced:
+    """A backend whose sends keep to a pacer: the ceiling an operator sets (DISPATCH_MAX_PER_SECOND), shared by
+    every thread sending through it."""
+
+    def __init__(self, backend: Backend, pacer: Pacer):
+        self.backend, self.pacer = backend, pacer
+
+    def send(self, mail: OutgoingMail) -> str:
+        self.pacer.wait()
+        return self.backend.send(mail)
+
+
 def backend_from(config: dict, instance_path: str) -> Backend:
+    """The configured backend, paced when DISPATCH_MAX_PER_SECOND sets a ceiling."""
+    backend = _backend(config, instance_path)
+    per_second = float(config["DISPATCH_MAX_PER_SECOND"])
+    return Paced(backend, Pacer(per_second)) if per_second > 0 else backend
+
+
+def _backend(config: dict, instance_path: str) -> Backend:
     name = config["MAIL_BACKEND"]
     if name == "file":
         return FileBackend(Path(config["OUTBOX_DIR"] or Path(instance_path) / "outbox"))

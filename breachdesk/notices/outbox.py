@@ -2,9 +2,9 @@
 
 Claiming takes a lease on a batch in one short transaction (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so two
 dispatchers never take the same rows; on SQLite a single UPDATE, which its one-writer lock makes atomic).
-Each outcome is committed on its own before another send starts, so a dispatcher killed mid-batch loses
-nothing: what it had not recorded is taken over when its lease expires, and only the sends it had in flight
-then (at most DISPATCH_CONCURRENCY) can go out twice.
+The sends that finished together are recorded in one short transaction before any of their places takes
+another send, so a dispatcher killed mid-batch loses nothing: what it had not recorded is taken over when its
+lease expires, and only the sends it had in flight then (at most DISPATCH_CONCURRENCY) can go out twice.
 """
 
 import logging
@@ -18,17 +18,24 @@ from datetime import datetime, timedelta
 from itertools import islice
 
 from flask import current_app
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 
-from breachdesk.audit.services import acting_as, record
+from breachdesk.audit.services import acting_as, append_events
 from breachdesk.core.clock import now_utc
 from breachdesk.core.errors import ValidationFailed
 from breachdesk.deadlines.models import Obligation, ObligationStatus
-from breachdesk.deadlines.services import mark_sent
+from breachdesk.deadlines.services import mark_all_sent
 from breachdesk.extensions import db
 from breachdesk.inventory.rules import email_problem
 from breachdesk.notices import layout
-from breachdesk.notices.mail import Backend, OutgoingMail, PermanentFailure, TemporaryFailure, backend_from
+from breachdesk.notices.mail import (
+    Backend,
+    OutgoingMail,
+    PermanentFailure,
+    RateLimited,
+    TemporaryFailure,
+    backend_from,
+)
 from breachdesk.notices.models import AlertMail, Notice, OutboxMessage, OutboxStatus
 from breachdesk.notices.services import idempotency_key
 
@@ -41,6 +48,8 @@ class Round:
     sent: int = 0
     retried: int = 0
     failed: int = 0
+    #: due messages made to wait because the provider refused requests for a while (a 429)
+    held_back: int = 0
 
 
 def worker_name() -> str:
@@ -101,8 +110,9 @@ class Claimed:
 
 
 def load_claimed(ids: list[int], worker: str, sender: str) -> list[Claimed]:
-    """The batch's messages with their contents, in one query per kind, still leased to `worker`."""
-    claimed = []
+    """The batch's messages with their contents, in one query per kind, still leased to `worker`. A notice's
+    contacts get the same e-mail: its sender and layout are built once for the batch."""
+    claimed, layouts = [], {}
     rows = db.session.execute(
         select(
             OutboxMessage.id,
@@ -146,16 +156,21 @@ def load_claimed(ids: list[int], worker: str, sender: str) -> list[Claimed]:
         alert_text,
     ) in rows:
         if notice_id is not None:  # in the organisation's name and layout (notices/layout.py)
+            if notice_id not in layouts:
+                layouts[notice_id] = (
+                    layout.sender(sender, sender_name),
+                    layout.email_html(
+                        subject=subject, html_body=html, text_body=text, language=language, organisation=sender_name
+                    ),
+                )
             mail = OutgoingMail(
                 message_id,
                 key,
-                layout.sender(sender, sender_name),
+                layouts[notice_id][0],
                 recipient,
                 subject,
                 text,
-                layout.email_html(
-                    subject=subject, html_body=html, text_body=text, language=language, organisation=sender_name
-                ),
+                layouts[notice_id][1],
                 {"notice_id": str(notice_id), "incident_id": str(incident_id)},
             )
         else:  # a reminder, an escalation or a digest
@@ -169,19 +184,24 @@ def load_claimed(ids: list[int], worker: str, sender: str) -> list[Claimed]:
 
 @dataclass(frozen=True)
 class Attempt:
-    """What one send gave: the provider's message id, or the failure and whether it may be retried."""
+    """What one send gave: the provider's message id, or the failure and whether it may be retried; when the
+    provider refused it for a while (a 429), how many seconds it asked us to wait (0: it did not say)."""
 
     claimed: Claimed
     provider_id: str = ""
     error: str = ""
     temporary: bool = False
     at: datetime = field(default_factory=now_utc)
+    rate_limited: bool = False
+    wait: float = 0.0
 
 
 def attempt(claimed: Claimed, backend: Backend) -> Attempt:
     """Send one claimed message; no database here, so many can be in flight at once."""
     try:
         return Attempt(claimed, provider_id=backend.send(claimed.mail)[:200])
+    except RateLimited as error:
+        return Attempt(claimed, error=str(error), temporary=True, rate_limited=True, wait=error.wait)
     except TemporaryFailure as error:
         return Attempt(claimed, error=str(error), temporary=True)
     except PermanentFailure as error:
@@ -190,39 +210,90 @@ def attempt(claimed: Claimed, backend: Backend) -> Attempt:
         return Attempt(claimed, error=f"unexpected {type(error).__name__}: {error}", temporary=True)
 
 
+def _recording(ours, *columns: str):
+    """How one outcome is written to its message: built once, so that recording a group runs one prepared
+    statement per message instead of building one."""
+    messages = OutboxMessage.__table__
+    return (
+        update(messages)
+        .where(messages.c.id == bindparam("message_id"), ours)
+        .values(claimed_by=None, claimed_until=None, **{column: bindparam(f"new_{column}") for column in columns})
+    )
+
+
+_MESSAGES = OutboxMessage.__table__
+#: a message accepted is recorded whoever holds its lease now, unless an earlier acceptance is on record; a
+#: retry or a failure only while our lease holds
+_RECORD = {
+    "sent": _recording(
+        _MESSAGES.c.status != OutboxStatus.SENT, "status", "attempts", "last_error", "provider_message_id", "sent_at"
+    ),
+    "retry": _recording(
+        _MESSAGES.c.claimed_by == bindparam("worker"), "status", "attempts", "last_error", "next_attempt_at"
+    ),
+    "failed": _recording(_MESSAGES.c.claimed_by == bindparam("worker"), "status", "attempts", "last_error"),
+}
+
+
 def record_outcome(done: Attempt, worker: str) -> str:
-    """Record one outcome in its own short transaction and return it (sent, retry, failed, or skipped).
+    """Record one outcome in its own short transaction and return it (sent, retry, failed, or skipped)."""
+    return record_outcomes([done], worker)[0]
+
+
+def record_outcomes(finished: list[Attempt], worker: str) -> list[str]:
+    """Record the outcomes of the sends that finished together in one short transaction; return each one (sent,
+    retry, failed, or skipped).
 
     A retry or a failure is ours to record only while we hold the lease: when it ran out and another
     dispatcher took the message over, the outcome is left to that one. An accepted message went out whoever
     holds the lease now: it is recorded as sent unless an earlier acceptance is already on record."""
-    status, changes, outcome = _outcome(done, current_app.config)
-    message_id = done.claimed.mail.outbox_id
-    ours = OutboxMessage.status != OutboxStatus.SENT if outcome == "sent" else OutboxMessage.claimed_by == worker
-    updated = db.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, ours)
-        .values(status=status, claimed_by=None, claimed_until=None, **changes)
-    ).rowcount
-    if not updated:
-        db.session.rollback()
-        return "skipped"
-    if outcome == "sent" and done.claimed.obligation_id is not None:
-        obligation = db.session.scalar(
-            select(Obligation).where(
-                Obligation.id == done.claimed.obligation_id,
-                Obligation.status != ObligationStatus.NOT_REQUIRED,
-                or_(Obligation.sent_at.is_(None), Obligation.sent_at > done.at),
-            )
-        )
-        if obligation is not None:  # the first message sent fulfils it (sends in flight finish in any order)
-            mark_sent(obligation, done.at, f"e-mail {done.provider_id}")
-    record(
-        db.session,
-        f"outbox.{outcome}",
-        "outbox_messages",
-        message_id,
-        after={
+    config = current_app.config
+    outcomes, events, first_sends, failed = [], [], {}, []
+    for done in finished:
+        status, changes, outcome = _outcome(done, config)
+        message_id = done.claimed.mail.outbox_id
+        values = {f"new_{column}": value for column, value in {"status": status, **changes}.items()}
+        updated = db.session.execute(_RECORD[outcome], {"message_id": message_id, "worker": worker, **values}).rowcount
+        outcomes.append(outcome if updated else "skipped")
+        if not updated:
+            continue
+        obligation_id = done.claimed.obligation_id
+        if outcome == "sent" and obligation_id is not None:
+            earliest = first_sends.setdefault(obligation_id, done)
+            first_sends[obligation_id] = done if done.at < earliest.at else earliest
+        if status == OutboxStatus.FAILED:
+            failed.append((message_id, changes["attempts"]))
+        events.append(_event(done, outcome, changes))
+    _fulfil(first_sends)
+    append_events(db.session, events)
+    db.session.commit()
+    for message_id, attempts in failed:
+        # the provider's words often quote the address: they stay on the message's page and in the audit log
+        log.warning("outbox message %s failed after %d attempt(s)", message_id, attempts)
+    return outcomes
+
+
+def _fulfil(first_sends: dict[int, Attempt]) -> None:
+    """The first message sent fulfils its obligation (sends in flight finish in any order)."""
+    if not first_sends:
+        return
+    obligations = db.session.scalars(
+        select(Obligation).where(Obligation.id.in_(first_sends), Obligation.status != ObligationStatus.NOT_REQUIRED)
+    )
+    sends = []
+    for obligation in obligations:
+        done = first_sends[obligation.id]
+        if obligation.sent_at is None or obligation.sent_at > done.at:
+            sends.append((obligation, done.at, f"e-mail {done.provider_id}"))
+    mark_all_sent(sends)
+
+
+def _event(done: Attempt, outcome: str, changes: dict) -> dict:
+    return {
+        "action": f"outbox.{outcome}",
+        "entity_type": "outbox_messages",
+        "entity_id": str(done.claimed.mail.outbox_id),
+        "after": {
             "notice": done.claimed.notice_id,
             "alert_mail": done.claimed.alert_mail_id,
             "recipient": done.claimed.mail.to,
@@ -230,12 +301,7 @@ def record_outcome(done: Attempt, worker: str) -> str:
             "provider_message_id": done.provider_id or None,
             "error": changes["last_error"][:500] or None,
         },
-    )
-    db.session.commit()
-    if status == OutboxStatus.FAILED:
-        # the provider's words often quote the address: they stay on the message's page and in the audit log
-        log.warning("outbox message %s failed after %d attempt(s)", message_id, changes["attempts"])
-    return outcome
+    }
 
 
 def _outcome(done: Attempt, config) -> tuple[OutboxStatus, dict, str]:
@@ -244,13 +310,51 @@ def _outcome(done: Attempt, config) -> tuple[OutboxStatus, dict, str]:
     if not done.error:
         return OutboxStatus.SENT, changes | {"provider_message_id": done.provider_id, "sent_at": done.at}, "sent"
     if done.temporary and attempts < config["DISPATCH_MAX_ATTEMPTS"]:
-        changes["next_attempt_at"] = done.at + timedelta(
-            seconds=backoff(attempts, config["DISPATCH_RETRY_BASE_SECONDS"], config["DISPATCH_RETRY_MAX_SECONDS"])
-        )
+        delay = backoff(attempts, config["DISPATCH_RETRY_BASE_SECONDS"], config["DISPATCH_RETRY_MAX_SECONDS"])
+        changes["next_attempt_at"] = done.at + timedelta(seconds=max(delay, provider_wait(done, config)))
         return OutboxStatus.QUEUED, changes, "retry"
     if done.temporary:
         changes["last_error"] = f"gave up after {attempts} attempts: {done.error}"
     return OutboxStatus.FAILED, changes, "failed"
+
+
+def provider_wait(done: Attempt, config) -> float:
+    """Seconds the provider asked us to wait after a 429, up to the longest backoff: an absurd answer does not
+    park the outbox for days."""
+    return min(done.wait, float(config["DISPATCH_RETRY_MAX_SECONDS"])) if done.rate_limited else 0.0
+
+
+def hold_back(until: datetime, worker: str, in_flight: list[int]) -> int:
+    """The provider refuses requests until `until`: every due message not in flight waits for it, those this
+    dispatcher holds (their claim released) and those nobody holds, so no dispatcher keeps knocking. Commits;
+    returns how many were held back."""
+    now = now_utc()
+    held = db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.status == OutboxStatus.QUEUED,
+            OutboxMessage.next_attempt_at < until,
+            OutboxMessage.id.not_in(in_flight),
+            or_(
+                OutboxMessage.claimed_by == worker,
+                OutboxMessage.claimed_until.is_(None),
+                OutboxMessage.claimed_until < now,
+            ),
+        )
+        .values(next_attempt_at=until, claimed_by=None, claimed_until=None)
+    ).rowcount
+    db.session.commit()
+    return held
+
+
+def _rate_limited_until(finished: list[Attempt], config) -> datetime | None:
+    """Until when a 429 among these answers asks us to stop: its wait, or the first backoff when it gave none."""
+    ends = [
+        done.at + timedelta(seconds=provider_wait(done, config) or float(config["DISPATCH_RETRY_BASE_SECONDS"]))
+        for done in finished
+        if done.rate_limited
+    ]
+    return max(ends, default=None)
 
 
 class Lease:
@@ -285,8 +389,9 @@ class Lease:
 
 def dispatch_round(backend: Backend | None = None, worker: str | None = None, batch: int | None = None) -> Round:
     """One claim and the sends it allows; the scheduler calls this on every tick. Up to DISPATCH_CONCURRENCY
-    sends are in flight at once, so a slow provider, not the database, is the limit; each finished one is
-    recorded before another starts, so a dispatcher killed at any instant repeats at most those in flight."""
+    sends are in flight at once, so a slow provider, not the database, is the limit; the sends that finished
+    are recorded before their places take others, so a dispatcher killed at any instant repeats at most those
+    in flight. A 429 ends the round: what it had not sent waits, with the rest of the outbox, as asked."""
     config = current_app.config
     backend = backend or backend_from(config, current_app.instance_path)
     worker = worker or worker_name()
@@ -294,28 +399,46 @@ def dispatch_round(backend: Backend | None = None, worker: str | None = None, ba
     result = Round(claimed=len(ids))
     if not ids:
         return result
-    waiting = iter(load_claimed(ids, worker, config["MAIL_FROM"]))
-    threads = max(1, int(config["DISPATCH_CONCURRENCY"]))
+    waiting = load_claimed(ids, worker, config["MAIL_FROM"])
     lease = Lease(worker, ids, config["DISPATCH_LEASE_SECONDS"])
-    outcomes: Counter[str] = Counter()
-    with acting_as(f"dispatcher:{worker}"), ThreadPoolExecutor(threads, thread_name_prefix="dispatch") as pool:
-        in_flight = {pool.submit(attempt, one, backend) for one in islice(waiting, threads)}
-        while in_flight:
-            finished, in_flight = wait(in_flight, timeout=lease.check_every, return_when=FIRST_COMPLETED)
-            for future in finished:
-                outcomes[record_outcome(future.result(), worker)] += 1
-            in_flight |= {pool.submit(attempt, one, backend) for one in islice(waiting, len(finished))}
-            lease.renew_when_due()
+    with acting_as(f"dispatcher:{worker}"):
+        outcomes = _send(waiting, backend, lease, max(1, int(config["DISPATCH_CONCURRENCY"])))
     result.sent, result.retried, result.failed = outcomes["sent"], outcomes["retry"], outcomes["failed"]
+    result.held_back = outcomes["held back"]
     log.info(
-        "dispatch round: %d claimed, %d sent, %d to retry, %d failed, %d left to another dispatcher",
+        "dispatch round: %d claimed, %d sent, %d to retry, %d failed, %d left to another dispatcher%s",
         result.claimed,
         result.sent,
         result.retried,
         result.failed,
         outcomes["skipped"],
+        f", {result.held_back} held back: the provider asked to wait" if result.held_back else "",
     )
     return result
+
+
+def _send(claimed: list[Claimed], backend: Backend, lease: Lease, threads: int) -> Counter[str]:
+    """Keep `threads` sends in flight until the batch is sent, recording what finished as it comes."""
+    outcomes: Counter[str] = Counter()
+    waiting = iter(claimed)
+    with ThreadPoolExecutor(threads, thread_name_prefix="dispatch") as pool:
+
+        def start(count: int) -> dict:
+            return {pool.submit(attempt, one, backend): one.mail.outbox_id for one in islice(waiting, count)}
+
+        in_flight = start(threads)
+        while in_flight:
+            finished, _ = wait(in_flight, timeout=lease.check_every, return_when=FIRST_COMPLETED)
+            answers = [future.result() for future in finished]
+            for future in finished:
+                del in_flight[future]
+            outcomes.update(record_outcomes(answers, lease.worker) if answers else [])
+            if until := _rate_limited_until(answers, current_app.config):
+                outcomes["held back"] += hold_back(until, lease.worker, list(in_flight.values()))
+                waiting = iter(())  # what this round had not sent waits too
+            in_flight |= start(len(finished))
+            lease.renew_when_due()
+    return outcomes
 
 
 def resend(message: OutboxMessage, recipient: str) -> OutboxMessage:

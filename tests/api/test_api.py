@@ -11,8 +11,9 @@ from breachdesk.api import schemas
 from breachdesk.auth.models import Role
 from breachdesk.extensions import db
 from breachdesk.incidents.models import Incident
+from breachdesk.inventory.importer import import_inventory
 from tests.conftest import create_user, table_fingerprint
-from tests.inventories import SMALL, VOLUMES, load
+from tests.inventories import PROFILE, SMALL, VOLUMES, import_text, load
 
 BODY = {
     "title": "Alert: bucket public",
@@ -65,6 +66,93 @@ def test_reading_one_and_listing_with_filters(client, token, inventory):
     assert client.get("/api/v1/incidents?customer=globex", headers=viewer).json["total"] == 1
     assert client.get("/api/v1/incidents?per_page=1&page=2", headers=viewer).json["items"][0]["id"] == first
     assert client.get("/api/v1/incidents/999", headers=viewer).status_code == 404
+
+
+def test_the_incident_answer_carries_the_first_page_of_customers_and_obligations_and_where_the_rest_are(
+    app, client, token, inventory
+):
+    import_text(PROFILE)
+    app.config.update(PAGE_SIZE=2)
+    headers = token()
+    filed = client.post("/api/v1/incidents", json=BODY, headers=headers).json
+    read = client.get(f"/api/v1/incidents/{filed['id']}", headers=headers).json
+    for document in filed, read:
+        jsonschema.validate(document, schemas.as_json_schema(schemas.INCIDENT))
+        impact = document["impact"]
+        assert [c["key"] for c in impact["customers"]] == ["acme", "globex"]  # by name
+        assert impact["totals"]["customers"] == 3  # the totals are the whole impact's
+        customers = f"/api/v1/incidents/{filed['id']}/customers"
+        assert impact["customers_page"] == {
+            "per_page": 2,
+            "total": 3,
+            "pages": 2,
+            "next": f"{customers}?page=2&per_page=2",
+        }
+    second = client.get(impact["customers_page"]["next"], headers=headers).json
+    jsonschema.validate(second, schemas.as_json_schema(schemas.CUSTOMER_LIST))
+    assert (second["page"], second["total"], [c["key"] for c in second["items"]]) == (2, 3, ["initech"])
+    assert second["items"][0] == client.get(f"{customers}?per_page=3", headers=headers).json["items"][2]
+
+    obligations = client.get(f"/api/v1/incidents/{filed['id']}/obligations?per_page=200", headers=headers).json
+    jsonschema.validate(obligations, schemas.as_json_schema(schemas.OBLIGATION_LIST))
+    assert len(obligations["items"]) == obligations["total"] > 2
+    assert read["obligations"] == obligations["items"][:2]  # soonest due first
+    assert read["obligations_page"]["total"] == obligations["total"]
+    assert read["obligations_page"]["next"] == f"/api/v1/incidents/{filed['id']}/obligations?page=2&per_page=2"
+    event = {"kind": "high_risk_established", "at": "2026-03-30T10:00:00Z"}
+    recorded = client.post(f"/api/v1/incidents/{filed['id']}/events", json=event, headers=token(Role.PRIVACY)).json
+    assert len(recorded["obligations"]) == 2 and recorded["obligations_page"]["total"] >= obligations["total"]
+
+
+def test_a_page_past_the_end_is_empty_and_a_bad_page_is_refused_naming_it(client, token, inventory):
+    headers = token()
+    incident = client.post("/api/v1/incidents", json=BODY, headers=headers).json["id"]
+    for listing in ("customers", "obligations"):
+        past = client.get(f"/api/v1/incidents/{incident}/{listing}?page=9", headers=headers).json
+        assert past["items"] == [] and past["page"] == 9
+        refused = client.get(f"/api/v1/incidents/{incident}/{listing}?per_page=201", headers=headers)
+        assert refused.status_code == 422 and refused.json["problems"] == ["per_page: a whole number from 1 to 200"]
+        assert client.get(f"/api/v1/incidents/999/{listing}", headers=headers).status_code == 404
+
+
+def customers_inventory(count: int) -> str:
+    """`count` customers (keys and names of one length) holding people in one activity on one system."""
+    customers = "".join(f"  - {{key: c{n:04d}, name: Customer {n:04d}, country: FR}}\n" for n in range(count))
+    return (
+        "format: breachdesk-inventory/1\ncustomers:\n" + customers + "systems:\n"
+        "  - {key: store, name: Store, hosting_country: FR}\n"
+        "activities:\n"
+        "  - {key: hosting, name: Hosting, role: processor, systems: [store],\n"
+        "     data_categories: [user.contact.email], data_subject_categories: [customer]}\n"
+    )
+
+
+def test_no_answer_grows_with_the_number_of_customers(client, token, app):
+    """Filed on a system holding 50 customers, then on one holding 500: each answer about the incident is the
+    same size, give or take its figures' digits."""
+    import_text(PROFILE)
+    headers, privacy = token(), token(Role.PRIVACY)
+    sizes = {}
+    for count in (50, 500):
+        volumes = "customer,activity,data_subject_category,data_subjects,records\n" + "".join(
+            f"c{n:04d},hosting,customer,10,10\n" for n in range(count)
+        )
+        data = volumes.encode()
+        import_inventory(("many.yaml", customers_inventory(count)), ("volumes.csv", io.BytesIO(data), len(data)))
+        db.session.commit()
+        filed = client.post("/api/v1/incidents", json={**BODY, "systems": ["store"]}, headers=headers)
+        incident = filed.json["id"]
+        assert filed.json["impact"]["totals"]["customers"] == count
+        event = {"kind": "high_risk_established", "at": "2026-03-30T10:00:00Z"}
+        sizes[count] = {
+            "POST incidents": len(filed.data),
+            "GET incident": len(client.get(f"/api/v1/incidents/{incident}", headers=headers).data),
+            "GET customers": len(client.get(f"/api/v1/incidents/{incident}/customers", headers=headers).data),
+            "GET obligations": len(client.get(f"/api/v1/incidents/{incident}/obligations", headers=headers).data),
+            "POST events": len(client.post(f"/api/v1/incidents/{incident}/events", json=event, headers=privacy).data),
+        }
+    assert all(sizes[500][answer] <= sizes[50][answer] * 1.02 + 64 for answer in sizes[50]), sizes
+    assert sizes[50]["GET customers"] > 25 * 100  # a full page of customers: the comparison means something
 
 
 @pytest.mark.parametrize(
@@ -167,6 +255,8 @@ def test_the_openapi_document_is_valid_and_names_the_contract(client):
         "/api/v1/inventory",
         "/api/v1/incidents/{incident_id}/assessment",
         "/api/v1/incidents/{incident_id}/events",
+        "/api/v1/incidents/{incident_id}/customers",
+        "/api/v1/incidents/{incident_id}/obligations",
     }
     assessment = document["paths"]["/api/v1/incidents/{incident_id}/assessment"]["put"]
     assert {"dpc", "dpc_category", "dpc_adjustment", "dpc_reason", "ei", "cb", "exemptions", "decision"} == set(

@@ -9,6 +9,7 @@ import socket
 from datetime import timedelta
 
 import pytest
+import time_machine
 from aiosmtpd.controller import Controller
 from markupsafe import escape
 from sqlalchemy import select, update
@@ -194,6 +195,38 @@ def test_sendgrid_answers_decide_retry_or_failure(incident, privacy, sendgrid, a
         assert "stub answered" in message.last_error  # the provider's own words, for the person who resends
     else:
         assert message.next_attempt_at >= attempted + soonest_retry(app)
+
+
+@pytest.mark.parametrize(
+    "headers, wait",
+    [({"Retry-After": "120"}, 120), ({"X-RateLimit-Reset": "{reset}"}, 60)],
+    ids=["Retry-After", "X-RateLimit-Reset"],
+)
+def test_a_429_from_sendgrid_holds_the_outbox_back_for_as_long_as_it_asks(
+    incident, privacy, sendgrid, app, headers, wait
+):
+    """The first message is refused: it and the others wait until the provider's period ends, and nothing more
+    is asked of it in the meantime; then they all go."""
+    app.config.update(DISPATCH_CONCURRENCY=1)
+    approved(incident, privacy, "acme")  # two contacts
+    approved(incident, privacy, "globex")
+    now = now_utc().replace(microsecond=0) + timedelta(seconds=1)
+    until = now + timedelta(seconds=wait)
+    sendgrid.answers.append((429, {k: v.format(reset=int(until.timestamp())) for k, v in headers.items()}))
+    backend = backend_from(app.config, app.instance_path)
+    with time_machine.travel(now, tick=False):
+        result = dispatch_round(backend)
+    assert (result.claimed, result.sent, result.retried, result.held_back) == (3, 0, 1, 2)
+    assert len(sendgrid.requests) == 1
+    db.session.expire_all()
+    refused, *held = messages()
+    assert f"SendGrid 429 (wait {wait} s)" in refused.last_error and refused.next_attempt_at >= until
+    assert [(m.attempts, m.next_attempt_at, m.claimed_by) for m in held] == [(0, until, None)] * 2
+    with time_machine.travel(until - timedelta(seconds=1), tick=False):
+        assert dispatch_round(backend).claimed == 0
+    with time_machine.travel(refused.next_attempt_at, tick=False):
+        assert dispatch_round(backend).sent == 3
+    assert len(sendgrid.requests) == 4
 
 
 def test_one_round_records_a_send_a_retry_and_a_failure_each_as_it_was(incident, privacy, sendgrid, app):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import time_machine
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from breachdesk.audit.models import AuditEvent
 from breachdesk.core.errors import ValidationFailed
@@ -20,7 +20,7 @@ from breachdesk.extensions import db
 from breachdesk.inventory.rules import email_problem
 from breachdesk.notices import outbox, services
 from breachdesk.notices.layout import email_html
-from breachdesk.notices.mail import OutgoingMail, PermanentFailure, TemporaryFailure
+from breachdesk.notices.mail import OutgoingMail, PermanentFailure, RateLimited, TemporaryFailure
 from breachdesk.notices.models import AlertMail, OutboxMessage, OutboxStatus
 from breachdesk.notices.outbox import Attempt, Claimed, Lease, Round, claim, dispatch_round, load_claimed
 from breachdesk.notices.statements import save_statement
@@ -275,6 +275,25 @@ def test_a_permanent_failure_fails_at_once_in_the_providers_words(least_jitter):
 
 
 @pytest.mark.parametrize(
+    "wait, retry_in",
+    [
+        (120, 120),  # longer than the backoff (30 s at its lower bound): the provider's wait
+        (10, 30),  # shorter: the backoff
+        (0, 30),  # not said: the backoff
+        (10**9, 3600),  # absurd: the longest backoff
+    ],
+)
+def test_a_rate_limited_message_waits_at_least_what_the_provider_asked(least_jitter, wait, retry_in):
+    done = Attempt(claimed(), error="SendGrid 429", temporary=True, at=T, rate_limited=True, wait=wait)
+    status, changes, outcome = outbox._outcome(done, CONFIG)
+    assert (status, outcome, changes["next_attempt_at"]) == (
+        OutboxStatus.QUEUED,
+        "retry",
+        T + timedelta(seconds=retry_in),
+    )
+
+
+@pytest.mark.parametrize(
     "attempts, shortest, longest",
     [
         (1, 30, 90),  # a minute, give or take half
@@ -367,6 +386,34 @@ def test_a_failure_under_a_lease_that_moved_is_left_to_its_new_holder(app):
     assert row(busy.mail.outbox_id) == before and audited() == []
 
 
+def test_sends_that_finished_together_are_recorded_in_one_go_each_as_it_was(app, least_jitter):
+    """One transaction for the group, and each message written as if alone: sent, retried, failed, or left to
+    the dispatcher that took it over; one audit event each, in the order they finished."""
+    app.config.update(CONFIG)
+    ok, busy, gone, taken = claimed_reminders("ok@x.example", "busy@x.example", "gone@x.example", "w2@x.example")
+    set_rows([taken.mail.outbox_id], claimed_by="w2")
+    at = T + timedelta(seconds=5)
+    finished = [
+        Attempt(busy, error="SendGrid 503", temporary=True, at=at),
+        Attempt(ok, provider_id="p-1", at=at),
+        Attempt(taken, error="SendGrid 503", temporary=True, at=at),
+        Attempt(gone, error="SMTP 550", at=at),
+    ]
+    assert outbox.record_outcomes(finished, "w1") == ["retry", "sent", "skipped", "failed"]
+    assert [row(one.mail.outbox_id)[:3] for one in (ok, busy, gone, taken)] == [
+        (OutboxStatus.SENT, 1, "p-1"),
+        (OutboxStatus.QUEUED, 1, None),
+        (OutboxStatus.FAILED, 1, None),
+        (OutboxStatus.QUEUED, 0, None),
+    ]
+    assert row(busy.mail.outbox_id)[5] == at + timedelta(seconds=30)
+    assert [(action, entity_id) for action, _, entity_id, _ in audited()] == [
+        ("outbox.retry", str(busy.mail.outbox_id)),
+        ("outbox.sent", str(ok.mail.outbox_id)),
+        ("outbox.failed", str(gone.mail.outbox_id)),
+    ]
+
+
 def test_an_accepted_message_is_recorded_whoever_holds_it_but_only_the_first_acceptance(app):
     app.config.update(CONFIG)
     [ok] = claimed_reminders("ok@x.example")
@@ -390,6 +437,8 @@ def approved(incident, privacy, key: str):
         (timedelta(seconds=1), "second"),  # sends in flight together finish in any order
         (timedelta(seconds=1), "first"),
         (timedelta(0), "first"),  # at the same instant: the first recorded stays
+        (timedelta(seconds=1), "second, together"),  # or finish together and are recorded in one go
+        (timedelta(0), "first, together"),
     ],
 )
 def test_the_earliest_send_of_a_notice_fulfils_its_obligation_whatever_order_they_are_recorded_in(
@@ -402,8 +451,12 @@ def test_the_earliest_send_of_a_notice_fulfils_its_obligation_whatever_order_the
         Attempt(first, provider_id="p-1", at=sent_at),
         Attempt(second, provider_id="p-2", at=sent_at + second_after),
     ]
-    for done in outcomes if recorded_first == "first" else reversed(outcomes):
-        outbox.record_outcome(done, "w1")
+    in_order = outcomes if recorded_first.startswith("first") else outcomes[::-1]
+    if recorded_first.endswith("together"):
+        outbox.record_outcomes(in_order, "w1")
+    else:
+        for done in in_order:
+            outbox.record_outcome(done, "w1")
     obligation = duty(incident, "acme")
     db.session.refresh(obligation)
     assert (obligation.status, obligation.sent_at, obligation.sent_reference) == (
@@ -575,6 +628,78 @@ def test_a_round_renews_its_lease_while_a_slow_provider_answers(app):
         queue("a@x.example")
         assert dispatch_round(Recording(during=slow), worker="w1").sent == 1
     assert polled == [[]]
+
+
+def test_a_place_is_refilled_only_once_the_sends_that_left_it_are_recorded(app):
+    """Whatever finishes together, when a send starts no more than DISPATCH_CONCURRENCY sends are unrecorded,
+    itself included: what a dispatcher killed at that instant could repeat."""
+    app.config.update(DISPATCH_CONCURRENCY=3)
+    with time_machine.travel(T, tick=False):
+        ids = queue(*(f"{n}@x.example" for n in range(12)))
+    started = []
+    unrecorded_at_start = []
+    lock = threading.Lock()
+
+    def note(mail):
+        done = select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status != OutboxStatus.QUEUED)
+        with lock:
+            started.append(mail.outbox_id)
+            recorded = in_another_app_context(app, lambda: db.session.scalar(done))
+            unrecorded_at_start.append(len(started) - recorded)
+        time.sleep(random.choice((0, 0.01, 0.02)))  # finishing apart or together
+
+    assert dispatch_round(Recording(during=note), worker="w1").sent == 12
+    assert sorted(started) == ids and max(unrecorded_at_start) <= 3
+
+
+def test_a_429_holds_back_every_due_message_nobody_else_holds_and_ends_the_round(app, least_jitter):
+    """The provider refuses requests for two minutes: the rate-limited message waits for them, and so do this
+    round's messages not yet sent (released) and the due messages nobody holds; those another dispatcher holds
+    and those not due before then are left alone. Nothing more is sent in this round."""
+    app.config.update(CONFIG, DISPATCH_CONCURRENCY=1)
+    with time_machine.travel(T, tick=False):
+        limited, unsent, unheld, other, later = queue(
+            "limited@x.example", "unsent@x.example", "unheld@x.example", "other@x.example", "later@x.example"
+        )
+    set_rows([unheld, other, later], next_attempt_at=T + timedelta(seconds=1))  # due, after the round's claim
+    set_rows([other], claimed_by="w2", claimed_until=T + timedelta(hours=1))
+    set_rows([later], next_attempt_at=T + timedelta(minutes=5))
+    backend = Recording({"limited@x.example": RateLimited("SendGrid 429", wait=120)})
+    with time_machine.travel(T, tick=False):
+        ids = claim("w1", batch=2, lease_seconds=60)
+        assert ids == [limited, unsent]
+        set_rows([unheld], next_attempt_at=T)
+        rounded = outbox._send(load_claimed(ids, "w1", SENDER), backend, Lease("w1", ids, 60), threads=1)
+    assert [mail.to for mail in backend.sent] == ["limited@x.example"]
+    assert (rounded["retry"], rounded["held back"]) == (1, 2)
+    until = T + timedelta(seconds=120)
+    db.session.expire_all()
+    rows = {
+        m.id: (m.status, m.attempts, m.next_attempt_at, m.claimed_by) for m in db.session.scalars(select(OutboxMessage))
+    }
+    assert rows == {
+        limited: (OutboxStatus.QUEUED, 1, until, None),
+        unsent: (OutboxStatus.QUEUED, 0, until, None),
+        unheld: (OutboxStatus.QUEUED, 0, until, None),
+        other: (OutboxStatus.QUEUED, 0, T + timedelta(seconds=1), "w2"),
+        later: (OutboxStatus.QUEUED, 0, T + timedelta(minutes=5), None),
+    }
+    with time_machine.travel(until - timedelta(seconds=1), tick=False):
+        assert claim("w1", batch=10, lease_seconds=60) == []
+    with time_machine.travel(until, tick=False):
+        assert claim("w1", batch=10, lease_seconds=60) == [limited, unsent, unheld]
+
+
+def test_a_429_that_says_nothing_holds_the_outbox_back_for_the_first_backoff(app, least_jitter):
+    """The rate-limited message itself too, when its own backoff (halved by the jitter here) is shorter."""
+    app.config.update(CONFIG, DISPATCH_CONCURRENCY=1)
+    with time_machine.travel(T, tick=False):
+        limited, unsent = queue("limited@x.example", "unsent@x.example")
+        backend = Recording({"limited@x.example": RateLimited("SendGrid 429")})
+        assert dispatch_round(backend, worker="w1") == Round(claimed=2, retried=1, held_back=2)
+    until = T + timedelta(seconds=CONFIG["DISPATCH_RETRY_BASE_SECONDS"])
+    assert (row(limited)[:2], row(limited)[5], row(unsent)[5]) == ((OutboxStatus.QUEUED, 1), until, until)
+    assert len(backend.sent) == 1
 
 
 def test_a_round_counts_what_another_dispatcher_took_over_meanwhile(app, caplog):
