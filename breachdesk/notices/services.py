@@ -31,6 +31,8 @@ from breachdesk.impact.models import ImpactCustomer, ImpactSnapshot
 from breachdesk.impact.services import current_snapshot
 from breachdesk.incidents.models import Incident
 from breachdesk.inventory.models import Customer, Organisation
+from breachdesk.inventory.regions import within
+from breachdesk.inventory.taxonomy import sensitivity_of
 from breachdesk.notices import rendering
 from breachdesk.notices.checklist import DELAY_ITEM_ID, Check, checklist, known_facts, missing
 from breachdesk.notices.models import Notice, NoticeStatus, NoticeTemplate, OutboxMessage, OutboxStatus
@@ -118,8 +120,11 @@ def customer_impact(snapshot: ImpactSnapshot, key: str) -> dict[str, Any] | None
     return _impact_of(row, {a["key"]: a["name"] for a in snapshot.activities}) if row else None
 
 
-def _own_impact(snapshot: ImpactSnapshot | None) -> dict[str, Any]:
-    """What the authority and the data subjects are told: our controller-side data, else the totals."""
+def _own_impact(snapshot: ImpactSnapshot | None, regions: tuple[str, ...] = ()) -> dict[str, Any]:
+    """What the authority and the data subjects are told: our controller-side data, else the totals; under a law
+    bound to regions, its residents' only (a Texas notice counts Texans)."""
+    if snapshot is not None and snapshot.own and regions:
+        return _residents_impact(snapshot, regions)
     if snapshot is None:
         return {
             "data_subjects": {},
@@ -150,6 +155,29 @@ def _own_impact(snapshot: ImpactSnapshot | None) -> dict[str, Any]:
         "sensitivity": max(o["sensitivity"] for o in snapshot.own),
         "activities": sorted(o["name"] for o in snapshot.own),
     }
+
+
+def _residents_impact(snapshot: ImpactSnapshot, regions: tuple[str, ...]) -> dict[str, Any]:
+    found = [entry for code, entry in snapshot.own_regions.items() if any(within(code, area) for area in regions)]
+    subjects: dict[str, int] = {}
+    for entry in found:
+        for category, people in entry["data_subjects"].items():
+            subjects[category] = subjects.get(category, 0) + people
+    categories = sorted({c for entry in found for c in entry["data_categories"]})
+    return {
+        "data_subjects": subjects,
+        "people": sum(subjects.values()),
+        "records": sum(entry["records"] for entry in found),
+        "data_categories": categories,
+        "sensitivity": max((sensitivity_of(c) for c in categories), default=0),
+        "activities": sorted(o["name"] for o in snapshot.own),
+    }
+
+
+def _regions_of(obligation: Obligation) -> tuple[str, ...]:
+    """The regions whose residents the obligation's rule is about; none when it is about everyone."""
+    when = rule_of(obligation).applies_when
+    return when.regions if when else ()
 
 
 def _assessment(incident_id: int) -> dict[str, Any] | None:
@@ -212,7 +240,7 @@ class Drafter:
 
     def impact(self, obligation: Obligation) -> dict[str, Any]:
         if obligation.recipient_kind not in PER_CUSTOMER:
-            return _own_impact(self.snapshot)
+            return _own_impact(self.snapshot, _regions_of(obligation))
         if obligation.recipient_key not in self.impacts:
             self.prefetch([obligation])
         impact = self.impacts.get(obligation.recipient_key)
@@ -457,7 +485,8 @@ def changes_since(previous: Notice, obligation: Obligation, snapshot: ImpactSnap
         before = customer_impact(before_snapshot, key) if before_snapshot else None
         after = customer_impact(snapshot, key)
     else:
-        before, after = _own_impact(before_snapshot), _own_impact(snapshot)
+        regions = _regions_of(obligation)
+        before, after = _own_impact(before_snapshot, regions), _own_impact(snapshot, regions)
     fields = ("data_subjects", "people", "records", "data_categories", "sensitivity")
     if after is None:
         return {"removed": True}
