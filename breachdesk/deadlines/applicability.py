@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from breachdesk.deadlines.rules import CUSTOMER_STATUSES, AppliesWhen, Element
 from breachdesk.impact.explain import covers
-from breachdesk.inventory.regions import may_lie_within, region_name, within
+from breachdesk.inventory.regions import UNKNOWN, may_lie_within, region_name, within
 
 
 @dataclass(frozen=True)
@@ -125,10 +125,14 @@ def _too_few(when: AppliesWhen, needed: int, known: int, possible: int) -> str:
 def _residents_question(
     when: AppliesWhen, needed: int, known: int, maybe: dict[str, Residents], uncounted: list[str]
 ) -> str:
-    parts = [f"{_how_many(p)} people recorded as living in {region_name(r)}" for r, p in sorted(maybe.items())]
+    parts = [f"{_how_many(p)} people {_living_in(r)}" for r, p in sorted(maybe.items())]
     parts += [f"people of {region_name(r)} not counted by the inventory" for r in sorted(uncounted) if r not in maybe]
     target = f"{needed:,} or more residents of {_areas(when)}" if when.min_residents else f"residents of {_areas(when)}"
-    return f"are there {target} among the affected people? Recorded: {known:,}; not placed: {', '.join(parts)}"
+    return f"are there {target} among the affected people? Recorded: {known:,}; uncertain: {', '.join(parts)}"
+
+
+def _living_in(region: str) -> str:
+    return "whose region is not recorded" if region == UNKNOWN else f"recorded as living in {region_name(region)}"
 
 
 def _how_many(residents: Residents) -> str:

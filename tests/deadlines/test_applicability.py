@@ -61,13 +61,13 @@ def test_a_fact_nobody_recorded_creates_the_duty_with_the_question_to_answer():
     verdict = assess(TEXAS_AG, unplaced, None, "P")
     assert verdict.applies and verdict.facts == ("200 residents of Texas (US-TX) recorded as affected", NAME_WITH_SSN)
     assert verdict.questions == (
-        "are there 250 or more residents of Texas (US-TX) among the affected people? Recorded: 200; not placed: "
-        "80 people recorded as living in a region not recorded",
+        "are there 250 or more residents of Texas (US-TX) among the affected people? Recorded: 200; uncertain: "
+        "80 people whose region is not recorded",
     )
     # people recorded in the United States without their state, their number not even counted
     country = assess(TEXAS_AG, {"US": Residents(0, IDS_WITH_NAMES, counts_unknown=True)}, None, "P")
     assert country.applies and country.questions == (
-        "are there 250 or more residents of Texas (US-TX) among the affected people? Recorded: 0; not placed: "
+        "are there 250 or more residents of Texas (US-TX) among the affected people? Recorded: 0; uncertain: "
         "an uncounted number of people recorded as living in United States (US)",
     )
     assert country.facts[1] == f"{NAME_WITH_SSN}, lost by people not placed in a region"

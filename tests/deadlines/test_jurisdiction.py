@@ -4,8 +4,10 @@ with a region are written directly until the volumes file carries the column."""
 
 import io
 import textwrap
+from datetime import UTC, datetime
 
 import pytest
+import time_machine
 from sqlalchemy import select
 
 from breachdesk.auth.models import Role
@@ -15,6 +17,9 @@ from breachdesk.extensions import db
 from breachdesk.incidents import services as incidents
 from breachdesk.inventory.importer import import_inventory
 from breachdesk.inventory.models import ProcessingActivity, Volume
+from breachdesk.notices.rendering import default_source, render
+from breachdesk.notices.services import Drafter
+from breachdesk.notices.statements import save_statement
 
 INVENTORY = textwrap.dedent("""\
     format: breachdesk-inventory/1
@@ -137,8 +142,8 @@ def test_people_of_an_unknown_region_create_the_duty_flagged_with_the_question(i
         f"{TEXAS_FACTS}, lost by people not placed in a region",
     ]
     assert texas.flag == (
-        "are there residents of Texas (US-TX) among the affected people? Recorded: 0; not placed: 400 people recorded "
-        "as living in a region not recorded"
+        "are there residents of Texas (US-TX) among the affected people? Recorded: 0; uncertain: 400 people whose "
+        "region is not recorded"
     )
     # every state law whose residents they may be asks the same question; the threshold of the attorney general too
     assert US_RULES <= {rule_id for rule_id, _ in owed}
@@ -169,3 +174,29 @@ def test_rederiving_withdraws_a_duty_saying_which_fact_changed_and_restores_it(i
     owed = duties(incident)
     assert owed[("us-tx-521-053-i", "state_attorney_general")].status == ObligationStatus.PENDING
     assert owed[("us-tx-521-053", "data_subjects")].triggered_by[0] == "260 residents of Texas (US-TX) affected"
+
+
+def test_the_texas_notices_count_and_describe_the_texans_only(inventory):
+    residents("US-TX", 300)
+    with time_machine.travel(datetime(2026, 6, 2, 10, 0, tzinfo=UTC), tick=False):
+        incident = file(systems=("accounts-db", "messaging-db"))
+        save_statement(
+            incident,
+            "en",
+            {
+                "what_happened": "An export of customer accounts was readable from the internet.",
+                "individual_notice_status": "All 300 affected Texas residents were written to on 2 June.",
+                "measures_taken": "Access closed.",
+                "measures_proposed": "Audit of every export.",
+                "other_authorities_notified": "No law enforcement agency is investigating.",
+            },
+        )
+        owed = duties(incident)
+        drafter = Drafter(incident)
+        general = owed[("us-tx-521-053-i", "state_attorney_general")]
+        # the English template, as a preview renders it (the organisation writes French by default)
+        text = render(default_source(general.rule_id, "en"), drafter.context(general, None, None, "en")).text
+    # 1,000 French customers and the clinic's patients are not the attorney general's business
+    assert "300 Texas residents affected at the time of this notification." in text
+    assert drafter.impact(owed[("us-tx-521-053", "data_subjects")])["people"] == 300
+    assert drafter.impact(owed[("gdpr-art33-1", "supervisory_authority")])["people"] == 1300
