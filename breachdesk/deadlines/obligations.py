@@ -108,6 +108,18 @@ def applies(rule: Rule, profile: Profile, roles: frozenset[str]) -> bool:
     return bool(set(rule.our_roles) & roles)
 
 
+def customers_residence_matters(rules: tuple[Rule, ...], profile: Profile) -> bool:
+    """Whether a duty owed to a customer, under a regime of the profile, depends on where its people live or what
+    they lost (its status is read anyway)."""
+    return any(
+        rule.regime in profile.regimes
+        and rule.recipient_kind in PER_CUSTOMER
+        and rule.applies_when is not None
+        and bool(rule.applies_when.regions or rule.applies_when.data_elements)
+        for rule in rules
+    )
+
+
 def authority_of(rule: Rule, profile: Profile) -> str:
     """The receiving authority, or "" when nobody has named it."""
     named = profile.authorities.get(rule.regime, "").strip()

@@ -5,8 +5,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from breachdesk.deadlines.applicability import Residents, Verdict, assess
-from breachdesk.deadlines.obligations import AffectedCustomer, Facts, Profile, declined, plan, rulings_from
-from breachdesk.deadlines.rules import CUSTOMER_STATUSES, AppliesWhen, Element, rule, shipped_rules
+from breachdesk.deadlines.obligations import (
+    AffectedCustomer,
+    Facts,
+    Profile,
+    customers_residence_matters,
+    declined,
+    plan,
+    rulings_from,
+)
+from breachdesk.deadlines.rules import CUSTOMER_STATUSES, AppliesWhen, Element, parse_rules, rule, shipped_rules
 from breachdesk.impact.explain import covers
 from breachdesk.inventory.regions import within
 
@@ -100,6 +108,30 @@ def test_hipaa_notices_are_owed_to_covered_entity_customers_only_wherever_their_
     assert declined(shipped_rules(), STATES, Facts(frozenset({"processor"}), (bakery,), {}), hipaa.key) == (
         "customer clinic is no longer affected"
     )
+
+
+def test_where_a_customers_people_live_is_read_only_when_a_duty_to_a_customer_depends_on_it():
+    assert not customers_residence_matters(shipped_rules(), STATES)  # HIPAA asks for the customer's status only
+    owner = parse_rules(
+        {
+            "rules": [
+                {
+                    "id": "xx-owner",
+                    "regime": "Texas",
+                    "stage": "notice to the data owner",
+                    "recipient_kind": "controller",
+                    "our_roles": ["processor"],
+                    "anchor": "awareness",
+                    "period": {"amount": 24, "unit": "without_undue_delay"},
+                    "condition": "always",
+                    "source": "a maintainer tells the owner",
+                    "applies_when": {"regions": ["US-TX"]},
+                }
+            ]
+        }
+    )
+    assert customers_residence_matters(owner, STATES)
+    assert not customers_residence_matters(owner, Profile("Parlons SAS", ("GDPR",)))  # Texas not named
 
 
 def test_controller_side_texans_get_their_notice_and_the_attorney_general_a_flagged_one():

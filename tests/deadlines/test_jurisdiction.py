@@ -13,6 +13,7 @@ from sqlalchemy import select
 from breachdesk.auth.models import Role
 from breachdesk.deadlines import services
 from breachdesk.deadlines.models import ObligationStatus
+from breachdesk.deadlines.rules import parse_rules
 from breachdesk.extensions import db
 from breachdesk.incidents import services as incidents
 from breachdesk.inventory.importer import import_inventory
@@ -200,3 +201,40 @@ def test_the_texas_notices_count_and_describe_the_texans_only(inventory):
     assert "300 Texas residents affected at the time of this notification." in text
     assert drafter.impact(owed[("us-tx-521-053", "data_subjects")])["people"] == 300
     assert drafter.impact(owed[("gdpr-art33-1", "supervisory_authority")])["people"] == 1300
+
+
+OWNER_NOTICE = {
+    "id": "xx-tx-owner",
+    "regime": "Texas",
+    "stage": "notice to the data owner",
+    "recipient_kind": "controller",
+    "our_roles": ["processor"],
+    "anchor": "awareness",
+    "period": {"amount": 24, "unit": "without_undue_delay"},
+    "condition": "always",
+    "source": "a test row in the style of Tex. Bus. & Com. Code 521.053(c): the maintainer tells the owner",
+    "applies_when": {"regions": ["US-TX"]},
+}
+
+
+def test_a_duty_to_a_customer_follows_where_its_people_live(inventory, monkeypatch):
+    """No shipped row owes a customer a duty by region yet (the service-provider rows come next): one written here."""
+    shipped = services.shipped_rules()
+    monkeypatch.setattr(services, "shipped_rules", lambda: (*shipped, *parse_rules({"rules": [OWNER_NOTICE]})))
+    incident = file(systems=("messaging-db",))
+    owed = duties(incident)
+    # the clinic's patients live in the United States, state not recorded; the bakery's in France
+    assert ("xx-tx-owner", "bakery") not in owed
+    clinic = owed[("xx-tx-owner", "clinic")]
+    assert clinic.flag == (
+        "are there residents of Texas (US-TX) among the affected people? Recorded: 0; uncertain: 50 people recorded "
+        "as living in United States (US)"
+    )
+    messaging = db.session.scalar(select(ProcessingActivity).where(ProcessingActivity.key == "messaging"))
+    patients = db.session.scalar(select(Volume).where(Volume.activity_id == messaging.id, Volume.records == 50))
+    patients.region = "US-TX"
+    db.session.commit()
+    incidents.recompute_impact(incident)
+    db.session.commit()
+    clinic = duties(incident)[("xx-tx-owner", "clinic")]
+    assert clinic.flag == "" and clinic.triggered_by == ["50 residents of Texas (US-TX) affected"]
