@@ -41,6 +41,22 @@ INCIDENT_INPUT = {
     },
 }
 
+REGIONS = {
+    "type": "object",
+    "description": "where the affected people live: ISO 3166-1 country or 3166-2 subdivision code (or `unknown`) "
+    "-> its people",
+    "additionalProperties": {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string", "description": "the region in words, with its code"},
+            "people": {"type": "integer"},
+            "records": {"type": "integer"},
+            "data_categories": KEYS,
+            "counts_unknown": {"type": "boolean", "description": "some of them are not counted by the inventory"},
+        },
+    },
+}
+
 CUSTOMER_IMPACT = {
     "type": "object",
     "required": ["key", "name", "data_subjects", "records", "data_categories", "sensitivity", "paths"],
@@ -68,6 +84,7 @@ CUSTOMER_IMPACT = {
             },
         },
         "counts_unknown": {"type": "boolean"},
+        "regions": REGIONS,
     },
 }
 
@@ -102,6 +119,7 @@ IMPACT = {
         },
         "customers_page": FIRST_PAGE,
         "controller_activities": {"type": "array", "items": {"type": "object"}},
+        "controller_regions": {**REGIONS, "description": "where the people of the controller-side activities live"},
         "totals": TOTALS,
     },
 }
@@ -225,6 +243,12 @@ OBLIGATION = {
         "source": {"type": "string"},
         "period": {"type": "string"},
         "flag": {"type": "string", "nullable": True, "description": "what a person must resolve"},
+        "triggered_by": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "the facts that made the rule apply, in words (residents of its regions, data elements, "
+            "the customer's status); empty for a rule that applies whenever its regime and our role do",
+        },
         "sent_at": NULLABLE_INSTANT,
         "late_by_seconds": {"type": "integer", "nullable": True},
         "decided_by": {"type": "string", "nullable": True},

@@ -26,6 +26,7 @@ from breachdesk.impact.models import ImpactCustomer
 from breachdesk.incidents import queries, services
 from breachdesk.incidents.models import Incident, IncidentEvent, IncidentStatus
 from breachdesk.inventory.importer import import_inventory
+from breachdesk.inventory.regions import named_regions
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -136,6 +137,7 @@ def obligation_document(obligation: Obligation, now) -> dict[str, Any]:
         "source": obligation.source,
         "period": Terms.from_dict(obligation.terms).describe(),
         "flag": obligation.flag or None,
+        "triggered_by": obligation.triggered_by,
         "sent_at": _instant(obligation.sent_at),
         "late_by_seconds": obligation.late_by_seconds,
         "decided_by": obligation.decided_by or None,
@@ -171,6 +173,7 @@ def incident_document(incident: Incident) -> dict[str, Any]:
             "customers": customers,
             "customers_page": customers_page,
             "controller_activities": snapshot.own,
+            "controller_regions": named_regions(snapshot.own_regions),
             "totals": snapshot.totals,
         }
     obligations, obligations_page = _first_page(

@@ -2,10 +2,12 @@
 rows to create, the columns that moved and the duties to withdraw out. The service writes them.
 
 Sent and acknowledged obligations are history and stay as they are. Pending ones keep the terms frozen
-when they arose, so only their facts (anchors, rulings, recipients) move them. A pending obligation the
-plan no longer holds is withdrawn, never deleted: the log keeps that it was owed.
+when they arose, so only their facts (anchors, rulings, recipients, the facts that trigger them) move them. A
+pending obligation the plan no longer holds is withdrawn, never deleted, with the fact that changed as its
+rationale: the log keeps that it was owed, and why it no longer is.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -15,8 +17,15 @@ from breachdesk.deadlines.rules import Terms
 
 FROZEN = (ObligationStatus.SENT, ObligationStatus.ACKNOWLEDGED)
 WITHDRAWN = "no longer owed: the incident's impact, assessment or the organisation profile changed"
-#: what a withdrawn obligation is set to
+#: what a withdrawn obligation is set to, when the fact that changed is not known
 WITHDRAWAL = {"status": ObligationStatus.NOT_REQUIRED, "decided_by": "BreachDesk", "rationale": WITHDRAWN}
+
+
+def withdrawal(reason: str) -> dict[str, Any]:
+    """What a withdrawn obligation is set to: not required, decided by BreachDesk, the fact that changed."""
+    return WITHDRAWAL | {"rationale": f"no longer owed: {reason}"} if reason else WITHDRAWAL
+
+
 #: the columns derivation sets; the rest of a row is fixed when it is created, or written by people
 STATE = (
     "status",
@@ -29,6 +38,7 @@ STATE = (
     "decided_by",
     "rationale",
     "customer_id",
+    "triggered_by",
     "sent_at",
     "late_by_seconds",
     "sent_reference",
@@ -60,13 +70,19 @@ class Changes:
     #: a stored row and only its columns that moved (usually the clock's)
     changed: list[tuple[Stored, dict[str, Any]]] = field(default_factory=list)
     withdrawn: list[Stored] = field(default_factory=list)
+    #: (rule id, recipient key) of a withdrawn row -> the fact that changed, in words
+    reasons: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
 def diff(
-    planned: list[Planned], stored: list[Stored], anchors: dict[str, datetime], filings: dict[str, Filing]
+    planned: list[Planned],
+    stored: list[Stored],
+    anchors: dict[str, datetime],
+    filings: dict[str, Filing],
+    declined: Callable[[tuple[str, str]], str] = lambda _key: "",
 ) -> Changes:
     """The changes that bring the stored obligations in line with the plan, given the clock's anchors and the
-    stages filed elsewhere (by rule id)."""
+    stages filed elsewhere (by rule id); `declined` says why a duty no longer planned is not owed."""
     left = {row.key: row for row in stored}
     changes = Changes()
     for duty in planned:
@@ -92,6 +108,7 @@ def diff(
             if moved:
                 changes.changed.append((row, moved))
     changes.withdrawn = [row for row in left.values() if row.state["status"] == ObligationStatus.PENDING]
+    changes.reasons = {row.key: reason for row in changes.withdrawn if (reason := declined(row.key))}
     return changes
 
 
@@ -105,6 +122,7 @@ def state_of(duty: Planned, terms: Terms, anchors: dict[str, datetime], filed: F
         "decided_by": "" if duty.required else duty.decided_by,
         "rationale": "" if duty.required else duty.rationale,
         "customer_id": duty.customer_id,
+        "triggered_by": duty.triggered_by,
         "sent_at": None,
         "late_by_seconds": None,
         "sent_reference": "",

@@ -47,8 +47,12 @@ class Obligation(Audited, db.Model):
     #: our internal target where the law says "without undue delay"
     target_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status: Mapped[ObligationStatus] = mapped_column(str_enum(ObligationStatus), default=ObligationStatus.PENDING)
-    #: set when something needs a person: an authority nobody named, an entity status not stated
+    #: set when something needs a person: an authority nobody named, an entity status not stated, a fact that
+    #: decides whether the rule applies but is not recorded (the question to answer)
     flag: Mapped[str] = mapped_column(Text, default="")
+    #: the facts that made the rule apply, in words ("312 residents of Texas (US-TX) affected", the data elements):
+    #: the rule's `applies_when` checked against the impact when the duty was derived
+    triggered_by: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: frozen at the first send: seconds after due_at (or target_at); 0 when on time
     late_by_seconds: Mapped[int | None] = mapped_column(BigInteger)

@@ -3,8 +3,9 @@
 Our role decides first: as processor we owe every affected controller (Art. 33(2), no risk test); as
 controller we owe the authority unless the breach is unlikely to result in a risk (Art. 33(1)) and the data
 subjects when the risk is high (Art. 34), as a person decided. Other regimes come from the rules table,
-limited to those the organisation profile names. Something the profile cannot resolve becomes an
-obligation flagged for a person, never silence.
+limited to those the organisation profile names, and to the recipients whose affected people meet the row's
+`applies_when` (deadlines.applicability: where they live, how many, what they lost, the customer's status).
+Something the profile or the inventory cannot resolve becomes an obligation flagged for a person, never silence.
 """
 
 import enum
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from breachdesk.deadlines.applicability import APPLIES, Population, Verdict, assess
 from breachdesk.deadlines.calendar import Unit
 from breachdesk.deadlines.rules import DETERMINATIONS, LEAD_AUTHORITY, ROLES, Rule, Terms
 
@@ -48,6 +50,10 @@ class AffectedCustomer:
     #: the contract's notice term in hours; contractual=False makes it our target for "without undue delay"
     notice_hours: int
     contractual: bool = True
+    #: the regulated statuses the inventory records for it (rules.CUSTOMER_STATUSES)
+    statuses: frozenset[str] = frozenset()
+    #: where its affected people live, and what they lost
+    regions: Population = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -67,6 +73,8 @@ class Facts:
     #: per condition (unless_unlikely_risk, high_risk, significant, ...): the ruling so far
     rulings: dict[str, Ruling]
     public_communication: bool = False  # Art. 34(3)(c): disproportionate effort
+    #: where the people of our controller-side data live, and what they lost
+    own_regions: Population = field(default_factory=dict)
 
 
 @dataclass
@@ -80,10 +88,16 @@ class Planned:
     decided_by: str = ""
     rationale: str = ""
     flag: str = ""
+    #: why the rule applies to this recipient (its `applies_when` against the impact)
+    verdict: Verdict = APPLIES
 
     @property
     def key(self) -> tuple[str, str]:
         return self.rule.id, self.recipient_key
+
+    @property
+    def triggered_by(self) -> list[str]:
+        return list(self.verdict.facts)
 
 
 def applies(rule: Rule, profile: Profile, roles: frozenset[str]) -> bool:
@@ -92,6 +106,18 @@ def applies(rule: Rule, profile: Profile, roles: frozenset[str]) -> bool:
     if ROLES <= set(rule.our_roles):
         return True  # the regime binds us whatever we do with personal data (NIS2, DORA, SEC)
     return bool(set(rule.our_roles) & roles)
+
+
+def customers_residence_matters(rules: tuple[Rule, ...], profile: Profile) -> bool:
+    """Whether a duty owed to a customer, under a regime of the profile, depends on where its people live or what
+    they lost (its status is read anyway)."""
+    return any(
+        rule.regime in profile.regimes
+        and rule.recipient_kind in PER_CUSTOMER
+        and rule.applies_when is not None
+        and bool(rule.applies_when.regions or rule.applies_when.data_elements)
+        for rule in rules
+    )
 
 
 def authority_of(rule: Rule, profile: Profile) -> str:
@@ -122,6 +148,8 @@ def plan(rules: tuple[Rule, ...], profile: Profile, facts: Facts) -> list[Planne
                 f"the organisation profile names {rule.regime} but not our entity status under it: "
                 "confirm that the regime applies"
             )
+        if rule.unverified:
+            flags.append(f"the rules table marks this rule unverified ({rule.unverified}): check its source")
         common = {
             "required": ruling.required is not False,
             "decided_by": ruling.decided_by,
@@ -129,30 +157,66 @@ def plan(rules: tuple[Rule, ...], profile: Profile, facts: Facts) -> list[Planne
         }
         if rule.recipient_kind in PER_CUSTOMER:
             for customer in facts.customers:
+                verdict = assess(rule.applies_when, customer.regions, customer.statuses, customer.name)
+                if not verdict.applies:
+                    continue
                 terms = rule.terms(customer.notice_hours, customer.contractual, profile.undue_delay_target_hours)
+                flag = "; ".join([*flags, *verdict.questions])
                 planned.append(
                     Planned(
-                        rule, customer.key, customer.name, terms, customer.customer_id, flag="; ".join(flags), **common
+                        rule,
+                        customer.key,
+                        customer.name,
+                        terms,
+                        customer.customer_id,
+                        flag=flag,
+                        **common,
+                        verdict=verdict,
                     )
                 )
             continue
+        verdict = assess(rule.applies_when, facts.own_regions, None, profile.name)
+        if not verdict.applies:
+            continue
         terms = rule.terms(undue_delay_target_hours=profile.undue_delay_target_hours)
-        if rule.recipient_kind == "data_subjects":
-            recipient = (
-                "the public (Art. 34(3)(c): individual notice would involve disproportionate effort)"
-                if facts.public_communication and rule.condition == "high_risk"
-                else "data subjects"
-            )
-        else:
-            recipient = authority_of(rule, profile)
-            if not recipient:
-                flags.append(
-                    f"no {rule.recipient_kind.replace('_', ' ')} is named for {rule.regime}: "
-                    "name it in the organisation profile"
-                )
-                recipient = f"unresolved {rule.recipient_kind.replace('_', ' ')} ({rule.regime})"
-        planned.append(Planned(rule, rule.recipient_kind, recipient, terms, flag="; ".join(flags), **common))
+        recipient = _recipient(rule, profile, facts, flags)
+        flag = "; ".join([*flags, *verdict.questions])
+        planned.append(Planned(rule, rule.recipient_kind, recipient, terms, flag=flag, **common, verdict=verdict))
     return planned
+
+
+def _recipient(rule: Rule, profile: Profile, facts: Facts, flags: list[str]) -> str:
+    """Who receives a duty that is not a customer's; an authority nobody named adds a flag."""
+    if rule.recipient_kind == "data_subjects":
+        if facts.public_communication and rule.condition == "high_risk":
+            return "the public (Art. 34(3)(c): individual notice would involve disproportionate effort)"
+        return "data subjects"
+    recipient = authority_of(rule, profile)
+    if not recipient:
+        flags.append(
+            f"no {rule.recipient_kind.replace('_', ' ')} is named for {rule.regime}: "
+            "name it in the organisation profile"
+        )
+        recipient = f"unresolved {rule.recipient_kind.replace('_', ' ')} ({rule.regime})"
+    return recipient
+
+
+def declined(rules: tuple[Rule, ...], profile: Profile, facts: Facts, key: tuple[str, str]) -> str:
+    """Why a duty once owed (rule id, recipient key) is no longer planned, in words: the fact that changed."""
+    rule_id, recipient_key = key
+    rule = next((r for r in rules if r.id == rule_id), None)
+    if rule is None:
+        return f"the rules table no longer has the rule {rule_id}"
+    if rule.regime not in profile.regimes:
+        return f"the organisation profile no longer names {rule.regime}"
+    if not applies(rule, profile, facts.roles):
+        return f"we are no longer {' or '.join(rule.our_roles)} for any data the incident reached"
+    if rule.recipient_kind not in PER_CUSTOMER:
+        return assess(rule.applies_when, facts.own_regions, None, profile.name).reason
+    customer = next((c for c in facts.customers if c.key == recipient_key), None)
+    if customer is None:
+        return f"customer {recipient_key} is no longer affected"
+    return assess(rule.applies_when, customer.regions, customer.statuses, customer.name).reason
 
 
 def rulings_from(decisions: dict[str, Ruling], determinations: dict[str, Ruling]) -> dict[str, Ruling]:

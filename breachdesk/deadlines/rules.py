@@ -11,6 +11,8 @@ import yaml
 
 from breachdesk.core.i18n import Label
 from breachdesk.deadlines.calendar import Period, Unit, due_at
+from breachdesk.inventory.regions import UNKNOWN, parse_region
+from breachdesk.inventory.taxonomy import data_categories
 
 RECIPIENT_KINDS = {
     "controller",
@@ -52,6 +54,11 @@ DETERMINATIONS = {
 }
 CONDITIONS = {"always", "unless_unlikely_risk", "high_risk", *DETERMINATIONS}
 ROLES = {"processor", "controller"}
+#: the customer statuses a rule may need (`applies_when.customer_status`), as the inventory records them, in words
+CUSTOMER_STATUSES = {
+    "hipaa_covered_entity": "a HIPAA covered entity (we signed a business associate agreement with it)",
+    "financial_entity": "a DORA financial entity (we are its ICT third-party service provider)",
+}
 #: `authority: lead_supervisory_authority` in a row means the one named in the organisation profile
 LEAD_AUTHORITY = "lead_supervisory_authority"
 
@@ -167,6 +174,31 @@ class Followup:
 
 
 @dataclass(frozen=True)
+class Element:
+    """A data element a law names ("Social Security number"), and the Fides data categories that hold it (the
+    `elements:` table)."""
+
+    name: str
+    label: str
+    #: a category holds the element when it is one of these keys or lies below one of them
+    keys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AppliesWhen:
+    """When a rule applies beyond its regime and our roles, as facts of the impact (deadlines.applicability)."""
+
+    #: the people whose residence triggers it: ISO 3166-1 countries or ISO 3166-2 subdivisions; none: anyone
+    regions: tuple[str, ...] = ()
+    #: the affected residents of those regions needed; None: any number
+    min_residents: int | None = None
+    #: the customer status a per-customer duty needs (CUSTOMER_STATUSES)
+    customer_status: str | None = None
+    #: the breach is notifiable under it only if one of these combinations was affected; none: any data
+    data_elements: tuple[tuple[Element, ...], ...] = ()
+
+
+@dataclass(frozen=True)
 class Rule:
     id: str
     regime: str
@@ -187,6 +219,10 @@ class Rule:
     content: tuple[ContentItem, ...] = ()
     late: Late | None = None
     followup: Followup | None = None
+    #: when it applies beyond the regime and our roles; None: always, for them
+    applies_when: AppliesWhen | None = None
+    #: what of the row was not read in the source itself: its duties are flagged for a person
+    unverified: str | None = None
 
     def terms(
         self, contract_hours: int | None = None, contractual: bool = True, undue_delay_target_hours: int | None = None
@@ -231,7 +267,17 @@ def _period(raw: dict, where: str) -> Period:
 
 
 FIELDS = {"id", "regime", "stage", "recipient_kind", "our_roles", "anchor", "period", "condition", "source"}
-OPTIONAL_FIELDS = {"not_later_than", "authority", "entity_status", "content", "late", "followup"}
+OPTIONAL_FIELDS = {
+    "not_later_than",
+    "authority",
+    "entity_status",
+    "content",
+    "late",
+    "followup",
+    "applies_when",
+    "unverified",
+}
+APPLIES_WHEN_FIELDS = {"our_roles", "regions", "min_residents", "customer_status", "data_elements"}
 ITEM_FIELDS = {"id", "label", "source", "satisfied_by"}
 OPTIONAL_ITEM_FIELDS = {"where_possible", "applies_when", "note"}
 WRITERS = {"statement": True, "system": False}
@@ -251,10 +297,29 @@ def parse_facts(document: dict) -> dict[str, Fact]:
     return facts
 
 
-def parse_rules(document: dict) -> tuple[Rule, ...]:
+def parse_elements(document: dict) -> dict[str, Element]:
+    """The `elements:` table: name -> {label, fides: [data category keys]}."""
+    elements: dict[str, Element] = {}
+    known = data_categories()
+    for name, raw in (document.get("elements") or {}).items():
+        where = f"elements[{name}]"
+        if not isinstance(raw, dict) or set(raw) != {"label", "fides"}:
+            raise RulesError(f"{where}: the fields are label and fides")
+        keys = raw["fides"]
+        if not isinstance(keys, list) or not keys:
+            raise RulesError(f"{where}.fides: a list of at least one Fides data category key")
+        if unknown := [k for k in keys if k not in known]:
+            raise RulesError(f"{where}.fides: {unknown} not in the Fides taxonomy")
+        elements[name] = Element(name, _text(raw["label"], f"{where}.label"), tuple(keys))
+    return elements
+
+
+def parse_rules(document: dict, lines: list[int] | None = None) -> tuple[Rule, ...]:
+    """The rows of a table; `lines` (the line each row starts on) lets a refusal name the row's line."""
     facts = parse_facts(document)
+    elements = parse_elements(document)
     rules = [
-        _rule(raw, f"rules[{raw.get('id', index)}]", facts) for index, raw in enumerate(document.get("rules") or [])
+        _rule(raw, _where(raw, index, lines), facts, elements) for index, raw in enumerate(document.get("rules") or [])
     ]
     ids = [r.id for r in rules]
     if len(ids) != len(set(ids)):
@@ -265,7 +330,19 @@ def parse_rules(document: dict) -> tuple[Rule, ...]:
     return tuple(rules)
 
 
-def _rule(raw: dict, where: str, facts: dict[str, Fact]) -> Rule:
+def _where(raw: dict, index: int, lines: list[int] | None) -> str:
+    place = f"rules[{raw.get('id', index)}]"
+    return f"rules.yaml:{lines[index]}: {place}" if lines else place
+
+
+def row_lines(text: str) -> list[int]:
+    """The line each row of the table's `rules:` list starts on."""
+    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    rows = next(value for key, value in root.value if key.value == "rules")
+    return [row.start_mark.line + 1 for row in rows.value]
+
+
+def _rule(raw: dict, where: str, facts: dict[str, Fact], elements: dict[str, Element]) -> Rule:
     """One row of the table, or a RulesError naming its field."""
     _check_fields(raw, where)
     limit = None
@@ -289,7 +366,53 @@ def _rule(raw: dict, where: str, facts: dict[str, Fact]) -> Rule:
         _items(raw.get("content") or [], f"{where}.content", facts),
         _late(raw["late"], f"{where}.late") if "late" in raw else None,
         _followup(raw["followup"], f"{where}.followup", facts) if "followup" in raw else None,
+        _applies_when(raw, f"{where}.applies_when", elements) if "applies_when" in raw else None,
+        _text(raw["unverified"], f"{where}.unverified") if "unverified" in raw else None,
     )
+
+
+def _applies_when(row: dict, where: str, elements: dict[str, Element]) -> AppliesWhen:
+    raw = row["applies_when"]
+    if not isinstance(raw, dict):
+        raise RulesError(f"{where}: a mapping of {', '.join(sorted(APPLIES_WHEN_FIELDS))}")
+    if unknown := set(raw) - APPLIES_WHEN_FIELDS:
+        raise RulesError(f"{where}: unknown field(s) {sorted(unknown)}")
+    if "our_roles" in raw and list(raw["our_roles"]) != list(row["our_roles"]):
+        raise RulesError(f"{where}.our_roles: differs from the row's our_roles, which decide")
+    regions = tuple(_region(value, f"{where}.regions") for value in raw.get("regions") or ())
+    least = raw.get("min_residents")
+    if least is not None and (not isinstance(least, int) or isinstance(least, bool) or least < 1):
+        raise RulesError(f"{where}.min_residents: a whole number of at least 1")
+    if least is not None and not regions:
+        raise RulesError(f"{where}.min_residents: counts residents of the regions, which are missing")
+    status = raw.get("customer_status")
+    if status is not None and status not in CUSTOMER_STATUSES:
+        raise RulesError(f"{where}.customer_status: one of {', '.join(CUSTOMER_STATUSES)}")
+    if status is not None and list(row["our_roles"]) != ["processor"]:
+        raise RulesError(f"{where}.customer_status: only for duties we owe our customers as processor")
+    return AppliesWhen(
+        regions, least, status, _combinations(raw.get("data_elements"), f"{where}.data_elements", elements)
+    )
+
+
+def _region(value, where: str) -> str:
+    try:
+        code = parse_region(value) if isinstance(value, str) else ""
+    except ValueError as error:
+        raise RulesError(f"{where}: {error}") from None
+    if code in ("", UNKNOWN):
+        raise RulesError(f"{where}: {value!r} is not an ISO 3166-1 or 3166-2 code")
+    return code
+
+
+def _combinations(raw, where: str, elements: dict[str, Element]) -> tuple[tuple[Element, ...], ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not raw or not all(isinstance(c, list) and c for c in raw):
+        raise RulesError(f"{where}: a list of combinations, each a list of element names")
+    if unknown := sorted({name for c in raw for name in c if name not in elements}, key=str):
+        raise RulesError(f"{where}: unknown element(s) {unknown} (define them under elements:)")
+    return tuple(tuple(elements[name] for name in combination) for combination in raw)
 
 
 def _text(value, where: str) -> str:
@@ -362,13 +485,18 @@ def _check_fields(raw: dict, where: str) -> None:
 
 
 @cache
+def _shipped_text() -> str:
+    return resources.files("breachdesk.deadlines").joinpath("rules.yaml").read_text(encoding="utf-8")
+
+
+@cache
 def _shipped_document() -> dict:
-    return yaml.safe_load(resources.files("breachdesk.deadlines").joinpath("rules.yaml").read_text(encoding="utf-8"))
+    return yaml.safe_load(_shipped_text())
 
 
 @cache
 def shipped_rules() -> tuple[Rule, ...]:
-    return parse_rules(_shipped_document())
+    return parse_rules(_shipped_document(), row_lines(_shipped_text()))
 
 
 @cache

@@ -17,23 +17,27 @@ from breachdesk.audit.services import record
 from breachdesk.core.clock import now_utc
 from breachdesk.core.errors import DomainError, ValidationFailed
 from breachdesk.core.signals import incident_changed, organisation_changed
-from breachdesk.deadlines.diff import FROZEN, STATE, WITHDRAWAL, Changes, Filing, Stored, diff, lateness
+from breachdesk.deadlines.applicability import Population, Residents
+from breachdesk.deadlines.diff import FROZEN, STATE, Changes, Filing, Stored, diff, lateness, withdrawal
 from breachdesk.deadlines.models import OVERDUE, Obligation, ObligationStatus
 from breachdesk.deadlines.obligations import (
     AffectedCustomer,
     Facts,
     Profile,
     Ruling,
+    customers_residence_matters,
+    declined,
     plan,
     rulings_from,
 )
-from breachdesk.deadlines.rules import DETERMINATIONS, shipped_rules
+from breachdesk.deadlines.rules import CUSTOMER_STATUSES, DETERMINATIONS, shipped_rules
 from breachdesk.extensions import db
 from breachdesk.impact.models import ImpactCustomer, ImpactSnapshot
 from breachdesk.impact.services import current_snapshot
 from breachdesk.incidents.models import Incident, IncidentEvent, IncidentStatus
 from breachdesk.incidents.queries import events_of
 from breachdesk.inventory.models import Customer, NoticeTerms, Organisation
+from breachdesk.inventory.regions import UNKNOWN
 
 #: events that start a clock; their negatives (not_significant ...) only stop a duty
 POSITIVE_EVENTS = {positive for positive, _ in DETERMINATIONS.values()} | {"high_risk_established"}
@@ -98,38 +102,67 @@ def _decisions(assessment: Assessment | None) -> dict[str, Ruling]:
     }
 
 
-def _affected(snapshot: ImpactSnapshot | None) -> tuple[frozenset[str], tuple[AffectedCustomer, ...]]:
+def population(regions: dict[str, dict], categories: list[str]) -> Population:
+    """Where the people of a snapshot's row live, as the planner reads it. A snapshot taken before regions were
+    recorded has none: its people are of an unknown region, so that a person answers the question."""
+    if not regions:
+        return {UNKNOWN: Residents(0, frozenset(categories), counts_unknown=True)}
+    return {
+        region: Residents(entry["people"], frozenset(entry["data_categories"]), entry["counts_unknown"])
+        for region, entry in regions.items()
+    }
+
+
+def _affected(snapshot: ImpactSnapshot | None, residence: bool) -> tuple[frozenset[str], tuple[AffectedCustomer, ...]]:
+    """The roles and customers of the snapshot; where each customer's people live only when a rule needs it
+    (`residence`): ten thousand customers' regions are not read for nothing at every derivation."""
     if snapshot is None:
         return frozenset(), ()
     roles = frozenset(a["role"] for a in snapshot.activities)
+    statuses = [getattr(Customer, status) for status in CUSTOMER_STATUSES]
+    regions = [ImpactCustomer.regions, ImpactCustomer.data_categories] if residence else []
     rows = db.session.execute(
         select(
             ImpactCustomer.key,
             ImpactCustomer.name,
             ImpactCustomer.customer_id,
+            *regions,
             Customer.notice_hours,
             Customer.notice_terms,
+            *statuses,
         )
         .outerjoin(Customer, Customer.id == ImpactCustomer.customer_id)
         .where(ImpactCustomer.snapshot_id == snapshot.id)
         .order_by(ImpactCustomer.key)
     )
-    # a customer deleted since the snapshot keeps the default contract term of 24 hours
+    # a customer deleted since the snapshot keeps the default contract term of 24 hours, and no status
     return roles, tuple(
-        AffectedCustomer(key, name, cid, hours or 24, terms != NoticeTerms.WITHOUT_UNDUE_DELAY)
-        for key, name, cid, hours, terms in rows
+        AffectedCustomer(
+            row.key,
+            row.name,
+            row.customer_id,
+            row.notice_hours or 24,
+            row.notice_terms != NoticeTerms.WITHOUT_UNDUE_DELAY,
+            frozenset(status for status in CUSTOMER_STATUSES if getattr(row, status)),
+            population(row.regions, row.data_categories) if residence else {},
+        )
+        for row in rows
     )
 
 
-def facts_of(incident: Incident, events: list[IncidentEvent]) -> Facts:
+def facts_of(incident: Incident, events: list[IncidentEvent], residence: bool) -> Facts:
     assessment = assessment_of(incident.id)
-    roles, customers = _affected(current_snapshot(incident.id))
+    snapshot = current_snapshot(incident.id)
+    roles, customers = _affected(snapshot, residence)
     exemptions = set(assessment.exemptions) if assessment else set()
     return Facts(
         roles,
         customers,
         rulings_from(_decisions(assessment), _determinations(events)),
         public_communication="disproportionate_effort" in exemptions,
+        own_regions=population(snapshot.own_regions, sorted({c for o in snapshot.own for c in o["data_categories"]}))
+        if snapshot and snapshot.own
+        else {},
     )
 
 
@@ -141,8 +174,15 @@ def sync_obligations(incident: Incident) -> dict[str, int]:
     stored = stored_obligations(incident.id)
     events = events_of(incident.id)
     anchors = anchors_of(incident, events, first_sent(stored))
-    planned = plan(shipped_rules(), profile, facts_of(incident, events)) if profile else []
-    changes = diff(planned, stored, anchors, filings(events))
+    facts = facts_of(incident, events, bool(profile) and customers_residence_matters(shipped_rules(), profile))
+    planned = plan(shipped_rules(), profile, facts) if profile else []
+    changes = diff(
+        planned,
+        stored,
+        anchors,
+        filings(events),
+        lambda key: declined(shipped_rules(), profile, facts, key) if profile else "there is no organisation profile",
+    )
     counts = {"created": len(changes.created), "changed": len(changes.changed), "withdrawn": len(changes.withdrawn)}
     if any(counts.values()):
         write_changes(incident, changes)
@@ -201,7 +241,10 @@ def write_changes(incident: Incident, changes: Changes) -> None:
     if changes.changed:
         db.session.execute(update(Obligation), [{"id": row.id, **moved} for row, moved in changes.changed])
     if changes.withdrawn:
-        db.session.execute(update(Obligation), [{"id": row.id, **WITHDRAWAL} for row in changes.withdrawn])
+        db.session.execute(
+            update(Obligation),
+            [{"id": row.id, **withdrawal(changes.reasons.get(row.key, ""))} for row in changes.withdrawn],
+        )
     db.session.expire_all()  # the bulk statements bypass loaded objects
 
 
@@ -219,7 +262,10 @@ def audit_sample(changes: Changes) -> dict[str, list[str]]:
     return {
         "created_first": [f"{c['rule_id']}:{c['recipient_key']} due {due(c)}" for c in changes.created[:AUDIT_SAMPLE]],
         "changed_first": changed,
-        "withdrawn_first": [":".join(row.key) for row in changes.withdrawn[:AUDIT_SAMPLE]],
+        "withdrawn_first": [
+            f"{':'.join(row.key)} {changes.reasons.get(row.key, '')}".strip()
+            for row in changes.withdrawn[:AUDIT_SAMPLE]
+        ],
     }
 
 

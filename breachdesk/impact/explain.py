@@ -64,10 +64,67 @@ class CustomerImpact:
     paths: list[dict[str, Any]] = field(default_factory=list)
     #: linked to an affected activity but no volume recorded: counts unknown, still owed a notice
     counts_unknown: bool = False
+    #: region where the people live -> {"people", "data_subjects", "records", "data_categories", "counts_unknown"}
+    #: (`Counts.regions`)
+    regions: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def people(self) -> int:
         return sum(self.data_subjects.values())
+
+
+@dataclass(slots=True)
+class Counts:
+    """People and records per region where the people live and subject category, over several activities (those
+    reaching one customer, or our controller-side ones)."""
+
+    #: (region, subject category) -> people: the largest count among the activities, because the same people sit
+    #: in several
+    people: dict[tuple[str, str], int] = field(default_factory=dict)
+    #: region -> records: they add up, each activity holds its own
+    records: dict[str, int] = field(default_factory=dict)
+    #: region -> ids of the activities holding its people, where they were read (`regions`)
+    activities: dict[str, set[int]] = field(default_factory=dict)
+
+    def add(self, region: str, subject: str, people: int, records: int) -> None:
+        key = (region, subject)
+        self.people[key] = max(self.people.get(key, 0), people)
+        self.records[region] = self.records.get(region, 0) + records
+
+    def held_by(self, region: str, activity_id: int) -> None:
+        self.activities.setdefault(region, set()).add(activity_id)
+
+    def data_subjects(self) -> dict[str, int]:
+        """People per subject category: those of each region add up, since a person lives in one region."""
+        found: dict[str, int] = {}
+        for (_, subject), people in self.people.items():
+            found[subject] = found.get(subject, 0) + people
+        return found
+
+    def regions(self, categories: list[str], categories_of: dict[int, list[str]]) -> dict[str, dict[str, Any]]:
+        """Region -> its people (in all and per subject category), records and the data categories of the
+        activities holding its people (the laws of a region look at what its residents lost); where those activities
+        were not read (people of a single region), every category reached."""
+        subjects: dict[str, dict[str, int]] = {}
+        for (region, subject), count in self.people.items():
+            subjects.setdefault(region, {})[subject] = count
+        return {
+            region: {
+                "people": sum(subjects.get(region, {}).values()),
+                "data_subjects": subjects.get(region, {}),
+                "records": records,
+                "data_categories": sorted({c for a in self.activities[region] for c in categories_of[a]})
+                if region in self.activities
+                else categories,
+                "counts_unknown": False,
+            }
+            for region, records in sorted(self.records.items())
+        }
+
+
+def unrecorded(categories: list[str]) -> dict[str, Any]:
+    """A region's entry when no volume row counts its people: they are affected, how many is not known."""
+    return {"people": 0, "data_subjects": {}, "records": 0, "data_categories": categories, "counts_unknown": True}
 
 
 def difference(before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from breachdesk.core.clock import now_utc
 from breachdesk.core.db import UTCDateTime
 from breachdesk.extensions import db
+from breachdesk.inventory.regions import named_regions
 
 
 class ImpactSnapshot(db.Model):
@@ -27,6 +28,9 @@ class ImpactSnapshot(db.Model):
     activities: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     #: controller-side activities (authority and data-subject duties)
     own: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    #: where the people of the controller-side activities live: region -> {"people", "records", "data_categories",
+    #: "counts_unknown"} (impact.explain.Counts); empty in snapshots taken before regions were recorded
+    own_regions: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
     #: {"added": [...], "removed": [...], "changed": [...]} against the previous snapshot
     difference: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
@@ -56,6 +60,9 @@ class ImpactCustomer(db.Model):
     sensitivity: Mapped[int] = mapped_column(Integer)
     paths: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     counts_unknown: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: where its people live: region -> {"people", "records", "data_categories", "counts_unknown"}; a region's laws
+    #: look at its residents and what they lost. Empty in snapshots taken before regions were recorded
+    regions: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -67,4 +74,5 @@ class ImpactCustomer(db.Model):
             "sensitivity": self.sensitivity,
             "paths": self.paths,
             "counts_unknown": self.counts_unknown,
+            "regions": named_regions(self.regions),
         }

@@ -8,10 +8,11 @@ from typing import Any
 from sqlalchemy import Row, func, select
 
 from breachdesk.extensions import db
-from breachdesk.impact.explain import CustomerImpact, touched_categories
+from breachdesk.impact.explain import Counts, CustomerImpact, touched_categories, unrecorded
 from breachdesk.inventory.models import (
     ActivityDataCategory,
     Customer,
+    Organisation,
     OurRole,
     ProcessingActivity,
     System,
@@ -19,7 +20,11 @@ from breachdesk.inventory.models import (
     activity_customers,
     activity_systems,
 )
+from breachdesk.inventory.regions import region_of
 from breachdesk.inventory.taxonomy import sensitivity_of
+
+#: customer ids per statement when reading where their people live
+BATCH = 5000
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,8 @@ class Impact:
     customers: list[CustomerImpact]
     #: controller-side activities: these drive authority and data-subject duties, not customer notices
     own: list[dict[str, Any]]
+    #: their people per region where they live (`Counts.regions`): whose laws apply to them
+    own_regions: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def totals(self) -> dict[str, int]:
@@ -122,86 +129,121 @@ def affected_customers(activities: dict[int, AffectedActivity]) -> list[Customer
     reached_by: dict[int, list[AffectedActivity]] = defaultdict(list)
     for customer_id, activity_id in connection.execute(linked.add_columns(links.activity_id)):
         reached_by[customer_id].append(processors[activity_id])
-    counts = customer_volumes(list(processors))
-    found = [
-        _customer_impact(customer, reached_by[customer.id], counts.get(customer.id))
-        for customer in connection.execute(
-            select(Customer.id, Customer.key, Customer.name).where(Customer.id.in_(linked))
-        )
-    ]
+    customers = connection.execute(
+        select(Customer.id, Customer.key, Customer.name, Customer.country).where(Customer.id.in_(linked))
+    ).all()
+    counts = customer_volumes(list(processors), {c.id: c.country for c in customers})
+    found = [_customer_impact(customer, reached_by[customer.id], counts.get(customer.id)) for customer in customers]
     return sorted(found, key=lambda c: (c.name, c.key))
 
 
-@dataclass
-class Counts:
-    """A customer's people per subject category and its records, over the activities reaching it."""
-
-    data_subjects: dict[str, int] = field(default_factory=dict)
-    records: int = 0
-
-
-def customer_volumes(activity_ids: list[int]) -> dict[int, Counts]:
-    """Customer id -> its counts in these activities. People per subject category are the largest count
-    among the activities, because the same people sit in several; records add up."""
-    counts: dict[int, Counts] = defaultdict(Counts)
-    for customer_id, subject, people, records in db.session.connection().execute(
+def customer_volumes(activity_ids: list[int], countries: dict[int, str]) -> dict[int, Counts]:
+    """Customer id -> its counts in these activities, per region where the people live (a row naming none: the
+    customer's country) and subject category."""
+    counts: dict[int, Counts] = {}
+    for customer_id, subject, stated, people, records in db.session.connection().execute(
         select(
             Volume.customer_id,
             Volume.data_subject_category,
+            Volume.region,
             func.max(Volume.data_subjects).label("people"),
             func.sum(Volume.records).label("records"),
         )
         .where(Volume.activity_id.in_(activity_ids), Volume.customer_id.is_not(None))
-        .group_by(Volume.customer_id, Volume.data_subject_category)
+        .group_by(Volume.customer_id, Volume.data_subject_category, Volume.region)
     ):
-        found = counts[customer_id]
-        found.data_subjects[subject] = people
-        found.records += int(records)  # PostgreSQL sums bigints as numeric (a Decimal)
+        found = counts.get(customer_id)
+        if found is None:
+            found = counts[customer_id] = Counts()
+        # PostgreSQL sums bigints as numeric (a Decimal)
+        found.add(region_of(stated, countries[customer_id]), subject, people, int(records))
+    _activities_by_region(activity_ids, countries, counts)
     return counts
+
+
+def _activities_by_region(activity_ids: list[int], countries: dict[int, str], counts: dict[int, Counts]) -> None:
+    """Which activities hold each region's people, for the customers whose people live in several regions: the
+    data categories a region's residents lost decide which of its laws apply. (With one region, that region
+    holds every activity reaching the customer.)"""
+    several = [customer_id for customer_id, found in counts.items() if len(found.records) > 1]
+    for start in range(0, len(several), BATCH):
+        for customer_id, stated, activity_id in db.session.connection().execute(
+            select(Volume.customer_id, Volume.region, Volume.activity_id)
+            .where(Volume.activity_id.in_(activity_ids), Volume.customer_id.in_(several[start : start + BATCH]))
+            .distinct()
+        ):
+            counts[customer_id].held_by(region_of(stated, countries[customer_id]), activity_id)
 
 
 def _customer_impact(customer: Row, reached_by: list[AffectedActivity], counts: Counts | None) -> CustomerImpact:
     """One customer's impact: the union of its activities' categories, the highest sensitivity among
-    them, and one path per activity, in activity key order."""
+    them, one path per activity, in activity key order, and its people per region."""
     reached_by = sorted(reached_by, key=lambda a: a.key)
+    categories = sorted(set().union(*(a.data_categories for a in reached_by)))
+    if counts is None:
+        regions = {region_of("", customer.country): unrecorded(categories)}
+    else:
+        regions = counts.regions(categories, {a.id: a.data_categories for a in reached_by})
     return CustomerImpact(
         customer.id,
         customer.key,
         customer.name,
-        data_subjects=counts.data_subjects if counts else {},
-        records=counts.records if counts else 0,
-        data_categories=sorted(set().union(*(a.data_categories for a in reached_by))),
+        data_subjects=counts.data_subjects() if counts else {},
+        records=sum(counts.records.values()) if counts else 0,
+        data_categories=categories,
         sensitivity=max(a.sensitivity for a in reached_by),
         paths=[a.path for a in reached_by],
         counts_unknown=counts is None,
+        regions=regions,
     )
 
 
 def compute(scope: Scope) -> Impact:
     activities = affected_activities(scope)
-    return Impact(activities, affected_customers(activities), _own(activities))
+    return Impact(activities, affected_customers(activities), *_own(activities))
 
 
-def _own(activities: dict[int, AffectedActivity]) -> list[dict[str, Any]]:
-    own_ids = [a.id for a in activities.values() if a.role == OurRole.CONTROLLER]
-    counts: dict[int, dict[str, Any]] = {i: {"data_subjects": {}, "records": 0} for i in own_ids}
-    if own_ids:
-        for activity_id, subject, people, records in db.session.execute(
-            select(Volume.activity_id, Volume.data_subject_category, Volume.data_subjects, Volume.records).where(
-                Volume.activity_id.in_(own_ids), Volume.customer_id.is_(None)
-            )
-        ):
-            counts[activity_id]["data_subjects"][subject] = people
-            counts[activity_id]["records"] += records
-    return [
+def _own(activities: dict[int, AffectedActivity]) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    """Our controller-side activities with their people per subject category, and where all those people live
+    (a row naming no region: the organisation's country), counted as a customer's are."""
+    own = {a.id: a for a in activities.values() if a.role == OurRole.CONTROLLER}
+    if not own:
+        return [], {}
+    country = db.session.scalar(select(Organisation.country).where(Organisation.id == 1)) or ""
+    each = {i: Counts() for i in own}
+    together = Counts()
+    for activity_id, subject, stated, people, records in db.session.execute(
+        select(
+            Volume.activity_id, Volume.data_subject_category, Volume.region, Volume.data_subjects, Volume.records
+        ).where(Volume.activity_id.in_(own), Volume.customer_id.is_(None))
+    ):
+        region = region_of(stated, country)
+        each[activity_id].add(region, subject, people, records)
+        together.add(region, subject, people, records)
+        together.held_by(region, activity_id)
+    categories = sorted({c for a in own.values() for c in a.data_categories})
+    regions = together.regions(categories, {i: a.data_categories for i, a in own.items()})
+    if uncounted := [a for i, a in own.items() if not each[i].records]:
+        _not_counted(regions, region_of("", country), uncounted)
+    listed = [
         {
-            "activity": activities[i].key,
-            "name": activities[i].name,
-            "systems": activities[i].systems,
-            "data_categories": activities[i].data_categories,
-            "sensitivity": activities[i].sensitivity,
-            "retention_days": activities[i].retention_days,
-            **counts[i],
+            "activity": own[i].key,
+            "name": own[i].name,
+            "systems": own[i].systems,
+            "data_categories": own[i].data_categories,
+            "sensitivity": own[i].sensitivity,
+            "retention_days": own[i].retention_days,
+            "data_subjects": each[i].data_subjects(),
+            "records": sum(each[i].records.values()),
         }
-        for i in sorted(own_ids, key=lambda i: activities[i].key)
+        for i in sorted(own, key=lambda i: own[i].key)
     ]
+    return listed, regions
+
+
+def _not_counted(regions: dict[str, dict[str, Any]], home: str, activities: list[AffectedActivity]) -> None:
+    """Activities without a volume row: their people are affected, how many is not known, and they live where a
+    row naming no region says (the organisation's country)."""
+    entry = regions.setdefault(home, unrecorded([]))
+    entry["data_categories"] = sorted({*entry["data_categories"], *(c for a in activities for c in a.data_categories)})
+    entry["counts_unknown"] = True

@@ -75,13 +75,17 @@ def _customer_rows(snapshot_id: int, impact: Impact) -> list[dict[str, Any]]:
             "sensitivity": c.sensitivity,
             "paths": c.paths,
             "counts_unknown": c.counts_unknown,
+            "regions": c.regions,
         }
         for c in impact.customers
     ]
 
 
 def _comparable(rows) -> dict[str, dict[str, Any]]:
-    return {r["key"]: {k: r[k] for k in ("data_subjects", "records", "data_categories", "sensitivity")} for r in rows}
+    return {
+        r["key"]: {k: r[k] for k in ("data_subjects", "records", "data_categories", "sensitivity", "regions")}
+        for r in rows
+    }
 
 
 def take_snapshot(incident) -> ImpactSnapshot:
@@ -98,6 +102,7 @@ def take_snapshot(incident) -> ImpactSnapshot:
         totals=impact.totals,
         activities=[asdict(a) for a in impact.activities.values()],
         own=impact.own,
+        own_regions=impact.own_regions,
     )
     db.session.add(snapshot)
     db.session.flush()
@@ -113,6 +118,7 @@ def take_snapshot(incident) -> ImpactSnapshot:
                     ImpactCustomer.records,
                     ImpactCustomer.data_categories,
                     ImpactCustomer.sensitivity,
+                    ImpactCustomer.regions,
                 ).where(ImpactCustomer.snapshot_id == previous.id)
             )
             .mappings()

@@ -154,6 +154,9 @@ CUSTOMER = {
     "time_zone": Field(str, default="UTC", check=rules.time_zone_problem),
     "notice_terms": Field(str, default="contract_hours", choices=NoticeTerms),
     "notice_hours": Field(int, default=24, minimum=1, maximum=MAX_NOTICE_HOURS),
+    # the regulated statuses that regimes test (deadlines/rules.yaml `customer_status`)
+    "hipaa_covered_entity": Field(bool, default=False),
+    "financial_entity": Field(bool, default=False),
     "contacts": Field(list, default=()),
 }
 SYSTEM = {

@@ -55,6 +55,13 @@ class CustomerForm(FlaskForm):
         default=24,
         validators=[InputRequired(), NumberRange(min=1, max=MAX_NOTICE_HOURS)],
     )
+    hipaa_covered_entity = BooleanField(
+        "HIPAA covered entity",
+        description="We signed a business associate agreement with it: HIPAA breach notices are owed to it.",
+    )
+    financial_entity = BooleanField(
+        "DORA financial entity", description="We serve it as an ICT third-party service provider under DORA."
+    )
     contacts = FieldList(FormField(ContactForm), min_entries=1, max_entries=10)
 
 

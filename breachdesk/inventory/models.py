@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -24,6 +25,7 @@ from breachdesk.audit.services import Audited
 from breachdesk.core.db import str_enum
 from breachdesk.core.i18n import Label
 from breachdesk.extensions import db
+from breachdesk.inventory.regions import MAX_LENGTH
 
 
 class Language(enum.StrEnum):
@@ -102,6 +104,11 @@ class Customer(Audited, db.Model):
     notice_terms: Mapped[NoticeTerms] = mapped_column(str_enum(NoticeTerms), default=NoticeTerms.CONTRACT_HOURS)
     #: hours after we become aware by which this controller must be told (Art. 33(2) + contract)
     notice_hours: Mapped[int] = mapped_column(default=24)
+    #: we signed a business associate agreement with it: HIPAA's business associate duties are owed to it
+    #: (45 CFR 164.410)
+    hipaa_covered_entity: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: a DORA financial entity we serve as an ICT third-party service provider (Reg. (EU) 2022/2554 Art. 30)
+    financial_entity: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     contacts: Mapped[list["Contact"]] = relationship(
         back_populates="customer", cascade="all, delete-orphan", order_by="Contact.id"
@@ -209,7 +216,8 @@ class ActivitySubjectCategory(Audited, db.Model):
 
 
 class Volume(Audited, db.Model):
-    """How many people and records one activity holds for one customer and subject category."""
+    """How many people and records one activity holds for one customer, subject category and region where
+    those people live."""
 
     __tablename__ = "volumes"
     __table_args__ = (
@@ -217,12 +225,18 @@ class Volume(Audited, db.Model):
         # controller activities have no customer: NULLs never collide in a unique constraint, so a
         # partial index guards them
         Index(
-            "uq_volumes_customer_activity_subject", "customer_id", "activity_id", "data_subject_category", unique=True
-        ),
-        Index(
-            "uq_volumes_own_activity_subject",
+            "uq_volumes_customer_activity_subject_region",
+            "customer_id",
             "activity_id",
             "data_subject_category",
+            "region",
+            unique=True,
+        ),
+        Index(
+            "uq_volumes_own_activity_subject_region",
+            "activity_id",
+            "data_subject_category",
+            "region",
             unique=True,
             sqlite_where=text("customer_id IS NULL"),
             postgresql_where=text("customer_id IS NULL"),
@@ -242,13 +256,17 @@ class Volume(Audited, db.Model):
     #: number of distinct people
     data_subjects: Mapped[int] = mapped_column(BigInteger)
     records: Mapped[int] = mapped_column(BigInteger)
+    #: where these people live (inventory.regions): an ISO 3166-1 country or ISO 3166-2 subdivision, `unknown`, or
+    #: "" when the inventory does not say: then the customer's country, or the organisation's for our own activities
+    region: Mapped[str] = mapped_column(String(MAX_LENGTH), default="", server_default="")
 
     customer: Mapped[Customer | None] = relationship()
     activity: Mapped[ProcessingActivity] = relationship()
 
     def audit_label(self) -> str:
         customer = self.customer.key if self.customer else "-"
-        return f"{customer}:{self.activity.key}:{self.data_subject_category}"
+        where = f":{self.region}" if self.region else ""
+        return f"{customer}:{self.activity.key}:{self.data_subject_category}{where}"
 
 
 class Organisation(Audited, db.Model):

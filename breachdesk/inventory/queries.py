@@ -55,7 +55,7 @@ def volumes_for(customer_id: int | None = None, activity_id: int | None = None, 
         .options(joinedload(Volume.customer), joinedload(Volume.activity))
         .join(ProcessingActivity, Volume.activity_id == ProcessingActivity.id)
         .outerjoin(Customer, Volume.customer_id == Customer.id)
-        .order_by(ProcessingActivity.key, Customer.key, Volume.data_subject_category)
+        .order_by(ProcessingActivity.key, Customer.key, Volume.data_subject_category, Volume.region)
     )
     if customer_id is not None:
         query = query.where(Volume.customer_id == customer_id)

@@ -39,6 +39,7 @@ from breachdesk.inventory.forms import (
 )
 from breachdesk.inventory.importer import import_inventory
 from breachdesk.inventory.models import Customer, Organisation, ProcessingActivity, System, Volume
+from breachdesk.inventory.regions import region_name
 from breachdesk.inventory.rules import REGIMES
 from breachdesk.inventory.taxonomy import Sensitivity, country_name, data_categories, data_subject_categories
 
@@ -52,6 +53,7 @@ def taxonomy_helpers():
         "subject_name": lambda k: data_subject_categories().get(k, k),
         "sensitivity_name": lambda n: Sensitivity(n).name.lower(),
         "country_name": country_name,
+        "region_name": region_name,
     }
 
 
@@ -113,7 +115,17 @@ def customer(key: str):
 def _customer_raw(form: CustomerForm) -> dict:
     raw = {
         name: form[name].data
-        for name in ("key", "name", "country", "language", "time_zone", "notice_terms", "notice_hours")
+        for name in (
+            "key",
+            "name",
+            "country",
+            "language",
+            "time_zone",
+            "notice_terms",
+            "notice_hours",
+            "hipaa_covered_entity",
+            "financial_entity",
+        )
     }
     raw["country"] = (raw["country"] or "").upper()
     raw["contacts"] = [

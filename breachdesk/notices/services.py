@@ -33,6 +33,8 @@ from breachdesk.impact.models import ImpactCustomer, ImpactSnapshot
 from breachdesk.impact.services import current_snapshot
 from breachdesk.incidents.models import Incident
 from breachdesk.inventory.models import Customer, Organisation
+from breachdesk.inventory.regions import within
+from breachdesk.inventory.taxonomy import sensitivity_of
 from breachdesk.notices import rendering
 from breachdesk.notices.checklist import DELAY_ITEM_ID, Check, checklist, known_facts, missing
 from breachdesk.notices.models import Notice, NoticeStatus, NoticeTemplate, OutboxMessage, OutboxStatus
@@ -137,8 +139,11 @@ def _impact_of(row, activity_names: dict[str, str] | None) -> dict[str, Any]:
     return impact
 
 
-def _own_impact(snapshot: ImpactSnapshot | None) -> dict[str, Any]:
-    """What the authority and the data subjects are told: our controller-side data, else the totals."""
+def _own_impact(snapshot: ImpactSnapshot | None, regions: tuple[str, ...] = ()) -> dict[str, Any]:
+    """What the authority and the data subjects are told: our controller-side data, else the totals; under a law
+    bound to regions, its residents' only (a Texas notice counts Texans)."""
+    if snapshot is not None and snapshot.own and regions:
+        return _residents_impact(snapshot, regions)
     if snapshot is None:
         return {
             "data_subjects": {},
@@ -169,6 +174,29 @@ def _own_impact(snapshot: ImpactSnapshot | None) -> dict[str, Any]:
         "sensitivity": max(o["sensitivity"] for o in snapshot.own),
         "activities": sorted(o["name"] for o in snapshot.own),
     }
+
+
+def _residents_impact(snapshot: ImpactSnapshot, regions: tuple[str, ...]) -> dict[str, Any]:
+    found = [entry for code, entry in snapshot.own_regions.items() if any(within(code, area) for area in regions)]
+    subjects: dict[str, int] = {}
+    for entry in found:
+        for category, people in entry["data_subjects"].items():
+            subjects[category] = subjects.get(category, 0) + people
+    categories = sorted({c for entry in found for c in entry["data_categories"]})
+    return {
+        "data_subjects": subjects,
+        "people": sum(subjects.values()),
+        "records": sum(entry["records"] for entry in found),
+        "data_categories": categories,
+        "sensitivity": max((sensitivity_of(c) for c in categories), default=0),
+        "activities": sorted(o["name"] for o in snapshot.own),
+    }
+
+
+def _regions_of(obligation: Obligation) -> tuple[str, ...]:
+    """The regions whose residents the obligation's rule is about; none when it is about everyone."""
+    when = rule_of(obligation).applies_when
+    return when.regions if when else ()
 
 
 def _assessment(incident_id: int) -> dict[str, Any] | None:
@@ -231,7 +259,7 @@ class Drafter:
 
     def impact(self, obligation: Obligation) -> dict[str, Any]:
         if obligation.recipient_kind not in PER_CUSTOMER:
-            return _own_impact(self.snapshot)
+            return _own_impact(self.snapshot, _regions_of(obligation))
         if obligation.recipient_key not in self.impacts:
             self.prefetch_impacts([obligation])
         impact = self.impacts.get(obligation.recipient_key)
@@ -482,9 +510,10 @@ def impacts_between(
     keys = [o.recipient_key for o in obligations if o.recipient_kind in PER_CUSTOMER]
     earlier = impact_rows(before, keys, activities=False) if before is not None else {}
     later = impact_rows(after, keys, activities=False)
-    own = (_own_impact(before), _own_impact(after))
     return {
-        o.id: (earlier.get(o.recipient_key), later.get(o.recipient_key)) if o.recipient_kind in PER_CUSTOMER else own
+        o.id: (earlier.get(o.recipient_key), later.get(o.recipient_key))
+        if o.recipient_kind in PER_CUSTOMER
+        else (_own_impact(before, _regions_of(o)), _own_impact(after, _regions_of(o)))
         for o in obligations
     }
 

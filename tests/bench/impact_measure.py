@@ -333,7 +333,7 @@ def measure_variants(url: str, keys: list[str], repeat: int, variants: list[str]
                     activities = affected_activities(scope)
                     processor_ids = [a.id for a in activities.values() if a.role == OurRole.PROCESSOR]
                     return Impact(
-                        activities, customers_of(activities, processor_ids) if processor_ids else [], _own(activities)
+                        activities, customers_of(activities, processor_ids) if processor_ids else [], *_own(activities)
                     )
                 finally:
                     if gc_mode == "pause":

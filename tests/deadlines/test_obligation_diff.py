@@ -196,6 +196,7 @@ def test_created_rows_worked_by_hand_column_by_column():
             "decided_by": "",
             "rationale": "",
             "customer_id": 1,
+            "triggered_by": [],
             "sent_at": None,
             "late_by_seconds": None,
             "sent_reference": "",
@@ -219,6 +220,7 @@ def test_created_rows_worked_by_hand_column_by_column():
             "decided_by": "dpo",
             "rationale": "test data only",
             "customer_id": None,
+            "triggered_by": [],
             "sent_at": None,
             "late_by_seconds": None,
             "sent_reference": "",
@@ -243,6 +245,7 @@ def test_created_rows_worked_by_hand_column_by_column():
             "decided_by": "",  # a duty that stands keeps no "decided not required" trace
             "rationale": "",
             "customer_id": None,
+            "triggered_by": [],
             "sent_at": AWARE + timedelta(hours=80),
             "late_by_seconds": 6 * 3600,
             "sent_reference": "press release",

@@ -169,6 +169,15 @@ BAD_STRUCTURES = {
         ("retention_days: 6", "retention_days: " + "9" * 5000),
         "inventory.yaml:20: syntax: a number of more than 100 digits",
     ),
+    # a status is a boolean: a number or a quoted word is refused, never read as one
+    "a status that is a number": (
+        ("    language: fr", "    hipaa_covered_entity: 1"),
+        "inventory.yaml:6: customers[acme].hipaa_covered_entity: expected bool, got int 1",
+    ),
+    "a status that is a word": (
+        ("    country: GB", '    country: GB\n    financial_entity: "no"'),
+        "inventory.yaml:13: customers[globex].financial_entity: expected bool, got str 'no'",
+    ),
     "a NUL character": (
         ("name: Acme SAS", 'name: "Acme\\0SAS"'),
         "inventory.yaml:4: customers[acme].name: contains a NUL",
@@ -424,3 +433,20 @@ def test_a_missing_volumes_file_named_by_the_structure_is_an_error(runner, tmp_p
     result = run_import(runner, path)
     assert result.exit_code == 1 and "inventory.yaml:?: volumes: no such file" in result.output
     assert table_fingerprint() == before
+
+
+def test_customer_statuses_are_imported_exported_and_default_to_false(app, runner, tmp_path):
+    structure = STRUCTURE.replace("    language: fr\n", "    language: fr\n    hipaa_covered_entity: true\n", 1)
+    structure = structure.replace("    country: GB\n", "    country: GB\n    financial_entity: true\n", 1)
+    assert run_import(runner, write(tmp_path, structure)).exit_code == 0
+    statuses = db.session.execute(
+        select(Customer.key, Customer.hipaa_covered_entity, Customer.financial_entity).order_by(Customer.key)
+    ).all()
+    assert statuses == [("acme", True, False), ("globex", False, True)]
+    assert runner.invoke(args=["inventory", "export", str(tmp_path / "out")]).exit_code == 0
+    exported = (tmp_path / "out" / "inventory.yaml").read_text()
+    assert "hipaa_covered_entity: true" in exported and "financial_entity: true" in exported
+    # a file that does not say is a customer without the status, as for every field with a default
+    assert run_import(runner, write(tmp_path)).exit_code == 0
+    db.session.expire_all()
+    assert not any(db.session.scalars(select(Customer.hipaa_covered_entity)))

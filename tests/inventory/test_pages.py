@@ -58,6 +58,18 @@ def test_customer_form_creates_a_customer_and_audits_who_did_it(client, login):
     assert (event.action, event.actor) == ("create", "user:privacy-user")
 
 
+def test_customer_form_records_the_regulated_statuses_and_the_page_shows_them_in_words(client, login):
+    login(Role.PRIVACY)
+    assert client.post("/customers/new", data={**CUSTOMER, "hipaa_covered_entity": "y"}).status_code == 302
+    customer = db.session.scalar(select(Customer).where(Customer.key == "nouvelle"))
+    assert (customer.hipaa_covered_entity, customer.financial_entity) == (True, False)
+    page = client.get("/customers/nouvelle").data.decode()
+    assert "HIPAA covered entity (business associate agreement)" in page and "DORA" not in page
+    client.post("/customers/nouvelle/edit", data={**CUSTOMER, "financial_entity": "y"})
+    db.session.refresh(customer)
+    assert (customer.hipaa_covered_entity, customer.financial_entity) == (False, True)
+
+
 def test_customer_form_names_the_bad_field_and_changes_nothing(client, login):
     login(Role.PRIVACY)
     before = table_fingerprint()
