@@ -39,8 +39,9 @@ VARIABLES = {
     "`|when`), nature (list of words), cause (words, or None), encrypted, key_compromised. The incident's "
     "internal title, description and notes are not here: they never leave BreachDesk",
     "impact": "for this recipient only: data_subjects (category -> people), people, records, data_categories "
-    "(list), sensitivity (0-4), activities (list of names); for the authority and data subjects: our "
-    "controller-side data. A category shows as its name; `category.description` says more",
+    "(list), sensitivity (0-4), activities (list of names, as the inventory writes them: in one language, so the "
+    "shipped templates leave them out); for the authority and data subjects: our controller-side data. A category "
+    "shows as its name; `category.description` says more",
     "customer": "the controller told (None for the authority and data subjects): key, name, country (its name), "
     "language (its name)",
     "contacts": "the customer's contacts: list of role (words), name, email",

@@ -412,6 +412,7 @@ def test_every_demo_notice_reads_in_words_of_its_readers_language(demo):
         }
         assert lacking == set(), (variant, sorted(lacking))
     assert {n.language for n in written if n.kind == "gdpr-art33-2" and n.late} == set(LANGUAGES)
+    assert {n.language for n in written if n.sequence > 1 and "→" in n.read} == set(LANGUAGES)  # what changed
     assert any("Quillfeather" in incident.title for incident in incidents)
 
     values = every_value()
