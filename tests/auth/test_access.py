@@ -94,6 +94,8 @@ EXPECTED_API = {
     "api.openapi": PUBLIC,
     "api.incidents": ALL,
     "api.incident": ALL,
+    "api.incident_customers": ALL,
+    "api.incident_obligations": ALL,
     "api.create_incident": {ADMIN, PRIVACY, RESPONDER},
     "api.inventory": {ADMIN, PRIVACY},
     "api.assessment": {ADMIN, PRIVACY},
