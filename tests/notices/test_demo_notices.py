@@ -47,6 +47,7 @@ from breachdesk.inventory.models import (
     OurRole,
     ProcessingActivity,
     System,
+    Volume,
 )
 from breachdesk.inventory.services import save_organisation
 from breachdesk.inventory.taxonomy import SENSITIVITY_LABELS
@@ -284,6 +285,7 @@ def owe_every_duty(demo: Incident, privacy) -> Incident:
             "entity_status": {**organisation.entity_status, "DORA": "établissement de paiement"},
         }
     )
+    live_in_the_us()
     own = open_incident(
         {
             **OWN_BREACH,
@@ -308,6 +310,30 @@ def owe_every_duty(demo: Incident, privacy) -> Incident:
             record_event(incident, {"kind": "stage_filed", "stage": stage, "at": now, "reference": "R-1"}, privacy)
     db.session.commit()
     return own
+
+
+#: our own data subjects living in US states, so that each state's rules apply (Texas: 300 residents, past its
+#: attorney general's 250; a name with credentials and bank details together); where each activity's people live
+US_RESIDENTS = (
+    ("staff-accounts", "employee", "US-TX", 200),
+    ("suppliers", "supplier_vendor", "US-TX", 100),
+    ("staff-accounts", "employee", "US-CO", 20),
+    ("staff-accounts", "employee", "US-WA", 20),
+)
+
+
+def live_in_the_us() -> None:
+    """US residents among our own data subjects, and a covered entity among the customers (HIPAA's business
+    associate duty): the US rules apply only then."""
+    for key, category, region, people in US_RESIDENTS:
+        activity = db.session.scalar(select(ProcessingActivity).where(ProcessingActivity.key == key))
+        db.session.add(
+            Volume(
+                activity=activity, data_subject_category=category, region=region, data_subjects=people, records=people
+            )
+        )
+    db.session.scalar(select(Customer).where(Customer.key == "berliner-moebel")).hipaa_covered_entity = True
+    db.session.commit()
 
 
 def profile(organisation: Organisation) -> dict:
