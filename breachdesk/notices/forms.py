@@ -40,7 +40,7 @@ class ApprovalForm(FlaskForm):
 
     confirmed = BooleanField(
         "I have reviewed the recipients, addresses, languages, rules, checklists and due times of these notices",
-        validators=[DataRequired("tick “I have reviewed …” to approve; nothing was approved")],
+        validators=[DataRequired("Tick “I have reviewed …” to approve: nothing was approved.")],
     )
     fingerprint = HiddenField(validators=[DataRequired(), Length(min=64, max=64)])
     drafts = _count()

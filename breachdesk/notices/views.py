@@ -393,7 +393,10 @@ def approve(notice_id: int):
     if done.queued:
         flash(f"Approved; {done.queued} e-mail(s) queued.", "info")
     else:
-        flash("Approved. It has no e-mail recipient: submit it yourself, then record it as sent with its reference.")
+        flash(
+            "Approved. It has no e-mail recipient: submit it yourself, then record it as sent with its reference.",
+            "info",
+        )
     return redirect(url_for("notices.notice", notice_id=found.id))
 
 

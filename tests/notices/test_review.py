@@ -89,8 +89,8 @@ def test_approval_without_the_confirmation_changes_nothing(drafts, incident, log
     client = login(Role.PRIVACY)
     before = table_fingerprint()
     unticked = confirm(client, reviewing(incident), tick=False)
-    assert "tick “I have reviewed …” to approve; nothing was approved" in unticked.text
-    assert "tick “I have reviewed …”" in confirm(client, f"/notices/{drafts['acme'].id}/review", tick=False).text
+    assert "Tick “I have reviewed …” to approve: nothing was approved." in unticked.text
+    assert "Tick “I have reviewed …”" in confirm(client, f"/notices/{drafts['acme'].id}/review", tick=False).text
     for bare in (f"/incidents/{incident.id}/notices/approve", f"/notices/{drafts['acme'].id}/approve"):
         assert client.post(bare, follow_redirects=True).status_code == 200
     assert table_fingerprint() == before
