@@ -210,18 +210,19 @@ def attempt(claimed: Claimed, backend: Backend) -> Attempt:
         return Attempt(claimed, error=f"unexpected {type(error).__name__}: {error}", temporary=True)
 
 
+_MESSAGES = OutboxMessage.__table__
+
+
 def _recording(ours, *columns: str):
     """How one outcome is written to its message: built once, so that recording a group runs one prepared
     statement per message instead of building one."""
-    messages = OutboxMessage.__table__
     return (
-        update(messages)
-        .where(messages.c.id == bindparam("message_id"), ours)
+        update(_MESSAGES)
+        .where(_MESSAGES.c.id == bindparam("message_id"), ours)
         .values(claimed_by=None, claimed_until=None, **{column: bindparam(f"new_{column}") for column in columns})
     )
 
 
-_MESSAGES = OutboxMessage.__table__
 #: a message accepted is recorded whoever holds its lease now, unless an earlier acceptance is on record; a
 #: retry or a failure only while our lease holds
 _RECORD = {
@@ -311,14 +312,14 @@ def _outcome(done: Attempt, config) -> tuple[OutboxStatus, dict, str]:
         return OutboxStatus.SENT, changes | {"provider_message_id": done.provider_id, "sent_at": done.at}, "sent"
     if done.temporary and attempts < config["DISPATCH_MAX_ATTEMPTS"]:
         delay = backoff(attempts, config["DISPATCH_RETRY_BASE_SECONDS"], config["DISPATCH_RETRY_MAX_SECONDS"])
-        changes["next_attempt_at"] = done.at + timedelta(seconds=max(delay, provider_wait(done, config)))
+        changes["next_attempt_at"] = done.at + timedelta(seconds=max(delay, _asked_wait(done, config)))
         return OutboxStatus.QUEUED, changes, "retry"
     if done.temporary:
         changes["last_error"] = f"gave up after {attempts} attempts: {done.error}"
     return OutboxStatus.FAILED, changes, "failed"
 
 
-def provider_wait(done: Attempt, config) -> float:
+def _asked_wait(done: Attempt, config) -> float:
     """Seconds the provider asked us to wait after a 429, up to the longest backoff: an absurd answer does not
     park the outbox for days."""
     return min(done.wait, float(config["DISPATCH_RETRY_MAX_SECONDS"])) if done.rate_limited else 0.0
@@ -350,7 +351,7 @@ def hold_back(until: datetime, worker: str, in_flight: list[int]) -> int:
 def _rate_limited_until(finished: list[Attempt], config) -> datetime | None:
     """Until when a 429 among these answers asks us to stop: its wait, or the first backoff when it gave none."""
     ends = [
-        done.at + timedelta(seconds=provider_wait(done, config) or float(config["DISPATCH_RETRY_BASE_SECONDS"]))
+        done.at + timedelta(seconds=_asked_wait(done, config) or float(config["DISPATCH_RETRY_BASE_SECONDS"]))
         for done in finished
         if done.rate_limited
     ]

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
+from babel import Locale
 from babel.numbers import format_decimal
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, meta, nodes, pass_context
 from jinja2.exceptions import SecurityError
@@ -71,7 +72,13 @@ def when(context, value: datetime | None, zone: str | None = None) -> str:
 @pass_context
 def number(context, value: int | None) -> str:
     """`1,400` in English, `1 400` in French."""
-    return "—" if value is None else format_decimal(value, locale=context.get("language") or "en")
+    return "—" if value is None else format_decimal(value, locale=_locale(context.get("language") or "en"))
+
+
+@lru_cache
+def _locale(language: str) -> Locale:
+    """A notice writes dozens of numbers, and Babel reads its locale afresh for each one given by name."""
+    return Locale.parse(language)
 
 
 #: what one rendering of one block may spend: calls (filters, macros, methods) and `range` items together,

@@ -24,7 +24,9 @@ from tests.inventories import PROFILE, import_text, load  # noqa: E402 - needs t
 from tests.notices.mailstub import SendGridStub  # noqa: E402
 
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1/breachdesk_bench_dispatch_kills"
-LEASE_SECONDS = 2  # a killed dispatcher's claims come back soon
+#: seconds: short, so that a killed dispatcher's claims come back soon; the lease still outlives a batch of BATCH
+#: (two waves of DISPATCH_CONCURRENCY, 32, each within MAIL_TIMEOUT), as the app checks at start
+LEASE_SECONDS, BATCH, MAIL_TIMEOUT = 4, 64, 2
 GUARD = 600  # seconds: only against a hang
 
 
@@ -44,7 +46,9 @@ def queue(url: str, messages: int) -> None:
     with app.app_context():
         upgrade(directory=app.extensions["migrate"].directory)
         load()
-        import_text(PROFILE)
+        # with our DPO, whom every notice names (GDPR Art. 33(3)(b))
+        dpo = "  dpo_name: Camille DPO\n  dpo_email: dpo@parlons.example\n"
+        import_text(PROFILE.replace("  undue_delay_target_hours: 48\n", "  undue_delay_target_hours: 48\n" + dpo))
         privacy = create_user("dpo", "dpo@parlons.example", "Kill-test-2026-dpo!", Role.PRIVACY)
         incident = open_incident(
             {"title": "Kill test", "aware_at": "2026-10-24T22:00:00Z", "systems": ["db"], "nature": ["integrity"]}, None
@@ -78,9 +82,10 @@ def drain(url: str, stub: SendGridStub, instance: Path, messages: int, kills: in
         BREACHDESK_SENDGRID_API_HOST=stub.url,
         SENDGRID_API_KEY="SG.bench",
         BREACHDESK_DISPATCH_LEASE_SECONDS=str(LEASE_SECONDS),
+        BREACHDESK_MAIL_TIMEOUT=str(MAIL_TIMEOUT),
         BREACHDESK_LOG_LEVEL="WARNING",
     )
-    command = [*harness.breachdesk_command(), "dispatch", "--batch", "50"]
+    command = [*harness.breachdesk_command(), "dispatch", "--batch", str(BATCH)]
     kill_points = [messages * (k + 1) // (kills + 1) for k in range(kills)]
     started = time.monotonic()
     killed = 0

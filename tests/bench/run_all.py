@@ -1,7 +1,7 @@
 """Run every benchmark, one after the other, each as its own script (what `make bench` runs).
 
     .venv/bin/python tests/bench/run_all.py [--quick] [--skip-postgres] [--keep DIR] [--postgres-url URL]
-                                            [--only import,impact,obligations,notices,dashboard]
+                                            [--only import,impact,obligations,notices,dashboard,end_to_end]
 
 * bench_import.py: `breachdesk inventory import` at scale against a plain load (PostgreSQL: the
   `test` database unless --postgres-url or --import-postgres-url; see README.md);
@@ -11,12 +11,15 @@
 * bench_notices.py: generating, approving and queueing an incident's notices, and dispatching them
   through the SendGrid backend to a local stub, against bare library calls (PostgreSQL: a database of its own);
 * bench_dashboard.py: the deadline dashboard under 10 concurrent clients against gunicorn, against a bare route
-  running the same SQL, and the reminder tick over the open obligations (PostgreSQL: a database of its own).
+  running the same SQL, and the reminder tick over the open obligations (PostgreSQL: a database of its own);
+* bench_end_to_end.py: from the POST of an incident reaching 10,000 customers to the last of its notices accepted
+  by a provider answering in 50 ms, generated and approved in between as the pages do, against the goals (under
+  60 s; within 1.25x of messages x latency / messages in flight + time to queue) (PostgreSQL: a database of its own).
 
 --quick shrinks the data (500 customers, 50,000 volume rows; 20,000 for notices, 200 of the messages through
 the slow stub; 200 incidents and 4,000 obligations, shorter load, for the dashboard) for a smoke run whose
 figures mean little; --keep DIR keeps the generated data in DIR/import, DIR/impact, DIR/obligations,
-DIR/notices and DIR/dashboard for the next run.
+DIR/notices, DIR/dashboard and DIR/end_to_end for the next run.
 Every benchmark runs even when an earlier one failed; the exit status is 1 when any failed. Each writes its
 own JSON into tests/bench/results/.
 """
@@ -28,7 +31,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ("import", "impact", "obligations", "notices", "dashboard")
+BENCHMARKS = ("import", "impact", "obligations", "notices", "dashboard", "end_to_end")
 QUICK = ["--customers", "500", "--volume-rows", "50000"]
 
 
@@ -42,6 +45,7 @@ def commands(args) -> dict[str, list[str]]:
         "obligations": [sys.executable, str(HERE / "bench_obligations.py"), *common],
         "notices": [sys.executable, str(HERE / "bench_notices.py"), *common],
         "dashboard": [sys.executable, str(HERE / "bench_dashboard.py"), *common],
+        "end_to_end": [sys.executable, str(HERE / "bench_end_to_end.py"), *common],
     }
     if args.quick:
         found["impact"] += ["--incident-customers", "200", "--repeat", "5"]
