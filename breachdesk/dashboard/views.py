@@ -26,7 +26,7 @@ from breachdesk.incidents.models import CAUSE_LABELS, Cause, Incident, IncidentS
 bp = Blueprint("dashboard", __name__)
 #: incidents a page of the dashboard shows, and the soonest duties each shows when expanded
 PER_PAGE = 20
-DUTIES_SHOWN = 10
+DUTIES_SHOWN = 5
 #: one incident's pending duties, a page at a time (`/dashboard?incident=<id>`)
 DUTIES_PER_PAGE = 50
 MONTHS_SHOWN = 12

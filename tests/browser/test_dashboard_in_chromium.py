@@ -122,7 +122,7 @@ def test_on_a_phone_each_incident_is_a_card_with_its_countdown_overdue_first(bro
         expect(soon).to_have_text("in 1 h 58 min 59 s")
         messaging.locator(".duty").nth(1).scroll_into_view_if_needed()
         screenshot(page, "dashboard-on-phone-expanded", full_page=False)
-        # past its ten soonest duties, the incident's own page lists them all; a "without undue delay" customer
+        # past its five soonest duties, the incident's own page lists them all; a "without undue delay" customer
         # counts down to its internal target (36 h after awareness), coloured like the others and marked as such
         messaging.get_by_role("link", name=re.compile(r"^All \d+ pending duties")).click()
         target = page.locator(".duty", has=page.locator(".target-mark")).first
