@@ -19,7 +19,7 @@ from breachdesk.core.web import day_argument
 from breachdesk.dashboard import charts, queries, words
 from breachdesk.dashboard.models import CalendarFeed
 from breachdesk.deadlines.models import Obligation, ObligationStatus
-from breachdesk.deadlines.obligations import urgency
+from breachdesk.deadlines.obligations import PAST_DEADLINE, PAST_TARGET, remaining, urgency
 from breachdesk.extensions import db
 from breachdesk.incidents.models import CAUSE_LABELS, Cause, Incident, IncidentStatus
 
@@ -48,10 +48,10 @@ class Board:
             return None
         return {
             "shown": self.shown(instant),
-            "left": words.time_left(instant, self.now, target),
+            "left": remaining(instant, self.now, target),
             "level": urgency(instant, self.now),
             "target": target,
-            "past": words.PAST_TARGET if target else words.PAST_DEADLINE,
+            "past": PAST_TARGET if target else PAST_DEADLINE,
         }
 
     def duty(self, duty: Obligation, mail: dict[int, str]) -> dict[str, Any]:

@@ -1,5 +1,5 @@
 """How the dashboard says things: each time once, on the viewer's clock, with UTC kept for a hover; duties and
-recipient kinds in words; how long is left; months by name. Pure: Babel only, no request, no database."""
+recipient kinds in words; months by name. Pure: Babel only, no request, no database."""
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -8,12 +8,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date
 
 from breachdesk.core.i18n import zone_name
-from breachdesk.deadlines.obligations import duration
 from breachdesk.deadlines.rules import RECIPIENT_KIND_LABELS
-
-#: how a countdown says that its time has gone by: a target missed is not a deadline missed
-PAST_DEADLINE = "overdue by"
-PAST_TARGET = "target passed by"
 
 
 @dataclass(frozen=True)
@@ -34,15 +29,6 @@ def shown(instant: datetime, zone: str, now: datetime) -> Shown:
     month = "%b, %H:%M" if local.year == now.astimezone(local.tzinfo).year else "%b %Y, %H:%M"
     text = f"{local:%a} {local.day} {local.strftime(month)} {zone_name(local, 'en')}"
     return Shown(text, f"{utc.day} {utc:%b %Y, %H:%M} UTC", utc.isoformat())
-
-
-def time_left(instant: datetime, now: datetime, target: bool) -> str:
-    """How long is left, or how long ago it passed: "in 3 h 20 min", "overdue by 1 d 2 h", and for an internal
-    target "target passed by 2 h". The countdown script writes the same words each second."""
-    seconds = (instant - now).total_seconds()
-    if seconds >= 0:
-        return f"in {duration(seconds)}"
-    return f"{PAST_TARGET if target else PAST_DEADLINE} {duration(seconds)}"
 
 
 def duty_in_words(regime: str, stage: str, recipient: str) -> str:

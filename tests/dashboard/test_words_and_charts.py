@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from breachdesk.dashboard import charts, words
+from breachdesk.deadlines.obligations import remaining
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
@@ -29,7 +30,7 @@ def test_a_time_reads_once_on_the_viewers_clock_with_utc_kept_for_its_title():
     ],
 )
 def test_time_left_says_overdue_for_a_deadline_and_passed_for_a_target(offset, target, said):
-    assert words.time_left(NOW + offset, NOW, target) == said
+    assert remaining(NOW + offset, NOW, target) == said
 
 
 def test_duties_recipient_kinds_and_months_are_words():
