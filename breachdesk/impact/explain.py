@@ -64,8 +64,7 @@ class CustomerImpact:
     paths: list[dict[str, Any]] = field(default_factory=list)
     #: linked to an affected activity but no volume recorded: counts unknown, still owed a notice
     counts_unknown: bool = False
-    #: region where the people live -> {"people", "data_subjects", "records", "data_categories", "counts_unknown"}
-    #: (`Counts.regions`)
+    #: where its people live (`Regions`)
     regions: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
@@ -73,53 +72,55 @@ class CustomerImpact:
         return sum(self.data_subjects.values())
 
 
-@dataclass(slots=True)
-class Counts:
-    """People and records per region where the people live and subject category, over several activities (those
-    reaching one customer, or our controller-side ones)."""
+#: where people live -> {"people", "data_subjects", "records", "data_categories", "counts_unknown"}: the impact's
+#: people per region, built as the volume rows are read (`count_row`), then given their categories (`settle`)
+Regions = dict[str, dict[str, Any]]
 
-    #: (region, subject category) -> people: the largest count among the activities, because the same people sit
-    #: in several
-    people: dict[tuple[str, str], int] = field(default_factory=dict)
-    #: region -> records: they add up, each activity holds its own
-    records: dict[str, int] = field(default_factory=dict)
-    #: region -> ids of the activities holding its people, where they were read (`regions`)
-    activities: dict[str, set[int]] = field(default_factory=dict)
 
-    def add(self, region: str, subject: str, people: int, records: int) -> None:
-        key = (region, subject)
-        self.people[key] = max(self.people.get(key, 0), people)
-        self.records[region] = self.records.get(region, 0) + records
-
-    def held_by(self, region: str, activity_id: int) -> None:
-        self.activities.setdefault(region, set()).add(activity_id)
-
-    def data_subjects(self) -> dict[str, int]:
-        """People per subject category: those of each region add up, since a person lives in one region."""
-        found: dict[str, int] = {}
-        for (_, subject), people in self.people.items():
-            found[subject] = found.get(subject, 0) + people
-        return found
-
-    def regions(self, categories: list[str], categories_of: dict[int, list[str]]) -> dict[str, dict[str, Any]]:
-        """Region -> its people (in all and per subject category), records and the data categories of the
-        activities holding its people (the laws of a region look at what its residents lost); where those activities
-        were not read (people of a single region), every category reached."""
-        subjects: dict[str, dict[str, int]] = {}
-        for (region, subject), count in self.people.items():
-            subjects.setdefault(region, {})[subject] = count
-        return {
-            region: {
-                "people": sum(subjects.get(region, {}).values()),
-                "data_subjects": subjects.get(region, {}),
-                "records": records,
-                "data_categories": sorted({c for a in self.activities[region] for c in categories_of[a]})
-                if region in self.activities
-                else categories,
-                "counts_unknown": False,
-            }
-            for region, records in sorted(self.records.items())
+def count_row(regions: Regions, region: str, subject: str, people: int, records: int) -> None:
+    """One volume row (or the largest of an activity group's) into its region's entry. People count once per
+    subject category, as the largest count among the activities, because the same people sit in several; a person
+    lives in one region, so the regions' people add up; records add up, each activity holds its own."""
+    entry = regions.get(region)
+    if entry is None:
+        entry = regions[region] = {
+            "people": 0,
+            "data_subjects": {},
+            "records": 0,
+            "data_categories": None,
+            "counts_unknown": False,
         }
+    subjects = entry["data_subjects"]
+    before = subjects.get(subject)
+    if before is None or people > before:
+        subjects[subject] = people
+        entry["people"] += people - (before or 0)
+    entry["records"] += records
+
+
+def subjects_of(regions: Regions) -> dict[str, int]:
+    """People per subject category over the regions."""
+    if len(regions) == 1:
+        return next(iter(regions.values()))["data_subjects"]
+    found: dict[str, int] = {}
+    for entry in regions.values():
+        for subject, people in entry["data_subjects"].items():
+            found[subject] = found.get(subject, 0) + people
+    return found
+
+
+def settle(
+    regions: Regions, categories: list[str], held: dict[str, set[int]] | None, categories_of: dict[int, list[str]]
+) -> Regions:
+    """Each region's data categories (the laws of a region look at what its residents lost): those of the
+    activities `held` its people, where they were read (people of several regions); else every category reached.
+    Returns the regions in code order."""
+    for region, entry in regions.items():
+        if held and region in held:
+            entry["data_categories"] = sorted({c for a in held[region] for c in categories_of[a]})
+        else:
+            entry["data_categories"] = categories
+    return regions if len(regions) == 1 else dict(sorted(regions.items()))
 
 
 def unrecorded(categories: list[str]) -> dict[str, Any]:

@@ -8,7 +8,15 @@ from typing import Any
 from sqlalchemy import Row, func, select
 
 from breachdesk.extensions import db
-from breachdesk.impact.explain import Counts, CustomerImpact, touched_categories, unrecorded
+from breachdesk.impact.explain import (
+    CustomerImpact,
+    Regions,
+    count_row,
+    settle,
+    subjects_of,
+    touched_categories,
+    unrecorded,
+)
 from breachdesk.inventory.models import (
     ActivityDataCategory,
     Customer,
@@ -59,7 +67,7 @@ class Impact:
     customers: list[CustomerImpact]
     #: controller-side activities: these drive authority and data-subject duties, not customer notices
     own: list[dict[str, Any]]
-    #: their people per region where they live (`Counts.regions`): whose laws apply to them
+    #: their people per region where they live (`explain.Regions`): whose laws apply to them
     own_regions: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
@@ -129,18 +137,24 @@ def affected_customers(activities: dict[int, AffectedActivity]) -> list[Customer
     reached_by: dict[int, list[AffectedActivity]] = defaultdict(list)
     for customer_id, activity_id in connection.execute(linked.add_columns(links.activity_id)):
         reached_by[customer_id].append(processors[activity_id])
-    customers = connection.execute(
-        select(Customer.id, Customer.key, Customer.name, Customer.country).where(Customer.id.in_(linked))
-    ).all()
-    counts = customer_volumes(list(processors), {c.id: c.country for c in customers})
-    found = [_customer_impact(customer, reached_by[customer.id], counts.get(customer.id)) for customer in customers]
+    # streamed into the dict: a list of ten thousand rows first would make the collector run a full collection
+    rows = connection.execute(select(Customer.id, Customer.country).where(Customer.id.in_(linked)))
+    countries = {customer_id: country for customer_id, country in rows}
+    counts = customer_volumes(list(processors), countries)
+    held = _activities_by_region(list(processors), countries, counts)
+    found = [
+        _customer_impact(customer, reached_by[customer.id], counts.get(customer.id), held.get(customer.id))
+        for customer in connection.execute(
+            select(Customer.id, Customer.key, Customer.name, Customer.country).where(Customer.id.in_(linked))
+        )
+    ]
     return sorted(found, key=lambda c: (c.name, c.key))
 
 
-def customer_volumes(activity_ids: list[int], countries: dict[int, str]) -> dict[int, Counts]:
-    """Customer id -> its counts in these activities, per region where the people live (a row naming none: the
-    customer's country) and subject category."""
-    counts: dict[int, Counts] = {}
+def customer_volumes(activity_ids: list[int], countries: dict[int, str]) -> dict[int, Regions]:
+    """Customer id -> its people and records in these activities per region where they live (a row naming none:
+    the customer's country)."""
+    counts: dict[int, Regions] = {}
     for customer_id, subject, stated, people, records in db.session.connection().execute(
         select(
             Volume.customer_id,
@@ -152,48 +166,56 @@ def customer_volumes(activity_ids: list[int], countries: dict[int, str]) -> dict
         .where(Volume.activity_id.in_(activity_ids), Volume.customer_id.is_not(None))
         .group_by(Volume.customer_id, Volume.data_subject_category, Volume.region)
     ):
-        found = counts.get(customer_id)
-        if found is None:
-            found = counts[customer_id] = Counts()
+        regions = counts.get(customer_id)
+        if regions is None:
+            regions = counts[customer_id] = {}
         # PostgreSQL sums bigints as numeric (a Decimal)
-        found.add(region_of(stated, countries[customer_id]), subject, people, int(records))
-    _activities_by_region(activity_ids, countries, counts)
+        count_row(regions, region_of(stated, countries[customer_id]), subject, people, int(records))
     return counts
 
 
-def _activities_by_region(activity_ids: list[int], countries: dict[int, str], counts: dict[int, Counts]) -> None:
-    """Which activities hold each region's people, for the customers whose people live in several regions: the
-    data categories a region's residents lost decide which of its laws apply. (With one region, that region
-    holds every activity reaching the customer.)"""
-    several = [customer_id for customer_id, found in counts.items() if len(found.records) > 1]
+def _activities_by_region(
+    activity_ids: list[int], countries: dict[int, str], counts: dict[int, Regions]
+) -> dict[int, dict[str, set[int]]]:
+    """Customer id -> region -> the activities holding its people there, for the customers whose people live in
+    several regions: the data categories a region's residents lost decide which of its laws apply. (With one
+    region, that region holds every activity reaching the customer.)"""
+    several = [customer_id for customer_id, regions in counts.items() if len(regions) > 1]
+    held: dict[int, dict[str, set[int]]] = defaultdict(dict)
     for start in range(0, len(several), BATCH):
         for customer_id, stated, activity_id in db.session.connection().execute(
             select(Volume.customer_id, Volume.region, Volume.activity_id)
             .where(Volume.activity_id.in_(activity_ids), Volume.customer_id.in_(several[start : start + BATCH]))
             .distinct()
         ):
-            counts[customer_id].held_by(region_of(stated, countries[customer_id]), activity_id)
+            held[customer_id].setdefault(region_of(stated, countries[customer_id]), set()).add(activity_id)
+    return held
 
 
-def _customer_impact(customer: Row, reached_by: list[AffectedActivity], counts: Counts | None) -> CustomerImpact:
+def _customer_impact(
+    customer: Row, reached_by: list[AffectedActivity], regions: Regions | None, held: dict[str, set[int]] | None
+) -> CustomerImpact:
     """One customer's impact: the union of its activities' categories, the highest sensitivity among
     them, one path per activity, in activity key order, and its people per region."""
     reached_by = sorted(reached_by, key=lambda a: a.key)
     categories = sorted(set().union(*(a.data_categories for a in reached_by)))
-    if counts is None:
+    uncounted = regions is None
+    if uncounted:
         regions = {region_of("", customer.country): unrecorded(categories)}
+        subjects, records = {}, 0
     else:
-        regions = counts.regions(categories, {a.id: a.data_categories for a in reached_by})
+        subjects, records = subjects_of(regions), sum(entry["records"] for entry in regions.values())
+        regions = settle(regions, categories, held, {a.id: a.data_categories for a in reached_by} if held else {})
     return CustomerImpact(
         customer.id,
         customer.key,
         customer.name,
-        data_subjects=counts.data_subjects() if counts else {},
-        records=sum(counts.records.values()) if counts else 0,
+        data_subjects=subjects,
+        records=records,
         data_categories=categories,
         sensitivity=max(a.sensitivity for a in reached_by),
         paths=[a.path for a in reached_by],
-        counts_unknown=counts is None,
+        counts_unknown=uncounted,
         regions=regions,
     )
 
@@ -203,27 +225,28 @@ def compute(scope: Scope) -> Impact:
     return Impact(activities, affected_customers(activities), *_own(activities))
 
 
-def _own(activities: dict[int, AffectedActivity]) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+def _own(activities: dict[int, AffectedActivity]) -> tuple[list[dict[str, Any]], Regions]:
     """Our controller-side activities with their people per subject category, and where all those people live
     (a row naming no region: the organisation's country), counted as a customer's are."""
     own = {a.id: a for a in activities.values() if a.role == OurRole.CONTROLLER}
     if not own:
         return [], {}
     country = db.session.scalar(select(Organisation.country).where(Organisation.id == 1)) or ""
-    each = {i: Counts() for i in own}
-    together = Counts()
+    each: dict[int, Regions] = {i: {} for i in own}
+    together: Regions = {}
+    held: dict[str, set[int]] = {}
     for activity_id, subject, stated, people, records in db.session.execute(
         select(
             Volume.activity_id, Volume.data_subject_category, Volume.region, Volume.data_subjects, Volume.records
         ).where(Volume.activity_id.in_(own), Volume.customer_id.is_(None))
     ):
         region = region_of(stated, country)
-        each[activity_id].add(region, subject, people, records)
-        together.add(region, subject, people, records)
-        together.held_by(region, activity_id)
+        count_row(each[activity_id], region, subject, people, records)
+        count_row(together, region, subject, people, records)
+        held.setdefault(region, set()).add(activity_id)
     categories = sorted({c for a in own.values() for c in a.data_categories})
-    regions = together.regions(categories, {i: a.data_categories for i, a in own.items()})
-    if uncounted := [a for i, a in own.items() if not each[i].records]:
+    regions = settle(together, categories, held, {i: a.data_categories for i, a in own.items()})
+    if uncounted := [a for i, a in own.items() if not each[i]]:
         _not_counted(regions, region_of("", country), uncounted)
     listed = [
         {
@@ -233,8 +256,8 @@ def _own(activities: dict[int, AffectedActivity]) -> tuple[list[dict[str, Any]],
             "data_categories": own[i].data_categories,
             "sensitivity": own[i].sensitivity,
             "retention_days": own[i].retention_days,
-            "data_subjects": each[i].data_subjects(),
-            "records": sum(each[i].records.values()),
+            "data_subjects": subjects_of(each[i]) if each[i] else {},
+            "records": sum(entry["records"] for entry in each[i].values()),
         }
         for i in sorted(own, key=lambda i: own[i].key)
     ]
