@@ -1,11 +1,14 @@
-"""A small inventory whose right answers can be worked out by hand, loaded through the real importer.
-Shared by the impact, incident, deadline, notice and API tests."""
+"""A small inventory whose right answers can be worked out by hand, loaded through the real importer, and seeded
+random ones. Shared by the impact, incident, deadline, notice and API tests."""
 
 import io
+import random
 import textwrap
+from typing import Any
 
 from breachdesk.extensions import db
 from breachdesk.inventory.importer import import_inventory
+from breachdesk.inventory.taxonomy import data_categories
 
 SMALL = textwrap.dedent("""\
     format: breachdesk-inventory/1
@@ -66,4 +69,55 @@ PROFILE = textwrap.dedent("""\
 
 def import_text(text: str, name: str = "profile.yaml") -> None:
     import_inventory((name, text))
+    db.session.commit()
+
+
+def random_inventory(seed: int) -> dict[str, Any]:
+    """A seeded inventory of processor activities over a few systems, customers linked to some of them
+    (with or without volume rows), names that sort differently by code point and by locale."""
+    rng = random.Random(seed)
+    categories = sorted(data_categories())
+    subjects = ["customer", "employee", "prospect", "patient"]
+    names = ["Acme", "acme", "Émile", "Zeta", "zeta", "Ärger", "beta", "Beta", "b_c", "b.c"]
+    systems = [f"s{n}" for n in range(6)]
+    customers = {f"c{n:02d}": rng.choice(names) for n in range(30)}
+    activities = {}
+    for n in range(12):
+        key = f"a{rng.randrange(100):02d}-{n}"
+        activities[key] = {
+            "systems": sorted(rng.sample(systems, rng.randint(1, 3))),
+            "data_categories": sorted(rng.sample(categories, rng.randint(1, 6))),
+            "subjects": sorted(rng.sample(subjects, rng.randint(1, 3))),
+            "linked": sorted(rng.sample(sorted(customers), rng.randint(0, 12))),
+        }
+    volumes = [
+        (customer, key, subject, rng.randint(0, 500), rng.randint(0, 5000))
+        for key, activity in activities.items()
+        for customer in activity["linked"]
+        for subject in activity["subjects"]
+        if rng.random() < 0.6
+    ]
+    return {
+        "customers": customers,
+        "activities": activities,
+        "volumes": volumes,
+        "scope": sorted(rng.sample(systems, rng.randint(2, 4))),
+    }
+
+
+def import_random_inventory(inventory: dict[str, Any]) -> None:
+    lines = ["format: breachdesk-inventory/1", "customers:"]
+    lines += [f"  - {{key: {k}, name: '{n}', country: FR}}" for k, n in inventory["customers"].items()]
+    lines += ["systems:"] + [f"  - {{key: s{n}, name: System {n}, hosting_country: IE}}" for n in range(6)]
+    lines += ["activities:"]
+    for key, a in inventory["activities"].items():
+        lines.append(
+            f"  - {{key: {key}, name: {key}, role: processor, systems: [{', '.join(a['systems'])}], "
+            f"data_categories: [{', '.join(a['data_categories'])}], "
+            f"data_subject_categories: [{', '.join(a['subjects'])}], customers: [{', '.join(a['linked'])}]}}"
+        )
+    csv = "customer,activity,data_subject_category,data_subjects,records\n"
+    csv += "".join(f"{c},{a},{s},{people},{records}\n" for c, a, s, people, records in inventory["volumes"])
+    data = csv.encode()
+    import_inventory(("random.yaml", "\n".join(lines) + "\n"), ("volumes.csv", io.BytesIO(data), len(data)))
     db.session.commit()

@@ -1,7 +1,5 @@
 """Impact on a hand-built inventory, where the right answer is obvious."""
 
-import io
-import random
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,8 +14,8 @@ from breachdesk.impact.queries import Scope, compute
 from breachdesk.inventory.importer import import_inventory
 from breachdesk.inventory.models import Customer, ProcessingActivity, System, Volume, activity_customers
 from breachdesk.inventory.services import save_entry
-from breachdesk.inventory.taxonomy import Sensitivity, data_categories, sensitivity_of
-from tests.inventories import load
+from breachdesk.inventory.taxonomy import Sensitivity, sensitivity_of
+from tests.inventories import import_random_inventory, load, random_inventory
 
 ACTIVITY_MESSAGES = {
     "key": "messages",
@@ -215,57 +213,6 @@ def test_category_matching_rules():
     assert touched_categories(["user.contact"], ["user.contact.email"]) == ["user.contact.email"]
     assert touched_categories(["user.name"], ["user.contact"]) == []
     assert touched_categories(["b", "a"], []) == ["a", "b"]
-
-
-def random_inventory(seed: int) -> dict[str, Any]:
-    """A seeded inventory of processor activities over a few systems, customers linked to some of them
-    (with or without volume rows), names that sort differently by code point and by locale."""
-    rng = random.Random(seed)
-    categories = sorted(data_categories())
-    subjects = ["customer", "employee", "prospect", "patient"]
-    names = ["Acme", "acme", "Émile", "Zeta", "zeta", "Ärger", "beta", "Beta", "b_c", "b.c"]
-    systems = [f"s{n}" for n in range(6)]
-    customers = {f"c{n:02d}": rng.choice(names) for n in range(30)}
-    activities = {}
-    for n in range(12):
-        key = f"a{rng.randrange(100):02d}-{n}"
-        activities[key] = {
-            "systems": sorted(rng.sample(systems, rng.randint(1, 3))),
-            "data_categories": sorted(rng.sample(categories, rng.randint(1, 6))),
-            "subjects": sorted(rng.sample(subjects, rng.randint(1, 3))),
-            "linked": sorted(rng.sample(sorted(customers), rng.randint(0, 12))),
-        }
-    volumes = [
-        (customer, key, subject, rng.randint(0, 500), rng.randint(0, 5000))
-        for key, activity in activities.items()
-        for customer in activity["linked"]
-        for subject in activity["subjects"]
-        if rng.random() < 0.6
-    ]
-    return {
-        "customers": customers,
-        "activities": activities,
-        "volumes": volumes,
-        "scope": sorted(rng.sample(systems, rng.randint(2, 4))),
-    }
-
-
-def import_random_inventory(inventory: dict[str, Any]) -> None:
-    lines = ["format: breachdesk-inventory/1", "customers:"]
-    lines += [f"  - {{key: {k}, name: '{n}', country: FR}}" for k, n in inventory["customers"].items()]
-    lines += ["systems:"] + [f"  - {{key: s{n}, name: System {n}, hosting_country: IE}}" for n in range(6)]
-    lines += ["activities:"]
-    for key, a in inventory["activities"].items():
-        lines.append(
-            f"  - {{key: {key}, name: {key}, role: processor, systems: [{', '.join(a['systems'])}], "
-            f"data_categories: [{', '.join(a['data_categories'])}], "
-            f"data_subject_categories: [{', '.join(a['subjects'])}], customers: [{', '.join(a['linked'])}]}}"
-        )
-    csv = "customer,activity,data_subject_category,data_subjects,records\n"
-    csv += "".join(f"{c},{a},{s},{people},{records}\n" for c, a, s, people, records in inventory["volumes"])
-    data = csv.encode()
-    import_inventory(("random.yaml", "\n".join(lines) + "\n"), ("volumes.csv", io.BytesIO(data), len(data)))
-    db.session.commit()
 
 
 def read_plainly(inventory: dict[str, Any]) -> list[tuple]:

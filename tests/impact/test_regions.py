@@ -2,8 +2,11 @@
 controller-side data, with the data categories each region's people lost; pages and the API say the region in
 words. Volume rows with a region are written directly until the volumes file carries the column."""
 
+import random
+
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from breachdesk.api.services import create_token
 from breachdesk.auth.models import Role
@@ -12,7 +15,7 @@ from breachdesk.impact.queries import Scope, compute
 from breachdesk.incidents.services import open_incident
 from breachdesk.inventory.models import Customer, Organisation, ProcessingActivity, System, Volume
 from tests.conftest import create_user
-from tests.inventories import PROFILE, import_text, load
+from tests.inventories import PROFILE, import_random_inventory, import_text, load, random_inventory
 
 
 def add_volume(customer: str | None, activity: str, subject: str, people: int, records: int, region: str) -> None:
@@ -130,3 +133,51 @@ def test_the_snapshot_page_and_api_show_people_per_region_in_words(inventory, cl
         "data_categories": ["user.contact.email"],
         "counts_unknown": False,
     }
+
+
+def plain_regions(inventory: dict, placed: dict[tuple[str, str, str], str]) -> dict[str, dict]:
+    """Each affected customer's people per region worked out from the inventory's own description, in Python."""
+    scope = set(inventory["scope"])
+    reached = {k: a for k, a in inventory["activities"].items() if scope & set(a["systems"])}
+    found = {}
+    for customer in inventory["customers"]:
+        via = [k for k, a in reached.items() if customer in a["linked"]]
+        rows = [(placed[v[:3]] or "FR", *v[1:]) for v in inventory["volumes"] if v[0] == customer and v[1] in reached]
+        if not via or not rows:
+            continue
+        regions = {}
+        for region in sorted({r[0] for r in rows}):
+            here = [r for r in rows if r[0] == region]
+            subjects = {s: max(r[3] for r in here if r[2] == s) for s in {r[2] for r in here}}
+            lost = [
+                reached[k]["data_categories"] for k in (via if len({r[0] for r in rows}) == 1 else {r[1] for r in here})
+            ]
+            regions[region] = {
+                "people": sum(subjects.values()),
+                "data_subjects": subjects,
+                "records": sum(r[4] for r in here),
+                "data_categories": sorted(set().union(*lost)),
+                "counts_unknown": False,
+            }
+        found[customer] = regions
+    return found
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_every_customers_people_per_region_are_the_plain_reading_of_the_inventory(app, seed):
+    """Volume rows placed at random in Texas, Brazil or nowhere (the customer's country): per region, people per
+    subject are the largest count, records the sum, categories those of the activities holding the region's people
+    (all reached, for people of one region); the regions add up to the customer."""
+    inventory = random_inventory(seed)
+    import_random_inventory(inventory)
+    rng = random.Random(f"regions-{seed}")
+    placed = {v[:3]: rng.choice(["", "", "US-TX", "BR-SP"]) for v in inventory["volumes"]}
+    for volume in db.session.scalars(select(Volume).options(joinedload(Volume.customer), joinedload(Volume.activity))):
+        volume.region = placed[(volume.customer.key, volume.activity.key, volume.data_subject_category)]
+    db.session.commit()
+    ids = {s.key: s.id for s in db.session.scalars(select(System))}
+    impact = compute(Scope(tuple(ids[k] for k in inventory["scope"])))
+    assert {c.key: c.regions for c in impact.customers if not c.counts_unknown} == plain_regions(inventory, placed)
+    for customer in impact.customers:
+        assert sum(r["people"] for r in customer.regions.values()) == customer.people
+        assert sum(r["records"] for r in customer.regions.values()) == customer.records
