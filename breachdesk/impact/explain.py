@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from breachdesk.inventory.regions import region_of
+
 
 def covers(selected: str, held: str) -> bool:
     """A Fides key covers itself and its descendants: `user.contact` covers `user.contact.email`."""
@@ -73,7 +75,8 @@ class CustomerImpact:
 
 
 #: where people live -> {"people", "data_subjects", "records", "data_categories", "counts_unknown"}: the impact's
-#: people per region, built as the volume rows are read (`count_row`), then given their categories (`settle`)
+#: people per region, counted as the volume rows are read (`count_row`, by the region each row states), keyed by
+#: where they live (`resolve`), then given their categories (`settle`)
 Regions = dict[str, dict[str, Any]]
 
 
@@ -98,6 +101,20 @@ def count_row(regions: Regions, region: str, subject: str, people: int, records:
     entry["records"] += records
 
 
+def resolve(regions: Regions, home: str) -> Regions:
+    """Entries counted by the region their rows state ("" where they state none) rekeyed, in place, by where the
+    people live (`region_of`: a row stating none lives in `home`), merged where two mean the same region."""
+    for stated in [stated for stated in regions if region_of(stated, home) != stated]:
+        entry, region = regions.pop(stated), region_of(stated, home)
+        if region not in regions:
+            regions[region] = entry
+            continue
+        for subject, people in entry["data_subjects"].items():
+            count_row(regions, region, subject, people, 0)
+        regions[region]["records"] += entry["records"]
+    return regions
+
+
 def subjects_of(regions: Regions) -> dict[str, int]:
     """People per subject category over the regions."""
     if len(regions) == 1:
@@ -113,10 +130,11 @@ def settle(
     regions: Regions, categories: list[str], held: dict[str, set[int]] | None, categories_of: dict[int, list[str]]
 ) -> Regions:
     """Each region's data categories (the laws of a region look at what its residents lost): those of the
-    activities `held` its people, where they were read (people of several regions); else every category reached.
-    Returns the regions in code order."""
+    activities `held` its people, where its people are not the only ones; else every category reached. Returns
+    the regions in code order."""
+    several = len(regions) > 1
     for region, entry in regions.items():
-        if held and region in held:
+        if several and held and region in held:
             entry["data_categories"] = sorted({c for a in held[region] for c in categories_of[a]})
         else:
             entry["data_categories"] = categories

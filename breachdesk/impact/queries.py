@@ -12,6 +12,7 @@ from breachdesk.impact.explain import (
     CustomerImpact,
     Regions,
     count_row,
+    resolve,
     settle,
     subjects_of,
     touched_categories,
@@ -137,11 +138,8 @@ def affected_customers(activities: dict[int, AffectedActivity]) -> list[Customer
     reached_by: dict[int, list[AffectedActivity]] = defaultdict(list)
     for customer_id, activity_id in connection.execute(linked.add_columns(links.activity_id)):
         reached_by[customer_id].append(processors[activity_id])
-    # streamed into the dict: a list of ten thousand rows first would make the collector run a full collection
-    rows = connection.execute(select(Customer.id, Customer.country).where(Customer.id.in_(linked)))
-    countries = {customer_id: country for customer_id, country in rows}
-    counts = customer_volumes(list(processors), countries)
-    held = _activities_by_region(list(processors), countries, counts)
+    counts = customer_volumes(list(processors))
+    held = _activities_by_region(list(processors), counts)
     found = [
         _customer_impact(customer, reached_by[customer.id], counts.get(customer.id), held.get(customer.id))
         for customer in connection.execute(
@@ -151,9 +149,8 @@ def affected_customers(activities: dict[int, AffectedActivity]) -> list[Customer
     return sorted(found, key=lambda c: (c.name, c.key))
 
 
-def customer_volumes(activity_ids: list[int], countries: dict[int, str]) -> dict[int, Regions]:
-    """Customer id -> its people and records in these activities per region where they live (a row naming none:
-    the customer's country)."""
+def customer_volumes(activity_ids: list[int]) -> dict[int, Regions]:
+    """Customer id -> its people and records in these activities, by the region the rows state."""
     counts: dict[int, Regions] = {}
     for customer_id, subject, stated, people, records in db.session.connection().execute(
         select(
@@ -169,26 +166,24 @@ def customer_volumes(activity_ids: list[int], countries: dict[int, str]) -> dict
         regions = counts.get(customer_id)
         if regions is None:
             regions = counts[customer_id] = {}
-        # PostgreSQL sums bigints as numeric (a Decimal)
-        count_row(regions, region_of(stated, countries[customer_id]), subject, people, int(records))
+        count_row(regions, stated, subject, people, int(records))  # PostgreSQL sums bigints as numeric (a Decimal)
     return counts
 
 
-def _activities_by_region(
-    activity_ids: list[int], countries: dict[int, str], counts: dict[int, Regions]
-) -> dict[int, dict[str, set[int]]]:
-    """Customer id -> region -> the activities holding its people there, for the customers whose people live in
+def _activities_by_region(activity_ids: list[int], counts: dict[int, Regions]) -> dict[int, dict[str, set[int]]]:
+    """Customer id -> region -> the activities holding its people there, for the customers whose rows state
     several regions: the data categories a region's residents lost decide which of its laws apply. (With one
     region, that region holds every activity reaching the customer.)"""
     several = [customer_id for customer_id, regions in counts.items() if len(regions) > 1]
     held: dict[int, dict[str, set[int]]] = defaultdict(dict)
     for start in range(0, len(several), BATCH):
-        for customer_id, stated, activity_id in db.session.connection().execute(
-            select(Volume.customer_id, Volume.region, Volume.activity_id)
+        for customer_id, stated, country, activity_id in db.session.connection().execute(
+            select(Volume.customer_id, Volume.region, Customer.country, Volume.activity_id)
+            .join(Customer, Customer.id == Volume.customer_id)
             .where(Volume.activity_id.in_(activity_ids), Volume.customer_id.in_(several[start : start + BATCH]))
             .distinct()
         ):
-            held[customer_id].setdefault(region_of(stated, countries[customer_id]), set()).add(activity_id)
+            held[customer_id].setdefault(region_of(stated, country), set()).add(activity_id)
     return held
 
 
@@ -204,8 +199,9 @@ def _customer_impact(
         regions = {region_of("", customer.country): unrecorded(categories)}
         subjects, records = {}, 0
     else:
-        subjects, records = subjects_of(regions), sum(entry["records"] for entry in regions.values())
+        regions = resolve(regions, customer.country)
         regions = settle(regions, categories, held, {a.id: a.data_categories for a in reached_by} if held else {})
+        subjects, records = subjects_of(regions), sum(entry["records"] for entry in regions.values())
     return CustomerImpact(
         customer.id,
         customer.key,
@@ -240,12 +236,11 @@ def _own(activities: dict[int, AffectedActivity]) -> tuple[list[dict[str, Any]],
             Volume.activity_id, Volume.data_subject_category, Volume.region, Volume.data_subjects, Volume.records
         ).where(Volume.activity_id.in_(own), Volume.customer_id.is_(None))
     ):
-        region = region_of(stated, country)
-        count_row(each[activity_id], region, subject, people, records)
-        count_row(together, region, subject, people, records)
-        held.setdefault(region, set()).add(activity_id)
+        count_row(each[activity_id], stated, subject, people, records)
+        count_row(together, stated, subject, people, records)
+        held.setdefault(region_of(stated, country), set()).add(activity_id)
     categories = sorted({c for a in own.values() for c in a.data_categories})
-    regions = settle(together, categories, held, {i: a.data_categories for i, a in own.items()})
+    regions = settle(resolve(together, country), categories, held, {i: a.data_categories for i, a in own.items()})
     if uncounted := [a for i, a in own.items() if not each[i]]:
         _not_counted(regions, region_of("", country), uncounted)
     listed = [
@@ -256,7 +251,7 @@ def _own(activities: dict[int, AffectedActivity]) -> tuple[list[dict[str, Any]],
             "data_categories": own[i].data_categories,
             "sensitivity": own[i].sensitivity,
             "retention_days": own[i].retention_days,
-            "data_subjects": subjects_of(each[i]) if each[i] else {},
+            "data_subjects": subjects_of(resolve(each[i], country)) if each[i] else {},
             "records": sum(entry["records"] for entry in each[i].values()),
         }
         for i in sorted(own, key=lambda i: own[i].key)

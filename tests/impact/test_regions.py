@@ -165,13 +165,14 @@ def plain_regions(inventory: dict, placed: dict[tuple[str, str, str], str]) -> d
 
 @pytest.mark.parametrize("seed", range(3))
 def test_every_customers_people_per_region_are_the_plain_reading_of_the_inventory(app, seed):
-    """Volume rows placed at random in Texas, Brazil or nowhere (the customer's country): per region, people per
+    """Volume rows placed at random in Texas, Brazil, France or nowhere (the customer's country, France: the same
+    people as those placed there, not more): per region, people per
     subject are the largest count, records the sum, categories those of the activities holding the region's people
     (all reached, for people of one region); the regions add up to the customer."""
     inventory = random_inventory(seed)
     import_random_inventory(inventory)
     rng = random.Random(f"regions-{seed}")
-    placed = {v[:3]: rng.choice(["", "", "US-TX", "BR-SP"]) for v in inventory["volumes"]}
+    placed = {v[:3]: rng.choice(["", "", "FR", "US-TX", "BR-SP"]) for v in inventory["volumes"]}
     for volume in db.session.scalars(select(Volume).options(joinedload(Volume.customer), joinedload(Volume.activity))):
         volume.region = placed[(volume.customer.key, volume.activity.key, volume.data_subject_category)]
     db.session.commit()
