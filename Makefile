@@ -35,8 +35,9 @@ lint: install
 	$(BIN)/ruff check breachdesk tests
 	$(BIN)/ruff format --check breachdesk tests
 
-## Benchmarks (not part of the test run), SQLite and PostgreSQL: the inventory import, then impact and the
-## incident page. Each prints its figures against a baseline measured in the same run (tests/bench/README.md).
+## Benchmarks (not part of the test run), SQLite and PostgreSQL: the inventory import, impact and the incident page,
+## obligations, notices, the dashboard, and end to end (filing to the last notice accepted). Each prints its figures
+## against its goals or a baseline measured in the same run (tests/bench/README.md).
 bench: install
 	$(BIN)/python tests/bench/run_all.py
 

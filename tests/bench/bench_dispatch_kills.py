@@ -83,21 +83,24 @@ def drain(url: str, stub: SendGridStub, instance: Path, messages: int, kills: in
         SENDGRID_API_KEY="SG.bench",
         BREACHDESK_DISPATCH_LEASE_SECONDS=str(LEASE_SECONDS),
         BREACHDESK_MAIL_TIMEOUT=str(MAIL_TIMEOUT),
+        BREACHDESK_DISPATCH_BATCH=str(BATCH),
         BREACHDESK_LOG_LEVEL="WARNING",
     )
-    command = [*harness.breachdesk_command(), "dispatch", "--batch", str(BATCH)]
+    command = [*harness.breachdesk_command(), "dispatch"]
     kill_points = [messages * (k + 1) // (kills + 1) for k in range(kills)]
     started = time.monotonic()
     killed = 0
     while queued(url):
         assert time.monotonic() - started < GUARD, "the drain did not finish"
-        with subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as process:
+        with subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) as process:
             while killed < kills and process.poll() is None and stub.received < kill_points[killed]:
                 time.sleep(0.002)
             if killed < kills and process.poll() is None:
                 process.send_signal(signal.SIGKILL)
                 killed += 1
-            process.wait(timeout=GUARD)
+            _, errors = process.communicate(timeout=GUARD)
+        # a dispatcher that cannot start (a refused configuration) would otherwise be restarted until GUARD
+        assert process.returncode in (0, -signal.SIGKILL), errors.decode(errors="replace")[-2000:]
         time.sleep(0.1 if killed < kills else LEASE_SECONDS)  # claims of a killed one come back with its lease
     accepted = Counter(stub.accepted_outbox_ids())
     return {
