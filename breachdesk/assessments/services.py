@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from breachdesk.assessments import enisa
+from breachdesk.assessments import edpb, enisa
 from breachdesk.assessments.models import Assessment, Decision, Exemption
 from breachdesk.auth.models import User
 from breachdesk.core.clock import now_utc
@@ -143,11 +143,27 @@ def _decision(data, _incident) -> dict[str, Any]:
     return {"decision": decision}
 
 
+def circumstances(incident: Incident) -> edpb.Circumstances:
+    """What the EDPB weighs, from the current impact (our controller-side data) and the incident's record."""
+    snapshot = current_snapshot(incident.id)
+    activities = snapshot.activities if snapshot else []
+    own = snapshot.own if snapshot else []
+    return edpb.Circumstances(
+        roles=frozenset(a["role"] for a in activities),
+        people=sum(sum(o["data_subjects"].values()) for o in own),
+        data_subjects=frozenset(s for o in own for s in o["data_subjects"]),
+        data_categories=frozenset(c for o in own for c in o["data_categories"]),
+        nature=frozenset(incident.nature or ()),
+        unintelligible=bool(incident.encrypted) and incident.key_compromised is False,
+    )
+
+
 def suggest(severity: enisa.Severity, exemptions: list[str], incident: Incident) -> dict[str, Any]:
-    """What the ENISA band suggests, corrected by the Art. 34(3) exemptions claimed."""
-    authority = "required" if "supervisory_authority" in severity.suggested else "not_required"
-    subjects = "required" if "data_subjects" in severity.suggested else "not_required"
-    reasons = [f"severity {float(severity.score):g} is {severity.band}"]
+    """What the ENISA band suggests, raised by what the EDPB weighs, then corrected by the Art. 34(3) exemptions
+    claimed."""
+    band = f"severity {float(severity.score):g} is {severity.band}"
+    suggestion = edpb.suggest(severity.suggested, band, circumstances(incident))
+    subjects, reasons = suggestion.data_subjects, list(suggestion.reasons)
     if subjects == "required":
         if {"unintelligible", "mitigated"} & set(exemptions):
             subjects = "not_required"
@@ -155,9 +171,7 @@ def suggest(severity: enisa.Severity, exemptions: list[str], incident: Incident)
         elif "disproportionate_effort" in exemptions:
             subjects = "public_communication"
             reasons.append("Art. 34(3)(c): a public communication instead of individual notices")
-    if incident.encrypted and incident.key_compromised is False and "unintelligible" not in exemptions:
-        reasons.append("the data was encrypted and the key not compromised: consider the unintelligible exemption")
-    return {"authority": authority, "data_subjects": subjects, "reasons": reasons}
+    return {"authority": suggestion.authority, "data_subjects": subjects, "reasons": reasons}
 
 
 def assessment_of(incident_id: int) -> Assessment | None:
