@@ -118,7 +118,7 @@ def state_of(duty: Planned, terms: Terms, anchors: dict[str, datetime], filed: F
         "status": ObligationStatus.PENDING if duty.required else ObligationStatus.NOT_REQUIRED,
         **clock(terms, anchors),
         "recipient": duty.recipient[:200],
-        "flag": duty.flag,
+        "flag": "; ".join(part for part in (duty.flag, terms.explanation(anchors)) if part),
         "decided_by": "" if duty.required else duty.decided_by,
         "rationale": "" if duty.required else duty.rationale,
         "customer_id": duty.customer_id,

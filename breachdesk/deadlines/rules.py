@@ -67,6 +67,9 @@ LEAD_AUTHORITY = "lead_supervisory_authority"
 class Limit:
     anchor: str
     period: Period
+    #: the limit binds only while the main clock starts within it (DORA's 24 h from awareness, Delegated Regulation
+    #: (EU) 2025/301 Art. 5(2)): a later start gets the main period, never a due time already past at birth
+    lapses_after: bool = False
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,7 @@ class Terms:
         """(anchor, clock start, due instant) of the limit that ends first, from the anchors known so far;
         None while no clock has started."""
         candidates = []
-        for limit in (Limit(self.anchor, self.period), self.not_later_than):
+        for limit in (Limit(self.anchor, self.period), self._cap(anchors)):
             if limit and anchors.get(limit.anchor):
                 start = anchors[limit.anchor]
                 candidates.append((due_at(start, limit.period), limit.anchor, start))
@@ -91,17 +94,50 @@ class Terms:
         due, anchor, start = min(candidates)
         return anchor, start, due
 
+    def _cap(self, anchors: dict[str, datetime]) -> Limit | None:
+        """The second limit, unless it lapsed: the main clock started after it had run out."""
+        limit, start = self.not_later_than, anchors.get(self.anchor)
+        if limit and limit.lapses_after and start and anchors.get(limit.anchor):
+            if start >= due_at(anchors[limit.anchor], limit.period):
+                return None
+        return limit
+
     def due(self, anchors: dict[str, datetime]) -> datetime | None:
         found = self.binding(anchors)
         return found[2] if found else None
 
+    def explanation(self, anchors: dict[str, datetime]) -> str:
+        """Why a lapsing limit does or does not bind, in words, for the person who must meet it; '' otherwise."""
+        limit = self.not_later_than
+        if not (limit and limit.lapses_after and anchors.get(limit.anchor)):
+            return ""
+        main, cap = _words(self.anchor), _words(limit.anchor)
+        start, cap_ends = anchors.get(self.anchor), due_at(anchors[limit.anchor], limit.period)
+        if start is None:
+            return (
+                f"provisional: due {limit.period.describe()} from {cap} until the {main} is recorded; a {main} "
+                f"recorded later than that gives {self.period.describe()} from it"
+            )
+        if self._cap(anchors) is None:
+            return (
+                f"the {main} came after the limit of {limit.period.describe()} from {cap} had run out: due "
+                f"{self.period.describe()} from the {main}"
+            )
+        if cap_ends < due_at(start, self.period):
+            return (
+                f"less than {self.period.describe()} from the {main}: the limit of {limit.period.describe()} "
+                f"from {cap} ends first"
+            )
+        return ""
+
     def describe(self) -> str:
-        text = f"{self.period.describe()} from {self.anchor.replace('_', ' ')}"
+        text = f"{self.period.describe()} from {_words(self.anchor)}"
         if self.not_later_than:
             text += (
-                f", and no later than {self.not_later_than.period.describe()} from "
-                f"{self.not_later_than.anchor.replace('_', ' ')}"
+                f", and no later than {self.not_later_than.period.describe()} from {_words(self.not_later_than.anchor)}"
             )
+            if self.not_later_than.lapses_after:
+                text += f" unless the {_words(self.anchor)} comes after that"
         return text
 
     def as_dict(self) -> dict:
@@ -109,7 +145,9 @@ class Terms:
         return {
             "anchor": self.anchor,
             "period": _period_dict(self.period),
-            "not_later_than": {"anchor": limit.anchor, **_period_dict(limit.period)} if limit else None,
+            "not_later_than": {"anchor": limit.anchor, **_period_dict(limit.period), **_lapses(limit)}
+            if limit
+            else None,
         }
 
     @classmethod
@@ -118,10 +156,38 @@ class Terms:
         return cls(
             raw["anchor"],
             _period(raw["period"], "terms.period"),
-            Limit(limit["anchor"], _period({k: v for k, v in limit.items() if k != "anchor"}, "terms.not_later_than"))
-            if limit
-            else None,
+            _limit(limit, "terms.not_later_than") if limit else None,
         )
+
+
+#: what starts a clock, as a sentence names it
+ANCHOR_WORDS = {
+    "awareness": "awareness",
+    "detection": "detection",
+    "high_risk_established": "finding of a high risk",
+    "significance_determined": "determination that the incident is significant",
+    "classified_major": "classification as major",
+    "materiality_determined": "determination of materiality",
+    "notifiable_assessed": "determination that the breach is notifiable",
+}
+
+
+def _words(anchor: str) -> str:
+    if anchor.startswith("stage_filed:"):
+        return f"filing of {anchor.split(':', 1)[1]}"
+    return ANCHOR_WORDS.get(anchor, anchor.replace("_", " "))
+
+
+def _lapses(limit: Limit) -> dict:
+    return {"lapses_after": True} if limit.lapses_after else {}
+
+
+def _limit(raw: dict, where: str) -> Limit:
+    bound = dict(raw)
+    anchor, lapses = bound.pop("anchor"), bound.pop("lapses_after", False)
+    if not isinstance(lapses, bool):
+        raise RulesError(f"{where}.lapses_after: true or false")
+    return Limit(anchor, _period(bound, where), lapses)
 
 
 def _period_dict(period: Period) -> dict:
@@ -345,10 +411,7 @@ def row_lines(text: str) -> list[int]:
 def _rule(raw: dict, where: str, facts: dict[str, Fact], elements: dict[str, Element]) -> Rule:
     """One row of the table, or a RulesError naming its field."""
     _check_fields(raw, where)
-    limit = None
-    if "not_later_than" in raw:
-        bound = dict(raw["not_later_than"])
-        limit = Limit(bound.pop("anchor"), _period(bound, f"{where}.not_later_than"))
+    limit = _limit(raw["not_later_than"], f"{where}.not_later_than") if "not_later_than" in raw else None
     return Rule(
         raw["id"],
         raw["regime"],

@@ -288,3 +288,21 @@ def test_the_summary_counts_overdue_apart_from_pending(inventory):
     owed = duties(incident)
     late = sum(1 for o in owed.values() if o.shown_status(AWARE + timedelta(hours=30)) == OVERDUE)
     assert summary[OVERDUE] == late > 0 and sum(summary.values()) == len(owed)
+
+
+def test_a_late_major_classification_gives_a_dora_duty_due_after_it_flagged_with_why(app):
+    load()
+    import_text(
+        PROFILE.replace("regimes: [GDPR, NIS2]", "regimes: [GDPR, NIS2, DORA]").replace(
+            "entity_status: {NIS2: important}", "entity_status: {NIS2: important, DORA: credit institution}"
+        )
+    )
+    incident = file()
+    provisional = duties(incident)[("dora-initial", "regulator")]
+    assert provisional.due_at == AWARE + timedelta(hours=24)
+    assert "provisional: due 24 hours from awareness" in provisional.flag
+    record_event(incident, {"kind": "classified_major", "at": (AWARE + timedelta(hours=30)).isoformat()}, None)
+    db.session.commit()
+    classified = duties(incident)[("dora-initial", "regulator")]
+    assert (classified.anchor, classified.due_at) == ("classified_major", AWARE + timedelta(hours=34))
+    assert "the classification as major came after the limit of 24 hours from awareness had run out" in classified.flag

@@ -187,13 +187,14 @@ def test_two_rows_with_one_id_are_refused():
 def test_terms_say_their_period_anchor_and_any_second_limit_in_words():
     assert rule("gdpr-art33-1").terms().describe() == "72 hours from awareness"
     assert rule("gdpr-art34").terms().describe() == (
-        "without undue delay (internal target 72 hours) from high risk established"
+        "without undue delay (internal target 72 hours) from finding of a high risk"
     )
     assert rule("dora-initial").terms().describe() == (
-        "4 hours from classified major, and no later than 24 hours from awareness"
+        "4 hours from classification as major, and no later than 24 hours from awareness unless the "
+        "classification as major comes after that"
     )
     assert rule("nis2-art23-final-report").terms().describe() == (
-        "1 month, days ending in Europe/Brussels from stage filed:nis2-art23-notification"
+        "1 month, days ending in Europe/Brussels from filing of nis2-art23-notification"
     )
 
 
@@ -202,8 +203,8 @@ def test_a_second_limits_anchor_is_said_in_words_too():
         "classified_major", Period(4, Unit.HOURS), Limit("significance_determined", Period(1, Unit.CALENDAR_DAYS))
     )
     assert terms.describe() == (
-        "4 hours from classified major, "
-        "and no later than 1 calendar day, days ending in UTC from significance determined"
+        "4 hours from classification as major, and no later than 1 calendar day, days ending in UTC from "
+        "determination that the incident is significant"
     )
 
 

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from breachdesk.deadlines.calendar import Period, Unit, add_months, due_at
-from breachdesk.deadlines.rules import RulesError, parse_rules, rule, shipped_rules
+from breachdesk.deadlines.rules import RulesError, Terms, parse_rules, rule, shipped_rules
 from breachdesk.inventory.rules import REGIMES
 
 
@@ -198,3 +198,49 @@ def test_naive_clock_starts_are_refused():
 
 def test_an_organisation_profile_may_name_exactly_the_regimes_of_the_rules_table():
     assert list(REGIMES) == sorted({r.regime for r in shipped_rules()})
+
+
+AWARE = datetime(2026, 3, 27, 9, 0, tzinfo=UTC)
+DORA_INITIAL = rule("dora-initial").terms()
+
+
+def test_dora_classified_within_24_hours_owes_the_earlier_of_the_two_limits():
+    early = {"awareness": AWARE, "classified_major": AWARE + timedelta(hours=2)}
+    assert DORA_INITIAL.due(early) == AWARE + timedelta(hours=6)
+    assert DORA_INITIAL.explanation(early) == ""
+    late_in_the_day = {"awareness": AWARE, "classified_major": AWARE + timedelta(hours=22)}
+    assert DORA_INITIAL.due(late_in_the_day) == AWARE + timedelta(hours=24)
+    assert DORA_INITIAL.explanation(late_in_the_day) == (
+        "less than 4 hours from the classification as major: the limit of 24 hours from awareness ends first"
+    )
+
+
+@pytest.mark.parametrize("hours_after", [24, 30, 24 * 9])
+def test_dora_classified_after_24_hours_is_due_4_hours_after_the_classification_and_says_why(hours_after):
+    classified = AWARE + timedelta(hours=hours_after)
+    anchors = {"awareness": AWARE, "classified_major": classified}
+    assert DORA_INITIAL.due(anchors) == classified + timedelta(hours=4)
+    assert DORA_INITIAL.binding(anchors)[0] == "classified_major"
+    assert DORA_INITIAL.explanation(anchors) == (
+        "the classification as major came after the limit of 24 hours from awareness had run out: due 4 hours from "
+        "the classification as major"
+    )
+
+
+def test_dora_before_classification_shows_the_provisional_cap_and_says_it_may_move():
+    anchors = {"awareness": AWARE}
+    assert DORA_INITIAL.due(anchors) == AWARE + timedelta(hours=24)
+    assert DORA_INITIAL.explanation(anchors).startswith("provisional: due 24 hours from awareness")
+
+
+def test_a_lapsing_limit_survives_the_stored_terms():
+    assert Terms.from_dict(DORA_INITIAL.as_dict()) == DORA_INITIAL
+    plain = rule("gdpr-art33-1").terms()
+    assert Terms.from_dict(plain.as_dict()) == plain and plain.explanation({"awareness": AWARE}) == ""
+
+
+@given(classified_after=st.integers(0, 60 * 24 * 30))
+def test_a_dora_due_time_is_never_before_the_classification(classified_after):
+    classified = AWARE + timedelta(minutes=classified_after)
+    due = DORA_INITIAL.due({"awareness": AWARE, "classified_major": classified})
+    assert classified <= due <= max(classified + timedelta(hours=4), AWARE + timedelta(hours=24))
