@@ -8,7 +8,12 @@ which the GDPR's deadlines use, and the regimes' own texts where they differ:
   end of its last day (Art. 3(2)(b)) in the regime's time zone; business days skip Saturdays, Sundays and
   the public holidays of the regime's country (the `holidays` package);
 - months end on the same date of the last month, or on its last day when that date does not exist
-  (Art. 3(2)(c)): one month from 31 January ends on 28 or 29 February.
+  (Art. 3(2)(c)): one month from 31 January ends on 28 or 29 February;
+- a regime may end its days earlier (`day_ends`: EDGAR dates a filing that business day only up to 17:30
+  Eastern, Regulation S-T Rule 13(a)(2)), and may let a limit that falls on a weekend or holiday be met later
+  (`weekend_rule`: DORA's noon of the next working day, Delegated Regulation (EU) 2025/301 Art. 5(4)). Nothing
+  rolls unless its row says so: 1182/71 Art. 3(4) binds EU acts, not the national laws that carry most duties,
+  so not rolling is the stricter reading.
 """
 
 import calendar as month_lengths
@@ -23,6 +28,9 @@ import holidays
 from breachdesk.core.clock import require_aware
 
 END_OF_DAY = time(23, 59, 59)
+NOON = time(12, 0)
+#: how a limit falling on a day that is not a working day may be met later; none: it may not
+WEEKEND_RULES = {"noon_next_working_day"}
 
 
 class Unit(enum.StrEnum):
@@ -41,6 +49,10 @@ class Period:
     holiday_country: str | None = None
     #: IANA zone in which days end
     time_zone: str = "UTC"
+    #: the local time at which a counted day ends (days, business days, months)
+    day_ends: time = END_OF_DAY
+    #: a limit that falls on a weekend or holiday of holiday_country moves (WEEKEND_RULES); None: it does not
+    weekend_rule: str | None = None
 
     def describe(self) -> str:
         if self.unit == Unit.WITHOUT_UNDUE_DELAY:
@@ -53,8 +65,10 @@ class Period:
         }
         plural = "" if self.amount == 1 else "s"
         holidays_note = f" ({self.holiday_country} holidays)" if self.unit == Unit.BUSINESS_DAYS else ""
-        zone = "" if self.unit == Unit.HOURS else f", days ending in {self.time_zone}"
-        return f"{self.amount} {words[self.unit]}{plural}{holidays_note}{zone}"
+        ends = "" if self.day_ends == END_OF_DAY else f" at {self.day_ends:%H:%M}"
+        zone = "" if self.unit == Unit.HOURS else f", days ending{ends} in {self.time_zone}"
+        rolls = "; on a weekend or holiday, by noon of the next working day" if self.weekend_rule else ""
+        return f"{self.amount} {words[self.unit]}{plural}{holidays_note}{zone}{rolls}"
 
 
 @cache
@@ -74,24 +88,38 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, month_lengths.monthrange(year, month)[1]))
 
 
-def _end_of(day: date, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day, END_OF_DAY, tzinfo=zone).astimezone(UTC)
+def _at(day: date, moment: time, zone: ZoneInfo) -> datetime:
+    """`moment` on `day` in `zone`, in UTC (a time that does not exist that day is read as after the change)."""
+    return datetime.combine(day, moment, tzinfo=zone).astimezone(UTC)
 
 
 def due_at(clock_start: datetime, period: Period) -> datetime:
     """When the period ends, as an aware UTC instant. For "without undue delay" this is the internal target."""
     start = require_aware(clock_start, "clock_start")
+    due = _limit(start, period)
+    if period.weekend_rule is None:
+        return due
+    zone = ZoneInfo(period.time_zone)
+    day = due.astimezone(zone).date()
+    if is_business_day(day, period.holiday_country):
+        return due
+    while not is_business_day(day, period.holiday_country):
+        day += timedelta(days=1)
+    return _at(day, NOON, zone)
+
+
+def _limit(start: datetime, period: Period) -> datetime:
     if period.unit in (Unit.HOURS, Unit.WITHOUT_UNDUE_DELAY):
         return start + timedelta(hours=period.amount)
     zone = ZoneInfo(period.time_zone)
     first_day = start.astimezone(zone).date()
     if period.unit == Unit.CALENDAR_DAYS:
-        return _end_of(first_day + timedelta(days=period.amount), zone)
+        return _at(first_day + timedelta(days=period.amount), period.day_ends, zone)
     if period.unit == Unit.MONTHS:
-        return _end_of(add_months(first_day, period.amount), zone)
+        return _at(add_months(first_day, period.amount), period.day_ends, zone)
     day, counted = first_day, 0
     while counted < period.amount:
         day += timedelta(days=1)
         if is_business_day(day, period.holiday_country):
             counted += 1
-    return _end_of(day, zone)
+    return _at(day, period.day_ends, zone)

@@ -40,6 +40,8 @@ class Profile:
     authorities: dict[str, str] = field(default_factory=dict)
     entity_status: dict[str, str] = field(default_factory=dict)
     undue_delay_target_hours: int = 72
+    #: ISO country of the organisation (whose holidays a `holiday_country: organisation` row counts)
+    country: str = ""
 
 
 @dataclass(frozen=True)
@@ -160,7 +162,9 @@ def plan(rules: tuple[Rule, ...], profile: Profile, facts: Facts) -> list[Planne
                 verdict = assess(rule.applies_when, customer.regions, customer.statuses, customer.name)
                 if not verdict.applies:
                     continue
-                terms = rule.terms(customer.notice_hours, customer.contractual, profile.undue_delay_target_hours)
+                terms = rule.terms(
+                    customer.notice_hours, customer.contractual, profile.undue_delay_target_hours, profile.country
+                )
                 flag = "; ".join([*flags, *verdict.questions])
                 planned.append(
                     Planned(
@@ -178,7 +182,9 @@ def plan(rules: tuple[Rule, ...], profile: Profile, facts: Facts) -> list[Planne
         verdict = assess(rule.applies_when, facts.own_regions, None, profile.name)
         if not verdict.applies:
             continue
-        terms = rule.terms(undue_delay_target_hours=profile.undue_delay_target_hours)
+        terms = rule.terms(
+            undue_delay_target_hours=profile.undue_delay_target_hours, organisation_country=profile.country
+        )
         recipient = _recipient(rule, profile, facts, flags)
         flag = "; ".join([*flags, *verdict.questions])
         planned.append(Planned(rule, rule.recipient_kind, recipient, terms, flag=flag, **common, verdict=verdict))

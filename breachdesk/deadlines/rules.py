@@ -1,8 +1,8 @@
 """The rules table shipped with the package: loaded, validated, and turned into Periods. Pure."""
 
 import re
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, time
 from functools import cache
 from importlib import resources
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from breachdesk.core.i18n import Label
-from breachdesk.deadlines.calendar import Period, Unit, due_at
+from breachdesk.deadlines.calendar import END_OF_DAY, WEEKEND_RULES, Period, Unit, due_at
 from breachdesk.inventory.regions import UNKNOWN, parse_region
 from breachdesk.inventory.taxonomy import data_categories
 
@@ -61,6 +61,8 @@ CUSTOMER_STATUSES = {
 }
 #: `authority: lead_supervisory_authority` in a row means the one named in the organisation profile
 LEAD_AUTHORITY = "lead_supervisory_authority"
+#: `holiday_country: organisation` in a row means the organisation profile's country
+ORGANISATION = "organisation"
 
 
 @dataclass(frozen=True)
@@ -194,6 +196,10 @@ def _period_dict(period: Period) -> dict:
     raw = {"amount": period.amount, "unit": period.unit.value, "time_zone": period.time_zone}
     if period.holiday_country:
         raw["holiday_country"] = period.holiday_country
+    if period.day_ends != END_OF_DAY:
+        raw["day_ends"] = f"{period.day_ends:%H:%M}"
+    if period.weekend_rule:
+        raw["weekend_rule"] = period.weekend_rule
     return raw
 
 
@@ -291,16 +297,23 @@ class Rule:
     unverified: str | None = None
 
     def terms(
-        self, contract_hours: int | None = None, contractual: bool = True, undue_delay_target_hours: int | None = None
+        self,
+        contract_hours: int | None = None,
+        contractual: bool = True,
+        undue_delay_target_hours: int | None = None,
+        organisation_country: str | None = None,
     ) -> Terms:
         """This rule's terms for one recipient. `contract_hours` is the customer's notice term: a
-        contractual deadline in clock hours, or (contractual=False) our target for "without undue delay"."""
+        contractual deadline in clock hours, or (contractual=False) our target for "without undue delay".
+        `holiday_country: organisation` in the row becomes our country (DORA counts our Member State's holidays)."""
         period = self.period
+        if period.holiday_country == ORGANISATION:
+            period = replace(period, holiday_country=organisation_country or None)
         if self.contract_hours and contract_hours is not None:
             unit = Unit.HOURS if contractual else Unit.WITHOUT_UNDUE_DELAY
-            period = Period(contract_hours, unit, period.holiday_country, period.time_zone)
+            period = replace(period, amount=contract_hours, unit=unit)
         elif period.unit == Unit.WITHOUT_UNDUE_DELAY and undue_delay_target_hours:
-            period = Period(undue_delay_target_hours, period.unit, period.holiday_country, period.time_zone)
+            period = replace(period, amount=undue_delay_target_hours)
         return Terms(self.anchor, period, self.not_later_than)
 
     def due(self, anchors: dict[str, datetime], contract_hours: int | None = None) -> datetime | None:
@@ -312,7 +325,7 @@ class RulesError(ValueError):
 
 
 def _period(raw: dict, where: str) -> Period:
-    unknown = set(raw) - {"amount", "unit", "holiday_country", "time_zone", "contract_hours"}
+    unknown = set(raw) - {"amount", "unit", "holiday_country", "time_zone", "contract_hours", *PERIOD_ENDINGS}
     if unknown:
         raise RulesError(f"{where}: unknown period field(s) {sorted(unknown)}")
     try:
@@ -329,7 +342,27 @@ def _period(raw: dict, where: str) -> Period:
         raise RulesError(f"{where}.time_zone: {zone!r} is not an IANA zone") from None
     if unit == Unit.BUSINESS_DAYS and not raw.get("holiday_country"):
         raise RulesError(f"{where}.holiday_country: required for business days")
-    return Period(amount, unit, raw.get("holiday_country"), zone)
+    return Period(amount, unit, raw.get("holiday_country"), zone, **_endings(raw, unit, where))
+
+
+#: how a period's days end, beyond its unit (calendar.py)
+PERIOD_ENDINGS = {"day_ends", "weekend_rule"}
+
+
+def _endings(raw: dict, unit: Unit, where: str) -> dict:
+    endings = {}
+    if "day_ends" in raw:
+        if unit in (Unit.HOURS, Unit.WITHOUT_UNDUE_DELAY):
+            raise RulesError(f"{where}.day_ends: only for periods counted in days or months")
+        try:
+            endings["day_ends"] = time.fromisoformat(str(raw["day_ends"]))
+        except ValueError:
+            raise RulesError(f"{where}.day_ends: a local time such as 17:30") from None
+    if "weekend_rule" in raw:
+        if raw["weekend_rule"] not in WEEKEND_RULES:
+            raise RulesError(f"{where}.weekend_rule: one of {', '.join(sorted(WEEKEND_RULES))}")
+        endings["weekend_rule"] = raw["weekend_rule"]
+    return endings
 
 
 FIELDS = {"id", "regime", "stage", "recipient_kind", "our_roles", "anchor", "period", "condition", "source"}

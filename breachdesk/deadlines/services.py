@@ -57,6 +57,7 @@ def organisation_profile() -> Profile | None:
         dict(row.authorities),
         dict(row.entity_status),
         row.undue_delay_target_hours,
+        row.country or "",
     )
 
 

@@ -250,3 +250,16 @@ def test_terms_are_read_back_from_their_stored_form():
     with pytest.raises(RulesError) as refused:
         Terms.from_dict({**stored, "not_later_than": {"anchor": "awareness", "amount": 0, "unit": "hours"}})
     assert str(refused.value) == "terms.not_later_than.amount: a whole number of at least 1"
+
+
+def test_a_day_ending_or_a_weekend_rule_that_cannot_be_read_is_refused_naming_the_field():
+    period = {"amount": 5, "unit": "business_days", "holiday_country": "FR"}
+    assert refusal({"rules": [row(period=period | {"day_ends": "teatime"})]}) == (
+        "rules[xx-act-5].period.day_ends: a local time such as 17:30"
+    )
+    assert refusal({"rules": [row(period={"amount": 5, "unit": "hours", "day_ends": "17:30"})]}) == (
+        "rules[xx-act-5].period.day_ends: only for periods counted in days or months"
+    )
+    assert refusal({"rules": [row(period=period | {"weekend_rule": "whenever"})]}) == (
+        "rules[xx-act-5].period.weekend_rule: one of noon_next_working_day"
+    )

@@ -70,8 +70,13 @@ CASES = [
     ("lgpd-art48", {"awareness": "2026-04-02T15:00:00Z"}, None, "2026-04-08T23:59:59-03:00"),
     ("lgpd-art48", {"awareness": "2026-04-17T12:00:00Z"}, None, "2026-04-23T23:59:59-03:00"),  # Tiradentes 21/4
     # Thanksgiving, then New Year's Day, are US federal holidays
-    ("sec-8k-item-1-05", {"materiality_determined": "2026-11-25T15:00:00Z"}, None, "2026-12-02T23:59:59-05:00"),
-    ("sec-8k-item-1-05", {"materiality_determined": "2026-12-30T20:00:00Z"}, None, "2027-01-06T23:59:59-05:00"),
+    (
+        "sec-8k-item-1-05",
+        {"materiality_determined": "2026-11-25T15:00:00Z"},
+        None,
+        "2026-12-02T17:30:00-05:00",
+    ),  # EDGAR cut-off
+    ("sec-8k-item-1-05", {"materiality_determined": "2026-12-30T20:00:00Z"}, None, "2027-01-06T17:30:00-05:00"),
     ("sg-pdpa-26d", {"notifiable_assessed": "2026-12-29T20:00:00Z"}, None, "2027-01-02T23:59:59+08:00"),
     ("sg-pdpa-26d", {"notifiable_assessed": "2028-02-26T02:00:00Z"}, None, "2028-02-29T23:59:59+08:00"),
     ("in-dpdp-rule7", {"awareness": "2026-03-01T00:00:00Z"}, None, "2026-03-04T00:00:00Z"),
@@ -244,3 +249,70 @@ def test_a_dora_due_time_is_never_before_the_classification(classified_after):
     classified = AWARE + timedelta(minutes=classified_after)
     due = DORA_INITIAL.due({"awareness": AWARE, "classified_major": classified})
     assert classified <= due <= max(classified + timedelta(hours=4), AWARE + timedelta(hours=24))
+
+
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+@pytest.mark.parametrize(
+    "determined, due",
+    [
+        # Thursday before Thanksgiving week: Fri, Mon, Tue, Wed; 17:30 Eastern standard time
+        (datetime(2026, 11, 19, 15, 0, tzinfo=NEW_YORK), datetime(2026, 11, 25, 22, 30, tzinfo=UTC)),
+        # Friday: Mon, Tue, Wed, then Thanksgiving (26 November) is skipped: Friday 27th
+        (datetime(2026, 11, 20, 9, 0, tzinfo=NEW_YORK), datetime(2026, 11, 27, 22, 30, tzinfo=UTC)),
+        # Saturday: GI B.1 starts the period on the next business day and counts it: the same Friday
+        (datetime(2026, 11, 21, 9, 0, tzinfo=NEW_YORK), datetime(2026, 11, 27, 22, 30, tzinfo=UTC)),
+        # across the end of daylight saving time (1 November): Thu, Fri, Mon, Tue at 17:30 EST
+        (datetime(2026, 10, 28, 10, 0, tzinfo=NEW_YORK), datetime(2026, 11, 3, 22, 30, tzinfo=UTC)),
+        # in daylight saving time, 17:30 EDT is 21:30 UTC
+        (datetime(2026, 6, 1, 10, 0, tzinfo=NEW_YORK), datetime(2026, 6, 5, 21, 30, tzinfo=UTC)),
+    ],
+)
+def test_an_8k_is_due_at_the_edgar_cut_off_of_the_fourth_business_day(determined, due):
+    assert rule("sec-8k-item-1-05").terms().due({"materiality_determined": determined}) == due
+
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+@pytest.mark.parametrize(
+    "filed, country, due",
+    [
+        # one month from 14 October 2026 ends on Saturday 14 November: met by noon on Monday 16th
+        (datetime(2026, 10, 14, 10, 0, tzinfo=PARIS), "FR", datetime(2026, 11, 16, 12, 0, tzinfo=PARIS)),
+        # ... ending on 11 November, a French bank holiday: noon on the 12th; in Germany a working day
+        (datetime(2026, 10, 11, 10, 0, tzinfo=PARIS), "FR", datetime(2026, 11, 12, 12, 0, tzinfo=PARIS)),
+        (datetime(2026, 10, 11, 10, 0, tzinfo=PARIS), "DE", datetime(2026, 11, 11, 23, 59, 59, tzinfo=PARIS)),
+        # ... ending on a working day: the end of that day, unchanged
+        (datetime(2026, 10, 13, 10, 0, tzinfo=PARIS), "FR", datetime(2026, 11, 13, 23, 59, 59, tzinfo=PARIS)),
+    ],
+)
+def test_a_dora_final_report_due_on_a_weekend_or_our_holiday_may_be_made_by_noon_of_the_next_working_day(
+    filed, country, due
+):
+    terms = rule("dora-final").terms(organisation_country=country)
+    assert terms.due({"stage_filed:dora-intermediate": filed}) == due
+    assert Terms.from_dict(terms.as_dict()) == terms
+
+
+#: the rows whose limit may be met on the next working day when it falls on a weekend or holiday; every other row's
+#: reading is that it may not (see calendar.py)
+ROLLING = {"dora-final"}
+SATURDAY = datetime(2026, 11, 14, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "rule_id", [r.id for r in shipped_rules() if r.period.unit in (Unit.CALENDAR_DAYS, Unit.MONTHS)]
+)
+def test_each_regime_says_whether_a_limit_on_a_weekend_moves(rule_id):
+    terms = rule(rule_id).terms(organisation_country="FR")
+    period = terms.period
+    zone = ZoneInfo(period.time_zone)
+    saturday = SATURDAY.astimezone(zone).date()
+    if period.unit == Unit.CALENDAR_DAYS:
+        start_day = saturday - timedelta(days=period.amount)
+    else:
+        start_day = add_months(saturday, -period.amount)
+    due = due_at(datetime.combine(start_day, datetime.min.time().replace(hour=12), tzinfo=zone), period)
+    assert (due.astimezone(zone).date() == saturday) == (rule_id not in ROLLING)
