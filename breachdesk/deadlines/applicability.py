@@ -8,7 +8,7 @@ recorded, a category broader than the element) never drops a duty: it is created
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from breachdesk.deadlines.rules import CUSTOMER_STATUSES, AppliesWhen, Element
 from breachdesk.impact.explain import covers
@@ -59,6 +59,10 @@ def assess(when: AppliesWhen | None, population: Population, statuses: frozenset
         if statuses is None or when.customer_status not in statuses:
             return Verdict(False, f"{name} is not {CUSTOMER_STATUSES[when.customer_status]}")
         facts.append(f"{name} is {CUSTOMER_STATUSES[when.customer_status]}")
+    counted = _people(when, population)
+    if not counted.applies:
+        return counted
+    facts.extend(counted.facts)
     if when.regions:
         sure = {r: p for r, p in population.items() if any(within(r, area) for area in when.regions)}
         maybe = {r: p for r, p in population.items() if r not in sure and _may_live_in(r, when.regions)}
@@ -73,11 +77,68 @@ def assess(when: AppliesWhen | None, population: Population, statuses: frozenset
     return Verdict(
         True,
         facts=(*facts, *residents.facts, *elements.facts),
-        questions=(*residents.questions, *elements.questions),
+        questions=(*counted.questions, *residents.questions, *elements.questions),
         regions=residents.regions,
         residents=residents.residents,
         elements=elements.elements,
     )
+
+
+def _people(when: AppliesWhen, population: Population) -> Verdict:
+    """All the affected people, wherever they live, within the rule's bounds (HIPAA counts individuals, not
+    residents); a question when people the inventory does not count could cross a bound."""
+    low, high = when.min_people, when.max_people
+    if low is None and high is None:
+        return APPLIES
+    total = sum(p.people for p in population.values())
+    uncounted = any(p.counts_unknown for p in population.values())
+    if high is not None and total > high:
+        return Verdict(False, f"{total:,} people affected, more than the {high:,} it covers")
+    if low is not None and total < low:
+        if not uncounted:
+            return Verdict(False, f"{total:,} people affected, fewer than the {low:,} needed")
+        question = f"are {low:,} or more people affected? Recorded: {total:,}, and people the inventory does not count"
+        return Verdict(True, facts=(f"{total:,} people recorded as affected",), questions=(question,))
+    bound = f"{low:,} or more needed" if low is not None else f"at most {high:,}"
+    questions = ()
+    if high is not None and uncounted:
+        questions = (f"are {high + 1:,} or more people affected? Recorded: {total:,}, and people not counted",)
+    return Verdict(True, facts=(f"{total:,} people affected ({bound})",), questions=questions)
+
+
+def by_region(when: AppliesWhen, population: Population) -> dict[str, Population]:
+    """For a rule counted per region (HIPAA's media notice per State): the residents of each subdivision of its
+    regions, and under UNKNOWN those who may live in one but whose subdivision is not recorded."""
+    groups: dict[str, dict[str, Residents]] = {}
+    for region, residents in population.items():
+        if region not in when.regions and any(within(region, area) for area in when.regions):
+            groups.setdefault(region, {})[region] = residents
+        elif region in when.regions or _may_live_in(region, when.regions):
+            groups.setdefault(UNKNOWN, {})[region] = residents
+    return groups
+
+
+def assess_region(when: AppliesWhen, region: str, population: Population, name: str) -> Verdict:
+    """The verdict for one group of `by_region`: the subdivision's residents, or the people not placed in one,
+    who make a question when they could be enough in some subdivision."""
+    if region != UNKNOWN:
+        return assess(replace(when, regions=(region,), per_region=False), population, None, name)
+    people = sum(p.people for p in population.values())
+    if people < (when.min_residents or 1) and not any(p.counts_unknown for p in population.values()):
+        return Verdict(False, f"{people:,} people not placed in a subdivision of {_areas(when)}, too few anywhere")
+    verdict = assess(replace(when, regions=(), min_residents=None, per_region=False), population, None, name)
+    question = (
+        f"do {when.min_residents:,} or more residents of one subdivision of {_areas(when)} live among the "
+        f"{_how_many_of(population)} people recorded without their subdivision?"
+    )
+    if not verdict.applies:
+        return verdict
+    return replace(verdict, questions=(question, *verdict.questions), residents=people)
+
+
+def _how_many_of(population: Population) -> str:
+    people = sum(p.people for p in population.values())
+    return f"{people:,} or more" if any(p.counts_unknown for p in population.values()) else f"{people:,}"
 
 
 def _may_live_in(region: str, areas: tuple[str, ...]) -> bool:

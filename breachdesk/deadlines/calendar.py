@@ -123,3 +123,13 @@ def _limit(start: datetime, period: Period) -> datetime:
         if is_business_day(day, period.holiday_country):
             counted += 1
     return _at(day, period.day_ends, zone)
+
+
+#: where a HIPAA calendar year ends (45 CFR 164.408(c) names no zone: a doubt, see rules.yaml)
+YEAR_END_ZONE = "America/New_York"
+
+
+def year_end(instant: datetime, zone: str = YEAR_END_ZONE) -> datetime:
+    """The last moment of the calendar year in which `instant` falls, in `zone`, as UTC."""
+    local = require_aware(instant, "instant").astimezone(ZoneInfo(zone))
+    return _at(date(local.year, 12, 31), END_OF_DAY, ZoneInfo(zone))

@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from breachdesk.deadlines.applicability import APPLIES, Population, Verdict, assess
+from breachdesk.deadlines.applicability import APPLIES, Population, Verdict, assess, assess_region, by_region
 from breachdesk.deadlines.calendar import Unit
 from breachdesk.deadlines.rules import DETERMINATIONS, LEAD_AUTHORITY, ROLES, Rule, Terms
+from breachdesk.inventory.regions import UNKNOWN, region_name
 
 
 class ObligationStatus(enum.StrEnum):
@@ -141,53 +142,88 @@ def _ruling(rule: Rule, facts: Facts) -> Ruling:
 def plan(rules: tuple[Rule, ...], profile: Profile, facts: Facts) -> list[Planned]:
     planned: list[Planned] = []
     for rule in rules:
-        if not applies(rule, profile, facts.roles):
+        if not applies(rule, profile, facts.roles) or _other_status(rule, profile):
             continue
         ruling = _ruling(rule, facts)
-        flags = []
-        if rule.entity_status and profile.entity_status.get(rule.regime, "").strip().lower() in NOT_SET:
-            flags.append(
-                f"the organisation profile names {rule.regime} but not our entity status under it: "
-                "confirm that the regime applies"
-            )
-        if rule.unverified:
-            flags.append(f"the rules table marks this rule unverified ({rule.unverified}): check its source")
         common = {
             "required": ruling.required is not False,
             "decided_by": ruling.decided_by,
             "rationale": ruling.rationale,
         }
+        flags = _flags(rule, profile)
         if rule.recipient_kind in PER_CUSTOMER:
-            for customer in facts.customers:
-                verdict = assess(rule.applies_when, customer.regions, customer.statuses, customer.name)
-                if not verdict.applies:
-                    continue
-                terms = rule.terms(
-                    customer.notice_hours, customer.contractual, profile.undue_delay_target_hours, profile.country
-                )
-                flag = "; ".join([*flags, *verdict.questions])
-                planned.append(
-                    Planned(
-                        rule,
-                        customer.key,
-                        customer.name,
-                        terms,
-                        customer.customer_id,
-                        flag=flag,
-                        **common,
-                        verdict=verdict,
-                    )
-                )
-            continue
-        verdict = assess(rule.applies_when, facts.own_regions, None, profile.name)
+            planned += _to_customers(rule, profile, facts, flags, common)
+        elif rule.applies_when and rule.applies_when.per_region:
+            planned += _per_region(rule, profile, facts, flags, common)
+        else:
+            planned += _to_one(rule, profile, facts, flags, common)
+    return planned
+
+
+def _other_status(rule: Rule, profile: Profile) -> str:
+    """Our entity status under the regime when the profile states one the rule does not bind, else ''."""
+    status = " ".join(profile.entity_status.get(rule.regime, "").lower().split())
+    return status if rule.entity_statuses and status not in NOT_SET and status not in rule.entity_statuses else ""
+
+
+def _flags(rule: Rule, profile: Profile) -> list[str]:
+    flags = []
+    if rule.entity_status and profile.entity_status.get(rule.regime, "").strip().lower() in NOT_SET:
+        flags.append(
+            f"the organisation profile names {rule.regime} but not our entity status under it: "
+            "confirm that the regime applies"
+        )
+    if rule.unverified:
+        flags.append(f"the rules table marks this rule unverified ({rule.unverified}): check its source")
+    return flags
+
+
+def _to_customers(rule: Rule, profile: Profile, facts: Facts, flags: list[str], common: dict) -> list[Planned]:
+    planned = []
+    for customer in facts.customers:
+        verdict = assess(rule.applies_when, customer.regions, customer.statuses, customer.name)
         if not verdict.applies:
             continue
         terms = rule.terms(
-            undue_delay_target_hours=profile.undue_delay_target_hours, organisation_country=profile.country
+            customer.notice_hours, customer.contractual, profile.undue_delay_target_hours, profile.country
         )
-        recipient = _recipient(rule, profile, facts, flags)
         flag = "; ".join([*flags, *verdict.questions])
-        planned.append(Planned(rule, rule.recipient_kind, recipient, terms, flag=flag, **common, verdict=verdict))
+        planned.append(
+            Planned(
+                rule, customer.key, customer.name, terms, customer.customer_id, flag=flag, **common, verdict=verdict
+            )
+        )
+    return planned
+
+
+def _our_terms(rule: Rule, profile: Profile) -> Terms:
+    return rule.terms(undue_delay_target_hours=profile.undue_delay_target_hours, organisation_country=profile.country)
+
+
+def _to_one(rule: Rule, profile: Profile, facts: Facts, flags: list[str], common: dict) -> list[Planned]:
+    verdict = assess(rule.applies_when, facts.own_regions, None, profile.name)
+    if not verdict.applies:
+        return []
+    recipient = _recipient(rule, profile, facts, flags)
+    flag = "; ".join([*flags, *verdict.questions])
+    return [
+        Planned(rule, rule.recipient_kind, recipient, _our_terms(rule, profile), flag=flag, **common, verdict=verdict)
+    ]
+
+
+def _per_region(rule: Rule, profile: Profile, facts: Facts, flags: list[str], common: dict) -> list[Planned]:
+    """One duty for each subdivision with enough residents (and one, flagged, for people whose subdivision is not
+    recorded when they could be enough): HIPAA's media notice per State."""
+    planned = []
+    for region, population in sorted(by_region(rule.applies_when, facts.own_regions).items()):
+        verdict = assess_region(rule.applies_when, region, population, profile.name)
+        if not verdict.applies:
+            continue
+        where = "a subdivision not recorded" if region == UNKNOWN else region_name(region)
+        recipient = f"{_recipient(rule, profile, facts, flags)} serving {where}"
+        flag = "; ".join([*flags, *verdict.questions])
+        key = f"{rule.recipient_kind}:{region}"
+        planned.append(Planned(rule, key, recipient, _our_terms(rule, profile), flag=flag, **common, verdict=verdict))
     return planned
 
 
@@ -215,8 +251,18 @@ def declined(rules: tuple[Rule, ...], profile: Profile, facts: Facts, key: tuple
         return f"the rules table no longer has the rule {rule_id}"
     if rule.regime not in profile.regimes:
         return f"the organisation profile no longer names {rule.regime}"
+    if status := _other_status(rule, profile):
+        return (
+            f"our entity status under {rule.regime} is {status}; the duty binds a {' or a '.join(rule.entity_statuses)}"
+        )
     if not applies(rule, profile, facts.roles):
         return f"we are no longer {' or '.join(rule.our_roles)} for any data the incident reached"
+    if rule.applies_when and rule.applies_when.per_region:
+        region = recipient_key.split(":", 1)[1]
+        population = by_region(rule.applies_when, facts.own_regions).get(region, {})
+        return assess_region(rule.applies_when, region, population, profile.name).reason or (
+            f"no affected residents of {region_name(region)}"
+        )
     if rule.recipient_kind not in PER_CUSTOMER:
         return assess(rule.applies_when, facts.own_regions, None, profile.name).reason
     customer = next((c for c in facts.customers if c.key == recipient_key), None)

@@ -22,6 +22,7 @@ RECIPIENT_KINDS = {
     "regulator",
     "covered_entity",
     "state_attorney_general",
+    "media",
 }
 #: what a notice says for each recipient kind (breachdesk/translations holds the other languages' words); a
 #: row's regime and stage are words already, translated through the catalogue too (notices/words.py)
@@ -33,6 +34,7 @@ RECIPIENT_KIND_LABELS = {
     "regulator": Label("recipient kind", "regulator"),
     "covered_entity": Label("recipient kind", "covered entity (HIPAA)"),
     "state_attorney_general": Label("recipient kind", "state attorney general"),
+    "media": Label("recipient kind", "prominent media outlets"),
 }
 ANCHORS = {
     "awareness",
@@ -42,6 +44,7 @@ ANCHORS = {
     "classified_major",
     "materiality_determined",
     "notifiable_assessed",
+    "discovery_year_end",
 }
 #: when a duty exists. unless_unlikely_risk and high_risk follow the assessment's decision for the authority
 #: and the data subjects; the others follow a person's determination, recorded as an incident event
@@ -171,6 +174,7 @@ ANCHOR_WORDS = {
     "classified_major": "classification as major",
     "materiality_determined": "determination of materiality",
     "notifiable_assessed": "determination that the breach is notifiable",
+    "discovery_year_end": "end of the calendar year of discovery",
 }
 
 
@@ -268,6 +272,11 @@ class AppliesWhen:
     customer_status: str | None = None
     #: the breach is notifiable under it only if one of these combinations was affected; none: any data
     data_elements: tuple[tuple[Element, ...], ...] = ()
+    #: all the affected people, wherever they live, needed (at least) or allowed (at most); None: any number
+    min_people: int | None = None
+    max_people: int | None = None
+    #: one duty per subdivision of the regions with enough residents (HIPAA's media notice per State)
+    per_region: bool = False
 
 
 @dataclass(frozen=True)
@@ -295,6 +304,9 @@ class Rule:
     applies_when: AppliesWhen | None = None
     #: what of the row was not read in the source itself: its duties are flagged for a person
     unverified: str | None = None
+    #: the entity statuses under the regime that the row binds, in lower case (entity_status: [covered entity]);
+    #: none: whatever status the profile states
+    entity_statuses: tuple[str, ...] = ()
 
     def terms(
         self,
@@ -376,7 +388,16 @@ OPTIONAL_FIELDS = {
     "applies_when",
     "unverified",
 }
-APPLIES_WHEN_FIELDS = {"our_roles", "regions", "min_residents", "customer_status", "data_elements"}
+APPLIES_WHEN_FIELDS = {
+    "our_roles",
+    "regions",
+    "min_residents",
+    "customer_status",
+    "data_elements",
+    "min_people",
+    "max_people",
+    "per_region",
+}
 ITEM_FIELDS = {"id", "label", "source", "satisfied_by"}
 OPTIONAL_ITEM_FIELDS = {"where_possible", "applies_when", "note"}
 WRITERS = {"statement": True, "system": False}
@@ -464,7 +485,23 @@ def _rule(raw: dict, where: str, facts: dict[str, Fact], elements: dict[str, Ele
         _followup(raw["followup"], f"{where}.followup", facts) if "followup" in raw else None,
         _applies_when(raw, f"{where}.applies_when", elements) if "applies_when" in raw else None,
         _text(raw["unverified"], f"{where}.unverified") if "unverified" in raw else None,
+        _entity_statuses(raw.get("entity_status", False), f"{where}.entity_status"),
     )
+
+
+def _entity_statuses(raw, where: str) -> tuple[str, ...]:
+    if isinstance(raw, bool):
+        return ()
+    if not isinstance(raw, list) or not raw or not all(isinstance(s, str) and s.strip() for s in raw):
+        raise RulesError(f"{where}: true, or the list of statuses the row binds")
+    return tuple(" ".join(s.lower().split()) for s in raw)
+
+
+def _count(raw: dict, name: str, where: str, least: int = 1) -> int | None:
+    value = raw.get(name)
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < least):
+        raise RulesError(f"{where}.{name}: a whole number of at least {least}")
+    return value
 
 
 def _applies_when(row: dict, where: str, elements: dict[str, Element]) -> AppliesWhen:
@@ -476,18 +513,25 @@ def _applies_when(row: dict, where: str, elements: dict[str, Element]) -> Applie
     if "our_roles" in raw and list(raw["our_roles"]) != list(row["our_roles"]):
         raise RulesError(f"{where}.our_roles: differs from the row's our_roles, which decide")
     regions = tuple(_region(value, f"{where}.regions") for value in raw.get("regions") or ())
-    least = raw.get("min_residents")
-    if least is not None and (not isinstance(least, int) or isinstance(least, bool) or least < 1):
-        raise RulesError(f"{where}.min_residents: a whole number of at least 1")
+    least = _count(raw, "min_residents", where)
     if least is not None and not regions:
         raise RulesError(f"{where}.min_residents: counts residents of the regions, which are missing")
+    per_region = raw.get("per_region", False)
+    if per_region is not False and (per_region is not True or least is None):
+        raise RulesError(f"{where}.per_region: true, with the regions and min_residents counted in each")
     status = raw.get("customer_status")
     if status is not None and status not in CUSTOMER_STATUSES:
         raise RulesError(f"{where}.customer_status: one of {', '.join(CUSTOMER_STATUSES)}")
     if status is not None and list(row["our_roles"]) != ["processor"]:
         raise RulesError(f"{where}.customer_status: only for duties we owe our customers as processor")
     return AppliesWhen(
-        regions, least, status, _combinations(raw.get("data_elements"), f"{where}.data_elements", elements)
+        regions,
+        least,
+        status,
+        _combinations(raw.get("data_elements"), f"{where}.data_elements", elements),
+        _count(raw, "min_people", where),
+        _count(raw, "max_people", where, least=0),
+        per_region,
     )
 
 

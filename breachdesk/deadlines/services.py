@@ -18,6 +18,7 @@ from breachdesk.core.clock import now_utc
 from breachdesk.core.errors import DomainError, ValidationFailed
 from breachdesk.core.signals import incident_changed, organisation_changed
 from breachdesk.deadlines.applicability import Population, Residents
+from breachdesk.deadlines.calendar import year_end
 from breachdesk.deadlines.diff import FROZEN, STATE, Changes, Filing, Stored, diff, lateness, withdrawal
 from breachdesk.deadlines.models import OVERDUE, Obligation, ObligationStatus
 from breachdesk.deadlines.obligations import (
@@ -64,7 +65,7 @@ def organisation_profile() -> Profile | None:
 def anchors_of(incident: Incident, events: list[IncidentEvent], sent: dict[str, datetime]) -> dict[str, datetime]:
     """Every fact that can start a clock, at its earliest instant. A stage counts as filed when it was sent
     through BreachDesk or recorded as filed elsewhere, whichever came first."""
-    anchors: dict[str, datetime] = {"awareness": incident.aware_at}
+    anchors: dict[str, datetime] = {"awareness": incident.aware_at, "discovery_year_end": year_end(incident.aware_at)}
     if incident.detected_at:
         anchors["detection"] = incident.detected_at
     for event in events:

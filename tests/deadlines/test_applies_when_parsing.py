@@ -60,8 +60,18 @@ def test_applies_when_becomes_regions_a_threshold_and_combinations_of_elements()
 BAD = [
     (
         "US-TX",
-        "rules[xx-residents].applies_when: a mapping of customer_status, data_elements, min_residents, "
-        "our_roles, regions",
+        "rules[xx-residents].applies_when: a mapping of customer_status, data_elements, max_people, min_people, "
+        "min_residents, our_roles, per_region, regions",
+    ),
+    ({"min_people": 0}, "rules[xx-residents].applies_when.min_people: a whole number of at least 1"),
+    ({"max_people": -1}, "rules[xx-residents].applies_when.max_people: a whole number of at least 0"),
+    (
+        {"regions": ["US"], "per_region": True},
+        "rules[xx-residents].applies_when.per_region: true, with the regions and min_residents counted in each",
+    ),
+    (
+        {"regions": ["US"], "min_residents": 501, "per_region": "yes"},
+        "rules[xx-residents].applies_when.per_region: true, with the regions and min_residents counted in each",
     ),
     ({"regions": ["US-TX"], "where": "Texas"}, "rules[xx-residents].applies_when: unknown field(s) ['where']"),
     (

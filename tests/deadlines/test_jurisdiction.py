@@ -29,6 +29,7 @@ INVENTORY = textwrap.dedent("""\
       country: FR
       lead_supervisory_authority: CNIL
       regimes: [GDPR, Texas, Colorado, Washington, HIPAA]
+      entity_status: {HIPAA: business associate}
     customers:
       - {key: clinic, name: Lone Star Clinic, country: US, time_zone: America/Chicago, hipaa_covered_entity: true}
       - {key: bakery, name: Boulangerie Roux, country: FR}

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from breachdesk.deadlines.calendar import Period, Unit, add_months, due_at
+from breachdesk.deadlines.calendar import Period, Unit, add_months, due_at, year_end
 from breachdesk.deadlines.rules import RulesError, Terms, parse_rules, rule, shipped_rules
 from breachdesk.inventory.rules import REGIMES
 
@@ -66,6 +66,16 @@ CASES = [
     ("dora-final", {"stage_filed:dora-intermediate": "2026-12-15T12:00:00Z"}, None, "2027-01-15T23:59:59+01:00"),
     ("hipaa-164-410", {"awareness": "2026-01-01T03:00:00Z"}, None, "2026-03-01T23:59:59-05:00"),
     ("hipaa-164-410", {"awareness": "2028-01-15T15:00:00Z"}, None, "2028-03-15T23:59:59-04:00"),
+    # as a covered entity: the internal target for "without unreasonable delay" binds before the 60-day cap
+    ("hipaa-164-404", {"awareness": "2026-01-01T03:00:00Z"}, None, "2026-01-04T03:00:00Z"),
+    ("hipaa-164-404", {"awareness": "2028-02-28T12:00:00Z"}, None, "2028-03-02T12:00:00Z"),
+    ("hipaa-164-406", {"awareness": "2026-01-01T03:00:00Z"}, None, "2026-01-04T03:00:00Z"),
+    ("hipaa-164-406", {"awareness": "2026-11-01T05:30:00Z"}, None, "2026-11-04T05:30:00Z"),
+    ("hipaa-164-408-b", {"awareness": "2026-01-01T03:00:00Z"}, None, "2026-01-04T03:00:00Z"),
+    ("hipaa-164-408-b", {"awareness": "2026-03-07T12:00:00Z"}, None, "2026-03-10T12:00:00Z"),
+    # 60 days after the end of the year of discovery: 1 March, or 29 February in a leap year
+    ("hipaa-164-408-c", {"discovery_year_end": "2026-12-31T23:59:59-05:00"}, None, "2027-03-01T23:59:59-05:00"),
+    ("hipaa-164-408-c", {"discovery_year_end": "2027-12-31T23:59:59-05:00"}, None, "2028-02-29T23:59:59-05:00"),
     # Good Friday (3 April) is a Brazilian holiday, then the weekend
     ("lgpd-art48", {"awareness": "2026-04-02T15:00:00Z"}, None, "2026-04-08T23:59:59-03:00"),
     ("lgpd-art48", {"awareness": "2026-04-17T12:00:00Z"}, None, "2026-04-23T23:59:59-03:00"),  # Tiradentes 21/4
@@ -316,3 +326,16 @@ def test_each_regime_says_whether_a_limit_on_a_weekend_moves(rule_id):
         start_day = add_months(saturday, -period.amount)
     due = due_at(datetime.combine(start_day, datetime.min.time().replace(hour=12), tzinfo=zone), period)
     assert (due.astimezone(zone).date() == saturday) == (rule_id not in ROLLING)
+
+
+@pytest.mark.parametrize(
+    "aware, year_ends",
+    [
+        ("2026-06-15T12:00:00Z", "2026-12-31T23:59:59-05:00"),
+        # 1 January 03:00 UTC is still New Year's Eve in New York: the breach was discovered in 2026
+        ("2027-01-01T03:00:00Z", "2026-12-31T23:59:59-05:00"),
+        ("2027-01-01T05:00:00Z", "2027-12-31T23:59:59-05:00"),
+    ],
+)
+def test_the_year_of_discovery_ends_on_new_years_eve_in_new_york(aware, year_ends):
+    assert year_end(utc(aware)) == utc(year_ends)

@@ -282,7 +282,11 @@ def owe_every_duty(demo: Incident, privacy) -> Incident:
             **profile(organisation),
             "regimes": sorted({rule(kind).regime for kind, _ in shipped_templates()}),
             "authorities": {**organisation.authorities, "DORA": "Autorité de contrôle prudentiel et de résolution"},
-            "entity_status": {**organisation.entity_status, "DORA": "établissement de paiement"},
+            "entity_status": {
+                **organisation.entity_status,
+                "DORA": "établissement de paiement",
+                "HIPAA": "covered entity",
+            },
         }
     )
     live_in_the_us()
@@ -297,25 +301,34 @@ def owe_every_duty(demo: Incident, privacy) -> Incident:
         None,
     )
     add_note(own, OWN_NOTE, None)
-    save_assessment(
-        own,
-        {"dpc_category": "financial", "ei": 0.5, "decision": {"authority": "required", "data_subjects": "required"}},
-        privacy,
-    )
+    # fewer than 500 people: HIPAA's annual log instead of the Secretary's notice now
+    times = ("aware_at", "detected_at", "occurred_from", "occurred_to")
+    few = open_incident({**OWN_BREACH, "systems": ["accounting"], **{t: getattr(demo, t) for t in times}}, None)
+    for incident in (own, few):
+        save_assessment(
+            incident,
+            {
+                "dpc_category": "financial",
+                "ei": 0.5,
+                "decision": {"authority": "required", "data_subjects": "required"},
+            },
+            privacy,
+        )
     now = now_utc()
-    for incident in (demo, own):
+    for incident in (demo, own, few):
         for kind in ("significance_determined", "classified_major", "materiality_determined", "notifiable_assessed"):
             record_event(incident, {"kind": kind, "at": now, "note": "Decided by the crisis committee."}, privacy)
         for stage in ("nis2-art23-notification", "dora-initial", "dora-intermediate"):
             record_event(incident, {"kind": "stage_filed", "stage": stage, "at": now, "reference": "R-1"}, privacy)
     db.session.commit()
-    return own
+    return [own, few]
 
 
-#: our own data subjects living in US states, so that each state's rules apply (Texas: 300 residents, past its
-#: attorney general's 250; a name with credentials and bank details together); where each activity's people live
+#: our own data subjects living in US states, so that each state's rules apply (Texas: 700 residents, past its
+#: attorney general's 250 and HIPAA's 500 of a State for the media; a name with credentials and bank details
+#: together); where each activity's people live
 US_RESIDENTS = (
-    ("staff-accounts", "employee", "US-TX", 200),
+    ("staff-accounts", "employee", "US-TX", 600),
     ("suppliers", "supplier_vendor", "US-TX", 100),
     ("staff-accounts", "employee", "US-CO", 20),
     ("staff-accounts", "employee", "US-WA", 20),
@@ -404,7 +417,7 @@ def reader_language(obligation: Obligation) -> str:
 
 def every_demo_notice(demo: Incident) -> tuple[list[Incident], list[Written]]:
     author, approver = create_user("dpo", Role.PRIVACY), create_user("chief", Role.ADMIN)
-    incidents = [demo, owe_every_duty(demo, author)]
+    incidents = [demo, *owe_every_duty(demo, author)]
     write_statements(incidents)
     due = max(o.due_at for o in duties(incidents) if o.due_at)
     written = []
