@@ -15,7 +15,14 @@ from typing import Any
 
 from breachdesk.deadlines.applicability import APPLIES, Population, Verdict, assess
 from breachdesk.deadlines.calendar import Unit
-from breachdesk.deadlines.rules import DETERMINATIONS, LEAD_AUTHORITY, ROLES, Rule, Terms
+from breachdesk.deadlines.rules import (
+    DEFAULT_UNDUE_DELAY_TARGET_HOURS,
+    DETERMINATIONS,
+    LEAD_AUTHORITY,
+    ROLES,
+    Rule,
+    Terms,
+)
 
 
 class ObligationStatus(enum.StrEnum):
@@ -39,7 +46,7 @@ class Profile:
     lead_supervisory_authority: str = ""
     authorities: dict[str, str] = field(default_factory=dict)
     entity_status: dict[str, str] = field(default_factory=dict)
-    undue_delay_target_hours: int = 72
+    undue_delay_target_hours: int = DEFAULT_UNDUE_DELAY_TARGET_HOURS
 
 
 @dataclass(frozen=True)
@@ -100,8 +107,14 @@ class Planned:
         return list(self.verdict.facts)
 
 
+def named(rule: Rule, profile: Profile) -> bool:
+    """The profile names the rule's regime, or its group ("US state laws": every state's regime at once, so that
+    forgetting one state cannot lose its duties)."""
+    return rule.regime in profile.regimes or (rule.group is not None and rule.group in profile.regimes)
+
+
 def applies(rule: Rule, profile: Profile, roles: frozenset[str]) -> bool:
-    if rule.regime not in profile.regimes:
+    if not named(rule, profile):
         return False
     if ROLES <= set(rule.our_roles):
         return True  # the regime binds us whatever we do with personal data (NIS2, DORA, SEC)
@@ -112,7 +125,7 @@ def customers_residence_matters(rules: tuple[Rule, ...], profile: Profile) -> bo
     """Whether a duty owed to a customer, under a regime of the profile, depends on where its people live or what
     they lost (its status is read anyway)."""
     return any(
-        rule.regime in profile.regimes
+        named(rule, profile)
         and rule.recipient_kind in PER_CUSTOMER
         and rule.applies_when is not None
         and bool(rule.applies_when.regions or rule.applies_when.data_elements)
@@ -207,7 +220,7 @@ def declined(rules: tuple[Rule, ...], profile: Profile, facts: Facts, key: tuple
     rule = next((r for r in rules if r.id == rule_id), None)
     if rule is None:
         return f"the rules table no longer has the rule {rule_id}"
-    if rule.regime not in profile.regimes:
+    if not named(rule, profile):
         return f"the organisation profile no longer names {rule.regime}"
     if not applies(rule, profile, facts.roles):
         return f"we are no longer {' or '.join(rule.our_roles)} for any data the incident reached"

@@ -1,16 +1,17 @@
 """The rules table shipped with the package: loaded, validated, and turned into Periods. Pure."""
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cache
 from importlib import resources
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import holidays
 import yaml
 
 from breachdesk.core.i18n import Label
-from breachdesk.deadlines.calendar import Period, Unit, due_at
+from breachdesk.deadlines.calendar import IMMEDIATELY_HOURS, Period, Unit, due_at
 from breachdesk.inventory.regions import UNKNOWN, parse_region
 from breachdesk.inventory.taxonomy import data_categories
 
@@ -22,6 +23,7 @@ RECIPIENT_KINDS = {
     "regulator",
     "covered_entity",
     "state_attorney_general",
+    "consumer_reporting_agencies",
 }
 #: what a notice says for each recipient kind (breachdesk/translations holds the other languages' words); a
 #: row's regime and stage are words already, translated through the catalogue too (notices/words.py)
@@ -33,6 +35,7 @@ RECIPIENT_KIND_LABELS = {
     "regulator": Label("recipient kind", "regulator"),
     "covered_entity": Label("recipient kind", "covered entity (HIPAA)"),
     "state_attorney_general": Label("recipient kind", "state attorney general"),
+    "consumer_reporting_agencies": Label("recipient kind", "nationwide consumer reporting agencies"),
 }
 ANCHORS = {
     "awareness",
@@ -61,6 +64,9 @@ CUSTOMER_STATUSES = {
 }
 #: `authority: lead_supervisory_authority` in a row means the one named in the organisation profile
 LEAD_AUTHORITY = "lead_supervisory_authority"
+#: the internal target for "without undue delay" until the organisation profile sets its own (a row may leave the
+#: period's amount out for that unit: the organisation's target applies)
+DEFAULT_UNDUE_DELAY_TARGET_HOURS = 72
 
 
 @dataclass(frozen=True)
@@ -128,6 +134,8 @@ def _period_dict(period: Period) -> dict:
     raw = {"amount": period.amount, "unit": period.unit.value, "time_zone": period.time_zone}
     if period.holiday_country:
         raw["holiday_country"] = period.holiday_country
+    if period.immediately:
+        raw["immediately"] = True
     return raw
 
 
@@ -223,6 +231,12 @@ class Rule:
     applies_when: AppliesWhen | None = None
     #: what of the row was not read in the source itself: its duties are flagged for a person
     unverified: str | None = None
+    #: what a person should know about the row: an exception the law allows, the reading encoded, a doubt
+    note: str | None = None
+    #: a name the organisation profile may give to enable every regime of the group at once ("US state laws")
+    group: str | None = None
+    #: the shared notice template (templates/notices/<template>.<lang>.j2) used where the rule has none of its own
+    template: str | None = None
 
     def terms(
         self, contract_hours: int | None = None, contractual: bool = True, undue_delay_target_hours: int | None = None
@@ -232,9 +246,12 @@ class Rule:
         period = self.period
         if self.contract_hours and contract_hours is not None:
             unit = Unit.HOURS if contractual else Unit.WITHOUT_UNDUE_DELAY
-            period = Period(contract_hours, unit, period.holiday_country, period.time_zone)
+            period = replace(period, amount=contract_hours, unit=unit)
         elif period.unit == Unit.WITHOUT_UNDUE_DELAY and undue_delay_target_hours:
-            period = Period(undue_delay_target_hours, period.unit, period.holiday_country, period.time_zone)
+            period = replace(period, amount=undue_delay_target_hours)
+        if period.immediately:
+            # "immediately" (our reading): the organisation's target, but never more than a day
+            period = replace(period, amount=min(period.amount, IMMEDIATELY_HOURS))
         return Terms(self.anchor, period, self.not_later_than)
 
     def due(self, anchors: dict[str, datetime], contract_hours: int | None = None) -> datetime | None:
@@ -246,16 +263,19 @@ class RulesError(ValueError):
 
 
 def _period(raw: dict, where: str) -> Period:
-    unknown = set(raw) - {"amount", "unit", "holiday_country", "time_zone", "contract_hours"}
+    unknown = set(raw) - {"amount", "unit", "holiday_country", "time_zone", "contract_hours", "immediately"}
     if unknown:
         raise RulesError(f"{where}: unknown period field(s) {sorted(unknown)}")
     try:
         unit = Unit(raw["unit"])
     except (KeyError, ValueError):
         raise RulesError(f"{where}.unit: one of {', '.join(u.value for u in Unit)}") from None
-    amount = raw.get("amount")
+    undue = unit == Unit.WITHOUT_UNDUE_DELAY
+    amount = raw.get("amount", DEFAULT_UNDUE_DELAY_TARGET_HOURS if undue else None)
     if not isinstance(amount, int) or isinstance(amount, bool) or amount < 1:
         raise RulesError(f"{where}.amount: a whole number of at least 1")
+    if raw.get("immediately") and not undue:
+        raise RulesError(f"{where}.immediately: only for the unit without_undue_delay")
     zone = raw.get("time_zone", "UTC")
     try:
         ZoneInfo(zone)
@@ -263,7 +283,19 @@ def _period(raw: dict, where: str) -> Period:
         raise RulesError(f"{where}.time_zone: {zone!r} is not an IANA zone") from None
     if unit == Unit.BUSINESS_DAYS and not raw.get("holiday_country"):
         raise RulesError(f"{where}.holiday_country: required for business days")
-    return Period(amount, unit, raw.get("holiday_country"), zone)
+    return Period(amount, unit, _holiday_region(raw.get("holiday_country"), where), zone, bool(raw.get("immediately")))
+
+
+def _holiday_region(value: str | None, where: str) -> str | None:
+    """A country (FR) or a subdivision (US-VT) whose public holidays the `holidays` package knows."""
+    if value is None:
+        return None
+    country, _, subdivision = str(value).partition("-")
+    try:
+        holidays.country_holidays(country, subdiv=subdivision or None)
+    except NotImplementedError:
+        raise RulesError(f"{where}.holiday_country: {value!r} has no public holidays known") from None
+    return value
 
 
 FIELDS = {"id", "regime", "stage", "recipient_kind", "our_roles", "anchor", "period", "condition", "source"}
@@ -276,6 +308,9 @@ OPTIONAL_FIELDS = {
     "followup",
     "applies_when",
     "unverified",
+    "note",
+    "group",
+    "template",
 }
 APPLIES_WHEN_FIELDS = {"our_roles", "regions", "min_residents", "customer_status", "data_elements"}
 ITEM_FIELDS = {"id", "label", "source", "satisfied_by"}
@@ -368,6 +403,7 @@ def _rule(raw: dict, where: str, facts: dict[str, Fact], elements: dict[str, Ele
         _followup(raw["followup"], f"{where}.followup", facts) if "followup" in raw else None,
         _applies_when(raw, f"{where}.applies_when", elements) if "applies_when" in raw else None,
         _text(raw["unverified"], f"{where}.unverified") if "unverified" in raw else None,
+        *(_text(raw[name], f"{where}.{name}") if name in raw else None for name in ("note", "group", "template")),
     )
 
 

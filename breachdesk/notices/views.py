@@ -452,8 +452,9 @@ def templates():
 
 
 def _kind_and_language(kind: str, language: str) -> Rule:
-    """A rule's template in a language it is shipped in: no other exists."""
-    found = next((r for r in shipped_rules() if r.id == kind), None)
+    """A rule's template, or a shared one (the first rule naming it stands for them), in a language it is shipped
+    in: no other exists."""
+    found = next((r for r in shipped_rules() if kind in (r.id, r.template)), None)
     if found is None or language not in LANGUAGES or not rendering.has_default(kind, language):
         abort(404)
     return found
