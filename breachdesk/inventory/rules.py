@@ -11,8 +11,17 @@ KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 #: the regimes an organisation profile may name: exactly those of the deadline rules table
 #: (deadlines/rules.yaml; a test holds the two together, since the inventory sits below the deadlines)
 REGIMES = (
+    "Alabama",
+    "Alaska",
+    "Arizona",
+    "Arkansas",
+    "California",
     "Colorado",
+    "Connecticut",
     "DORA",
+    "Delaware",
+    "District of Columbia",
+    "Florida",
     "GDPR",
     "HIPAA",
     "India DPDP",

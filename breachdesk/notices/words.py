@@ -248,15 +248,17 @@ def needed_messages() -> dict[Label, list[str]]:
             if description:
                 needed.setdefault(Label(context, description), []).append(f"Fides {key}: description")
     for rule in shipped_rules():
-        if rule.template and not _french_template(rule):
-            continue  # written by a shared template shipped in English only: no French notice ever says its words
+        if not needs_french(rule):
+            continue
         for context, english in ((REGIME, rule.regime), (STAGE, rule.stage), (LEGAL_SOURCE, rule.source)):
             needed.setdefault(Label(context, english), []).append(f"rules.yaml: {rule.id}")
     return needed
 
 
-def _french_template(rule) -> bool:
-    return (SHIPPED_TEMPLATES / f"{rule.template}.fr.j2").is_file()
+def needs_french(rule) -> bool:
+    """Whether a French notice may say the rule's regime, stage and source: not when a shared template shipped in
+    English only writes its notices (the US state laws), since no notice is written in a language without one."""
+    return not rule.template or (SHIPPED_TEMPLATES / f"{rule.template}.fr.j2").is_file()
 
 
 def plain_english_messages() -> dict[Label, list[str]]:

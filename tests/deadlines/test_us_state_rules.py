@@ -118,3 +118,21 @@ def test_a_state_row_does_not_apply_to_residents_of_another_region_only(row):
 def test_a_state_row_does_not_apply_when_no_combination_was_lost(row):
     nothing = _residents(row, categories=frozenset({"user.content.public"}))
     assert not assess(row.applies_when, nothing, _statuses(row), "Us").applies
+
+
+NAME_WITH_SSN = frozenset({"user.name", "user.government_id.national_identification_number"})
+
+
+def test_californias_attorney_general_is_owed_for_more_than_500_residents_counted_from_the_residents_notice():
+    general = rule("us-ca-1798-82-ag")
+    assert not assess(general.applies_when, {"US-CA": Residents(500, NAME_WITH_SSN)}, None, "Us").applies
+    verdict = assess(general.applies_when, {"US-CA": Residents(501, NAME_WITH_SSN)}, None, "Us")
+    assert verdict.facts[0] == "501 residents of California (US-CA) affected (501 or more needed)"
+    assert general.anchor == "stage_filed:us-ca-1798-82"  # 15 days from that notice (test_rules_table)
+
+
+def test_floridas_residents_are_owed_within_30_days_and_its_department_from_500():
+    residents, department = rule("us-fl-501-171-4"), rule("us-fl-501-171-3-department")
+    assert residents.period.describe() == "30 calendar days, days ending in America/New_York"
+    assert department.applies_when.min_residents == 500
+    assert assess(department.applies_when, {"US-FL": Residents(500, NAME_WITH_SSN)}, None, "Us").applies
