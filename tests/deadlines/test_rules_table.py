@@ -103,12 +103,34 @@ CASES = [
     # the attorney general: 15 days from our notice to the residents, not from awareness
     ("us-ca-1798-82-ag", {"stage_filed:us-ca-1798-82": "2026-02-10T17:00:00Z"}, None, "2026-02-25T23:59:59-08:00"),
     ("us-ca-1798-82-ag", {"awareness": "2026-02-10T17:00:00Z"}, None, None),
+    # "immediately following discovery": the target, at most 24 hours
+    ("us-ca-1798-82-owner", {"awareness": "2026-05-01T12:00:00Z"}, None, "2026-05-02T12:00:00Z"),
+    ("us-ca-1798-82-owner", {"awareness": "2026-12-31T23:30:00Z"}, None, "2027-01-01T23:30:00Z"),
     ("us-ct-36a-701b", {"awareness": "2026-01-05T14:00:00Z"}, None, "2026-03-06T23:59:59-05:00"),
     ("us-ct-36a-701b", {"awareness": "2026-09-01T02:00:00Z"}, None, "2026-10-30T23:59:59-04:00"),
     ("us-dc-28-3852", {"awareness": "2026-06-01T10:00:00Z"}, None, "2026-06-04T10:00:00Z"),
     ("us-dc-28-3852", {"awareness": "2026-12-31T23:00:00Z"}, None, "2027-01-03T23:00:00Z"),
     ("us-fl-501-171-4", {"awareness": "2026-06-15T13:00:00Z"}, None, "2026-07-15T23:59:59-04:00"),
     ("us-fl-501-171-4", {"awareness": "2026-11-20T04:30:00Z"}, None, "2026-12-19T23:59:59-05:00"),
+    # 24 and 48 elapsed hours, across the spring change of the clocks
+    ("us-ga-10-1-912-owner", {"awareness": "2026-03-07T12:00:00Z"}, None, "2026-03-08T12:00:00Z"),
+    ("us-ga-10-1-912-owner", {"awareness": "2026-12-31T12:00:00Z"}, None, "2027-01-01T12:00:00Z"),
+    # 5 business days from the residents' notice on Tuesday 24 November: Thanksgiving skipped
+    ("us-ia-715c-2-ag", {"stage_filed:us-ia-715c-2": "2026-11-24T16:00:00Z"}, None, "2026-12-02T23:59:59-06:00"),
+    ("us-ia-715c-2-ag", {"awareness": "2026-11-24T16:00:00Z"}, None, None),
+    (
+        "us-la-lac-16-iii-701-ag",
+        {"stage_filed:us-la-51-3074": "2026-04-01T15:00:00Z"},
+        None,
+        "2026-04-11T23:59:59-05:00",
+    ),
+    ("us-la-lac-16-iii-701-ag", {"awareness": "2026-04-01T15:00:00Z"}, None, None),
+    ("us-ma-93h-3-cra", {"stage_filed:us-ma-93h-3b-ag-ocabr": "2026-04-01T15:00:00Z"}, None, "2026-04-04T15:00:00Z"),
+    ("us-ma-93h-3-cra", {"awareness": "2026-04-01T15:00:00Z"}, None, None),
+    ("us-mn-325e-61-cra", {"awareness": "2026-03-07T12:00:00Z"}, None, "2026-03-09T12:00:00Z"),
+    ("us-mn-325e-61-cra", {"awareness": "2026-10-31T23:00:00Z"}, None, "2026-11-02T23:00:00Z"),
+    ("us-mt-30-14-1704", {"awareness": "2026-02-01T00:00:00Z"}, None, "2026-02-04T00:00:00Z"),
+    ("us-mt-30-14-1704", {"awareness": "2026-08-30T12:00:00Z"}, None, "2026-09-02T12:00:00Z"),
 ]
 
 
