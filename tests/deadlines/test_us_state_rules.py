@@ -136,3 +136,25 @@ def test_floridas_residents_are_owed_within_30_days_and_its_department_from_500(
     assert residents.period.describe() == "30 calendar days, days ending in America/New_York"
     assert department.applies_when.min_residents == 500
     assert assess(department.applies_when, {"US-FL": Residents(500, NAME_WITH_SSN)}, None, "Us").applies
+
+
+@pytest.mark.parametrize("recorded", ["PR", "US-PR"])
+def test_puerto_rico_applies_whether_the_inventory_records_its_country_code_or_its_us_subdivision(recorded):
+    citizens = rule("us-pr-10-lpra-4052-citizens")
+    verdict = assess(citizens.applies_when, {recorded: Residents(3, NAME_WITH_SSN)}, None, "Us")
+    assert verdict.applies and not verdict.questions
+    assert verdict.regions == (recorded,)
+
+
+def test_people_of_the_us_without_a_state_may_live_in_puerto_rico_a_person_is_asked():
+    citizens = rule("us-pr-10-lpra-4052-citizens")
+    verdict = assess(citizens.applies_when, {"US": Residents(3, NAME_WITH_SSN)}, None, "Us")
+    assert verdict.applies and verdict.questions
+    assert not assess(citizens.applies_when, {"FR": Residents(3, NAME_WITH_SSN)}, None, "Us").applies
+
+
+def test_an_immediate_duty_to_the_data_owner_targets_a_day_at_most():
+    owner = rule("us-nv-603a-220-2")
+    assert owner.period.immediately
+    terms = owner.terms(undue_delay_target_hours=72)
+    assert terms.describe() == "immediately (internal target 24 hours) from awareness"
