@@ -61,9 +61,19 @@ REGIMES = (
     "Rhode Island",
     "SEC Form 8-K",
     "Singapore PDPA",
+    "South Carolina",
+    "South Dakota",
+    "Tennessee",
     "Texas",
     "UK GDPR",
+    "US Virgin Islands",
+    "Utah",
+    "Vermont",
+    "Virginia",
     "Washington",
+    "West Virginia",
+    "Wisconsin",
+    "Wyoming",
 )
 
 

@@ -131,6 +131,12 @@ CASES = [
     ("us-mn-325e-61-cra", {"awareness": "2026-10-31T23:00:00Z"}, None, "2026-11-02T23:00:00Z"),
     ("us-mt-30-14-1704", {"awareness": "2026-02-01T00:00:00Z"}, None, "2026-02-04T00:00:00Z"),
     ("us-mt-30-14-1704", {"awareness": "2026-08-30T12:00:00Z"}, None, "2026-09-02T12:00:00Z"),
+    # "immediately, but no later than 45 days": the day-long target binds
+    ("us-tn-47-18-2107-b", {"awareness": "2026-05-01T12:00:00Z"}, None, "2026-05-02T12:00:00Z"),
+    ("us-tn-47-18-2107-b", {"awareness": "2026-12-31T23:30:00Z"}, None, "2027-01-01T23:30:00Z"),
+    # 14 business days (Vermont's holidays: Town Meeting Day, Bennington Battle Day observed) before the 45 days
+    ("us-vt-9-2435-b3-preliminary", {"awareness": "2026-02-27T15:00:00Z"}, None, "2026-03-20T23:59:59-04:00"),
+    ("us-vt-9-2435-b3-preliminary", {"awareness": "2026-08-10T14:00:00Z"}, None, "2026-08-31T23:59:59-04:00"),
 ]
 
 
