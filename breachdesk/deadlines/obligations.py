@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from breachdesk.deadlines.applicability import APPLIES, Population, Verdict, assess
-from breachdesk.deadlines.calendar import Unit
+from breachdesk.deadlines.calendar import Unit, due_at
 from breachdesk.deadlines.rules import (
     DEFAULT_UNDUE_DELAY_TARGET_HOURS,
     DETERMINATIONS,
@@ -248,7 +248,11 @@ def clock(terms: Terms, anchors: dict[str, datetime]) -> dict[str, Any]:
     if found is None:
         return {"anchor": terms.anchor, "clock_start": None, "due_at": None, "target_at": None}
     anchor, start, when = found
-    undue = (terms.period if anchor == terms.anchor else terms.not_later_than.period).unit == Unit.WITHOUT_UNDUE_DELAY
+    # which limit ended first decides, not its anchor: both limits may count from awareness (a state law's "without
+    # unreasonable delay, but not later than 45 days")
+    main_start = anchors.get(terms.anchor)
+    main = main_start is not None and due_at(main_start, terms.period) == when
+    undue = (terms.period if main else terms.not_later_than.period).unit == Unit.WITHOUT_UNDUE_DELAY
     return {
         "anchor": anchor,
         "clock_start": start,

@@ -9,7 +9,7 @@ import pytest
 
 from breachdesk.deadlines.applicability import Residents, assess
 from breachdesk.deadlines.calendar import Period, Unit, due_at
-from breachdesk.deadlines.obligations import Profile, applies, named
+from breachdesk.deadlines.obligations import Profile, applies, clock, named
 from breachdesk.deadlines.rules import RulesError, parse_rules, rule, shipped_rules
 from breachdesk.inventory.rules import REGIME_GROUPS, regime_map_problem, regime_problem
 
@@ -158,3 +158,14 @@ def test_an_immediate_duty_to_the_data_owner_targets_a_day_at_most():
     assert owner.period.immediately
     terms = owner.terms(undue_delay_target_hours=72)
     assert terms.describe() == "immediately (internal target 24 hours) from awareness"
+
+
+def test_a_legal_outer_limit_that_ends_before_the_target_is_a_due_time_not_a_target():
+    # Arkansas: at the residents' notice (without unreasonable delay) and within 45 days; an organisation whose
+    # target is 90 days owes the attorney general by the 45th day, a legal due time
+    aware = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+    general = rule("us-ar-4-110-105-ag")
+    late_target = clock(general.terms(undue_delay_target_hours=2160), {"awareness": aware})
+    assert late_target["due_at"] == datetime(2026, 6, 16, 4, 59, 59, tzinfo=UTC) and late_target["target_at"] is None
+    early_target = clock(general.terms(undue_delay_target_hours=48), {"awareness": aware})
+    assert early_target["target_at"] == datetime(2026, 5, 3, 12, 0, tzinfo=UTC) and early_target["due_at"] is None
