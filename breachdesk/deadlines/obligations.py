@@ -113,6 +113,11 @@ def named(rule: Rule, profile: Profile) -> bool:
     return rule.regime in profile.regimes or (rule.group is not None and rule.group in profile.regimes)
 
 
+def _naming(rule: Rule, profile: Profile) -> str:
+    """How the profile names the rule's regime: itself, or its group (Georgia through "US state laws")."""
+    return rule.regime if rule.regime in profile.regimes else f"{rule.group} (so {rule.regime})"
+
+
 def applies(rule: Rule, profile: Profile, roles: frozenset[str]) -> bool:
     if not named(rule, profile):
         return False
@@ -158,7 +163,7 @@ def plan(rules: tuple[Rule, ...], profile: Profile, facts: Facts) -> list[Planne
         flags = []
         if rule.entity_status and profile.entity_status.get(rule.regime, "").strip().lower() in NOT_SET:
             flags.append(
-                f"the organisation profile names {rule.regime} but not our entity status under it: "
+                f"the organisation profile names {_naming(rule, profile)} but not our entity status under it: "
                 "confirm that the regime applies"
             )
         if rule.unverified:

@@ -9,7 +9,7 @@ import pytest
 
 from breachdesk.deadlines.applicability import Residents, assess
 from breachdesk.deadlines.calendar import Period, Unit, due_at
-from breachdesk.deadlines.obligations import Profile, applies, clock, named
+from breachdesk.deadlines.obligations import Facts, Profile, applies, clock, named, plan
 from breachdesk.deadlines.rules import RulesError, parse_rules, rule, shipped_rules
 from breachdesk.inventory.rules import REGIME_GROUPS, regime_map_problem, regime_problem
 
@@ -169,3 +169,14 @@ def test_a_legal_outer_limit_that_ends_before_the_target_is_a_due_time_not_a_tar
     assert late_target["due_at"] == datetime(2026, 6, 16, 4, 59, 59, tzinfo=UTC) and late_target["target_at"] is None
     early_target = clock(general.terms(undue_delay_target_hours=48), {"awareness": aware})
     assert early_target["target_at"] == datetime(2026, 5, 3, 12, 0, tzinfo=UTC) and early_target["due_at"] is None
+
+
+def test_a_state_law_for_some_entities_only_asks_our_status_naming_how_the_profile_enabled_it():
+    georgia = rule("us-ga-10-1-912")  # information brokers and data collectors only
+    facts = Facts(frozenset({"controller"}), (), {}, own_regions={"US-GA": Residents(10, NAME_WITH_SSN)})
+    (planned,) = plan((georgia,), Profile("Us", ("US state laws",)), facts)
+    assert planned.flag.startswith(
+        "the organisation profile names US state laws (so Georgia) but not our entity status"
+    )
+    (planned,) = plan((georgia,), Profile("Us", ("Georgia",), entity_status={"Georgia": "data collector"}), facts)
+    assert planned.flag == ""
