@@ -45,7 +45,7 @@ class Unit(enum.StrEnum):
 class Period:
     amount: int
     unit: Unit
-    #: ISO country whose public holidays are skipped (business days only)
+    #: ISO country (FR) or subdivision (US-VT) whose public holidays are skipped (business days only)
     holiday_country: str | None = None
     #: IANA zone in which days end
     time_zone: str = "UTC"
@@ -53,10 +53,13 @@ class Period:
     day_ends: time = END_OF_DAY
     #: a limit that falls on a weekend or holiday of holiday_country moves (WEEKEND_RULES); None: it does not
     weekend_rule: str | None = None
+    #: the law says "immediately": still no legal due time, but a target of at most IMMEDIATELY_HOURS
+    immediately: bool = False
 
     def describe(self) -> str:
         if self.unit == Unit.WITHOUT_UNDUE_DELAY:
-            return f"without undue delay (internal target {self.amount} hours)"
+            said = "immediately" if self.immediately else "without undue delay"
+            return f"{said} (internal target {self.amount} hours)"
         words = {
             Unit.HOURS: "hour",
             Unit.CALENDAR_DAYS: "calendar day",
@@ -71,9 +74,15 @@ class Period:
         return f"{self.amount} {words[self.unit]}{plural}{holidays_note}{zone}{rolls}"
 
 
+#: the longest internal target for a duty the law says is owed "immediately" (our reading: a day at most)
+IMMEDIATELY_HOURS = 24
+
+
 @cache
-def _holidays(country: str, year: int) -> holidays.HolidayBase:
-    return holidays.country_holidays(country, years=year)
+def _holidays(region: str, year: int) -> holidays.HolidayBase:
+    """The public holidays of a country (FR) or of one of its subdivisions (US-VT: the federal and Vermont's)."""
+    country, _, subdivision = region.partition("-")
+    return holidays.country_holidays(country, subdiv=subdivision or None, years=year)
 
 
 def is_business_day(day: date, country: str | None) -> bool:

@@ -14,8 +14,15 @@ from datetime import datetime
 from typing import Any
 
 from breachdesk.deadlines.applicability import APPLIES, Population, Verdict, assess, assess_region, by_region
-from breachdesk.deadlines.calendar import Unit
-from breachdesk.deadlines.rules import DETERMINATIONS, LEAD_AUTHORITY, ROLES, Rule, Terms
+from breachdesk.deadlines.calendar import Unit, due_at
+from breachdesk.deadlines.rules import (
+    DEFAULT_UNDUE_DELAY_TARGET_HOURS,
+    DETERMINATIONS,
+    LEAD_AUTHORITY,
+    ROLES,
+    Rule,
+    Terms,
+)
 from breachdesk.inventory.regions import UNKNOWN, region_name
 
 
@@ -40,7 +47,7 @@ class Profile:
     lead_supervisory_authority: str = ""
     authorities: dict[str, str] = field(default_factory=dict)
     entity_status: dict[str, str] = field(default_factory=dict)
-    undue_delay_target_hours: int = 72
+    undue_delay_target_hours: int = DEFAULT_UNDUE_DELAY_TARGET_HOURS
     #: ISO country of the organisation (whose holidays a `holiday_country: organisation` row counts)
     country: str = ""
 
@@ -103,8 +110,19 @@ class Planned:
         return list(self.verdict.facts)
 
 
+def named(rule: Rule, profile: Profile) -> bool:
+    """The profile names the rule's regime, or its group ("US state laws": every state's regime at once, so that
+    forgetting one state cannot lose its duties)."""
+    return rule.regime in profile.regimes or (rule.group is not None and rule.group in profile.regimes)
+
+
+def _naming(rule: Rule, profile: Profile) -> str:
+    """How the profile names the rule's regime: itself, or its group (Georgia through "US state laws")."""
+    return rule.regime if rule.regime in profile.regimes else f"{rule.group} (so {rule.regime})"
+
+
 def applies(rule: Rule, profile: Profile, roles: frozenset[str]) -> bool:
-    if rule.regime not in profile.regimes:
+    if not named(rule, profile):
         return False
     if ROLES <= set(rule.our_roles):
         return True  # the regime binds us whatever we do with personal data (NIS2, DORA, SEC)
@@ -115,7 +133,7 @@ def customers_residence_matters(rules: tuple[Rule, ...], profile: Profile) -> bo
     """Whether a duty owed to a customer, under a regime of the profile, depends on where its people live or what
     they lost (its status is read anyway)."""
     return any(
-        rule.regime in profile.regimes
+        named(rule, profile)
         and rule.recipient_kind in PER_CUSTOMER
         and rule.applies_when is not None
         and bool(rule.applies_when.regions or rule.applies_when.data_elements)
@@ -170,7 +188,7 @@ def _flags(rule: Rule, profile: Profile) -> list[str]:
     flags = []
     if rule.entity_status and profile.entity_status.get(rule.regime, "").strip().lower() in NOT_SET:
         flags.append(
-            f"the organisation profile names {rule.regime} but not our entity status under it: "
+            f"the organisation profile names {_naming(rule, profile)} but not our entity status under it: "
             "confirm that the regime applies"
         )
     if rule.unverified:
@@ -249,7 +267,7 @@ def declined(rules: tuple[Rule, ...], profile: Profile, facts: Facts, key: tuple
     rule = next((r for r in rules if r.id == rule_id), None)
     if rule is None:
         return f"the rules table no longer has the rule {rule_id}"
-    if rule.regime not in profile.regimes:
+    if not named(rule, profile):
         return f"the organisation profile no longer names {rule.regime}"
     if status := _other_status(rule, profile):
         return (
@@ -287,7 +305,11 @@ def clock(terms: Terms, anchors: dict[str, datetime]) -> dict[str, Any]:
     if found is None:
         return {"anchor": terms.anchor, "clock_start": None, "due_at": None, "target_at": None}
     anchor, start, when = found
-    undue = (terms.period if anchor == terms.anchor else terms.not_later_than.period).unit == Unit.WITHOUT_UNDUE_DELAY
+    # which limit ended first decides, not its anchor: both limits may count from awareness (a state law's "without
+    # unreasonable delay, but not later than 45 days")
+    main_start = anchors.get(terms.anchor)
+    main = main_start is not None and due_at(main_start, terms.period) == when
+    undue = (terms.period if main else terms.not_later_than.period).unit == Unit.WITHOUT_UNDUE_DELAY
     return {
         "anchor": anchor,
         "clock_start": start,

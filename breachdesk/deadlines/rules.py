@@ -7,10 +7,11 @@ from functools import cache
 from importlib import resources
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import holidays
 import yaml
 
 from breachdesk.core.i18n import Label
-from breachdesk.deadlines.calendar import END_OF_DAY, WEEKEND_RULES, Period, Unit, due_at
+from breachdesk.deadlines.calendar import END_OF_DAY, IMMEDIATELY_HOURS, WEEKEND_RULES, Period, Unit, due_at
 from breachdesk.inventory.regions import UNKNOWN, parse_region
 from breachdesk.inventory.taxonomy import data_categories
 
@@ -23,6 +24,7 @@ RECIPIENT_KINDS = {
     "covered_entity",
     "state_attorney_general",
     "media",
+    "consumer_reporting_agencies",
 }
 #: what a notice says for each recipient kind (breachdesk/translations holds the other languages' words); a
 #: row's regime and stage are words already, translated through the catalogue too (notices/words.py)
@@ -35,6 +37,7 @@ RECIPIENT_KIND_LABELS = {
     "covered_entity": Label("recipient kind", "covered entity (HIPAA)"),
     "state_attorney_general": Label("recipient kind", "state attorney general"),
     "media": Label("recipient kind", "prominent media outlets"),
+    "consumer_reporting_agencies": Label("recipient kind", "nationwide consumer reporting agencies"),
 }
 ANCHORS = {
     "awareness",
@@ -66,6 +69,9 @@ CUSTOMER_STATUSES = {
 LEAD_AUTHORITY = "lead_supervisory_authority"
 #: `holiday_country: organisation` in a row means the organisation profile's country
 ORGANISATION = "organisation"
+#: the internal target for "without undue delay" until the organisation profile sets its own (a row may leave the
+#: period's amount out for that unit: the organisation's target applies)
+DEFAULT_UNDUE_DELAY_TARGET_HOURS = 72
 
 
 @dataclass(frozen=True)
@@ -204,6 +210,8 @@ def _period_dict(period: Period) -> dict:
         raw["day_ends"] = f"{period.day_ends:%H:%M}"
     if period.weekend_rule:
         raw["weekend_rule"] = period.weekend_rule
+    if period.immediately:
+        raw["immediately"] = True
     return raw
 
 
@@ -307,6 +315,12 @@ class Rule:
     #: the entity statuses under the regime that the row binds, in lower case (entity_status: [covered entity]);
     #: none: whatever status the profile states
     entity_statuses: tuple[str, ...] = ()
+    #: what a person should know about the row: an exception the law allows, the reading encoded, a doubt
+    note: str | None = None
+    #: a name the organisation profile may give to enable every regime of the group at once ("US state laws")
+    group: str | None = None
+    #: the shared notice template (templates/notices/<template>.<lang>.j2) used where the rule has none of its own
+    template: str | None = None
 
     def terms(
         self,
@@ -326,6 +340,9 @@ class Rule:
             period = replace(period, amount=contract_hours, unit=unit)
         elif period.unit == Unit.WITHOUT_UNDUE_DELAY and undue_delay_target_hours:
             period = replace(period, amount=undue_delay_target_hours)
+        if period.immediately:
+            # "immediately" (our reading): the organisation's target, but never more than a day
+            period = replace(period, amount=min(period.amount, IMMEDIATELY_HOURS))
         return Terms(self.anchor, period, self.not_later_than)
 
     def due(self, anchors: dict[str, datetime], contract_hours: int | None = None) -> datetime | None:
@@ -337,16 +354,19 @@ class RulesError(ValueError):
 
 
 def _period(raw: dict, where: str) -> Period:
-    unknown = set(raw) - {"amount", "unit", "holiday_country", "time_zone", "contract_hours", *PERIOD_ENDINGS}
+    unknown = set(raw) - {"amount", "unit", "holiday_country", "time_zone", "contract_hours", "immediately", *PERIOD_ENDINGS}
     if unknown:
         raise RulesError(f"{where}: unknown period field(s) {sorted(unknown)}")
     try:
         unit = Unit(raw["unit"])
     except (KeyError, ValueError):
         raise RulesError(f"{where}.unit: one of {', '.join(u.value for u in Unit)}") from None
-    amount = raw.get("amount")
+    undue = unit == Unit.WITHOUT_UNDUE_DELAY
+    amount = raw.get("amount", DEFAULT_UNDUE_DELAY_TARGET_HOURS if undue else None)
     if not isinstance(amount, int) or isinstance(amount, bool) or amount < 1:
         raise RulesError(f"{where}.amount: a whole number of at least 1")
+    if raw.get("immediately") and not undue:
+        raise RulesError(f"{where}.immediately: only for the unit without_undue_delay")
     zone = raw.get("time_zone", "UTC")
     try:
         ZoneInfo(zone)
@@ -354,7 +374,10 @@ def _period(raw: dict, where: str) -> Period:
         raise RulesError(f"{where}.time_zone: {zone!r} is not an IANA zone") from None
     if unit == Unit.BUSINESS_DAYS and not raw.get("holiday_country"):
         raise RulesError(f"{where}.holiday_country: required for business days")
-    return Period(amount, unit, raw.get("holiday_country"), zone, **_endings(raw, unit, where))
+    holiday_region = _holiday_region(raw.get("holiday_country"), where)
+    return Period(
+        amount, unit, holiday_region, zone, immediately=bool(raw.get("immediately")), **_endings(raw, unit, where)
+    )
 
 
 #: how a period's days end, beyond its unit (calendar.py)
@@ -377,6 +400,18 @@ def _endings(raw: dict, unit: Unit, where: str) -> dict:
     return endings
 
 
+def _holiday_region(value: str | None, where: str) -> str | None:
+    """A country (FR) or a subdivision (US-VT) whose public holidays the `holidays` package knows."""
+    if value is None or value == ORGANISATION:
+        return value
+    country, _, subdivision = str(value).partition("-")
+    try:
+        holidays.country_holidays(country, subdiv=subdivision or None)
+    except NotImplementedError:
+        raise RulesError(f"{where}.holiday_country: {value!r} has no public holidays known") from None
+    return value
+
+
 FIELDS = {"id", "regime", "stage", "recipient_kind", "our_roles", "anchor", "period", "condition", "source"}
 OPTIONAL_FIELDS = {
     "not_later_than",
@@ -387,6 +422,9 @@ OPTIONAL_FIELDS = {
     "followup",
     "applies_when",
     "unverified",
+    "note",
+    "group",
+    "template",
 }
 APPLIES_WHEN_FIELDS = {
     "our_roles",
@@ -486,6 +524,7 @@ def _rule(raw: dict, where: str, facts: dict[str, Fact], elements: dict[str, Ele
         _applies_when(raw, f"{where}.applies_when", elements) if "applies_when" in raw else None,
         _text(raw["unverified"], f"{where}.unverified") if "unverified" in raw else None,
         _entity_statuses(raw.get("entity_status", False), f"{where}.entity_status"),
+        *(_text(raw[name], f"{where}.{name}") if name in raw else None for name in ("note", "group", "template")),
     )
 
 

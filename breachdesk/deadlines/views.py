@@ -15,7 +15,7 @@ from breachdesk.deadlines.events import record_event
 from breachdesk.deadlines.forms import AcknowledgedForm, EventForm, SentForm, when_form, when_utc
 from breachdesk.deadlines.models import OVERDUE, Obligation, ObligationStatus
 from breachdesk.deadlines.obligations import PER_CUSTOMER, duration, remaining, urgency
-from breachdesk.deadlines.rules import Terms
+from breachdesk.deadlines.rules import Terms, shipped_rules
 from breachdesk.extensions import db
 from breachdesk.incidents.models import Incident
 
@@ -68,6 +68,7 @@ def obligation(obligation_id: int):
         "deadlines/obligation.html",
         obligation=found,
         terms=terms,
+        note=next((r.note for r in shipped_rules() if r.id == found.rule_id), None),
         now=now_utc(),
         sent_form=when_form(SentForm),
         ack_form=when_form(AcknowledgedForm),

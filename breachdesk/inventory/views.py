@@ -40,7 +40,7 @@ from breachdesk.inventory.forms import (
 from breachdesk.inventory.importer import import_inventory
 from breachdesk.inventory.models import Customer, Organisation, ProcessingActivity, System, Volume
 from breachdesk.inventory.regions import region_name
-from breachdesk.inventory.rules import REGIMES
+from breachdesk.inventory.rules import REGIME_GROUPS, REGIMES
 from breachdesk.inventory.taxonomy import Sensitivity, country_name, data_categories, data_subject_categories
 
 bp = Blueprint("inventory", __name__)
@@ -409,7 +409,7 @@ def organisation():
 def organisation_edit():
     current = db.session.get(Organisation, 1)
     # a post is read from what it sends: a field it leaves out is empty, not the stored mapping (which is no text)
-    form = OrganisationForm(obj=current if request.method == "GET" else None, regime_choices=REGIMES)
+    form = OrganisationForm(obj=current if request.method == "GET" else None, regime_choices=(*REGIME_GROUPS, *REGIMES))
     if request.method == "GET" and current is not None:
         form.authorities.data = as_lines(current.authorities)
         form.entity_status.data = as_lines(current.entity_status)

@@ -13,7 +13,6 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from pathlib import Path
 
 from babel import Locale
 from babel.numbers import format_decimal
@@ -23,11 +22,11 @@ from jinja2.sandbox import SandboxedEnvironment, safe_range
 
 from breachdesk.core.html import clean_html
 from breachdesk.core.i18n import localized_instant
-from breachdesk.deadlines.rules import rule, shipped_facts, shipped_rules
-from breachdesk.notices.words import in_words
+from breachdesk.deadlines.rules import Rule, rule, shipped_facts, shipped_rules
+from breachdesk.notices.words import SHIPPED_TEMPLATES, in_words
 
 BLOCKS = ("subject", "text", "html")
-DEFAULTS = Path(__file__).resolve().parent.parent / "templates" / "notices"  # shipped in the package
+DEFAULTS = SHIPPED_TEMPLATES  # shipped in the package
 
 #: the variables a template may use, documented for the people who edit them (shown on the edit page). Every
 #: value is in the notice's language and in words (notices/words.py): categories by their names, never a key.
@@ -57,6 +56,9 @@ VARIABLES = {
     "time_zone": "the recipient's time zone (the customer's; for an authority or data subjects, the regime's, "
     "else the organisation's country's, else UTC), used by `|when`",
     "language": "the notice's language code (en, fr): `|when` and `|number` write in it",
+    "items": "what a notice under the duty's rule must say (rules.yaml `content`), in order: label (its heading), "
+    "facts (the ids of the facts that say it: a statement part when `statement` has it, else the incident's, the "
+    "impact's or our own value); the shared templates (rules.yaml `template:`) write one section per item",
 }
 
 
@@ -183,6 +185,24 @@ class TemplateProblem(ValueError):
 
 def has_default(kind: str, language: str) -> bool:
     return (DEFAULTS / f"{kind}.{language}.j2").is_file()
+
+
+def template_kind(rule: Rule, language: str) -> str:
+    """The template a notice under `rule` is written by: the rule's own, else the shared one it names."""
+    if rule.template and not has_default(rule.id, language):
+        return rule.template
+    return rule.id
+
+
+def shared_templates() -> list[tuple[str, str]]:
+    """(name, language) of every shared template the rules table names and the package ships."""
+    names = sorted({r.template for r in shipped_rules() if r.template})
+    return [(name, lang) for name in names for lang in ("en", "fr") if has_default(name, lang)]
+
+
+def content_items(rule: Rule) -> list[dict]:
+    """The `items` a template sees: each content item's label and the facts that say it."""
+    return [{"label": item.label, "facts": list(item.satisfied_by)} for item in rule.content]
 
 
 def shipped_templates() -> list[tuple[str, str]]:
@@ -352,5 +372,6 @@ def sample_context(language: str = "en", follow_up: bool = False) -> dict:
             "acknowledgement_link": "https://breachdesk.invalid/ack/sample",
             "time_zone": "Europe/Paris",
             "language": language,
+            "items": content_items(rule("gdpr-art33-2")),
         }
     )

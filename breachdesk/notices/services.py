@@ -50,9 +50,10 @@ ACK_SALT = "notice-acknowledgement"
 # --- which template, which language ----------------------------------------------------------------------
 
 
-def kind_for(obligation: Obligation) -> str:
-    """A notice is written by its rule's template, initial and follow-ups alike: no GDPR letter for NIS2."""
-    return obligation.rule_id
+def kind_for(obligation: Obligation, language: str) -> str:
+    """A notice is written by its rule's template, initial and follow-ups alike: no GDPR letter for NIS2; a rule
+    without one of its own is written by the shared template it names (rules.yaml `template:`)."""
+    return rendering.template_kind(rule_of(obligation), language)
 
 
 def language_for(customer: Customer | None, organisation: Organisation | None) -> str:
@@ -338,6 +339,7 @@ class Drafter:
                 "acknowledgement_link": link,
                 "time_zone": zone_for(obligation, customer, self.organisation),
                 "language": language,
+                "items": rendering.content_items(rule_of(obligation)),
             }
         )
 
@@ -345,8 +347,8 @@ class Drafter:
         """The frozen columns of a notice: rendered text, recipients, language, template version, and for a
         follow-up what changed (the difference, and the lines the notice said it in)."""
         customer = self.customer(obligation)
-        kind = kind_for(obligation)
         language = language_for(customer, self.organisation)
+        kind = kind_for(obligation, language)
         version, source = self.template(kind, language)
         link = acknowledgement_link(obligation.id, sequence) if obligation.recipient_kind in PER_CUSTOMER else None
         followup = first_notice_facts(obligation, difference) if sequence > 1 else None

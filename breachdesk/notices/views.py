@@ -430,6 +430,11 @@ def resend_message(message_id: int):
 # --- templates --------------------------------------------------------------------------------------------
 
 
+def _written_by(kind: str, language: str) -> list[str]:
+    """The rules whose notices in `language` the template writes: one rule, or every rule naming a shared one."""
+    return [r.id for r in shipped_rules() if rendering.template_kind(r, language) == kind]
+
+
 @bp.get("/settings/templates")
 @allow(ADMINS)
 def templates():
@@ -444,7 +449,13 @@ def templates():
     return render_template(
         "notices/templates.html",
         rules=shipped_rules(),
-        shipped={(r.id, lang) for r in shipped_rules() for lang in LANGUAGES if rendering.has_default(r.id, lang)},
+        # the template each rule writes with in each language: its own, or the shared one it names
+        shipped={
+            (r.id, lang): kind
+            for r in shipped_rules()
+            for lang in LANGUAGES
+            if rendering.has_default(kind := rendering.template_kind(r, lang), lang)
+        },
         labels=RECIPIENT_KIND_LABELS,
         languages=LANGUAGES,
         versions=versions,
@@ -452,8 +463,9 @@ def templates():
 
 
 def _kind_and_language(kind: str, language: str) -> Rule:
-    """A rule's template in a language it is shipped in: no other exists."""
-    found = next((r for r in shipped_rules() if r.id == kind), None)
+    """A rule's template, or a shared one (the first rule naming it stands for them), in a language it is shipped
+    in: no other exists."""
+    found = next((r for r in shipped_rules() if kind in (r.id, r.template)), None)
     if found is None or language not in LANGUAGES or not rendering.has_default(kind, language):
         abort(404)
     return found
@@ -483,7 +495,7 @@ def template_edit(kind: str, language: str):
     ).all()
     samples = db.session.scalars(
         select(Obligation)
-        .where(Obligation.status != ObligationStatus.NOT_REQUIRED, Obligation.rule_id == kind)
+        .where(Obligation.status != ObligationStatus.NOT_REQUIRED, Obligation.rule_id.in_(_written_by(kind, language)))
         .order_by(Obligation.id.desc())
         .limit(30)
     ).all()
@@ -491,6 +503,7 @@ def template_edit(kind: str, language: str):
         "notices/template_edit.html",
         kind=kind,
         rule=rule,
+        shared=kind != rule.id,
         language=language,
         version=version,
         form=form,

@@ -12,6 +12,7 @@ puts in plain words.
 import sys
 import unicodedata
 from functools import cache
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from babel import Locale
@@ -27,6 +28,9 @@ from breachdesk.deadlines.rules import RECIPIENT_KIND_LABELS, shipped_rules
 from breachdesk.incidents.models import CAUSE_LABELS, NATURE_LABELS
 from breachdesk.inventory.models import CONTACT_ROLE_LABELS
 from breachdesk.inventory.taxonomy import SENSITIVITY_LABELS
+
+#: the notice templates the package ships (rendering reads them; this module needs to know which languages exist)
+SHIPPED_TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "notices"
 
 #: message contexts of the words that come from data: the Fides taxonomy and the rules table
 DATA_CATEGORY = "data category"
@@ -244,9 +248,17 @@ def needed_messages() -> dict[Label, list[str]]:
             if description:
                 needed.setdefault(Label(context, description), []).append(f"Fides {key}: description")
     for rule in shipped_rules():
+        if not needs_french(rule):
+            continue
         for context, english in ((REGIME, rule.regime), (STAGE, rule.stage), (LEGAL_SOURCE, rule.source)):
             needed.setdefault(Label(context, english), []).append(f"rules.yaml: {rule.id}")
     return needed
+
+
+def needs_french(rule) -> bool:
+    """Whether a French notice may say the rule's regime, stage and source: not when a shared template shipped in
+    English only writes its notices (the US state laws), since no notice is written in a language without one."""
+    return not rule.template or (SHIPPED_TEMPLATES / f"{rule.template}.fr.j2").is_file()
 
 
 def plain_english_messages() -> dict[Label, list[str]]:

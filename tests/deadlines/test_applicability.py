@@ -120,7 +120,9 @@ def test_hipaa_notices_are_owed_to_covered_entity_customers_only_wherever_their_
 
 
 def test_where_a_customers_people_live_is_read_only_when_a_duty_to_a_customer_depends_on_it():
-    assert not customers_residence_matters(shipped_rules(), STATES)  # HIPAA asks for the customer's status only
+    # HIPAA asks for the customer's status only; a state's duty to the data owner asks where its people live
+    assert not customers_residence_matters(shipped_rules(), Profile("Parlons SAS", ("GDPR", "HIPAA"), "CNIL"))
+    assert customers_residence_matters(shipped_rules(), STATES)
     owner = parse_rules(
         {
             "rules": [

@@ -13,13 +13,13 @@ from sqlalchemy import select
 from breachdesk.auth.models import Role
 from breachdesk.deadlines import services
 from breachdesk.deadlines.models import ObligationStatus
-from breachdesk.deadlines.rules import parse_rules
+from breachdesk.deadlines.rules import parse_rules, rule
 from breachdesk.extensions import db
 from breachdesk.incidents import services as incidents
 from breachdesk.inventory.importer import import_inventory
-from breachdesk.inventory.models import ProcessingActivity, Volume
+from breachdesk.inventory.models import Organisation, ProcessingActivity, Volume
 from breachdesk.notices.rendering import default_source, render
-from breachdesk.notices.services import Drafter
+from breachdesk.notices.services import Drafter, kind_for
 from breachdesk.notices.statements import save_statement
 
 INVENTORY = textwrap.dedent("""\
@@ -128,7 +128,13 @@ def test_texans_whose_names_and_emails_only_leaked_are_owed_no_texas_notice(inve
 
 def test_a_processor_incident_owes_hipaa_notices_only_to_covered_entity_customers(inventory):
     owed = duties(file(systems=("messaging-db",)))
-    assert set(owed) == {("gdpr-art33-2", "clinic"), ("gdpr-art33-2", "bakery"), ("hipaa-164-410", "clinic")}
+    states = {key for key in owed if rule(key[0]).group}
+    assert set(owed) - states == {("gdpr-art33-2", "clinic"), ("gdpr-art33-2", "bakery"), ("hipaa-164-410", "clinic")}
+    # the clinic's people live in the US, no state recorded: each state's duty to the data owner asks where
+    assert states and {customer for _, customer in states} == {"clinic"}
+    assert all(
+        "whose region is not recorded" in owed[key].flag or "recorded as living in" in owed[key].flag for key in states
+    )
     assert owed[("hipaa-164-410", "clinic")].triggered_by == [
         "Lone Star Clinic is a HIPAA covered entity (we signed a business associate agreement with it)"
     ]
@@ -239,3 +245,30 @@ def test_a_duty_to_a_customer_follows_where_its_people_live(inventory, monkeypat
     db.session.commit()
     clinic = duties(incident)[("xx-tx-owner", "clinic")]
     assert clinic.flag == "" and clinic.triggered_by == ["50 residents of Texas (US-TX) affected"]
+
+
+def test_the_us_state_group_in_the_profile_owes_vermonts_duties_written_by_the_shared_templates(
+    inventory, client, login
+):
+    organisation = db.session.scalar(select(Organisation))
+    organisation.regimes = ["GDPR", "US state laws"]
+    db.session.commit()
+    residents("US-VT", 300)
+    incident = file()
+    save_statement(incident, "en", {"what_happened": "An export of customer accounts was readable from the internet."})
+    db.session.commit()
+    owed = duties(incident)
+    states = {rule(rule_id).regime for rule_id, _ in owed if rule(rule_id).group}
+    assert states == {"Vermont"}  # no Texan, no Coloradan was affected
+    assert {"us-vt-9-2435-b1", "us-vt-9-2435-b3-preliminary"} <= {rule_id for rule_id, _ in owed}
+    preliminary = owed[("us-vt-9-2435-b3-preliminary", "state_attorney_general")]
+    login(Role.VIEWER)
+    page = client.get(f"/obligations/{preliminary.id}").data.decode()
+    assert "Note on the rule" in page and "No threshold." in page
+    residents_notice = owed[("us-vt-9-2435-b1", "data_subjects")]
+    assert kind_for(residents_notice, "en") == "us-state-residents"
+    text = render(
+        default_source("us-state-residents", "en"),
+        Drafter(residents_notice.incident).context(residents_notice, None, None, "en"),
+    ).text
+    assert all(item.label in text for item in rule("us-vt-9-2435-b1").content)

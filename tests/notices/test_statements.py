@@ -113,3 +113,7 @@ def test_the_template_editor_lists_templates_by_rule(app, login):
     assert "NIS2" in page and "early warning" in page and "/settings/templates/dora-initial/fr" in page
     assert "/settings/templates/hipaa-164-410/fr" not in page
     assert client.get("/settings/templates/hipaa-164-410/fr").status_code == 404
+    # a US state's rows link to the shared template they name, which an admin edits like a rule's own
+    assert "/settings/templates/us-state-residents/en" in page and "shared, default" in page
+    assert "Shared template of the US state laws" in client.get("/settings/templates/us-state-residents/en").text
+    assert client.get("/settings/templates/us-state-residents/fr").status_code == 404

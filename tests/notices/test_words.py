@@ -22,6 +22,7 @@ from breachdesk.notices.words import (
     change_lines,
     in_words,
     needed_messages,
+    needs_french,
     plain_english_messages,
     words_in,
 )
@@ -115,7 +116,7 @@ def raw_contexts(language: str):
     causes, bands = list(Cause), list(BAND_LABELS)
     decisions, levels = list(Decision), [0, *Sensitivity]
     subjects = {key: 10 + index for index, key in enumerate(data_subject_categories())}
-    for index, row in enumerate(shipped_rules()):
+    for index, row in enumerate(r for r in shipped_rules() if language == "en" or needs_french(r)):
         yield {
             "organisation": {
                 "name": "Parlons SAS",
