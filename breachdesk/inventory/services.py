@@ -9,8 +9,9 @@ from breachdesk.core.progress import NoProgress
 from breachdesk.core.signals import organisation_changed
 from breachdesk.extensions import db
 from breachdesk.inventory import fileformat as ff
-from breachdesk.inventory.importer import ImportSummary, Structure, apply_structure, check_volume_row
+from breachdesk.inventory.importer import ImportSummary, Structure, apply_structure
 from breachdesk.inventory.models import Customer, Organisation, ProcessingActivity, Volume
+from breachdesk.inventory.volumes import check_volume_row
 
 SPECS = {"customers": ff.CUSTOMER, "systems": ff.SYSTEM, "activities": ff.ACTIVITY}
 
