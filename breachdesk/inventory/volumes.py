@@ -1,13 +1,13 @@
 """Volume rows from a CSV, through temporary tables, checked and written by set-based statements.
 
 Python splits the file into rows, numbers their lines and checks what a row says on its own (its width, no NUL
-character, which PostgreSQL text cannot hold, whole numbers for the counts); each row goes to the table
-`volume_lines` as soon as it is read: psycopg's COPY on PostgreSQL, executemany in batches on SQLite. What needs the
-database is then one statement each: the keys resolved into `volume_staging` (a line whose customer, activity or
-subject category is unknown or does not fit resolves to nothing, and only then are such lines looked up again to be
-worded by the rules a form's row meets, `check_volume_row`), duplicates refused, customers linked, and the rows
-written to `volumes` by INSERT ... SELECT and UPDATE ... FROM. Memory holds a batch of rows and at most MAX_PROBLEMS
-problems, whatever the size of the file.
+character, which PostgreSQL text cannot hold, whole numbers for the counts, an ISO code for its region); each row
+goes to the table `volume_lines` as soon as it is read: psycopg's COPY on PostgreSQL, executemany in batches on
+SQLite. What needs the database is then one statement each: the keys resolved into `volume_staging` (a line whose
+customer, activity or subject category is unknown or does not fit resolves to nothing, and only then are such lines
+looked up again to be worded by the rules a form's row meets, `check_volume_row`), duplicates refused, customers
+linked, and the rows written to `volumes` by INSERT ... SELECT and UPDATE ... FROM. Memory holds a batch of rows and
+at most MAX_PROBLEMS problems, whatever the size of the file.
 """
 
 import csv
@@ -48,6 +48,7 @@ from breachdesk.inventory.models import (
     Volume,
     activity_customers,
 )
+from breachdesk.inventory.regions import MAX_LENGTH, parse_region
 from breachdesk.inventory.rules import subject_category_problem
 
 #: rows per executemany on SQLite
@@ -93,7 +94,8 @@ class _CountingReader(io.RawIOBase):
 
 
 def _lines_table() -> Table:
-    """The rows as the file writes them, with the line each ends on: keys without blanks around them, counts read."""
+    """The rows as the file writes them, with the line each ends on: keys without blanks around them, the region
+    in its canonical spelling ("" where the file states none), counts read."""
     return Table(
         "volume_lines",
         MetaData(),
@@ -101,6 +103,7 @@ def _lines_table() -> Table:
         Column("customer", Text, nullable=False),
         Column("activity", Text, nullable=False),
         Column("data_subject_category", Text, nullable=False),
+        Column("region", Text, nullable=False),
         Column("data_subjects", BigInteger, nullable=False),
         Column("records", BigInteger, nullable=False),
         prefixes=["TEMPORARY"],
@@ -116,6 +119,7 @@ def _staging_table() -> Table:
         Column("customer_id", Integer),
         Column("activity_id", Integer, nullable=False),
         Column("data_subject_category", String(120), nullable=False),
+        Column("region", String(MAX_LENGTH), nullable=False),
         Column("data_subjects", BigInteger, nullable=False),
         Column("records", BigInteger, nullable=False),
         prefixes=["TEMPORARY"],
@@ -156,9 +160,9 @@ def import_volumes(stream: IO[bytes], file: str, size: int, progress: Progress, 
 
 
 def read_rows(text: IO[str], problems: LineProblems) -> Iterator[tuple]:
-    """(line, customer, activity, data_subject_category, data_subjects, records) of each row: keys without the
-    blanks around them, counts as numbers. A row of the wrong shape or with a bad count, or a file that cannot be
-    read on, goes to `problems` instead."""
+    """(line, customer, activity, data_subject_category, region, data_subjects, records) of each row: keys without
+    the blanks around them, the region parsed ("" in a file without the column), counts as numbers. A row of the
+    wrong shape, with a bad count or region, or a file that cannot be read on, goes to `problems` instead."""
     reader = csv.reader(text)
     line = 1  # of the last row read whole
     try:
@@ -168,15 +172,16 @@ def read_rows(text: IO[str], problems: LineProblems) -> Iterator[tuple]:
             expected = ",".join(ff.VOLUME_COLUMNS)
             problems.add("", 1, "header", f"missing column(s) {', '.join(missing)}; expected {expected}")
             return
-        positions = [header.index(c) for c in ff.VOLUME_COLUMNS]
+        columns = ff.VOLUME_COLUMNS + ((ff.REGION_COLUMN,) if ff.REGION_COLUMN in header else ())
+        positions = [header.index(c) for c in columns]
         pick, shortest = itemgetter(*positions), max(positions) + 1
         for row in reader:
             line = reader.line_num
             if shortest <= len(row) <= len(header):
-                if staged := _row_values(pick(row), line, problems):
+                if staged := _row_values(columns, pick(row), line, problems):
                     yield staged
             elif row:  # a blank line is no row
-                problems.add("", line, "row", f"expected {len(ff.VOLUME_COLUMNS)} columns")
+                problems.add("", line, "row", f"expected {len(columns)} columns")
             if len(problems) > ff.MAX_PROBLEMS:
                 return  # more than can be listed
     except UnicodeDecodeError as error:
@@ -186,21 +191,22 @@ def read_rows(text: IO[str], problems: LineProblems) -> Iterator[tuple]:
         problems.add("", line + 1, "csv", str(error))
 
 
-def _row_values(values: tuple[str, ...], line: int, problems: LineProblems) -> tuple | None:
-    """(line, customer, activity, data_subject_category, data_subjects, records) to stage, or None with the row's
-    problems in `problems`."""
-    customer, activity, subject, subjects, records = values
-    if "\x00" in customer + activity + subject + subjects + records:  # PostgreSQL text cannot hold one
-        for name, value in zip(ff.VOLUME_COLUMNS, values, strict=True):
+def _row_values(columns: tuple[str, ...], values: tuple[str, ...], line: int, problems: LineProblems) -> tuple | None:
+    """(line, customer, activity, data_subject_category, region, data_subjects, records) to stage, or None with the
+    row's problems in `problems`. `values` are those of `columns`: the region last, when the file has the column."""
+    customer, activity, subject, subjects, records, *stated = values
+    if "\x00" in "".join(values):  # PostgreSQL text cannot hold one
+        for name, value in zip(columns, values, strict=True):
             if "\x00" in value:
                 problems.add("", line, name, "contains a NUL character")
         return None
+    region = _region(stated[0] if stated else "", "", line, problems)
     subjects_count, records_count = count_of(subjects), count_of(records)
-    if subjects_count is None or records_count is None:
+    if region is None or subjects_count is None or records_count is None:
         _count(subjects, "", line, "data_subjects", problems)
         _count(records, "", line, "records", problems)
         return None
-    return line, customer.strip(), activity.strip(), subject.strip(), subjects_count, records_count
+    return line, customer.strip(), activity.strip(), subject.strip(), region, subjects_count, records_count
 
 
 #: digits of a count that is below MAX_COUNT whatever they are
@@ -277,6 +283,7 @@ def _resolve(connection: Connection, lines: Table, staging: Table) -> int:
         customer.c.id,
         activity.c.id,
         lines.c.data_subject_category,
+        lines.c.region,
         lines.c.data_subjects,
         lines.c.records,
     ).where(_keys_fit(lines))
@@ -312,7 +319,7 @@ def _word_problems(row, file: str, problems: LineProblems) -> None:
     activities = {row.activity: (row.activity_id, row.role)} if row.activity_id is not None else {}
     customers = {row.customer: row.customer_id} if row.customer_id is not None else {}
     declared = {(row.activity_id, row.data_subject_category)} if row.declared is not None else set()
-    values = {name: str(getattr(row, name)) for name in ff.VOLUME_COLUMNS}
+    values = {name: str(getattr(row, name)) for name in (*ff.VOLUME_COLUMNS, ff.REGION_COLUMN)}
     check_volume_row(values, file, row.line, customers, activities, declared, problems)
 
 
@@ -350,18 +357,30 @@ def check_volume_row(row, file, line, customers, activities, declared, problems)
     if problem:
         problems.add(file, line, "data_subject_category", problem)
         return None
+    region = _region(row.get(ff.REGION_COLUMN) or "", file, line, problems)
     subjects = _count(row["data_subjects"], file, line, "data_subjects", problems)
     records = _count(row["records"], file, line, "records", problems)
-    if subjects is None or records is None:
+    if region is None or subjects is None or records is None:
         return None
     return {
         "line": line,
         "customer_id": customer_id,
         "activity_id": activity_id,
         "data_subject_category": subject,
+        "region": region,
         "data_subjects": subjects,
         "records": records,
     }
+
+
+def _region(text: str, file: str, line: int, problems) -> str | None:
+    """The region a cell states in its canonical spelling ("" for none: the default region), or None with its
+    problem."""
+    try:
+        return parse_region(text)
+    except ValueError as error:
+        problems.add(file, line, ff.REGION_COLUMN, str(error))
+        return None
 
 
 def _count(text: str, file: str, line: int, column: str, problems) -> int | None:
@@ -388,7 +407,7 @@ def _write(connection: Connection, staging: Table, file: str, progress: Progress
 
 
 def _refuse_duplicates(connection: Connection, staging: Table, file: str) -> None:
-    keys = [staging.c.customer_id, staging.c.activity_id, staging.c.data_subject_category]
+    keys = [staging.c.customer_id, staging.c.activity_id, staging.c.data_subject_category, staging.c.region]
     duplicates = connection.execute(
         select(func.min(staging.c.line), func.max(staging.c.line), func.count())
         .group_by(*keys)
@@ -403,7 +422,8 @@ def _refuse_duplicates(connection: Connection, staging: Table, file: str) -> Non
                 file,
                 last,
                 "row",
-                f"duplicate of line {first} (same customer, activity and data subject category; {count} rows in all)",
+                f"duplicate of line {first} (same customer, activity, data subject category and region; "
+                f"{count} rows in all)",
             )
         problems.raise_if_any()
 
@@ -422,6 +442,7 @@ def _merge(connection: Connection, staging: Table) -> tuple[int, int]:
         matches = and_(
             staging.c.activity_id == volumes.c.activity_id,
             staging.c.data_subject_category == volumes.c.data_subject_category,
+            staging.c.region == volumes.c.region,
             and_(staging.c.customer_id.is_(None), volumes.c.customer_id.is_(None))
             if own
             else staging.c.customer_id == volumes.c.customer_id,
@@ -433,7 +454,7 @@ def _merge(connection: Connection, staging: Table) -> tuple[int, int]:
             connection,
             update(volumes).where(changed).values(data_subjects=staging.c.data_subjects, records=staging.c.records),
         )
-    columns = ["customer_id", "activity_id", "data_subject_category", "data_subjects", "records"]
+    columns = ["customer_id", "activity_id", "data_subject_category", "region", "data_subjects", "records"]
     new = select(*[staging.c[c] for c in columns]).except_(select(*[volumes.c[c] for c in columns]))
     return _rows_written(connection, insert(volumes).from_select(columns, new)), updated
 
