@@ -15,7 +15,7 @@ def test_privacy_officer_logs_in_and_finds_a_customer(page, live_server, demo_in
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     log_in(page, live_server, "priya")
     assert page.url == f"{live_server}/customers"  # back where the login interrupted
-    assert page.locator("table tbody tr").count() == 13
+    assert page.locator("table tbody tr").count() == 16
     page.fill("input[name=q]", "lemaire")
     page.click("form.search button")
     rows = page.locator("table tbody tr")

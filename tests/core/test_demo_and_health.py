@@ -35,7 +35,7 @@ def test_demo_twice_reuses_what_exists(app, runner):
         first = runner.invoke(args=["demo"])
     assert first.exit_code == 0, first.output
     assert (
-        "13 customers created" in first.output
+        "16 customers created" in first.output
         and "demo incident #1: filed (aware 2026-11-09 08:00 UTC)" in first.output
     )
     after_first = counts()
@@ -44,8 +44,8 @@ def test_demo_twice_reuses_what_exists(app, runner):
         second = runner.invoke(args=["demo"])
     assert second.exit_code == 0 and "created" not in second.output.split("demo accounts")[0]
     assert "demo incident #1: filed before, left as it is (aware 2026-11-09 08:00 UTC)" in second.output
-    # 13 customers owed a notice each, and the three NIS2 stages to CERT-FR
-    assert counts() == after_first == [13, 9, 88, 4, 1, 3, 2, 16]
+    # 16 customers owed a notice each, and the three NIS2 stages to CERT-FR
+    assert counts() == after_first == [16, 9, 118, 4, 1, 3, 2, 19]
     assert credentials["admin"] in second.output  # the same login is shown again
     admin = db.session.scalar(select(User).where(User.username == "admin"))
     assert admin.check_password(credentials["admin"])

@@ -31,7 +31,7 @@ def test_customer_search_finds_by_name_and_paginates(client, login, demo_invento
     page = client.get("/customers?q=lyon").data.decode()
     assert "Vélo Lyon Services" in page and "Maison Lemaire" not in page
     first = client.get("/customers").data.decode()
-    assert "Page 1 of 1" not in first and "13 in all" in first
+    assert "Page 1 of 1" not in first and "16 in all" in first
     for i in range(30):
         db.session.add(Customer(key=f"extra-{i:02d}", name=f"Extra {i}", country="FR"))
     db.session.commit()
