@@ -164,6 +164,8 @@ def read_rows(text: IO[str], problems: LineProblems) -> Iterator[tuple]:
     the blanks around them, the region parsed ("" in a file without the column), counts as numbers. A row of the
     wrong shape, with a bad count or region, or a file that cannot be read on, goes to `problems` instead."""
     reader = csv.reader(text)
+    #: each region cell read so far, as the file writes it, in its canonical spelling: a file names few regions
+    regions: dict[str, str] = {}
     line = 1  # of the last row read whole
     try:
         header = next(reader, [])
@@ -178,7 +180,7 @@ def read_rows(text: IO[str], problems: LineProblems) -> Iterator[tuple]:
         for row in reader:
             line = reader.line_num
             if shortest <= len(row) <= len(header):
-                if staged := _row_values(columns, pick(row), line, problems):
+                if staged := _row_values(columns, pick(row), line, problems, regions):
                     yield staged
             elif row:  # a blank line is no row
                 problems.add("", line, "row", f"expected {len(columns)} columns")
@@ -191,16 +193,22 @@ def read_rows(text: IO[str], problems: LineProblems) -> Iterator[tuple]:
         problems.add("", line + 1, "csv", str(error))
 
 
-def _row_values(columns: tuple[str, ...], values: tuple[str, ...], line: int, problems: LineProblems) -> tuple | None:
+def _row_values(
+    columns: tuple[str, ...], values: tuple[str, ...], line: int, problems: LineProblems, regions: dict[str, str]
+) -> tuple | None:
     """(line, customer, activity, data_subject_category, region, data_subjects, records) to stage, or None with the
-    row's problems in `problems`. `values` are those of `columns`: the region last, when the file has the column."""
+    row's problems in `problems`. `values` are those of `columns`: the region last, when the file has the column;
+    `regions` holds the region cells read before, parsed."""
     customer, activity, subject, subjects, records, *stated = values
     if "\x00" in "".join(values):  # PostgreSQL text cannot hold one
         for name, value in zip(columns, values, strict=True):
             if "\x00" in value:
                 problems.add("", line, name, "contains a NUL character")
         return None
-    region = _region(stated[0] if stated else "", "", line, problems)
+    cell = stated[0] if stated else ""
+    region = regions.get(cell)
+    if region is None and (region := _region(cell, "", line, problems)) is not None:
+        regions[cell] = region
     subjects_count, records_count = count_of(subjects), count_of(records)
     if region is None or subjects_count is None or records_count is None:
         _count(subjects, "", line, "data_subjects", problems)
