@@ -164,7 +164,7 @@ def read_rows(text: IO[str], problems: LineProblems) -> Iterator[tuple]:
     the blanks around them, the region parsed ("" in a file without the column), counts as numbers. A row of the
     wrong shape, with a bad count or region, or a file that cannot be read on, goes to `problems` instead."""
     reader = csv.reader(text)
-    #: each region cell read so far, as the file writes it, in its canonical spelling: a file names few regions
+    #: each region cell read so far, as the file spells it, in its canonical spelling: a file names few regions
     regions: dict[str, str] = {}
     line = 1  # of the last row read whole
     try:
@@ -205,7 +205,7 @@ def _row_values(
             if "\x00" in value:
                 problems.add("", line, name, "contains a NUL character")
         return None
-    cell = stated[0] if stated else ""
+    cell = stated[0].strip() if stated else ""  # blanks are no part of a value: a bounded set of spellings
     region = regions.get(cell)
     if region is None and (region := _region(cell, "", line, problems)) is not None:
         regions[cell] = region
