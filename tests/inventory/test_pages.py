@@ -68,6 +68,10 @@ def test_customer_form_records_the_regulated_statuses_and_the_page_shows_them_in
     client.post("/customers/nouvelle/edit", data={**CUSTOMER, "financial_entity": "y"})
     db.session.refresh(customer)
     assert (customer.hipaa_covered_entity, customer.financial_entity) == (False, True)
+    # the edit form shows what is recorded, so saving it unchanged keeps the status
+    form = client.get("/customers/nouvelle/edit").text
+    assert '<input checked id="financial_entity" name="financial_entity" type="checkbox"' in form
+    assert '<input id="hipaa_covered_entity" name="hipaa_covered_entity" type="checkbox"' in form
 
 
 def test_customer_form_names_the_bad_field_and_changes_nothing(client, login):
