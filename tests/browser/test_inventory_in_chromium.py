@@ -60,5 +60,6 @@ def test_an_upload_shows_its_progress_and_the_outcome(page, live_server, tmp_pat
     page.wait_for_selector("text=Imported:", timeout=120_000)  # only a guard: a busy machine imports slowly
     assert "3002 customers created" in page.locator(".flash.info").inner_text()
     visible = page.locator(".stream .step:visible")
-    assert [line.split()[0] for line in visible.all_inner_texts()] == ["customers", "systems", "activities", "volumes"]
+    steps = ["customers", "systems", "activities", "volumes", "writing"]  # writing: the staged rows checked and merged
+    assert [line.split()[0] for line in visible.all_inner_texts()] == steps
     screenshot(page, "import-progress")
