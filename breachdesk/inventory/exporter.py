@@ -66,12 +66,19 @@ def iter_volumes_csv(batch: int = 10000) -> Iterator[str]:
     """Streams the volumes CSV in chunks: a million rows never sit in memory at once."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(ff.VOLUME_COLUMNS)
+    writer.writerow(ff.EXPORTED_VOLUME_COLUMNS)
     rows = db.session.execute(
-        select(Customer.key, ProcessingActivity.key, Volume.data_subject_category, Volume.data_subjects, Volume.records)
+        select(
+            Customer.key,
+            ProcessingActivity.key,
+            Volume.data_subject_category,
+            Volume.region,
+            Volume.data_subjects,
+            Volume.records,
+        )
         .join(ProcessingActivity, Volume.activity_id == ProcessingActivity.id)
         .outerjoin(Customer, Volume.customer_id == Customer.id)
-        .order_by(ProcessingActivity.key, Customer.key, Volume.data_subject_category)
+        .order_by(ProcessingActivity.key, Customer.key, Volume.data_subject_category, Volume.region)
         .execution_options(yield_per=batch)
     )
     for count, row in enumerate(rows, start=1):

@@ -17,6 +17,11 @@ from breachdesk.inventory.models import ContactRole, Language, LegalBasis, Notic
 
 FORMAT = "breachdesk-inventory/1"
 VOLUME_COLUMNS = ("customer", "activity", "data_subject_category", "data_subjects", "records")
+#: the optional column of volumes.csv saying where a row's people live (inventory.regions); a file without it, or an
+#: empty cell, leaves the row in the default region: the customer's country, or the organisation's for our own rows
+REGION_COLUMN = "region"
+#: the columns an export writes: one row per customer, activity, data subject category and region
+EXPORTED_VOLUME_COLUMNS = ("customer", "activity", "data_subject_category", REGION_COLUMN, "data_subjects", "records")
 MAX_PROBLEMS = 100
 
 # Upper bounds of the inventory's whole numbers: past any real value, and low enough that what is computed from them

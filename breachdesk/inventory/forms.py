@@ -21,6 +21,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from breachdesk.core.errors import ValidationFailed
 from breachdesk.inventory.fileformat import MAX_COUNT, MAX_NOTICE_HOURS, MAX_RETENTION_DAYS
 from breachdesk.inventory.models import ContactRole, Language, LegalBasis, NoticeTerms, OurRole
+from breachdesk.inventory.regions import MAX_LENGTH
 from breachdesk.inventory.taxonomy import data_categories, data_subject_categories
 
 
@@ -109,6 +110,12 @@ class VolumeForm(FlaskForm):
     customer = StringField("Customer key (empty for controller activities)", validators=[Length(max=64)])
     activity = SelectField("Activity", choices={})
     data_subject_category = SelectField("Data subject category", choices={})
+    region = StringField(
+        "Where they live (ISO code)",
+        validators=[Length(max=MAX_LENGTH)],
+        description="A country (FR) or a subdivision (US-TX), or “unknown”. Empty: the customer's country, or ours "
+        "for our own activities.",
+    )
     data_subjects = IntegerField("Data subjects", validators=[InputRequired(), NumberRange(min=0, max=MAX_COUNT)])
     records = IntegerField("Records", validators=[InputRequired(), NumberRange(min=0, max=MAX_COUNT)])
 

@@ -1,13 +1,10 @@
 """Importing an inventory (our YAML + CSV format, or a Fides manifest) in one all-or-nothing transaction.
 
 The caller commits; any problem raises ValidationFailed before that, so the database is unchanged.
-Volumes stream through a temporary staging table so a million rows need bounded memory, and the
-duplicate check runs set-wise in SQL rather than in a Python set.
+Volume rows go through `volumes.import_volumes`, in memory that does not grow with the file.
 """
 
-import csv
 import hashlib
-import io
 import logging
 import re
 from collections.abc import Iterable
@@ -16,24 +13,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from pydantic import ValidationError
-from sqlalchemy import (
-    BigInteger,
-    Column,
-    Index,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    and_,
-    exists,
-    func,
-    insert,
-    literal_column,
-    or_,
-    select,
-    text,
-    update,
-)
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from breachdesk.audit.services import record as audit
@@ -52,10 +32,9 @@ from breachdesk.inventory.models import (
     ProcessingActivity,
     System,
     Volume,
-    activity_customers,
 )
-from breachdesk.inventory.rules import subject_category_problem
 from breachdesk.inventory.taxonomy import sensitivity_of
+from breachdesk.inventory.volumes import import_volumes
 
 log = logging.getLogger(__name__)
 
@@ -375,254 +354,6 @@ def _links_with_volume_rows(activities: list[ff.Record]) -> set[tuple[int, int]]
             ).tuples()
         )
     return kept  # may hold pairs no list dropped: their customer is wanted anyway
-
-
-# --- volumes --------------------------------------------------------------------------------
-
-
-class _CountingReader(io.RawIOBase):
-    """Counts and hashes bytes as the CSV reader consumes them, for the progress bar and the audit."""
-
-    def __init__(self, raw: IO[bytes], progress: Progress):
-        self.raw, self.progress, self.sha256 = raw, progress, hashlib.sha256()
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        data = self.raw.read(len(buffer))
-        buffer[: len(data)] = data
-        self.sha256.update(data)
-        self.progress.advance(len(data))
-        return len(data)
-
-
-def _staging_table() -> Table:
-    return Table(
-        "volume_staging",
-        MetaData(),
-        Column("line", Integer),
-        Column("customer_id", Integer),
-        Column("activity_id", Integer),
-        Column("data_subject_category", String(120)),
-        Column("data_subjects", BigInteger),
-        Column("records", BigInteger),
-        prefixes=["TEMPORARY"],
-    )
-
-
-def _count(text: str, file: str, line: int, column: str, problems: ff.Problems) -> int | None:
-    if problem := ff.count_problem(text, ff.MAX_COUNT):
-        problems.add(file, line, column, problem)
-        return None
-    return int(text)
-
-
-def import_volumes(stream: IO[bytes], file: str, size: int, progress: Progress, summary: ImportSummary) -> str:
-    """Stage, check and write volume rows, counting them into `summary`; returns the file's sha256."""
-    problems = ff.Problems()
-    customers = dict(db.session.execute(select(Customer.key, Customer.id)).all())
-    activities = {
-        key: (id_, role)
-        for key, id_, role in db.session.execute(
-            select(ProcessingActivity.key, ProcessingActivity.id, ProcessingActivity.role)
-        )
-    }
-    declared = {
-        (a, s)
-        for a, s in db.session.execute(
-            select(ActivitySubjectCategory.activity_id, ActivitySubjectCategory.data_subject_category)
-        )
-    }
-
-    connection = db.session.connection()
-    staging = _staging_table()
-    # A temporary table lives as long as its pooled connection, and SQLite creates it outside the transaction
-    # a refused import rolls back: whatever an earlier import on this connection left goes first.
-    staging.drop(connection, checkfirst=True)
-    staging.create(connection)
-    counter = _CountingReader(stream, progress)
-    decoded = io.TextIOWrapper(io.BufferedReader(counter, buffer_size=1 << 16), encoding="utf-8-sig", newline="")
-    reader = csv.DictReader(decoded)
-    progress.start("volumes   ", size)
-    batch: list[tuple] = []
-    line = 1
-    try:
-        header = reader.fieldnames or []
-        missing = [c for c in ff.VOLUME_COLUMNS if c not in header]
-        if missing:
-            problems.add(
-                file, 1, "header", f"missing column(s) {', '.join(missing)}; expected {','.join(ff.VOLUME_COLUMNS)}"
-            )
-            problems.raise_if_any()
-        for row in reader:
-            line = reader.line_num
-            staged = check_volume_row(row, file, line, customers, activities, declared, problems)
-            if staged and not problems:
-                batch.append(tuple(staged[c.name] for c in staging.columns))
-                if len(batch) >= BATCH:
-                    _stage(connection, staging, batch)
-                    batch.clear()
-    except UnicodeDecodeError as error:
-        problems.add(file, line + 1, "encoding", f"not UTF-8 text ({error.reason} at byte {error.start} of a block)")
-    except csv.Error as error:
-        problems.add(file, line + 1, "csv", str(error))
-    finally:
-        progress.finish()
-    problems.raise_if_any()
-    if batch:
-        _stage(connection, staging, batch)
-    # Temporary tables get no automatic statistics: without them PostgreSQL plans nested loops over 10^12 pairs.
-    Index(
-        "ix_volume_staging_match", staging.c.activity_id, staging.c.data_subject_category, staging.c.customer_id
-    ).create(connection)
-    connection.execute(text("ANALYZE volume_staging"))
-    _refuse_duplicates(connection, staging, file)
-    summary.created["volume rows"], summary.updated["volume rows"] = _write_staged(connection, staging)
-    staging.drop(connection)
-    return counter.sha256.hexdigest()
-
-
-def _stage(connection, staging: Table, rows: list[tuple]) -> None:
-    """Bulk-load staged rows: COPY on PostgreSQL, the driver's executemany on SQLite."""
-    columns = ", ".join(c.name for c in staging.columns)
-    if connection.dialect.name == "postgresql":
-        cursor = connection.connection.driver_connection.cursor()
-        with cursor.copy(f"COPY {staging.name} ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-        cursor.close()
-    else:
-        marks = ", ".join("?" for _ in staging.columns)
-        connection.exec_driver_sql(f"INSERT INTO {staging.name} ({columns}) VALUES ({marks})", rows)
-
-
-def check_volume_row(row, file, line, customers, activities, declared, problems) -> dict[str, Any] | None:
-    if None in row or any(row.get(c) is None for c in ff.VOLUME_COLUMNS):
-        problems.add(file, line, "row", f"expected {len(ff.VOLUME_COLUMNS)} columns")
-        return None
-    activity = activities.get(row["activity"].strip())
-    if activity is None:
-        problems.add(file, line, "activity", f"unknown activity {row['activity']!r}")
-        return None
-    activity_id, role = activity
-    customer_key = row["customer"].strip()
-    customer_id = None
-    if role == OurRole.PROCESSOR:
-        customer_id = customers.get(customer_key)
-        if customer_id is None:
-            problems.add(
-                file,
-                line,
-                "customer",
-                f"unknown customer {customer_key!r}"
-                if customer_key
-                else "required: the activity is a processor activity",
-            )
-            return None
-    elif customer_key:
-        problems.add(file, line, "customer", "must be empty: the activity is a controller activity")
-        return None
-    subject = row["data_subject_category"].strip()
-    problem = subject_category_problem(subject)
-    if problem is None and (activity_id, subject) not in declared:
-        problem = f"{subject!r} is not a data subject category of activity {row['activity']!r}"
-    if problem:
-        problems.add(file, line, "data_subject_category", problem)
-        return None
-    subjects = _count(row["data_subjects"], file, line, "data_subjects", problems)
-    records = _count(row["records"], file, line, "records", problems)
-    if subjects is None or records is None:
-        return None
-    return {
-        "line": line,
-        "customer_id": customer_id,
-        "activity_id": activity_id,
-        "data_subject_category": subject,
-        "data_subjects": subjects,
-        "records": records,
-    }
-
-
-def _refuse_duplicates(connection, staging: Table, file: str) -> None:
-    keys = [staging.c.customer_id, staging.c.activity_id, staging.c.data_subject_category]
-    duplicates = connection.execute(
-        select(func.min(staging.c.line), func.max(staging.c.line), func.count())
-        .group_by(*keys)
-        .having(func.count() > 1)
-        .order_by(func.min(staging.c.line))
-        .limit(ff.MAX_PROBLEMS)
-    ).all()
-    if duplicates:
-        problems = ff.Problems()
-        for first, last, count in duplicates:
-            problems.add(
-                file,
-                last,
-                "row",
-                f"duplicate of line {first} (same customer, activity and data subject category; {count} rows in all)",
-            )
-        problems.raise_if_any()
-
-
-def _write_staged(connection, staging: Table) -> tuple[int, int]:
-    """Insert new volume rows, update changed ones, leave equal ones alone; link processor activities to
-    their customers. Returns (created, updated)."""
-    volumes = Volume.__table__
-    created = updated = 0
-    _link_customers(connection, staging)  # first: a customer's volume row needs its link
-    # Rows with and without a customer are matched separately: plain equalities let both databases use
-    # the unique indexes (or hash joins), where an "equal or both NULL" condition would force nested loops.
-    for own in (False, True):
-        matches = and_(
-            staging.c.activity_id == volumes.c.activity_id,
-            staging.c.data_subject_category == volumes.c.data_subject_category,
-            and_(staging.c.customer_id.is_(None), volumes.c.customer_id.is_(None))
-            if own
-            else staging.c.customer_id == volumes.c.customer_id,
-        )
-        of_kind = staging.c.customer_id.is_(None) if own else staging.c.customer_id.is_not(None)
-        changed = and_(
-            matches, or_(volumes.c.data_subjects != staging.c.data_subjects, volumes.c.records != staging.c.records)
-        )
-        is_new = and_(of_kind, ~exists().where(matches))
-        new_rows = connection.execute(select(func.count()).select_from(staging).where(is_new)).scalar()
-        changed_rows = connection.execute(select(func.count()).select_from(staging).join(volumes, changed)).scalar()
-        if changed_rows:
-            connection.execute(
-                update(volumes).where(changed).values(data_subjects=staging.c.data_subjects, records=staging.c.records)
-            )
-        if new_rows:
-            columns = ["customer_id", "activity_id", "data_subject_category", "data_subjects", "records"]
-            connection.execute(
-                insert(volumes).from_select(columns, select(*[staging.c[c] for c in columns]).where(is_new))
-            )
-        created, updated = created + new_rows, updated + changed_rows
-    return created, updated
-
-
-def _link_customers(connection, staging: Table) -> None:
-    """A volume row for a customer is evidence that we process its data in that activity (and the
-    database refuses the row without the link)."""
-    pairs = (
-        select(staging.c.activity_id, staging.c.customer_id)
-        .where(staging.c.customer_id.is_not(None))
-        .distinct()
-        .subquery()
-    )
-    linked = (
-        select(literal_column("1"))
-        .select_from(activity_customers)
-        .where(
-            activity_customers.c.activity_id == pairs.c.activity_id,
-            activity_customers.c.customer_id == pairs.c.customer_id,
-        )
-    )
-    connection.execute(
-        insert(activity_customers).from_select(
-            ["activity_id", "customer_id"], select(pairs.c.activity_id, pairs.c.customer_id).where(~linked.exists())
-        )
-    )
 
 
 # --- the whole import ---------------------------------------------------------------------

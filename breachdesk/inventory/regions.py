@@ -6,6 +6,7 @@ the customer's country, the people of our own (controller) activities in the org
 also say `unknown`: then a person must answer the question for every law that depends on it.
 """
 
+import re
 from functools import cache
 
 import pycountry
@@ -14,22 +15,31 @@ import pycountry
 UNKNOWN = "unknown"
 #: the longest ISO 3166-2 code ("FR-ARA"), and `unknown`
 MAX_LENGTH = 16
+#: how an ISO 3166-1 alpha-2 code (FR) or an ISO 3166-2 code (US-TX, FR-75, GB-ENG) is written
+_WRITTEN_AS_CODE = re.compile(r"[A-Z]{2}(-[A-Z0-9]{1,3})?")
 
 
 def parse_region(text: str) -> str:
     """The region a volumes.csv cell or a form states, in its canonical spelling: "" when it states none (the
-    default then applies), `unknown`, or an ISO code in upper case. A ValueError says what is wrong."""
+    default then applies), `unknown`, or an ISO code in upper case. A ValueError says what is wrong: not written as
+    a code at all, a country ISO 3166-1 does not know, or a subdivision ISO 3166-2 does not list under its country
+    (the two letters before the hyphen must be the country the subdivision belongs to)."""
     value = text.strip()
     if not value:
         return ""
     if value.lower() == UNKNOWN:
         return UNKNOWN
     code = value.upper()
-    if _known(code):
-        return code
-    raise ValueError(
-        f"{value!r} is not an ISO 3166-1 alpha-2 country (FR) or ISO 3166-2 subdivision (US-TX), nor {UNKNOWN!r}"
-    )
+    if _WRITTEN_AS_CODE.fullmatch(code) is None:
+        raise ValueError(
+            f"{value!r} is not an ISO 3166-1 alpha-2 country (FR) or ISO 3166-2 subdivision (US-TX), nor {UNKNOWN!r}"
+        )
+    country, _, subdivision = code.partition("-")
+    if not _known(country):
+        raise ValueError(f"{value!r}: {country!r} is not an ISO 3166-1 alpha-2 country")
+    if subdivision and not _known(code):
+        raise ValueError(f"{value!r}: {subdivision!r} is not an ISO 3166-2 subdivision of {region_name(country)}")
+    return code
 
 
 def region_of(stated: str, default_country: str) -> str:

@@ -9,8 +9,9 @@ from breachdesk.core.progress import NoProgress
 from breachdesk.core.signals import organisation_changed
 from breachdesk.extensions import db
 from breachdesk.inventory import fileformat as ff
-from breachdesk.inventory.importer import ImportSummary, Structure, apply_structure, check_volume_row
+from breachdesk.inventory.importer import ImportSummary, Structure, apply_structure
 from breachdesk.inventory.models import Customer, Organisation, ProcessingActivity, Volume
+from breachdesk.inventory.volumes import check_volume_row
 
 SPECS = {"customers": ff.CUSTOMER, "systems": ff.SYSTEM, "activities": ff.ACTIVITY}
 
@@ -68,17 +69,20 @@ def save_volume(values: dict[str, Any], volume: Volume | None = None) -> Volume:
             same_customer,
             Volume.activity_id == checked["activity_id"],
             Volume.data_subject_category == checked["data_subject_category"],
+            Volume.region == checked["region"],
         )
     )
     if clash is not None and clash is not volume:
-        raise ValidationFailed(["volume: a row for this customer, activity and subject category exists already"])
+        raise ValidationFailed(
+            ["volume: a row for this customer, activity, subject category and region exists already"]
+        )
     if customer and customer not in activity.customers:
         activity.customers.append(customer)
         db.session.flush()  # the link first: the database refuses a customer's volume row without it
     volume = volume or Volume()
     # the objects, not only their ids: the audit names a new row by its customer and activity
     volume.customer, volume.activity = customer, activity
-    for name in ("data_subject_category", "data_subjects", "records"):
+    for name in ("data_subject_category", "region", "data_subjects", "records"):
         setattr(volume, name, checked[name])
     db.session.add(volume)
     db.session.flush()

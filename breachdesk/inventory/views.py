@@ -302,6 +302,7 @@ def volume_form(volume_id: int | None):
                 "customer": volume.customer.key if volume.customer else "",
                 "activity": volume.activity.key,
                 "data_subject_category": volume.data_subject_category,
+                "region": volume.region,
                 "data_subjects": volume.data_subjects,
                 "records": volume.records,
             }
@@ -311,7 +312,7 @@ def volume_form(volume_id: int | None):
     if form.validate_on_submit():
         values = {
             name: form[name].data
-            for name in ("customer", "activity", "data_subject_category", "data_subjects", "records")
+            for name in ("customer", "activity", "data_subject_category", "region", "data_subjects", "records")
         }
         try:
             saved = services.save_volume(values, volume)

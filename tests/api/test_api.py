@@ -246,6 +246,43 @@ def test_inventory_import_over_the_api_is_all_or_nothing(client, token, app):
     )
 
 
+def test_customer_statuses_and_regions_come_in_through_the_api_and_a_bad_one_changes_nothing(client, token, app):
+    from breachdesk.inventory.models import Customer, Volume
+
+    headers = token(Role.PRIVACY)
+    structure = SMALL.replace("country: US}", "country: US, hipaa_covered_entity: true, financial_entity: true}")
+    regional = VOLUMES.replace("\n", ",\n").replace("data_subjects,records,", "data_subjects,records,region")
+    regional = regional.replace("globex,directory,customer,50,50,", "globex,directory,customer,50,50,DE-BY")
+
+    def post(structure: str, volumes: str):
+        return client.post(
+            "/api/v1/inventory",
+            headers=headers,
+            content_type="multipart/form-data",
+            data={
+                "structure": (io.BytesIO(structure.encode()), "small.yaml"),
+                "volumes": (io.BytesIO(volumes.encode()), "volumes.csv"),
+            },
+        )
+
+    before = table_fingerprint()
+    word = post(structure.replace("hipaa_covered_entity: true", 'hipaa_covered_entity: "yes"'), regional)
+    assert word.status_code == 422
+    assert word.json["problems"] == [
+        "small.yaml:5: customers[initech].hipaa_covered_entity: expected bool, got str 'yes'"
+    ]
+    region = post(structure, regional.replace("DE-BY", "DE-TX"))
+    assert region.status_code == 422
+    assert region.json["problems"] == [
+        "volumes.csv:5: region: 'DE-TX': 'TX' is not an ISO 3166-2 subdivision of Germany (DE)"
+    ]
+    assert table_fingerprint() == before
+    assert post(structure, regional).status_code == 200
+    initech = db.session.scalar(select(Customer).where(Customer.key == "initech"))
+    assert (initech.hipaa_covered_entity, initech.financial_entity) == (True, True)
+    assert db.session.scalars(select(Volume.region).order_by(Volume.region)).all() == [""] * 5 + ["DE-BY"]
+
+
 def test_the_openapi_document_is_valid_and_names_the_contract(client):
     document = client.get("/api/v1/openapi.json").json
     validate(document)

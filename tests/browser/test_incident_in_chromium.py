@@ -27,8 +27,8 @@ def test_on_call_files_an_incident_on_a_phone_and_sees_affected_customers(browse
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         page.get_by_role("button", name="File the incident").click()
         assert page.locator("h1").inner_text().startswith("#")
-        assert "13" in page.locator(".tile").first.inner_text()  # every demo customer uses the SMS relay
-        assert page.locator("table.affected tbody tr").count() == 13
+        assert "16" in page.locator(".tile").first.inner_text()  # every demo customer uses the SMS relay
+        assert page.locator("table.affected tbody tr").count() == 16
         assert "twilio → conversations" in page.locator("table.affected").inner_text()
         screenshot(page, "incident-on-phone")
         assert errors == []

@@ -15,7 +15,7 @@ def test_privacy_officer_logs_in_and_finds_a_customer(page, live_server, demo_in
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     log_in(page, live_server, "priya")
     assert page.url == f"{live_server}/customers"  # back where the login interrupted
-    assert page.locator("table tbody tr").count() == 13
+    assert page.locator("table tbody tr").count() == 16
     page.fill("input[name=q]", "lemaire")
     page.click("form.search button")
     rows = page.locator("table tbody tr")
@@ -60,5 +60,6 @@ def test_an_upload_shows_its_progress_and_the_outcome(page, live_server, tmp_pat
     page.wait_for_selector("text=Imported:", timeout=120_000)  # only a guard: a busy machine imports slowly
     assert "3002 customers created" in page.locator(".flash.info").inner_text()
     visible = page.locator(".stream .step:visible")
-    assert [line.split()[0] for line in visible.all_inner_texts()] == ["customers", "systems", "activities", "volumes"]
+    steps = ["customers", "systems", "activities", "volumes", "writing"]  # writing: the staged rows checked and merged
+    assert [line.split()[0] for line in visible.all_inner_texts()] == steps
     screenshot(page, "import-progress")

@@ -41,16 +41,16 @@ def test_privacy_officer_notifies_every_customer_and_one_acknowledges(
     log_in(page, live_server, "dpo")
     page.goto(f"{live_server}/incidents/{incident.id}")
     page.get_by_role("link", name="Notices").click()
-    page.get_by_role("button", name=re.compile(r"Generate notices for 13 customer")).click()
-    expect(page.locator(".stream .flash")).to_have_text("Done: 13 notices generated as drafts.")
+    page.get_by_role("button", name=re.compile(r"Generate notices for 16 customer")).click()
+    expect(page.locator(".stream .flash")).to_have_text("Done: 16 notices generated as drafts.")
     assert page.locator("progress").last.get_attribute("value") == "100"
     screenshot(page, "notices-generated")
     page.get_by_role("link", name="Back to the notices").click()
-    page.get_by_role("link", name="Review and approve 13 draft(s)").click()
+    page.get_by_role("link", name="Review and approve 16 draft(s)").click()
     summary = page.locator(".review-summary").inner_text()
-    assert "13 draft notices to 13 recipients" in summary and "Can be approved and sent now: 13" in summary
-    assert page.locator("table.review tbody tr").count() == 13
-    send = page.get_by_role("button", name=re.compile(r"^Approve and send 13 notices \(\d+ e-mails\)$"))
+    assert "16 draft notices to 16 recipients" in summary and "Can be approved and sent now: 16" in summary
+    assert page.locator("table.review tbody tr").count() == 16
+    send = page.get_by_role("button", name=re.compile(r"^Approve and send 16 notices \(\d+ e-mails\)$"))
     emails = int(re.search(r"\((\d+) e-mails\)", send.inner_text()).group(1))
     review_url = page.url
     page.set_viewport_size({"width": 1366, "height": 900})
@@ -58,9 +58,9 @@ def test_privacy_officer_notifies_every_customer_and_one_acknowledges(
     _review_on_a_phone(browser, live_server, review_url)
     send.click()  # the box is not ticked: the browser asks for it, nothing is sent
     assert page.url == review_url and page.locator("input[name=confirmed]:invalid").count() == 1
-    page.get_by_label(re.compile(r"^I have reviewed these 13 notices")).check()
+    page.get_by_label(re.compile(r"^I have reviewed these 16 notices")).check()
     send.click()
-    expect(page.locator(".stream .flash")).to_have_text(f"Done: 13 notices approved, {emails} e-mails queued.")
+    expect(page.locator(".stream .flash")).to_have_text(f"Done: 16 notices approved, {emails} e-mails queued.")
     assert page.locator("progress").last.get_attribute("value") == "100"
 
     app.config["PUBLIC_BASE_URL"] = live_server

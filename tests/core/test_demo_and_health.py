@@ -10,10 +10,11 @@ from pathlib import Path
 import time_machine
 from sqlalchemy import func, select
 
-from breachdesk.auth.models import User
+from breachdesk.auth.models import Role, User
 from breachdesk.deadlines.models import Obligation
 from breachdesk.demo.incident import demo_incident_data
 from breachdesk.extensions import db
+from breachdesk.impact.models import ImpactCustomer
 from breachdesk.incidents.models import Incident, IncidentNote
 from breachdesk.inventory.models import Customer, System, Volume
 from breachdesk.notices.models import Statement
@@ -35,7 +36,7 @@ def test_demo_twice_reuses_what_exists(app, runner):
         first = runner.invoke(args=["demo"])
     assert first.exit_code == 0, first.output
     assert (
-        "13 customers created" in first.output
+        "16 customers created" in first.output
         and "demo incident #1: filed (aware 2026-11-09 08:00 UTC)" in first.output
     )
     after_first = counts()
@@ -44,8 +45,8 @@ def test_demo_twice_reuses_what_exists(app, runner):
         second = runner.invoke(args=["demo"])
     assert second.exit_code == 0 and "created" not in second.output.split("demo accounts")[0]
     assert "demo incident #1: filed before, left as it is (aware 2026-11-09 08:00 UTC)" in second.output
-    # 13 customers owed a notice each, and the three NIS2 stages to CERT-FR
-    assert counts() == after_first == [13, 9, 88, 4, 1, 3, 2, 16]
+    # 16 customers owed a notice each, and the three NIS2 stages to CERT-FR
+    assert counts() == after_first == [16, 9, 118, 4, 1, 3, 2, 19]
     assert credentials["admin"] in second.output  # the same login is shown again
     admin = db.session.scalar(select(User).where(User.username == "admin"))
     assert admin.check_password(credentials["admin"])
@@ -69,6 +70,25 @@ def test_the_demo_incident_is_live_and_its_statement_answers_what_the_form_asks(
     for language in ("en", "fr"):
         written = {fact for fact, text in statement_of(incident.id, language).facts().items() if text}
         assert written == asked - WRITTEN_LATER, language
+
+
+def test_the_demo_incident_shows_where_each_customers_people_live(app, runner, client, login):
+    """The demo's volume rows say where people live: states of the US, São Paulo state, and rows that state nothing,
+    whose people live in the customer's country (Singapore)."""
+    with time_machine.travel(LOADED, tick=False):
+        assert runner.invoke(args=["demo"]).exit_code == 0
+    regions = {
+        c.key: {code: r["people"] for code, r in c.regions.items()} for c in db.session.scalars(select(ImpactCustomer))
+    }
+    assert regions["lone-star-pediatrics"] == {"US-TX": 8420, "US-NM": 610, "US-OK": 390}
+    assert regions["harbor-coffee"] == {"US-NY": 10642 + 3743, "US-NJ": 4434 + 1560, "US-CA": 2661 + 936}
+    assert regions["calcados-paulista"] == {"BR-SP": 21400 + 7300, "BR": 6200}
+    assert regions["lion-city-florist"] == {"SG": 3120 + 940}
+    assert regions["maison-lemaire"] == {"FR": 2303 + 867}
+    covered = db.session.scalars(select(Customer.key).where(Customer.hipaa_covered_entity)).all()
+    assert covered == ["lone-star-pediatrics"]
+    page = login(Role.VIEWER).get("/incidents/1").text
+    assert "Texas (US-TX): 8,420" in page and "São Paulo (BR-SP): 28,700" in page and "Singapore (SG): 4,060" in page
 
 
 def test_healthz_checks_the_database(client):

@@ -106,7 +106,7 @@ def test_export_then_import_gives_back_the_same_inventory(app, runner, tmp_path)
     runner.invoke(args=["inventory", "export", str(second)])
     for name in ("inventory.yaml", "volumes.csv"):
         assert (first / name).read_text() == (second / name).read_text(), name
-    assert (first / "volumes.csv").read_text().count("\n") == 89  # header + the 88 demo rows
+    assert (first / "volumes.csv").read_text().count("\n") == 119  # header + the 118 demo rows
 
 
 def test_the_web_export_is_the_cli_export(app, client, login, runner, tmp_path):

@@ -31,7 +31,7 @@ def test_customer_search_finds_by_name_and_paginates(client, login, demo_invento
     page = client.get("/customers?q=lyon").data.decode()
     assert "Vélo Lyon Services" in page and "Maison Lemaire" not in page
     first = client.get("/customers").data.decode()
-    assert "Page 1 of 1" not in first and "13 in all" in first
+    assert "Page 1 of 1" not in first and "16 in all" in first
     for i in range(30):
         db.session.add(Customer(key=f"extra-{i:02d}", name=f"Extra {i}", country="FR"))
     db.session.commit()
@@ -68,6 +68,10 @@ def test_customer_form_records_the_regulated_statuses_and_the_page_shows_them_in
     client.post("/customers/nouvelle/edit", data={**CUSTOMER, "financial_entity": "y"})
     db.session.refresh(customer)
     assert (customer.hipaa_covered_entity, customer.financial_entity) == (False, True)
+    # the edit form shows what is recorded, so saving it unchanged keeps the status
+    form = client.get("/customers/nouvelle/edit").text
+    assert '<input checked id="financial_entity" name="financial_entity" type="checkbox"' in form
+    assert '<input id="hipaa_covered_entity" name="hipaa_covered_entity" type="checkbox"' in form
 
 
 def test_customer_form_names_the_bad_field_and_changes_nothing(client, login):
@@ -206,6 +210,34 @@ def test_a_volume_row_for_a_customer_new_to_the_activity_links_it(client, login,
     assert added.status_code == 302
     db.session.expire_all()
     assert "optique-vidal" in [c.key for c in activity.customers]
+
+
+def test_the_volume_form_keeps_one_row_per_region_and_refuses_a_code_iso_does_not_know(client, login, demo_inventory):
+    login(Role.PRIVACY)
+    row = {
+        "customer": "maison-lemaire",
+        "activity": "location-features",
+        "data_subject_category": "customer",
+        "data_subjects": "12",
+        "records": "40",
+    }
+    before = table_fingerprint()
+    refused = client.post("/volumes/new", data={**row, "region": "US-ZZ"})
+    problem = "region: &#39;US-ZZ&#39;: &#39;ZZ&#39; is not an ISO 3166-2 subdivision of United States (US)"
+    assert problem in refused.text
+    assert table_fingerprint() == before
+    assert client.post("/volumes/new", data={**row, "region": "us-tx"}).status_code == 302
+    again = client.post("/volumes/new", data={**row, "region": "US-TX"})
+    assert "a row for this customer, activity, subject category and region exists already" in again.text
+    rows = db.session.execute(
+        select(Volume.region, Volume.data_subjects)
+        .join(Volume.customer)
+        .where(Customer.key == "maison-lemaire", Volume.activity.has(key="location-features"))
+        .order_by(Volume.region)
+    ).all()
+    assert rows == [("", 2261), ("US-TX", 12)]  # the row in the customer's country stays beside the new one
+    texas = db.session.scalar(select(Volume).where(Volume.region == "US-TX"))
+    assert 'value="US-TX"' in client.get(f"/volumes/{texas.id}/edit").text
 
 
 def test_upload_page_streams_progress_and_imports_all_or_nothing(client, login):

@@ -32,13 +32,30 @@ def test_a_stated_region_is_read_in_its_canonical_spelling(text, stated):
     assert parse_region(text) == stated
 
 
-@pytest.mark.parametrize("text", ["XX", "FRA", "US-XX", "Texas", "US-", "-TX", "F", "US_TX"])
-def test_a_region_that_is_no_iso_code_is_refused_saying_what_it_takes(text):
+@pytest.mark.parametrize("text", ["FRA", "Texas", "US-", "-TX", "F", "US_TX", "US-TEXA", "U$"])
+def test_a_region_not_written_as_an_iso_code_is_refused_saying_what_it_takes(text):
     with pytest.raises(ValueError) as refused:
         parse_region(text)
     assert str(refused.value) == (
         f"{text!r} is not an ISO 3166-1 alpha-2 country (FR) or ISO 3166-2 subdivision (US-TX), nor 'unknown'"
     )
+
+
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("XX", "'XX': 'XX' is not an ISO 3166-1 alpha-2 country"),
+        ("QQ-TX", "'QQ-TX': 'QQ' is not an ISO 3166-1 alpha-2 country"),
+        ("US-XX", "'US-XX': 'XX' is not an ISO 3166-2 subdivision of United States (US)"),
+        # a subdivision belongs to the country its code starts with: Texas is no subdivision of Brazil
+        ("BR-TX", "'BR-TX': 'TX' is not an ISO 3166-2 subdivision of Brazil (BR)"),
+        ("fr-tx", "'fr-tx': 'TX' is not an ISO 3166-2 subdivision of France (FR)"),
+    ],
+)
+def test_a_code_iso_does_not_know_names_the_country_or_subdivision_it_does_not_know(text, problem):
+    with pytest.raises(ValueError) as refused:
+        parse_region(text)
+    assert str(refused.value) == problem
 
 
 def test_a_row_without_region_takes_the_default_country_and_without_one_is_unknown():

@@ -336,8 +336,8 @@ US_RESIDENTS = (
 
 
 def live_in_the_us() -> None:
-    """US residents among our own data subjects, and a covered entity among the customers (HIPAA's business
-    associate duty): the US rules apply only then."""
+    """US residents among our own data subjects: the US state rules apply only then. (The demo inventory has its
+    covered entity, Lone Star Pediatrics, for HIPAA's business associate duty.)"""
     for key, category, region, people in US_RESIDENTS:
         activity = db.session.scalar(select(ProcessingActivity).where(ProcessingActivity.key == key))
         db.session.add(
@@ -345,7 +345,7 @@ def live_in_the_us() -> None:
                 activity=activity, data_subject_category=category, region=region, data_subjects=people, records=people
             )
         )
-    db.session.scalar(select(Customer).where(Customer.key == "berliner-moebel")).hipaa_covered_entity = True
+    assert db.session.scalar(select(Customer.key).where(Customer.hipaa_covered_entity)) == "lone-star-pediatrics"
     db.session.commit()
 
 
