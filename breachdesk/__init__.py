@@ -4,6 +4,7 @@ import logging
 import os
 import secrets
 import sys
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     register_extensions(app)
     register_blueprints(app)
+    register_receivers()
     register_cli(app)
     return app
 
@@ -63,12 +65,16 @@ def configure(app: Flask, overrides: dict[str, Any]) -> None:
 
 
 def check_dispatch(config) -> None:
-    """A lease shorter than a batch's sending would let another dispatcher send the same messages again: refuse
-    to start rather than find out from a customer."""
+    """A lease shorter than a batch's sending would let another dispatcher send the same messages again, and a
+    webhook URL over plain http would show its secret to the network: refuse to start rather than find out from a
+    customer."""
+    from breachdesk.notices.chat import chat_problems
     from breachdesk.notices.pacing import lease_problem
 
     if problem := lease_problem(config):
         raise RuntimeError(problem)
+    if problems := chat_problems(config):
+        raise RuntimeError("; ".join(problems))
 
 
 def _instance_secret(app: Flask, name: str) -> str:
@@ -160,6 +166,11 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(audit_bp)
+
+
+def register_receivers() -> None:
+    """The receivers of core.signals in modules no blueprint imports: importing the module connects them."""
+    import_module("breachdesk.reminders.news")
 
 
 def register_cli(app: Flask) -> None:

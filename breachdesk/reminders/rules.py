@@ -45,3 +45,28 @@ def parse_offsets(text: str) -> tuple[timedelta, ...]:
     if not offsets:
         raise ValueError("REMINDER_OFFSETS: at least one offset, like 12h,4h,1h")
     return tuple(sorted(set(offsets), reverse=True))
+
+
+#: the alerts of things that happen to an incident (Alert.kind, AlertMail.kind)
+FILED = "filed"
+GREW = "grew"
+#: what an impact is measured by, in the order an alert says them
+MEASURES = ("customers", "people", "records", "sensitivity")
+
+
+@dataclass(frozen=True)
+class ImpactSummary:
+    """How bad, in four numbers: the first things the privacy team asks."""
+
+    customers: int
+    people: int
+    records: int
+    #: the highest sensitivity class reached (inventory.taxonomy.Sensitivity), 0 when no personal data is
+    sensitivity: int
+
+
+def growth(before: ImpactSummary | None, after: ImpactSummary) -> list[str]:
+    """The measures that grew since the previous computation; none for the first one, which filing announces."""
+    if before is None:
+        return []
+    return [measure for measure in MEASURES if getattr(after, measure) > getattr(before, measure)]
