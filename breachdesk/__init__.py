@@ -62,18 +62,28 @@ def configure(app: Flask, overrides: dict[str, Any]) -> None:
     if app.config["ENV"] == "production":
         app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = True
     check_dispatch(app.config)
+    check_alerts(app.config)
 
 
 def check_dispatch(config) -> None:
-    """A lease shorter than a batch's sending would let another dispatcher send the same messages again, and a
-    webhook URL over plain http would show its secret to the network: refuse to start rather than find out from a
-    customer."""
-    from breachdesk.notices.chat import chat_problems
+    """A lease shorter than a batch's sending would let another dispatcher send the same messages again: refuse
+    to start rather than find out from a customer."""
     from breachdesk.notices.pacing import lease_problem
 
     if problem := lease_problem(config):
         raise RuntimeError(problem)
-    if problems := chat_problems(config):
+
+
+def check_alerts(config) -> None:
+    """A webhook URL over plain http would show its secret to the network, and a team language or zone that does
+    not exist would stop the first alert: refuse to start instead."""
+    from breachdesk.notices.chat import chat_problems
+    from breachdesk.reminders.rules import ALERT_LANGUAGES, oncall_problems
+
+    problems = chat_problems(config) + oncall_problems(
+        config["ONCALL_LANGUAGE"], config["ONCALL_TIME_ZONE"], ALERT_LANGUAGES
+    )
+    if problems:
         raise RuntimeError("; ".join(problems))
 
 

@@ -26,13 +26,11 @@ from breachdesk.inventory.taxonomy import SENSITIVITY_LABELS, Sensitivity
 from breachdesk.notices.chat import CHANNEL_LABELS, channels
 from breachdesk.notices.models import OUTBOX_STATUS_LABELS, AlertMail, OutboxMessage
 from breachdesk.notices.words import REGIME, STAGE
-from breachdesk.reminders.rules import FILED, GREW, ImpactSummary, growth
+from breachdesk.reminders.rules import ALERT_LANGUAGES, FILED, GREW, ImpactSummary, growth
 from breachdesk.reminders.services import insert_alerts, queue_mails
 
 #: who hears of a new incident or a grown impact, besides the owner, the on-call address and the chat channels
 TOLD = (Role.PRIVACY,)
-#: the languages alerts are written in; a reader in another, or unknown, reads English
-LANGUAGES = ("en", "fr")
 #: duties the first screen shows
 NEXT_DUTIES = 3
 
@@ -96,8 +94,8 @@ def readers(owner_id: int | None) -> list[Reader]:
             User.disabled_at.is_(None), or_(User.role.in_(TOLD), User.id == owner_id)
         )
     ).all()
-    found = [Reader(email, language if language in LANGUAGES else "en", zone) for email, language, zone in users]
-    team = (config["ONCALL_LANGUAGE"] if config["ONCALL_LANGUAGE"] in LANGUAGES else "en", config["ONCALL_TIME_ZONE"])
+    found = [Reader(email, language if language in ALERT_LANGUAGES else "en", zone) for email, language, zone in users]
+    team = (config["ONCALL_LANGUAGE"], config["ONCALL_TIME_ZONE"])  # checked when the app starts
     if config["ONCALL_EMAIL"]:
         found.append(Reader(config["ONCALL_EMAIL"], *team))
     return found + [Reader(channel, *team) for channel in channels(config)]

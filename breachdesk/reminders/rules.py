@@ -1,4 +1,5 @@
-"""When to remind and when to escalate. Pure: the scheduler asks this on every tick.
+"""When to remind and when to escalate, and when an impact has grown. Pure: the scheduler asks this on every
+tick, the alerts of things that happen to an incident on each.
 
 Each reminder belongs to a window: with offsets 12 h, 4 h and 1 h, the "4 h" reminder is due from 4 h
 before the deadline until 1 h before it. After downtime the scheduler therefore sends only the reminder of
@@ -8,6 +9,7 @@ then it escalates.
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 REMINDER = "reminder"
 ESCALATION = "escalation"
@@ -47,6 +49,8 @@ def parse_offsets(text: str) -> tuple[timedelta, ...]:
     return tuple(sorted(set(offsets), reverse=True))
 
 
+#: the languages alerts are written in; a user whose language is not known reads English
+ALERT_LANGUAGES = ("en", "fr")
 #: the alerts of things that happen to an incident (Alert.kind, AlertMail.kind)
 FILED = "filed"
 GREW = "grew"
@@ -70,3 +74,15 @@ def growth(before: ImpactSummary | None, after: ImpactSummary) -> list[str]:
     if before is None:
         return []
     return [measure for measure in MEASURES if getattr(after, measure) > getattr(before, measure)]
+
+
+def oncall_problems(language: str, zone: str, languages: tuple[str, ...]) -> list[str]:
+    """The team's reading settings are checked at start: a bad one found while filing would stop the alert."""
+    problems = []
+    if language not in languages:
+        problems.append(f"ONCALL_LANGUAGE: {language!r} is not one of {', '.join(languages)}")
+    try:
+        ZoneInfo(zone)
+    except (ValueError, ZoneInfoNotFoundError):
+        problems.append(f"ONCALL_TIME_ZONE: {zone!r} is not an IANA time zone like Europe/Paris")
+    return problems

@@ -78,6 +78,17 @@ def test_filing_alerts_the_privacy_team_oncall_and_owner_at_once_with_how_bad_an
     assert sorted(queued) == ["dpo@example.com", "oncall@parlons.example", "owner@example.com"]
 
 
+def test_the_incident_page_shows_who_was_alerted_and_what_became_of_each_message(client, login, team, tmp_path):
+    incident = file(team.id)
+    dispatch_round(backend=FileBackend(tmp_path))
+    login(Role.VIEWER)
+    page = client.get(f"/incidents/{incident.id}").data.decode()
+    alerted = page[page.index('id="alerted"') : page.index("</section>")]
+    for who in ("dpo@example.com", "oncall@parlons.example", "owner@example.com"):
+        assert f'{who} <span class="muted">· sent</span>' in alerted
+    assert "3</strong> customers" in page and "behavioural data" in page
+
+
 def test_an_event_is_announced_once_whatever_calls_it_again(team):
     incident = file(team.id)
     facts = {"summary": news.summary_of(news.current_snapshot(incident.id)), "before": None, "grew": []}
@@ -279,6 +290,17 @@ def test_a_webhook_url_must_be_https_except_to_this_machine(url, problem):
     assert (found.split(" (")[0] if found else None) == problem
 
 
-def test_an_app_with_a_webhook_over_plain_http_refuses_to_start(app_factory):
-    with pytest.raises(RuntimeError, match="TEAMS_WEBHOOK_URL: an incoming-webhook URL starting with https://"):
-        app_factory(TEAMS_WEBHOOK_URL="http://example.com/webhookb2/secret")
+@pytest.mark.parametrize(
+    "settings, problem",
+    [
+        (
+            {"TEAMS_WEBHOOK_URL": "http://example.com/webhookb2/x"},
+            "TEAMS_WEBHOOK_URL: an incoming-webhook URL starting",
+        ),
+        ({"ONCALL_LANGUAGE": "de"}, "ONCALL_LANGUAGE: 'de' is not one of en, fr"),
+        ({"ONCALL_TIME_ZONE": "Paris"}, "ONCALL_TIME_ZONE: 'Paris' is not an IANA time zone like Europe/Paris"),
+    ],
+)
+def test_an_app_whose_alerts_could_not_go_out_refuses_to_start(app_factory, settings, problem):
+    with pytest.raises(RuntimeError, match=problem):
+        app_factory(**settings)
