@@ -149,8 +149,8 @@ def _measure(measure: str, value: int, language: str) -> str:
     return _sensitivity(value, language) if measure == "sensitivity" else _number(value, language)
 
 
-def _duty_words(duty: Duty, now: datetime, reader: Reader) -> str:
-    language, obligation = reader.language, duty.obligation
+def _duty_words(duty: Duty, now: datetime, language: str, zone: str) -> str:
+    obligation = duty.obligation
     if duty.when is None:
         return NO_DUTY.translated(language)
     name = DUTY.translated(language).format(
@@ -161,15 +161,13 @@ def _duty_words(duty: Duty, now: datetime, reader: Reader) -> str:
     return (
         (SOONEST_TARGET if duty.target else SOONEST)
         .translated(language)
-        .format(
-            duty=name, when=localized_instant(duty.when, reader.zone, language), left=time_left(duty, now, language)
-        )
+        .format(duty=name, when=localized_instant(duty.when, zone, language), left=time_left(duty, now, language))
     )
 
 
-def alert_text(kind: str, incident: Incident, facts: dict, reader: Reader, now: datetime) -> tuple[str, str]:
-    """An alert's subject and body, in the reader's language, times in the reader's zone with UTC."""
-    language, summary = reader.language, facts["summary"]
+def alert_text(kind: str, incident: Incident, facts: dict, language: str, zone: str, now: datetime) -> tuple[str, str]:
+    """An alert's subject and body, in the readers' language, times in their zone with UTC."""
+    summary = facts["summary"]
     grew = [
         CHANGE.translated(language).format(
             measure=MEASURE_LABELS[m].translated(language),
@@ -198,7 +196,7 @@ def alert_text(kind: str, incident: Incident, facts: dict, reader: Reader, now: 
     if grew:
         lines.append(GREW_LINE.translated(language).format(changes=SEPARATOR.translated(language).join(grew)))
     soonest = facts["soonest"]
-    lines.append(_duty_words(soonest, now, reader) if soonest else NO_DUTY.translated(language))
+    lines.append(_duty_words(soonest, now, language, zone) if soonest else NO_DUTY.translated(language))
     lines += ["", OPEN.translated(language).format(link=facts["link"])]
     return subject[:300], "\n".join(lines) + "\n"
 
@@ -218,7 +216,7 @@ def announce(kind: str, key: str, incident: Incident, facts: dict) -> int:
         groups[reader.language, reader.zone].append(reader.address)
     mails = []
     for (language, zone), addresses in sorted(groups.items()):
-        subject, text = alert_text(kind, incident, facts, Reader("", language, zone), now)
+        subject, text = alert_text(kind, incident, facts, language, zone, now)
         mails.append(
             {
                 "kind": kind,
