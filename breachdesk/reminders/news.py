@@ -17,6 +17,7 @@ from breachdesk.core.clock import now_utc
 from breachdesk.core.i18n import Label, localized_instant
 from breachdesk.core.signals import impact_recomputed, incident_filed, incident_page
 from breachdesk.deadlines.models import Obligation, ObligationStatus
+from breachdesk.deadlines.obligations import span_parts
 from breachdesk.extensions import db
 from breachdesk.impact.models import ImpactCustomer, ImpactSnapshot
 from breachdesk.impact.services import current_snapshot
@@ -123,8 +124,7 @@ def next_duties(incident_id: int, limit: int = NEXT_DUTIES) -> list[Duty]:
 
 
 def span(seconds: float, language: str) -> str:
-    minutes = abs(int(seconds)) // 60
-    days, hours, mins = minutes // 1440, minutes // 60 % 24, minutes % 60
+    days, hours, mins = span_parts(seconds)
     shape = SPANS[0] if days else SPANS[1] if hours else SPANS[2]
     return shape.translated(language).format(days=days, hours=hours, minutes=mins)
 
