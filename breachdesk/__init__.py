@@ -4,6 +4,7 @@ import logging
 import os
 import secrets
 import sys
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     register_extensions(app)
     register_blueprints(app)
+    register_receivers()
     register_cli(app)
     return app
 
@@ -60,6 +62,7 @@ def configure(app: Flask, overrides: dict[str, Any]) -> None:
     if app.config["ENV"] == "production":
         app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = True
     check_dispatch(app.config)
+    check_alerts(app.config)
 
 
 def check_dispatch(config) -> None:
@@ -69,6 +72,19 @@ def check_dispatch(config) -> None:
 
     if problem := lease_problem(config):
         raise RuntimeError(problem)
+
+
+def check_alerts(config) -> None:
+    """A webhook URL over plain http would show its secret to the network, and a team language or zone that does
+    not exist would stop the first alert: refuse to start instead."""
+    from breachdesk.notices.chat import chat_problems
+    from breachdesk.reminders.rules import ALERT_LANGUAGES, oncall_problems
+
+    problems = chat_problems(config) + oncall_problems(
+        config["ONCALL_LANGUAGE"], config["ONCALL_TIME_ZONE"], ALERT_LANGUAGES
+    )
+    if problems:
+        raise RuntimeError("; ".join(problems))
 
 
 def _instance_secret(app: Flask, name: str) -> str:
@@ -160,6 +176,11 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(audit_bp)
+
+
+def register_receivers() -> None:
+    """The receivers of core.signals in modules no blueprint imports: importing the module connects them."""
+    import_module("breachdesk.reminders.news")
 
 
 def register_cli(app: Flask) -> None:

@@ -76,6 +76,14 @@ DISPATCH_RETRY_MAX_SECONDS = 3600
 #: demo shape; in production run `breachdesk scheduler` as its own process and set this to False).
 REMINDER_OFFSETS = "12h,4h,1h"
 ONCALL_EMAIL = ""
+#: the language (en, fr) and IANA time zone the on-call address and the chat channels read alerts in
+ONCALL_LANGUAGE = "en"
+ONCALL_TIME_ZONE = "UTC"
+#: optional incoming webhooks: alerts of incidents filed or grown go to these channels too, through the outbox.
+#: Each URL is a secret: set it in the environment (BREACHDESK_SLACK_WEBHOOK_URL, BREACHDESK_TEAMS_WEBHOOK_URL) or
+#: instance/config.py; https only (plain http to this machine for a local relay). No page shows them.
+SLACK_WEBHOOK_URL = ""
+TEAMS_WEBHOOK_URL = ""
 DIGEST_HOUR_UTC = 7
 SCHEDULER_TICK_SECONDS = 30
 DISPATCH_INTERVAL_SECONDS = 10

@@ -12,6 +12,8 @@ from breachdesk.extensions import db
 
 user_cli = AppGroup("user", help="Manage user accounts.")
 ROLE = click.Choice([r.value for r in Role])
+#: the languages alerts are written in
+LANGUAGE = click.Choice(["en", "fr"])
 
 
 def _commit_or_fail(action):
@@ -30,11 +32,25 @@ def _commit_or_fail(action):
 @click.option("--email", required=True)
 @click.option("--role", type=ROLE, required=True)
 @click.option("--time-zone", default="UTC", show_default=True)
+@click.option("--language", type=LANGUAGE, help="The language of the alerts this user reads (default: English).")
 @click.password_option(prompt="Password (12+ characters, a letter, a digit, a special character)")
-def create(username, email, role, time_zone, password):
+def create(username, email, role, time_zone, language, password):
     """Create a user with a role."""
-    _commit_or_fail(lambda: services.create_user(username, email, password, Role(role), time_zone))
+    _commit_or_fail(lambda: services.create_user(username, email, password, Role(role), time_zone, language))
     click.echo(f"created {username} ({role})")
+
+
+@user_cli.command("set-language")
+@click.argument("username")
+@click.argument("language", type=LANGUAGE)
+def set_language(username, language):
+    """Set the language a user reads alerts in."""
+
+    def change():
+        services.user_by_name(username).language = language
+
+    _commit_or_fail(change)
+    click.echo(f"{username} reads alerts in {language}")
 
 
 @user_cli.command("list")

@@ -26,6 +26,8 @@ class User(Audited, UserMixin, db.Model):
     role: Mapped[Role] = mapped_column(str_enum(Role, length=20))
     #: IANA zone in which this user reads times; storage is always UTC
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
+    #: the language this user reads alerts in (en, fr); None when not known: alerts are then in English
+    language: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     #: set when an admin disables the account; a disabled user cannot log in or stay logged in
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -32,13 +32,17 @@ def check_time_zone(name: str) -> str:
     return name
 
 
-def create_user(username: str, email: str, password: str, role: Role, time_zone: str = "UTC") -> User:
+def create_user(
+    username: str, email: str, password: str, role: Role, time_zone: str = "UTC", language: str | None = None
+) -> User:
     problems = [f"password: needs {p}" for p in password_problems(password, (username, email))]
     if db.session.scalar(select(User.id).where(User.username == username)):
         problems.append(f"username: {username!r} is taken")
     if problems:
         raise ValidationFailed(problems)
-    user = User(username=username, email=email, role=Role(role), time_zone=check_time_zone(time_zone))
+    user = User(
+        username=username, email=email, role=Role(role), time_zone=check_time_zone(time_zone), language=language
+    )
     user.set_password(password)
     db.session.add(user)
     db.session.flush()

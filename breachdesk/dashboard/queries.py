@@ -14,7 +14,7 @@ from breachdesk.assessments.models import Assessment
 from breachdesk.deadlines.models import Obligation, ObligationStatus
 from breachdesk.extensions import db
 from breachdesk.impact.models import ImpactSnapshot
-from breachdesk.incidents.models import Incident, IncidentStatus
+from breachdesk.incidents.models import Incident, IncidentNote, IncidentStatus
 from breachdesk.notices.models import Notice, OutboxMessage, OutboxStatus, Statement
 
 PENDING = ObligationStatus.PENDING
@@ -255,9 +255,11 @@ def register(
 
 def register_details(incident_ids: list[int]) -> dict[int, dict[str, Any]]:
     """Per incident: the latest impact totals, the assessment with its decision, how many duties were sent, how
-    many were sent late and the reasons for the delay its statement gives (Art. 33(1), by language)."""
+    many were sent late and the reasons for the delay its statement gives (Art. 33(1), by language), and why it
+    was closed with duties still pending."""
     details: dict[int, dict[str, Any]] = {
-        i: {"totals": None, "assessment": None, "sent": 0, "late": 0, "delay_reasons": {}} for i in incident_ids
+        i: {"totals": None, "assessment": None, "sent": 0, "late": 0, "delay_reasons": {}, "closing": ""}
+        for i in incident_ids
     }
     if not incident_ids:
         return details
@@ -290,4 +292,10 @@ def register_details(incident_ids: list[int]) -> dict[int, dict[str, Any]]:
         .order_by(Statement.language)
     ):
         details[incident_id]["delay_reasons"][language] = reasons
+    for incident_id, text in db.session.execute(
+        select(IncidentNote.incident_id, IncidentNote.text)
+        .where(IncidentNote.incident_id.in_(incident_ids), IncidentNote.kind == "close")
+        .order_by(IncidentNote.id)
+    ):
+        details[incident_id]["closing"] = text  # the latest closing, when reopened and closed again
     return details

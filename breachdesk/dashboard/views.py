@@ -213,6 +213,7 @@ REGISTER_COLUMNS = [
     "notices_sent",
     "duties_sent_late",
     "delay_reasons",
+    "closed_with_duties_pending",
 ]
 
 
@@ -220,7 +221,7 @@ def _utc(value) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S") if value else ""
 
 
-def _register_row(incident: Incident, totals, assessment, sent, late, delay_reasons) -> list:
+def _register_row(incident: Incident, totals, assessment, sent, late, delay_reasons, closing) -> list:
     totals = totals or {}
     return [
         incident.id,
@@ -249,6 +250,7 @@ def _register_row(incident: Incident, totals, assessment, sent, late, delay_reas
         sent,
         late,
         " | ".join(f"[{language}] {reasons}" for language, reasons in delay_reasons.items()),
+        closing,
     ]
 
 

@@ -318,10 +318,15 @@ def clock(terms: Terms, anchors: dict[str, datetime]) -> dict[str, Any]:
     }
 
 
+def span_parts(seconds: float) -> tuple[int, int, int]:
+    """The whole days, hours and minutes of a span, its sign dropped: what every countdown says, in any language."""
+    minutes = abs(int(seconds)) // 60
+    return minutes // 1440, minutes // 60 % 24, minutes % 60
+
+
 def duration(seconds: int) -> str:
     """A span as people say it at 3 a.m.: "1 d 2 h", "3 h 20 min", "5 min"."""
-    minutes = abs(int(seconds)) // 60
-    days, hours, mins = minutes // 1440, minutes // 60 % 24, minutes % 60
+    days, hours, mins = span_parts(seconds)
     if days:
         return f"{days} d {hours} h"
     return f"{hours} h {mins} min" if hours else f"{mins} min"

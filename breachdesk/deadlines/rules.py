@@ -354,7 +354,15 @@ class RulesError(ValueError):
 
 
 def _period(raw: dict, where: str) -> Period:
-    unknown = set(raw) - {"amount", "unit", "holiday_country", "time_zone", "contract_hours", "immediately", *PERIOD_ENDINGS}
+    unknown = set(raw) - {
+        "amount",
+        "unit",
+        "holiday_country",
+        "time_zone",
+        "contract_hours",
+        "immediately",
+        *PERIOD_ENDINGS,
+    }
     if unknown:
         raise RulesError(f"{where}: unknown period field(s) {sorted(unknown)}")
     try:

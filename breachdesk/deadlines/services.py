@@ -16,7 +16,7 @@ from breachdesk.assessments.services import assessment_of
 from breachdesk.audit.services import record
 from breachdesk.core.clock import now_utc
 from breachdesk.core.errors import DomainError, ValidationFailed
-from breachdesk.core.signals import incident_changed, organisation_changed
+from breachdesk.core.signals import incident_changed, incident_closing, organisation_changed
 from breachdesk.deadlines.applicability import Population, Residents
 from breachdesk.deadlines.calendar import year_end
 from breachdesk.deadlines.diff import FROZEN, STATE, Changes, Filing, Stored, diff, lateness, withdrawal
@@ -366,3 +366,24 @@ def _rederive_incident(incident: Incident) -> None:
 @organisation_changed.connect
 def _rederive_open_incidents(_sender: None) -> None:
     resync_open_incidents()
+
+
+#: pending duties named one by one when an incident is closed; the rest are counted
+NAMED_WHEN_CLOSING = 10
+
+
+@incident_closing.connect
+def _pending_when_closing(incident: Incident) -> list[str]:
+    """The duties an incident still owes, soonest first: closing it leaves them unmet."""
+    rows = db.session.execute(
+        select(Obligation.regime, Obligation.stage, Obligation.recipient, Obligation.due_at)
+        .where(Obligation.incident_id == incident.id, Obligation.status == ObligationStatus.PENDING)
+        .order_by(Obligation.due_at.is_(None), Obligation.due_at, Obligation.target_at, Obligation.id)
+    ).all()
+    lines = [
+        f"{regime} {stage} to {recipient}" + (f", due {due_at:%Y-%m-%d %H:%M} UTC" if due_at else "")
+        for regime, stage, recipient, due_at in rows[:NAMED_WHEN_CLOSING]
+    ]
+    if len(rows) > NAMED_WHEN_CLOSING:
+        lines.append(f"and {len(rows) - NAMED_WHEN_CLOSING} more")
+    return lines

@@ -40,7 +40,7 @@ class IncidentForm(FlaskForm):
 
 class StatusForm(FlaskForm):
     status = SelectField("Status", choices={s.value: s.value for s in IncidentStatus})
-    reason = StringField("Reason (needed to reopen)", validators=[Length(max=1000)])
+    reason = StringField("Reason (to reopen, or to close with duties pending)", validators=[Length(max=1000)])
 
 
 class NoteForm(FlaskForm):

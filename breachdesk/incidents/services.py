@@ -7,15 +7,17 @@ same message naming the field. Callers commit.
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 
 from breachdesk.auth.models import User
 from breachdesk.core.clock import now_utc, parse_instant
 from breachdesk.core.db import MAX_ROW_ID
 from breachdesk.core.errors import DomainError, ValidationFailed
-from breachdesk.core.signals import incident_changed
+from breachdesk.core.signals import impact_recomputed, incident_changed, incident_closing, incident_filed
 from breachdesk.extensions import db
-from breachdesk.impact.services import take_snapshot
+from breachdesk.impact.services import current_snapshot, take_snapshot
 from breachdesk.incidents.models import Cause, Incident, IncidentNote, IncidentStatus, Nature
 from breachdesk.inventory.models import System
 from breachdesk.inventory.rules import data_category_problem
@@ -41,6 +43,9 @@ CLOCK_SKEW = timedelta(minutes=5)  # a phone a little ahead of the server is not
 MAX_TEXT = {"title": 200, "description": 20000, "containment": 20000}
 #: forward moves; closed -> open is a reopening and needs a reason
 FORWARD = [IncidentStatus.OPEN, IncidentStatus.ASSESSED, IncidentStatus.NOTIFYING, IncidentStatus.CLOSED]
+#: what signs the incident links alerts carry: a link in a chat channel or a mail that BreachDesk did not write
+#: points nowhere
+LINK_SALT = "incident-link"
 
 
 def clean(data: dict[str, Any], partial: bool = False) -> dict[str, Any]:
@@ -173,13 +178,16 @@ def open_incident(data: dict[str, Any], reported_by_id: int | None) -> Incident:
     db.session.flush()
     take_snapshot(incident)
     incident_changed.send(incident)
+    incident_filed.send(incident)  # after its duties, so that the alert can say the soonest
     return incident
 
 
 def recompute_impact(incident: Incident):
     """A new impact snapshot, and the obligations it implies (customers added or no longer affected)."""
+    before = current_snapshot(incident.id)
     snapshot = take_snapshot(incident)
     incident_changed.send(incident)
+    impact_recomputed.send(incident, before=before, after=snapshot)
     return snapshot
 
 
@@ -216,8 +224,44 @@ def change_status(incident: Incident, new: IncidentStatus, author_id: int | None
         if not reason.strip():
             raise ValidationFailed(["reason: required to reopen an incident"])
         db.session.add(IncidentNote(incident=incident, author_id=author_id, kind="reopen", text=reason.strip()))
+    if new == IncidentStatus.CLOSED:
+        _note_closing(incident, author_id, reason)
     incident.status = new
     db.session.flush()
+
+
+def pending_duties(incident: Incident) -> list[str]:
+    """The duties still owed, in words, from the domains that keep them."""
+    return [line for _receiver, lines in incident_closing.send(incident) for line in lines]
+
+
+def _note_closing(incident: Incident, author_id: int | None, reason: str) -> None:
+    """Closing while duties are still owed leaves a record an auditor will ask about: the reason, and the duties
+    it left, in the timeline and the register (Art. 33(5))."""
+    pending = pending_duties(incident)
+    if not pending:
+        return
+    if not reason.strip():
+        raise ValidationFailed(
+            [f"reason: required to close with {len(pending)} duty(ies) still pending: {'; '.join(pending)}"]
+        )
+    text = f"Closed with {len(pending)} duty(ies) still pending ({'; '.join(pending)}): {reason.strip()}"
+    db.session.add(IncidentNote(incident=incident, author_id=author_id, kind="close", text=text[:20000]))
+
+
+def incident_link(incident_id: int) -> str:
+    """The absolute, signed link to an incident that an alert carries."""
+    token = URLSafeSerializer(current_app.config["SECRET_KEY"], salt=LINK_SALT).dumps(incident_id)
+    return f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/incidents/link/{token}"
+
+
+def incident_of_link(token: str) -> int | None:
+    """The incident a signed link names, or None when BreachDesk did not sign it."""
+    try:
+        incident_id = URLSafeSerializer(current_app.config["SECRET_KEY"], salt=LINK_SALT).loads(token)
+    except BadSignature:
+        return None
+    return incident_id if isinstance(incident_id, int) else None
 
 
 def add_note(incident: Incident, text: str, author_id: int | None) -> IncidentNote:

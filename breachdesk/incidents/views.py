@@ -5,7 +5,7 @@ those parts through `core.signals.incident_page`."""
 
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -141,6 +141,16 @@ def show(incident_id: int):
         q=request.args.get("q", ""),
         **page_parts(incident_page, incident),
     )
+
+
+@bp.get("/link/<token>")
+@allow(EVERYONE)
+def link(token: str):
+    """Where an alert's signed link lands: the incident, for whoever may read it."""
+    incident_id = services.incident_of_link(token)
+    if incident_id is None:
+        abort(404)
+    return redirect(url_for("incidents.show", incident_id=incident_id))
 
 
 @bp.route("/<int:incident_id>/edit", methods=["GET", "POST"])

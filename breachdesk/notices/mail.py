@@ -68,6 +68,8 @@ class OutgoingMail:
     html: str
     #: carried to the provider and back in its delivery events
     custom_args: dict[str, str] = field(default_factory=dict)
+    #: the incident an alert is about (a signed link), for the channels that show it as a button
+    link: str = ""
 
     def as_email(self) -> EmailMessage:
         message = EmailMessage()

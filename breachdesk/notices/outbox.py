@@ -28,6 +28,7 @@ from breachdesk.deadlines.services import mark_all_sent
 from breachdesk.extensions import db
 from breachdesk.inventory.rules import email_problem
 from breachdesk.notices import layout
+from breachdesk.notices.chat import Routed
 from breachdesk.notices.mail import (
     Backend,
     OutgoingMail,
@@ -130,6 +131,7 @@ def load_claimed(ids: list[int], worker: str, sender: str) -> list[Claimed]:
             Notice.obligation_id,
             AlertMail.subject,
             AlertMail.text_body,
+            AlertMail.link,
         )
         .outerjoin(Notice, Notice.id == OutboxMessage.notice_id)
         .outerjoin(AlertMail, AlertMail.id == OutboxMessage.alert_mail_id)
@@ -154,6 +156,7 @@ def load_claimed(ids: list[int], worker: str, sender: str) -> list[Claimed]:
         obligation_id,
         alert_subject,
         alert_text,
+        alert_link,
     ) in rows:
         if notice_id is not None:  # in the organisation's name and layout (notices/layout.py)
             if notice_id not in layouts:
@@ -173,9 +176,17 @@ def load_claimed(ids: list[int], worker: str, sender: str) -> list[Claimed]:
                 layouts[notice_id][1],
                 {"notice_id": str(notice_id), "incident_id": str(incident_id)},
             )
-        else:  # a reminder, an escalation or a digest
+        else:  # an alert: a reminder, an escalation, a digest, an incident filed or grown
             mail = OutgoingMail(
-                message_id, key, sender, recipient, alert_subject, alert_text, "", {"alert_mail_id": str(alert_mail_id)}
+                message_id,
+                key,
+                sender,
+                recipient,
+                alert_subject,
+                alert_text,
+                "",
+                {"alert_mail_id": str(alert_mail_id)},
+                alert_link or "",
             )
         claimed.append(Claimed(mail, attempts, notice_id, alert_mail_id, obligation_id))
     db.session.commit()  # nothing held open while the provider thinks
@@ -394,7 +405,7 @@ def dispatch_round(backend: Backend | None = None, worker: str | None = None, ba
     are recorded before their places take others, so a dispatcher killed at any instant repeats at most those
     in flight. A 429 ends the round: what it had not sent waits, with the rest of the outbox, as asked."""
     config = current_app.config
-    backend = backend or backend_from(config, current_app.instance_path)
+    backend = Routed(backend or backend_from(config, current_app.instance_path), config)
     worker = worker or worker_name()
     ids = claim(worker, batch or config["DISPATCH_BATCH"], config["DISPATCH_LEASE_SECONDS"])
     result = Round(claimed=len(ids))

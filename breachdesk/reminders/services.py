@@ -40,7 +40,7 @@ class TickResult:
     by_kind: dict[str, int] = field(default_factory=dict)
 
 
-def _insert_ignoring_duplicates(alerts: list[dict]) -> set[str]:
+def insert_alerts(alerts: list[dict]) -> set[str]:
     """Insert the alerts; those another process (or an earlier tick) recorded already are skipped by the
     database itself, on the unique key. Returns the keys this call inserted."""
     if not alerts:
@@ -123,7 +123,7 @@ def _mail_text(kind: str, per_incident: dict[int, list], incidents: dict, now: d
     return subject[:300], "\n".join(lines) + "\n"
 
 
-def _send(mails: list[dict]) -> int:
+def queue_mails(mails: list[dict]) -> int:
     """Write the mails and queue an outbox message per recipient. Returns the messages queued."""
     if not mails:
         return 0
@@ -191,7 +191,7 @@ def tick(now: datetime | None = None) -> TickResult:
                 "created_at": now,
             }
         )
-    inserted = _insert_ignoring_duplicates(alerts)
+    inserted = insert_alerts(alerts)
     by_incident: dict[tuple[str, int, int], list] = defaultdict(list)
     for due, row in map(wanted.__getitem__, inserted):
         by_incident[due.kind, due.offset_minutes, row.incident_id].append(row)
@@ -228,7 +228,7 @@ def tick(now: datetime | None = None) -> TickResult:
                 "created_at": now,
             }
         )
-    result.messages += _send(mails)
+    result.messages += queue_mails(mails)
     result.mails += len(mails)
     result.alerts = len(inserted)
     result.messages += _digest(now, result)
@@ -267,7 +267,7 @@ def _digest(now: datetime, result: TickResult) -> int:
     if now.hour < current_app.config["DIGEST_HOUR_UTC"]:
         return 0
     key = f"{DIGEST}:{now:%Y-%m-%d}"
-    if not _insert_ignoring_duplicates(
+    if not insert_alerts(
         [{"key": key, "kind": DIGEST, "offset_minutes": 0, "obligation_id": None, "due_at": None, "created_at": now}]
     ):
         return 0
@@ -298,4 +298,4 @@ def _digest(now: datetime, result: TickResult) -> int:
     }
     result.mails += 1
     result.by_kind[DIGEST] = 1
-    return _send([mail])
+    return queue_mails([mail])

@@ -37,6 +37,7 @@ EXPECTED = {
     "incidents.note": {ADMIN, PRIVACY, RESPONDER},
     "incidents.recompute": {ADMIN, PRIVACY, RESPONDER},
     "incidents.customers_csv": ALL,
+    "incidents.link": ALL,
     "deadlines.event": {ADMIN, PRIVACY},
     "assessments.assess": {ADMIN, PRIVACY},
     "deadlines.incident_obligations": ALL,

@@ -31,3 +31,32 @@ def test_weak_password_and_unknown_user_are_clear_errors(runner):
     assert db.session.scalar(select(User)) is None
     missing = runner.invoke(args=["user", "disable", "ghost"])
     assert missing.exit_code == 1 and "no user named 'ghost'" in missing.output
+
+
+def test_a_users_alert_language_is_unknown_until_set_and_only_a_written_one_is_taken(runner):
+    args = ["user", "create", "lea", "--email", "lea@example.com", "--role", "privacy", "--password", GOOD]
+    assert runner.invoke(args=args).exit_code == 0
+    assert (
+        runner.invoke(
+            args=[
+                *args[:2],
+                "max",
+                "--email",
+                "m@example.com",
+                "--role",
+                "privacy",
+                "--language",
+                "fr",
+                "--password",
+                GOOD,
+            ]
+        ).exit_code
+        == 0
+    )
+    languages = dict(db.session.execute(select(User.username, User.language)).all())
+    assert languages == {"lea": None, "max": "fr"}
+    assert runner.invoke(args=["user", "set-language", "lea", "fr"]).output == "lea reads alerts in fr\n"
+    refused = runner.invoke(args=["user", "set-language", "lea", "de"])
+    assert refused.exit_code == 2 and "'de' is not one of 'en', 'fr'" in refused.output
+    db.session.expire_all()
+    assert db.session.scalar(select(User.language).where(User.username == "lea")) == "fr"

@@ -76,7 +76,7 @@ def test_the_register_lists_every_incident_with_decisions_and_exports_csv(incide
         privacy,
     )
     mark_sent(duty(incident, "acme"), datetime(2026, 10, 25, 12, 0, tzinfo=UTC))
-    change_status(incident, "closed", None)
+    change_status(incident, "closed", None, reason="The other customers were told by phone")
     db.session.commit()
     client = login(Role.VIEWER)
     page = client.get("/register").text
@@ -94,6 +94,8 @@ def test_the_register_lists_every_incident_with_decisions_and_exports_csv(incide
     assert (fresh["authority_decision"], fresh["decided_by"], fresh["notices_sent"]) == ("not_required", "dpo", "0")
     assert rows[1]["status"] == "closed" and rows[1]["notices_sent"] == "1" and rows[1]["customers_affected"] == "3"
     assert rows[1]["aware_at_utc"] == "2026-10-24 22:00:00"
+    assert rows[1]["closed_with_duties_pending"].endswith("): The other customers were told by phone")
+    assert fresh["closed_with_duties_pending"] == ""
     only = list(csv.DictReader(io.StringIO(client.get("/register.csv?cause=external_attack").data.decode("utf-8-sig"))))
     assert [r["incident"] for r in only] == [str(recent.id)]
 
@@ -148,7 +150,7 @@ def three_incidents(incident, recent):
         None,
     )
     db.session.flush()
-    change_status(closed, "closed", None)
+    change_status(closed, "closed", None, reason="Handled outside BreachDesk")
     db.session.commit()
     return incident, recent, closed
 
