@@ -327,7 +327,8 @@ def mark_all_sent(sends: list[tuple[Obligation, datetime, str]]) -> None:
         for column, value in sending(current, sent_at, reference, now).items():
             setattr(obligation, column, value)
     db.session.flush()
-    _start_next_stages({o.incident for o, *_ in sends if _files_a_stage(o.rule_id)})
+    filing = _rules_filing_a_stage()
+    _start_next_stages({o.incident for o, *_ in sends if o.rule_id in filing})
 
 
 #: what deciding a send's changes reads of an obligation
@@ -353,8 +354,9 @@ def sending(current: dict[str, Any], sent_at: datetime, reference: str, now: dat
     return changes
 
 
-def _files_a_stage(rule_id: str) -> bool:
-    return f"stage_filed:{rule_id}" in {r.anchor for r in shipped_rules()}
+def _rules_filing_a_stage() -> set[str]:
+    """The rules whose filing starts another stage's clock (an anchor `stage_filed:<rule id>`)."""
+    return {r.anchor.removeprefix("stage_filed:") for r in shipped_rules() if r.anchor.startswith("stage_filed:")}
 
 
 def _start_next_stages(incidents: set[Incident]) -> None:
@@ -384,6 +386,7 @@ def record_first_sends(sends: dict[int, tuple[datetime, str]]) -> list[dict[str,
         )
     ).mappings()
     now, writes, events, filing = now_utc(), [], [], set()
+    filing_rules = _rules_filing_a_stage()
     for row in rows:
         sent_at, reference = sends[row["id"]]
         if row["sent_at"] is not None and row["sent_at"] <= sent_at:
@@ -400,7 +403,7 @@ def record_first_sends(sends: dict[int, tuple[datetime, str]]) -> list[dict[str,
                 "after": {k: changes[k] for k in changed},
             }
         )
-        if _files_a_stage(row["rule_id"]):
+        if row["rule_id"] in filing_rules:
             filing.add(row["incident_id"])
     if writes:
         db.session.execute(_RECORDED_SEND, writes)
