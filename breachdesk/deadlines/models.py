@@ -16,6 +16,11 @@ from breachdesk.incidents.models import Incident
 OVERDUE = "overdue"
 
 
+def obligation_label(incident_id: int, rule_id: str, recipient_key: str) -> str:
+    """How the audit log names an obligation: its natural key."""
+    return f"{incident_id}:{rule_id}:{recipient_key}"
+
+
 class Obligation(Audited, db.Model):
     __tablename__ = "obligations"
     __table_args__ = (
@@ -65,7 +70,7 @@ class Obligation(Audited, db.Model):
     incident: Mapped[Incident] = relationship()
 
     def audit_label(self) -> str:
-        return f"{self.incident_id}:{self.rule_id}:{self.recipient_key}"
+        return obligation_label(self.incident_id, self.rule_id, self.recipient_key)
 
     def shown_status(self, now: datetime | None = None) -> str:
         if self.status == ObligationStatus.PENDING and self.due_at is not None and self.due_at < (now or now_utc()):

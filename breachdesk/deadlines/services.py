@@ -8,8 +8,9 @@ one summary audit event; what a person does to one obligation is audited row by 
 
 from collections import defaultdict
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Select, func, insert, select, update
+from sqlalchemy import Select, bindparam, func, insert, select, update
 
 from breachdesk.assessments.models import Assessment, Decision
 from breachdesk.assessments.services import assessment_of
@@ -20,7 +21,7 @@ from breachdesk.core.signals import incident_changed, incident_closing, organisa
 from breachdesk.deadlines.applicability import Population, Residents
 from breachdesk.deadlines.calendar import year_end
 from breachdesk.deadlines.diff import FROZEN, STATE, Changes, Filing, Stored, diff, lateness, withdrawal
-from breachdesk.deadlines.models import OVERDUE, Obligation, ObligationStatus
+from breachdesk.deadlines.models import OVERDUE, Obligation, ObligationStatus, obligation_label
 from breachdesk.deadlines.obligations import (
     AffectedCustomer,
     Facts,
@@ -321,25 +322,95 @@ def mark_sent(obligation: Obligation, sent_at: datetime, reference: str = "") ->
 
 
 def mark_all_sent(sends: list[tuple[Obligation, datetime, str]]) -> None:
-    """`mark_sent` for each (obligation, sent_at, reference), written in one flush (and so one audit append): the
-    dispatcher records hundreds of first sends a second."""
+    """`mark_sent` for each (obligation, sent_at, reference), written in one flush (and so one audit append)."""
     now = now_utc()
     for obligation, sent_at, reference in sends:
-        if obligation.status == ObligationStatus.NOT_REQUIRED:
-            raise DomainError("status: this obligation is not required; nothing to send")
-        if sent_at > now:
-            raise ValidationFailed(["sent_at: is in the future"])
-        if obligation.sent_at is None or sent_at < obligation.sent_at:
-            obligation.sent_at = sent_at
-            obligation.late_by_seconds = lateness(sent_at, obligation.due_at or obligation.target_at)
-        if obligation.status == ObligationStatus.PENDING:
-            obligation.status = ObligationStatus.SENT
-        if reference.strip():
-            obligation.sent_reference = reference.strip()[:200]
+        current = {column: getattr(obligation, column) for column in _SENDING_READS}
+        for column, value in sending(current, sent_at, reference, now).items():
+            setattr(obligation, column, value)
     db.session.flush()
-    filed = {r.anchor for r in shipped_rules()}
-    for incident in {o.incident for o, *_ in sends if f"stage_filed:{o.rule_id}" in filed}:
+    filing = _rules_filing_a_stage()
+    _start_next_stages({o.incident for o, *_ in sends if o.rule_id in filing})
+
+
+#: what deciding a send's changes reads of an obligation
+_SENDING_READS = ("status", "sent_at", "due_at", "target_at")
+
+
+def sending(current: dict[str, Any], sent_at: datetime, reference: str, now: datetime) -> dict[str, Any]:
+    """What a send at `sent_at` writes on an obligation whose columns are `current` (`_SENDING_READS`): sent
+    means fulfilled as of the send time; lateness is frozen at the first send, the earliest one even when several
+    messages sent at once are recorded in another order."""
+    if current["status"] == ObligationStatus.NOT_REQUIRED:
+        raise DomainError("status: this obligation is not required; nothing to send")
+    if sent_at > now:
+        raise ValidationFailed(["sent_at: is in the future"])
+    changes: dict[str, Any] = {}
+    if current["status"] == ObligationStatus.PENDING:
+        changes["status"] = ObligationStatus.SENT
+    if current["sent_at"] is None or sent_at < current["sent_at"]:
+        changes["sent_at"] = sent_at
+        changes["late_by_seconds"] = lateness(sent_at, current["due_at"] or current["target_at"])
+    if reference.strip():
+        changes["sent_reference"] = reference.strip()[:200]
+    return changes
+
+
+def _rules_filing_a_stage() -> set[str]:
+    """The rules whose filing starts another stage's clock (an anchor `stage_filed:<rule id>`)."""
+    return {r.anchor.removeprefix("stage_filed:") for r in shipped_rules() if r.anchor.startswith("stage_filed:")}
+
+
+def _start_next_stages(incidents: set[Incident]) -> None:
+    for incident in incidents:
         sync_obligations(incident)  # a filed stage starts the next stage's clock
+
+
+#: the columns a send writes, in the table's order (the order the flush audits them in)
+_WRITTEN = ("status", "sent_at", "late_by_seconds", "sent_reference")
+_RECORDED_SEND = (
+    update(Obligation.__table__)
+    .where(Obligation.__table__.c.id == bindparam("obligation_id"))
+    .values(**{column: bindparam(f"new_{column}") for column in _WRITTEN})
+)
+
+
+def record_first_sends(sends: dict[int, tuple[datetime, str]]) -> list[dict[str, Any]]:
+    """The dispatcher's `mark_all_sent`: obligation id -> (its earliest message sent in a group of outcomes, the
+    reference), read and written with one statement each. Returns the audit events the flush would have written,
+    for the caller to append with its own in one go. Obligations no longer required stay as they are, and a send
+    later than the one on record changes nothing."""
+    columns = (Obligation.id, Obligation.incident_id, Obligation.rule_id, Obligation.recipient_key)
+    reads = [getattr(Obligation, column) for column in _SENDING_READS]
+    rows = db.session.execute(
+        select(*columns, *reads, Obligation.late_by_seconds, Obligation.sent_reference).where(
+            Obligation.id.in_(sends), Obligation.status != ObligationStatus.NOT_REQUIRED
+        )
+    ).mappings()
+    now, writes, events, filing = now_utc(), [], [], set()
+    filing_rules = _rules_filing_a_stage()
+    for row in rows:
+        sent_at, reference = sends[row["id"]]
+        if row["sent_at"] is not None and row["sent_at"] <= sent_at:
+            continue
+        changes = sending(dict(row), sent_at, reference, now)
+        writes.append({"obligation_id": row["id"], **{f"new_{k}": changes.get(k, row[k]) for k in _WRITTEN}})
+        changed = [k for k in _WRITTEN if k in changes and changes[k] != row[k]]
+        events.append(
+            {
+                "action": "update",
+                "entity_type": Obligation.__tablename__,
+                "entity_id": obligation_label(row["incident_id"], row["rule_id"], row["recipient_key"]),
+                "before": {k: row[k] for k in changed},
+                "after": {k: changes[k] for k in changed},
+            }
+        )
+        if row["rule_id"] in filing_rules:
+            filing.add(row["incident_id"])
+    if writes:
+        db.session.execute(_RECORDED_SEND, writes)
+    _start_next_stages({db.session.get(Incident, incident_id) for incident_id in filing})
+    return events
 
 
 def mark_acknowledged(obligation: Obligation, acknowledged_at: datetime) -> None:

@@ -23,8 +23,7 @@ from sqlalchemy import and_, bindparam, or_, select, update
 from breachdesk.audit.services import acting_as, append_events
 from breachdesk.core.clock import now_utc
 from breachdesk.core.errors import ValidationFailed
-from breachdesk.deadlines.models import Obligation, ObligationStatus
-from breachdesk.deadlines.services import mark_all_sent
+from breachdesk.deadlines.services import record_first_sends
 from breachdesk.extensions import db
 from breachdesk.inventory.rules import email_problem
 from breachdesk.notices import layout
@@ -276,8 +275,7 @@ def record_outcomes(finished: list[Attempt], worker: str) -> list[str]:
         if status == OutboxStatus.FAILED:
             failed.append((message_id, changes["attempts"]))
         events.append(_event(done, outcome, changes))
-    _fulfil(first_sends)
-    append_events(db.session, events)
+    append_events(db.session, _fulfil(first_sends) + events)  # one append to the chain for the group
     db.session.commit()
     for message_id, attempts in failed:
         # the provider's words often quote the address: they stay on the message's page and in the audit log
@@ -285,19 +283,12 @@ def record_outcomes(finished: list[Attempt], worker: str) -> list[str]:
     return outcomes
 
 
-def _fulfil(first_sends: dict[int, Attempt]) -> None:
-    """The first message sent fulfils its obligation (sends in flight finish in any order)."""
+def _fulfil(first_sends: dict[int, Attempt]) -> list[dict]:
+    """The first message sent fulfils its obligation (sends in flight finish in any order). Returns the
+    obligations' audit events."""
     if not first_sends:
-        return
-    obligations = db.session.scalars(
-        select(Obligation).where(Obligation.id.in_(first_sends), Obligation.status != ObligationStatus.NOT_REQUIRED)
-    )
-    sends = []
-    for obligation in obligations:
-        done = first_sends[obligation.id]
-        if obligation.sent_at is None or obligation.sent_at > done.at:
-            sends.append((obligation, done.at, f"e-mail {done.provider_id}"))
-    mark_all_sent(sends)
+        return []
+    return record_first_sends({o: (done.at, f"e-mail {done.provider_id}") for o, done in first_sends.items()})
 
 
 def _event(done: Attempt, outcome: str, changes: dict) -> dict:

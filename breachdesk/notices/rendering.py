@@ -73,8 +73,15 @@ def when(context, value: datetime | None, zone: str | None = None) -> str:
 
 @pass_context
 def number(context, value: int | None) -> str:
-    """`1,400` in English, `1 400` in French."""
-    return "—" if value is None else format_decimal(value, locale=_locale(context.get("language") or "en"))
+    """`1,400` in English, `1 400` in French: a whole number is grouped by threes with its language's separator,
+    as Babel groups it in every language we write (tests/notices/test_rendering.py holds that); anything else
+    goes through Babel."""
+    if value is None:
+        return "—"
+    locale = _locale(context.get("language") or "en")
+    if isinstance(value, int):
+        return f"{value:,}".replace(",", locale.number_symbols["latn"]["group"])
+    return format_decimal(value, locale=locale)
 
 
 @lru_cache

@@ -23,12 +23,15 @@ DROP SCHEMA public CASCADE first), each part in a fresh process under harness's 
       Flask's test client: the impact is computed, the obligations derived, the answer serialised;
    b. the statement for recipients in English and French (`save_statement`, as its page saves it);
    c. `services.generate_all(incident, officer, QueueProgress(...))` acting as the officer, as the page's job;
-   d. `services.approve_all(incident, officer, QueueProgress(...))`, the same way; from its first committed
-      batch on, the dispatchers find messages to send;
-   e. waiting, polling the outbox every 0.1 s, until every message of the incident is `sent`.
+   d. the review page: `review.of_incident(incident, officer, now)` (every draft judged, the summary, the
+      fingerprint);
+   e. the confirmation, as its view and job do: `review.of_incident` again, checked against what the page showed
+      (`refusal`), then `services.approve_reviewed(incident, review.reviewed(), officer, QueueProgress(...))`;
+      from its first committed batch on, the dispatchers find messages to send;
+   f. waiting, polling the outbox every 0.1 s, until every message of the incident is `sent`.
    Checked: every message sent once (the stand-in received each outbox id exactly once), none failed.
 
-Reported: each step's seconds, time to queue (a + b + c + d), the total (from a's start to the last message
+Reported: each step's seconds, time to queue (a to e), the total (from a's start to the last message
 recorded as sent), and the two goals: total < 60 s, and total within 1.25x of messages x latency / messages in
 flight (DISPATCH_CONCURRENCY x dispatchers) + time to queue. Results in tests/bench/results/end_to_end-*.json.
 `--profile` runs the flow up to the approval and the first dispatcher under cProfile (the dispatcher's main thread:
@@ -55,7 +58,8 @@ POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1/breachdesk_bench_end_to_
 HOW_MEASURED = (
     "setup in a fresh process; the SendGrid stand-in in its own process; the dispatchers as `breachdesk dispatch "
     "--forever` processes polling before the flow starts; the flow (POST through Flask's test client, statements, "
-    "generate_all and approve_all with a QueueProgress acting as the officer, then polling the outbox every 0.1 s "
+    "generate_all, the review page's review.of_incident, the confirmation's review.of_incident and approve_reviewed "
+    "with a QueueProgress, acting as the officer, then polling the outbox every 0.1 s "
     "until every message is sent) in one process, perf_counter from the POST to the poll that finds none left"
 )
 USERNAME = "bench-officer"
@@ -112,6 +116,20 @@ def _as_officer(work):
         return work(officer)
 
 
+def _confirm(incident_id: int, officer, shown):
+    """What the confirmation does (notices/views.py approve_all and its job): the review again, refused unless it is
+    what the page showed, then the reviewed drafts approved and queued."""
+    from breachdesk.core.clock import now_utc
+    from breachdesk.core.progress import QueueProgress
+    from breachdesk.notices import review, services
+
+    again = review.of_incident(incident_id, officer, now_utc())
+    refused = again.refusal(shown.confirmation())
+    if refused:
+        raise harness.BenchFailure(f"the confirmation was refused: {refused}")
+    return services.approve_reviewed(incident_id, again.reviewed(), officer, QueueProgress(queue.Queue()))
+
+
 def _unsent(incident_id: int) -> tuple[int, int]:
     """(messages of the incident not yet sent, of which failed), in a fresh transaction."""
     from sqlalchemy import func, select
@@ -133,14 +151,15 @@ def _unsent(incident_id: int) -> tuple[int, int]:
 
 
 def measure_flow(url: str, token: str, systems: list[str], timeout: float, profile: Path | None) -> dict[str, Any]:
-    """The timeline, step by step: POST, statements, generate, approve, then wait for the last message sent.
+    """The timeline, step by step: POST, statements, generate, review, approve, then wait for the last message sent.
     `profile`: cProfile the steps up to the approval into that file."""
     from sqlalchemy import func, select
 
+    from breachdesk.core.clock import now_utc
     from breachdesk.core.progress import QueueProgress
     from breachdesk.extensions import db
     from breachdesk.incidents.models import Incident
-    from breachdesk.notices import services
+    from breachdesk.notices import review, services
     from breachdesk.notices.models import Notice, OutboxMessage
     from tests.incident_fixtures import write_statements
 
@@ -163,7 +182,9 @@ def measure_flow(url: str, token: str, systems: list[str], timeout: float, profi
         marks["statements"] = time.perf_counter()
         notices = _as_officer(lambda officer: services.generate_all(incident_id, officer, QueueProgress(queue.Queue())))
         marks["generate"] = time.perf_counter()
-        queued = _as_officer(lambda officer: services.approve_all(incident_id, officer, QueueProgress(queue.Queue())))
+        shown = _as_officer(lambda officer: review.of_incident(incident_id, officer, now_utc()))
+        marks["review"] = time.perf_counter()
+        queued = _as_officer(lambda officer: _confirm(incident_id, officer, shown)).queued
         marks["approve"] = time.perf_counter()
         if profiler:
             profiler.disable()
@@ -287,7 +308,7 @@ def bench_database(name: str, url: str, data: dict[str, Any], work: Path, args) 
     dispatchers = start_dispatchers(env, stub.url, logs, args)
     try:
         flow = harness.run_part(
-            SCRIPT, "flow (POST, statements, generate, approve, until the last message is sent)", "flow", url,
+            SCRIPT, "flow (POST, statements, generate, review, approve, until the last message is sent)", "flow", url,
             ["--setup", str(logs / "setup.json"), "--timeout", str(args.timeout),
              *(["--profile", str(logs / "flow.prof")] if args.profile else [])], env, logs, args.timeout,
         )  # fmt: skip
@@ -347,6 +368,7 @@ def report(payload: dict[str, Any]) -> list[str]:
                 f"{s['post']:.1f}",
                 f"{s['statements']:.1f}",
                 f"{s['generate']:.1f}",
+                f"{s['review']:.1f}",
                 f"{s['approve']:.1f}",
                 f"{f['queue_seconds']:.1f}",
                 f"{s['sent']:.1f}",
@@ -357,7 +379,8 @@ def report(payload: dict[str, Any]) -> list[str]:
         )
     lines = harness.table(
         (
-            "database", "customers", "messages", "in flight", "POST s", "statements s", "generate s", "approve s",
+            "database", "customers", "messages", "in flight", "POST s", "statements s", "generate s", "review s",
+            "confirm + approve s",
             "queue s", "then sent s", "total s", "ideal s", "msgs/s",
         ),
         rows,
@@ -374,7 +397,7 @@ def report(payload: dict[str, Any]) -> list[str]:
             f"first to last message sent {f['sending_seconds']:.1f} s; dispatch {r['dispatch_settings']}, "
             f"{r['dispatchers']} dispatcher(s)",
             f"  CPU seconds: flow process {f['process']['user_seconds'] + f['process']['system_seconds']:.1f} "
-            f"(POST, generate, approve, polling), dispatcher(s) {sum(r['dispatchers_cpu_seconds']):.1f} "
+            f"(POST, generate, review, approve, polling), dispatcher(s) {sum(r['dispatchers_cpu_seconds']):.1f} "
             f"({sum(r['dispatchers_cpu_seconds']) / f['messages'] * 1000:.2f} ms a message), stub "
             f"{r['stub']['cpu_seconds']:.1f}; load average before / after the run "
             f"{payload['load_average_before'][0]:.1f} / {payload['load_average_after'][0]:.1f} "

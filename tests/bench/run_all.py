@@ -21,10 +21,12 @@ the slow stub; 200 incidents and 4,000 obligations, shorter load, for the dashbo
 figures mean little; --keep DIR keeps the generated data in DIR/import, DIR/impact, DIR/obligations,
 DIR/notices, DIR/dashboard and DIR/end_to_end for the next run.
 Every benchmark runs even when an earlier one failed; the exit status is 1 when any failed. Each writes its
-own JSON into tests/bench/results/.
+own JSON into tests/bench/results/. The summary repeats, under each benchmark, the lines where it marked a goal
+`ok` or `MISSED` (end to end, import, notices' queueing, impact, dashboard).
 """
 
 import argparse
+import re
 import subprocess
 import sys
 import time
@@ -33,6 +35,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 BENCHMARKS = ("import", "impact", "obligations", "notices", "dashboard", "end_to_end")
 QUICK = ["--customers", "500", "--volume-rows", "50000"]
+#: a line of a benchmark's report that marks a goal (harness.mark, harness.goal: "goal ... ok", "<300 ms MISSED")
+GOAL_MARK = re.compile(r"(goal|<\s*[\d.,]+).*\b(ok|MISSED)\b")
 
 
 def commands(args) -> dict[str, list[str]]:
@@ -76,6 +80,17 @@ def commands(args) -> dict[str, list[str]]:
     return found
 
 
+def run(command: list[str]) -> tuple[int, list[str]]:
+    """One benchmark, its output shown as it comes; returns its exit status and the lines marking a goal."""
+    goals = []
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, bufsize=1) as process:
+        for line in process.stdout:
+            print(line, end="", flush=True)
+            if GOAL_MARK.search(line):
+                goals.append(line.rstrip())
+    return process.returncode, goals
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small data: a smoke run, not a measurement")
@@ -99,12 +114,14 @@ def main(argv: list[str] | None = None) -> int:
             continue
         print(f"\n######## {name}: {' '.join(command)}", flush=True)
         start = time.perf_counter()
-        code = subprocess.call(command)
-        outcome[name] = (code, time.perf_counter() - start)
+        code, goals = run(command)
+        outcome[name] = (code, time.perf_counter() - start, goals)
     print("\n######## summary")
-    for name, (code, seconds) in outcome.items():
+    for name, (code, seconds, goals) in outcome.items():
         print(f"  {name:11s} {'ok' if code == 0 else f'FAILED (exit {code})':16s} {seconds:7.0f} s")
-    return 1 if any(code != 0 for code, _ in outcome.values()) else 0
+        for line in goals:
+            print(f"      {line.strip()}")
+    return 1 if any(code != 0 for code, *_ in outcome.values()) else 0
 
 
 if __name__ == "__main__":

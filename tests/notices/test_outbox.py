@@ -16,6 +16,7 @@ from sqlalchemy import func, select, update
 from breachdesk.audit.models import AuditEvent
 from breachdesk.core.errors import ValidationFailed
 from breachdesk.deadlines.models import Obligation, ObligationStatus
+from breachdesk.deadlines.services import mark_sent
 from breachdesk.extensions import db
 from breachdesk.inventory.rules import email_problem
 from breachdesk.notices import outbox, services
@@ -465,6 +466,35 @@ def test_the_earliest_send_of_a_notice_fulfils_its_obligation_whatever_order_the
         "e-mail p-1",
     )
     assert obligation.late_by_seconds == 3 * 3600
+
+
+def obligation_written(incident, key: str) -> tuple:
+    """The columns a send writes on the customer's obligation, and the audit log's last word on them."""
+    db.session.expire_all()
+    found = duty(incident, key)
+    event = db.session.execute(
+        select(AuditEvent.action, AuditEvent.before, AuditEvent.after)
+        .where(AuditEvent.entity_type == "obligations", AuditEvent.entity_id == found.audit_label())
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    ).one()
+    columns = (found.status, found.sent_at, found.late_by_seconds, found.sent_reference)
+    return columns, tuple(event), list(event.after)
+
+
+def test_a_send_fulfils_its_obligation_as_marking_it_sent_by_hand_would_columns_and_audit_alike(app, incident, privacy):
+    """The dispatcher writes obligations with one statement, not through the flush that audits a person's change:
+    what it writes and what the log says (its keys in the same order) must be what `mark_sent` writes and logs."""
+    approved(incident, privacy, "acme")
+    sent_at = datetime(2026, 10, 26, 1, 0, tzinfo=UTC)
+    by_hand = db.session.begin_nested()
+    mark_sent(duty(incident, "acme"), sent_at, "e-mail p-1")
+    expected = obligation_written(incident, "acme")
+    by_hand.rollback()
+    [first, _] = load_claimed(claim("w1", batch=5, lease_seconds=60), "w1", SENDER)
+    outbox.record_outcomes([Attempt(first, provider_id="p-1", at=sent_at)], "w1")
+    assert obligation_written(incident, "acme") == expected
+    assert expected[0] == (ObligationStatus.SENT, sent_at, 3 * 3600, "e-mail p-1")
 
 
 def test_a_send_leaves_an_obligation_no_longer_required_as_it_is(app, incident, privacy):

@@ -4,7 +4,9 @@ import html
 import re
 
 import pytest
+from babel.numbers import format_decimal
 
+from breachdesk.core.i18n import TRANSLATIONS
 from breachdesk.deadlines.rules import rule
 from breachdesk.notices import rendering
 from breachdesk.notices.rendering import (
@@ -202,3 +204,13 @@ def test_ranges_and_products_of_a_sensible_size_still_work():
         in_text("{% for i in range(3) %}{{ i }}{% endfor %} {{ '-' * 20 }} {{ 2 ** 10 }}"), sample_context()
     ).text
     assert text == "012 -------------------- 1024\n"
+
+
+@pytest.mark.parametrize("language", sorted(["en", *(p.name for p in TRANSLATIONS.iterdir() if p.is_dir())]))
+def test_a_whole_number_is_written_as_babel_writes_it_in_every_language_we_write(language):
+    """`|number` groups whole numbers by threes with the language's separator itself (Babel's formatting was most
+    of a notice's rendering): a language grouped otherwise must fail here."""
+    template = rendering.TEXT_ENV.from_string("{{ value|number }}")
+    for value in (0, 7, 999, 1_000, 12_345, 999_999, 1_234_567, 10**12, -4_321):
+        assert template.render(value=value, language=language) == format_decimal(value, locale=language)
+    assert template.render(value=1234.5, language=language) == format_decimal(1234.5, locale=language)
