@@ -39,7 +39,7 @@ def test_after_filing_on_a_phone_the_first_screen_says_how_bad_who_by_when_and_w
         first = page.locator(".first-screen")
         tiles = first.locator(".tile")
         assert tiles.count() == 4
-        assert tiles.nth(0).inner_text().split() == ["13", "customers"]  # every demo customer uses the SMS relay
+        assert tiles.nth(0).inner_text().split() == ["16", "customers"]  # every demo customer uses the SMS relay
         assert "people" in tiles.nth(1).inner_text() and "records" in tiles.nth(2).inner_text()
         assert tiles.nth(3).inner_text().endswith("most sensitive")
         duties = first.locator(".next-duty")

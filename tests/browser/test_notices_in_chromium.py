@@ -12,7 +12,7 @@ from breachdesk.auth.models import Role
 from breachdesk.extensions import db
 from breachdesk.incidents.services import open_incident
 from breachdesk.notices.mail import FileBackend
-from breachdesk.notices.models import Notice
+from breachdesk.notices.models import AlertMail, Notice
 from breachdesk.notices.outbox import dispatch_round
 from tests.browser.helpers import log_in, screenshot
 from tests.conftest import create_user
@@ -41,15 +41,18 @@ def test_privacy_officer_notifies_every_customer_and_one_acknowledges(
     log_in(page, live_server, "dpo")
     page.goto(f"{live_server}/incidents/{incident.id}")
     page.get_by_role("link", name="Notices").click()
-    page.get_by_role("button", name=re.compile(r"Generate notices for 16 customer")).click()
-    expect(page.locator(".stream .flash")).to_have_text("Done: 16 notices generated as drafts.")
+    # 16 customers, and HIPAA's business associate notice to the covered entity among them
+    page.get_by_role("button", name=re.compile(r"Generate 17 notice\(s\) to customers")).click()
+    expect(page.locator(".stream .flash")).to_have_text("Done: 17 notices generated as drafts.")
     assert page.locator("progress").last.get_attribute("value") == "100"
     screenshot(page, "notices-generated")
     page.get_by_role("link", name="Back to the notices").click()
-    page.get_by_role("link", name="Review and approve 16 draft(s)").click()
+    page.get_by_role("link", name="Review and approve 17 draft(s)").click()
     summary = page.locator(".review-summary").inner_text()
-    assert "16 draft notices to 16 recipients" in summary and "Can be approved and sent now: 16" in summary
-    assert page.locator("table.review tbody tr").count() == 16
+    assert "17 draft notices to 16 recipients" in summary and "Can be approved and sent now: 16" in summary
+    # HIPAA's notice asks for the list of the individuals, which the statement does not give: it stays a draft
+    assert "Cannot be approved now: 1" in summary and "an item their rule requires is missing" in summary
+    assert page.locator("table.review tbody tr").count() == 17
     send = page.get_by_role("button", name=re.compile(r"^Approve and send 16 notices \(\d+ e-mails\)$"))
     emails = int(re.search(r"\((\d+) e-mails\)", send.inner_text()).group(1))
     review_url = page.url
@@ -58,13 +61,14 @@ def test_privacy_officer_notifies_every_customer_and_one_acknowledges(
     _review_on_a_phone(browser, live_server, review_url)
     send.click()  # the box is not ticked: the browser asks for it, nothing is sent
     assert page.url == review_url and page.locator("input[name=confirmed]:invalid").count() == 1
-    page.get_by_label(re.compile(r"^I have reviewed these 16 notices")).check()
+    page.get_by_label(re.compile(r"^I have reviewed these 17 notices")).check()
     send.click()
     expect(page.locator(".stream .flash")).to_have_text(f"Done: 16 notices approved, {emails} e-mails queued.")
     assert page.locator("progress").last.get_attribute("value") == "100"
 
     app.config["PUBLIC_BASE_URL"] = live_server
-    assert dispatch_round(FileBackend(tmp_path / "outbox"), batch=100).sent == emails
+    alerts = db.session.scalar(db.select(db.func.count()).select_from(AlertMail))  # filing told the privacy team
+    assert dispatch_round(FileBackend(tmp_path / "outbox"), batch=100).sent == emails + alerts
     page.goto(f"{live_server}/incidents/{incident.id}/notices")
     assert f"E-mails: sent: {emails}" in page.locator("main").inner_text()
     lemaire = db.session.scalar(
