@@ -51,7 +51,7 @@ def assess(incident_id: int):
             services.save_assessment(incident, form.as_input(), current_user)
         except ValidationFailed as error:
             db.session.rollback()
-            flash_problems(error)
+            flash_problems(error, form)
         else:
             db.session.commit()
             flash("Assessment saved; obligations updated.", "info")

@@ -10,7 +10,7 @@ from flask_login import current_user
 from icalendar import Alarm, Calendar, Event
 from sqlalchemy import func, select
 
-from breachdesk.core.access import EVERYONE, PUBLIC, allow
+from breachdesk.core.access import EVERYONE, PRIVACY_TEAM, PUBLIC, Role, allow
 from breachdesk.core.clock import now_utc
 from breachdesk.core.db import MAX_ROW_ID
 from breachdesk.core.spreadsheet import csv_download
@@ -81,6 +81,36 @@ def _incidents(board: Board, rows: list, duties: dict[int, list[Obligation]]) ->
     mail = queries.delivery_of([d.id for listed in duties.values() for d in listed])
     figures = queries.incident_figures(ids)
     return [board.incident(row, duties[row.id], figures[row.id], mail) for row in rows]
+
+
+#: where each role's work is: the on-call engineer files, the privacy team decides and approves, management reads
+LANDING = {
+    Role.RESPONDER: "incidents.report",
+    Role.PRIVACY: "dashboard.waiting",
+    Role.ADMIN: "dashboard.waiting",
+    Role.VIEWER: "dashboard.dashboard",
+}
+
+
+@bp.get("/")
+@allow(EVERYONE)
+def landing():
+    """After login and on `/`, each role lands on its own work rather than on the inventory."""
+    return redirect(url_for(LANDING[current_user.role]))
+
+
+@bp.get("/waiting")
+@allow(PRIVACY_TEAM)
+def waiting():
+    """What waits for the privacy team: incidents to decide on and drafts to review and approve."""
+    board = Board(now_utc(), current_user.time_zone)
+    return render_template(
+        "dashboard/waiting.html",
+        board=board,
+        undecided=queries.awaiting_decision(),
+        drafts=queries.awaiting_approval(),
+        shown=queries.WAITING_SHOWN,
+    )
 
 
 @bp.get("/dashboard")

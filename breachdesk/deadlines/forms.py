@@ -11,6 +11,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from breachdesk.core.clock import local_to_utc, now_utc
 from breachdesk.core.errors import ValidationFailed
+from breachdesk.core.forms import TimeZoneField
 from breachdesk.deadlines.rules import shipped_rules
 from breachdesk.deadlines.services import EVENT_KINDS
 from breachdesk.incidents.forms import WHEN_FORMATS
@@ -20,7 +21,7 @@ class WhenForm(FlaskForm):
     """A wall-clock time in a zone; the view turns it into UTC and refuses the DST gap and fold."""
 
     at = DateTimeLocalField("When", format=WHEN_FORMATS, validators=[DataRequired()])
-    time_zone = StringField("Time zone", validators=[DataRequired(), Length(max=64)])
+    time_zone = TimeZoneField("Time zone", validators=[DataRequired(), Length(max=64)])
 
 
 class SentForm(WhenForm):
@@ -44,9 +45,7 @@ class EventForm(WhenForm):
 
 def when_utc(form: WhenForm) -> datetime:
     try:
-        return local_to_utc(form.at.data, form.time_zone.data, "at")
-    except KeyError as error:  # ZoneInfoNotFoundError
-        raise ValidationFailed([f"time_zone: unknown {error}"]) from None
+        return local_to_utc(form.at.data, form.time_zone.data, "at", request.form.get("at_instant", ""))
     except ValueError as error:  # the daylight-saving gap or fold
         raise ValidationFailed([str(error)]) from None
 
@@ -56,6 +55,8 @@ def when_form(form_class: type[WhenForm]) -> WhenForm:
     form = form_class()
     if request.method == "GET":
         form.time_zone.data = current_user.time_zone
+        form.time_zone.from_browser = True
+        form.at.render_kw = {"data-local-now": ""}
         form.at.data = (
             now_utc().astimezone(ZoneInfo(current_user.time_zone)).replace(tzinfo=None, second=0, microsecond=0)
         )

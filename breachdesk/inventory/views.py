@@ -65,12 +65,12 @@ def _page(query):
     return db.paginate(query, per_page=current_app.config["PAGE_SIZE"], max_per_page=200)
 
 
-def _save(section: str, raw: dict, done_endpoint: str):
+def _save(section: str, raw: dict, done_endpoint: str, form):
     """Shared tail of every create/edit: save through the import rules, commit, or show the problems."""
     try:
         entry = services.save_entry(section, raw)
     except ValidationFailed as error:
-        flash_problems(error)
+        flash_problems(error, form)
         return None
     db.session.commit()
     flash(f"Saved {entry.key}.", "info")
@@ -83,7 +83,7 @@ def _form_page(form, entry, kind: str, back_endpoint: str):
     return render_template("inventory/form.html", form=form, entry=entry, kind=kind, back=url_for(back_endpoint))
 
 
-@bp.get("/")
+@bp.get("/inventory")
 @allow(EVERYONE)
 def home():
     return render_template("inventory/home.html", counts=queries.inventory_counts())
@@ -148,7 +148,7 @@ def customer_form(key: str | None):
         raw = _customer_raw(form)
         if entry is not None:
             raw["key"] = entry.key  # keys are stable
-        if (response := _save("customers", raw, "inventory.customer")) is not None:
+        if (response := _save("customers", raw, "inventory.customer", form)) is not None:
             return response
     return _form_page(form, entry, "customer", "inventory.customers")
 
@@ -198,7 +198,7 @@ def system_form(key: str | None):
         raw["hosting_country"] = (raw["hosting_country"] or "").upper()
         if entry is not None:
             raw["key"] = entry.key
-        if (response := _save("systems", raw, "inventory.system")) is not None:
+        if (response := _save("systems", raw, "inventory.system", form)) is not None:
             return response
     return _form_page(form, entry, "system", "inventory.systems")
 
@@ -272,7 +272,7 @@ def activity_form(key: str | None):
         raw["transfers"] = _parse_transfers(form.transfers.data)
         if entry is not None:
             raw["key"] = entry.key
-        if (response := _save("activities", raw, "inventory.activity")) is not None:
+        if (response := _save("activities", raw, "inventory.activity", form)) is not None:
             return response
     return _form_page(form, entry, "activity", "inventory.activities")
 
@@ -316,7 +316,7 @@ def volume_form(volume_id: int | None):
         try:
             saved = services.save_volume(values, volume)
         except ValidationFailed as error:
-            flash_problems(error)
+            flash_problems(error, form)
         else:
             db.session.commit()
             flash("Volume saved.", "info")
@@ -429,7 +429,7 @@ def organisation_edit():
                 }
             )
         except ValidationFailed as error:
-            flash_problems(error)
+            flash_problems(error, form)
         else:
             db.session.commit()
             flash("Organisation profile saved; open incidents' obligations updated.", "info")
