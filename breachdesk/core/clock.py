@@ -57,7 +57,8 @@ def local_to_utc(local: datetime, zone_name: str, field: str, chosen: str = "") 
         return picked[0]
     problem = "doesn't exist" if gap else "happens twice"
     why = "the clocks jumped forward" if gap else "the clocks went back"
-    message = f"{local:%Y-%m-%d %H:%M} {problem} in {zone_name} ({why}): choose one of the times offered"
+    offered = " or ".join(choice.label for choice in choices)
+    message = f"{local:%Y-%m-%d %H:%M} {problem} in {zone_name} ({why}): did you mean {offered}?"
     raise AmbiguousTime(field, message, choices)
 
 

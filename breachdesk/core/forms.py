@@ -1,6 +1,8 @@
 """Form pieces every domain uses: a time zone chooser that reads "Paris" as Europe/Paris, and problems from the
 services put next to the fields they name, in words."""
 
+import re
+
 from flask import flash
 from wtforms import StringField
 from wtforms.validators import ValidationError
@@ -32,11 +34,28 @@ class TimeZoneField(StringField):
 
 
 def show_problems(form, problems: list[str]) -> None:
-    """Each "field: problem" from a service goes next to that field of the form, in words; what names no field of
-    the form is flashed at the top, as before."""
+    """Each "field: problem" from a service goes next to that field of the form, in words; the field may be named
+    as the import file names it ("customers.time_zone", "contacts[0].email"). What names no field of the form is
+    flashed at the top, as before."""
+    fields = {field.id: field for field in _every_field(form)}
     for problem in problems:
         name, _, message = problem.partition(": ")
-        if message and name in form:
-            form[name].errors = [*form[name].errors, PLAIN_WORDS.get(message, message)]
+        field = _field_named(fields, name)
+        if message and field is not None:
+            field.errors = [*field.errors, PLAIN_WORDS.get(message, message)]
         else:
             flash(problem, "error")
+
+
+def _field_named(fields: dict, name: str):
+    """`contacts[0].email` is the field `contacts-0-email`; `customers.` before a name is the file's section."""
+    key = re.sub(r"\[(\d+)\]\.", r"-\1-", name)
+    return fields.get(key) or fields.get(key.split(".", 1)[-1])
+
+
+def _every_field(form):
+    """The form's fields, and those of its lists of sub-forms (a customer's contacts)."""
+    for field in form:
+        yield field
+        if field.type in ("FieldList", "FormField"):
+            yield from _every_field(field)

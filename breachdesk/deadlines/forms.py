@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from breachdesk.core.clock import local_to_utc, now_utc
+from breachdesk.core.clock import AmbiguousTime, local_to_utc, now_utc
 from breachdesk.core.errors import ValidationFailed
 from breachdesk.core.forms import TimeZoneField
 from breachdesk.deadlines.rules import shipped_rules
@@ -46,18 +46,19 @@ class EventForm(WhenForm):
 def when_utc(form: WhenForm) -> datetime:
     try:
         return local_to_utc(form.at.data, form.time_zone.data, "at", request.form.get("at_instant", ""))
-    except ValueError as error:  # the daylight-saving gap or fold
+    except AmbiguousTime as error:  # the daylight-saving gap or fold: the page offers the instants it may mean
+        form.at.offers = error.choices
+        raise ValidationFailed([str(error)]) from None
+    except ValueError as error:
         raise ValidationFailed([str(error)]) from None
 
 
 def when_form(form_class: type[WhenForm]) -> WhenForm:
-    """The form, on a GET prefilled with now in the viewer's zone: usually the time being recorded."""
-    form = form_class()
-    if request.method == "GET":
-        form.time_zone.data = current_user.time_zone
-        form.time_zone.from_browser = True
-        form.at.render_kw = {"data-local-now": ""}
-        form.at.data = (
-            now_utc().astimezone(ZoneInfo(current_user.time_zone)).replace(tzinfo=None, second=0, microsecond=0)
-        )
+    """A fresh form prefilled with now in the viewer's zone (usually the time being recorded); the browser's zone
+    replaces the viewer's when they differ (forms.js)."""
+    form = form_class(formdata=None)
+    form.time_zone.data = current_user.time_zone
+    form.time_zone.from_browser = True
+    form.at.render_kw = {"data-local-now": ""}
+    form.at.data = now_utc().astimezone(ZoneInfo(current_user.time_zone)).replace(tzinfo=None, second=0, microsecond=0)
     return form

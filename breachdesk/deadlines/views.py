@@ -63,26 +63,33 @@ def incident_obligations(incident_id: int):
 @allow(EVERYONE)
 def obligation(obligation_id: int):
     found = db.get_or_404(Obligation, obligation_id)
-    terms = Terms.from_dict(found.terms)
+    return _obligation_page(found, when_form(SentForm), when_form(AcknowledgedForm))
+
+
+def _obligation_page(found: Obligation, sent_form: SentForm, ack_form: AcknowledgedForm):
     return render_template(
         "deadlines/obligation.html",
         obligation=found,
-        terms=terms,
+        terms=Terms.from_dict(found.terms),
         now=now_utc(),
-        sent_form=when_form(SentForm),
-        ack_form=when_form(AcknowledgedForm),
+        sent_form=sent_form,
+        ack_form=ack_form,
         **page_parts(obligation_page, found),
     )
 
 
 def _record(obligation_id: int, form_class, action) -> object:
+    """Record what happened; a refused form comes back with each problem beside its field (and, for a time in the
+    daylight-saving gap or fold, the instants it may mean), the other form fresh."""
     found = db.get_or_404(Obligation, obligation_id)
     form = form_class()
     if form.validate_on_submit():
-        commit_or_flash(lambda: action(found, form), lambda _: f"Obligation {found.shown_status()}.")
-    else:
-        flash_problems(ValidationFailed([f"{name}: {'; '.join(errors)}" for name, errors in form.errors.items()]))
-    return redirect(url_for("deadlines.obligation", obligation_id=found.id))
+        done, _ = commit_or_flash(lambda: action(found, form), lambda _: f"Obligation {found.shown_status()}.", form)
+        if done:
+            return redirect(url_for("deadlines.obligation", obligation_id=found.id))
+    sent = form if form_class is SentForm else when_form(SentForm)
+    ack = form if form_class is AcknowledgedForm else when_form(AcknowledgedForm)
+    return _obligation_page(found, sent, ack), 422
 
 
 @bp.post("/obligations/<int:obligation_id>/sent")

@@ -11,7 +11,7 @@ from breachdesk.extensions import db
 from breachdesk.inventory.exporter import export_structure
 from breachdesk.inventory.importer import import_inventory
 from breachdesk.inventory.models import Organisation
-from tests.conftest import table_fingerprint
+from tests.conftest import error_next_to, table_fingerprint
 from tests.deadlines.test_obligation_services import file
 from tests.inventories import PROFILE, import_text, load
 
@@ -121,7 +121,12 @@ def test_recording_a_send_through_the_form_refuses_a_time_that_does_not_exist(in
         data={"at": "2026-03-29T02:30", "time_zone": "Europe/Paris"},
         follow_redirects=True,
     )
-    assert "at: 2026-03-29 02:30 does not exist (clocks jumped forward) in Europe/Paris" in gap.text
+    assert gap.status_code == 422
+    assert error_next_to(gap.text, "at") == (
+        "2026-03-29 02:30 doesn't exist in Europe/Paris (the clocks jumped forward): "
+        "did you mean 01:59 CET (00:59 UTC) or 03:00 CEST (01:00 UTC)?"
+    )
+    assert 'name="at_instant" value="2026-03-29T01:00:00+00:00"' in gap.text
     done = client.post(
         f"/obligations/{acme.id}/sent",
         data={"at": "2026-10-25T23:30", "time_zone": "Europe/Paris", "reference": "msg-7"},

@@ -213,7 +213,8 @@ def test_intake_form_offers_the_two_instants_of_a_time_that_happens_twice(client
     login(Role.RESPONDER)
     page = client.post("/incidents/new", data=intake(aware_at="2026-10-25T02:30")).text
     assert error_next_to(page, "aware_at") == (
-        "2026-10-25 02:30 happens twice in Europe/Paris (the clocks went back): choose one of the times offered"
+        "2026-10-25 02:30 happens twice in Europe/Paris (the clocks went back): "
+        "did you mean 02:30 CEST (00:30 UTC) or 02:30 CET (01:30 UTC)?"
     )
     offered = re.findall(r'name="aware_at_instant" value="([^"]+)"[^>]*> ([^<]+)</label>', page)
     assert offered == [
