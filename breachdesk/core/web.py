@@ -2,7 +2,7 @@
 
 import logging
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
@@ -175,13 +175,19 @@ def page_url(number: int) -> str:
     return url_for(request.endpoint, **{**(request.view_args or {}), **request.args.to_dict(), "page": number})
 
 
-def local_time(value, zone_name: str | None = None) -> str:
-    """A UTC instant shown in the viewer's zone and in UTC, because both get quoted in notices."""
+def local_time(value, zone_name: str | None = None) -> Markup:
+    """A UTC instant shown once, on the viewer's clock, with the same instant in UTC on hover (its title) and for
+    machines (`datetime`): notices quote both, but a page that prints both in full reads every time twice."""
     if value is None:
-        return "—"
+        return Markup("—")
     zone_name = zone_name or _viewer_zone()
-    utc = value.strftime("%Y-%m-%d %H:%M UTC")
-    return utc if zone_name == "UTC" else f"{value.astimezone(ZoneInfo(zone_name)):%Y-%m-%d %H:%M %Z} ({utc})"
+    utc = value.astimezone(UTC)
+    shown = utc.strftime("%Y-%m-%d %H:%M UTC")
+    if zone_name != "UTC":
+        shown = f"{utc.astimezone(ZoneInfo(zone_name)):%Y-%m-%d %H:%M %Z}"
+    return Markup('<time datetime="{}" title="{}">{}</time>').format(
+        utc.isoformat(), utc.strftime("%Y-%m-%d %H:%M UTC"), shown
+    )
 
 
 def say(label: Label) -> str:

@@ -15,13 +15,13 @@ from breachdesk.core.clock import now_utc
 from breachdesk.core.db import MAX_ROW_ID
 from breachdesk.core.spreadsheet import csv_download
 from breachdesk.core.tokens import digest, new_secret
-from breachdesk.core.web import day_argument
+from breachdesk.core.web import day_argument, say
 from breachdesk.dashboard import charts, queries, words
 from breachdesk.dashboard.models import CalendarFeed
 from breachdesk.deadlines.models import Obligation, ObligationStatus
 from breachdesk.deadlines.obligations import PAST_DEADLINE, PAST_TARGET, remaining, urgency
 from breachdesk.extensions import db
-from breachdesk.incidents.models import CAUSE_LABELS, Cause, Incident, IncidentStatus
+from breachdesk.incidents.models import CAUSE_LABELS, STATUS_LABELS, Cause, Incident, IncidentStatus
 
 bp = Blueprint("dashboard", __name__)
 #: incidents a page of the dashboard shows, and the soonest duties each shows when expanded
@@ -37,6 +37,10 @@ class Board:
 
     def __init__(self, now: datetime, zone: str):
         self.now, self.zone = now, zone
+
+    @staticmethod
+    def mail(state: str, count: int) -> str:
+        return words.mail_state_in_words(state, count)
 
     def shown(self, instant: datetime) -> words.Shown:
         return words.shown(instant, self.zone, self.now)
@@ -63,12 +67,14 @@ class Board:
             "flag": duty.flag,
             "when": self.moment(duty.due_at or duty.target_at, target=duty.due_at is None),
             "mail": mail.get(duty.id),
+            "mail_words": words.mail_state_in_words(mail[duty.id]) if duty.id in mail else None,
         }
 
     def incident(self, row, duties: list[Obligation], figures: dict[str, Any], mail: dict[int, str]) -> dict:
         return {
             **row._asdict(),
             "status": row.status.value,
+            "status_words": say(STATUS_LABELS[row.status]),
             "when": self.moment(row.next_at, target=row.next_due is None or row.next_at < row.next_due),
             "duties": [self.duty(d, mail) for d in duties],
             **figures,

@@ -29,10 +29,20 @@ RECIPIENT_KIND_LABELS = {
     "controller": Label("recipient kind", "controller"),
     "supervisory_authority": Label("recipient kind", "supervisory authority"),
     "data_subjects": Label("recipient kind", "data subjects"),
-    "csirt": Label("recipient kind", "computer security incident response team (CSIRT)"),
+    "csirt": Label("recipient kind", "national CSIRT (computer security incident response team)"),
     "regulator": Label("recipient kind", "regulator"),
     "covered_entity": Label("recipient kind", "covered entity (HIPAA)"),
     "state_attorney_general": Label("recipient kind", "state attorney general"),
+}
+#: what starts a clock, in words: "the clock starts when we became aware"
+ANCHOR_WORDS = {
+    "awareness": "when we became aware",
+    "detection": "when it was detected",
+    "high_risk_established": "when a high risk to people is established",
+    "significance_determined": "when the incident is judged significant",
+    "classified_major": "when the incident is classified as major",
+    "materiality_determined": "when the incident is judged material",
+    "notifiable_assessed": "when the breach is assessed as notifiable",
 }
 ANCHORS = {
     "awareness",

@@ -130,6 +130,7 @@ def show(incident_id: int):
             per_page=50,
             max_per_page=500,
         )
+    parts = page_parts(incident_page, incident)
     return render_template(
         "incidents/show.html",
         incident=incident,
@@ -138,13 +139,13 @@ def show(incident_id: int):
         now=now_utc(),
         events=queries.events_of(incident.id),
         stale=impact.stale_reasons(incident, snapshot),
-        timeline=queries.timeline(incident),
+        timeline=queries.timeline(incident, parts.get("duty_names"), parts.get("stage_names")),
         status_form=StatusForm(status=incident.status.value),
         note_form=NoteForm(),
         exposure=lambda days: exposure_window(days, incident.occurred_from, incident.occurred_to, incident.aware_at),
         sort=request.args.get("sort", "name"),
         q=request.args.get("q", ""),
-        **page_parts(incident_page, incident),
+        **parts,
     )
 
 

@@ -1,5 +1,7 @@
-"""What the browser tests do on every page: log in through the form, keep a screenshot for a human."""
+"""What the browser tests do on every page: log in through the form, check it with axe-core, keep a screenshot for
+a human."""
 
+from functools import cache
 from pathlib import Path
 
 from tests.conftest import PASSWORD
@@ -15,7 +17,55 @@ def log_in(page, base_url: str, username: str) -> None:
     page.click("button[type=submit]")
 
 
+@cache
+def _axe_source() -> str:
+    """axe-core as the `axe-core-python` package ships it (axe.min.js): nothing is fetched at test time."""
+    from importlib.resources import files
+
+    return files("axe_core_python").joinpath("axe.min.js").read_text(encoding="utf-8")
+
+
+#: starts axe-core on the page; its answer lands in window.axeViolations
+RUN_AXE = (
+    "window.axeViolations = null;"
+    "axe.run(document, {resultTypes: ['violations']}).then(r => { window.axeViolations = r.violations; })"
+)
+#: whether the test installed Playwright's fake clock (page.clock), whose timers run only when the test moves it
+FAKE_CLOCK = "!String(window.setTimeout).includes('[native code]')"
+
+
+def axe_violations(page) -> list[str]:
+    """Every rule of axe-core the page breaks, one line each: the rule, its impact, the first elements and how
+    to fix them. Injected through the DevTools protocol, which the page's Content-Security-Policy does not govern.
+    axe waits on timers: under a paused fake clock they are run a millisecond at a time until it answers."""
+    page.evaluate(_axe_source())
+    page.evaluate(RUN_AXE)
+    fake_clock = page.evaluate(FAKE_CLOCK)
+    for _ in range(2000):
+        found = page.evaluate("window.axeViolations")
+        if found is not None:
+            break
+        if fake_clock:
+            page.clock.run_for(1)
+        else:
+            page.wait_for_timeout(10)
+    else:
+        raise AssertionError(f"axe-core did not answer on {page.url}")
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at "
+        + "; ".join(f"{' '.join(n['target'])} [{n['failureSummary'].splitlines()[-1].strip()}]" for n in v["nodes"][:3])
+        for v in found
+    ]
+
+
+def assert_accessible(page) -> None:
+    """The page as it stands breaks no axe-core rule."""
+    assert axe_violations(page) == [], page.url
+
+
 def screenshot(page, name: str, full_page: bool = True) -> Path:
+    """Every page a test keeps for a human is checked with axe-core first."""
+    assert_accessible(page)
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=full_page)
