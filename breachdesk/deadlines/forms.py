@@ -12,7 +12,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from breachdesk.core.clock import AmbiguousTime, local_to_utc, now_utc
 from breachdesk.core.errors import ValidationFailed
 from breachdesk.core.forms import TimeZoneField
-from breachdesk.deadlines.rules import shipped_rules
+from breachdesk.deadlines.rules import RECIPIENT_KIND_LABELS, shipped_rules
 from breachdesk.deadlines.services import EVENT_KINDS
 from breachdesk.incidents.forms import WHEN_FORMATS
 
@@ -40,7 +40,10 @@ class EventForm(WhenForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.stage.choices = {"": "—"} | {r.id: f"{r.regime}: {r.stage} ({r.id})" for r in shipped_rules()}
+        self.stage.choices = {"": "—"} | {
+            r.id: f"{r.regime}: {r.stage} to the {RECIPIENT_KIND_LABELS[r.recipient_kind].english}"
+            for r in shipped_rules()
+        }
 
 
 def when_utc(form: WhenForm) -> datetime:

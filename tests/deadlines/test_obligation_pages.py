@@ -1,5 +1,7 @@
 """The organisation profile (file and settings page) and the obligation pages, through Flask's client."""
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -136,3 +138,26 @@ def test_recording_a_send_through_the_form_refuses_a_time_that_does_not_exist(in
     assert "late by 30 min" in done.text and "reference msg-7" in done.text
     db.session.expire_all()
     assert db.session.get(Obligation, acme.id).sent_at.isoformat() == "2026-10-25T22:30:00+00:00"
+
+
+def test_the_timeline_and_the_duty_pages_speak_in_sentences_not_codes(inventory, login):
+    incident = file()
+    client = login(Role.PRIVACY)
+    acme = db.session.scalar(
+        select(Obligation).where(Obligation.incident_id == incident.id, Obligation.recipient_key == "acme")
+    )
+    sent = client.post(
+        f"/obligations/{acme.id}/sent", data={"at": "2026-10-25T23:30", "time_zone": "Paris", "reference": "msg-7"}
+    )
+    assert sent.status_code == 302
+    page = client.get(f"/incidents/{incident.id}").text
+    timeline = page[page.index('id="timeline"') :]
+    assert "Incident filed: Exposed snapshot" in timeline
+    assert re.search(r"Impact computed: 3 customers, [\d,]+ people, [\d,]+ records", timeline)
+    assert "Duties worked out from the rules:" in timeline
+    assert f"{acme.regime} {acme.stage} to {acme.recipient}: marked sent" in timeline
+    duty_page = client.get(f"/obligations/{acme.id}").text
+    for shown in (page, duty_page):
+        words = re.sub(r"<[^>]+>", " ", shown.split("<main", 1)[1])  # what a reader sees, not attribute values
+        for code in ("impact.computed", "obligations.derived", acme.rule_id, "supervisory_authority", "not_required"):
+            assert code not in words, code
