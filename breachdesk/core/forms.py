@@ -14,6 +14,9 @@ PLAIN_WORDS = {
     "is in the future": "can't be in the future",
     "is required": "is needed",
     "is before occurred_from": "can't be before the start of the window (occurred from)",
+    "required when a recipient is not_required; the breach register shows why nobody was told (Art. 33(5))": (
+        "needed when a recipient need not be told: the breach register shows why nobody was told (Art. 33(5))"
+    ),
 }
 
 
