@@ -84,7 +84,13 @@ def test_every_page_renders_cleanly_and_breaks_no_axe_rule(browser, live_server,
             if found := axe_violations(page):
                 violations[path] = found
         assert violations == {}
+        if width >= 600:
+            page.goto(f"{live_server}/incidents/1/assessment")
+            screenshot(page, "assessment-at-1366")
         if width < 600:
+            page.goto(f"{live_server}/waiting")
+            screenshot(page, "waiting-on-phone")
+            page.goto(f"{live_server}/users/new")
             screenshot(page, "users-new-on-phone")
             page.goto(f"{live_server}/systems/messaging-db/blast-radius")
             screenshot(page, "blast-radius-on-phone")
