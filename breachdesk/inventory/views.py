@@ -21,8 +21,9 @@ from sqlalchemy import select
 from breachdesk.audit.services import carrying_actor
 from breachdesk.core.access import ADMINS, EVERYONE, PRIVACY_TEAM, allow
 from breachdesk.core.errors import ValidationFailed
+from breachdesk.core.i18n import Label
 from breachdesk.core.progress import run_in_background
-from breachdesk.core.web import flash_problems
+from breachdesk.core.web import flash_problems, say
 from breachdesk.extensions import db
 from breachdesk.inventory import queries, services
 from breachdesk.inventory.exporter import export_structure, iter_volumes_csv
@@ -44,13 +45,20 @@ from breachdesk.inventory.rules import REGIMES
 from breachdesk.inventory.taxonomy import Sensitivity, country_name, data_categories, data_subject_categories
 
 bp = Blueprint("inventory", __name__)
+#: on our pages Fides's data subject "customer" would read as one of our customers: they are our customers' clients
+OUR_SUBJECT_WORDS = {"customer": "Customers' clients"}
+
+
+def subject_name(key: str) -> str:
+    """A data subject category in plain words (the English catalogue's, as notices say it), never its key."""
+    return OUR_SUBJECT_WORDS.get(key) or say(Label("data subject category", data_subject_categories().get(key, key)))
 
 
 @bp.app_context_processor
 def taxonomy_helpers():
     return {
         "category_name": lambda k: data_categories().get(k, k),
-        "subject_name": lambda k: data_subject_categories().get(k, k),
+        "subject_name": subject_name,
         "sensitivity_name": lambda n: Sensitivity(n).name.lower(),
         "country_name": country_name,
         "region_name": region_name,

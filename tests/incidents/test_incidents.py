@@ -207,6 +207,7 @@ def test_intake_form_files_in_the_reporters_zone(client, login, inventory):
     page = client.get(response.location).data.decode()
     assert "3</strong> customers to notify" in page and "Acme" in page and "Initech" in page
     assert "no volume recorded" in page
+    assert "Customers&#39; clients: " in page  # Fides's "customer" subjects, never confused with our customers
 
 
 def test_intake_form_offers_the_two_instants_of_a_time_that_happens_twice(client, login, inventory):
