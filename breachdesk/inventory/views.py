@@ -54,6 +54,13 @@ def subject_name(key: str) -> str:
     return OUR_SUBJECT_WORDS.get(key) or say(Label("data subject category", data_subject_categories().get(key, key)))
 
 
+@bp.app_template_filter("category_names")
+def category_names(keys: list[str]) -> str:
+    """Fides data categories in plain words ("email address, phone number"), as notices say them, never as keys."""
+    names = data_categories()
+    return ", ".join(say(Label("data category", names.get(key, key))) for key in keys)
+
+
 @bp.app_context_processor
 def taxonomy_helpers():
     return {
