@@ -189,3 +189,19 @@ def table_fingerprint() -> dict[str, list]:
         rows = db.session.execute(table.select()).all()
         result[table.name] = sorted(map(repr, rows))
     return result
+
+
+def error_next_to(page: str, field_id: str) -> str:
+    """The words a refused form shows next to one field, after checking that the field says it is invalid and is
+    described by them (aria-invalid, aria-describedby): what a screen reader reads on reaching it."""
+    import html
+    import re
+
+    control = re.search(rf'<(?:input|select|textarea)\b[^>]*\bid="{re.escape(field_id)}"[^>]*>', page)
+    assert control, f"no field {field_id}"
+    assert 'aria-invalid="true"' in control.group(0), control.group(0)
+    described = re.search(r'aria-describedby="([^"]*)"', control.group(0))
+    assert described and f"{field_id}-error" in described.group(1).split(), control.group(0)
+    error = re.search(rf'<span class="error" id="{re.escape(field_id)}-error">([^<]*)</span>', page)
+    assert error, f"no error beside {field_id}"
+    return html.unescape(error.group(1))

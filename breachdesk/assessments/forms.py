@@ -5,35 +5,33 @@ from wtforms import BooleanField, SelectField, SelectMultipleField, TextAreaFiel
 from wtforms.validators import Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from breachdesk.assessments import enisa
+from breachdesk.assessments import levels
 from breachdesk.assessments.models import Decision, Exemption
 
-EI_CHOICES = {
-    "0.25": "0.25 negligible: hard to identify anyone",
-    "0.5": "0.5 limited",
-    "0.75": "0.75 significant",
-    "1": "1 maximum: directly identifying",
-}
-CB_CHOICES = {"0": "0 not lost", "0.25": "0.25 lost, no evidence of misuse", "0.5": "0.5 lost and misused or exposed"}
+EI_CHOICES = {level.value: f"{level.name}: {level.meaning}" for level in levels.EI_LEVELS}
+
+
+def _cb_choices(loss: str) -> dict[str, str]:
+    return {level.value: level.name for level in levels.CB_LEVELS[loss]}
+
+
 DECISIONS = {d.value: d.value.replace("_", " ") for d in Decision}
 
 
 class AssessmentForm(FlaskForm):
-    dpc_category = SelectField(
-        "Data processing context (DPC)", choices={k: f"{v} {k}" for k, v in enisa.DPC_CATEGORIES.items()}
-    )
+    dpc_category = SelectField(levels.DPC_NAME, choices={level.value: level.name for level in levels.DPC_LEVELS})
     dpc_adjustment = SelectField(
         "Adjust for context",
         choices={str(n): f"{n:+d}" for n in range(-3, 4)},
         default="0",
-        description="volume, vulnerable people, public data ...",
+        description=levels.DPC_ADJUSTMENT,
     )
     dpc_reason = TextAreaField("Reason for the adjustment", validators=[Length(max=20000)])
-    ei = SelectField("Ease of identification (EI)", choices=EI_CHOICES, default="0.75")
-    cb_confidentiality = SelectField("Loss of confidentiality", choices=CB_CHOICES)
-    cb_integrity = SelectField("Loss of integrity", choices=CB_CHOICES)
-    cb_availability = SelectField("Loss of availability", choices=CB_CHOICES)
-    malicious = BooleanField("Malicious intent (+0.5)")
+    ei = SelectField(levels.EI_NAME, choices=EI_CHOICES, default="0.75")
+    cb_confidentiality = SelectField("Loss of confidentiality", choices=_cb_choices("confidentiality"))
+    cb_integrity = SelectField("Loss of integrity", choices=_cb_choices("integrity"))
+    cb_availability = SelectField("Loss of availability", choices=_cb_choices("availability"))
+    malicious = BooleanField("Malicious intent (+0.5)", description=levels.MALICIOUS_MEANING)
     exemptions = SelectMultipleField(
         "Art. 34(3) exemptions",
         choices={e.value: e.value.replace("_", " ") for e in Exemption},

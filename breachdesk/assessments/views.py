@@ -1,11 +1,14 @@
 """The assessment page of an incident: ENISA aid, exemptions, and the decision a person takes; the
 assessment's part of the incident page."""
 
+from fractions import Fraction
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from breachdesk.assessments import services
+from breachdesk.assessments import levels, services
 from breachdesk.assessments.forms import AssessmentForm
+from breachdesk.assessments.models import Assessment
 from breachdesk.core.access import PRIVACY_TEAM, allow
 from breachdesk.core.errors import ValidationFailed
 from breachdesk.core.signals import incident_page
@@ -51,7 +54,7 @@ def assess(incident_id: int):
             services.save_assessment(incident, form.as_input(), current_user)
         except ValidationFailed as error:
             db.session.rollback()
-            flash_problems(error)
+            flash_problems(error, form)
         else:
             db.session.commit()
             flash("Assessment saved; obligations updated.", "info")
@@ -62,6 +65,16 @@ def assess(incident_id: int):
         incident=incident,
         form=form,
         current=services.as_dict(assessment, incident) if assessment else None,
+        arithmetic=_arithmetic(assessment) if assessment else "",
+        levels=levels,
+    )
+
+
+def _arithmetic(assessment: Assessment) -> str:
+    """The stored score, worked out in words from the stored inputs."""
+    losses = (assessment.cb_confidentiality, assessment.cb_integrity, assessment.cb_availability)
+    return levels.arithmetic_in_words(
+        assessment.dpc, Fraction(assessment.ei), tuple(Fraction(v) for v in losses), assessment.malicious
     )
 
 

@@ -5,6 +5,7 @@ from wtforms import BooleanField, EmailField, PasswordField, SelectField, String
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
 from breachdesk.auth.models import Role
+from breachdesk.core.forms import TimeZoneField
 
 ROLE_CHOICES = {r.value: r.value for r in Role}
 
@@ -25,7 +26,7 @@ class UserForm(FlaskForm):
     )
     email = EmailField("Email", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
     role = SelectField("Role", choices=ROLE_CHOICES)
-    time_zone = StringField("Time zone", default="UTC", validators=[DataRequired(), Length(max=64)])
+    time_zone = TimeZoneField("Time zone", default="UTC", validators=[DataRequired(), Length(max=64)])
     password = PasswordField(
         "Password",
         validators=[Optional(), Length(max=200)],

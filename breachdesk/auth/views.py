@@ -24,7 +24,7 @@ def safe_next(target: str | None) -> str:
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
             return target
-    return url_for("inventory.home")
+    return url_for("dashboard.landing")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -74,11 +74,12 @@ def user_new():
             if form.disabled.data:
                 services.disable_user(user)
         except ValidationFailed as error:
-            flash_problems(error)
+            flash_problems(error, form)
         else:
             db.session.commit()
             flash(f"User {user.username} created.", "info")
             return redirect(url_for("auth.users"))
+    form.time_zone.from_browser = True  # a new colleague most likely works where the admin does
     return render_template("auth/user_form.html", form=form, user=None)
 
 
@@ -97,7 +98,7 @@ def user_edit(user_id: int):
                 services.change_password(user, form.password.data)
             (services.disable_user if form.disabled.data else services.enable_user)(user)
         except ValidationFailed as error:
-            flash_problems(error)
+            flash_problems(error, form)
         else:
             db.session.commit()
             flash(f"User {user.username} saved.", "info")

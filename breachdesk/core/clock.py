@@ -1,6 +1,7 @@
 """The only way code reads "now": aware UTC, so tests can freeze it and nothing is ever naive."""
 
-from datetime import UTC, date, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 
 #: the years a date or date-time given to BreachDesk may fall in: no record of ours predates the Unix epoch, and the
 #: last one leaves a year before the largest date Python holds, so deadline arithmetic on it cannot overflow
@@ -18,10 +19,28 @@ def require_aware(value: datetime, field: str) -> datetime:
     return value.astimezone(UTC)
 
 
-def local_to_utc(local: datetime, zone_name: str, field: str) -> datetime:
+@dataclass(frozen=True)
+class WallClockChoice:
+    """One instant a person may have meant by a wall-clock time that does not exist or happens twice."""
+
+    label: str  # "02:30 CEST (00:30 UTC)"
+    utc: datetime
+
+
+class AmbiguousTime(ValueError):
+    """A wall-clock time in the daylight-saving gap or fold: the field, and the instants to choose from."""
+
+    def __init__(self, field: str, message: str, choices: list[WallClockChoice]):
+        super().__init__(f"{field}: {message}")
+        self.field, self.message, self.choices = field, message, choices
+
+
+def local_to_utc(local: datetime, zone_name: str, field: str, chosen: str = "") -> datetime:
     """A wall-clock time typed in a zone, as UTC. Times that do not exist (the spring-forward gap) or
-    happen twice (the autumn fold) are refused naming the field: a legal clock cannot start on a guess. So is a
-    year outside YEARS, before its conversion overflows (year 1 east of UTC, year 9999 west of it)."""
+    happen twice (the autumn fold) are refused naming the field, with the instants a person may choose from
+    (AmbiguousTime): a legal clock cannot start on a guess. `chosen`, the ISO form of one of those instants, is the
+    person's choice. A year outside YEARS is refused too, before its conversion overflows (year 1 east of UTC, year
+    9999 west of it)."""
     from zoneinfo import ZoneInfo
 
     if local.tzinfo is not None:
@@ -29,11 +48,38 @@ def local_to_utc(local: datetime, zone_name: str, field: str) -> datetime:
     _require_recordable(local.year, local.isoformat(timespec="minutes"), field)
     zone = ZoneInfo(zone_name)
     first, second = local.replace(tzinfo=zone, fold=0), local.replace(tzinfo=zone, fold=1)
-    if first.utcoffset() != second.utcoffset():
-        gap = first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != local
-        problem = "does not exist (clocks jumped forward)" if gap else "happens twice (clocks went back)"
-        raise ValueError(f"{field}: {local:%Y-%m-%d %H:%M} {problem} in {zone_name}; give it in UTC or with an offset")
-    return first.astimezone(UTC)
+    if first.utcoffset() == second.utcoffset():
+        return first.astimezone(UTC)
+    gap = first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != local
+    choices = _gap_choices(first, second, zone) if gap else [_choice(first), _choice(second)]
+    picked = [choice.utc for choice in choices if choice.utc.isoformat() == chosen]
+    if picked:
+        return picked[0]
+    problem = "doesn't exist" if gap else "happens twice"
+    why = "the clocks jumped forward" if gap else "the clocks went back"
+    offered = " or ".join(choice.label for choice in choices)
+    message = f"{local:%Y-%m-%d %H:%M} {problem} in {zone_name} ({why}): did you mean {offered}?"
+    raise AmbiguousTime(field, message, choices)
+
+
+def _choice(instant: datetime) -> WallClockChoice:
+    utc = instant.astimezone(UTC)
+    return WallClockChoice(f"{instant:%H:%M %Z} ({utc:%H:%M} UTC)", utc)
+
+
+def _gap_choices(first: datetime, second: datetime, zone) -> list[WallClockChoice]:
+    """The last minute before the clocks jumped and the first after: the jump happened between the two readings of
+    the missing time (offset before, offset after), found to the minute."""
+    before, after = sorted((first.astimezone(UTC), second.astimezone(UTC)))
+    offset_before = before.astimezone(zone).utcoffset()
+    while after - before > timedelta(minutes=1):
+        middle = before + (after - before) / 2
+        middle = middle.replace(second=0, microsecond=0)
+        if middle.astimezone(zone).utcoffset() == offset_before:
+            before = middle
+        else:
+            after = middle
+    return [_choice(before.astimezone(zone)), _choice(after.astimezone(zone))]
 
 
 def parse_instant(text: str, field: str) -> datetime:

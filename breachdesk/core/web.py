@@ -2,7 +2,7 @@
 
 import logging
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
@@ -17,8 +17,10 @@ from werkzeug.routing import IntegerConverter
 from breachdesk.core.access import PUBLIC, allow, can
 from breachdesk.core.clock import parse_day
 from breachdesk.core.db import MAX_PAGE, MAX_ROW_ID
+from breachdesk.core.forms import show_problems
 from breachdesk.core.html import clean_html
 from breachdesk.core.i18n import SOURCE_LANGUAGE, Label
+from breachdesk.core.zones import zone_names
 from breachdesk.extensions import db
 
 log = logging.getLogger(__name__)
@@ -53,9 +55,12 @@ def add_security_headers(response):
     return response
 
 
-def commit_or_flash(action: Callable[[], T], done: str | Callable[[T], str] | None = None) -> tuple[bool, T | None]:
+def commit_or_flash(
+    action: Callable[[], T], done: str | Callable[[T], str] | None = None, form=None
+) -> tuple[bool, T | None]:
     """Run one service call for a form: on success commit and say `done`; when the rules refuse it, undo
-    it and show why (each problem naming its field). Returns (succeeded, the call's result)."""
+    it and show why (each problem next to its field of `form`, or naming it). Returns (succeeded, the call's
+    result)."""
     from flask import flash
 
     from breachdesk.core.errors import DomainError, ValidationFailed
@@ -63,7 +68,7 @@ def commit_or_flash(action: Callable[[], T], done: str | Callable[[T], str] | No
     try:
         result = action()
     except ValidationFailed as error:
-        flash_problems(error)
+        flash_problems(error, form)
         return False, None
     except DomainError as error:
         db.session.rollback()
@@ -75,11 +80,15 @@ def commit_or_flash(action: Callable[[], T], done: str | Callable[[T], str] | No
     return True, result
 
 
-def flash_problems(error) -> None:
-    """Undo the failed unit of work and show each problem, each naming its field."""
+def flash_problems(error, form=None) -> None:
+    """Undo the failed unit of work and show each problem: next to its field when the page has the `form` that
+    field belongs to, else at the top naming it."""
     from flask import flash
 
     db.session.rollback()
+    if form is not None:
+        show_problems(form, error.problems)
+        return
     for problem in error.problems:
         flash(problem, "error")
 
@@ -133,6 +142,7 @@ def register_web(app: Flask) -> None:
     app.jinja_env.filters["say"] = say
     app.jinja_env.filters["sanitized"] = lambda html: Markup(clean_html(html))  # people's HTML, shown as HTML
     app.jinja_env.globals["page_url"] = page_url
+    app.jinja_env.globals["zone_names"] = zone_names
     app.register_error_handler(400, lambda e: _error_page(400, "Bad request", e.description))
     app.register_error_handler(403, lambda e: _error_page(403, "Not allowed", "Your role cannot do this."))
     app.register_error_handler(404, lambda e: _error_page(404, "Not found", "There is nothing here."))
@@ -165,13 +175,19 @@ def page_url(number: int) -> str:
     return url_for(request.endpoint, **{**(request.view_args or {}), **request.args.to_dict(), "page": number})
 
 
-def local_time(value, zone_name: str | None = None) -> str:
-    """A UTC instant shown in the viewer's zone and in UTC, because both get quoted in notices."""
+def local_time(value, zone_name: str | None = None) -> Markup:
+    """A UTC instant shown once, on the viewer's clock, with the same instant in UTC on hover (its title) and for
+    machines (`datetime`): notices quote both, but a page that prints both in full reads every time twice."""
     if value is None:
-        return "—"
+        return Markup("—")
     zone_name = zone_name or _viewer_zone()
-    utc = value.strftime("%Y-%m-%d %H:%M UTC")
-    return utc if zone_name == "UTC" else f"{value.astimezone(ZoneInfo(zone_name)):%Y-%m-%d %H:%M %Z} ({utc})"
+    utc = value.astimezone(UTC)
+    shown = utc.strftime("%Y-%m-%d %H:%M UTC")
+    if zone_name != "UTC":
+        shown = f"{utc.astimezone(ZoneInfo(zone_name)):%Y-%m-%d %H:%M %Z}"
+    return Markup('<time datetime="{}" title="{}">{}</time>').format(
+        utc.isoformat(), utc.strftime("%Y-%m-%d %H:%M UTC"), shown
+    )
 
 
 def say(label: Label) -> str:

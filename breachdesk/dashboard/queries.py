@@ -7,15 +7,15 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import load_only
 
-from breachdesk.assessments.models import Assessment
+from breachdesk.assessments.models import Assessment, Decision
 from breachdesk.deadlines.models import Obligation, ObligationStatus
 from breachdesk.extensions import db
 from breachdesk.impact.models import ImpactSnapshot
 from breachdesk.incidents.models import Incident, IncidentNote, IncidentStatus
-from breachdesk.notices.models import Notice, OutboxMessage, OutboxStatus, Statement
+from breachdesk.notices.models import Notice, NoticeStatus, OutboxMessage, OutboxStatus, Statement
 
 PENDING = ObligationStatus.PENDING
 #: when a duty is next owed: its deadline, or for "without undue delay" its internal target (never both)
@@ -299,3 +299,46 @@ def register_details(incident_ids: list[int]) -> dict[int, dict[str, Any]]:
     ):
         details[incident_id]["closing"] = text  # the latest closing, when reopened and closed again
     return details
+
+
+#: how many incidents each list of the privacy team's "waiting for you" page shows
+WAITING_SHOWN = 50
+
+
+def awaiting_decision() -> list:
+    """Incidents not closed whose assessment is missing or leaves the authority or the data subjects undecided:
+    the authority's 72 hours run from awareness meanwhile (Art. 33(1)). Oldest awareness first."""
+    undecided = Decision.UNDECIDED
+    return db.session.execute(
+        select(Incident.id, Incident.title, Incident.aware_at, Assessment.id.label("assessment_id"))
+        .outerjoin(Assessment, Assessment.incident_id == Incident.id)
+        .where(
+            Incident.status != IncidentStatus.CLOSED,
+            or_(
+                Assessment.id.is_(None),
+                Assessment.decision_authority == undecided,
+                Assessment.decision_data_subjects == undecided,
+            ),
+        )
+        .order_by(Incident.aware_at, Incident.id)
+        .limit(WAITING_SHOWN)
+    ).all()
+
+
+def awaiting_approval() -> list:
+    """Incidents with draft notices, each with how many drafts wait for review and approval; the incident
+    whose soonest duty with a draft is due first comes first."""
+    return db.session.execute(
+        select(
+            Incident.id,
+            Incident.title,
+            func.count(Notice.id).label("drafts"),
+            func.min(NEXT_AT).label("next_at"),
+        )
+        .join(Notice, Notice.incident_id == Incident.id)
+        .join(Obligation, Obligation.id == Notice.obligation_id)
+        .where(Notice.status == NoticeStatus.DRAFT, Incident.status != IncidentStatus.CLOSED)
+        .group_by(Incident.id, Incident.title)
+        .order_by(func.min(NEXT_AT), Incident.id)
+        .limit(WAITING_SHOWN)
+    ).all()

@@ -10,18 +10,18 @@ from flask_login import current_user
 from icalendar import Alarm, Calendar, Event
 from sqlalchemy import func, select
 
-from breachdesk.core.access import EVERYONE, PUBLIC, allow
+from breachdesk.core.access import EVERYONE, PRIVACY_TEAM, PUBLIC, Role, allow
 from breachdesk.core.clock import now_utc
 from breachdesk.core.db import MAX_ROW_ID
 from breachdesk.core.spreadsheet import csv_download
 from breachdesk.core.tokens import digest, new_secret
-from breachdesk.core.web import day_argument
+from breachdesk.core.web import day_argument, say
 from breachdesk.dashboard import charts, queries, words
 from breachdesk.dashboard.models import CalendarFeed
 from breachdesk.deadlines.models import Obligation, ObligationStatus
 from breachdesk.deadlines.obligations import PAST_DEADLINE, PAST_TARGET, remaining, urgency
 from breachdesk.extensions import db
-from breachdesk.incidents.models import CAUSE_LABELS, Cause, Incident, IncidentStatus
+from breachdesk.incidents.models import CAUSE_LABELS, STATUS_LABELS, Cause, Incident, IncidentStatus
 
 bp = Blueprint("dashboard", __name__)
 #: incidents a page of the dashboard shows, and the soonest duties each shows when expanded
@@ -37,6 +37,10 @@ class Board:
 
     def __init__(self, now: datetime, zone: str):
         self.now, self.zone = now, zone
+
+    @staticmethod
+    def mail(state: str, count: int) -> str:
+        return words.mail_state_in_words(state, count)
 
     def shown(self, instant: datetime) -> words.Shown:
         return words.shown(instant, self.zone, self.now)
@@ -63,12 +67,14 @@ class Board:
             "flag": duty.flag,
             "when": self.moment(duty.due_at or duty.target_at, target=duty.due_at is None),
             "mail": mail.get(duty.id),
+            "mail_words": words.mail_state_in_words(mail[duty.id]) if duty.id in mail else None,
         }
 
     def incident(self, row, duties: list[Obligation], figures: dict[str, Any], mail: dict[int, str]) -> dict:
         return {
             **row._asdict(),
             "status": row.status.value,
+            "status_words": say(STATUS_LABELS[row.status]),
             "when": self.moment(row.next_at, target=row.next_due is None or row.next_at < row.next_due),
             "duties": [self.duty(d, mail) for d in duties],
             **figures,
@@ -81,6 +87,36 @@ def _incidents(board: Board, rows: list, duties: dict[int, list[Obligation]]) ->
     mail = queries.delivery_of([d.id for listed in duties.values() for d in listed])
     figures = queries.incident_figures(ids)
     return [board.incident(row, duties[row.id], figures[row.id], mail) for row in rows]
+
+
+#: where each role's work is: the on-call engineer files, the privacy team decides and approves, management reads
+LANDING = {
+    Role.RESPONDER: "incidents.report",
+    Role.PRIVACY: "dashboard.waiting",
+    Role.ADMIN: "dashboard.waiting",
+    Role.VIEWER: "dashboard.dashboard",
+}
+
+
+@bp.get("/")
+@allow(EVERYONE)
+def landing():
+    """After login and on `/`, each role lands on its own work rather than on the inventory."""
+    return redirect(url_for(LANDING[current_user.role]))
+
+
+@bp.get("/waiting")
+@allow(PRIVACY_TEAM)
+def waiting():
+    """What waits for the privacy team: incidents to decide on and drafts to review and approve."""
+    board = Board(now_utc(), current_user.time_zone)
+    return render_template(
+        "dashboard/waiting.html",
+        board=board,
+        undecided=queries.awaiting_decision(),
+        drafts=queries.awaiting_approval(),
+        shown=queries.WAITING_SHOWN,
+    )
 
 
 @bp.get("/dashboard")

@@ -48,6 +48,23 @@ def recipient_kind_in_words(kind: str) -> str:
     return RECIPIENT_KIND_LABELS[kind].english
 
 
+#: what a duty's e-mails say, as the dashboard shows it (dashboard.queries names the states)
+MAIL_STATE_WORDS = {
+    "queued": "e-mail waiting to be sent",
+    "sent": "e-mail sent",
+    "delivered": "e-mail delivered",
+    "bounced": "e-mail not delivered",
+}
+
+
+def mail_state_in_words(state: str, count: int | None = None) -> str:
+    """ "e-mail delivered", or with a count "3 e-mails delivered"."""
+    words = MAIL_STATE_WORDS[state]
+    if count is None:
+        return words
+    return f"{count:,} " + (words if count == 1 else words.replace("e-mail", "e-mails", 1))
+
+
 def month_name(year: int, month: int) -> str:
     """A month as people write it: "October 2026"."""
     return format_date(datetime(year, month, 1), "MMMM y", locale="en")

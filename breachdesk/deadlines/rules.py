@@ -32,12 +32,23 @@ RECIPIENT_KIND_LABELS = {
     "controller": Label("recipient kind", "controller"),
     "supervisory_authority": Label("recipient kind", "supervisory authority"),
     "data_subjects": Label("recipient kind", "data subjects"),
-    "csirt": Label("recipient kind", "computer security incident response team (CSIRT)"),
+    "csirt": Label("recipient kind", "national CSIRT (computer security incident response team)"),
     "regulator": Label("recipient kind", "regulator"),
     "covered_entity": Label("recipient kind", "covered entity (HIPAA)"),
     "state_attorney_general": Label("recipient kind", "state attorney general"),
     "media": Label("recipient kind", "prominent media outlets"),
     "consumer_reporting_agencies": Label("recipient kind", "nationwide consumer reporting agencies"),
+}
+#: what starts a clock, in words: "the clock starts when we became aware"
+ANCHOR_WORDS = {
+    "awareness": "when we became aware",
+    "detection": "when it was detected",
+    "high_risk_established": "when a high risk to people is established",
+    "significance_determined": "when the incident is judged significant",
+    "classified_major": "when the incident is classified as major",
+    "materiality_determined": "when the incident is judged material",
+    "notifiable_assessed": "when the breach is assessed as notifiable",
+    "discovery_year_end": "when the calendar year of discovery ends",
 }
 ANCHORS = {
     "awareness",
@@ -171,8 +182,8 @@ class Terms:
         )
 
 
-#: what starts a clock, as a sentence names it
-ANCHOR_WORDS = {
+#: what starts a clock, as a noun in a sentence: "72 hours from awareness"
+ANCHOR_NOUNS = {
     "awareness": "awareness",
     "detection": "detection",
     "high_risk_established": "finding of a high risk",
@@ -186,8 +197,9 @@ ANCHOR_WORDS = {
 
 def _words(anchor: str) -> str:
     if anchor.startswith("stage_filed:"):
-        return f"filing of {anchor.split(':', 1)[1]}"
-    return ANCHOR_WORDS.get(anchor, anchor.replace("_", " "))
+        stage = next((r for r in shipped_rules() if r.id == anchor.split(":", 1)[1]), None)
+        return f"filing of the {stage.regime} {stage.stage}" if stage else "filing of an earlier stage"
+    return ANCHOR_NOUNS.get(anchor, anchor.replace("_", " "))
 
 
 def _lapses(limit: Limit) -> dict:

@@ -9,13 +9,13 @@ from breachdesk.core.access import EVERYONE, PRIVACY_TEAM, allow
 from breachdesk.core.clock import now_utc
 from breachdesk.core.errors import ValidationFailed
 from breachdesk.core.signals import incident_page, obligation_page, page_parts
-from breachdesk.core.web import commit_or_flash, flash_problems
+from breachdesk.core.web import commit_or_flash, flash_problems, say
 from breachdesk.deadlines import services
 from breachdesk.deadlines.events import record_event
 from breachdesk.deadlines.forms import AcknowledgedForm, EventForm, SentForm, when_form, when_utc
 from breachdesk.deadlines.models import OVERDUE, Obligation, ObligationStatus
 from breachdesk.deadlines.obligations import PER_CUSTOMER, duration, remaining, urgency
-from breachdesk.deadlines.rules import Terms, shipped_rules
+from breachdesk.deadlines.rules import ANCHOR_WORDS, RECIPIENT_KIND_LABELS, Terms, shipped_rules
 from breachdesk.extensions import db
 from breachdesk.incidents.models import Incident
 
@@ -23,6 +23,24 @@ bp = Blueprint("deadlines", __name__)
 bp.add_app_template_filter(remaining)
 bp.add_app_template_filter(urgency)
 bp.add_app_template_filter(duration)
+
+
+@bp.app_template_filter("kind_words")
+def kind_words(kind: str) -> str:
+    """A kind of recipient in words ("national CSIRT ..."), never its key."""
+    return say(RECIPIENT_KIND_LABELS[kind])
+
+
+@bp.app_template_filter("anchor_words")
+def anchor_words(anchor: str) -> str:
+    """What starts a clock, in words; a stage filed is named by its regime and stage, not its rule id."""
+    if anchor.startswith("stage_filed:"):
+        rules = {rule.id: rule for rule in shipped_rules()}
+        rule = rules.get(anchor.split(":", 1)[1])
+        return f"when the {rule.regime} {rule.stage} is filed" if rule else "when an earlier stage is filed"
+    return ANCHOR_WORDS.get(anchor, anchor.replace("_", " "))
+
+
 SHOWN_STATUSES = [s.value for s in ObligationStatus] + [OVERDUE]
 
 
@@ -63,27 +81,34 @@ def incident_obligations(incident_id: int):
 @allow(EVERYONE)
 def obligation(obligation_id: int):
     found = db.get_or_404(Obligation, obligation_id)
-    terms = Terms.from_dict(found.terms)
+    return _obligation_page(found, when_form(SentForm), when_form(AcknowledgedForm))
+
+
+def _obligation_page(found: Obligation, sent_form: SentForm, ack_form: AcknowledgedForm):
     return render_template(
         "deadlines/obligation.html",
         obligation=found,
-        terms=terms,
+        terms=Terms.from_dict(found.terms),
         note=next((r.note for r in shipped_rules() if r.id == found.rule_id), None),
         now=now_utc(),
-        sent_form=when_form(SentForm),
-        ack_form=when_form(AcknowledgedForm),
+        sent_form=sent_form,
+        ack_form=ack_form,
         **page_parts(obligation_page, found),
     )
 
 
 def _record(obligation_id: int, form_class, action) -> object:
+    """Record what happened; a refused form comes back with each problem beside its field (and, for a time in the
+    daylight-saving gap or fold, the instants it may mean), the other form fresh."""
     found = db.get_or_404(Obligation, obligation_id)
     form = form_class()
     if form.validate_on_submit():
-        commit_or_flash(lambda: action(found, form), lambda _: f"Obligation {found.shown_status()}.")
-    else:
-        flash_problems(ValidationFailed([f"{name}: {'; '.join(errors)}" for name, errors in form.errors.items()]))
-    return redirect(url_for("deadlines.obligation", obligation_id=found.id))
+        done, _ = commit_or_flash(lambda: action(found, form), lambda _: f"Obligation {found.shown_status()}.", form)
+        if done:
+            return redirect(url_for("deadlines.obligation", obligation_id=found.id))
+    sent = form if form_class is SentForm else when_form(SentForm)
+    ack = form if form_class is AcknowledgedForm else when_form(AcknowledgedForm)
+    return _obligation_page(found, sent, ack), 422
 
 
 @bp.post("/obligations/<int:obligation_id>/sent")
@@ -154,6 +179,23 @@ def _incident_page(incident: Incident) -> dict:
         "obligation_summary": services.summary_of(incident.id),
         "event_form": when_form(EventForm),
         "has_profile": services.organisation_profile() is not None,
+        "duty_names": lambda labels: _duty_names(incident.id, labels),
+        "stage_names": {rule.id: f"{rule.regime} {rule.stage}" for rule in shipped_rules()},
+    }
+
+
+def _duty_names(incident_id: int, labels: set[str]) -> dict[str, str]:
+    """The timeline's duties in words ("GDPR Art. 33(2) notification to Acme"), by their audit label."""
+    keys = {tuple(label.split(":", 2)[1:]) for label in labels}
+    rows = db.session.execute(
+        select(
+            Obligation.rule_id, Obligation.recipient_key, Obligation.regime, Obligation.stage, Obligation.recipient
+        ).where(Obligation.incident_id == incident_id, Obligation.rule_id.in_({rule for rule, _ in keys}))
+    ).all()
+    return {
+        f"{incident_id}:{row.rule_id}:{row.recipient_key}": f"{row.regime} {row.stage} to {row.recipient}"
+        for row in rows
+        if (row.rule_id, row.recipient_key) in keys
     }
 
 

@@ -4,6 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from breachdesk.core.forms import TimeZoneField
 from breachdesk.incidents.models import Cause, IncidentStatus, Nature
 from breachdesk.inventory.taxonomy import data_categories
 
@@ -16,7 +17,7 @@ class IncidentForm(FlaskForm):
 
     title = StringField("What happened", validators=[DataRequired(), Length(max=200)])
     aware_at = DateTimeLocalField("When we became aware", format=WHEN_FORMATS, validators=[DataRequired()])
-    time_zone = StringField("Time zone of the times above", validators=[DataRequired(), Length(max=64)])
+    time_zone = TimeZoneField("Time zone of the times above", validators=[DataRequired(), Length(max=64)])
     systems = SelectMultipleField("Affected systems", choices={}, validators=[DataRequired()])
     nature = SelectMultipleField("Nature", choices={n.value: n.value for n in Nature})
     description = TextAreaField("Short description", validators=[Length(max=20000)])

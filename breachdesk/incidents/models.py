@@ -39,6 +39,13 @@ class Cause(enum.StrEnum):
     OTHER = "other"
 
 
+#: what the pages call each status
+STATUS_LABELS = {
+    IncidentStatus.OPEN: Label("incident status", "open"),
+    IncidentStatus.ASSESSED: Label("incident status", "assessed"),
+    IncidentStatus.NOTIFYING: Label("incident status", "notifying recipients"),
+    IncidentStatus.CLOSED: Label("incident status", "closed"),
+}
 #: what a notice says for each value, in English; breachdesk/translations holds the other languages' words
 NATURE_LABELS = {
     Nature.CONFIDENTIALITY: Label("breach nature", "confidentiality breach"),

@@ -1,5 +1,6 @@
 """Read side of incidents: the filtered list, the affected-customers table, the timeline, the dated events."""
 
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -8,6 +9,7 @@ from sqlalchemy import Select, and_, func, or_, select
 from breachdesk.audit.models import AuditEvent
 from breachdesk.extensions import db
 from breachdesk.impact.models import ImpactCustomer, ImpactSnapshot
+from breachdesk.incidents import timeline as words
 from breachdesk.incidents.models import Incident, IncidentEvent, incident_systems
 from breachdesk.inventory.models import System
 
@@ -71,8 +73,14 @@ def affected_customers(snapshot_id: int, sort: str = "name", q: str = "") -> Sel
     return query.order_by(*SORTS.get(sort, SORTS["name"]), ImpactCustomer.id)
 
 
-def timeline(incident: Incident) -> list[dict]:
-    """Every recorded change of the incident and every note, oldest first."""
+def timeline(
+    incident: Incident,
+    duty_names: Callable[[set[str]], dict[str, str]] | None = None,
+    stage_names: dict[str, str] | None = None,
+) -> list[dict]:
+    """Every recorded change of the incident and every note, oldest first, each in a sentence. `duty_names` gives
+    the words of the duties the events name (by audit label); `stage_names` those of the stages (by rule id): both come
+    from the domains that own them, through the incident page's signal."""
     events = db.session.scalars(
         select(AuditEvent)
         .where(
@@ -87,55 +95,33 @@ def timeline(incident: Incident) -> list[dict]:
             )
         )
         .order_by(AuditEvent.id)
-    )
-    entries = []
-    for event in events:
-        if event.entity_type == "incident_notes":
-            text = (event.after or {}).get("text", "")
-            entries.append(
-                {"at": event.occurred_at, "who": event.actor, "kind": (event.after or {}).get("kind"), "text": text}
-            )
-        else:
-            kind = event.action if event.entity_type == "incidents" else f"{event.entity_type[:-1]} {event.action}"
-            entries.append(
-                {
-                    "at": event.occurred_at,
-                    "who": event.actor,
-                    "kind": kind,
-                    "changes": {k: ((event.before or {}).get(k), v) for k, v in (event.after or {}).items()}
-                    if event.action == "update"
-                    else None,
-                    "text": _summary(event),
-                }
-            )
-    return entries
+    ).all()
+    duties = {e.entity_id for e in events if e.entity_type == "obligations"}
+    duty_words = duty_names(duties) if duty_names and duties else {}
+    return [_entry(event, duty_words, stage_names or {}) for event in events]
 
 
-def _summary(event: AuditEvent) -> str:
+def _entry(event: AuditEvent, duty_words: dict[str, str], stage_names: dict[str, str]) -> dict:
     after = event.after or {}
-    if event.entity_type == "incident_events":
-        return f"{after.get('kind', '').replace('_', ' ')} at {after.get('occurred_at', '')} {after.get('note', '')}"
+    entry = {"at": event.occurred_at, "who": event.actor, "text": "", "changes": []}
+    if event.entity_type == "incident_notes":
+        return entry | {"sentence": words.NOTE_WORDS.get(after.get("kind"), "Note"), "text": after.get("text", "")}
     if event.entity_type == "obligations":
-        return event.entity_id.split(":", 1)[1]
-    if event.entity_type == "assessments" and event.action == "create":
-        return (
-            f"Severity {after.get('score')} ({after.get('band')}); decision: authority "
-            f"{after.get('decision_authority')}, data subjects {after.get('decision_data_subjects')}"
-        )
-    if event.action == "create" and event.entity_type == "incidents":
-        return f"Incident filed: {after.get('title', '')}"
-    if event.action == "obligations.derived":
-        return (
-            f"Obligations derived: {after.get('created', 0)} created, {after.get('changed', 0)} changed, "
-            f"{after.get('withdrawn', 0)} withdrawn"
-        )
-    if event.action == "impact.computed":
-        totals = after.get("totals", {})
-        return (
-            f"Impact computed: {totals.get('customers', 0)} customers, {totals.get('data_subjects', 0):,} "
-            f"data subjects, {totals.get('records', 0):,} records"
-        )
-    return ""
+        duty = duty_words.get(event.entity_id, "A duty")
+        return entry | {"sentence": words.duty_sentence(event.action, after, duty)}
+    if event.entity_type == "incident_events":
+        entry["text"] = after.get("note", "")
+    if event.entity_type == "incidents" and event.action == "update" and set(after) != {"status"}:
+        before = event.before or {}
+        entry["changes"] = [
+            (
+                words.FIELD_WORDS.get(k, k.replace("_", " ")),
+                words.value_words(k, before.get(k)),
+                words.value_words(k, v),
+            )
+            for k, v in after.items()
+        ]
+    return entry | {"sentence": words.sentence(event.entity_type, event.action, after, stage_names)}
 
 
 def events_of(incident_id: int) -> list[IncidentEvent]:

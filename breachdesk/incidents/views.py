@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from breachdesk.auth.models import User
 from breachdesk.core.access import EVERYONE, PRIVACY_TEAM, RESPONDERS, allow
-from breachdesk.core.clock import local_to_utc, now_utc
+from breachdesk.core.clock import AmbiguousTime, local_to_utc, now_utc
 from breachdesk.core.errors import ValidationFailed
 from breachdesk.core.signals import incident_page, page_parts
 from breachdesk.core.spreadsheet import csv_download
@@ -59,9 +59,12 @@ def _submitted(form: IncidentForm, only_changed_from: Incident | None = None) ->
         value = form[name].data
         if value is not None:
             try:
-                data[name] = local_to_utc(value, form.time_zone.data, name)
-            except (ValueError, KeyError) as error:
-                problems.append(str(error) if isinstance(error, ValueError) else f"time_zone: unknown {error}")
+                data[name] = local_to_utc(value, form.time_zone.data, name, request.form.get(f"{name}_instant", ""))
+            except AmbiguousTime as error:
+                form[name].offers = error.choices
+                problems.append(str(error))
+            except ValueError as error:
+                problems.append(str(error))
         elif only_changed_from is not None:
             data[name] = None
     if problems:
@@ -96,6 +99,8 @@ def report():
     form = _form()
     if request.method == "GET":
         form.time_zone.data = current_user.time_zone
+        form.time_zone.from_browser = True  # the zone of the times the reporter types now, as the phone knows it
+        form.aware_at.render_kw = {"data-local-now": ""}
         form.aware_at.data = (
             now_utc().astimezone(ZoneInfo(current_user.time_zone)).replace(tzinfo=None, second=0, microsecond=0)
         )
@@ -103,7 +108,7 @@ def report():
         try:
             incident = services.open_incident(_submitted(form), current_user.id)
         except ValidationFailed as error:
-            flash_problems(error)
+            flash_problems(error, form)
         else:
             db.session.commit()
             flash(f"Incident #{incident.id} filed; impact computed.", "info")
@@ -125,6 +130,7 @@ def show(incident_id: int):
             per_page=50,
             max_per_page=500,
         )
+    parts = page_parts(incident_page, incident)
     return render_template(
         "incidents/show.html",
         incident=incident,
@@ -133,13 +139,13 @@ def show(incident_id: int):
         now=now_utc(),
         events=queries.events_of(incident.id),
         stale=impact.stale_reasons(incident, snapshot),
-        timeline=queries.timeline(incident),
+        timeline=queries.timeline(incident, parts.get("duty_names"), parts.get("stage_names")),
         status_form=StatusForm(status=incident.status.value),
         note_form=NoteForm(),
         exposure=lambda days: exposure_window(days, incident.occurred_from, incident.occurred_to, incident.aware_at),
         sort=request.args.get("sort", "name"),
         q=request.args.get("q", ""),
-        **page_parts(incident_page, incident),
+        **parts,
     )
 
 
@@ -175,7 +181,7 @@ def edit(incident_id: int):
                 incident, _submitted(form, only_changed_from=incident), current_user.id, reason=form.reason.data or ""
             )
         except ValidationFailed as error:
-            flash_problems(error)
+            flash_problems(error, form)
         else:
             db.session.commit()
             flash("Incident saved.", "info")

@@ -19,6 +19,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from breachdesk.core.errors import ValidationFailed
+from breachdesk.core.forms import TimeZoneField
 from breachdesk.inventory.fileformat import MAX_COUNT, MAX_NOTICE_HOURS, MAX_RETENTION_DAYS
 from breachdesk.inventory.models import ContactRole, Language, LegalBasis, NoticeTerms, OurRole
 from breachdesk.inventory.regions import MAX_LENGTH
@@ -49,7 +50,7 @@ class CustomerForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     country = StringField("Country (ISO code)", validators=[DataRequired(), Length(min=2, max=2)])
     language = SelectField("Notice language", choices=_choices(Language))
-    time_zone = StringField("Time zone", default="UTC", validators=[DataRequired(), Length(max=64)])
+    time_zone = TimeZoneField("Time zone", default="UTC", validators=[DataRequired(), Length(max=64)])
     notice_terms = SelectField("Notice terms", choices=_choices(NoticeTerms))
     notice_hours = IntegerField(
         "Notice deadline (hours after we become aware)",

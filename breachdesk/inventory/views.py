@@ -21,8 +21,9 @@ from sqlalchemy import select
 from breachdesk.audit.services import carrying_actor
 from breachdesk.core.access import ADMINS, EVERYONE, PRIVACY_TEAM, allow
 from breachdesk.core.errors import ValidationFailed
+from breachdesk.core.i18n import Label
 from breachdesk.core.progress import run_in_background
-from breachdesk.core.web import flash_problems
+from breachdesk.core.web import flash_problems, say
 from breachdesk.extensions import db
 from breachdesk.inventory import queries, services
 from breachdesk.inventory.exporter import export_structure, iter_volumes_csv
@@ -44,13 +45,27 @@ from breachdesk.inventory.rules import REGIME_GROUPS, REGIMES
 from breachdesk.inventory.taxonomy import Sensitivity, country_name, data_categories, data_subject_categories
 
 bp = Blueprint("inventory", __name__)
+#: on our pages Fides's data subject "customer" would read as one of our customers: they are our customers' clients
+OUR_SUBJECT_WORDS = {"customer": "Customers' clients"}
+
+
+def subject_name(key: str) -> str:
+    """A data subject category in plain words (the English catalogue's, as notices say it), never its key."""
+    return OUR_SUBJECT_WORDS.get(key) or say(Label("data subject category", data_subject_categories().get(key, key)))
+
+
+@bp.app_template_filter("category_names")
+def category_names(keys: list[str]) -> str:
+    """Fides data categories in plain words ("email address, phone number"), as notices say them, never as keys."""
+    names = data_categories()
+    return ", ".join(say(Label("data category", names.get(key, key))) for key in keys)
 
 
 @bp.app_context_processor
 def taxonomy_helpers():
     return {
         "category_name": lambda k: data_categories().get(k, k),
-        "subject_name": lambda k: data_subject_categories().get(k, k),
+        "subject_name": subject_name,
         "sensitivity_name": lambda n: Sensitivity(n).name.lower(),
         "country_name": country_name,
         "region_name": region_name,
@@ -65,12 +80,12 @@ def _page(query):
     return db.paginate(query, per_page=current_app.config["PAGE_SIZE"], max_per_page=200)
 
 
-def _save(section: str, raw: dict, done_endpoint: str):
+def _save(section: str, raw: dict, done_endpoint: str, form):
     """Shared tail of every create/edit: save through the import rules, commit, or show the problems."""
     try:
         entry = services.save_entry(section, raw)
     except ValidationFailed as error:
-        flash_problems(error)
+        flash_problems(error, form)
         return None
     db.session.commit()
     flash(f"Saved {entry.key}.", "info")
@@ -83,7 +98,7 @@ def _form_page(form, entry, kind: str, back_endpoint: str):
     return render_template("inventory/form.html", form=form, entry=entry, kind=kind, back=url_for(back_endpoint))
 
 
-@bp.get("/")
+@bp.get("/inventory")
 @allow(EVERYONE)
 def home():
     return render_template("inventory/home.html", counts=queries.inventory_counts())
@@ -148,7 +163,7 @@ def customer_form(key: str | None):
         raw = _customer_raw(form)
         if entry is not None:
             raw["key"] = entry.key  # keys are stable
-        if (response := _save("customers", raw, "inventory.customer")) is not None:
+        if (response := _save("customers", raw, "inventory.customer", form)) is not None:
             return response
     return _form_page(form, entry, "customer", "inventory.customers")
 
@@ -198,7 +213,7 @@ def system_form(key: str | None):
         raw["hosting_country"] = (raw["hosting_country"] or "").upper()
         if entry is not None:
             raw["key"] = entry.key
-        if (response := _save("systems", raw, "inventory.system")) is not None:
+        if (response := _save("systems", raw, "inventory.system", form)) is not None:
             return response
     return _form_page(form, entry, "system", "inventory.systems")
 
@@ -272,7 +287,7 @@ def activity_form(key: str | None):
         raw["transfers"] = _parse_transfers(form.transfers.data)
         if entry is not None:
             raw["key"] = entry.key
-        if (response := _save("activities", raw, "inventory.activity")) is not None:
+        if (response := _save("activities", raw, "inventory.activity", form)) is not None:
             return response
     return _form_page(form, entry, "activity", "inventory.activities")
 
@@ -317,7 +332,7 @@ def volume_form(volume_id: int | None):
         try:
             saved = services.save_volume(values, volume)
         except ValidationFailed as error:
-            flash_problems(error)
+            flash_problems(error, form)
         else:
             db.session.commit()
             flash("Volume saved.", "info")
@@ -430,7 +445,7 @@ def organisation_edit():
                 }
             )
         except ValidationFailed as error:
-            flash_problems(error)
+            flash_problems(error, form)
         else:
             db.session.commit()
             flash("Organisation profile saved; open incidents' obligations updated.", "info")

@@ -65,6 +65,8 @@ EXPECTED = {
     "notices.template_restore": {ADMIN},
     "notices.acknowledge": PUBLIC,
     "dashboard.dashboard": ALL,
+    "dashboard.landing": ALL,
+    "dashboard.waiting": {ADMIN, PRIVACY},
     "dashboard.metrics": ALL,
     "dashboard.register": ALL,
     "dashboard.register_csv": ALL,

@@ -15,7 +15,7 @@ from breachdesk.auth.services import change_password, disable_user, set_role
 from breachdesk.core.clock import now_utc
 from breachdesk.core.errors import ValidationFailed
 from breachdesk.extensions import db
-from tests.conftest import PASSWORD, create_user, log_in
+from tests.conftest import PASSWORD, create_user, error_next_to, log_in
 
 
 def test_passwords_are_stored_hashed_with_scrypt(app):
@@ -135,7 +135,7 @@ def test_user_admin_page_creates_users_with_the_policy(login, client):
             "password": "short1!",
         },
     )
-    assert b"password: needs at least 12 characters" in weak.data
+    assert error_next_to(weak.text, "password") == "needs at least 12 characters"
     assert db.session.scalar(select(User).where(User.username == "carol")) is None
     ok = client.post(
         "/users/new",

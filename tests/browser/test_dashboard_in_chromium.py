@@ -153,7 +153,7 @@ def test_on_a_laptop_the_queue_reads_as_rows_with_each_duty_in_words(browser, li
         when, what = head.locator(".when").bounding_box(), head.locator(".incident-what").bounding_box()
         assert when["y"] == what["y"] and when["x"] + when["width"] <= what["x"]
         expect(first.locator(".duty-what").first).to_have_text(
-            "NIS2 early warning to CERT-FR (ANSSI) · computer security incident response team (CSIRT)"
+            "NIS2 early warning to CERT-FR (ANSSI) · national CSIRT (computer security incident response team)"
         )
         expect(first.locator(".duties")).to_contain_text("GDPR notification to Commission nationale")
         expect(first.locator(".duties")).to_contain_text("supervisory authority")

@@ -10,7 +10,7 @@ from breachdesk.api.services import create_token
 from breachdesk.auth.models import Role, User
 from breachdesk.extensions import db
 from breachdesk.notices.rendering import default_source
-from tests.conftest import table_fingerprint
+from tests.conftest import error_next_to, table_fingerprint
 
 
 @pytest.fixture
@@ -75,7 +75,7 @@ def test_an_incident_time_outside_the_years_we_record_is_refused_naming_it(clien
     before = table_fingerprint()
     response = client.post("/incidents/new", data=form)
     assert response.status_code == 200
-    assert f"aware_at: &#39;{when}&#39; is not between the years 1970 and 9998" in response.text
+    assert f"'{when}' is not between the years 1970 and 9998" in error_next_to(response.text, "aware_at")
     assert table_fingerprint() == before
 
 

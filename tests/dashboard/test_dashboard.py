@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,7 +17,7 @@ from breachdesk.dashboard import queries
 from breachdesk.deadlines.models import Obligation, ObligationStatus
 from breachdesk.deadlines.services import mark_acknowledged, mark_sent
 from breachdesk.extensions import db
-from breachdesk.incidents.models import Incident, IncidentStatus
+from breachdesk.incidents.models import STATUS_LABELS, Incident, IncidentStatus
 from breachdesk.incidents.services import change_status, open_incident
 from breachdesk.notices import services as notices
 from tests.incident_fixtures import duty
@@ -57,8 +58,10 @@ def test_e_mail_states_show_per_duty_and_per_incident(incident, privacy, login):
     db.session.commit()
     page = login(Role.PRIVACY).get("/dashboard").text
     acme = page.split(f'href="/obligations/{duty(incident, "acme").id}"')[1].split("</li>")[0]
-    assert '<span class="badge mail-queued">e-mail queued</span>' in acme
-    assert "customers' e-mails: 2 queued" in page
+    assert '<span class="badge mail-queued">e-mail waiting to be sent</span>' in acme
+    assert "customers' 2 e-mails waiting to be sent" in page
+    status, shown = re.search(r'class="badge status-(\w+)">([^<]+)</span>', page).groups()
+    assert shown == STATUS_LABELS[IncidentStatus(status)].english  # the incident's status in words
 
 
 def test_the_register_lists_every_incident_with_decisions_and_exports_csv(incident, recent, privacy, login):

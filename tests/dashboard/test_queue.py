@@ -153,7 +153,7 @@ def _visible_text(page: str) -> str:
 
 def test_regimes_stages_and_recipients_are_in_words_on_the_dashboard(five, login):
     text = _visible_text(_viewer_in_paris(login).get("/dashboard").text)
-    assert "NIS2 early warning to CERT-FR · computer security incident response team (CSIRT)" in text
+    assert "NIS2 early warning to CERT-FR · national CSIRT (computer security incident response team)" in text
     assert "GDPR notification to Initech · controller" in text
     keys = [kind for kind in RECIPIENT_KINDS if kind != kind.replace("_", " ")]  # "controller" is its own word
     for key in [*keys, "csirt", "gdpr-art33", "nis2-", "h24", "h4 "]:

@@ -35,7 +35,7 @@ def test_time_left_says_overdue_for_a_deadline_and_passed_for_a_target(offset, t
 
 def test_duties_recipient_kinds_and_months_are_words():
     assert words.duty_in_words("NIS2", "early warning", "CERT-FR") == "NIS2 early warning to CERT-FR"
-    assert words.recipient_kind_in_words("csirt") == "computer security incident response team (CSIRT)"
+    assert words.recipient_kind_in_words("csirt") == "national CSIRT (computer security incident response team)"
     assert words.recipient_kind_in_words("supervisory_authority") == "supervisory authority"
     assert words.duty_kind_in_words("GDPR", "notification", "controller") == "GDPR notification to the controller"
     assert words.duty_kind_in_words("GDPR", "communication", "data_subjects", undue_delay=True) == (

@@ -1,5 +1,7 @@
 """The organisation profile (file and settings page) and the obligation pages, through Flask's client."""
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -11,7 +13,7 @@ from breachdesk.extensions import db
 from breachdesk.inventory.exporter import export_structure
 from breachdesk.inventory.importer import import_inventory
 from breachdesk.inventory.models import Organisation
-from tests.conftest import table_fingerprint
+from tests.conftest import error_next_to, table_fingerprint
 from tests.deadlines.test_obligation_services import file
 from tests.inventories import PROFILE, import_text, load
 
@@ -107,7 +109,7 @@ def test_obligation_list_filters_and_the_page_explains_the_deadline(inventory, l
     acme = db.session.scalar(select(Obligation).where(Obligation.recipient_key == "acme"))
     page = client.get(f"/obligations/{acme.id}").text
     assert "GDPR Art. 33(2)" in page and "24 hours from awareness" in page
-    assert "2026-10-25 22:00:00 UTC" in page and "Record as sent" not in page  # a viewer records nothing
+    assert 'title="2026-10-25 22:00 UTC"' in page and "Record as sent" not in page  # a viewer records nothing
 
 
 def test_recording_a_send_through_the_form_refuses_a_time_that_does_not_exist(inventory, login):
@@ -121,7 +123,12 @@ def test_recording_a_send_through_the_form_refuses_a_time_that_does_not_exist(in
         data={"at": "2026-03-29T02:30", "time_zone": "Europe/Paris"},
         follow_redirects=True,
     )
-    assert "at: 2026-03-29 02:30 does not exist (clocks jumped forward) in Europe/Paris" in gap.text
+    assert gap.status_code == 422
+    assert error_next_to(gap.text, "at") == (
+        "2026-03-29 02:30 doesn't exist in Europe/Paris (the clocks jumped forward): "
+        "did you mean 01:59 CET (00:59 UTC) or 03:00 CEST (01:00 UTC)?"
+    )
+    assert 'name="at_instant" value="2026-03-29T01:00:00+00:00"' in gap.text
     done = client.post(
         f"/obligations/{acme.id}/sent",
         data={"at": "2026-10-25T23:30", "time_zone": "Europe/Paris", "reference": "msg-7"},
@@ -131,3 +138,34 @@ def test_recording_a_send_through_the_form_refuses_a_time_that_does_not_exist(in
     assert "late by 30 min" in done.text and "reference msg-7" in done.text
     db.session.expire_all()
     assert db.session.get(Obligation, acme.id).sent_at.isoformat() == "2026-10-25T22:30:00+00:00"
+
+
+def test_the_timeline_and_the_duty_pages_speak_in_sentences_not_codes(inventory, login):
+    incident = file()
+    client = login(Role.PRIVACY)
+    acme = db.session.scalar(
+        select(Obligation).where(Obligation.incident_id == incident.id, Obligation.recipient_key == "acme")
+    )
+    sent = client.post(
+        f"/obligations/{acme.id}/sent", data={"at": "2026-10-25T23:30", "time_zone": "Paris", "reference": "msg-7"}
+    )
+    assert sent.status_code == 302
+    page = client.get(f"/incidents/{incident.id}").text
+    timeline = page[page.index('id="timeline"') :]
+    assert "Incident filed: Exposed snapshot" in timeline
+    assert re.search(r"Impact computed: 3 customers, [\d,]+ people, [\d,]+ records", timeline)
+    assert "Duties worked out from the rules:" in timeline
+    assert f"{acme.regime} {acme.stage} to {acme.recipient}: marked sent" in timeline
+    duty_page = client.get(f"/obligations/{acme.id}").text
+    for shown in (page, duty_page):
+        words = re.sub(r"<[^>]+>", " ", shown.split("<main", 1)[1])  # what a reader sees, not attribute values
+        codes = (
+            "impact.computed",
+            "obligations.derived",
+            acme.rule_id,
+            "supervisory_authority",
+            "not_required",
+            "user.",
+        )
+        for code in codes:
+            assert code not in words, code

@@ -125,10 +125,13 @@ def test_a_decision_sets_the_authority_and_data_subject_duties(inventory, privac
     authority = duties(incident)[("gdpr-art33-1", "supervisory_authority")]
     assert authority.status == ObligationStatus.NOT_REQUIRED
     assert (authority.decided_by, authority.rationale) == ("dpo", "Only test accounts were in the export.")
-    texts = [f"{e['kind']}: {e['text']}" for e in timeline(incident)]
-    assert "assessment create: Severity 5 (very high); decision: authority required, data subjects required" in texts
-    assert any(t.startswith("incident_event create: high risk established") for t in texts)
-    assert any(t.startswith("obligations.derived: Obligations derived: 0 created, 2 changed") for t in texts)
+    texts = [e["sentence"] for e in timeline(incident)]
+    assert (
+        "Risk assessed: severity 5 (very high); telling the supervisory authority required, "
+        "telling the people affected required"
+    ) in texts
+    assert any(t.startswith("Recorded: high risk established, on ") for t in texts)
+    assert "Duties worked out from the rules: 0 new, 2 changed, 0 withdrawn" in texts
 
 
 def test_a_rules_table_change_does_not_move_an_existing_obligation(inventory, monkeypatch):

@@ -194,7 +194,7 @@ def test_terms_say_their_period_anchor_and_any_second_limit_in_words():
         "classification as major comes after that"
     )
     assert rule("nis2-art23-final-report").terms().describe() == (
-        "1 month, days ending in Europe/Brussels from filing of nis2-art23-notification"
+        "1 month, days ending in Europe/Brussels from filing of the NIS2 incident notification"
     )
 
 

@@ -2,16 +2,18 @@
 
 import csv
 import io
+import re
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, update
 
 from breachdesk.auth.models import Role
-from breachdesk.core.clock import local_to_utc
+from breachdesk.core.clock import AmbiguousTime, local_to_utc
 from breachdesk.core.errors import DomainError, ValidationFailed
 from breachdesk.extensions import db
 from breachdesk.impact.services import current_snapshot, stale_reasons, take_snapshot
@@ -20,6 +22,7 @@ from breachdesk.incidents.models import Incident, IncidentStatus
 from breachdesk.inventory.importer import import_inventory
 from breachdesk.inventory.models import ActivityDataCategory, ProcessingActivity
 from breachdesk.inventory.taxonomy import Sensitivity
+from tests.conftest import error_next_to
 from tests.inventories import VOLUMES, load
 
 AWARE = "2026-03-29T01:30:00+01:00"  # Paris, half an hour before the spring-forward jump
@@ -153,11 +156,27 @@ def test_wall_clock_times_become_utc(local, zone, expected):
     assert local_to_utc(local, zone, "aware_at") == expected
 
 
-def test_times_in_the_dst_gap_or_fold_are_refused_not_guessed():
-    with pytest.raises(ValueError, match="aware_at: 2026-03-29 02:30 does not exist"):
+def test_times_in_the_dst_gap_or_fold_are_refused_offering_the_instants_meant():
+    with pytest.raises(AmbiguousTime, match="aware_at: 2026-03-29 02:30 doesn't exist in Europe/Paris") as gap:
         local_to_utc(datetime(2026, 3, 29, 2, 30), "Europe/Paris", "aware_at")
-    with pytest.raises(ValueError, match="aware_at: 2026-10-25 02:30 happens twice"):
+    # the last minute before the clocks jumped from 02:00 CET to 03:00 CEST, and the first after
+    assert [c.label for c in gap.value.choices] == ["01:59 CET (00:59 UTC)", "03:00 CEST (01:00 UTC)"]
+    assert [c.utc for c in gap.value.choices] == [
+        datetime(2026, 3, 29, 0, 59, tzinfo=UTC),
+        datetime(2026, 3, 29, 1, 0, tzinfo=UTC),
+    ]
+    with pytest.raises(AmbiguousTime, match="aware_at: 2026-10-25 02:30 happens twice in Europe/Paris") as fold:
         local_to_utc(datetime(2026, 10, 25, 2, 30), "Europe/Paris", "aware_at")
+    assert [c.label for c in fold.value.choices] == ["02:30 CEST (00:30 UTC)", "02:30 CET (01:30 UTC)"]
+
+
+def test_a_time_in_the_fold_is_taken_only_as_one_of_the_instants_offered():
+    local = datetime(2026, 10, 25, 2, 30)
+    assert local_to_utc(local, "Europe/Paris", "aware_at", "2026-10-25T01:30:00+00:00") == datetime(
+        2026, 10, 25, 1, 30, tzinfo=UTC
+    )
+    with pytest.raises(AmbiguousTime):  # an instant the typed time cannot mean is no choice
+        local_to_utc(local, "Europe/Paris", "aware_at", "2026-10-25T05:00:00+00:00")
 
 
 # --- pages ---
@@ -188,13 +207,52 @@ def test_intake_form_files_in_the_reporters_zone(client, login, inventory):
     page = client.get(response.location).data.decode()
     assert "3</strong> customers to notify" in page and "Acme" in page and "Initech" in page
     assert "no volume recorded" in page
+    assert "Customers&#39; clients: " in page  # Fides's "customer" subjects, never confused with our customers
 
 
-def test_intake_form_refuses_an_ambiguous_time(client, login, inventory):
+def test_intake_form_offers_the_two_instants_of_a_time_that_happens_twice(client, login, inventory):
     login(Role.RESPONDER)
-    page = client.post("/incidents/new", data=intake(aware_at="2026-10-25T02:30")).data.decode()
-    assert "aware_at: 2026-10-25 02:30 happens twice (clocks went back) in Europe/Paris" in page
+    page = client.post("/incidents/new", data=intake(aware_at="2026-10-25T02:30")).text
+    assert error_next_to(page, "aware_at") == (
+        "2026-10-25 02:30 happens twice in Europe/Paris (the clocks went back): "
+        "did you mean 02:30 CEST (00:30 UTC) or 02:30 CET (01:30 UTC)?"
+    )
+    offered = re.findall(r'name="aware_at_instant" value="([^"]+)"[^>]*> ([^<]+)</label>', page)
+    assert offered == [
+        ("2026-10-25T00:30:00+00:00", "02:30 CEST (00:30 UTC)"),
+        ("2026-10-25T01:30:00+00:00", "02:30 CET (01:30 UTC)"),
+    ]
     assert db.session.scalar(select(Incident)) is None
+    chosen = intake(aware_at="2026-10-25T02:30", aware_at_instant="2026-10-25T01:30:00+00:00")
+    assert client.post("/incidents/new", data=chosen).status_code == 302
+    assert db.session.scalar(select(Incident)).aware_at == datetime(2026, 10, 25, 1, 30, tzinfo=UTC)
+
+
+@time_machine.travel(datetime(2026, 10, 1, 12, 0, tzinfo=UTC), tick=False)
+def test_intake_errors_stand_next_to_their_fields_in_words(client, login, inventory):
+    login(Role.RESPONDER)
+    page = client.post("/incidents/new", data=intake(aware_at="2026-11-01T10:00")).text
+    assert error_next_to(page, "aware_at") == "can't be in the future"
+    assert "aware_at:" not in page  # no field's key shown as the message
+    summary = page[page.index('class="problems error-summary"') :]
+    assert '<a href="#aware_at">When we became aware</a>: can&#39;t be in the future' in summary
+    untitled = client.post("/incidents/new", data=intake(title="")).text
+    assert error_next_to(untitled, "title") == "This field is required."
+
+
+def test_the_time_zone_chooser_takes_a_city_and_lists_every_zone(client, login, inventory):
+    login(Role.RESPONDER)
+    form = client.get("/incidents/new").text
+    assert re.search(r'<input[^>]*id="time_zone"[^>]*list="time_zone-zones"', form)
+    assert '<option value="Europe/Paris">' in form and '<option value="America/Argentina/Buenos_Aires">' in form
+    assert "data-browser-zone" in form  # forms.js fills in the browser's zone on a fresh form
+    assert client.post("/incidents/new", data=intake(time_zone="Paris")).status_code == 302
+    assert db.session.scalar(select(Incident)).aware_at == datetime(2026, 10, 24, 23, 15, tzinfo=UTC)
+    page = client.post("/incidents/new", data=intake(time_zone="Parris")).text
+    assert error_next_to(page, "time_zone") == (
+        "no time zone is called “Parris”: choose one from the list, such as Europe/Paris"
+    )
+    assert "data-browser-zone" not in page  # what the person typed stays
 
 
 def test_list_filters_by_status_customer_system_and_date(client, login, inventory):
