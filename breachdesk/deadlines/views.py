@@ -1,15 +1,14 @@
 """Obligation pages: an incident's duties, one duty explaining its deadline, recording a send or a receipt, a
 fact that starts or stops clocks, and the obligations' part of the incident page."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
 from breachdesk.core.access import EVERYONE, PRIVACY_TEAM, allow
 from breachdesk.core.clock import now_utc
-from breachdesk.core.errors import ValidationFailed
 from breachdesk.core.signals import incident_page, obligation_page, page_parts
-from breachdesk.core.web import commit_or_flash, flash_problems, say
+from breachdesk.core.web import commit_or_flash, say
 from breachdesk.deadlines import services
 from breachdesk.deadlines.events import record_event
 from breachdesk.deadlines.forms import AcknowledgedForm, EventForm, SentForm, when_form, when_utc
@@ -18,6 +17,7 @@ from breachdesk.deadlines.obligations import PER_CUSTOMER, duration, remaining, 
 from breachdesk.deadlines.rules import ANCHOR_WORDS, RECIPIENT_KIND_LABELS, Terms, shipped_rules
 from breachdesk.extensions import db
 from breachdesk.incidents.models import Incident
+from breachdesk.incidents.views import incident_page_html
 
 bp = Blueprint("deadlines", __name__)
 bp.add_app_template_filter(remaining)
@@ -137,8 +137,8 @@ def event(incident_id: int):
     incident = db.get_or_404(Incident, incident_id)
     form = EventForm()
     if form.validate_on_submit():
-        try:
-            record_event(
+        done, _ = commit_or_flash(
+            lambda: record_event(
                 incident,
                 {
                     "kind": form.kind.data,
@@ -148,16 +148,13 @@ def event(incident_id: int):
                     "reference": form.reference.data or "",
                 },
                 current_user,
-            )
-        except ValidationFailed as error:
-            flash_problems(error)
-        else:
-            db.session.commit()
-            flash("Event recorded; obligations updated.", "info")
-    else:
-        for name, errors in form.errors.items():
-            flash(f"{name}: {'; '.join(errors)}", "error")
-    return redirect(url_for("incidents.show", incident_id=incident.id) + "#obligations")
+            ),
+            "Event recorded; obligations updated.",
+            form,
+        )
+        if done:
+            return redirect(url_for("incidents.show", incident_id=incident.id) + "#obligations")
+    return incident_page_html(incident, event_form=form), 422
 
 
 @incident_page.connect

@@ -119,7 +119,11 @@ def report():
 @bp.get("/<int:incident_id>")
 @allow(EVERYONE)
 def show(incident_id: int):
-    incident = db.get_or_404(Incident, incident_id)
+    return incident_page_html(db.get_or_404(Incident, incident_id))
+
+
+def incident_page_html(incident: Incident, **refused_forms) -> str:
+    """The incident page; a form that was refused (by the module it posts to) comes back with its errors."""
     snapshot = impact.current_snapshot(incident.id)
     customers = None
     if snapshot is not None:
@@ -145,7 +149,7 @@ def show(incident_id: int):
         exposure=lambda days: exposure_window(days, incident.occurred_from, incident.occurred_to, incident.aware_at),
         sort=request.args.get("sort", "name"),
         q=request.args.get("q", ""),
-        **parts,
+        **(parts | refused_forms),
     )
 
 

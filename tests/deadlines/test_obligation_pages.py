@@ -169,3 +169,36 @@ def test_the_timeline_and_the_duty_pages_speak_in_sentences_not_codes(inventory,
         )
         for code in codes:
             assert code not in words, code
+
+
+def test_a_refused_determination_comes_back_on_the_incident_page_with_its_errors_beside_the_fields(inventory, login):
+    incident = file()
+    client = login(Role.PRIVACY)
+    before = table_fingerprint()
+    # a time in the fold of 25 October 2026 in Paris: the page offers both instants
+    fold = client.post(
+        f"/incidents/{incident.id}/events",
+        data={"kind": "significance_determined", "at": "2026-10-25T02:30", "time_zone": "Europe/Paris"},
+    )
+    assert fold.status_code == 422
+    assert "02:30 CEST (00:30 UTC)" in error_next_to(fold.text, "at") and "02:30 CET (01:30 UTC)" in fold.text
+    assert 'name="at_instant" value="2026-10-25T01:30:00+00:00"' in fold.text
+    # a negative determination needs its note: said beside the note, and nothing is recorded
+    bare = client.post(
+        f"/incidents/{incident.id}/events",
+        data={"kind": "not_significant", "at": "2026-10-25T09:00", "time_zone": "UTC"},
+    )
+    assert bare.status_code == 422 and error_next_to(bare.text, "note")
+    assert table_fingerprint() == before
+    picked = client.post(
+        f"/incidents/{incident.id}/events",
+        data={
+            "kind": "significance_determined",
+            "at": "2026-10-25T02:30",
+            "time_zone": "Europe/Paris",
+            "at_instant": "2026-10-25T01:30:00+00:00",
+        },
+    )
+    assert picked.status_code == 302
+    page = client.get(f"/incidents/{incident.id}").text
+    assert "significance determined" in page and "nis2-art23" not in page.split('id="events"')[1].split("</ul>")[0]
