@@ -60,7 +60,7 @@ def test_privacy_officer_assesses_decides_and_records_a_filing(browser, live_ser
     page.select_option("select[name=stage]", "nis2-art23-early-warning")
     page.fill("input[name=reference]", "CERT-FR 2026-1122")
     page.get_by_role("button", name="Record", exact=True).click()
-    assert "stage filed nis2-art23-early-warning (ref. CERT-FR 2026-1122)" in page.locator("ul.events").inner_text()
+    assert "stage filed: NIS2 early warning (ref. CERT-FR 2026-1122)" in page.locator("ul.events").inner_text()
     early = page.locator("table.obligations").first.locator("tr", has_text="early warning")
     assert "CERT-FR (ANSSI)" in early.inner_text() and "sent" in early.inner_text()
     screenshot(page, "obligations-after-assessment")
