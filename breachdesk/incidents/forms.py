@@ -5,7 +5,7 @@ from wtforms import DateTimeLocalField, SelectField, SelectMultipleField, String
 from wtforms.validators import DataRequired, Length, Optional
 
 from breachdesk.core.forms import TimeZoneField
-from breachdesk.incidents.models import Cause, IncidentStatus, Nature
+from breachdesk.incidents.models import STATUS_LABELS, Cause, IncidentStatus, Nature
 from breachdesk.inventory.taxonomy import data_categories
 
 TRISTATE = {"": "unknown", "yes": "yes", "no": "no"}
@@ -40,7 +40,7 @@ class IncidentForm(FlaskForm):
 
 
 class StatusForm(FlaskForm):
-    status = SelectField("Status", choices={s.value: s.value for s in IncidentStatus})
+    status = SelectField("Status", choices={s.value: STATUS_LABELS[s].english for s in IncidentStatus})
     reason = StringField("Reason (to reopen, or to close with duties pending)", validators=[Length(max=1000)])
 
 

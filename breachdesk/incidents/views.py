@@ -15,13 +15,13 @@ from breachdesk.core.clock import AmbiguousTime, local_to_utc, now_utc
 from breachdesk.core.errors import ValidationFailed
 from breachdesk.core.signals import incident_page, page_parts
 from breachdesk.core.spreadsheet import csv_download
-from breachdesk.core.web import commit_or_flash, day_argument, flash_problems
+from breachdesk.core.web import commit_or_flash, day_argument, flash_problems, say
 from breachdesk.extensions import db
 from breachdesk.impact import services as impact
 from breachdesk.impact.explain import exposure_window
 from breachdesk.incidents import queries, services
 from breachdesk.incidents.forms import IncidentForm, NoteForm, StatusForm
-from breachdesk.incidents.models import Incident, IncidentStatus
+from breachdesk.incidents.models import STATUS_LABELS, Incident, IncidentStatus
 from breachdesk.inventory.models import System
 
 bp = Blueprint("incidents", __name__, url_prefix="/incidents")
@@ -144,7 +144,7 @@ def incident_page_html(incident: Incident, **refused_forms) -> str:
         events=queries.events_of(incident.id),
         stale=impact.stale_reasons(incident, snapshot),
         timeline=queries.timeline(incident, parts.get("duty_names"), parts.get("stage_names")),
-        status_form=StatusForm(status=incident.status.value),
+        status_form=refused_forms.pop("status_form", None) or StatusForm(status=incident.status.value),
         note_form=NoteForm(),
         exposure=lambda days: exposure_window(days, incident.occurred_from, incident.occurred_to, incident.aware_at),
         sort=request.args.get("sort", "name"),
@@ -199,11 +199,14 @@ def status(incident_id: int):
     incident = db.get_or_404(Incident, incident_id)
     form = StatusForm()
     if form.validate_on_submit():
-        commit_or_flash(
+        done, _ = commit_or_flash(
             lambda: services.change_status(incident, form.status.data, current_user.id, form.reason.data or ""),
-            lambda _: f"Status: {incident.status.value}.",
+            lambda _: f"Status: {say(STATUS_LABELS[incident.status])}.",
+            form,
         )
-    return redirect(url_for("incidents.show", incident_id=incident.id))
+        if done:
+            return redirect(url_for("incidents.show", incident_id=incident.id))
+    return incident_page_html(incident, status_form=form), 422
 
 
 @bp.post("/<int:incident_id>/notes")

@@ -15,7 +15,7 @@ from breachdesk.deadlines.models import Obligation, ObligationStatus
 from breachdesk.extensions import db
 from breachdesk.incidents import services
 from breachdesk.incidents.models import IncidentNote, IncidentStatus
-from tests.conftest import table_fingerprint
+from tests.conftest import error_next_to, table_fingerprint
 
 # the fixture's incident (tests/incident_fixtures.py) owes, soonest first: Acme and the NIS2 early warning (24 h),
 # Globex (48 h), the NIS2 notification (72 h), then Initech ("without undue delay") and the NIS2 final report
@@ -66,9 +66,10 @@ def test_without_pending_duties_closing_needs_no_reason(incident):
 
 def test_the_page_refuses_then_closes_and_shows_the_reason_in_the_timeline_and_the_register(client, login, incident):
     login(Role.PRIVACY)
-    refused = client.post(f"/incidents/{incident.id}/status", data={"status": "closed"}, follow_redirects=True)
+    refused = client.post(f"/incidents/{incident.id}/status", data={"status": "closed"})
     page = refused.data.decode()
-    assert "reason: required to close with 6 duty(ies) still pending" in page and PENDING[0] in page
+    assert refused.status_code == 422  # the incident page again, the reason asked for beside its field
+    assert "required to close with 6 duty(ies) still pending" in error_next_to(page, "reason") and PENDING[0] in page
     assert db.session.get(type(incident), incident.id).status == IncidentStatus.OPEN
     closed = client.post(
         f"/incidents/{incident.id}/status",
