@@ -135,6 +135,7 @@ def incident_page_html(incident: Incident, **refused_forms) -> str:
             max_per_page=500,
         )
     parts = page_parts(incident_page, incident)
+    forms = {"status_form": StatusForm(status=incident.status.value), "note_form": NoteForm()}
     return render_template(
         "incidents/show.html",
         incident=incident,
@@ -144,12 +145,10 @@ def incident_page_html(incident: Incident, **refused_forms) -> str:
         events=queries.events_of(incident.id),
         stale=impact.stale_reasons(incident, snapshot),
         timeline=queries.timeline(incident, parts.get("duty_names"), parts.get("stage_names")),
-        status_form=refused_forms.pop("status_form", None) or StatusForm(status=incident.status.value),
-        note_form=NoteForm(),
         exposure=lambda days: exposure_window(days, incident.occurred_from, incident.occurred_to, incident.aware_at),
         sort=request.args.get("sort", "name"),
         q=request.args.get("q", ""),
-        **(parts | refused_forms),
+        **(parts | forms | refused_forms),
     )
 
 
