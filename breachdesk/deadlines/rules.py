@@ -12,6 +12,7 @@ import yaml
 
 from breachdesk.core.i18n import Label
 from breachdesk.deadlines.calendar import END_OF_DAY, IMMEDIATELY_HOURS, WEEKEND_RULES, Period, Unit, due_at
+from breachdesk.inventory.models import Language
 from breachdesk.inventory.regions import UNKNOWN, parse_region
 from breachdesk.inventory.taxonomy import data_categories
 
@@ -333,6 +334,9 @@ class Rule:
     group: str | None = None
     #: the shared notice template (templates/notices/<template>.<lang>.j2) used where the rule has none of its own
     template: str | None = None
+    #: the language its recipients read when they are not our customer (a US attorney general, Texas residents):
+    #: its notices are written in it whatever our country; none: our country's language
+    reader_language: str | None = None
 
     def terms(
         self,
@@ -445,6 +449,7 @@ OPTIONAL_FIELDS = {
     "note",
     "group",
     "template",
+    "reader_language",
 }
 APPLIES_WHEN_FIELDS = {
     "our_roles",
@@ -545,7 +550,15 @@ def _rule(raw: dict, where: str, facts: dict[str, Fact], elements: dict[str, Ele
         _text(raw["unverified"], f"{where}.unverified") if "unverified" in raw else None,
         _entity_statuses(raw.get("entity_status", False), f"{where}.entity_status"),
         *(_text(raw[name], f"{where}.{name}") if name in raw else None for name in ("note", "group", "template")),
+        _reader_language(raw.get("reader_language"), f"{where}.reader_language"),
     )
+
+
+def _reader_language(raw, where: str) -> str | None:
+    """A language our notices are written in: a row cannot ask for one no template is written in."""
+    if raw is None or raw in {language.value for language in Language}:
+        return raw
+    raise RulesError(f"{where}: {raw!r} is not a language notices are written in ({', '.join(Language)})")
 
 
 def _entity_statuses(raw, where: str) -> tuple[str, ...]:

@@ -56,9 +56,13 @@ def kind_for(obligation: Obligation, language: str) -> str:
     return rendering.template_kind(rule_of(obligation), language)
 
 
-def language_for(customer: Customer | None, organisation: Organisation | None) -> str:
+def language_for(customer: Customer | None, organisation: Organisation | None, rule: Rule) -> str:
+    """The reader's language: our customer's own; else the one the rule's recipients read (a Texas attorney
+    general reads English whatever our country); else our country's."""
     if customer is not None:
         return str(customer.language)
+    if rule.reader_language:
+        return rule.reader_language
     return "fr" if organisation is not None and organisation.country in FRENCH_SPEAKING else "en"
 
 
@@ -308,7 +312,7 @@ class Drafter:
     ) -> dict[str, Any]:
         """What the template sees, in words of the recipient's language (or `language`, for a preview)."""
         customer = self.customer(obligation)
-        language = language or language_for(customer, self.organisation)
+        language = language or language_for(customer, self.organisation, rule_of(obligation))
         return in_words(
             {
                 **self.shared,
@@ -347,7 +351,7 @@ class Drafter:
         """The frozen columns of a notice: rendered text, recipients, language, template version, and for a
         follow-up what changed (the difference, and the lines the notice said it in)."""
         customer = self.customer(obligation)
-        language = language_for(customer, self.organisation)
+        language = language_for(customer, self.organisation, rule_of(obligation))
         kind = kind_for(obligation, language)
         version, source = self.template(kind, language)
         link = acknowledgement_link(obligation.id, sequence) if obligation.recipient_kind in PER_CUSTOMER else None

@@ -19,8 +19,9 @@ from breachdesk.incidents import services as incidents
 from breachdesk.inventory.importer import import_inventory
 from breachdesk.inventory.models import Organisation, ProcessingActivity, Volume
 from breachdesk.notices.rendering import default_source, render
-from breachdesk.notices.services import Drafter, kind_for
+from breachdesk.notices.services import Drafter, generate_notice, kind_for
 from breachdesk.notices.statements import save_statement
+from tests.conftest import create_user
 
 INVENTORY = textwrap.dedent("""\
     format: breachdesk-inventory/1
@@ -202,12 +203,32 @@ def test_the_texas_notices_count_and_describe_the_texans_only(inventory):
         owed = duties(incident)
         drafter = Drafter(incident)
         general = owed[("us-tx-521-053-i", "state_attorney_general")]
-        # the English template, as a preview renders it (the organisation writes French by default)
-        text = render(default_source(general.rule_id, "en"), drafter.context(general, None, None, "en")).text
+        # the English template, in which a French organisation writes to the attorney general
+        text = render(default_source(general.rule_id, "en"), drafter.context(general, None, None)).text
     # 1,000 French customers and the clinic's patients are not the attorney general's business
     assert "300 Texas residents affected at the time of this notification." in text
     assert drafter.impact(owed[("us-tx-521-053", "data_subjects")])["people"] == 300
     assert drafter.impact(owed[("gdpr-art33-1", "supervisory_authority")])["people"] == 1300
+
+
+def test_a_french_organisation_writes_to_texas_in_english_and_to_its_french_customers_in_french(inventory):
+    residents("US-TX", 300)
+    incident = file()
+    for language, what in (("en", "Our customer accounts were exposed."), ("fr", "Nos comptes clients ont fuité.")):
+        save_statement(incident, language, {"what_happened": what})
+    author = create_user("dpo", Role.PRIVACY)
+    written = {
+        rule_id: generate_notice(o, author) for (rule_id, _), o in duties(incident).items() if rule_id in LANGUAGE_OF
+    }
+    db.session.commit()
+    assert {rule_id: notice.language for rule_id, notice in written.items()} == LANGUAGE_OF
+    assert "Our customer accounts were exposed." in written["us-tx-521-053-i"].text_body
+    assert "Nos comptes clients ont fuité." in written["gdpr-art34"].text_body
+
+
+#: the readers' languages for Parlons SAS (France): Texans and their attorney general read English, our own
+#: customers in France read French (GDPR Art. 34)
+LANGUAGE_OF = {"us-tx-521-053": "en", "us-tx-521-053-i": "en", "gdpr-art34": "fr"}
 
 
 OWNER_NOTICE = {

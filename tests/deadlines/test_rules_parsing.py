@@ -5,7 +5,7 @@ import pytest
 import yaml
 
 from breachdesk.deadlines.calendar import Period, Unit
-from breachdesk.deadlines.rules import Limit, Rule, RulesError, Terms, parse_rules, rule
+from breachdesk.deadlines.rules import Limit, Rule, RulesError, Terms, parse_rules, rule, shipped_rules
 
 ROW = """
 id: xx-act-5
@@ -263,3 +263,19 @@ def test_a_day_ending_or_a_weekend_rule_that_cannot_be_read_is_refused_naming_th
     assert refusal({"rules": [row(period=period | {"weekend_rule": "whenever"})]}) == (
         "rules[xx-act-5].period.weekend_rule: one of noon_next_working_day"
     )
+
+
+def test_a_reader_language_is_one_notices_are_written_in():
+    [parsed] = parse_rules({"rules": [row(reader_language="en")]})
+    assert parsed.reader_language == "en"
+    assert parse_rules(table(ROW))[0].reader_language is None  # our country's language
+    assert refusal({"rules": [row(reader_language="pt")]}) == (
+        "rules[xx-act-5].reader_language: 'pt' is not a language notices are written in (en, fr)"
+    )
+
+
+def test_every_us_state_row_to_residents_or_authorities_is_written_in_english_and_each_to_customers_in_theirs():
+    for found in shipped_rules():
+        if found.group == "US state laws":
+            expected = None if found.recipient_kind == "controller" else "en"
+            assert found.reader_language == expected, found.id

@@ -54,7 +54,7 @@ from breachdesk.inventory.taxonomy import SENSITIVITY_LABELS
 from breachdesk.notices.checklist import State
 from breachdesk.notices.models import Notice, NoticeStatus, OutboxStatus
 from breachdesk.notices.rendering import has_default, shipped_templates
-from breachdesk.notices.services import approve_notices, generate_notice, is_late
+from breachdesk.notices.services import approve_notices, generate_notice, is_late, language_for, rule_of
 from breachdesk.notices.statements import facts_asked, rules_of, save_statement
 from breachdesk.notices.words import DATA_CATEGORY, DATA_SUBJECT, LEGAL_SOURCE, REGIME, STAGE
 from tests.conftest import create_user
@@ -410,9 +410,8 @@ def duties(incidents: list[Incident]) -> list[Obligation]:
 
 
 def reader_language(obligation: Obligation) -> str:
-    if obligation.customer_id:
-        return str(db.session.get(Customer, obligation.customer_id).language)
-    return "fr" if db.session.get(Organisation, 1).country == "FR" else "en"
+    customer = db.session.get(Customer, obligation.customer_id) if obligation.customer_id else None
+    return language_for(customer, db.session.get(Organisation, 1), rule_of(obligation))
 
 
 def every_demo_notice(demo: Incident) -> tuple[list[Incident], list[Written]]:
