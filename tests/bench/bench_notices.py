@@ -634,9 +634,7 @@ def bench_database(name: str, url: str, data: dict[str, Any], work: Path, args) 
     harness.expect("outbox after dispatch", dispatch["outbox_by_status"], {"sent": messages})
     harness.expect("stub: answers", received["statuses"], {"202": fast + dispatch["baseline_calls"]})
     harness.expect("stub: requests from the dispatcher", len(received["outbox_ids"]), fast)
-    harness.expect(
-        "stubs: distinct outbox ids", len(set(received["outbox_ids"] + slow_ids)), messages + len(alert_ids)
-    )
+    harness.expect("stubs: distinct outbox ids", len(set(received["outbox_ids"] + slow_ids)), messages + len(alert_ids))
     harness.expect(
         "stubs: the outbox ids are the outbox's",
         sorted(received["outbox_ids"] + slow_ids),
