@@ -518,11 +518,16 @@ def _where(raw: dict, index: int, lines: list[int] | None) -> str:
     return f"rules.yaml:{lines[index]}: {place}" if lines else place
 
 
-def row_lines(text: str) -> list[int]:
-    """The line each row of the table's `rules:` list starts on."""
-    root = yaml.compose(text, Loader=yaml.SafeLoader)
-    rows = next(value for key, value in root.value if key.value == "rules")
-    return [row.start_mark.line + 1 for row in rows.value]
+def read_table(text: str) -> tuple[dict, list[int]]:
+    """The table and the line each row of its `rules:` list starts on, from one parse by libyaml (PyYAML's C
+    loader: the table is some 400 KB, read by every process that derives a duty)."""
+    loader = yaml.CSafeLoader(text)
+    try:
+        root = loader.get_single_node()
+        rows = next(value for key, value in root.value if key.value == "rules")
+        return loader.construct_document(root), [row.start_mark.line + 1 for row in rows.value]
+    finally:
+        loader.dispose()
 
 
 def _rule(raw: dict, where: str, facts: dict[str, Fact], elements: dict[str, Element]) -> Rule:
@@ -697,23 +702,18 @@ def _check_fields(raw: dict, where: str) -> None:
 
 
 @cache
-def _shipped_text() -> str:
-    return resources.files("breachdesk.deadlines").joinpath("rules.yaml").read_text(encoding="utf-8")
-
-
-@cache
-def _shipped_document() -> dict:
-    return yaml.safe_load(_shipped_text())
+def _shipped_table() -> tuple[dict, list[int]]:
+    return read_table(resources.files("breachdesk.deadlines").joinpath("rules.yaml").read_text(encoding="utf-8"))
 
 
 @cache
 def shipped_rules() -> tuple[Rule, ...]:
-    return parse_rules(_shipped_document(), row_lines(_shipped_text()))
+    return parse_rules(*_shipped_table())
 
 
 @cache
 def shipped_facts() -> dict[str, Fact]:
-    return parse_facts(_shipped_document())
+    return parse_facts(_shipped_table()[0])
 
 
 def rule(rule_id: str) -> Rule:

@@ -6,7 +6,7 @@ import textwrap
 import pytest
 import yaml
 
-from breachdesk.deadlines.rules import AppliesWhen, Element, RulesError, parse_rules, row_lines, rule
+from breachdesk.deadlines.rules import AppliesWhen, Element, RulesError, parse_rules, read_table, rule
 
 ELEMENTS = {
     "name": {"label": "name", "fides": ["user.name"]},
@@ -187,9 +187,10 @@ def test_a_bad_row_of_a_table_read_with_its_lines_names_its_line():
             source: "Examplia Code 2: three hours"
             applies_when: {regions: [Texas]}
         """)
-    assert row_lines(text) == [2, 12]
+    document, lines = read_table(text)
+    assert document == yaml.safe_load(text) and lines == [2, 12]
     with pytest.raises(RulesError) as refused:
-        parse_rules(yaml.safe_load(text), row_lines(text))
+        parse_rules(document, lines)
     assert str(refused.value).startswith("rules.yaml:12: rules[xx-second].applies_when.regions: 'Texas' is not")
 
 
