@@ -55,7 +55,8 @@ def assess(when: AppliesWhen | None, population: Population, statuses: frozenset
     if when is None:
         return APPLIES
     if when.any_of:
-        return _any_of(when.any_of, population, statuses, name)
+        common = assess(replace(when, any_of=()), population, statuses, name)
+        return _any_of(when.any_of, population, statuses, name) if common.applies else common
     facts: list[str] = []
     if when.customer_status:
         if statuses is None or when.customer_status not in statuses:
@@ -87,13 +88,17 @@ def assess(when: AppliesWhen | None, population: Population, statuses: frozenset
     )
 
 
-def _any_of(alternatives: tuple[AppliesWhen, ...], population: Population, statuses, name: str) -> Verdict:
-    """One alternative is enough: the facts of those the records settle; else the first that may apply, flagged
-    with the question of each that may (a yes to any one will do); else why none does."""
+def _any_of(
+    alternatives: tuple[AppliesWhen, ...], population: Population, statuses: frozenset[str] | None, name: str
+) -> Verdict:
+    """One alternative is enough (the keys beside them hold already): the facts of those the records settle; else
+    the first that may apply, flagged with the question of each that may (a yes to any one will do); else why none
+    does."""
     verdicts = [assess(alternative, population, statuses, name) for alternative in alternatives]
     applying = [verdict for verdict in verdicts if verdict.applies]
     if not applying:
-        return Verdict(False, "none of its alternatives holds: " + "; ".join(v.reason for v in verdicts))
+        reasons = dict.fromkeys(verdict.reason for verdict in verdicts)
+        return Verdict(False, "none of its alternatives holds: " + "; ".join(reasons))
     settled = [verdict for verdict in applying if not verdict.questions]
     if settled:
         facts = dict.fromkeys(fact for verdict in settled for fact in verdict.facts)
