@@ -3,6 +3,9 @@ among those affected (a customer there, whose people the inventory places in its
 notifiable for significant harm (prescribed data) or significant scale (500 or more), and its individuals are owed a
 notice only for significant harm. The pure planner, no database."""
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from breachdesk.deadlines.applicability import Residents, Verdict, assess
 from breachdesk.deadlines.obligations import AffectedCustomer, Facts, Profile, Ruling, declined, plan, rulings_from
 from breachdesk.deadlines.rules import parse_rules, rule, shipped_rules
@@ -166,3 +169,18 @@ def test_any_of_says_why_none_holds_and_asks_every_question_that_could_make_one_
     assert verdict.applies and len(verdict.questions) == 1
     assert verdict.questions[0].startswith("a yes to any one of these is enough: (1) are there 10 or more residents")
     assert " (2) are 20 or more people affected?" in verdict.questions[0]
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(("SG", "FR", "unknown")),
+        st.builds(Residents, st.integers(0, 40), st.just(PLAIN), st.booleans()),
+        max_size=3,
+    )
+)
+def test_any_of_holds_exactly_when_the_keys_beside_it_and_one_alternative_hold(population):
+    when = either({"min_residents": 10}, {"min_people": 20})
+    alone = [assess(alternative, population, None, "P") for alternative in when.any_of]
+    verdict = assess(when, population, None, "P")
+    assert verdict.applies == any(v.applies for v in alone)
+    assert bool(verdict.questions) == (verdict.applies and all(v.questions for v in alone if v.applies))
