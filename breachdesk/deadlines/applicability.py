@@ -54,6 +54,9 @@ def assess(when: AppliesWhen | None, population: Population, statuses: frozenset
     None and `name` ours)."""
     if when is None:
         return APPLIES
+    if when.any_of:
+        common = assess(replace(when, any_of=()), population, statuses, name)
+        return _any_of(when.any_of, population, statuses, name) if common.applies else common
     facts: list[str] = []
     if when.customer_status:
         if statuses is None or when.customer_status not in statuses:
@@ -74,14 +77,36 @@ def assess(when: AppliesWhen | None, population: Population, statuses: frozenset
     elements = _elements(when, sure, maybe, asked=bool(residents.questions))
     if not elements.applies:
         return elements
+    asked = (when.question,) if when.question else ()
     return Verdict(
         True,
         facts=(*facts, *residents.facts, *elements.facts),
-        questions=(*counted.questions, *residents.questions, *elements.questions),
+        questions=(*counted.questions, *residents.questions, *elements.questions, *asked),
         regions=residents.regions,
         residents=residents.residents,
         elements=elements.elements,
     )
+
+
+def _any_of(
+    alternatives: tuple[AppliesWhen, ...], population: Population, statuses: frozenset[str] | None, name: str
+) -> Verdict:
+    """One alternative is enough (the keys beside them hold already): the facts of those the records settle; else
+    the first that may apply, flagged with the question of each that may (a yes to any one will do); else why none
+    does."""
+    verdicts = [assess(alternative, population, statuses, name) for alternative in alternatives]
+    applying = [verdict for verdict in verdicts if verdict.applies]
+    if not applying:
+        reasons = dict.fromkeys(verdict.reason for verdict in verdicts)
+        return Verdict(False, "none of its alternatives holds: " + "; ".join(reasons))
+    settled = [verdict for verdict in applying if not verdict.questions]
+    if settled:
+        facts = dict.fromkeys(fact for verdict in settled for fact in verdict.facts)
+        return replace(settled[0], facts=tuple(facts))
+    if len(applying) == 1:
+        return applying[0]
+    either = " ".join(f"({n}) {'; '.join(v.questions)}" for n, v in enumerate(applying, start=1))
+    return replace(applying[0], questions=(f"a yes to any one of these is enough: {either}",))
 
 
 def _people(when: AppliesWhen, population: Population) -> Verdict:

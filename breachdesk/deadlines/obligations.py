@@ -20,6 +20,7 @@ from breachdesk.deadlines.rules import (
     DETERMINATIONS,
     LEAD_AUTHORITY,
     ROLES,
+    AppliesWhen,
     Rule,
     Terms,
 )
@@ -136,9 +137,14 @@ def customers_residence_matters(rules: tuple[Rule, ...], profile: Profile) -> bo
         named(rule, profile)
         and rule.recipient_kind in PER_CUSTOMER
         and rule.applies_when is not None
-        and bool(rule.applies_when.regions or rule.applies_when.data_elements)
+        and _about_people(rule.applies_when)
         for rule in rules
     )
+
+
+def _about_people(when: AppliesWhen) -> bool:
+    """Whether the test reads where people live or what they lost, in itself or in one of its alternatives."""
+    return bool(when.regions or when.data_elements) or any(_about_people(a) for a in when.any_of)
 
 
 def authority_of(rule: Rule, profile: Profile) -> str:

@@ -298,6 +298,11 @@ class AppliesWhen:
     max_people: int | None = None
     #: one duty per subdivision of the regions with enough residents (HIPAA's media notice per State)
     per_region: bool = False
+    #: alternatives, each with the keys above merged in: the rule applies when one of them does (Singapore's
+    #: "significant harm or significant scale"); none: the keys above decide alone
+    any_of: tuple["AppliesWhen", ...] = ()
+    #: in an alternative: what the data cannot settle, so a person answers it (the duty is created, flagged with it)
+    question: str | None = None
 
 
 @dataclass(frozen=True)
@@ -460,7 +465,11 @@ APPLIES_WHEN_FIELDS = {
     "min_people",
     "max_people",
     "per_region",
+    "any_of",
+    "question",
 }
+#: what an `any_of` alternative may not set: the row's roles, one duty per region, another level of alternatives
+NOT_IN_ALTERNATIVES = {"our_roles", "per_region", "any_of"}
 ITEM_FIELDS = {"id", "label", "source", "satisfied_by"}
 OPTIONAL_ITEM_FIELDS = {"where_possible", "applies_when", "note"}
 WRITERS = {"statement": True, "system": False}
@@ -589,9 +598,44 @@ def _applies_when(row: dict, where: str, elements: dict[str, Element]) -> Applie
         raise RulesError(f"{where}: unknown field(s) {sorted(unknown)}")
     if "our_roles" in raw and list(raw["our_roles"]) != list(row["our_roles"]):
         raise RulesError(f"{where}.our_roles: differs from the row's our_roles, which decide")
+    if "question" in raw:
+        raise RulesError(f"{where}.question: only in an any_of alternative (beside the others, which may settle it)")
+    if "any_of" not in raw:
+        return _conditions(raw, row, where, elements)
+    common = {key: value for key, value in raw.items() if key != "any_of"}
+    if common.get("per_region", False) is not False:
+        raise RulesError(f"{where}.per_region: not with any_of (one duty per region is counted without alternatives)")
+    return replace(
+        _conditions(common, row, where, elements, partial=True),
+        any_of=_alternatives(raw["any_of"], common, row, f"{where}.any_of", elements),
+    )
+
+
+def _alternatives(raw, common: dict, row: dict, where: str, elements: dict[str, Element]) -> tuple[AppliesWhen, ...]:
+    """Each alternative with the keys set beside `any_of` merged in, so that each is a whole test."""
+    if not isinstance(raw, list) or len(raw) < 2 or not all(isinstance(a, dict) and a for a in raw):
+        raise RulesError(f"{where}: a list of at least two alternatives, each a mapping of applies_when fields")
+    found = []
+    for index, alternative in enumerate(raw):
+        place = f"{where}[{index}]"
+        if unknown := set(alternative) - APPLIES_WHEN_FIELDS:
+            raise RulesError(f"{place}: unknown field(s) {sorted(unknown)}")
+        if barred := sorted(set(alternative) & NOT_IN_ALTERNATIVES):
+            raise RulesError(f"{place}: {', '.join(barred)} may not be set in an alternative")
+        if twice := sorted(set(alternative) & set(common)):
+            raise RulesError(f"{place}: {', '.join(twice)} also set beside any_of (say it once)")
+        question = _text(alternative["question"], f"{place}.question") if "question" in alternative else None
+        found.append(replace(_conditions(common | alternative, row, place, elements), question=question))
+    if all(alternative.question for alternative in found):
+        raise RulesError(f"{where}: every alternative is a question; one at least is a test of the data")
+    return tuple(found)
+
+
+def _conditions(raw: dict, row: dict, where: str, elements: dict[str, Element], partial: bool = False) -> AppliesWhen:
+    """The tests of one mapping; `partial`: the keys beside `any_of`, which its alternatives complete."""
     regions = tuple(_region(value, f"{where}.regions") for value in raw.get("regions") or ())
     least = _count(raw, "min_residents", where)
-    if least is not None and not regions:
+    if least is not None and not regions and not partial:
         raise RulesError(f"{where}.min_residents: counts residents of the regions, which are missing")
     per_region = raw.get("per_region", False)
     if per_region is not False and (per_region is not True or least is None):

@@ -28,8 +28,13 @@ STATES = Profile(
     "CNIL",
     entity_status={"HIPAA": "business associate"},
 )
-#: the same, and a HIPAA covered entity too: the duties counted in people and per State
-COVERED = replace(STATES, entity_status={"HIPAA": "covered entity"})
+#: the same, and a HIPAA covered entity too: the duties counted in people and per State; and under UK GDPR and
+#: Singapore's PDPA, whose duties are counted in alternatives (`any_of`)
+COVERED = replace(
+    STATES,
+    regimes=(*STATES.regimes, "UK GDPR", "Singapore PDPA"),
+    entity_status={"HIPAA": "covered entity"},
+)
 IDS_WITH_NAMES = frozenset({NAME, SSN})
 NAME_WITH_SSN = (
     "data: first name or first initial and last name (user.name) with Social Security number "
@@ -162,7 +167,7 @@ def test_controller_side_texans_get_their_notice_and_the_attorney_general_a_flag
 
 # --- properties -----------------------------------------------------------------------------------------------
 
-REGIONS = ("US-TX", "US-CO", "US-WA", "US", "FR", "unknown")
+REGIONS = ("US-TX", "US-CO", "US-WA", "US", "FR", "GB", "SG", "unknown")
 CATEGORIES = (
     NAME,
     "user.name.first",

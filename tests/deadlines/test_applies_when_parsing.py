@@ -60,8 +60,8 @@ def test_applies_when_becomes_regions_a_threshold_and_combinations_of_elements()
 BAD = [
     (
         "US-TX",
-        "rules[xx-residents].applies_when: a mapping of customer_status, data_elements, max_people, min_people, "
-        "min_residents, our_roles, per_region, regions",
+        "rules[xx-residents].applies_when: a mapping of any_of, customer_status, data_elements, max_people, "
+        "min_people, min_residents, our_roles, per_region, question, regions",
     ),
     ({"min_people": 0}, "rules[xx-residents].applies_when.min_people: a whole number of at least 1"),
     ({"max_people": -1}, "rules[xx-residents].applies_when.max_people: a whole number of at least 0"),
@@ -133,7 +133,81 @@ BAD = [
         {"data_elements": "same as us-tx-521-053"},
         "rules[xx-residents].applies_when.data_elements: a list of combinations, each a list of element names",
     ),
+    (
+        {"regions": ["SG"], "any_of": [{"min_people": 500}]},
+        "rules[xx-residents].applies_when.any_of: a list of at least two alternatives, each a mapping of "
+        "applies_when fields",
+    ),
+    (
+        {"any_of": {"min_people": 500}},
+        "rules[xx-residents].applies_when.any_of: a list of at least two alternatives, each a mapping of "
+        "applies_when fields",
+    ),
+    (
+        {"any_of": [{"min_people": 500}, {}]},
+        "rules[xx-residents].applies_when.any_of: a list of at least two alternatives, each a mapping of "
+        "applies_when fields",
+    ),
+    (
+        {"any_of": [{"min_people": 500}, {"harm": "significant"}]},
+        "rules[xx-residents].applies_when.any_of[1]: unknown field(s) ['harm']",
+    ),
+    (
+        {"any_of": [{"min_people": 500}, {"any_of": [{"min_people": 1}, {"max_people": 9}]}]},
+        "rules[xx-residents].applies_when.any_of[1]: any_of may not be set in an alternative",
+    ),
+    (
+        {"any_of": [{"min_people": 500}, {"our_roles": ["controller"]}]},
+        "rules[xx-residents].applies_when.any_of[1]: our_roles may not be set in an alternative",
+    ),
+    (
+        {"regions": ["SG"], "any_of": [{"min_people": 500}, {"regions": ["GB"]}]},
+        "rules[xx-residents].applies_when.any_of[1]: regions also set beside any_of (say it once)",
+    ),
+    (
+        {"any_of": [{"min_people": 500}, {"min_residents": 500}]},
+        "rules[xx-residents].applies_when.any_of[1].min_residents: counts residents of the regions, which are missing",
+    ),
+    (
+        {"any_of": [{"min_people": 0}, {"max_people": 9}]},
+        "rules[xx-residents].applies_when.any_of[0].min_people: a whole number of at least 1",
+    ),
+    (
+        {"regions": ["US"], "min_residents": 501, "per_region": True, "any_of": [{"min_people": 1}, {"max_people": 9}]},
+        "rules[xx-residents].applies_when.per_region: not with any_of (one duty per region is counted without "
+        "alternatives)",
+    ),
+    (
+        {"any_of": [{"min_people": 500}, {"question": " "}]},
+        "rules[xx-residents].applies_when.any_of[1].question: a non-empty text",
+    ),
+    (
+        {"any_of": [{"question": "harm?"}, {"question": "scale?"}]},
+        "rules[xx-residents].applies_when.any_of: every alternative is a question; one at least is a test of the data",
+    ),
+    (
+        {"regions": ["SG"], "question": "harm?"},
+        "rules[xx-residents].applies_when.question: only in an any_of alternative (beside the others, which may "
+        "settle it)",
+    ),
 ]
+
+
+def test_any_of_reads_each_alternative_with_the_keys_beside_it_merged_in():
+    """Singapore's "significant harm or significant scale": each alternative is a whole test of its own."""
+    when = parsed(
+        {
+            "regions": ["SG"],
+            "min_people": 2,
+            "any_of": [{"data_elements": [["name", "ssn"]]}, {"min_residents": 500}, {"question": "harm?"}],
+        }
+    )
+    assert (when.regions, when.min_people) == (("SG",), 2)
+    assert when.any_of == (
+        AppliesWhen(("SG",), None, None, ((NAME, SSN),), min_people=2),
+        AppliesWhen(("SG",), 500, min_people=2),
+        AppliesWhen(("SG",), min_people=2, question="harm?"),
+    )
 
 
 @pytest.mark.parametrize("applies_when, message", BAD, ids=[message for _, message in BAD])

@@ -30,6 +30,11 @@ CASES = [
     ("gdpr-art34", {"awareness": "2026-06-01T10:00:00Z"}, None, None),  # no high risk established yet
     ("uk-gdpr-art33-1", {"awareness": "2026-12-30T18:00:00Z"}, None, "2027-01-02T18:00:00Z"),
     ("uk-gdpr-art33-1", {"awareness": "2026-03-29T00:30:00Z"}, None, "2026-04-01T00:30:00Z"),
+    # the customer's contract hours, as in the EU row; a clock that ignores the UK's summer time change
+    ("uk-gdpr-art33-2", {"awareness": "2026-03-28T23:30:00Z"}, 24, "2026-03-29T23:30:00Z"),
+    ("uk-gdpr-art33-2", {"awareness": "2026-12-31T20:00:00Z"}, 12, "2027-01-01T08:00:00Z"),
+    ("uk-gdpr-art34", {"high_risk_established": "2026-06-01T10:00:00Z"}, None, "2026-06-04T10:00:00Z"),
+    ("uk-gdpr-art34", {"awareness": "2026-06-01T10:00:00Z"}, None, None),  # no high risk established yet
     ("nis2-art23-early-warning", {"awareness": "2026-10-24T23:00:00Z"}, None, "2026-10-25T23:00:00Z"),
     ("nis2-art23-early-warning", {"awareness": "2024-02-28T12:00:00Z"}, None, "2024-02-29T12:00:00Z"),
     ("nis2-art23-notification", {"awareness": "2026-01-01T00:00:00Z"}, None, "2026-01-04T00:00:00Z"),
@@ -89,7 +94,13 @@ CASES = [
     ),  # EDGAR cut-off
     ("sec-8k-item-1-05", {"materiality_determined": "2026-12-30T20:00:00Z"}, None, "2027-01-06T17:30:00-05:00"),
     ("sg-pdpa-26d", {"notifiable_assessed": "2026-12-29T20:00:00Z"}, None, "2027-01-02T23:59:59+08:00"),
+    # the data intermediary: the organisation's contract hours from "reason to believe"
+    ("sg-pdpa-26c-3a", {"awareness": "2026-12-31T20:00:00Z"}, 24, "2027-01-01T20:00:00Z"),
+    ("sg-pdpa-26c-3a", {"awareness": "2026-02-28T12:00:00Z"}, 48, "2026-03-02T12:00:00Z"),
     ("sg-pdpa-26d", {"notifiable_assessed": "2028-02-26T02:00:00Z"}, None, "2028-02-29T23:59:59+08:00"),
+    # the individuals: on or after the PDPC notice, our target for "without undue delay" (72 h until the profile's)
+    ("sg-pdpa-26d-2", {"stage_filed:sg-pdpa-26d": "2026-12-30T20:00:00Z"}, None, "2027-01-02T20:00:00Z"),
+    ("sg-pdpa-26d-2", {"notifiable_assessed": "2026-12-29T20:00:00Z"}, None, None),  # never before the PDPC
     ("in-dpdp-rule7", {"awareness": "2026-03-01T00:00:00Z"}, None, "2026-03-04T00:00:00Z"),
     ("in-dpdp-rule7", {"awareness": "2026-12-31T06:00:00Z"}, None, "2027-01-03T06:00:00Z"),
     ("us-co-6-1-716", {"awareness": "2026-03-01T05:00:00Z"}, None, "2026-03-30T23:59:59-06:00"),

@@ -289,7 +289,8 @@ def owe_every_duty(demo: Incident, privacy) -> Incident:
             },
         }
     )
-    live_in_the_us()
+    live_abroad()
+    recompute_impact(demo)
     own = open_incident(
         {
             **OWN_BREACH,
@@ -318,7 +319,7 @@ def owe_every_duty(demo: Incident, privacy) -> Incident:
     for incident in (demo, own, few):
         for kind in ("significance_determined", "classified_major", "materiality_determined", "notifiable_assessed"):
             record_event(incident, {"kind": kind, "at": now, "note": "Decided by the crisis committee."}, privacy)
-        for stage in ("nis2-art23-notification", "dora-initial", "dora-intermediate"):
+        for stage in ("nis2-art23-notification", "dora-initial", "dora-intermediate", "sg-pdpa-26d"):
             record_event(incident, {"kind": "stage_filed", "stage": stage, "at": now, "reference": "R-1"}, privacy)
     db.session.commit()
     return [own, few]
@@ -326,19 +327,34 @@ def owe_every_duty(demo: Incident, privacy) -> Incident:
 
 #: our own data subjects living in US states, so that each state's rules apply (Texas: 700 residents, past its
 #: attorney general's 250 and HIPAA's 500 of a State for the media; a name with credentials and bank details
-#: together); where each activity's people live
-US_RESIDENTS = (
+#: together), in the United Kingdom (UK GDPR's communication to them) and in Singapore (suppliers' names with their
+#: bank details: prescribed data, so the PDPC and the individuals are told); where each activity's people live
+RESIDENTS_ABROAD = (
     ("staff-accounts", "employee", "US-TX", 600),
     ("suppliers", "supplier_vendor", "US-TX", 100),
     ("staff-accounts", "employee", "US-CO", 20),
     ("staff-accounts", "employee", "US-WA", 20),
+    ("staff-accounts", "employee", "GB", 30),
+    ("suppliers", "supplier_vendor", "SG", 12),
+)
+
+#: a French customer's people in the United Kingdom and in Singapore: its notices under UK GDPR and the PDPA, in
+#: French; and a German one's in Singapore, told in English by contract hours (Lion City Florist's contract says
+#: "without undue delay", which is never late)
+CUSTOMERS_ABROAD = (
+    b"customer,activity,data_subject_category,region,data_subjects,records\n"
+    b"maison-lemaire,conversations,customer,GB,45,610\n"
+    b"maison-lemaire,conversations,customer,SG,30,420\n"
+    b"berliner-moebel,conversations,customer,SG,25,300\n"
 )
 
 
-def live_in_the_us() -> None:
-    """US residents among our own data subjects: the US state rules apply only then. (The demo inventory has its
-    covered entity, Lone Star Pediatrics, for HIPAA's business associate duty.)"""
-    for key, category, region, people in US_RESIDENTS:
+def live_abroad() -> None:
+    """US, UK and Singapore residents among our own data subjects: those regimes' duties to them (and the US
+    states' and Singapore's to their authorities) apply only then. (The demo inventory has its covered entity, Lone
+    Star Pediatrics, for HIPAA's business associate duty, and its customers in the UK and Singapore for the
+    processor's duties.)"""
+    for key, category, region, people in RESIDENTS_ABROAD:
         activity = db.session.scalar(select(ProcessingActivity).where(ProcessingActivity.key == key))
         db.session.add(
             Volume(
@@ -346,6 +362,7 @@ def live_in_the_us() -> None:
             )
         )
     assert db.session.scalar(select(Customer.key).where(Customer.hipaa_covered_entity)) == "lone-star-pediatrics"
+    import_inventory(None, ("volumes.csv", io.BytesIO(CUSTOMERS_ABROAD), len(CUSTOMERS_ABROAD)))
     db.session.commit()
 
 
