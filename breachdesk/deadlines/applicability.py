@@ -205,7 +205,7 @@ def _how_many(residents: Residents) -> str:
 def _elements(when: AppliesWhen, sure: dict[str, Residents], maybe: dict[str, Residents], asked: bool) -> Verdict:
     """A combination of the data elements the law names among what the residents lost; or among what people not
     placed in a region lost, a question unless where they live is `asked` already; or, when only a broader category
-    may hold an element, a question."""
+    may hold an element, a question; or, when none may, the rule's own question for criteria no category shows."""
     if not when.data_elements:
         return APPLIES
     held = set().union(*(p.data_categories for p in sure.values()))
@@ -221,6 +221,8 @@ def _elements(when: AppliesWhen, sure: dict[str, Residents], maybe: dict[str, Re
         return Verdict(True, facts=(words,), questions=() if asked else (question,))
     if found := _combination(when, possible, _maybe_held):
         return Verdict(True, questions=(_elements_question(when, *found),))
+    if when.otherwise_ask:
+        return Verdict(True, questions=(when.otherwise_ask,))
     whose = f"residents of {_areas(when)}" if when.regions else "the affected people"
     return Verdict(False, f"the data of {whose} holds none of the combinations of data elements it names")
 

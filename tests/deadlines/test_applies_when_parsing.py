@@ -53,6 +53,8 @@ def test_applies_when_becomes_regions_a_threshold_and_combinations_of_elements()
     assert parsed({"customer_status": "hipaa_covered_entity"}, roles=("processor",)) == AppliesWhen(
         customer_status="hipaa_covered_entity"
     )
+    asking = parsed({"data_elements": [["ssn"]], "otherwise_ask": "are  elderly persons\n affected?"})
+    assert asking == AppliesWhen(data_elements=((SSN,),), otherwise_ask="are elderly persons affected?")
     [without] = parse_rules({"rules": [ROW]})
     assert without.applies_when is None  # the rule applies whenever its regime and our role do
 
@@ -61,7 +63,7 @@ BAD = [
     (
         "US-TX",
         "rules[xx-residents].applies_when: a mapping of customer_status, data_elements, max_people, min_people, "
-        "min_residents, our_roles, per_region, regions",
+        "min_residents, otherwise_ask, our_roles, per_region, regions",
     ),
     ({"min_people": 0}, "rules[xx-residents].applies_when.min_people: a whole number of at least 1"),
     ({"max_people": -1}, "rules[xx-residents].applies_when.max_people: a whole number of at least 0"),
@@ -132,6 +134,15 @@ BAD = [
     (
         {"data_elements": "same as us-tx-521-053"},
         "rules[xx-residents].applies_when.data_elements: a list of combinations, each a list of element names",
+    ),
+    (
+        {"regions": ["BR"], "otherwise_ask": "are elderly persons affected?"},
+        "rules[xx-residents].applies_when.otherwise_ask: asked when none of the data_elements was affected, which "
+        "are missing",
+    ),
+    (
+        {"data_elements": [["ssn"]], "otherwise_ask": "  "},
+        "rules[xx-residents].applies_when.otherwise_ask: a non-empty text",
     ),
 ]
 

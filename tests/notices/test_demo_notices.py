@@ -318,7 +318,7 @@ def owe_every_duty(demo: Incident, privacy) -> Incident:
     for incident in (demo, own, few):
         for kind in ("significance_determined", "classified_major", "materiality_determined", "notifiable_assessed"):
             record_event(incident, {"kind": kind, "at": now, "note": "Decided by the crisis committee."}, privacy)
-        for stage in ("nis2-art23-notification", "dora-initial", "dora-intermediate"):
+        for stage in ("nis2-art23-notification", "dora-initial", "dora-intermediate", "lgpd-art48"):
             record_event(incident, {"kind": "stage_filed", "stage": stage, "at": now, "reference": "R-1"}, privacy)
     db.session.commit()
     return [own, few]
@@ -326,19 +326,21 @@ def owe_every_duty(demo: Incident, privacy) -> Incident:
 
 #: our own data subjects living in US states, so that each state's rules apply (Texas: 700 residents, past its
 #: attorney general's 250 and HIPAA's 500 of a State for the media; a name with credentials and bank details
-#: together); where each activity's people live
-US_RESIDENTS = (
+#: together), and in Brazil, so that LGPD's do (their credentials are authentication data, Res. CD/ANPD 15/2024
+#: Art. 5); where each activity's people live
+RESIDENTS = (
     ("staff-accounts", "employee", "US-TX", 600),
     ("suppliers", "supplier_vendor", "US-TX", 100),
     ("staff-accounts", "employee", "US-CO", 20),
     ("staff-accounts", "employee", "US-WA", 20),
+    ("staff-accounts", "employee", "BR-SP", 40),
 )
 
 
 def live_in_the_us() -> None:
-    """US residents among our own data subjects: the US state rules apply only then. (The demo inventory has its
-    covered entity, Lone Star Pediatrics, for HIPAA's business associate duty.)"""
-    for key, category, region, people in US_RESIDENTS:
+    """US and Brazilian residents among our own data subjects: the US state rules and LGPD's apply only then. (The
+    demo inventory has its covered entity, Lone Star Pediatrics, for HIPAA's business associate duty.)"""
+    for key, category, region, people in RESIDENTS:
         activity = db.session.scalar(select(ProcessingActivity).where(ProcessingActivity.key == key))
         db.session.add(
             Volume(
