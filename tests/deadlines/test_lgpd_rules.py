@@ -49,7 +49,7 @@ def test_brazilian_residents_financial_data_owe_the_anpd_and_the_data_subjects_w
     assert notice.recipient == "data subjects" and not notice.flag
     assert notice.triggered_by == [
         "212 residents of Brazil (BR) affected",
-        "data: financial data (user.financial.bank_account)",
+        "data: financial data or purchase records (user.financial.bank_account)",
     ]
     assert {found[r].recipient for r in LGPD_ROWS - {"lgpd-res15-art9"}} == {
         "Autoridade Nacional de Proteção de Dados (ANPD)"
@@ -74,6 +74,8 @@ def test_one_resident_of_brazil_is_enough_and_none_owes_nothing(brazilians, owed
         "user.payment",
         "user.authorization.password",
         "user.biometric.fingerprint",
+        "user.behavior.purchase_history",  # financial data include purchases (Res. 15 Art. 3 VII)
+        "user.account.username",  # login accounts are authentication data (Art. 3 VI)
     ],
 )
 def test_each_criterion_a_data_category_shows_makes_the_risk_relevant_without_a_question(category):

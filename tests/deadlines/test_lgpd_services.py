@@ -71,7 +71,7 @@ def test_a_small_agents_duties_are_doubled_and_the_declaration_counts_from_the_e
     assert notice.due_at == utc("2027-02-15T23:59:59-03:00")
     assert notice.triggered_by == [
         "120 residents of Brazil (BR) affected",
-        "data: financial data (user.financial.bank_account)",
+        "data: financial data or purchase records (user.financial.bank_account)",
         "our status under LGPD: small-scale processing agent, so the period counts double",
     ]
     declaration = owed["lgpd-res15-art9-4"]
