@@ -83,6 +83,7 @@ def diff(
 ) -> Changes:
     """The changes that bring the stored obligations in line with the plan, given the clock's anchors and the
     stages filed elsewhere (by rule id); `declined` says why a duty no longer planned is not owed."""
+    anchors = with_stage_dues(planned, stored, anchors)
     left = {row.key: row for row in stored}
     changes = Changes()
     for duty in planned:
@@ -112,6 +113,31 @@ def diff(
     return changes
 
 
+def with_stage_dues(planned: list[Planned], stored: list[Stored], anchors: dict[str, datetime]) -> dict[str, datetime]:
+    """The anchors and, for each stage a planned duty counts from the end of (`stage_due:<rule id>`), the due time
+    of that stage: the earliest of its duties, each under the terms it is held to (frozen when it arose). A stage
+    counted from the end of one that is itself counted so gets its time on a later round."""
+    counted_from = {
+        anchor.removeprefix("stage_due:")
+        for duty in planned
+        for anchor in (duty.terms.anchor, duty.terms.not_later_than.anchor if duty.terms.not_later_than else "")
+        if anchor.startswith("stage_due:")
+    }
+    held = {row.key: Terms.from_dict(row.terms) for row in stored}
+    stages = [(duty.rule.id, held.get(duty.key, duty.terms)) for duty in planned if duty.rule.id in counted_from]
+    found = dict(anchors)
+    for _ in range(len(counted_from)):
+        dues: dict[str, datetime] = {}
+        for rule_id, terms in stages:
+            if (due := terms.due(found)) is not None:
+                name = f"stage_due:{rule_id}"
+                dues[name] = min(dues.get(name, due), due)
+        if dues.items() <= found.items():
+            break
+        found |= dues
+    return found
+
+
 def state_of(duty: Planned, terms: Terms, anchors: dict[str, datetime], filed: Filing | None) -> dict[str, Any]:
     """The STATE columns the planned duty should have under these terms."""
     state = {
@@ -122,7 +148,7 @@ def state_of(duty: Planned, terms: Terms, anchors: dict[str, datetime], filed: F
         "decided_by": "" if duty.required else duty.decided_by,
         "rationale": "" if duty.required else duty.rationale,
         "customer_id": duty.customer_id,
-        "triggered_by": duty.triggered_by,
+        "triggered_by": duty.triggered_under(terms),
         "sent_at": None,
         "late_by_seconds": None,
         "sent_reference": "",

@@ -44,7 +44,7 @@ class Obligation(Audited, db.Model):
     source: Mapped[str] = mapped_column(Text)
     #: the rule's terms when the duty arose (anchor, period, limit): later rule changes do not move it
     terms: Mapped[dict[str, Any]] = mapped_column(JSON)
-    #: the fact whose clock binds now (awareness, classified_major, stage_filed:<rule> ...)
+    #: the fact whose clock binds now (awareness, classified_major, stage_filed:<rule>, stage_due:<rule> ...)
     anchor: Mapped[str] = mapped_column(String(80))
     clock_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: the legal or contractual deadline; None for "without undue delay" (then target_at) or a clock not started

@@ -101,6 +101,8 @@ class Planned:
     flag: str = ""
     #: why the rule applies to this recipient (its `applies_when` against the impact)
     verdict: Verdict = APPLIES
+    #: our entity status under the regime when it doubled the period (`doubled_for`), else ""
+    doubled_for: str = ""
 
     @property
     def key(self) -> tuple[str, str]:
@@ -108,7 +110,14 @@ class Planned:
 
     @property
     def triggered_by(self) -> list[str]:
-        return list(self.verdict.facts)
+        return self.triggered_under(self.terms)
+
+    def triggered_under(self, terms: Terms) -> list[str]:
+        """The facts that made it apply, and our status when it doubled the period of the terms the duty is held to
+        (terms frozen before the status was stated were not doubled)."""
+        doubled = self.doubled_for and terms.period == self.terms.period
+        status = f"our status under {self.rule.regime}: {self.doubled_for}, so the period counts double"
+        return [*self.verdict.facts, *([status] if doubled else [])]
 
 
 def named(rule: Rule, profile: Profile) -> bool:
@@ -169,10 +178,12 @@ def plan(rules: tuple[Rule, ...], profile: Profile, facts: Facts) -> list[Planne
         if not applies(rule, profile, facts.roles) or _other_status(rule, profile):
             continue
         ruling = _ruling(rule, facts)
+        status = profile.entity_status.get(rule.regime, "").strip()
         common = {
             "required": ruling.required is not False,
             "decided_by": ruling.decided_by,
             "rationale": ruling.rationale,
+            "doubled_for": status if rule.doubles_for(status) else "",
         }
         flags = _flags(rule, profile)
         if rule.recipient_kind in PER_CUSTOMER:
@@ -209,7 +220,11 @@ def _to_customers(rule: Rule, profile: Profile, facts: Facts, flags: list[str], 
         if not verdict.applies:
             continue
         terms = rule.terms(
-            customer.notice_hours, customer.contractual, profile.undue_delay_target_hours, profile.country
+            customer.notice_hours,
+            customer.contractual,
+            profile.undue_delay_target_hours,
+            profile.country,
+            profile.entity_status.get(rule.regime),
         )
         flag = "; ".join([*flags, *verdict.questions])
         planned.append(
@@ -221,7 +236,11 @@ def _to_customers(rule: Rule, profile: Profile, facts: Facts, flags: list[str], 
 
 
 def _our_terms(rule: Rule, profile: Profile) -> Terms:
-    return rule.terms(undue_delay_target_hours=profile.undue_delay_target_hours, organisation_country=profile.country)
+    return rule.terms(
+        undue_delay_target_hours=profile.undue_delay_target_hours,
+        organisation_country=profile.country,
+        entity_status=profile.entity_status.get(rule.regime),
+    )
 
 
 def _to_one(rule: Rule, profile: Profile, facts: Facts, flags: list[str], common: dict) -> list[Planned]:

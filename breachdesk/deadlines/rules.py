@@ -51,6 +51,9 @@ ANCHOR_WORDS = {
     "notifiable_assessed": "when the breach is assessed as notifiable",
     "discovery_year_end": "when the calendar year of discovery ends",
 }
+#: anchors that name another row: `stage_filed:<rule id>` (that stage was filed) and `stage_due:<rule id>` (that
+#: stage's deadline ended: the due time of its duty, the earliest of them if it is owed to several recipients)
+STAGE_ANCHORS = ("stage_filed", "stage_due")
 ANCHORS = {
     "awareness",
     "detection",
@@ -200,6 +203,9 @@ def _words(anchor: str) -> str:
     if anchor.startswith("stage_filed:"):
         stage = next((r for r in shipped_rules() if r.id == anchor.split(":", 1)[1]), None)
         return f"filing of the {stage.regime} {stage.stage}" if stage else "filing of an earlier stage"
+    if anchor.startswith("stage_due:"):
+        stage = next((r for r in shipped_rules() if r.id == anchor.split(":", 1)[1]), None)
+        return f"end of the {stage.regime} {stage.stage} deadline" if stage else "end of an earlier stage's deadline"
     return ANCHOR_NOUNS.get(anchor, anchor.replace("_", " "))
 
 
@@ -342,6 +348,13 @@ class Rule:
     #: the language its recipients read when they are not our customer (a US attorney general, Texas residents):
     #: its notices are written in it whatever our country; none: our country's language
     reader_language: str | None = None
+    #: our entity statuses under the regime, in lower case, for which the period counts double (`period.doubled_for`:
+    #: LGPD's small-scale processing agents, Res. CD/ANPD 15/2024 Art. 6 §8)
+    doubled_for: tuple[str, ...] = ()
+
+    def doubles_for(self, status: str | None) -> bool:
+        """Whether our entity status under the regime, as the profile states it, doubles the period."""
+        return " ".join((status or "").lower().split()) in self.doubled_for
 
     def terms(
         self,
@@ -349,11 +362,15 @@ class Rule:
         contractual: bool = True,
         undue_delay_target_hours: int | None = None,
         organisation_country: str | None = None,
+        entity_status: str | None = None,
     ) -> Terms:
         """This rule's terms for one recipient. `contract_hours` is the customer's notice term: a
         contractual deadline in clock hours, or (contractual=False) our target for "without undue delay".
-        `holiday_country: organisation` in the row becomes our country (DORA counts our Member State's holidays)."""
+        `holiday_country: organisation` in the row becomes our country (DORA counts our Member State's holidays);
+        our `entity_status` under the regime doubles the period when the row says so (`doubled_for`)."""
         period = self.period
+        if self.doubles_for(entity_status):
+            period = replace(period, amount=period.amount * 2)
         if period.holiday_country == ORGANISATION:
             period = replace(period, holiday_country=organisation_country or None)
         if self.contract_hours and contract_hours is not None:
@@ -517,8 +534,11 @@ def parse_rules(document: dict, lines: list[int] | None = None) -> tuple[Rule, .
     if len(ids) != len(set(ids)):
         raise RulesError("rules: duplicate id")
     for rule in rules:
-        if rule.anchor.startswith("stage_filed:") and rule.anchor.split(":", 1)[1] not in ids:
-            raise RulesError(f"rules[{rule.id}].anchor: names an unknown stage")
+        kind, _, stage = rule.anchor.partition(":")
+        if kind in STAGE_ANCHORS and stage not in ids:
+            raise RulesError(
+                f"rules[{rule.id}].anchor: {kind} names an unknown stage {stage!r} (not a rule id of the table)"
+            )
     return tuple(rules)
 
 
@@ -542,6 +562,8 @@ def read_table(text: str) -> tuple[dict, list[int]]:
 def _rule(raw: dict, where: str, facts: dict[str, Fact], elements: dict[str, Element]) -> Rule:
     """One row of the table, or a RulesError naming its field."""
     _check_fields(raw, where)
+    period = dict(raw["period"])
+    doubled_for = _statuses(period.pop("doubled_for"), f"{where}.period.doubled_for") if "doubled_for" in period else ()
     limit = _limit(raw["not_later_than"], f"{where}.not_later_than") if "not_later_than" in raw else None
     return Rule(
         raw["id"],
@@ -550,7 +572,7 @@ def _rule(raw: dict, where: str, facts: dict[str, Fact], elements: dict[str, Ele
         raw["recipient_kind"],
         tuple(raw["our_roles"]),
         raw["anchor"],
-        _period(raw["period"], f"{where}.period"),
+        _period(period, f"{where}.period"),
         raw["condition"],
         " ".join(str(raw["source"]).split()),
         bool(raw["period"].get("contract_hours")),
@@ -565,6 +587,7 @@ def _rule(raw: dict, where: str, facts: dict[str, Fact], elements: dict[str, Ele
         _entity_statuses(raw.get("entity_status", False), f"{where}.entity_status"),
         *(_text(raw[name], f"{where}.{name}") if name in raw else None for name in ("note", "group", "template")),
         _reader_language(raw.get("reader_language"), f"{where}.reader_language"),
+        doubled_for,
     )
 
 
@@ -581,6 +604,14 @@ def _entity_statuses(raw, where: str) -> tuple[str, ...]:
     if not isinstance(raw, list) or not raw or not all(isinstance(s, str) and s.strip() for s in raw):
         raise RulesError(f"{where}: true, or the list of statuses the row binds")
     return tuple(" ".join(s.lower().split()) for s in raw)
+
+
+def _statuses(raw, where: str) -> tuple[str, ...]:
+    """An entity status, or a list of them, as the profile may state them (in lower case)."""
+    listed = [raw] if isinstance(raw, str) else raw
+    if not isinstance(listed, list) or not listed or not all(isinstance(s, str) and s.strip() for s in listed):
+        raise RulesError(f"{where}: an entity status (as the profile states it), or a list of them")
+    return tuple(" ".join(s.lower().split()) for s in listed)
 
 
 def _count(raw: dict, name: str, where: str, least: int = 1) -> int | None:
@@ -731,7 +762,7 @@ def _check_fields(raw: dict, where: str) -> None:
     if missing := FIELDS - set(raw):
         raise RulesError(f"{where}: missing {sorted(missing)}")
     anchor = raw["anchor"]
-    if anchor not in ANCHORS and not re.fullmatch(r"stage_filed:[a-z0-9-]+", anchor):
+    if anchor not in ANCHORS and not re.fullmatch(rf"({'|'.join(STAGE_ANCHORS)}):[a-z0-9-]+", anchor):
         raise RulesError(f"{where}.anchor: {anchor!r} is not a known anchor")
     if raw["recipient_kind"] not in RECIPIENT_KINDS:
         raise RulesError(f"{where}.recipient_kind: {raw['recipient_kind']!r} is unknown")

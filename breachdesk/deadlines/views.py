@@ -33,11 +33,15 @@ def kind_words(kind: str) -> str:
 
 @bp.app_template_filter("anchor_words")
 def anchor_words(anchor: str) -> str:
-    """What starts a clock, in words; a stage filed is named by its regime and stage, not its rule id."""
+    """What starts a clock, in words; a stage filed, or whose deadline ends, is named by its regime and stage, not
+    its rule id."""
     if anchor.startswith("stage_filed:"):
         rules = {rule.id: rule for rule in shipped_rules()}
         rule = rules.get(anchor.split(":", 1)[1])
         return f"when the {rule.regime} {rule.stage} is filed" if rule else "when an earlier stage is filed"
+    if anchor.startswith("stage_due:"):
+        rule = next((rule for rule in shipped_rules() if rule.id == anchor.split(":", 1)[1]), None)
+        return f"when the deadline of the {rule.regime} {rule.stage} ends" if rule else "when an earlier deadline ends"
     return ANCHOR_WORDS.get(anchor, anchor.replace("_", " "))
 
 

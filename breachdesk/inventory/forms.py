@@ -149,8 +149,8 @@ class OrganisationForm(FlaskForm):
         validators=[Length(max=5000)],
     )
     entity_status = TextAreaField(
-        "Our entity status per regime (NIS2, DORA)",
-        description="One per line, e.g. “NIS2: important”",
+        "Our entity status per regime (NIS2, DORA, HIPAA, LGPD)",
+        description="One per line, e.g. “NIS2: important”; “LGPD: small-scale processing agent” doubles LGPD's periods",
         validators=[Length(max=5000)],
     )
     undue_delay_target_hours = IntegerField(

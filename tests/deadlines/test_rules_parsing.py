@@ -6,6 +6,7 @@ import yaml
 
 from breachdesk.deadlines.calendar import Period, Unit
 from breachdesk.deadlines.rules import Limit, Rule, RulesError, Terms, parse_rules, rule, shipped_rules
+from breachdesk.deadlines.views import anchor_words
 
 ROW = """
 id: xx-act-5
@@ -106,6 +107,27 @@ def test_the_smallest_amount_is_one_and_stage_filed_may_name_any_row_of_the_tabl
     assert first.period.amount == 1 and report.anchor == "stage_filed:xx-act-5"
 
 
+def test_stage_due_names_another_row_whose_deadline_ends_and_may_come_before_it():
+    declaration = ROW.replace("id: xx-act-5", "id: xx-declaration").replace(
+        "anchor: awareness", "anchor: stage_due:xx-act-5"
+    )
+    declared, first = parse_rules(table(declaration, ROW))
+    assert declared.anchor == "stage_due:xx-act-5" and first.anchor == "awareness"
+
+
+def test_doubled_for_names_the_statuses_that_double_the_period_in_any_case():
+    doubling = ROW.replace("time_zone: Europe/Paris}", "time_zone: Europe/Paris, doubled_for: Small  Agent}")
+    [parsed] = parse_rules(table(doubling))
+    assert parsed.doubled_for == ("small agent",)
+    assert parsed.period == Period(5, Unit.BUSINESS_DAYS, "FR", "Europe/Paris")  # the amount as the row states it
+    listed = ROW.replace("time_zone: Europe/Paris}", "time_zone: Europe/Paris, doubled_for: [small agent, micro]}")
+    assert parse_rules(table(listed))[0].doubled_for == ("small agent", "micro")
+    assert parsed.doubles_for(" SMALL agent") and not parsed.doubles_for("large agent") and not parsed.doubles_for(None)
+    assert parsed.terms(entity_status="small agent").period.amount == 10
+    assert parsed.terms(entity_status="covered entity").period.amount == 5
+    assert parse_rules(table(ROW))[0].terms(entity_status="small agent").period.amount == 5  # the row says nothing
+
+
 BAD_ROWS = [
     # the row, the whole message
     (row(colour="red", size=2), "rules[xx-act-5]: unknown field(s) ['colour', 'size']"),
@@ -116,7 +138,32 @@ BAD_ROWS = [
     (row(anchor="stage_filed:"), "rules[xx-act-5].anchor: 'stage_filed:' is not a known anchor"),
     (row(anchor="xstage_filed:a"), "rules[xx-act-5].anchor: 'xstage_filed:a' is not a known anchor"),
     (row(anchor="stage_filed:a b"), "rules[xx-act-5].anchor: 'stage_filed:a b' is not a known anchor"),
-    (row(anchor="stage_filed:nowhere"), "rules[xx-act-5].anchor: names an unknown stage"),
+    (
+        row(anchor="stage_filed:nowhere"),
+        "rules[xx-act-5].anchor: stage_filed names an unknown stage 'nowhere' (not a rule id of the table)",
+    ),
+    (
+        row(anchor="stage_due:nowhere"),
+        "rules[xx-act-5].anchor: stage_due names an unknown stage 'nowhere' (not a rule id of the table)",
+    ),
+    (row(anchor="stage_due:"), "rules[xx-act-5].anchor: 'stage_due:' is not a known anchor"),
+    (row(anchor="stage_due:A b"), "rules[xx-act-5].anchor: 'stage_due:A b' is not a known anchor"),
+    (
+        row(period={"amount": 3, "unit": "hours", "doubled_for": []}),
+        "rules[xx-act-5].period.doubled_for: an entity status (as the profile states it), or a list of them",
+    ),
+    (
+        row(period={"amount": 3, "unit": "hours", "doubled_for": ["small agent", " "]}),
+        "rules[xx-act-5].period.doubled_for: an entity status (as the profile states it), or a list of them",
+    ),
+    (
+        row(period={"amount": 3, "unit": "hours", "doubled_for": True}),
+        "rules[xx-act-5].period.doubled_for: an entity status (as the profile states it), or a list of them",
+    ),
+    (
+        row(not_later_than={"anchor": "awareness", "amount": 3, "unit": "hours", "doubled_for": "small agent"}),
+        "rules[xx-act-5].not_later_than: unknown period field(s) ['doubled_for']",
+    ),
     (row(recipient_kind="press"), "rules[xx-act-5].recipient_kind: 'press' is unknown"),
     (row(our_roles=[]), "rules[xx-act-5].our_roles: a list of processor and/or controller"),
     (row(our_roles=["processor", "owner"]), "rules[xx-act-5].our_roles: a list of processor and/or controller"),
@@ -196,6 +243,18 @@ def test_terms_say_their_period_anchor_and_any_second_limit_in_words():
     assert rule("nis2-art23-final-report").terms().describe() == (
         "1 month, days ending in Europe/Brussels from filing of the NIS2 incident notification"
     )
+    assert rule("lgpd-res15-art9-4").terms().describe() == (
+        "3 business days (BR holidays), days ending in America/Sao_Paulo from end of the LGPD communication to data "
+        "subjects deadline"
+    )
+
+
+def test_a_stage_anchor_is_said_in_words_on_the_pages():
+    assert anchor_words("stage_filed:lgpd-art48") == "when the LGPD notification is filed"
+    assert anchor_words("stage_due:lgpd-res15-art9") == (
+        "when the deadline of the LGPD communication to data subjects ends"
+    )
+    assert anchor_words("stage_due:gone") == "when an earlier deadline ends"
 
 
 def test_a_second_limits_anchor_is_said_in_words_too():

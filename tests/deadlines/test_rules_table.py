@@ -85,6 +85,31 @@ CASES = [
     # Good Friday (3 April) is a Brazilian holiday, then the weekend
     ("lgpd-art48", {"awareness": "2026-04-02T15:00:00Z"}, None, "2026-04-08T23:59:59-03:00"),
     ("lgpd-art48", {"awareness": "2026-04-17T12:00:00Z"}, None, "2026-04-23T23:59:59-03:00"),  # Tiradentes 21/4
+    # Carnival (8-9 February 2027) is no national holiday: counted, the stricter reading
+    ("lgpd-res15-art9", {"awareness": "2027-02-05T15:00:00Z"}, None, "2027-02-10T23:59:59-03:00"),
+    # Zumbi and Black Awareness Day (Friday 20 November), then the weekend
+    ("lgpd-res15-art9", {"awareness": "2026-11-19T12:00:00Z"}, None, "2026-11-25T23:59:59-03:00"),
+    # 22:30 in Sao Paulo on Monday 1 June (already the 2nd in UTC): the days are counted from Brasilia's date
+    ("lgpd-res15-art9", {"awareness": "2026-06-02T01:30:00Z"}, None, "2026-06-04T23:59:59-03:00"),
+    # 20 business days from the first communication: Christmas and New Year's Day skipped
+    ("lgpd-res15-art6-3", {"stage_filed:lgpd-art48": "2026-12-21T18:00:00Z"}, None, "2027-01-20T23:59:59-03:00"),
+    # Good Friday, Tiradentes and Labour Day skipped
+    ("lgpd-res15-art6-3", {"stage_filed:lgpd-art48": "2026-04-01T12:00:00Z"}, None, "2026-05-04T23:59:59-03:00"),
+    ("lgpd-res15-art6-3", {"awareness": "2026-04-01T12:00:00Z"}, None, None),  # not filed yet
+    # 3 business days from the END of the data subjects' deadline (its last day not counted), not from awareness
+    (
+        "lgpd-res15-art9-4",
+        {"stage_due:lgpd-res15-art9": "2027-02-10T23:59:59-03:00"},
+        None,
+        "2027-02-15T23:59:59-03:00",
+    ),
+    (
+        "lgpd-res15-art9-4",
+        {"stage_due:lgpd-res15-art9": "2026-12-23T23:59:59-03:00"},
+        None,
+        "2026-12-29T23:59:59-03:00",
+    ),
+    ("lgpd-res15-art9-4", {"awareness": "2026-12-18T12:00:00Z"}, None, None),
     # Thanksgiving, then New Year's Day, are US federal holidays
     (
         "sec-8k-item-1-05",
@@ -189,7 +214,7 @@ def test_each_rule_can_say_how_its_period_is_counted():
 def _terms_kind(found):
     """What a due time depends on beyond the instant and the zone: a state row shares the cases of another row of
     its kind (54 jurisdictions reuse a few periods; the zones are covered by the rows of each zone)."""
-    anchor = "stage_filed" if found.anchor.startswith("stage_filed:") else found.anchor
+    anchor = found.anchor.partition(":")[0]  # stage_filed:<rule id> counts as stage_filed
     limit = found.not_later_than
     return (
         anchor,
@@ -234,6 +259,7 @@ def test_a_bad_rules_table_is_refused_naming_the_row():
         ({"recipient_kind": "press"}, "rules[x].recipient_kind"),
         ({"source": " "}, "rules[x].source"),
         ({"anchor": "stage_filed:nowhere"}, "names an unknown stage"),
+        ({"anchor": "stage_due:nowhere"}, "stage_due names an unknown stage 'nowhere'"),
     ]:
         with pytest.raises(RulesError, match=message.replace("[", r"\[").replace("]", r"\]")):
             parse_rules({"rules": [{**good, **change}]})

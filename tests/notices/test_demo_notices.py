@@ -319,7 +319,7 @@ def owe_every_duty(demo: Incident, privacy) -> Incident:
     for incident in (demo, own, few):
         for kind in ("significance_determined", "classified_major", "materiality_determined", "notifiable_assessed"):
             record_event(incident, {"kind": kind, "at": now, "note": "Decided by the crisis committee."}, privacy)
-        for stage in ("nis2-art23-notification", "dora-initial", "dora-intermediate", "sg-pdpa-26d"):
+        for stage in ("nis2-art23-notification", "dora-initial", "dora-intermediate", "sg-pdpa-26d", "lgpd-art48"):
             record_event(incident, {"kind": "stage_filed", "stage": stage, "at": now, "reference": "R-1"}, privacy)
     db.session.commit()
     return [own, few]
@@ -327,8 +327,9 @@ def owe_every_duty(demo: Incident, privacy) -> Incident:
 
 #: our own data subjects living in US states, so that each state's rules apply (Texas: 700 residents, past its
 #: attorney general's 250 and HIPAA's 500 of a State for the media; a name with credentials and bank details
-#: together), in the United Kingdom (UK GDPR's communication to them) and in Singapore (suppliers' names with their
-#: bank details: prescribed data, so the PDPC and the individuals are told); where each activity's people live
+#: together), in the United Kingdom (UK GDPR's communication to them), in Singapore (suppliers' names with their
+#: bank details: prescribed data, so the PDPC and the individuals are told) and in Brazil, so that LGPD's do (their
+#: credentials are authentication data, Res. CD/ANPD 15/2024 Art. 5); where each activity's people live
 RESIDENTS_ABROAD = (
     ("staff-accounts", "employee", "US-TX", 600),
     ("suppliers", "supplier_vendor", "US-TX", 100),
@@ -336,6 +337,7 @@ RESIDENTS_ABROAD = (
     ("staff-accounts", "employee", "US-WA", 20),
     ("staff-accounts", "employee", "GB", 30),
     ("suppliers", "supplier_vendor", "SG", 12),
+    ("staff-accounts", "employee", "BR-SP", 40),
 )
 
 #: a French customer's people in the United Kingdom and in Singapore: its notices under UK GDPR and the PDPA, in
@@ -350,7 +352,7 @@ CUSTOMERS_ABROAD = (
 
 
 def live_abroad() -> None:
-    """US, UK and Singapore residents among our own data subjects: those regimes' duties to them (and the US
+    """US, UK, Singapore and Brazilian residents among our own data subjects: those regimes' duties to them (and the US
     states' and Singapore's to their authorities) apply only then. (The demo inventory has its covered entity, Lone
     Star Pediatrics, for HIPAA's business associate duty, and its customers in the UK and Singapore for the
     processor's duties.)"""
