@@ -62,6 +62,13 @@ def words_of(language: str) -> str:
     return " ".join(written)
 
 
+def phrases(source: str) -> list[str]:
+    """What a template writes itself, phrase by phrase (two words or more), not its code: a notice in another
+    language shows none of them."""
+    pieces = TEMPLATE_CODE.sub("\n", source).splitlines()
+    return [piece.strip(" :—-") for piece in pieces if len(piece.split()) >= 2]
+
+
 @cache
 def prose(language: str) -> str:
     """What the shipped templates of a language write themselves, in that language, around the values."""

@@ -20,7 +20,7 @@ from breachdesk.notices.rendering import (
     template_kind,
 )
 from breachdesk.notices.words import CONTENT_ITEM, in_words, words_in
-from tests.notices.reading import TEMPLATE_CODE, appears, reads_rendered, without_quotations
+from tests.notices.reading import appears, phrases, reads_rendered, without_quotations
 
 SHARED = [r for r in shipped_rules() if r.template]
 #: each shared rule in each language its template ships in
@@ -65,12 +65,6 @@ def test_a_shared_template_says_every_content_item_of_its_rule_under_its_label(f
                 assert f"[{fact} written]" in rendered.text
 
 
-def _phrases(source: str) -> list[str]:
-    """What a template writes itself, phrase by phrase (two words or more): not its code."""
-    pieces = TEMPLATE_CODE.sub("\n", source).splitlines()
-    return [piece.strip(" :—-") for piece in pieces if len(piece.split()) >= 2]
-
-
 @pytest.mark.parametrize("found", [r for r, language in SHARED_IN if language == "fr"], ids=lambda r: r.id)
 def test_a_french_shared_notice_says_its_rules_words_in_french_and_nothing_in_english(found):
     context = _full_context(found, "fr")
@@ -82,7 +76,7 @@ def test_a_french_shared_notice_says_its_rules_words_in_french_and_nothing_in_en
     said += [(item.label, words_in("fr").say(Label(CONTENT_ITEM, item.label))) for item in found.content]
     for english, translated in said:
         assert appears(english, translated) or not appears(english, french), english
-    english_prose = _phrases(default_source(found.template, "en"))
+    english_prose = phrases(default_source(found.template, "en"))
     assert english_prose and [phrase for phrase in english_prose if appears(phrase, french)] == []
 
 
