@@ -56,9 +56,10 @@ VARIABLES = {
     "time_zone": "the recipient's time zone (the customer's; for an authority or data subjects, the regime's, "
     "else the organisation's country's, else UTC), used by `|when`",
     "language": "the notice's language code (en, fr): `|when` and `|number` write in it",
-    "items": "what a notice under the duty's rule must say (rules.yaml `content`), in order: label (its heading), "
-    "facts (the ids of the facts that say it: a statement part when `statement` has it, else the incident's, the "
-    "impact's or our own value); the shared templates (rules.yaml `template:`) write one section per item",
+    "items": "what a notice under the duty's rule must say (rules.yaml `content`), in order: label (its heading, in "
+    "the notice's language), facts (the ids of the facts that say it: a statement part when `statement` has it, "
+    "else the incident's, the impact's or our own value); the shared templates (rules.yaml `template:`) write one "
+    "section per item",
 }
 
 
@@ -208,7 +209,8 @@ def shared_templates() -> list[tuple[str, str]]:
 
 
 def content_items(rule: Rule) -> list[dict]:
-    """The `items` a template sees: each content item's label and the facts that say it."""
+    """The `items` a template sees: each content item's label (the rules table's English, which words.in_words
+    puts in the notice's language) and the facts that say it."""
     return [{"label": item.label, "facts": list(item.satisfied_by)} for item in rule.content]
 
 
@@ -325,60 +327,64 @@ def sample_statement(language: str) -> dict[str, str]:
 def sample_context(language: str = "en", follow_up: bool = False) -> dict:
     """Every documented variable with plausible values, in words of `language`, for a first notice on time or
     (follow_up) a late complementary one: a template must render against both to be saved."""
+    return in_words(sample_values(language, follow_up))
+
+
+def sample_values(language: str = "en", follow_up: bool = False) -> dict:
+    """The sample's values as the application keeps them (keys, enum values, the rules table's English), before
+    `in_words`: a test replaces some (another rule's deadline and items) and puts them in words itself."""
     aware = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
-    return in_words(
-        {
-            "organisation": {
-                "name": "Example SAS",
-                "country": "FR",
-                "lead_supervisory_authority": "CNIL",
-                "dpo_name": "Dana Protect",
-                "dpo_email": "dpo@example.invalid",
-            },
-            "incident": {
-                "id": 1,
-                "aware_at": aware,
-                "detected_at": aware,
-                "occurred_from": None,
-                "occurred_to": None,
-                "nature": ["confidentiality"],
-                "cause": "external_attack",
-                "encrypted": False,
-                "key_compromised": None,
-            },
-            "statement": sample_statement(language),
-            "impact": {
-                "data_subjects": {"customer": 120, "prospect": 8},
-                "people": 128,
-                "records": 1400,
-                "data_categories": ["user.contact.email", "user.name"],
-                "sensitivity": 1,
-                "activities": ["Customer conversations"],
-            },
-            "customer": {"key": "sample", "name": "Sample Customer", "country": "FR", "language": "fr"},
-            "contacts": [{"role": "dpo", "name": "Claire Sample", "email": "dpo@customer.invalid"}],
-            "deadline": {
-                "regime": "GDPR",
-                "stage": "notification",
-                "source": rule("gdpr-art33-2").source,
-                "due_at": aware,
-                "target_at": None,
-                "recipient": "Sample Customer",
-                "recipient_kind": "controller",
-                "late": follow_up,
-            },
-            "assessment": {
-                "score": "2.75",
-                "band": "medium",
-                "exemptions": [],
-                "decision": {"authority": "required", "data_subjects": "undecided"},
-            },
-            "followup": {"first_sent_at": aware, "first_reference": "1-1-1", "changes": {"records": [1200, 1400]}}
-            if follow_up
-            else None,
-            "acknowledgement_link": "https://breachdesk.invalid/ack/sample",
-            "time_zone": "Europe/Paris",
-            "language": language,
-            "items": content_items(rule("gdpr-art33-2")),
-        }
-    )
+    return {
+        "organisation": {
+            "name": "Example SAS",
+            "country": "FR",
+            "lead_supervisory_authority": "CNIL",
+            "dpo_name": "Dana Protect",
+            "dpo_email": "dpo@example.invalid",
+        },
+        "incident": {
+            "id": 1,
+            "aware_at": aware,
+            "detected_at": aware,
+            "occurred_from": None,
+            "occurred_to": None,
+            "nature": ["confidentiality"],
+            "cause": "external_attack",
+            "encrypted": False,
+            "key_compromised": None,
+        },
+        "statement": sample_statement(language),
+        "impact": {
+            "data_subjects": {"customer": 120, "prospect": 8},
+            "people": 128,
+            "records": 1400,
+            "data_categories": ["user.contact.email", "user.name"],
+            "sensitivity": 1,
+            "activities": ["Customer conversations"],
+        },
+        "customer": {"key": "sample", "name": "Sample Customer", "country": "FR", "language": "fr"},
+        "contacts": [{"role": "dpo", "name": "Claire Sample", "email": "dpo@customer.invalid"}],
+        "deadline": {
+            "regime": "GDPR",
+            "stage": "notification",
+            "source": rule("gdpr-art33-2").source,
+            "due_at": aware,
+            "target_at": None,
+            "recipient": "Sample Customer",
+            "recipient_kind": "controller",
+            "late": follow_up,
+        },
+        "assessment": {
+            "score": "2.75",
+            "band": "medium",
+            "exemptions": [],
+            "decision": {"authority": "required", "data_subjects": "undecided"},
+        },
+        "followup": {"first_sent_at": aware, "first_reference": "1-1-1", "changes": {"records": [1200, 1400]}}
+        if follow_up
+        else None,
+        "acknowledgement_link": "https://breachdesk.invalid/ack/sample",
+        "time_zone": "Europe/Paris",
+        "language": language,
+        "items": content_items(rule("gdpr-art33-2")),
+    }

@@ -1,10 +1,10 @@
 """What a notice shows, in the recipient's language and in words. Pure: no database, no Flask.
 
 The Drafter gathers the values of a notice as the application keeps them (Fides keys, enum values, the rules
-table's regime, stage and source); `in_words` turns them into what a template shows, through the message
-catalogues (core.i18n). `needed_messages` lists every message this takes, so a test can hold each language's
-catalogue complete (a Fides category added by a fideslang upgrade fails it until it is translated) and
-`make translations` can add the words that come from data rather than code. English is the message ids'
+table's regime, stage, source and content items' labels); `in_words` turns them into what a template shows,
+through the message catalogues (core.i18n). `needed_messages` lists every message this takes, so a test can hold
+each language's catalogue complete (a Fides category added by a fideslang upgrade fails it until it is translated)
+and `make translations` can add the words that come from data rather than code. English is the message ids'
 language, except for the taxonomy's names: `plain_english_messages` lists those, which the English catalogue
 puts in plain words.
 """
@@ -38,6 +38,7 @@ DATA_SUBJECT = "data subject category"
 REGIME = "regime"
 STAGE = "stage"
 LEGAL_SOURCE = "legal source"
+CONTENT_ITEM = "content item"
 
 #: a follow-up's lines saying what changed since the previous notice
 CHANGED = {
@@ -131,6 +132,7 @@ def in_words(raw: dict[str, Any]) -> dict[str, Any]:
         "deadline": _deadline(raw["deadline"], words),
         "assessment": _assessment(raw["assessment"], words),
         "followup": _followup(raw["followup"], words),
+        "items": [{**item, "label": words.say(Label(CONTENT_ITEM, item["label"]))} for item in raw["items"]],
     }
 
 
@@ -250,14 +252,17 @@ def needed_messages() -> dict[Label, list[str]]:
     for rule in shipped_rules():
         if not needs_french(rule):
             continue
-        for context, english in ((REGIME, rule.regime), (STAGE, rule.stage), (LEGAL_SOURCE, rule.source)):
+        words = [(REGIME, rule.regime), (STAGE, rule.stage), (LEGAL_SOURCE, rule.source)]
+        words += [(CONTENT_ITEM, item.label) for item in rule.content]
+        for context, english in words:
             needed.setdefault(Label(context, english), []).append(f"rules.yaml: {rule.id}")
     return needed
 
 
 def needs_french(rule) -> bool:
-    """Whether a French notice may say the rule's regime, stage and source: not when a shared template shipped in
-    English only writes its notices (the US state laws), since no notice is written in a language without one."""
+    """Whether a French notice may say the rule's regime, stage, source and content items: not when a shared
+    template shipped in English only writes its notices (some US state laws), since no notice is written in a
+    language without one."""
     return not rule.template or (SHIPPED_TEMPLATES / f"{rule.template}.fr.j2").is_file()
 
 

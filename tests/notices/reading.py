@@ -16,6 +16,9 @@ FIDES_KEY = re.compile(r"\b(?:user|system)(?:\.[a-z_]+)+")
 TEMPLATE_CODE = re.compile(r"{[{%#].*?[}%#]}|<[^>]+>", re.DOTALL)
 #: an e-mail address or a link: an identifier, not words (dpo@... names no contact role)
 ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|https?://\S+")
+#: a statute quoted in its own language (« immediately following discovery » in a French legal source): the law's
+#: words, which no translation replaces, not the notice's
+QUOTATION = re.compile(r"«[^«»]*»")
 
 
 def reads(subject: str, text: str, html_body: str) -> str:
@@ -29,6 +32,10 @@ def reads_rendered(rendered) -> str:
 
 def without_addresses(read: str) -> str:
     return ADDRESS.sub(" ", read)
+
+
+def without_quotations(read: str) -> str:
+    return QUOTATION.sub(" ", read)
 
 
 def appears(word: str, text: str, ignore_case: bool = False) -> bool:
@@ -46,12 +53,20 @@ def catalogue(language: str):
 @cache
 def words_of(language: str) -> str:
     """The words a language's catalogue writes. French: its translations ("Patient", "notification", "en" are
-    French too). English: the message ids, which are English words, and the English catalogue's plain words."""
+    French too), without the statutes they quote in English. English: the message ids, which are English words,
+    and the English catalogue's plain words."""
     found = catalogue(language)
-    written = [m.string for m in found if m.id]
+    written = [without_quotations(m.string) for m in found if m.id]
     if language == "en":
         written += [m.id for m in catalogue("fr") if m.id]
     return " ".join(written)
+
+
+def phrases(source: str) -> list[str]:
+    """What a template writes itself, phrase by phrase (two words or more), not its code: a notice in another
+    language shows none of them."""
+    pieces = TEMPLATE_CODE.sub("\n", source).splitlines()
+    return [piece.strip(" :—-") for piece in pieces if len(piece.split()) >= 2]
 
 
 @cache

@@ -2,12 +2,12 @@
 
 On the demo inventory, with the organisation profile extended to every regime that ships a template, the demo
 incident (processor side) and a controller-side one owe every duty of the rules table. Every notice is generated
-through the services the pages use, in every language its rule ships (the customers' own, French and English; the
-authority's by our country, French, then Irish), as a first notice, a late one, a follow-up after the impact
-changed and a late follow-up. None shows a taxonomy key, a value as the application keeps it (an enum value, a
-rule id, a statement's field) unless it is a word of its language, a word of the incident's internal record
-(title, description, containment, notes), or, in French, the English word of any value or an activity or system
-named in English in the inventory."""
+through the services the pages use, in every language its template ships (the rule's own or the shared one it
+names; the customers' own, French and English; the authority's by our country, French, then Irish), as a first
+notice, a late one, a follow-up after the impact changed and a late follow-up. None shows a taxonomy key, a value
+as the application keeps it (an enum value, a rule id, a statement's field) unless it is a word of its language, a
+word of the incident's internal record (title, description, containment, notes), or, in French, the English word
+of any value or an activity or system named in English in the inventory."""
 
 import io
 import re
@@ -30,7 +30,7 @@ from breachdesk.deadlines.calendar import Unit
 from breachdesk.deadlines.events import record_event
 from breachdesk.deadlines.models import Obligation, ObligationStatus
 from breachdesk.deadlines.obligations import PER_CUSTOMER
-from breachdesk.deadlines.rules import RECIPIENT_KIND_LABELS, rule, shipped_facts, shipped_rules
+from breachdesk.deadlines.rules import RECIPIENT_KIND_LABELS, shipped_facts, shipped_rules
 from breachdesk.demo.incident import demo_incident_data
 from breachdesk.extensions import db
 from breachdesk.incidents.models import CAUSE_LABELS, NATURE_LABELS, Cause, Incident, IncidentStatus, Nature
@@ -49,14 +49,14 @@ from breachdesk.inventory.models import (
     System,
     Volume,
 )
-from breachdesk.inventory.services import save_organisation
+from breachdesk.inventory.services import save_entry, save_organisation, save_volume
 from breachdesk.inventory.taxonomy import SENSITIVITY_LABELS
 from breachdesk.notices.checklist import State
 from breachdesk.notices.models import Notice, NoticeStatus, OutboxStatus
-from breachdesk.notices.rendering import has_default, shipped_templates
-from breachdesk.notices.services import approve_notices, generate_notice, is_late, language_for, rule_of
+from breachdesk.notices.rendering import has_default, shared_templates, shipped_templates, template_kind
+from breachdesk.notices.services import approve_notices, generate_notice, is_late, kind_for, language_for, rule_of
 from breachdesk.notices.statements import facts_asked, rules_of, save_statement
-from breachdesk.notices.words import DATA_CATEGORY, DATA_SUBJECT, LEGAL_SOURCE, REGIME, STAGE
+from breachdesk.notices.words import CONTENT_ITEM, DATA_CATEGORY, DATA_SUBJECT, LEGAL_SOURCE, REGIME, STAGE
 from tests.conftest import create_user
 from tests.notices.reading import FIDES_KEY, appears, catalogue, prose, reads, without_addresses, words_of
 
@@ -175,10 +175,12 @@ def taxonomy_values() -> list[Value]:
 
 
 def rule_values() -> list[Value]:
-    """Each rule's regime, stage and legal source with their words; its id, which has none."""
+    """Each rule's regime, stage, legal source and content items' labels with their words; its id, which has none."""
     found = [Value(row.id, {}) for row in shipped_rules()]
     for row in shipped_rules():
-        for context, english in ((REGIME, row.regime), (STAGE, row.stage), (LEGAL_SOURCE, row.source)):
+        words = [(REGIME, row.regime), (STAGE, row.stage), (LEGAL_SOURCE, row.source)]
+        words += [(CONTENT_ITEM, item.label) for item in row.content]
+        for context, english in words:
             found.append(Value(english, {lang: (Label(context, english).translated(lang),) for lang in LANGUAGES}))
     return found
 
@@ -280,7 +282,9 @@ def owe_every_duty(demo: Incident, privacy) -> Incident:
     save_organisation(
         {
             **profile(organisation),
-            "regimes": sorted({rule(kind).regime for kind, _ in shipped_templates()}),
+            "regimes": sorted(
+                {row.group or row.regime for row in shipped_rules() if has_default(template_kind(row, "en"), "en")}
+            ),
             "authorities": {**organisation.authorities, "DORA": "Autorité de contrôle prudentiel et de résolution"},
             "entity_status": {
                 **organisation.entity_status,
@@ -327,9 +331,10 @@ def owe_every_duty(demo: Incident, privacy) -> Incident:
 
 #: our own data subjects living in US states, so that each state's rules apply (Texas: 700 residents, past its
 #: attorney general's 250 and HIPAA's 500 of a State for the media; a name with credentials and bank details
-#: together), in the United Kingdom (UK GDPR's communication to them), in Singapore (suppliers' names with their
-#: bank details: prescribed data, so the PDPC and the individuals are told) and in Brazil, so that LGPD's do (their
-#: credentials are authentication data, Res. CD/ANPD 15/2024 Art. 5); where each activity's people live
+#: together; Florida: past its department's 500 and its consumer reporting agencies' 1,001, whose notices the
+#: shared templates write), in the United Kingdom (UK GDPR's communication to them), in Singapore (suppliers' names
+#: with their bank details: prescribed data, so the PDPC and the individuals are told) and in Brazil, so that LGPD's
+#: do (their credentials are authentication data, Res. CD/ANPD 15/2024 Art. 5); where each activity's people live
 RESIDENTS_ABROAD = (
     ("staff-accounts", "employee", "US-TX", 600),
     ("suppliers", "supplier_vendor", "US-TX", 100),
@@ -338,6 +343,7 @@ RESIDENTS_ABROAD = (
     ("staff-accounts", "employee", "GB", 30),
     ("suppliers", "supplier_vendor", "SG", 12),
     ("staff-accounts", "employee", "BR-SP", 40),
+    ("staff-accounts", "employee", "US-FL", 1200),
 )
 
 #: a French customer's people in the United Kingdom and in Singapore: its notices under UK GDPR and the PDPA, in
@@ -350,12 +356,39 @@ CUSTOMERS_ABROAD = (
     b"berliner-moebel,conversations,customer,SG,25,300\n"
 )
 
+#: the online shop accounts we keep for two customers (a login with its password: a US state's combination of data
+#: elements), held in the accounts database the controller-side incident exposes, with their people in US states:
+#: the service provider's notice to the data owner, in French for Vélos Montréal and in English for Harbor Coffee
+SHOP_ACCOUNTS = {
+    "key": "shop-accounts",
+    "name": "Online shop accounts",
+    "role": "processor",
+    "legal_basis": "contract",
+    "systems": ["accounts-db"],
+    "data_categories": ["user.name", "user.contact.email", "user.authorization.password"],
+    "data_subject_categories": ["customer"],
+    "customers": ["montreal-velo", "harbor-coffee"],
+}
+SHOPPERS = (("montreal-velo", "US-FL", 40), ("harbor-coffee", "US-FL", 30))
+
 
 def live_abroad() -> None:
     """US, UK, Singapore and Brazilian residents among our own data subjects: those regimes' duties to them (and the US
     states' and Singapore's to their authorities) apply only then. (The demo inventory has its covered entity, Lone
     Star Pediatrics, for HIPAA's business associate duty, and its customers in the UK and Singapore for the
-    processor's duties.)"""
+    processor's duties; its customers' shoppers in Florida for the service provider's notice to the data owner.)"""
+    save_entry("activities", SHOP_ACCOUNTS)
+    for customer, region, people in SHOPPERS:
+        save_volume(
+            {
+                "customer": customer,
+                "activity": "shop-accounts",
+                "data_subject_category": "customer",
+                "region": region,
+                "data_subjects": people,
+                "records": people,
+            }
+        )
     for key, category, region, people in RESIDENTS_ABROAD:
         activity = db.session.scalar(select(ProcessingActivity).where(ProcessingActivity.key == key))
         db.session.add(
@@ -405,7 +438,7 @@ def generate_every_notice(incidents: list[Incident], author, follow_up: bool) ->
             if country != COUNTRIES[0] and obligation.recipient_kind in PER_CUSTOMER:
                 continue
             language = reader_language(obligation)
-            if not has_default(obligation.rule_id, language):
+            if not has_default(kind_for(obligation, language), language):
                 continue
             notice = generate_notice(obligation, author, follow_up=follow_up)
             db.session.commit()
@@ -460,11 +493,12 @@ def every_demo_notice(demo: Incident) -> tuple[list[Incident], list[Written]]:
 def test_every_demo_notice_reads_in_words_of_its_readers_language(demo):
     incidents, written = every_demo_notice(demo)
     rendered = {notice.variant for notice in written}
-    timed = {duty.rule_id for duty in duties(incidents) if duty.due_at}  # "without undue delay" is never late
+    # "without undue delay" is never late; a shared template is late when one of its rules is
+    timed = {kind for duty in duties(incidents) if duty.due_at for kind in (duty.rule_id, rule_of(duty).template)}
     for variant in ("first", "first late", "follow-up", "follow-up late"):
         lacking = {
             (kind, language)
-            for kind, language in shipped_templates()
+            for kind, language in shipped_templates() + shared_templates()
             if (kind, language, variant) not in rendered and (kind in timed or "late" not in variant)
         }
         assert lacking == set(), (variant, sorted(lacking))

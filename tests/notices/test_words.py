@@ -15,8 +15,9 @@ from breachdesk.deadlines.rules import RECIPIENT_KIND_LABELS, RECIPIENT_KINDS, r
 from breachdesk.incidents.models import CAUSE_LABELS, NATURE_LABELS, Cause, Nature
 from breachdesk.inventory.models import CONTACT_ROLE_LABELS, ContactRole
 from breachdesk.inventory.taxonomy import SENSITIVITY_LABELS, Sensitivity, data_categories, data_subject_categories
-from breachdesk.notices.rendering import default_source, render, shipped_templates, statement_variables
+from breachdesk.notices.rendering import content_items, default_source, render, shipped_templates, statement_variables
 from breachdesk.notices.words import (
+    CONTENT_ITEM,
     DATA_CATEGORY,
     DATA_SUBJECT,
     change_lines,
@@ -26,7 +27,7 @@ from breachdesk.notices.words import (
     plain_english_messages,
     words_in,
 )
-from tests.notices.reading import FIDES_KEY, appears, catalogue, reads_rendered, words_of
+from tests.notices.reading import FIDES_KEY, appears, catalogue, reads_rendered, without_quotations, words_of
 
 LANGUAGES = ("en", "fr")
 AWARE = datetime(2026, 10, 24, 22, 0, tzinfo=UTC)
@@ -110,9 +111,9 @@ def test_a_follow_ups_lines_say_what_changed_in_words():
 
 
 def raw_contexts(language: str):
-    """One context per rule of the rules table (its regime, stage, source and recipient kind), each with every
-    data category, every subject category and every nature; the single-valued values (cause, band, decision,
-    sensitivity) turn with the rules so that each is shown at least once."""
+    """One context per rule of the rules table (its regime, stage, source, recipient kind and content items), each
+    with every data category, every subject category and every nature; the single-valued values (cause, band,
+    decision, sensitivity) turn with the rules so that each is shown at least once."""
     causes, bands = list(Cause), list(BAND_LABELS)
     decisions, levels = list(Decision), [0, *Sensitivity]
     subjects = {key: 10 + index for index, key in enumerate(data_subject_categories())}
@@ -180,6 +181,7 @@ def raw_contexts(language: str):
             "acknowledgement_link": "https://breachdesk.example/ack/token",
             "time_zone": "Europe/Paris",
             "language": language,
+            "items": content_items(row),
         }
 
 
@@ -199,6 +201,7 @@ def values_with_words(raw: dict, language: str) -> list[tuple[str, str]]:
     deadline = raw["deadline"]
     shown.append((deadline["recipient_kind"], say(*RECIPIENT_KIND_LABELS[deadline["recipient_kind"]])))
     shown += [(deadline[field], say(context, deadline[field])) for field, context in RULE_WORDS]
+    shown += [(item["label"], say(CONTENT_ITEM, item["label"])) for item in raw["items"]]
     shown += [(code, Locale(language).territories[code]) for code in ("FR", "DE")]
     return shown
 
@@ -211,7 +214,7 @@ def test_a_shipped_notice_shows_every_value_in_words_of_its_language(kind, langu
     english = words_in("en")
     source = default_source(kind, language)
     for raw in raw_contexts(language):
-        read = reads_rendered(render(source, in_words(raw)))
+        read = without_quotations(reads_rendered(render(source, in_words(raw))))
         assert not FIDES_KEY.search(read), FIDES_KEY.search(read).group(0)
         for value, word in values_with_words(raw, language):
             # a value as the application keeps it (a key, an enum value, the rules table's English) never
