@@ -87,6 +87,8 @@ OCCURRENCES = {"requested", "ongoing"}
 CONDITIONS = {"always", "unless_unlikely_risk", "high_risk", *DETERMINATIONS}
 #: `condition: [significant, not ongoing]`: every part must hold; "not" a determination holds until it is made
 NEGATION = "not "
+#: what an obligation keeps of its condition ("significant and not ongoing"), in characters
+CONDITION_LENGTH = 32
 #: what a condition says on the obligation's page: "owed once the incident is judged significant"
 CONDITION_WORDS = {
     "always": "always, for this regime and role",
@@ -656,7 +658,10 @@ def _condition(raw, where: str) -> str:
             )
     if not parts or (len(parts) > 1 and "always" in parts) or len(set(parts)) != len(parts):
         raise RulesError(f"{where}: a list of distinct conditions, without always")
-    return " and ".join(parts)
+    words = " and ".join(parts)
+    if len(words) > CONDITION_LENGTH:
+        raise RulesError(f"{where}: {words!r} is longer than the {CONDITION_LENGTH} characters an obligation keeps")
+    return words
 
 
 def _entity_statuses(raw, where: str) -> tuple[str, ...]:

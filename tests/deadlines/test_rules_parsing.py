@@ -136,6 +136,11 @@ BAD_ROWS = [
     (row(condition=["major", "major"]), "rules[xx-act-5].condition: a list of distinct conditions, without always"),
     (row(condition=[]), "rules[xx-act-5].condition: a list of distinct conditions, without always"),
     (
+        row(condition=["significant", "service_impact", "not ongoing"]),
+        "rules[xx-act-5].condition: 'significant and service_impact and not ongoing' is longer than the 32 characters "
+        "an obligation keeps",
+    ),
+    (
         row(in_force_from="2027-05-13"),
         "rules[xx-act-5].in_force_from: {date: YYYY-MM-DD, time_zone: an IANA zone} (the day it starts to bind, in "
         "the law's zone)",
