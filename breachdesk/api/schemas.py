@@ -1,6 +1,7 @@
 """JSON Schemas of the API, used for the OpenAPI document and by the tests to check real answers."""
 
 from breachdesk.core.db import MAX_ROW_ID
+from breachdesk.deadlines.services import EVENT_KINDS
 from breachdesk.incidents.models import Cause, IncidentStatus, Nature
 
 #: a row's id: a larger number names no row
@@ -263,18 +264,7 @@ EVENT_INPUT = {
     "properties": {
         "kind": {
             "type": "string",
-            "enum": [
-                "significance_determined",
-                "not_significant",
-                "classified_major",
-                "not_major",
-                "materiality_determined",
-                "not_material",
-                "notifiable_assessed",
-                "not_notifiable",
-                "high_risk_established",
-                "stage_filed",
-            ],
+            "enum": sorted(EVENT_KINDS),
         },
         "at": {**INSTANT, "description": "when it was determined or filed"},
         "stage": optional({"type": "string", "description": "for stage_filed: the rule id of the stage"}),

@@ -10,6 +10,7 @@ from breachdesk.audit.services import Audited
 from breachdesk.core.clock import now_utc
 from breachdesk.core.db import UTCDateTime, str_enum
 from breachdesk.deadlines.obligations import ObligationStatus
+from breachdesk.deadlines.rules import CONDITION_LENGTH
 from breachdesk.extensions import db
 from breachdesk.incidents.models import Incident
 
@@ -40,7 +41,7 @@ class Obligation(Audited, db.Model):
     recipient_key: Mapped[str] = mapped_column(String(64))
     recipient: Mapped[str] = mapped_column(String(200))
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"), index=True)
-    condition: Mapped[str] = mapped_column(String(32))
+    condition: Mapped[str] = mapped_column(String(CONDITION_LENGTH))
     source: Mapped[str] = mapped_column(Text)
     #: the rule's terms when the duty arose (anchor, period, limit): later rule changes do not move it
     terms: Mapped[dict[str, Any]] = mapped_column(JSON)

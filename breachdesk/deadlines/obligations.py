@@ -9,16 +9,20 @@ Something the profile or the inventory cannot resolve becomes an obligation flag
 """
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from breachdesk.deadlines.applicability import APPLIES, Population, Verdict, assess, assess_region, by_region
 from breachdesk.deadlines.calendar import Unit, due_at
 from breachdesk.deadlines.rules import (
+    CONDITION_WORDS,
     DEFAULT_UNDUE_DELAY_TARGET_HOURS,
     DETERMINATIONS,
     LEAD_AUTHORITY,
+    NEGATION,
+    OCCURRENCES,
     ROLES,
     AppliesWhen,
     Rule,
@@ -38,6 +42,12 @@ class ObligationStatus(enum.StrEnum):
 
 #: recipient kinds owed once per affected customer (we process their data)
 PER_CUSTOMER = {"controller", "covered_entity"}
+#: recipient kinds that are not an authority to name: everyone we serve whom the incident concerns, told at once
+#: (NIS2 Art. 23(1): the recipients of our services; DORA Art. 19(3): the clients whose financial interests suffer)
+PEOPLE_WE_SERVE = {
+    "service_recipients": "recipients of our services",
+    "clients": "clients whose financial interests are affected",
+}
 NOT_SET = ("", "none")
 
 
@@ -86,6 +96,8 @@ class Facts:
     public_communication: bool = False  # Art. 34(3)(c): disproportionate effort
     #: where the people of our controller-side data live, and what they lost
     own_regions: Population = field(default_factory=dict)
+    #: when we became aware: a row in force only from a later day owes nothing (`Rule.in_force_from`)
+    aware_at: datetime | None = None
 
 
 @dataclass
@@ -166,18 +178,45 @@ def authority_of(rule: Rule, profile: Profile) -> str:
     return (rule.authority or "").strip()
 
 
-def _ruling(rule: Rule, facts: Facts) -> Ruling:
-    if rule.condition == "always":
-        return Ruling(True)
-    return facts.rulings.get(rule.condition, Ruling(None))
+def _ruling(rule: Rule, facts: Facts) -> Ruling | None:
+    """A person's answer for the whole condition: a part ruled out decides it; all parts ruled in make it owed;
+    otherwise it is undecided and the duty stands. None: something the duty needs has not happened (no request
+    recorded), so there is no duty at all."""
+    parts = []
+    for condition in rule.conditions:
+        name = condition.removeprefix(NEGATION)
+        ruling = Ruling(True) if condition == "always" else facts.rulings.get(name, Ruling(None))
+        if name in OCCURRENCES and ruling.required is None:
+            if condition == name:
+                return None
+            ruling = Ruling(True)  # "not ongoing" holds until someone records that it is
+        elif condition != name and ruling.required is not None:
+            ruling = Ruling(not ruling.required, ruling.decided_by, ruling.rationale)
+        parts.append(ruling)
+    refused = next((part for part in parts if part.required is False), None)
+    if refused:
+        return refused
+    if all(part.required for part in parts):
+        return Ruling(True, _joined(p.decided_by for p in parts), _joined(p.rationale for p in parts))
+    return Ruling(None)
+
+
+def _joined(texts) -> str:
+    return ", ".join(dict.fromkeys(text for text in texts if text))
+
+
+def in_force(rule: Rule, facts: Facts) -> bool:
+    return facts.aware_at is None or rule.binds(facts.aware_at)
 
 
 def plan(rules: tuple[Rule, ...], profile: Profile, facts: Facts) -> list[Planned]:
     planned: list[Planned] = []
     for rule in rules:
-        if not applies(rule, profile, facts.roles) or _other_status(rule, profile):
+        if not applies(rule, profile, facts.roles) or _other_status(rule, profile) or not in_force(rule, facts):
             continue
         ruling = _ruling(rule, facts)
+        if ruling is None:
+            continue
         status = profile.entity_status.get(rule.regime, "").strip()
         common = {
             "required": ruling.required is not False,
@@ -185,14 +224,31 @@ def plan(rules: tuple[Rule, ...], profile: Profile, facts: Facts) -> list[Planne
             "rationale": ruling.rationale,
             "doubled_for": status if rule.doubles_for(status) else "",
         }
-        flags = _flags(rule, profile)
-        if rule.recipient_kind in PER_CUSTOMER:
-            planned += _to_customers(rule, profile, facts, flags, common)
-        elif rule.applies_when and rule.applies_when.per_region:
-            planned += _per_region(rule, profile, facts, flags, common)
-        else:
-            planned += _to_one(rule, profile, facts, flags, common)
+        planned += _duties(rule, profile, facts, common)
     return planned
+
+
+def _duties(rule: Rule, profile: Profile, facts: Facts, common: dict) -> list[Planned]:
+    """The rule's duties to each recipient it applies to, with the day it came into force among their facts."""
+    flags = _flags(rule, profile)
+    if rule.recipient_kind in PER_CUSTOMER:
+        duties = _to_customers(rule, profile, facts, flags, common)
+    elif rule.applies_when and rule.applies_when.per_region:
+        duties = _per_region(rule, profile, facts, flags, common)
+    else:
+        duties = _to_one(rule, profile, facts, flags, common)
+    if rule.in_force_from and facts.aware_at:
+        since = _in_force_words(rule, facts.aware_at)
+        for duty in duties:
+            duty.verdict = replace(duty.verdict, facts=(*duty.verdict.facts, since))
+    return duties
+
+
+def _in_force_words(rule: Rule, aware_at: datetime) -> str:
+    """The fact that the row binds this breach: we became aware on or after the day it came into force."""
+    since = rule.in_force_from
+    local = aware_at.astimezone(ZoneInfo(since.time_zone))
+    return f"we became aware on {local:%Y-%m-%d %H:%M} ({since.time_zone}): it binds from {since.describe()}"
 
 
 def _other_status(rule: Rule, profile: Profile) -> str:
@@ -276,6 +332,8 @@ def _recipient(rule: Rule, profile: Profile, facts: Facts, flags: list[str]) -> 
         if facts.public_communication and rule.condition == "high_risk":
             return "the public (Art. 34(3)(c): individual notice would involve disproportionate effort)"
         return "data subjects"
+    if rule.recipient_kind in PEOPLE_WE_SERVE:
+        return PEOPLE_WE_SERVE[rule.recipient_kind]
     recipient = authority_of(rule, profile)
     if not recipient:
         flags.append(
@@ -300,6 +358,11 @@ def declined(rules: tuple[Rule, ...], profile: Profile, facts: Facts, key: tuple
         )
     if not applies(rule, profile, facts.roles):
         return f"we are no longer {' or '.join(rule.our_roles)} for any data the incident reached"
+    if not in_force(rule, facts):
+        return f"{rule.regime} {rule.stage} binds breaches we became aware of from {rule.in_force_from.describe()}"
+    if _ruling(rule, facts) is None:
+        needed = [CONDITION_WORDS[c] for c in rule.conditions if c in OCCURRENCES]
+        return f"it is no longer recorded that {' and that '.join(needed)}"
     if rule.applies_when and rule.applies_when.per_region:
         region = recipient_key.split(":", 1)[1]
         population = by_region(rule.applies_when, facts.own_regions).get(region, {})

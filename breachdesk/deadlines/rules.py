@@ -2,7 +2,7 @@
 
 import re
 from dataclasses import dataclass, replace
-from datetime import datetime, time
+from datetime import date, datetime, time
 from functools import cache
 from importlib import resources
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -26,6 +26,8 @@ RECIPIENT_KINDS = {
     "state_attorney_general",
     "media",
     "consumer_reporting_agencies",
+    "service_recipients",
+    "clients",
 }
 #: what a notice says for each recipient kind (breachdesk/translations holds the other languages' words); a
 #: row's regime and stage are words already, translated through the catalogue too (notices/words.py)
@@ -39,6 +41,8 @@ RECIPIENT_KIND_LABELS = {
     "state_attorney_general": Label("recipient kind", "state attorney general"),
     "media": Label("recipient kind", "prominent media outlets"),
     "consumer_reporting_agencies": Label("recipient kind", "nationwide consumer reporting agencies"),
+    "service_recipients": Label("recipient kind", "recipients of our services"),
+    "clients": Label("recipient kind", "clients"),
 }
 #: what starts a clock, in words: "the clock starts when we became aware"
 ANCHOR_WORDS = {
@@ -50,10 +54,13 @@ ANCHOR_WORDS = {
     "materiality_determined": "when the incident is judged material",
     "notifiable_assessed": "when the breach is assessed as notifiable",
     "discovery_year_end": "when the calendar year of discovery ends",
+    "report_requested": "when the authority asks for the report",
+    "incident_handled": "when the handling of the incident ends",
 }
-#: anchors that name another row: `stage_filed:<rule id>` (that stage was filed) and `stage_due:<rule id>` (that
-#: stage's deadline ended: the due time of its duty, the earliest of them if it is owed to several recipients)
-STAGE_ANCHORS = ("stage_filed", "stage_due")
+#: anchors that name another row: `stage_filed:<rule id>` (that stage was first filed), `stage_filed_latest:<rule id>`
+#: (its latest filing) and `stage_due:<rule id>` (that stage's deadline ended: the due time of its duty, the earliest
+#: of them if it is owed to several recipients)
+STAGE_ANCHORS = ("stage_filed", "stage_filed_latest", "stage_due")
 ANCHORS = {
     "awareness",
     "detection",
@@ -63,6 +70,8 @@ ANCHORS = {
     "materiality_determined",
     "notifiable_assessed",
     "discovery_year_end",
+    "report_requested",
+    "incident_handled",
 }
 #: when a duty exists. unless_unlikely_risk and high_risk follow the assessment's decision for the authority
 #: and the data subjects; the others follow a person's determination, recorded as an incident event
@@ -72,8 +81,33 @@ DETERMINATIONS = {
     "major": ("classified_major", "not_major"),
     "material": ("materiality_determined", "not_material"),
     "notifiable": ("notifiable_assessed", "not_notifiable"),
+    "service_impact": ("service_impact_determined", "no_service_impact"),
+    "client_impact": ("client_impact_determined", "no_client_impact"),
+    "requested": ("report_requested", "request_withdrawn"),
+    "ongoing": ("still_ongoing", "not_ongoing"),
 }
+#: determinations of something that happened (an authority's request; an incident still ongoing when its final
+#: report was due): until a person records it, the duty that needs it does not exist
+OCCURRENCES = {"requested", "ongoing"}
 CONDITIONS = {"always", "unless_unlikely_risk", "high_risk", *DETERMINATIONS}
+#: `condition: [significant, not ongoing]`: every part must hold; "not" a determination holds until it is made
+NEGATION = "not "
+#: what an obligation keeps of its condition ("significant and not ongoing"), in characters
+CONDITION_LENGTH = 32
+#: what a condition says on the obligation's page: "owed once the incident is judged significant"
+CONDITION_WORDS = {
+    "always": "always, for this regime and role",
+    "unless_unlikely_risk": "unless the breach is unlikely to result in a risk (the assessment decides)",
+    "high_risk": "when the risk to people is high (the assessment decides)",
+    "significant": "the incident is judged significant",
+    "major": "the incident is classified as major",
+    "material": "the incident is judged material",
+    "notifiable": "the breach is assessed as notifiable",
+    "service_impact": "the incident is judged likely to affect our service to its recipients, who should be told",
+    "client_impact": "the incident is judged to affect the financial interests of clients",
+    "requested": "the authority asks for the report",
+    "ongoing": "the incident is still ongoing when the final report is due",
+}
 ROLES = {"processor", "controller"}
 #: the customer statuses a rule may need (`applies_when.customer_status`), as the inventory records them, in words
 CUSTOMER_STATUSES = {
@@ -196,13 +230,29 @@ ANCHOR_NOUNS = {
     "materiality_determined": "determination of materiality",
     "notifiable_assessed": "determination that the breach is notifiable",
     "discovery_year_end": "end of the calendar year of discovery",
+    "report_requested": "authority's request",
+    "incident_handled": "end of the handling of the incident",
 }
 
 
+#: anchors counted from a stage filed: the first filing, or the latest one (DORA's final report counts from the
+#: latest updated intermediate report, Delegated Regulation (EU) 2025/301 Art. 5(1)(c))
+STAGE_FILED, STAGE_FILED_LATEST = "stage_filed:", "stage_filed_latest:"
+
+
+def filed_stage(anchor: str) -> str | None:
+    """The rule id an anchor counts from the filing of, or None."""
+    for prefix in (STAGE_FILED, STAGE_FILED_LATEST):
+        if anchor.startswith(prefix):
+            return anchor.removeprefix(prefix)
+    return None
+
+
 def _words(anchor: str) -> str:
-    if anchor.startswith("stage_filed:"):
-        stage = next((r for r in shipped_rules() if r.id == anchor.split(":", 1)[1]), None)
-        return f"filing of the {stage.regime} {stage.stage}" if stage else "filing of an earlier stage"
+    if (stage_id := filed_stage(anchor)) is not None:
+        stage = next((r for r in shipped_rules() if r.id == stage_id), None)
+        latest = "latest " if anchor.startswith(STAGE_FILED_LATEST) else ""
+        return f"{latest}filing of the {stage.regime} {stage.stage}" if stage else f"{latest}filing of an earlier stage"
     if anchor.startswith("stage_due:"):
         stage = next((r for r in shipped_rules() if r.id == anchor.split(":", 1)[1]), None)
         return f"end of the {stage.regime} {stage.stage} deadline" if stage else "end of an earlier stage's deadline"
@@ -312,6 +362,21 @@ class AppliesWhen:
 
 
 @dataclass(frozen=True)
+class InForce:
+    """The day a provision starts to bind (00:00 in the zone of the law that sets it)."""
+
+    day: date
+    time_zone: str
+
+    @property
+    def instant(self) -> datetime:
+        return datetime.combine(self.day, time(0), ZoneInfo(self.time_zone))
+
+    def describe(self) -> str:
+        return f"{self.day.day} {self.day:%B %Y} ({self.time_zone})"
+
+
+@dataclass(frozen=True)
 class Rule:
     id: str
     regime: str
@@ -355,6 +420,18 @@ class Rule:
     def doubles_for(self, status: str | None) -> bool:
         """Whether our entity status under the regime, as the profile states it, doubles the period."""
         return " ".join((status or "").lower().split()) in self.doubled_for
+    #: the day the provision starts to bind, and the zone its date is read in: a breach we became aware of before
+    #: it owes nothing under the row (its duty arises on becoming aware, and the law does not reach back)
+    in_force_from: InForce | None = None
+
+    @property
+    def conditions(self) -> tuple[str, ...]:
+        """The parts of the condition, each of which must hold ("significant", "not ongoing")."""
+        return tuple(self.condition.split(" and "))
+
+    def binds(self, aware_at: datetime) -> bool:
+        """Whether the row binds a breach we became aware of at `aware_at`."""
+        return self.in_force_from is None or aware_at >= self.in_force_from.instant
 
     def terms(
         self,
@@ -472,6 +549,7 @@ OPTIONAL_FIELDS = {
     "group",
     "template",
     "reader_language",
+    "in_force_from",
 }
 APPLIES_WHEN_FIELDS = {
     "our_roles",
@@ -573,7 +651,7 @@ def _rule(raw: dict, where: str, facts: dict[str, Fact], elements: dict[str, Ele
         tuple(raw["our_roles"]),
         raw["anchor"],
         _period(period, f"{where}.period"),
-        raw["condition"],
+        _condition(raw["condition"], f"{where}.condition"),
         " ".join(str(raw["source"]).split()),
         bool(raw["period"].get("contract_hours")),
         limit,
@@ -588,6 +666,7 @@ def _rule(raw: dict, where: str, facts: dict[str, Fact], elements: dict[str, Ele
         *(_text(raw[name], f"{where}.{name}") if name in raw else None for name in ("note", "group", "template")),
         _reader_language(raw.get("reader_language"), f"{where}.reader_language"),
         doubled_for,
+        _in_force(raw["in_force_from"], f"{where}.in_force_from") if "in_force_from" in raw else None,
     )
 
 
@@ -596,6 +675,44 @@ def _reader_language(raw, where: str) -> str | None:
     if raw is None or raw in {language.value for language in Language}:
         return raw
     raise RulesError(f"{where}: {raw!r} is not a language notices are written in ({', '.join(Language)})")
+
+
+def _in_force(raw, where: str) -> InForce:
+    """`{date: 2027-05-13, time_zone: Asia/Kolkata}`: the date is the law's, read in the zone of that law."""
+    shape = f"{where}: {{date: YYYY-MM-DD, time_zone: an IANA zone}} (the day it starts to bind, in the law's zone)"
+    if not isinstance(raw, dict) or set(raw) != {"date", "time_zone"}:
+        raise RulesError(shape)
+    day = raw["date"]
+    if isinstance(day, str):
+        try:
+            day = date.fromisoformat(day)
+        except ValueError:
+            raise RulesError(f"{where}.date: {raw['date']!r} is not a date YYYY-MM-DD") from None
+    if not isinstance(day, date) or isinstance(day, datetime):
+        raise RulesError(f"{where}.date: {raw['date']!r} is not a date YYYY-MM-DD")
+    try:
+        ZoneInfo(str(raw["time_zone"]))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise RulesError(f"{where}.time_zone: {raw['time_zone']!r} is not an IANA zone") from None
+    return InForce(day, str(raw["time_zone"]))
+
+
+def _condition(raw, where: str) -> str:
+    """A condition, or a list of them that must all hold, stored as words joined by " and "; "not <determination>"
+    holds until a person determines it."""
+    parts = raw if isinstance(raw, list) else [raw]
+    for part in parts:
+        if not isinstance(part, str) or (part not in CONDITIONS and part.removeprefix(NEGATION) not in DETERMINATIONS):
+            raise RulesError(
+                f"{where}: always, unless_unlikely_risk, high_risk, a determination "
+                f"({', '.join(sorted(DETERMINATIONS))}) or not one, or a list of them"
+            )
+    if not parts or (len(parts) > 1 and "always" in parts) or len(set(parts)) != len(parts):
+        raise RulesError(f"{where}: a list of distinct conditions, without always")
+    words = " and ".join(parts)
+    if len(words) > CONDITION_LENGTH:
+        raise RulesError(f"{where}: {words!r} is longer than the {CONDITION_LENGTH} characters an obligation keeps")
+    return words
 
 
 def _entity_statuses(raw, where: str) -> tuple[str, ...]:
@@ -768,8 +885,6 @@ def _check_fields(raw: dict, where: str) -> None:
         raise RulesError(f"{where}.recipient_kind: {raw['recipient_kind']!r} is unknown")
     if not set(raw["our_roles"]) <= ROLES or not raw["our_roles"]:
         raise RulesError(f"{where}.our_roles: a list of processor and/or controller")
-    if raw["condition"] not in CONDITIONS:
-        raise RulesError(f"{where}.condition: one of {', '.join(sorted(CONDITIONS))}")
     if not str(raw["source"]).strip():
         raise RulesError(f"{where}.source: every rule cites its legal source")
     if raw.get("authority") is not None and not str(raw["authority"]).strip():

@@ -32,7 +32,14 @@ from breachdesk.deadlines.obligations import (
     plan,
     rulings_from,
 )
-from breachdesk.deadlines.rules import CUSTOMER_STATUSES, DETERMINATIONS, shipped_rules
+from breachdesk.deadlines.rules import (
+    CUSTOMER_STATUSES,
+    DETERMINATIONS,
+    STAGE_FILED,
+    STAGE_FILED_LATEST,
+    filed_stage,
+    shipped_rules,
+)
 from breachdesk.extensions import db
 from breachdesk.impact.models import ImpactCustomer, ImpactSnapshot
 from breachdesk.impact.services import current_snapshot
@@ -44,7 +51,9 @@ from breachdesk.inventory.regions import UNKNOWN
 #: events that start a clock; their negatives (not_significant ...) only stop a duty
 POSITIVE_EVENTS = {positive for positive, _ in DETERMINATIONS.values()} | {"high_risk_established"}
 NEGATIVE_EVENTS = {negative for _, negative in DETERMINATIONS.values()}
-EVENT_KINDS = POSITIVE_EVENTS | NEGATIVE_EVENTS | {"stage_filed"}
+#: events that only start a clock: NIS2's final report after an ongoing incident counts from the end of its handling
+MOMENTS = {"incident_handled"}
+EVENT_KINDS = POSITIVE_EVENTS | NEGATIVE_EVENTS | MOMENTS | {"stage_filed"}
 AUDIT_SAMPLE = 50
 
 
@@ -65,17 +74,19 @@ def organisation_profile() -> Profile | None:
 
 def anchors_of(incident: Incident, events: list[IncidentEvent], sent: dict[str, datetime]) -> dict[str, datetime]:
     """Every fact that can start a clock, at its earliest instant. A stage counts as filed when it was sent
-    through BreachDesk or recorded as filed elsewhere, whichever came first."""
+    through BreachDesk or recorded as filed elsewhere, whichever came first; `stage_filed_latest:` is its last
+    filing (an updated report recorded as filed again)."""
     anchors: dict[str, datetime] = {"awareness": incident.aware_at, "discovery_year_end": year_end(incident.aware_at)}
     if incident.detected_at:
         anchors["detection"] = incident.detected_at
+    filed = [(event.stage, event.occurred_at) for event in events if event.kind == "stage_filed"]
     for event in events:
-        name = f"stage_filed:{event.stage}" if event.kind == "stage_filed" else event.kind
-        if event.kind in POSITIVE_EVENTS or event.kind == "stage_filed":
-            anchors[name] = min(anchors.get(name, event.occurred_at), event.occurred_at)
-    for rule_id, sent_at in sent.items():
-        name = f"stage_filed:{rule_id}"
-        anchors[name] = min(anchors.get(name, sent_at), sent_at)
+        if event.kind in POSITIVE_EVENTS or event.kind in MOMENTS:
+            anchors[event.kind] = min(anchors.get(event.kind, event.occurred_at), event.occurred_at)
+    for rule_id, at in [*filed, *sent.items()]:
+        first, latest = f"{STAGE_FILED}{rule_id}", f"{STAGE_FILED_LATEST}{rule_id}"
+        anchors[first] = min(anchors.get(first, at), at)
+        anchors[latest] = max(anchors.get(latest, at), at)
     return anchors
 
 
@@ -166,6 +177,7 @@ def facts_of(incident: Incident, events: list[IncidentEvent], residence: bool) -
         own_regions=population(snapshot.own_regions, sorted({c for o in snapshot.own for c in o["data_categories"]}))
         if snapshot and snapshot.own
         else {},
+        aware_at=incident.aware_at,
     )
 
 
@@ -358,7 +370,7 @@ def sending(current: dict[str, Any], sent_at: datetime, reference: str, now: dat
 
 def _rules_filing_a_stage() -> set[str]:
     """The rules whose filing starts another stage's clock (an anchor `stage_filed:<rule id>`)."""
-    return {r.anchor.removeprefix("stage_filed:") for r in shipped_rules() if r.anchor.startswith("stage_filed:")}
+    return {stage for r in shipped_rules() if (stage := filed_stage(r.anchor)) is not None}
 
 
 def _start_next_stages(incidents: set[Incident]) -> None:

@@ -14,7 +14,16 @@ from breachdesk.deadlines.events import record_event
 from breachdesk.deadlines.forms import AcknowledgedForm, EventForm, SentForm, when_form, when_utc
 from breachdesk.deadlines.models import OVERDUE, Obligation, ObligationStatus
 from breachdesk.deadlines.obligations import PER_CUSTOMER, duration, remaining, urgency
-from breachdesk.deadlines.rules import ANCHOR_WORDS, RECIPIENT_KIND_LABELS, Terms, shipped_rules
+from breachdesk.deadlines.rules import (
+    ANCHOR_WORDS,
+    CONDITION_WORDS,
+    NEGATION,
+    RECIPIENT_KIND_LABELS,
+    STAGE_FILED_LATEST,
+    Terms,
+    filed_stage,
+    shipped_rules,
+)
 from breachdesk.extensions import db
 from breachdesk.incidents.models import Incident
 from breachdesk.incidents.views import incident_page_html
@@ -35,14 +44,27 @@ def kind_words(kind: str) -> str:
 def anchor_words(anchor: str) -> str:
     """What starts a clock, in words; a stage filed, or whose deadline ends, is named by its regime and stage, not
     its rule id."""
-    if anchor.startswith("stage_filed:"):
-        rules = {rule.id: rule for rule in shipped_rules()}
-        rule = rules.get(anchor.split(":", 1)[1])
-        return f"when the {rule.regime} {rule.stage} is filed" if rule else "when an earlier stage is filed"
+    if (stage := filed_stage(anchor)) is not None:
+        rule = {rule.id: rule for rule in shipped_rules()}.get(stage)
+        latest = " (its latest filing)" if anchor.startswith(STAGE_FILED_LATEST) else ""
+        return f"when the {rule.regime} {rule.stage} is filed{latest}" if rule else "when an earlier stage is filed"
     if anchor.startswith("stage_due:"):
         rule = next((rule for rule in shipped_rules() if rule.id == anchor.split(":", 1)[1]), None)
         return f"when the deadline of the {rule.regime} {rule.stage} ends" if rule else "when an earlier deadline ends"
     return ANCHOR_WORDS.get(anchor, anchor.replace("_", " "))
+
+
+@bp.app_template_filter("condition_words")
+def condition_words(condition: str) -> str:
+    """When a duty is owed, in words: "once the incident is judged significant and unless ..." ."""
+    parts = condition.split(" and ")
+    if len(parts) == 1 and parts[0] in ("always", "unless_unlikely_risk", "high_risk"):
+        return CONDITION_WORDS[parts[0]]
+    said = [
+        f"unless {CONDITION_WORDS[part.removeprefix(NEGATION)]}" if part.startswith(NEGATION) else CONDITION_WORDS[part]
+        for part in parts
+    ]
+    return "once " + " and ".join(said) + " (an incident event)"
 
 
 SHOWN_STATUSES = [s.value for s in ObligationStatus] + [OVERDUE]

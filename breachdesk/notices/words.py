@@ -260,9 +260,11 @@ def needed_messages() -> dict[Label, list[str]]:
 
 
 def needs_french(rule) -> bool:
-    """Whether a French notice may say the rule's regime, stage, source and content items: not when a shared
-    template shipped in English only writes its notices (some US state laws), since no notice is written in a
-    language without one."""
+    """Whether a French notice may say the rule's regime, stage, source and content items: not when its readers
+    read another language (the ICO reads English), nor when a shared template shipped in English only writes its
+    notices (some US state laws), since no notice is written in a language without one."""
+    if rule.reader_language not in (None, "fr"):
+        return False
     return not rule.template or (SHIPPED_TEMPLATES / f"{rule.template}.fr.j2").is_file()
 
 

@@ -202,3 +202,17 @@ def test_a_refused_determination_comes_back_on_the_incident_page_with_its_errors
     assert picked.status_code == 302
     page = client.get(f"/incidents/{incident.id}").text
     assert "significance determined" in page and "nis2-art23" not in page.split('id="events"')[1].split("</ul>")[0]
+
+
+def test_a_duty_page_says_when_it_is_owed_and_what_starts_its_clock_in_words(inventory, login):
+    incident = file()
+    client = login(Role.VIEWER)
+    owed = {o.rule_id: o for o in db.session.scalars(select(Obligation).where(Obligation.incident_id == incident.id))}
+    final = client.get(f"/obligations/{owed['nis2-art23-final-report'].id}").text
+    assert (
+        "once the incident is judged significant and unless the incident is still ongoing when the final report is "
+        "due (an incident event)"
+    ) in final
+    recipients = client.get(f"/obligations/{owed['nis2-art23-1-recipients'].id}").text
+    assert "recipients of our services" in recipients and "service_impact" not in recipients
+    assert "when the incident is judged significant" in recipients

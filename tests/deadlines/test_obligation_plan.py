@@ -102,18 +102,23 @@ def test_a_named_regime_that_cannot_be_resolved_is_flagged_for_a_person_never_si
     assert "no supervisory authority is named for GDPR" in authority.flag
     assert authority.recipient.startswith("unresolved")
     nis2 = plan(shipped_rules(), Profile("X", ("NIS2",)), facts((), ()))
+    # the recipients of our services are told too until a person decides they need not be (Art. 23(1)); the stages
+    # owed only once something happened (a request, an incident still ongoing) are not there
     assert {p.rule.id for p in nis2} == {
         "nis2-art23-early-warning",
         "nis2-art23-notification",
         "nis2-art23-final-report",
+        "nis2-art23-1-recipients",
     }
-    assert all("not our entity status" in p.flag and "no csirt is named" in p.flag for p in nis2)
+    to_csirt = [p for p in nis2 if p.rule.recipient_kind == "csirt"]
+    assert all("not our entity status" in p.flag and "no csirt is named" in p.flag for p in to_csirt)
     resolved = plan(
         shipped_rules(),
         Profile("X", ("NIS2",), authorities={"NIS2": "CERT-FR"}, entity_status={"NIS2": "important"}),
         facts((), ()),
     )
-    assert all(p.flag == "" and p.recipient == "CERT-FR" for p in resolved)
+    assert all(p.flag == "" for p in resolved)
+    assert {p.recipient for p in resolved} == {"CERT-FR", "recipients of our services"}
 
 
 def test_the_profile_can_name_another_authority_than_the_rules_table():

@@ -1,11 +1,13 @@
 """Reading a rules table: each row becomes exactly the Rule it says, and a bad row is refused with a message
 that names the row and the field and says what the field takes. Small tables, written here as YAML."""
 
+from datetime import UTC, date, datetime, timedelta
+
 import pytest
 import yaml
 
 from breachdesk.deadlines.calendar import Period, Unit
-from breachdesk.deadlines.rules import Limit, Rule, RulesError, Terms, parse_rules, rule, shipped_rules
+from breachdesk.deadlines.rules import InForce, Limit, Rule, RulesError, Terms, parse_rules, rule, shipped_rules
 from breachdesk.deadlines.views import anchor_words
 
 ROW = """
@@ -169,8 +171,39 @@ BAD_ROWS = [
     (row(our_roles=["processor", "owner"]), "rules[xx-act-5].our_roles: a list of processor and/or controller"),
     (
         row(condition="sometimes"),
-        "rules[xx-act-5].condition: one of always, high_risk, major, material, notifiable, significant, "
-        "unless_unlikely_risk",
+        "rules[xx-act-5].condition: always, unless_unlikely_risk, high_risk, a determination (client_impact, major, "
+        "material, notifiable, ongoing, requested, service_impact, significant) or not one, or a list of them",
+    ),
+    (
+        row(condition=["significant", "not sometimes"]),
+        "rules[xx-act-5].condition: always, unless_unlikely_risk, high_risk, a determination (client_impact, major, "
+        "material, notifiable, ongoing, requested, service_impact, significant) or not one, or a list of them",
+    ),
+    (row(condition=["always", "major"]), "rules[xx-act-5].condition: a list of distinct conditions, without always"),
+    (row(condition=["major", "major"]), "rules[xx-act-5].condition: a list of distinct conditions, without always"),
+    (row(condition=[]), "rules[xx-act-5].condition: a list of distinct conditions, without always"),
+    (
+        row(condition=["significant", "service_impact", "not ongoing"]),
+        "rules[xx-act-5].condition: 'significant and service_impact and not ongoing' is longer than the 32 characters "
+        "an obligation keeps",
+    ),
+    (
+        row(in_force_from="2027-05-13"),
+        "rules[xx-act-5].in_force_from: {date: YYYY-MM-DD, time_zone: an IANA zone} (the day it starts to bind, in "
+        "the law's zone)",
+    ),
+    (
+        row(in_force_from={"date": "13/05/2027", "time_zone": "Asia/Kolkata"}),
+        "rules[xx-act-5].in_force_from.date: '13/05/2027' is not a date YYYY-MM-DD",
+    ),
+    (
+        row(in_force_from={"date": "2027-05-13", "time_zone": "India/Delhi"}),
+        "rules[xx-act-5].in_force_from.time_zone: 'India/Delhi' is not an IANA zone",
+    ),
+    (row(anchor="stage_filed_latest:xx-act-4"), "rules[xx-act-5].anchor: stage_filed_latest names an unknown stage 'xx-act-4' (not a rule id of the table)"),
+    (
+        row(anchor="stage_filed_earliest:xx-act-5"),
+        "rules[xx-act-5].anchor: 'stage_filed_earliest:xx-act-5' is not a known anchor",
     ),
     (row(source=" \n "), "rules[xx-act-5].source: every rule cites its legal source"),
     (row(authority="  "), "rules[xx-act-5].authority: a name, or lead_supervisory_authority"),
@@ -338,3 +371,28 @@ def test_every_us_state_row_to_residents_or_authorities_is_written_in_english_an
         if found.group == "US state laws":
             expected = None if found.recipient_kind == "controller" else "en"
             assert found.reader_language == expected, found.id
+
+
+def test_a_day_in_force_is_read_in_its_laws_zone_and_binds_from_its_midnight_there():
+    [parsed] = parse_rules(table(ROW + "in_force_from: {date: 2027-05-13, time_zone: Asia/Kolkata}\n"))
+    assert parsed.in_force_from == InForce(date(2027, 5, 13), "Asia/Kolkata")
+    midnight = datetime(2027, 5, 12, 18, 30, tzinfo=UTC)  # 00:00 in India, 5 h 30 ahead of UTC
+    assert parsed.in_force_from.instant == midnight
+    assert not parsed.binds(midnight - timedelta(seconds=1)) and parsed.binds(midnight)
+    assert parsed.in_force_from.describe() == "13 May 2027 (Asia/Kolkata)"
+    [quoted] = parse_rules(table(ROW + "in_force_from: {date: '2027-05-13', time_zone: Asia/Kolkata}\n"))
+    assert quoted.in_force_from == parsed.in_force_from
+    [always] = parse_rules(table(ROW))
+    assert always.in_force_from is None and always.binds(midnight - timedelta(days=3650))
+
+
+def test_a_condition_list_needs_every_part_and_is_kept_in_words():
+    [parsed] = parse_rules(table(ROW.replace("condition: always", "condition: [significant, not ongoing]")))
+    assert parsed.condition == "significant and not ongoing"
+    assert parsed.conditions == ("significant", "not ongoing")
+
+
+def test_a_stage_may_count_from_the_latest_filing_of_another():
+    later = ROW.replace("id: xx-act-5", "id: xx-act-6")
+    later = later.replace("anchor: awareness", "anchor: stage_filed_latest:xx-act-5")
+    assert parse_rules(table(ROW, later))[1].anchor == "stage_filed_latest:xx-act-5"

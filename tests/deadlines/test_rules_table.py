@@ -69,8 +69,35 @@ CASES = [
     ("dora-initial", {"awareness": "2026-05-04T08:00:00Z"}, None, "2026-05-05T08:00:00Z"),
     ("dora-intermediate", {"stage_filed:dora-initial": "2026-05-04T14:00:00Z"}, None, "2026-05-07T14:00:00Z"),
     ("dora-intermediate", {"stage_filed:dora-initial": "2026-12-30T00:00:00Z"}, None, "2027-01-02T00:00:00Z"),
-    ("dora-final", {"stage_filed:dora-intermediate": "2026-03-31T12:00:00Z"}, None, "2026-04-30T23:59:59+02:00"),
-    ("dora-final", {"stage_filed:dora-intermediate": "2026-12-15T12:00:00Z"}, None, "2027-01-15T23:59:59+01:00"),
+    ("dora-final", {"stage_filed_latest:dora-intermediate": "2026-03-31T12:00:00Z"}, None, "2026-04-30T23:59:59+02:00"),
+    ("dora-final", {"stage_filed_latest:dora-intermediate": "2026-12-15T12:00:00Z"}, None, "2027-01-15T23:59:59+01:00"),
+    # 23(4)(c): from the authority's request; the Directive sets no period, so our target (72 h until the profile's)
+    ("nis2-art23-intermediate", {"report_requested": "2026-05-04T10:00:00Z"}, None, "2026-05-07T10:00:00Z"),
+    ("nis2-art23-intermediate", {"awareness": "2026-05-04T10:00:00Z"}, None, None),  # nobody asked yet
+    # 23(4)(e): the progress report is due when the final report would have been
+    (
+        "nis2-art23-progress-report",
+        {"stage_filed:nis2-art23-notification": "2026-01-31T10:00:00Z"},
+        None,
+        "2026-02-28T23:59:59+01:00",
+    ),
+    ("nis2-art23-progress-report", {"awareness": "2026-01-31T10:00:00Z"}, None, None),
+    (
+        "nis2-art23-final-after-handling",
+        {"incident_handled": "2026-03-31T08:00:00Z"},
+        None,
+        "2026-04-30T23:59:59+02:00",
+    ),
+    (
+        "nis2-art23-final-after-handling",
+        {"stage_filed:nis2-art23-notification": "2026-01-31T10:00:00Z"},
+        None,
+        None,
+    ),  # still being handled
+    ("nis2-art23-1-recipients", {"significance_determined": "2026-05-04T10:00:00Z"}, None, "2026-05-07T10:00:00Z"),
+    ("nis2-art23-1-recipients", {"awareness": "2026-05-04T10:00:00Z"}, None, None),
+    ("dora-art19-3-clients", {"classified_major": "2026-05-04T10:00:00Z"}, None, "2026-05-07T10:00:00Z"),
+    ("dora-art19-3-clients", {"awareness": "2026-05-04T10:00:00Z"}, None, None),
     ("hipaa-164-410", {"awareness": "2026-01-01T03:00:00Z"}, None, "2026-03-01T23:59:59-05:00"),
     ("hipaa-164-410", {"awareness": "2028-01-15T15:00:00Z"}, None, "2028-03-15T23:59:59-04:00"),
     # as a covered entity: the internal target for "without unreasonable delay" binds before the 60-day cap
@@ -129,6 +156,11 @@ CASES = [
     ("sg-pdpa-26d-2", {"notifiable_assessed": "2026-12-29T20:00:00Z"}, None, None),  # never before the PDPC
     ("in-dpdp-rule7", {"awareness": "2026-03-01T00:00:00Z"}, None, "2026-03-04T00:00:00Z"),
     ("in-dpdp-rule7", {"awareness": "2026-12-31T06:00:00Z"}, None, "2027-01-03T06:00:00Z"),
+    # "without delay": our reading "immediately", the target but at most a day
+    ("in-dpdp-rule7-1", {"awareness": "2027-05-13T06:00:00Z"}, None, "2027-05-14T06:00:00Z"),
+    ("in-dpdp-rule7-1", {"awareness": "2027-12-31T20:00:00Z"}, None, "2028-01-01T20:00:00Z"),
+    ("in-dpdp-rule7-2a", {"awareness": "2027-05-13T06:00:00Z"}, None, "2027-05-14T06:00:00Z"),
+    ("in-dpdp-rule7-2a", {"awareness": "2028-02-28T12:00:00Z"}, None, "2028-02-29T12:00:00Z"),
     ("us-co-6-1-716", {"awareness": "2026-03-01T05:00:00Z"}, None, "2026-03-30T23:59:59-06:00"),
     ("us-co-6-1-716", {"awareness": "2026-12-15T17:00:00Z"}, None, "2027-01-14T23:59:59-07:00"),
     ("us-tx-521-053", {"awareness": "2026-06-01T15:00:00Z"}, None, "2026-07-31T23:59:59-05:00"),
@@ -407,7 +439,7 @@ def test_a_dora_final_report_due_on_a_weekend_or_our_holiday_may_be_made_by_noon
     filed, country, due
 ):
     terms = rule("dora-final").terms(organisation_country=country)
-    assert terms.due({"stage_filed:dora-intermediate": filed}) == due
+    assert terms.due({"stage_filed_latest:dora-intermediate": filed}) == due
     assert Terms.from_dict(terms.as_dict()) == terms
 
 

@@ -12,7 +12,7 @@ of any value or an activity or system named in English in the inventory."""
 import io
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cache
 
 import time_machine
@@ -275,6 +275,21 @@ def internal_words(incident: Incident, told: str) -> set[str]:
 # --- the demo, owing every duty -----------------------------------------------------------------------------------
 
 
+#: 00:00 on 13 May 2027 in India, the day Rule 7 of the DPDP Rules binds from
+RULE_7_IN_FORCE = datetime(2027, 5, 12, 18, 30, tzinfo=UTC)
+#: what the crisis committee determines for every incident: each determination a duty of the table waits for, and
+#: the authority's request for NIS2's intermediate report
+DETERMINED = (
+    "significance_determined",
+    "classified_major",
+    "materiality_determined",
+    "notifiable_assessed",
+    "service_impact_determined",
+    "client_impact_determined",
+    "report_requested",
+)
+
+
 def owe_every_duty(demo: Incident, privacy) -> Incident:
     """Extend the profile to every regime that ships a template, file a controller-side incident beside the demo's,
     and record what starts every clock: the assessment's decisions, each determination, the stages filed."""
@@ -309,7 +324,11 @@ def owe_every_duty(demo: Incident, privacy) -> Incident:
     # fewer than 500 people: HIPAA's annual log instead of the Secretary's notice now
     times = ("aware_at", "detected_at", "occurred_from", "occurred_to")
     few = open_incident({**OWN_BREACH, "systems": ["accounting"], **{t: getattr(demo, t) for t in times}}, None)
-    for incident in (own, few):
+    # India's Rule 7 binds breaches we became aware of from 13 May 2027, India time: one we learn of then
+    shift = RULE_7_IN_FORCE - demo.aware_at
+    with time_machine.travel(RULE_7_IN_FORCE, tick=False):
+        later = open_incident({**OWN_BREACH, **{t: getattr(demo, t) + shift for t in times}}, None)
+    for incident in (own, few, later):
         save_assessment(
             incident,
             {
@@ -320,13 +339,17 @@ def owe_every_duty(demo: Incident, privacy) -> Incident:
             privacy,
         )
     now = now_utc()
-    for incident in (demo, own, few):
-        for kind in ("significance_determined", "classified_major", "materiality_determined", "notifiable_assessed"):
+    for incident in (demo, own, few, later):
+        for kind in DETERMINED:
             record_event(incident, {"kind": kind, "at": now, "note": "Decided by the crisis committee."}, privacy)
         for stage in ("nis2-art23-notification", "dora-initial", "dora-intermediate", "sg-pdpa-26d", "lgpd-art48"):
             record_event(incident, {"kind": "stage_filed", "stage": stage, "at": now, "reference": "R-1"}, privacy)
+    # still ongoing when its final report was due, then handled: NIS2's progress report and the later final report
+    # (the others keep the usual final report)
+    for kind in ("still_ongoing", "incident_handled"):
+        record_event(few, {"kind": kind, "at": now, "note": "Decided by the crisis committee."}, privacy)
     db.session.commit()
-    return [own, few]
+    return [own, few, later]
 
 
 #: our own data subjects living in US states, so that each state's rules apply (Texas: 700 residents, past its

@@ -11,6 +11,7 @@ from fideslang.default_taxonomy import DEFAULT_TAXONOMY
 from breachdesk.assessments.enisa import BAND_LABELS, BANDS
 from breachdesk.assessments.models import DECISION_LABELS, EXEMPTION_LABELS, Decision, Exemption
 from breachdesk.core.i18n import translations
+from breachdesk.deadlines.obligations import PEOPLE_WE_SERVE
 from breachdesk.deadlines.rules import RECIPIENT_KIND_LABELS, RECIPIENT_KINDS, rule, shipped_rules
 from breachdesk.incidents.models import CAUSE_LABELS, NATURE_LABELS, Cause, Nature
 from breachdesk.inventory.models import CONTACT_ROLE_LABELS, ContactRole
@@ -244,10 +245,11 @@ SHOWN_FOR = {
 
 def shown(kind: str) -> set[str]:
     """What a rule's notice shows, checked in words of its language: what its items need, the follow-up's
-    changes (every template can be complementary), and an authority's heading (regime, stage, source, us)."""
+    changes (every template can be complementary), and an authority's heading (regime, stage, source, us); the
+    people we serve (customers, data subjects, recipients of our services, clients) read no such heading."""
     found = rule(kind)
     words = {SHOWN_FOR[fact] for item in found.content for fact in item.satisfied_by if fact in SHOWN_FOR}
-    if found.recipient_kind not in ("controller", "covered_entity", "data_subjects"):
+    if found.recipient_kind not in ("controller", "covered_entity", "data_subjects", *PEOPLE_WE_SERVE):
         words |= {"regime", "stage", "source", "country"}
     return words | {"changes"}
 

@@ -158,7 +158,8 @@ def test_alert_mails_go_through_the_outbox_and_the_digest_goes_once_a_day(app, i
     # 3 h later the 12 h reminders of acme and the early warning go, to on-call; the digest not again
     assert tick(morning + timedelta(hours=3)).by_kind == {"reminder": 2}
     digest = db.session.scalar(select(AlertMail).where(AlertMail.kind == "digest"))
-    assert digest.text_body.startswith("Open notification duties: 6; overdue: 0; due in the next 24 hours: 2.")
+    # six duties and NIS2's notice to the recipients of our services, which stands until a person decides otherwise
+    assert digest.text_body.startswith("Open notification duties: 7; overdue: 0; due in the next 24 hours: 2.")
     assert digest.recipients == ["dpo@example.com", "oncall@parlons.example"]
     sent = dispatch_round(FileBackend(tmp_path))
     assert sent.sent == 3 == db.session.scalar(select(func.count()).select_from(OutboxMessage))
