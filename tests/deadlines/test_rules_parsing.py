@@ -200,7 +200,10 @@ BAD_ROWS = [
         row(in_force_from={"date": "2027-05-13", "time_zone": "India/Delhi"}),
         "rules[xx-act-5].in_force_from.time_zone: 'India/Delhi' is not an IANA zone",
     ),
-    (row(anchor="stage_filed_latest:xx-act-4"), "rules[xx-act-5].anchor: stage_filed_latest names an unknown stage 'xx-act-4' (not a rule id of the table)"),
+    (
+        row(anchor="stage_filed_latest:xx-act-4"),
+        "rules[xx-act-5].anchor: stage_filed_latest names an unknown stage 'xx-act-4' (not a rule id of the table)",
+    ),
     (
         row(anchor="stage_filed_earliest:xx-act-5"),
         "rules[xx-act-5].anchor: 'stage_filed_earliest:xx-act-5' is not a known anchor",
