@@ -420,6 +420,7 @@ class Rule:
     def doubles_for(self, status: str | None) -> bool:
         """Whether our entity status under the regime, as the profile states it, doubles the period."""
         return " ".join((status or "").lower().split()) in self.doubled_for
+
     #: the day the provision starts to bind, and the zone its date is read in: a breach we became aware of before
     #: it owes nothing under the row (its duty arises on becoming aware, and the law does not reach back)
     in_force_from: InForce | None = None
