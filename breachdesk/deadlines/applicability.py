@@ -92,8 +92,9 @@ def _any_of(
     alternatives: tuple[AppliesWhen, ...], population: Population, statuses: frozenset[str] | None, name: str
 ) -> Verdict:
     """One alternative is enough (the keys beside them hold already): the facts of those the records settle; else
-    the first that may apply, flagged with the question of each that may (a yes to any one will do); else why none
-    does."""
+    the first that may apply, flagged with the questions every such alternative shares (each needs a yes) and the
+    question of each that may (a yes to any one will do); else why none does. Each question asks what makes its
+    alternative hold, so a yes always means "owed"."""
     verdicts = [assess(alternative, population, statuses, name) for alternative in alternatives]
     applying = [verdict for verdict in verdicts if verdict.applies]
     if not applying:
@@ -105,8 +106,12 @@ def _any_of(
         return replace(settled[0], facts=tuple(facts))
     if len(applying) == 1:
         return applying[0]
-    either = " ".join(f"({n}) {'; '.join(v.questions)}" for n, v in enumerate(applying, start=1))
-    return replace(applying[0], questions=(f"a yes to any one of these is enough: {either}",))
+    shared = [q for q in applying[0].questions if all(q in verdict.questions for verdict in applying)]
+    own = [[q for q in verdict.questions if q not in shared] for verdict in applying]
+    if [] in own:  # one holds once the questions they all share are answered
+        return applying[own.index([])]
+    either = " ".join(f"({n}) {'; '.join(questions)}" for n, questions in enumerate(own, start=1))
+    return replace(applying[0], questions=(*shared, f"a yes to any one of these is enough: {either}"))
 
 
 def _people(when: AppliesWhen, population: Population) -> Verdict:
@@ -127,7 +132,7 @@ def _people(when: AppliesWhen, population: Population) -> Verdict:
     bound = f"{low:,} or more needed" if low is not None else f"at most {high:,}"
     questions = ()
     if high is not None and uncounted:
-        questions = (f"are {high + 1:,} or more people affected? Recorded: {total:,}, and people not counted",)
+        questions = (f"are at most {high:,} people affected? Recorded: {total:,}, and people not counted",)
     return Verdict(True, facts=(f"{total:,} people affected ({bound})",), questions=questions)
 
 

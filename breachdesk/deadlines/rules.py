@@ -629,7 +629,7 @@ def _where(raw: dict, index: int, lines: list[int] | None) -> str:
 def read_table(text: str) -> tuple[dict, list[int]]:
     """The table and the line each row of its `rules:` list starts on, from one parse by libyaml (PyYAML's C
     loader: the table is some 400 KB, read by every process that derives a duty)."""
-    loader = yaml.CSafeLoader(text)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)  # pure Python where PyYAML was built without it
     try:
         root = loader.get_single_node()
         rows = next(value for key, value in root.value if key.value == "rules")

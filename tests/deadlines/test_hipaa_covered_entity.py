@@ -73,7 +73,8 @@ def test_people_not_counted_make_both_secretary_duties_questions():
     uncounted = {"US-TX": Residents(300, HEALTH, counts_unknown=True)}
     found = duties(uncounted)
     assert "are 500 or more people affected? Recorded: 300" in found[("hipaa-164-408-b", "regulator")].flag
-    assert "are 500 or more people affected? Recorded: 300" in found[("hipaa-164-408-c", "regulator")].flag
+    # each asks what makes it owed: a yes always means "owed"
+    assert "are at most 499 people affected? Recorded: 300" in found[("hipaa-164-408-c", "regulator")].flag
 
 
 def test_growing_past_499_withdraws_the_annual_log_saying_why():

@@ -171,6 +171,22 @@ def test_any_of_says_why_none_holds_and_asks_every_question_that_could_make_one_
     assert " (2) are 20 or more people affected?" in verdict.questions[0]
 
 
+def test_each_question_asks_what_makes_its_alternative_hold_and_those_all_share_come_first():
+    """A yes always means "owed": the individuals' notice of 26D(2) holds for at most 499 people (a breach notifiable
+    by scale alone is not theirs), so it asks that, never "500 or more"."""
+    uncounted = {"SG": Residents(300, PLAIN, counts_unknown=True)}
+    flag = assess(rule("sg-pdpa-26d-2").applies_when, uncounted, None, "P").questions
+    assert not any("are 500 or more people affected" in question for question in flag)
+    assert "are at most 499 people affected? Recorded: 300" in flag[-1]
+    # people placed nowhere: where they live is asked once, beside the either-or, not inside each alternative
+    when = either({"min_people": 50}, {"question": "is the harm significant?"})
+    nowhere = {"unknown": Residents(40, PLAIN, counts_unknown=True)}
+    where, either_or = assess(when, nowhere, None, "P").questions
+    assert where.startswith("are there residents of Singapore (SG) among the affected people?")
+    assert either_or.startswith("a yes to any one of these is enough: (1) are 50 or more people affected?")
+    assert either_or.endswith("(2) is the harm significant?") and where not in either_or
+
+
 @given(
     st.dictionaries(
         st.sampled_from(("SG", "FR", "unknown")),
