@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from breachdesk.deadlines.obligations import ObligationStatus, Planned, clock
-from breachdesk.deadlines.rules import Terms
+from breachdesk.deadlines.rules import STAGE_DUE, Terms
 
 FROZEN = (ObligationStatus.SENT, ObligationStatus.ACKNOWLEDGED)
 WITHDRAWN = "no longer owed: the incident's impact, assessment or the organisation profile changed"
@@ -118,10 +118,10 @@ def with_stage_dues(planned: list[Planned], stored: list[Stored], anchors: dict[
     of that stage: the earliest of its duties, each under the terms it is held to (frozen when it arose). A stage
     counted from the end of one that is itself counted so gets its time on a later round."""
     counted_from = {
-        anchor.removeprefix("stage_due:")
+        anchor.removeprefix(STAGE_DUE)
         for duty in planned
         for anchor in (duty.terms.anchor, duty.terms.not_later_than.anchor if duty.terms.not_later_than else "")
-        if anchor.startswith("stage_due:")
+        if anchor.startswith(STAGE_DUE)
     }
     held = {row.key: Terms.from_dict(row.terms) for row in stored}
     stages = [(duty.rule.id, held.get(duty.key, duty.terms)) for duty in planned if duty.rule.id in counted_from]
@@ -130,7 +130,7 @@ def with_stage_dues(planned: list[Planned], stored: list[Stored], anchors: dict[
         dues: dict[str, datetime] = {}
         for rule_id, terms in stages:
             if (due := terms.due(found)) is not None:
-                name = f"stage_due:{rule_id}"
+                name = f"{STAGE_DUE}{rule_id}"
                 dues[name] = min(dues.get(name, due), due)
         if dues.items() <= found.items():
             break

@@ -236,8 +236,8 @@ ANCHOR_NOUNS = {
 
 
 #: anchors counted from a stage filed: the first filing, or the latest one (DORA's final report counts from the
-#: latest updated intermediate report, Delegated Regulation (EU) 2025/301 Art. 5(1)(c))
-STAGE_FILED, STAGE_FILED_LATEST = "stage_filed:", "stage_filed_latest:"
+#: latest updated intermediate report, Delegated Regulation (EU) 2025/301 Art. 5(1)(c)); or from its deadline's end
+STAGE_FILED, STAGE_FILED_LATEST, STAGE_DUE = "stage_filed:", "stage_filed_latest:", "stage_due:"
 
 
 def filed_stage(anchor: str) -> str | None:
@@ -248,14 +248,22 @@ def filed_stage(anchor: str) -> str | None:
     return None
 
 
+def anchored_stage(anchor: str) -> tuple[str, str] | None:
+    """(kind, "the <regime> <stage>") of an anchor counted from another row, in words for a person; the row's id
+    when the table no longer has it is said as "an earlier stage". None: the anchor names no row."""
+    kind = next((prefix for prefix in (STAGE_FILED, STAGE_FILED_LATEST, STAGE_DUE) if anchor.startswith(prefix)), None)
+    if kind is None:
+        return None
+    stage = next((r for r in shipped_rules() if r.id == anchor.removeprefix(kind)), None)
+    return kind, f"the {stage.regime} {stage.stage}" if stage else "an earlier stage"
+
+
 def _words(anchor: str) -> str:
-    if (stage_id := filed_stage(anchor)) is not None:
-        stage = next((r for r in shipped_rules() if r.id == stage_id), None)
-        latest = "latest " if anchor.startswith(STAGE_FILED_LATEST) else ""
-        return f"{latest}filing of the {stage.regime} {stage.stage}" if stage else f"{latest}filing of an earlier stage"
-    if anchor.startswith("stage_due:"):
-        stage = next((r for r in shipped_rules() if r.id == anchor.split(":", 1)[1]), None)
-        return f"end of the {stage.regime} {stage.stage} deadline" if stage else "end of an earlier stage's deadline"
+    if (found := anchored_stage(anchor)) is not None:
+        kind, stage = found
+        return {STAGE_FILED: f"filing of {stage}", STAGE_FILED_LATEST: f"latest filing of {stage}"}.get(
+            kind, f"end of the deadline of {stage}"
+        )
     return ANCHOR_NOUNS.get(anchor, anchor.replace("_", " "))
 
 

@@ -19,9 +19,10 @@ from breachdesk.deadlines.rules import (
     CONDITION_WORDS,
     NEGATION,
     RECIPIENT_KIND_LABELS,
+    STAGE_FILED,
     STAGE_FILED_LATEST,
     Terms,
-    filed_stage,
+    anchored_stage,
     shipped_rules,
 )
 from breachdesk.extensions import db
@@ -44,13 +45,12 @@ def kind_words(kind: str) -> str:
 def anchor_words(anchor: str) -> str:
     """What starts a clock, in words; a stage filed, or whose deadline ends, is named by its regime and stage, not
     its rule id."""
-    if (stage := filed_stage(anchor)) is not None:
-        rule = {rule.id: rule for rule in shipped_rules()}.get(stage)
-        latest = " (its latest filing)" if anchor.startswith(STAGE_FILED_LATEST) else ""
-        return f"when the {rule.regime} {rule.stage} is filed{latest}" if rule else "when an earlier stage is filed"
-    if anchor.startswith("stage_due:"):
-        rule = next((rule for rule in shipped_rules() if rule.id == anchor.split(":", 1)[1]), None)
-        return f"when the deadline of the {rule.regime} {rule.stage} ends" if rule else "when an earlier deadline ends"
+    if (found := anchored_stage(anchor)) is not None:
+        kind, stage = found
+        return {
+            STAGE_FILED: f"when {stage} is filed",
+            STAGE_FILED_LATEST: f"when {stage} is filed (its latest filing)",
+        }.get(kind, f"when the deadline of {stage} ends")
     return ANCHOR_WORDS.get(anchor, anchor.replace("_", " "))
 
 

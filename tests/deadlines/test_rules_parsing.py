@@ -280,8 +280,8 @@ def test_terms_say_their_period_anchor_and_any_second_limit_in_words():
         "1 month, days ending in Europe/Brussels from filing of the NIS2 incident notification"
     )
     assert rule("lgpd-res15-art9-4").terms().describe() == (
-        "3 business days (BR holidays), days ending in America/Sao_Paulo from end of the LGPD communication to data "
-        "subjects deadline"
+        "3 business days (BR holidays), days ending in America/Sao_Paulo from end of the deadline of the LGPD "
+        "communication to data subjects"
     )
 
 
@@ -290,7 +290,7 @@ def test_a_stage_anchor_is_said_in_words_on_the_pages():
     assert anchor_words("stage_due:lgpd-res15-art9") == (
         "when the deadline of the LGPD communication to data subjects ends"
     )
-    assert anchor_words("stage_due:gone") == "when an earlier deadline ends"
+    assert anchor_words("stage_due:gone") == "when the deadline of an earlier stage ends"
 
 
 def test_a_second_limits_anchor_is_said_in_words_too():
