@@ -49,8 +49,8 @@ SENDGRID_WEBHOOK_MAX_AGE_SECONDS = 600
 #: provider's 429 is obeyed instead. The message waits at least its Retry-After (else until X-RateLimit-Reset, else
 #: its backoff), and so does every other due message of the outbox, whichever dispatcher holds it.
 #:
-#: Messages claimed per round. A round ends when its last sends come back, with fewer in flight meanwhile; a
-#: batch several times DISPATCH_CONCURRENCY keeps that tail short.
+#: Messages claimed at a time. A round claims the next batch as soon as too few of the last one wait to fill the
+#: places that came free, and ends when nothing is due; the lease below must cover a batch.
 DISPATCH_BATCH = 200
 #: Sends in flight at once per dispatcher: the rate is about this many per provider answer time (32 per 50 ms:
 #: 640 a second, if the dispatcher's own work keeps up). Each outcome is recorded before its place takes another
@@ -61,9 +61,10 @@ DISPATCH_CONCURRENCY = 32
 #: set it to what your plan or relay allows, divided by the dispatchers you run.
 DISPATCH_MAX_PER_SECOND = 0
 #: How long a claim lasts: a killed dispatcher's messages are taken over after it. It must outlive a batch's
-#: sending, ceil(DISPATCH_BATCH / DISPATCH_CONCURRENCY) x MAIL_TIMEOUT + DISPATCH_BATCH / DISPATCH_MAX_PER_SECOND
-#: (140 s with these defaults): the app refuses to start otherwise (notices/pacing.py). While sending, the
-#: dispatcher also renews it for the messages it still holds, whenever a third of it has gone.
+#: sending, (ceil(DISPATCH_BATCH / DISPATCH_CONCURRENCY) + 1) x MAIL_TIMEOUT + DISPATCH_BATCH /
+#: DISPATCH_MAX_PER_SECOND (160 s with these defaults; the + 1: the last sends of the batch before): the app
+#: refuses to start otherwise (notices/pacing.py). While sending, the dispatcher also renews it for the messages
+#: it still holds, whenever a third of it has gone.
 DISPATCH_LEASE_SECONDS = 180
 #: Attempts before a message fails, and the exponential backoff (with jitter) between them.
 DISPATCH_MAX_ATTEMPTS = 8

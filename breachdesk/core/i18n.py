@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from babel.core import get_global
+from babel.core import Locale, get_global
 from babel.dates import format_datetime
 from babel.support import NullTranslations, Translations
 
@@ -44,6 +44,12 @@ def translations(language: str) -> NullTranslations:
     return found
 
 
+@cache
+def locale(language: str) -> Locale:
+    """A notice writes dozens of numbers and dates, and Babel reads its locale afresh for each one given by name."""
+    return Locale.parse(language)
+
+
 #: how an instant reads, in words of the language; the catalogue holds each language's pattern (Babel's
 #: date-time pattern syntax: https://babel.pocoo.org/en/latest/dates.html#pattern-syntax)
 DATE_TIME = Label("date and time pattern", "d MMMM y, HH:mm")
@@ -55,13 +61,13 @@ def localized_instant(instant: datetime, zone: str, language: str) -> str:
     instant. A naive datetime is refused: its zone would be a guess."""
     if instant.tzinfo is None or instant.utcoffset() is None:
         raise ValueError(f"a time zone is required (got a naive date-time {instant.isoformat()})")
-    pattern = DATE_TIME.translated(language)
+    pattern, words = DATE_TIME.translated(language), locale(language)
     utc = instant.astimezone(UTC)
     local = utc.astimezone(ZoneInfo(zone))
-    in_utc = f"{format_datetime(utc, pattern, tzinfo=UTC, locale=language)} UTC"
+    in_utc = f"{format_datetime(utc, pattern, tzinfo=UTC, locale=words)} UTC"
     if local.tzname() == "UTC":
         return in_utc
-    wall = f"{format_datetime(local, pattern, tzinfo=local.tzinfo, locale=language)} {zone_name(local, language)}"
+    wall = f"{format_datetime(local, pattern, tzinfo=local.tzinfo, locale=words)} {zone_name(local, language)}"
     utc_part = in_utc if local.date() != utc.date() else f"{format_datetime(utc, 'HH:mm', tzinfo=UTC)} UTC"
     return f"{wall} ({utc_part})"
 
@@ -72,7 +78,7 @@ def zone_name(local: datetime, language: str) -> str:
     abbreviation = local.tzname() or ""
     if abbreviation.isalpha():
         return abbreviation
-    return format_datetime(local, "ZZZZ", tzinfo=local.tzinfo, locale=language).replace("GMT", "UTC")
+    return format_datetime(local, "ZZZZ", tzinfo=local.tzinfo, locale=locale(language)).replace("GMT", "UTC")
 
 
 def country_zone(country: str) -> str | None:

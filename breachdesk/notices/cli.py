@@ -17,7 +17,9 @@ log = logging.getLogger(__name__)
 
 
 @click.command("dispatch")
-@click.option("--once", is_flag=True, help="One round, then exit (default: until the outbox is empty).")
+@click.option(
+    "--once", is_flag=True, help="One round (what is due, a batch at a time), then exit (default: until none is due)."
+)
 @click.option(
     "--batch", type=click.IntRange(min=1), default=None, help="Messages claimed per round (default DISPATCH_BATCH)."
 )

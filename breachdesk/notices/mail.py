@@ -14,7 +14,7 @@ import urllib.error
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
-from email.utils import format_datetime, parsedate_to_datetime
+from email.utils import format_datetime, parseaddr, parsedate_to_datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -157,22 +157,9 @@ class SendGridBackend:
 
     def send(self, mail: OutgoingMail) -> str:
         from python_http_client.exceptions import HTTPError
-        from sendgrid.helpers.mail import Category, Content, CustomArg, From, Mail, Personalization, To
 
-        message = Mail()
-        message.from_email = From(mail.sender)
-        message.subject = mail.subject
-        personalization = Personalization()
-        personalization.add_to(To(mail.to))
-        for key, value in {"outbox_id": str(mail.outbox_id), **mail.custom_args}.items():
-            personalization.add_custom_arg(CustomArg(key, value))
-        message.add_personalization(personalization)
-        message.add_content(Content("text/plain", mail.text))
-        if mail.html:
-            message.add_content(Content("text/html", mail.html))
-        message.add_category(Category(CATEGORY))
         try:
-            response = self.client.send(message)
+            response = self.client.send(request_body(mail))
         except HTTPError as error:
             body = error.body.decode("utf-8", "replace") if isinstance(error.body, bytes) else str(error.body)
             if error.status_code == 429:
@@ -184,6 +171,24 @@ class SendGridBackend:
         except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
             raise TemporaryFailure(f"SendGrid unreachable: {error}") from None
         return response.headers.get("X-Message-Id") or f"sendgrid:{mail.idempotency_key}"
+
+
+def request_body(mail: OutgoingMail) -> dict:
+    """The v3 Mail Send body, as the library's `Mail(...).get()` builds it: one personalization, whose custom
+    args carry the outbox id, a category, the text and the HTML (when there is one)."""
+    name, address = parseaddr(mail.sender)
+    content = [{"type": "text/plain", "value": mail.text}]
+    if mail.html:
+        content.append({"type": "text/html", "value": mail.html})
+    return {
+        "from": {"email": address, **({"name": name} if name else {})},
+        "subject": mail.subject,
+        "personalizations": [
+            {"to": [{"email": mail.to}], "custom_args": {"outbox_id": str(mail.outbox_id), **mail.custom_args}}
+        ],
+        "content": content,
+        "categories": [CATEGORY],
+    }
 
 
 class Paced:

@@ -11,11 +11,11 @@ import logging
 import os
 import random
 import socket
-from collections import Counter
+from collections import Counter, deque
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from itertools import islice
 
 from flask import current_app
 from sqlalchemy import and_, bindparam, or_, select, update
@@ -65,10 +65,11 @@ def _due():
     )
 
 
-def claim(worker: str, batch: int, lease_seconds: float) -> list[int]:
-    """Lease up to `batch` due messages to `worker`; returns their ids. Commits."""
+def claim(worker: str, batch: int, lease_seconds: float, after: int = 0) -> list[int]:
+    """Lease up to `batch` due messages to `worker`, in the order they were queued, from the id `after`; returns
+    their ids. Commits."""
     until = now_utc() + timedelta(seconds=lease_seconds)
-    due = select(OutboxMessage.id).where(_due()).order_by(OutboxMessage.id).limit(batch)
+    due = select(OutboxMessage.id).where(_due(), OutboxMessage.id > after).order_by(OutboxMessage.id).limit(batch)
     if db.engine.dialect.name == "postgresql":
         ids = list(db.session.scalars(due.with_for_update(skip_locked=True)))
         if ids:
@@ -258,13 +259,13 @@ def record_outcomes(finished: list[Attempt], worker: str) -> list[str]:
     A retry or a failure is ours to record only while we hold the lease: when it ran out and another
     dispatcher took the message over, the outcome is left to that one. An accepted message went out whoever
     holds the lease now: it is recorded as sent unless an earlier acceptance is already on record."""
-    config = current_app.config
+    config, connection = current_app.config, db.session.connection()
     outcomes, events, first_sends, failed = [], [], {}, []
     for done in finished:
         status, changes, outcome = _outcome(done, config)
         message_id = done.claimed.mail.outbox_id
         values = {f"new_{column}": value for column, value in {"status": status, **changes}.items()}
-        updated = db.session.execute(_RECORD[outcome], {"message_id": message_id, "worker": worker, **values}).rowcount
+        updated = connection.execute(_RECORD[outcome], {"message_id": message_id, "worker": worker, **values}).rowcount
         outcomes.append(outcome if updated else "skipped")
         if not updated:
             continue
@@ -363,10 +364,11 @@ def _rate_limited_until(finished: list[Attempt], config) -> datetime | None:
 class Lease:
     """A claim outlives its sending: however slow the provider, the messages still ours are held for another
     lease period whenever a third of the current one has gone. Checked at least every sixth of it, so half a
-    lease is left to spare when the dispatcher itself is held up."""
+    lease is left to spare when the dispatcher itself is held up. It holds the messages claimed and not yet
+    recorded: a round that claims batch after batch renews only those."""
 
     def __init__(self, worker: str, ids: list[int], seconds: float):
-        self.worker, self.ids, self.seconds = worker, ids, seconds
+        self.worker, self.ids, self.seconds = worker, set(ids), seconds
         self.renewed_at = now_utc()
 
     @property
@@ -375,12 +377,12 @@ class Lease:
 
     def renew_when_due(self) -> None:
         now = now_utc()
-        if now - self.renewed_at < timedelta(seconds=self.seconds / 3):
+        if now - self.renewed_at < timedelta(seconds=self.seconds / 3) or not self.ids:
             return
         db.session.execute(
             update(OutboxMessage)
             .where(
-                OutboxMessage.id.in_(self.ids),
+                OutboxMessage.id.in_(sorted(self.ids)),
                 OutboxMessage.claimed_by == self.worker,
                 OutboxMessage.status == OutboxStatus.QUEUED,
             )
@@ -391,43 +393,65 @@ class Lease:
 
 
 def dispatch_round(backend: Backend | None = None, worker: str | None = None, batch: int | None = None) -> Round:
-    """One claim and the sends it allows; the scheduler calls this on every tick. Up to DISPATCH_CONCURRENCY
-    sends are in flight at once, so a slow provider, not the database, is the limit; the sends that finished
-    are recorded before their places take others, so a dispatcher killed at any instant repeats at most those
-    in flight. A 429 ends the round: what it had not sent waits, with the rest of the outbox, as asked."""
+    """Send what is due, DISPATCH_BATCH messages claimed at a time; the scheduler calls this on every tick. Up
+    to DISPATCH_CONCURRENCY sends are in flight at once, so a slow provider, not the database, is the limit; the
+    next batch is claimed as soon as the last one has too few left to fill the places that came free, so the
+    sends in flight never run down between batches. The sends that finished are recorded before their places take others, so a dispatcher
+    killed at any instant repeats at most those in flight. A 429 ends the round: what it had not sent waits, with
+    the rest of the outbox, as asked."""
     config = current_app.config
     backend = Routed(backend or backend_from(config, current_app.instance_path), config)
     worker = worker or worker_name()
-    ids = claim(worker, batch or config["DISPATCH_BATCH"], config["DISPATCH_LEASE_SECONDS"])
-    result = Round(claimed=len(ids))
-    if not ids:
-        return result
-    waiting = load_claimed(ids, worker, config["MAIL_FROM"])
-    lease = Lease(worker, ids, config["DISPATCH_LEASE_SECONDS"])
+    lease, claimed_up_to = Lease(worker, [], config["DISPATCH_LEASE_SECONDS"]), 0
+
+    def claim_batch() -> list[Claimed]:
+        """The next batch, after the last one: a message that comes due again meanwhile (a retry, a lease that
+        ran out) waits for the next round, so no round sends a message twice."""
+        nonlocal claimed_up_to
+        ids = claim(worker, batch or config["DISPATCH_BATCH"], lease.seconds, claimed_up_to)
+        claimed_up_to = max(ids, default=claimed_up_to)
+        lease.ids.update(ids)
+        return load_claimed(ids, worker, config["MAIL_FROM"])
+
     with acting_as(f"dispatcher:{worker}"):
-        outcomes = _send(waiting, backend, lease, max(1, int(config["DISPATCH_CONCURRENCY"])))
-    result.sent, result.retried, result.failed = outcomes["sent"], outcomes["retry"], outcomes["failed"]
-    result.held_back = outcomes["held back"]
-    log.info(
-        "dispatch round: %d claimed, %d sent, %d to retry, %d failed, %d left to another dispatcher%s",
-        result.claimed,
-        result.sent,
-        result.retried,
-        result.failed,
-        outcomes["skipped"],
-        f", {result.held_back} held back: the provider asked to wait" if result.held_back else "",
-    )
+        outcomes = _send(claim_batch(), backend, lease, max(1, int(config["DISPATCH_CONCURRENCY"])), claim_batch)
+    result = Round(outcomes["claimed"], outcomes["sent"], outcomes["retry"], outcomes["failed"], outcomes["held back"])
+    if result.claimed:
+        log.info(
+            "dispatch round: %d claimed, %d sent, %d to retry, %d failed, %d left to another dispatcher%s",
+            result.claimed,
+            result.sent,
+            result.retried,
+            result.failed,
+            outcomes["skipped"],
+            f", {result.held_back} held back: the provider asked to wait" if result.held_back else "",
+        )
     return result
 
 
-def _send(claimed: list[Claimed], backend: Backend, lease: Lease, threads: int) -> Counter[str]:
-    """Keep `threads` sends in flight until the batch is sent, recording what finished as it comes."""
-    outcomes: Counter[str] = Counter()
-    waiting = iter(claimed)
+def _send(
+    claimed: list[Claimed],
+    backend: Backend,
+    lease: Lease,
+    threads: int,
+    claim_more: Callable[[], list[Claimed]] = list,
+) -> Counter[str]:
+    """Keep `threads` sends in flight until nothing is left to send, recording what finished as it comes:
+    `claimed` first, then whatever `claim_more` brings whenever too few wait for the places free, until it brings
+    nothing."""
+    outcomes: Counter[str] = Counter(claimed=len(claimed))
+    waiting, claiming = deque(claimed), bool(claimed)
     with ThreadPoolExecutor(threads, thread_name_prefix="dispatch") as pool:
 
         def start(count: int) -> dict:
-            return {pool.submit(attempt, one, backend): one.mail.outbox_id for one in islice(waiting, count)}
+            nonlocal claiming
+            if len(waiting) < count and claiming:
+                more = claim_more()
+                outcomes["claimed"] += len(more)
+                waiting.extend(more)
+                claiming = bool(more)
+            started = [waiting.popleft() for _ in range(min(count, len(waiting)))]
+            return {pool.submit(attempt, one, backend): one.mail.outbox_id for one in started}
 
         in_flight = start(threads)
         while in_flight:
@@ -436,9 +460,12 @@ def _send(claimed: list[Claimed], backend: Backend, lease: Lease, threads: int) 
             for future in finished:
                 del in_flight[future]
             outcomes.update(record_outcomes(answers, lease.worker) if answers else [])
+            lease.ids.difference_update(done.claimed.mail.outbox_id for done in answers)
             if until := _rate_limited_until(answers, current_app.config):
                 outcomes["held back"] += hold_back(until, lease.worker, list(in_flight.values()))
-                waiting = iter(())  # what this round had not sent waits too
+                lease.ids.difference_update(one.mail.outbox_id for one in waiting)
+                waiting.clear()  # what this round had not sent waits too, and no more is claimed
+                claiming = False
             in_flight |= start(len(finished))
             lease.renew_when_due()
     return outcomes

@@ -39,11 +39,12 @@ class Pacer:
 
 def batch_sending_seconds(batch: int, concurrency: int, timeout: float, per_second: float) -> float:
     """The longest one claimed batch can take to send, each send counted at its timeout: `concurrency` at a
-    time, so ceil(batch / concurrency) sends one after the other, plus the wait for pacing slots (a batch takes
-    batch / per_second seconds of them). A send can still outlast its timeout (the timeout bounds each wait on
-    the network, not a provider that answers slowly but steadily): the lease is renewed while sending too."""
+    time, so ceil(batch / concurrency) sends one after the other, after the last sends of the batch before (it
+    is claimed while they are in flight), plus the wait for pacing slots (a batch takes batch / per_second
+    seconds of them). A send can still outlast its timeout (the timeout bounds each wait on the network, not a
+    provider that answers slowly but steadily): the lease is renewed while sending too."""
     pacing = batch / per_second if per_second > 0 else 0.0
-    return math.ceil(batch / max(1, concurrency)) * timeout + pacing
+    return (math.ceil(batch / max(1, concurrency)) + 1) * timeout + pacing
 
 
 def lease_problem(config: Mapping[str, Any], batch: int | None = None) -> str:

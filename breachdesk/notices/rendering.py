@@ -14,14 +14,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 
-from babel import Locale
 from babel.numbers import format_decimal
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, meta, nodes, pass_context
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment, safe_range
 
 from breachdesk.core.html import clean_html
-from breachdesk.core.i18n import localized_instant
+from breachdesk.core.i18n import locale, localized_instant
 from breachdesk.deadlines.rules import Rule, rule, shipped_facts, shipped_rules
 from breachdesk.notices.words import SHIPPED_TEMPLATES, in_words
 
@@ -79,16 +78,10 @@ def number(context, value: int | None) -> str:
     goes through Babel."""
     if value is None:
         return "—"
-    locale = _locale(context.get("language") or "en")
+    words = locale(context.get("language") or "en")
     if isinstance(value, int):
-        return f"{value:,}".replace(",", locale.number_symbols["latn"]["group"])
-    return format_decimal(value, locale=locale)
-
-
-@lru_cache
-def _locale(language: str) -> Locale:
-    """A notice writes dozens of numbers, and Babel reads its locale afresh for each one given by name."""
-    return Locale.parse(language)
+        return f"{value:,}".replace(",", words.number_symbols["latn"]["group"])
+    return format_decimal(value, locale=words)
 
 
 #: what one rendering of one block may spend: calls (filters, macros, methods) and `range` items together,

@@ -112,6 +112,8 @@ def _sorted(terms, key=lambda term: term):
 
 
 def _folded(text: str) -> str:
+    if text.isascii():  # nothing to take apart: most terms, and every term in English
+        return text.casefold()
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).casefold()
 
 

@@ -23,7 +23,7 @@ from tests.incident_fixtures import duty
 CONCURRENCY = 4
 #: seconds: short, so that the claims of a killed dispatcher come back soon; it outlives a batch of BATCH
 #: sent CONCURRENCY at a time, each within TIMEOUT, as the app checks at start
-LEASE, BATCH, TIMEOUT = 6, 8, 3
+LEASE, BATCH, TIMEOUT = 6, 8, 2
 #: seconds before a test gives up waiting: only a guard against hanging, never what a test measures
 GUARD = 300
 

@@ -571,15 +571,21 @@ def test_a_round_sends_what_it_claimed_and_counts_each_outcome(app, caplog):
     assert len(backend.sent) == 3
 
 
-def test_a_round_takes_its_batch_its_worker_name_and_its_backend_from_the_configuration(app):
+def test_a_round_takes_its_batch_its_worker_name_and_its_backend_from_the_configuration(app, monkeypatch):
     app.config.update(DISPATCH_BATCH=2, MAIL_BACKEND="file", OUTBOX_DIR="")
     with time_machine.travel(T, tick=False):
         queue("a@x.example", "b@x.example", "c@x.example")
-    assert dispatch_round() == Round(claimed=2, sent=2)
-    assert len(list((Path(app.instance_path) / "outbox").glob("*.eml"))) == 2  # the file backend's default folder
+    claims = []  # (batch asked, ids claimed) of each claim
+    monkeypatch.setattr(outbox, "claim", lambda *args: claims.append((args[1], claim(*args))) or claims[-1][1])
+    assert dispatch_round() == Round(claimed=3, sent=3)
+    assert [(batch, len(ids)) for batch, ids in claims] == [(2, 2), (2, 1), (2, 0)]  # two at a time, until none
+    assert len(list((Path(app.instance_path) / "outbox").glob("*.eml"))) == 3  # the file backend's default folder
     actors = set(db.session.scalars(select(AuditEvent.actor).where(AuditEvent.action == "outbox.sent")))
     assert actors == {f"dispatcher:{outbox.worker_name()}"}
+    with time_machine.travel(T, tick=False):
+        queue("d@x.example")
     assert dispatch_round(Recording(), batch=5) == Round(claimed=1, sent=1)
+    assert [(batch, len(ids)) for batch, ids in claims[3:]] == [(5, 1), (5, 0)]  # the batch given to the round
 
 
 def test_one_send_at_a_time_starts_only_once_the_one_before_is_recorded(app):

@@ -155,11 +155,12 @@ def test_the_providers_wait_is_read_from_retry_after_else_its_rate_limit_reset(h
 @pytest.mark.parametrize(
     "batch, concurrency, timeout, per_second, seconds",
     [
-        (200, 32, 20, 0, 140),  # ceil(200 / 32) = 7 sends one after the other, each up to 20 s
-        (32, 32, 20, 0, 20),
-        (33, 32, 20, 0, 40),
-        (200, 32, 20, 10, 160),  # and 20 s of pacing slots
-        (10, 0, 5, 0, 50),  # a concurrency below one sends one at a time
+        # ceil(200 / 32) = 7 sends one after the other, each up to 20 s, after the last wave of the batch before
+        (200, 32, 20, 0, 160),
+        (32, 32, 20, 0, 40),
+        (33, 32, 20, 0, 60),
+        (200, 32, 20, 10, 180),  # and 20 s of pacing slots
+        (10, 0, 5, 0, 55),  # a concurrency below one sends one at a time
     ],
 )
 def test_a_batch_may_take_its_waves_of_sends_each_at_its_timeout_plus_its_pacing(
@@ -174,22 +175,22 @@ def settings(**changed) -> dict:
         "DISPATCH_CONCURRENCY": 32,
         "MAIL_TIMEOUT": 20,
         "DISPATCH_MAX_PER_SECOND": 0,
-        "DISPATCH_LEASE_SECONDS": 140,
+        "DISPATCH_LEASE_SECONDS": 160,
     }
     return defaults | changed
 
 
 def test_a_lease_as_long_as_a_batchs_sending_is_enough_and_a_second_less_is_refused_saying_why():
     assert lease_problem(settings()) == ""
-    assert lease_problem(settings(DISPATCH_LEASE_SECONDS=139)) == (
-        "DISPATCH_LEASE_SECONDS (139) is shorter than the 140 s a batch of 200 may take to send (32 at a time, each "
+    assert lease_problem(settings(DISPATCH_LEASE_SECONDS=159)) == (
+        "DISPATCH_LEASE_SECONDS (159) is shorter than the 160 s a batch of 200 may take to send (32 at a time, each "
         "up to MAIL_TIMEOUT 20 s, at most DISPATCH_MAX_PER_SECOND 0 a second, 0 for no ceiling): raise the lease, "
         "or lower the batch or the timeout"
     )
     assert lease_problem(settings(DISPATCH_MAX_PER_SECOND=2)).startswith(
-        "DISPATCH_LEASE_SECONDS (140) is shorter than the 240 s"
+        "DISPATCH_LEASE_SECONDS (160) is shorter than the 260 s"
     )
-    assert lease_problem(settings(DISPATCH_LEASE_SECONDS=139), batch=32) == ""  # a smaller batch: one wave
+    assert lease_problem(settings(DISPATCH_LEASE_SECONDS=159), batch=32) == ""  # a smaller batch: two waves
 
 
 def test_the_shipped_defaults_give_a_batch_the_lease_it_needs():
@@ -199,16 +200,16 @@ def test_the_shipped_defaults_give_a_batch_the_lease_it_needs():
 
 def test_the_app_refuses_to_start_with_a_lease_shorter_than_a_batchs_sending(tmp_path, monkeypatch):
     monkeypatch.setenv("BREACHDESK_INSTANCE_PATH", str(tmp_path))
-    with pytest.raises(RuntimeError, match=r"^DISPATCH_LEASE_SECONDS \(60\) is shorter than the 140 s a batch"):
+    with pytest.raises(RuntimeError, match=r"^DISPATCH_LEASE_SECONDS \(60\) is shorter than the 160 s a batch"):
         create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "DISPATCH_LEASE_SECONDS": 60})
     monkeypatch.setenv("BREACHDESK_DISPATCH_LEASE_SECONDS", "60")
-    monkeypatch.setenv("BREACHDESK_DISPATCH_BATCH", "64")  # two waves of 32, each up to 20 s: 40 s
+    monkeypatch.setenv("BREACHDESK_DISPATCH_BATCH", "32")  # one wave of 32 after the last of the batch before: 40 s
     assert create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}).config["DISPATCH_LEASE_SECONDS"] == 60
 
 
 def test_dispatch_refuses_a_batch_its_lease_cannot_hold(app, runner):
     result = runner.invoke(args=["dispatch", "--once", "--batch", "1000"])
     assert result.exit_code == 2
-    assert "Invalid value for --batch: DISPATCH_LEASE_SECONDS (180) is shorter than the 640 s a batch of 1000" in (
+    assert "Invalid value for --batch: DISPATCH_LEASE_SECONDS (180) is shorter than the 660 s a batch of 1000" in (
         result.output
     )
