@@ -25,8 +25,9 @@ from tests.notices.mailstub import SendGridStub  # noqa: E402
 
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1/breachdesk_bench_dispatch_kills"
 #: seconds: short, so that a killed dispatcher's claims come back soon; the lease still outlives a batch of BATCH
-#: (two waves of DISPATCH_CONCURRENCY, 32, each within MAIL_TIMEOUT), as the app checks at start
-LEASE_SECONDS, BATCH, MAIL_TIMEOUT = 4, 64, 2
+#: (two waves of DISPATCH_CONCURRENCY, 32, after the last wave of the batch before, each within MAIL_TIMEOUT), as
+#: the app checks at start
+LEASE_SECONDS, BATCH, MAIL_TIMEOUT = 6, 64, 2
 GUARD = 600  # seconds: only against a hang
 
 
@@ -65,14 +66,19 @@ def queue(url: str, messages: int) -> None:
         db.engine.dispose()
 
 
-def queued(url: str) -> int:
+def outbox(url: str, where: str = "") -> list[int]:
+    """The ids of the outbox's messages: the notice's and the alerts its incident's filing queued."""
     from sqlalchemy import create_engine, text
 
     engine = create_engine(url)
     with engine.connect() as connection:
-        left = connection.execute(text("SELECT count(*) FROM outbox_messages WHERE status = 'queued'")).scalar()
+        ids = list(connection.execute(text(f"SELECT id FROM outbox_messages {where}")).scalars())  # noqa: S608
     engine.dispose()
-    return left
+    return ids
+
+
+def queued(url: str) -> int:
+    return len(outbox(url, "WHERE status = 'queued'"))
 
 
 def drain(url: str, stub: SendGridStub, instance: Path, messages: int, kills: int) -> dict[str, int]:
@@ -102,15 +108,16 @@ def drain(url: str, stub: SendGridStub, instance: Path, messages: int, kills: in
         # a dispatcher that cannot start (a refused configuration) would otherwise be restarted until GUARD
         assert process.returncode in (0, -signal.SIGKILL), errors.decode(errors="replace")[-2000:]
         time.sleep(0.1 if killed < kills else LEASE_SECONDS)  # claims of a killed one come back with its lease
-    accepted = Counter(stub.accepted_outbox_ids())
+    accepted, queued_ids = Counter(stub.accepted_outbox_ids()), set(outbox(url))
+    harness.expect("accepted ids, all queued", set(accepted) - queued_ids, set())
     return {
-        "messages": messages,
+        "messages": len(queued_ids),
         "kills": killed,
         "accepted": sum(accepted.values()),
         "sent twice or more": sum(1 for n in accepted.values() if n > 1),
         "repeats": sum(n - 1 for n in accepted.values()),
         "most times one message": max(accepted.values()),
-        "lost": messages - len(accepted),
+        "lost": len(queued_ids - set(accepted)),
     }
 
 

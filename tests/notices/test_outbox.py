@@ -745,13 +745,17 @@ def test_a_round_counts_what_another_dispatcher_took_over_meanwhile(app, caplog)
         )
 
     with time_machine.travel(T, tick=False):
-        queue("busy@x.example")
+        [busy] = queue("busy@x.example")
     backend = Recording({"busy@x.example": TemporaryFailure("SendGrid 503")}, during=taken_over)
     with caplog.at_level(logging.INFO, logger="breachdesk.notices.outbox"):
         assert dispatch_round(backend, worker="w1") == Round(claimed=1)
     assert "dispatch round: 1 claimed, 0 sent, 0 to retry, 0 failed, 1 left to another dispatcher" in [
         r.getMessage() for r in caplog.records
     ]
+    # the other's lease has run out (T is long past), so the message is due again: it waits for the next round,
+    # as no round sends a message twice
+    assert len(backend.sent) == 1
+    assert claim("w1", batch=5, lease_seconds=60) == [busy]
 
 
 # --- sending a notice again --------------------------------------------------------------------------------------
