@@ -396,17 +396,18 @@ def dispatch_round(backend: Backend | None = None, worker: str | None = None, ba
     """Send what is due, DISPATCH_BATCH messages claimed at a time; the scheduler calls this on every tick. Up
     to DISPATCH_CONCURRENCY sends are in flight at once, so a slow provider, not the database, is the limit; the
     next batch is claimed as soon as the last one has too few left to fill the places that came free, so the
-    sends in flight never run down between batches. The sends that finished are recorded before their places take others, so a dispatcher
-    killed at any instant repeats at most those in flight. A 429 ends the round: what it had not sent waits, with
-    the rest of the outbox, as asked."""
+    sends in flight never run down between batches. The sends that finished are recorded before their places
+    take others, so a dispatcher killed at any instant repeats at most those in flight. A 429 ends the round: what
+    it had not sent waits, with the rest of the outbox, as asked."""
     config = current_app.config
     backend = Routed(backend or backend_from(config, current_app.instance_path), config)
     worker = worker or worker_name()
     lease, claimed_up_to = Lease(worker, [], config["DISPATCH_LEASE_SECONDS"]), 0
 
     def claim_batch() -> list[Claimed]:
-        """The next batch, after the last one: a message that comes due again meanwhile (a retry, a lease that
-        ran out) waits for the next round, so no round sends a message twice."""
+        """The next batch, after the last one in the outbox's order: a message due behind it (a retry, a lease
+        that ran out, one whose transaction committed late) waits for the next round, so no round sends a message
+        twice."""
         nonlocal claimed_up_to
         ids = claim(worker, batch or config["DISPATCH_BATCH"], lease.seconds, claimed_up_to)
         claimed_up_to = max(ids, default=claimed_up_to)

@@ -22,7 +22,7 @@ from breachdesk.extensions import db
 from breachdesk.inventory.models import Organisation
 from breachdesk.notices import outbox, services
 from breachdesk.notices.layout import email_html
-from breachdesk.notices.mail import FileBackend, SmtpBackend, backend_from
+from breachdesk.notices.mail import FileBackend, OutgoingMail, SmtpBackend, backend_from, request_body
 from breachdesk.notices.models import Notice, OutboxMessage, OutboxStatus
 from breachdesk.notices.outbox import dispatch_round
 from tests.core.served import free_port
@@ -468,3 +468,22 @@ def test_html_written_before_the_allow_list_is_sent_through_it(incident, privacy
     for forbidden in ("<script", "alert(", "http-equiv", "evil.example", "javascript:", "<style"):
         assert forbidden not in html, forbidden
     assert_a_notice_email(html, "en", "Parlons SAS")
+
+
+@pytest.mark.parametrize(
+    "sender, expected",
+    [
+        ("notices@parlons.example", {"email": "notices@parlons.example"}),
+        ('"Acme, Inc." <notices@parlons.example>', {"email": "notices@parlons.example", "name": "Acme, Inc."}),
+        ("Société Générale <n@parlons.example>", {"email": "n@parlons.example", "name": "Société Générale"}),
+    ],
+)
+def test_a_sendgrid_body_names_its_sender_as_the_librarys_helpers_would(sender, expected):
+    """The body is built as a dict, as `Mail(...).get()` builds it: the same `from` for a bare address, a name the
+    layout had to quote, and a name in another script."""
+    from sendgrid.helpers.mail import From, Mail
+
+    mail = OutgoingMail(9, "k", sender, "dpo@acme.example", "Subject", "Text", "")
+    helper = Mail(from_email=From(sender), to_emails="dpo@acme.example", subject="Subject", plain_text_content="Text")
+    assert request_body(mail)["from"] == expected == helper.get()["from"]
+    assert "text/html" not in [part["type"] for part in request_body(mail)["content"]]
