@@ -35,8 +35,9 @@ process under harness's measuring wrapper (wall time, peak RSS from getrusage(RU
    notices.outbox.dispatch_round(backend, batch=--batch) until a round claims nothing. The BASELINE runs
    in the same process, interleaved: after each dispatch round, a bare loop makes as many HTTP calls as
    that round claimed to the same stub with the same `sendgrid` library client
-   (SendGridAPIClient(api_key, host).send(Mail(...)): one personalization, a category, custom args, and
-   the subject, text and html of the incident's notice of median size, read before the loop), no database.
+   (SendGridAPIClient(api_key, host).send(body): the v3 body as the backend builds it, one personalization,
+   a category, custom args, and the subject, text and html of the incident's notice of median size, read before
+   the loop), no database.
    Only the calls are timed: dispatch time is the sum of the dispatch_round() calls (the last, empty
    claim included), baseline time the sum of the bare loops. Checked: every outbox message is `sent`,
    and the stub received exactly one request per message (custom_args.outbox_id unique, and the set
@@ -69,6 +70,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -258,7 +260,6 @@ def measure_dispatch(
 ) -> dict[str, Any]:
     """dispatch_round() until it claims nothing, each round followed by as many bare library calls."""
     from sendgrid import SendGridAPIClient
-    from sendgrid.helpers.mail import Category, CustomArg, Mail
     from sqlalchemy import func, select
 
     from breachdesk.deadlines.models import Obligation, ObligationStatus
@@ -289,21 +290,24 @@ def measure_dispatch(
 
         def bare_send(client=client) -> None:
             number = next(numbers)
-            message = Mail(
-                from_email=sender,
-                to_emails=f"baseline-{number}@bench.example",
-                subject=subject,
-                plain_text_content=text_body,
-                html_content=html_body,
+            response = client.send(  # the v3 body as the backend builds it (notices.mail.request_body)
+                {
+                    "from": {"email": sender},
+                    "subject": subject,
+                    "personalizations": [
+                        {
+                            "to": [{"email": f"baseline-{number}@bench.example"}],
+                            "custom_args": {
+                                "baseline": str(number),
+                                "notice_id": str(notice_id),
+                                "incident_id": str(incident_id),
+                            },
+                        }
+                    ],
+                    "content": [{"type": "text/plain", "value": text_body}, {"type": "text/html", "value": html_body}],
+                    "categories": [CATEGORY],
+                }
             )
-            for key, value in {
-                "baseline": str(number),
-                "notice_id": str(notice_id),
-                "incident_id": str(incident_id),
-            }.items():
-                message.personalizations[0].add_custom_arg(CustomArg(key, value))
-            message.add_category(Category(CATEGORY))
-            response = client.send(message)
             if response.status_code != 202:
                 raise SystemExit(f"baseline: the stub answered {response.status_code}")
 
@@ -387,9 +391,11 @@ def measure_slow_provider(stub_url: str, messages: int, batch: int, bare_send: C
     dispatch_seconds = baseline_seconds = 0.0
     with ThreadPoolExecutor(max_workers=threads) as pool:
         while sent < messages:
+            later = _only_due(min(batch, messages - sent))  # a round sends what is due: the rest waits meanwhile
             start = time.perf_counter()
-            result = dispatch_round(backend, batch=min(batch, messages - sent))
+            result = dispatch_round(backend, batch=batch)
             dispatch_seconds += time.perf_counter() - start
+            _due_again(later)
             if not result.claimed:
                 break
             sent += result.sent
@@ -411,6 +417,45 @@ def measure_slow_provider(stub_url: str, messages: int, batch: int, bare_send: C
         "sequential_calls": sample,
         "sequential_seconds": round(sequential_seconds, 3),
     }
+
+
+def _only_due(count: int) -> list[tuple[int, Any]]:
+    """Leave the first `count` queued messages due and make the rest wait a day; returns what to restore."""
+    from sqlalchemy import select, update
+
+    from breachdesk.core.clock import now_utc
+    from breachdesk.extensions import db
+    from breachdesk.notices.models import OutboxMessage, OutboxStatus
+
+    queued = db.session.execute(
+        select(OutboxMessage.id, OutboxMessage.next_attempt_at)
+        .where(OutboxMessage.status == OutboxStatus.QUEUED)
+        .order_by(OutboxMessage.id)
+    ).all()
+    later = queued[count:]
+    if later:
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.status == OutboxStatus.QUEUED, OutboxMessage.id >= later[0][0])
+            .values(next_attempt_at=now_utc() + timedelta(days=1))
+        )
+    db.session.commit()
+    return [tuple(row) for row in later]
+
+
+def _due_again(later: list[tuple[int, Any]]) -> None:
+    from sqlalchemy import bindparam, update
+
+    from breachdesk.extensions import db
+    from breachdesk.notices.models import OutboxMessage
+
+    table = OutboxMessage.__table__
+    if later:
+        db.session.execute(
+            update(table).where(table.c.id == bindparam("message_id")).values(next_attempt_at=bindparam("at")),
+            [{"message_id": message_id, "at": at} for message_id, at in later],
+        )
+    db.session.commit()
 
 
 def run_stub(out: Path, url_file: Path, delay: float) -> None:
