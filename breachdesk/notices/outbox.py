@@ -416,7 +416,13 @@ def dispatch_round(backend: Backend | None = None, worker: str | None = None, ba
 
     with acting_as(f"dispatcher:{worker}"):
         outcomes = _send(claim_batch(), backend, lease, max(1, int(config["DISPATCH_CONCURRENCY"])), claim_batch)
-    result = Round(outcomes["claimed"], outcomes["sent"], outcomes["retry"], outcomes["failed"], outcomes["held back"])
+    result = Round(
+        claimed=outcomes["claimed"],
+        sent=outcomes["sent"],
+        retried=outcomes["retry"],
+        failed=outcomes["failed"],
+        held_back=outcomes["held back"],
+    )
     if result.claimed:
         log.info(
             "dispatch round: %d claimed, %d sent, %d to retry, %d failed, %d left to another dispatcher%s",

@@ -22,8 +22,9 @@ from tests.incident_fixtures import duty
 #: sends in flight per dispatcher here: what a kill may repeat
 CONCURRENCY = 4
 #: seconds: short, so that the claims of a killed dispatcher come back soon; it outlives a batch of BATCH
-#: sent CONCURRENCY at a time, each within TIMEOUT, as the app checks at start
-LEASE, BATCH, TIMEOUT = 6, 8, 2
+#: sent CONCURRENCY at a time after the last sends of the batch before, each within TIMEOUT (a trickled answer
+#: reads a byte every 0.2 s, far within it), as the app checks at start
+LEASE, BATCH, TIMEOUT = 9, 8, 3
 #: seconds before a test gives up waiting: only a guard against hanging, never what a test measures
 GUARD = 300
 
@@ -164,7 +165,7 @@ def test_a_claim_outlives_a_slow_provider_and_another_dispatcher_never_takes_it_
     timeout): the dispatcher renews its claim while it sends, so the one polling beside it finds nothing to take
     over and every message goes out once."""
     ids = queue_messages(incident, privacy, 8)
-    sendgrid_stub.delay = 8  # seconds per answer: the lease (LEASE) runs out during every send unless renewed
+    sendgrid_stub.delay = LEASE + 1  # seconds per answer: the lease runs out during every send unless renewed
     sender = dispatcher(migrated, sendgrid_stub.url, tmp_path / "a")
     started = time.monotonic()
     while not sendgrid_stub.received:  # the sender has claimed all eight before the other starts polling
