@@ -64,12 +64,14 @@ def localized_instant(instant: datetime, zone: str, language: str) -> str:
     pattern, words = DATE_TIME.translated(language), locale(language)
     utc = instant.astimezone(UTC)
     local = utc.astimezone(ZoneInfo(zone))
-    in_utc = f"{format_datetime(utc, pattern, tzinfo=UTC, locale=words)} UTC"
-    if local.tzname() == "UTC":
-        return in_utc
+    if local.tzname() == "UTC" or local.date() != utc.date():
+        in_utc = f"{format_datetime(utc, pattern, tzinfo=UTC, locale=words)} UTC"
+        if local.tzname() == "UTC":
+            return in_utc
+    else:  # the same day: the time alone, 24-hour in every language (Babel's `HH:mm`)
+        in_utc = f"{utc:%H:%M} UTC"
     wall = f"{format_datetime(local, pattern, tzinfo=local.tzinfo, locale=words)} {zone_name(local, language)}"
-    utc_part = in_utc if local.date() != utc.date() else f"{format_datetime(utc, 'HH:mm', tzinfo=UTC)} UTC"
-    return f"{wall} ({utc_part})"
+    return f"{wall} ({in_utc})"
 
 
 def zone_name(local: datetime, language: str) -> str:

@@ -111,8 +111,8 @@ def _incident(incident: Incident) -> dict[str, Any]:
 def impact_rows(snapshot: ImpactSnapshot, keys: list[str], activities: bool = True) -> dict[str, dict[str, Any]]:
     """The snapshot's rows of these controllers, by key, in one query: each its own subjects, counts and
     categories, nobody else's; and, unless told not to, the names of the activities that reach it. Only a
-    notice's words need those: a checklist and the comparison of two snapshots do not, and the paths they are read
-    from are most of a row. A controller the snapshot does not reach has no row."""
+    notice's words need those: a checklist and the comparison of two snapshots do not. A controller the snapshot
+    does not reach has no row."""
     if not keys:
         return {}
     figures = (
@@ -123,7 +123,7 @@ def impact_rows(snapshot: ImpactSnapshot, keys: list[str], activities: bool = Tr
         ImpactCustomer.sensitivity,
     )
     rows = db.session.execute(
-        select(ImpactCustomer.key, *figures, *([ImpactCustomer.paths] if activities else [])).where(
+        select(ImpactCustomer.key, *figures, *([ImpactCustomer.activities] if activities else [])).where(
             ImpactCustomer.snapshot_id == snapshot.id, ImpactCustomer.key.in_(keys)
         )
     )
@@ -140,7 +140,7 @@ def _impact_of(row, activity_names: dict[str, str] | None) -> dict[str, Any]:
         "sensitivity": row.sensitivity,
     }
     if activity_names is not None:
-        impact["activities"] = sorted({activity_names.get(p["activity"], p["activity"]) for p in row.paths})
+        impact["activities"] = sorted({activity_names.get(key, key) for key in row.activities})
     return impact
 
 

@@ -6,14 +6,18 @@ import io
 import re
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+from babel.dates import format_datetime
 from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
 from flask import render_template_string
 from flask_babel import pgettext
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from breachdesk.core.i18n import TRANSLATIONS, country_zone, localized_instant, translations
+from breachdesk.core.i18n import DATE_TIME, TRANSLATIONS, country_zone, locale, localized_instant, translations
 from breachdesk.core.web import use_language
 
 CATALOGUES = sorted(TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"))
@@ -100,10 +104,29 @@ def test_an_instant_reads_on_the_readers_clock_with_utc_beside_it(instant, zone,
 
 
 def test_an_instant_given_in_another_zone_is_the_same_instant():
-    from zoneinfo import ZoneInfo
 
     in_tokyo = datetime(2026, 3, 29, 9, 30, tzinfo=ZoneInfo("Asia/Tokyo"))
     assert localized_instant(in_tokyo, "Europe/Paris", "en") == "29 March 2026, 01:30 CET (00:30 UTC)"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    instant=st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)),
+    zone=st.sampled_from(["Europe/Paris", "America/Sao_Paulo", "Asia/Kolkata", "Pacific/Chatham", "UTC"]),
+    language=st.sampled_from(["en", "fr"]),
+)
+def test_the_utc_beside_the_readers_clock_is_babels_utc_for_any_instant(instant, zone, language):
+    """Within the same day the UTC part is written with `%H:%M`, not Babel: it must be what Babel writes."""
+    pattern, words = DATE_TIME.translated(language), locale(language)
+    whole_utc = f"{format_datetime(instant, pattern, tzinfo=UTC, locale=words)} UTC"
+    local = instant.astimezone(ZoneInfo(zone))
+    if zone == "UTC":
+        expected = whole_utc
+    elif local.date() != instant.date():
+        expected = f"({whole_utc})"
+    else:
+        expected = f"({format_datetime(instant, 'HH:mm', tzinfo=UTC, locale=words)} UTC)"
+    assert localized_instant(instant, zone, language).endswith(expected)
 
 
 def test_a_naive_datetime_is_refused():
