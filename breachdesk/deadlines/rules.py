@@ -915,12 +915,5 @@ def shipped_facts() -> dict[str, Fact]:
     return parse_facts(_shipped_table()[0])
 
 
-@cache
-def rules_filing_a_stage() -> frozenset[str]:
-    """The shipped rules whose filing starts another stage's clock (an anchor `stage_filed:<rule id>`): asked for
-    every group of messages the dispatcher records."""
-    return frozenset(stage for r in shipped_rules() if (stage := filed_stage(r.anchor)) is not None)
-
-
 def rule(rule_id: str) -> Rule:
     return next(r for r in shipped_rules() if r.id == rule_id)

@@ -37,7 +37,7 @@ from breachdesk.deadlines.rules import (
     DETERMINATIONS,
     STAGE_FILED,
     STAGE_FILED_LATEST,
-    rules_filing_a_stage,
+    filed_stage,
     shipped_rules,
 )
 from breachdesk.extensions import db
@@ -341,7 +341,7 @@ def mark_all_sent(sends: list[tuple[Obligation, datetime, str]]) -> None:
         for column, value in sending(current, sent_at, reference, now).items():
             setattr(obligation, column, value)
     db.session.flush()
-    filing = rules_filing_a_stage()
+    filing = _rules_filing_a_stage()
     _start_next_stages({o.incident for o, *_ in sends if o.rule_id in filing})
 
 
@@ -366,6 +366,11 @@ def sending(current: dict[str, Any], sent_at: datetime, reference: str, now: dat
     if reference.strip():
         changes["sent_reference"] = reference.strip()[:200]
     return changes
+
+
+def _rules_filing_a_stage() -> set[str]:
+    """The rules whose filing starts another stage's clock (an anchor `stage_filed:<rule id>`)."""
+    return {stage for r in shipped_rules() if (stage := filed_stage(r.anchor)) is not None}
 
 
 def _start_next_stages(incidents: set[Incident]) -> None:
@@ -395,7 +400,7 @@ def record_first_sends(sends: dict[int, tuple[datetime, str]]) -> list[dict[str,
         )
     ).mappings()
     now, writes, events, filing = now_utc(), [], [], set()
-    filing_rules = rules_filing_a_stage()
+    filing_rules = _rules_filing_a_stage()
     for row in rows:
         sent_at, reference = sends[row["id"]]
         if row["sent_at"] is not None and row["sent_at"] <= sent_at:

@@ -78,9 +78,6 @@ class Words:
         self.language = language
         self.catalogue = translations(language)
         self.locale = Locale.parse(language)
-        #: (context, key) -> Term: a notice names dozens of the taxonomy's categories, ten thousand notices the
-        #: same few hundred
-        self.terms: dict[tuple[str, str], Term] = {}
 
     def say(self, label: Label) -> str:
         return self.catalogue.pgettext(label.context, label.english)
@@ -88,15 +85,11 @@ class Words:
     def term(self, context: str, key: str) -> Term:
         """A Fides category by its name and description; a key the taxonomy lacks is shown as it is rather
         than stopping a notice (the inventory refuses such keys, so only a fideslang downgrade could)."""
-        found = self.terms.get((context, key))
-        if found is None:
-            english = _fides(context).get(key)
-            if english is None:
-                return Term(key, "")
-            name, description = english
-            found = Term(self.catalogue.pgettext(context, name), self.catalogue.pgettext(context, description))
-            self.terms[context, key] = found
-        return found
+        english = _fides(context).get(key)
+        if english is None:
+            return Term(key, "")
+        name, description = english
+        return Term(self.catalogue.pgettext(context, name), self.catalogue.pgettext(context, description))
 
     def country(self, code: str) -> str:
         return self.locale.territories.get(code.upper(), code) if code else ""

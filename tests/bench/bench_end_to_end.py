@@ -1,7 +1,8 @@
 """Benchmark what a privacy officer waits for: from filing an incident to the last notice accepted by the provider.
 
     .venv/bin/python tests/bench/bench_end_to_end.py [--customers 10000] [--volume-rows 1000000] [--seed 42]
-                                                     [--latency-ms 50] [--dispatchers 1] [--skip-postgres]
+                                                     [--latency-ms 50] [--dispatchers 1] [--concurrency N]
+                                                     [--batch N] [--skip-postgres]
                                                      [--keep DIR] [--postgres-url URL] [--profile]
 
 The goal (issue 17): from the POST of an incident reaching 10,000 customers to every message accepted by a
@@ -297,6 +298,9 @@ def dispatch_settings(env: dict[str, str]) -> dict[str, Any]:
 def bench_database(name: str, url: str, data: dict[str, Any], work: Path, args) -> dict[str, Any]:
     env, logs = harness.start_database(name, url, work, args.postgres_wait)
     env["SENDGRID_API_KEY"] = bench_notices.API_KEY
+    for option in ("concurrency", "batch"):
+        if getattr(args, option):
+            env[f"BREACHDESK_DISPATCH_{option.upper()}"] = str(getattr(args, option))
     setup = harness.run_part(
         SCRIPT, "setup (migrate, import, profile, officer, token)", "setup", url, ["--structure", data["structure"]],
         env, logs, args.timeout,
@@ -415,10 +419,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = harness.bench_parser(__doc__, customers=10_000, volume_rows=1_000_000, postgres_url=POSTGRES_URL)
     parser.add_argument("--latency-ms", type=float, default=50.0, help="the provider's answer time (default 50)")
     parser.add_argument("--dispatchers", type=int, default=1, help="dispatcher processes (default 1)")
+    parser.add_argument(
+        "--concurrency", type=int, help="sends in flight in each dispatcher (default: DISPATCH_CONCURRENCY as shipped)"
+    )
+    parser.add_argument("--batch", type=int, help="messages claimed at a time (default: DISPATCH_BATCH as shipped)")
     parser.add_argument("--profile", action="store_true", help="cProfile the flow and the first dispatcher")
     args = parser.parse_args(argv)
     if args.dispatchers < 1:
         parser.error("--dispatchers: at least 1")
+    for option in ("concurrency", "batch"):
+        if getattr(args, option) is not None and getattr(args, option) < 1:
+            parser.error(f"--{option}: at least 1")
     return harness.run_benchmark(
         "end_to_end",
         args,
