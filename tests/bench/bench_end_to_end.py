@@ -29,7 +29,8 @@ DROP SCHEMA public CASCADE first), each part in a fresh process under harness's 
    e. the confirmation, as its view and job do: `review.of_incident` again, checked against what the page showed
       (`refusal`), then `services.approve_reviewed(incident, review.reviewed(), officer, QueueProgress(...))`;
       from its first committed batch on, the dispatchers find messages to send;
-   f. waiting, polling the outbox every 0.1 s, until every message of the incident is `sent`.
+   f. waiting, polling the outbox every second, until every message of the incident is `sent`; the flow ends at
+      the last message's `sent_at`, the instant its dispatcher got the provider's answer.
    Checked: every message sent once (the stand-in received each outbox id exactly once), none failed.
 
 Reported: each step's seconds, time to queue (a to e), the total (from a's start to the last message
@@ -60,15 +61,18 @@ HOW_MEASURED = (
     "setup in a fresh process; the SendGrid stand-in in its own process; the dispatchers as `breachdesk dispatch "
     "--forever` processes polling before the flow starts; the flow (POST through Flask's test client, statements, "
     "generate_all, the review page's review.of_incident, the confirmation's review.of_incident and approve_reviewed "
-    "with a QueueProgress, acting as the officer, then polling the outbox every 0.1 s "
-    "until every message is sent) in one process, perf_counter from the POST to the poll that finds none left"
+    "with a QueueProgress, acting as the officer, then polling the outbox every second "
+    "until every message is sent) in one process, from the POST (UTC) to the last message's sent_at (the "
+    "provider's answer); the steps up to the approval by perf_counter"
 )
 USERNAME = "bench-officer"
 PASSWORD = "correct-Horse-7-battery"
 AWARE_AT = "2026-01-05T10:00:00Z"
 GOAL_SECONDS = 60.0
 GOAL_RATIO = 1.25
-POLL_SECONDS = 0.1
+#: how often the flow looks for messages left unsent: its query costs some 7 ms of CPU on either side, which
+#: every 0.1 s took 7 % of a core from the processes measured; the end is read from `sent_at`, not from the poll
+POLL_SECONDS = 1.0
 WORKER_MODES = ("setup", "flow")
 SCRIPT = str(Path(__file__).resolve())
 
@@ -172,7 +176,7 @@ def measure_flow(url: str, token: str, systems: list[str], timeout: float, profi
     with app.app_context():
         if profiler:
             profiler.enable()
-        start = time.perf_counter()
+        started_at, start = now_utc(), time.perf_counter()
         answer = client.post("/api/v1/incidents", json=body, headers={"Authorization": f"Bearer {token}"})
         marks["post"] = time.perf_counter()
         if answer.status_code != 201:
@@ -196,7 +200,6 @@ def measure_flow(url: str, token: str, systems: list[str], timeout: float, profi
             if time.perf_counter() - start > timeout:
                 raise harness.BenchFailure(f"{left[0]} messages still unsent after {timeout:g} s")
             time.sleep(POLL_SECONDS)
-        marks["sent"] = time.perf_counter()
         mine = OutboxMessage.notice_id.in_(select(Notice.id).where(Notice.incident_id == incident_id))
         first, last, attempts = db.session.execute(
             select(
@@ -210,6 +213,8 @@ def measure_flow(url: str, token: str, systems: list[str], timeout: float, profi
     for name, at in marks.items():
         steps[name] = round(at - before, 3)
         before = at
+    queued_in, total = marks["approve"] - start, (last - started_at).total_seconds()
+    steps["sent"] = round(total - queued_in, 3)
     return {
         "incident_id": incident_id,
         "affected_customers": answer.json["impact"]["totals"]["customers"],
@@ -218,8 +223,8 @@ def measure_flow(url: str, token: str, systems: list[str], timeout: float, profi
         "messages": queued,
         "attempts": attempts,
         "steps": steps,
-        "queue_seconds": round(marks["approve"] - start, 3),
-        "total_seconds": round(marks["sent"] - start, 3),
+        "queue_seconds": round(queued_in, 3),
+        "total_seconds": round(total, 3),
         "sending_seconds": round((last - first).total_seconds(), 3),
         "outbox_ids": ids,
         "alert_ids": alert_ids,
