@@ -60,7 +60,7 @@ class ImpactCustomer(db.Model):
     sensitivity: Mapped[int] = mapped_column(Integer)
     paths: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     #: the keys of the activities its paths go through, sorted: what a notice names, without reading the paths
-    activities: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    activity_keys: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     counts_unknown: Mapped[bool] = mapped_column(Boolean, default=False)
     #: where its people live: region -> {"people", "records", "data_categories", "counts_unknown"}; a region's laws
     #: look at its residents and what they lost. Empty in snapshots taken before regions were recorded

@@ -74,7 +74,7 @@ def _customer_rows(snapshot_id: int, impact: Impact) -> list[dict[str, Any]]:
             "data_categories": c.data_categories,
             "sensitivity": c.sensitivity,
             "paths": c.paths,
-            "activities": sorted({path["activity"] for path in c.paths}),
+            "activity_keys": sorted({path["activity"] for path in c.paths}),
             "counts_unknown": c.counts_unknown,
             "regions": c.regions,
         }

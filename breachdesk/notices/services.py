@@ -123,7 +123,7 @@ def impact_rows(snapshot: ImpactSnapshot, keys: list[str], activities: bool = Tr
         ImpactCustomer.sensitivity,
     )
     rows = db.session.execute(
-        select(ImpactCustomer.key, *figures, *([ImpactCustomer.activities] if activities else [])).where(
+        select(ImpactCustomer.key, *figures, *([ImpactCustomer.activity_keys] if activities else [])).where(
             ImpactCustomer.snapshot_id == snapshot.id, ImpactCustomer.key.in_(keys)
         )
     )
@@ -140,7 +140,7 @@ def _impact_of(row, activity_names: dict[str, str] | None) -> dict[str, Any]:
         "sensitivity": row.sensitivity,
     }
     if activity_names is not None:
-        impact["activities"] = sorted({activity_names.get(key, key) for key in row.activities})
+        impact["activities"] = sorted({activity_names.get(key, key) for key in row.activity_keys})
     return impact
 
 

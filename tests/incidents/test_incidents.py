@@ -115,8 +115,8 @@ def test_impact_goes_stale_when_the_inventory_changes_and_recomputing_shows_the_
     assert stale_reasons(incident, snapshot) == []
 
 
-def test_an_affected_controllers_activities_are_those_its_paths_go_through(inventory, app):
-    """A notice names the activities from `activities`, never from the paths: the two must agree, in snapshots
+def test_an_affected_controllers_activity_keys_are_those_its_paths_go_through(inventory, app):
+    """A notice names the activities from `activity_keys`, never from the paths: the two must agree, in snapshots
     taken now and in those the migration filled in."""
     incident = file(systems=["db", "sms"])  # acme is held by the messages and the directory
     db.session.commit()
@@ -124,15 +124,15 @@ def test_an_affected_controllers_activities_are_those_its_paths_go_through(inven
     def rows() -> dict[str, tuple[list[str], list[str]]]:
         db.session.expire_all()
         found = {
-            c.key: (c.activities, sorted({path["activity"] for path in c.paths}))
+            c.key: (c.activity_keys, sorted({path["activity"] for path in c.paths}))
             for c in current_snapshot(incident.id).customers
         }
         db.session.rollback()  # on PostgreSQL a migration's ALTER TABLE would wait for this session's read locks
         return found
 
     taken = rows()
-    assert taken and all(activities == from_paths for activities, from_paths in taken.values())
-    assert any(len(activities) > 1 for activities, _ in taken.values())
+    assert taken and all(keys == from_paths for keys, from_paths in taken.values())
+    assert any(len(keys) > 1 for keys, _ in taken.values())
     directory = app.extensions["migrate"].directory
     downgrade(directory=directory, revision="0019")
     upgrade(directory=directory)

@@ -1,4 +1,4 @@
-"""an affected controller's activities: the keys of the processing activities that reach it, kept beside its paths
+"""an affected controller's activity keys: the processing activities that reach it, kept beside its paths
 
 A notice names the activities; reading them from the paths meant decoding every path (some 6 KB a controller) for
 the keys alone. Rows written before are filled in from their paths.
@@ -25,15 +25,15 @@ BATCH = 2000
 
 
 def upgrade():
-    op.add_column('impact_customers', sa.Column('activities', sa.JSON(), server_default='[]', nullable=False))
+    op.add_column('impact_customers', sa.Column('activity_keys', sa.JSON(), server_default='[]', nullable=False))
     rows = sa.table('impact_customers', sa.column('id', sa.Integer), sa.column('paths', sa.JSON),
-                    sa.column('activities', sa.JSON))
+                    sa.column('activity_keys', sa.JSON))
     connection, last = op.get_bind(), 0
     while batch := connection.execute(
         sa.select(rows.c.id, rows.c.paths).where(rows.c.id > last).order_by(rows.c.id).limit(BATCH)
     ).all():
         connection.execute(
-            rows.update().where(rows.c.id == sa.bindparam('row_id')).values(activities=sa.bindparam('keys')),
+            rows.update().where(rows.c.id == sa.bindparam('row_id')).values(activity_keys=sa.bindparam('keys')),
             [{'row_id': row.id, 'keys': sorted({p['activity'] for p in _paths(row.paths)})} for row in batch],
         )
         last = batch[-1].id
@@ -45,4 +45,4 @@ def _paths(value):
 
 def downgrade():
     with op.batch_alter_table('impact_customers') as batch_op:
-        batch_op.drop_column('activities')
+        batch_op.drop_column('activity_keys')
