@@ -64,12 +64,12 @@ def localized_instant(instant: datetime, zone: str, language: str) -> str:
     pattern, words = DATE_TIME.translated(language), locale(language)
     utc = instant.astimezone(UTC)
     local = utc.astimezone(ZoneInfo(zone))
-    if local.tzname() == "UTC" or local.date() != utc.date():
+    if local.tzname() == "UTC" or local.date() != utc.date():  # with its date
         in_utc = f"{format_datetime(utc, pattern, tzinfo=UTC, locale=words)} UTC"
-        if local.tzname() == "UTC":
-            return in_utc
     else:  # the same day: the time alone, 24-hour in every language (Babel's `HH:mm`)
         in_utc = f"{utc:%H:%M} UTC"
+    if local.tzname() == "UTC":
+        return in_utc
     wall = f"{format_datetime(local, pattern, tzinfo=local.tzinfo, locale=words)} {zone_name(local, language)}"
     return f"{wall} ({in_utc})"
 
