@@ -59,8 +59,9 @@ class ImpactCustomer(db.Model):
     data_categories: Mapped[list[str]] = mapped_column(JSON)
     sensitivity: Mapped[int] = mapped_column(Integer)
     paths: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
-    #: the keys of the activities its paths go through, sorted: what a notice names, without reading the paths
-    activity_keys: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    #: the keys of the activities its paths go through, sorted: what a notice names, without reading the paths.
+    #: Never empty (an affected controller has a path); the server's `[]` only filled the column's first migration
+    activity_keys: Mapped[list[str]] = mapped_column(JSON, server_default="[]")
     counts_unknown: Mapped[bool] = mapped_column(Boolean, default=False)
     #: where its people live: region -> {"people", "records", "data_categories", "counts_unknown"}; a region's laws
     #: look at its residents and what they lost. Empty in snapshots taken before regions were recorded

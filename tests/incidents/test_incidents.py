@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from flask_migrate import downgrade, upgrade
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, update
@@ -113,30 +112,6 @@ def test_impact_goes_stale_when_the_inventory_changes_and_recomputing_shows_the_
     db.session.commit()
     assert snapshot.difference == {"added": ["umbrella"], "removed": [], "changed": []}
     assert stale_reasons(incident, snapshot) == []
-
-
-def test_an_affected_controllers_activity_keys_are_those_its_paths_go_through(inventory, app):
-    """A notice names the activities from `activity_keys`, never from the paths: the two must agree, in snapshots
-    taken now and in those the migration filled in."""
-    incident = file(systems=["db", "sms"])  # acme is held by the messages and the directory
-    db.session.commit()
-
-    def rows() -> dict[str, tuple[list[str], list[str]]]:
-        db.session.expire_all()
-        found = {
-            c.key: (c.activity_keys, sorted({path["activity"] for path in c.paths}))
-            for c in current_snapshot(incident.id).customers
-        }
-        db.session.rollback()  # on PostgreSQL a migration's ALTER TABLE would wait for this session's read locks
-        return found
-
-    taken = rows()
-    assert taken and all(keys == from_paths for keys, from_paths in taken.values())
-    assert any(len(keys) > 1 for keys, _ in taken.values())
-    directory = app.extensions["migrate"].directory
-    downgrade(directory=directory, revision="0019")
-    upgrade(directory=directory)
-    assert rows() == taken
 
 
 def test_impact_goes_stale_when_the_scope_changes(inventory):

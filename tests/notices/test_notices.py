@@ -46,6 +46,18 @@ def test_a_controllers_notice_carries_only_its_own_data(incident, privacy):
         assert services.notice_of_token(link.group(1)) is notice  # it verifies and names this notice's duty
 
 
+def test_a_notice_names_the_activities_that_reach_its_controller_and_no_others(incident):
+    """`impact.activities`, by name in the reader's order: Acme's data is held by the messages and the directory,
+    Globex's by the directory alone."""
+    drafter = services.Drafter(incident)
+    drafter.prefetch([duty(incident, "acme"), duty(incident, "globex")])
+    assert drafter.context(duty(incident, "acme"), None, None, "en")["impact"]["activities"] == [
+        "Directory",
+        "Messages",
+    ]
+    assert drafter.context(duty(incident, "globex"), None, None, "en")["impact"]["activities"] == ["Directory"]
+
+
 def test_a_notice_speaks_its_recipients_language_and_reads_their_clock(incident, privacy):
     """Acme is French in Europe/Paris, Globex English in UTC: the same incident (aware 24 October 2026 at
     22:00 UTC, already the 25th in Paris) in each one's words and on each one's clock, UTC beside it."""
