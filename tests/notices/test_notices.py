@@ -47,8 +47,8 @@ def test_a_controllers_notice_carries_only_its_own_data(incident, privacy):
 
 
 def test_a_notice_names_the_activities_that_reach_its_controller_and_no_others(incident):
-    """`impact.activities`, by name in the reader's order: Acme's data is held by the messages and the directory,
-    Globex's by the directory alone."""
+    """`impact.activities`, by name, sorted: Acme's data is held by the messages and the directory, Globex's by the
+    directory alone."""
     drafter = services.Drafter(incident)
     drafter.prefetch([duty(incident, "acme"), duty(incident, "globex")])
     assert drafter.context(duty(incident, "acme"), None, None, "en")["impact"]["activities"] == [

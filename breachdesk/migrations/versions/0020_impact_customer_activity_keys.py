@@ -8,8 +8,6 @@ Revises: 0019
 Create Date: 2026-12-05 02:00:00
 
 """
-import json
-
 import sqlalchemy as sa
 from alembic import op
 
@@ -34,14 +32,9 @@ def upgrade():
     ).all():
         connection.execute(
             rows.update().where(rows.c.id == sa.bindparam('row_id')).values(activity_keys=sa.bindparam('keys')),
-            [{'row_id': row.id, 'keys': sorted({p['activity'] for p in _paths(row.paths)})} for row in batch],
+            [{'row_id': row.id, 'keys': sorted({p['activity'] for p in row.paths})} for row in batch],
         )
         last = batch[-1].id
-
-
-def _paths(value):
-    """The column's JSON type decodes it on SQLite and PostgreSQL alike; a driver handing back the text is read too."""
-    return json.loads(value) if isinstance(value, str) else value
 
 
 def downgrade():
