@@ -260,8 +260,16 @@ def start_dispatchers(env: dict[str, str], stub_url: str, logs: Path, args) -> l
         if args.profile and number == 0:
             argv = [sys.executable, "-m", "cProfile", "-o", str(logs / "dispatcher.prof"), *command]
         with (logs / f"dispatcher-{number}.err").open("wb") as err:
-            started.append(subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=err))
+            started.append(
+                subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=err, preexec_fn=_interruptible)
+            )
     return started
+
+
+def _interruptible() -> None:
+    """In a dispatcher before it starts: SIGINT interrupts it, even when this script was started in the background
+    by a shell, which ignores SIGINT in its background jobs, an ignorance their children inherit."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def cpu_seconds(pid: int) -> float:
